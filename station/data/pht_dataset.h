@@ -1,0 +1,110 @@
+/* pht_dataset.h — a station's dataset: CSV + data dictionary, loaded into typed columns. */
+#ifndef PHT_DATASET_H
+#define PHT_DATASET_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pht_err;
+
+enum pht_coltype {
+	PHT_COL_NUMBER,   /* double */
+	PHT_COL_INTEGER,  /* int64_t */
+	PHT_COL_CATEGORY, /* int32_t code, 0 .. nlevels-1, in dictionary order */
+	PHT_COL_DATE,     /* int32_t days since 1970-01-01 */
+	PHT_COL_BOOLEAN,  /* uint8_t 0 or 1 */
+};
+
+/*
+ * One loaded column. Read-only for everyone but the loader; the arrays hold
+ * nrows values each. A missing cell has its bit set in `missing`
+ * (bit i of byte i/8, least significant first) and the value 0 in the
+ * array; `missing` is NULL when the column has no missing cells.
+ */
+struct pht_column {
+	const char *name;
+	enum pht_coltype type;
+	const char *unit;           /* "" when the dictionary gives none */
+	const char *description;    /* "" when the dictionary gives none */
+	size_t nlevels;             /* category only */
+	const char *const *levels;  /* category only: level names */
+	union {
+		const double *f64;
+		const int64_t *i64;
+		const int32_t *i32;     /* category codes and dates */
+		const uint8_t *u8;      /* booleans */
+	} v;
+	const uint8_t *missing;
+	size_t nmissing;
+};
+
+static inline int
+pht_column_is_missing(const struct pht_column *c, size_t row)
+{
+	return c->missing != NULL && ((c->missing[row >> 3] >> (row & 7)) & 1);
+}
+
+/* Name of a column type as the dictionary spells it ("number", ...). */
+const char *pht_coltype_name(enum pht_coltype t);
+
+/* Options for loading; zero-initialise for the defaults. */
+struct pht_dataset_opts {
+	size_t max_bytes;   /* largest CSV accepted; 0 = 4 GiB */
+};
+
+struct pht_dataset;
+
+/*
+ * Loads csv_path with the dictionary at dict_path. Every cell is validated
+ * against the dictionary; on the first bad cell it fails with
+ * PHT_ERR_INVALID and a detail "FILE:ROW:COLUMN: reason (N bad cells in
+ * all)", where ROW is the 1-based line of the record in the file (the
+ * header is line 1). A malformed dictionary gives PHT_ERR_MALFORMED naming
+ * the field. RFC 4180: quoted fields with embedded commas, quotes ("") and
+ * newlines, CRLF or LF line ends, an optional UTF-8 BOM. The header must
+ * name exactly the dictionary's columns (in any order). The SHA-256 of both
+ * files is recorded. *out is NULL on failure.
+ */
+int pht_dataset_load(const char *csv_path, const char *dict_path,
+    const struct pht_dataset_opts *opts, struct pht_dataset **out,
+    struct pht_err *err);
+
+/* The same from memory; name is used in error details in place of a path. */
+int pht_dataset_load_mem(const char *csv, size_t csv_len, const char *dict,
+    size_t dict_len, const char *name, struct pht_dataset **out,
+    struct pht_err *err);
+
+/* Frees the dataset and all its columns; accepts NULL. */
+void pht_dataset_free(struct pht_dataset *ds);
+
+/* The dictionary's "dataset" name. */
+const char *pht_dataset_name(const struct pht_dataset *ds);
+size_t pht_dataset_nrows(const struct pht_dataset *ds);
+size_t pht_dataset_ncols(const struct pht_dataset *ds);
+
+/* Column i (0-based, dictionary order); NULL if out of range. */
+const struct pht_column *pht_dataset_column(const struct pht_dataset *ds, size_t i);
+
+/* Column by name; NULL if there is none. */
+const struct pht_column *pht_dataset_find(const struct pht_dataset *ds,
+    const char *name);
+
+/* Index of a column by name, or -1. */
+int pht_dataset_find_index(const struct pht_dataset *ds, const char *name);
+
+/* Hex SHA-256 of the CSV file and of the dictionary file as loaded. */
+const char *pht_dataset_csv_sha256(const struct pht_dataset *ds);
+const char *pht_dataset_dict_sha256(const struct pht_dataset *ds);
+
+/*
+ * The dictionary as parsed (borrowed; valid while ds lives): names, types,
+ * units, levels, descriptions — never values. This is what a station
+ * publishes about itself.
+ */
+const json_t *pht_dataset_dict(const struct pht_dataset *ds);
+
+/* Bytes held by the column arrays and bitmaps (for memory accounting). */
+size_t pht_dataset_column_bytes(const struct pht_dataset *ds);
+
+#endif

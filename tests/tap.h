@@ -1,0 +1,76 @@
+/* tap.h — a minimal TAP producer for PHT's test programs. */
+#ifndef PHT_TAP_H
+#define PHT_TAP_H
+
+#include <stdio.h>
+#include <string.h>
+
+/*
+ * Usage: call tap_ok(cond, "what") for each check, and end main with
+ * return tap_done(); which prints the plan and returns non-zero if any
+ * check failed. Header-only, no globals outside this translation unit.
+ */
+static int tap_n_, tap_failed_;
+
+#define tap_ok(cond, ...) tap_ok_((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
+
+static inline int
+tap_ok_(int ok, const char *file, int line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+#include <stdarg.h>
+static inline int
+tap_ok_(int ok, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	tap_n_++;
+	printf("%s %d - ", ok ? "ok" : "not ok", tap_n_);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!ok) {
+		tap_failed_++;
+		printf("#   failed at %s:%d\n", file, line);
+	}
+	fflush(stdout);
+	return ok;
+}
+
+/* Compares two strings, printing both on mismatch. */
+#define tap_str(got, want, ...) \
+	tap_str_((got), (want), __FILE__, __LINE__, __VA_ARGS__)
+static inline int
+tap_str_(const char *got, const char *want, const char *file, int line,
+    const char *what, ...)
+{
+	int ok = got != NULL && want != NULL && strcmp(got, want) == 0;
+
+	tap_ok_(ok, file, line, "%s", what);
+	if (!ok)
+		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)",
+		    want ? want : "(null)");
+	return ok;
+}
+
+static inline void
+tap_diag(const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+}
+
+static inline int
+tap_done(void)
+{
+	printf("1..%d\n", tap_n_);
+	return tap_failed_ ? 1 : 0;
+}
+
+#endif

@@ -1,0 +1,43 @@
+/* pht_cli.h — shared helpers for the pht subcommands: option parsing and exit codes. */
+#ifndef PHT_CLI_H
+#define PHT_CLI_H
+
+#include <stdio.h>
+
+/* Exit codes of every pht command. */
+enum {
+	PHT_EXIT_OK = 0,      /* the job was done */
+	PHT_EXIT_FAIL = 1,    /* the job failed (bad signature, train error, ...) */
+	PHT_EXIT_USAGE = 2,   /* bad usage or unreadable input */
+};
+
+struct pht_err;
+
+/*
+ * A subcommand: argv[0] is the command's own name ("keygen"), the rest its
+ * arguments. Returns one of the PHT_EXIT_* codes.
+ */
+typedef int (*pht_cmd_fn)(int argc, char **argv);
+
+/* Prints "pht: <prefix>: <detail>" on stderr. */
+void pht_cli_error(const char *prefix, const struct pht_err *err);
+
+/* Prints "pht COMMAND: message" on stderr and returns PHT_EXIT_USAGE. */
+int pht_cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Maps a library error code to an exit code (input errors -> 2, else 1). */
+int pht_cli_exit_for(int code);
+
+/* True if argv has -h or --help among its arguments. */
+int pht_cli_wants_help(int argc, char **argv);
+
+/* Commands (one file each, cmd_*.c). */
+#define PHT_COMMANDS(X) \
+	X("version", pht_cmd_version, "print the version")
+
+#define PHT_DECLARE_CMD(name, fn, summary) int fn(int argc, char **argv);
+PHT_COMMANDS(PHT_DECLARE_CMD)
+#undef PHT_DECLARE_CMD
+
+#endif

@@ -1,0 +1,80 @@
+/* pht_train.h — running a train's station and combine functions in the sandbox. */
+#ifndef PHT_TRAIN_H
+#define PHT_TRAIN_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct pht_dataset;
+struct pht_err;
+
+/*
+ * Limits for one run. The station policy sets them; pht sim takes them on
+ * the command line. Each is enforced where the train cannot evade it:
+ * instructions by a Lua count hook that keeps firing once the budget is
+ * spent, memory by the Lua allocator, wall time by the parent process,
+ * which kills the child at the deadline.
+ */
+struct pht_limits {
+	uint64_t instructions;  /* Lua VM instructions; default 2e9 */
+	size_t memory_bytes;    /* Lua heap cap; default 512 MiB */
+	double wall_seconds;    /* default 60 */
+	size_t output_bytes;    /* largest JSON output; default 1 MiB */
+	size_t output_numbers;  /* most numeric values in an output; default 100000 */
+	int64_t k;              /* smallest subset usable for an aggregate; default 5 */
+};
+
+/* Fills lim with the defaults above. */
+void pht_limits_default(struct pht_limits *lim);
+
+/* What one run used; filled on success and, as far as known, on failure. */
+struct pht_run_stats {
+	uint64_t instructions;
+	size_t peak_memory;     /* Lua heap high-water mark, bytes */
+	double wall_ms;
+	double cpu_ms;          /* child user+system CPU */
+	uint64_t rows_read;     /* rows touched through the data API */
+	uint64_t seed;          /* math.random seed used (recorded for replay) */
+	char columns_read[1024];/* comma-separated column names the train read */
+};
+
+/*
+ * Reads the train's table without running station or combine: checks that
+ * the chunk returns a table with a string name, string version and
+ * functions station and combine. *meta gets {"name","version","params"}
+ * (params as declared, {} if none). Runs in the sandbox like any other
+ * train code. PHT_ERR_TRAIN with the reason otherwise.
+ */
+int pht_train_describe(const char *code, size_t code_len, const char *chunkname,
+    const struct pht_limits *lim, json_t **meta, struct pht_err *err);
+
+/*
+ * Runs station(data, params, round) in a fresh sandboxed child process over
+ * ds (read-only). params is a JSON object (NULL = {}). seed 0 picks a fresh
+ * random seed (recorded in stats->seed); any other value reproduces a run.
+ * On success *output is the returned value as JSON (plain data only: no
+ * functions, userdata, cycles or non-finite numbers; within the limits'
+ * output caps). Errors: PHT_ERR_LIMIT (detail names the limit: instruction
+ * budget, memory cap, wall-clock limit), PHT_ERR_DISCLOSURE (subset smaller
+ * than k, non-plain output), PHT_ERR_TRAIN (the train raised an error; the
+ * message is in the detail), PHT_ERR_INTERNAL (the child died otherwise).
+ */
+int pht_train_run_station(const char *code, size_t code_len,
+    const char *chunkname, const struct pht_dataset *ds, const json_t *params,
+    int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
+    struct pht_run_stats *stats, struct pht_err *err);
+
+/*
+ * Runs combine(results, params, round) in the sandbox. results is a JSON
+ * array of {"station": ID, "output": VALUE}; the train sees a Lua sequence
+ * of the outputs in that order, with results.stations[i] the station ids.
+ * *output is the table combine returned: {"done": true, "result": ...} or
+ * {"done": false, "params": {...}}; anything else is PHT_ERR_TRAIN.
+ */
+int pht_train_run_combine(const char *code, size_t code_len,
+    const char *chunkname, const json_t *results, const json_t *params,
+    int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
+    struct pht_run_stats *stats, struct pht_err *err);
+
+#endif
