@@ -1,0 +1,883 @@
+/* pht_dataset.c — loads a CSV and its dictionary into typed, validated columns. */
+#include "pht_dataset.h"
+#include "pht_buf.h"
+#include "pht_csv.h"
+#include "pht_dict.h"
+#include "pht_enc.h"
+#include "pht_err.h"
+#include "pht_file.h"
+#include "pht_time.h"
+
+#include <openssl/evp.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DICT_MAX_BYTES ((size_t)16 << 20)
+#define CSV_DEFAULT_MAX ((size_t)4 << 30)
+#define NUMBER_MAX_LEN 127      /* longest number cell accepted */
+#define SHOW_MAX 40             /* bytes of a bad cell quoted in a detail */
+#define FIRST_MAX 420           /* room left for " (N bad cells in all)" */
+
+/*
+ * An exact-match table over n byte strings (open addressing, FNV-1a):
+ * slot[h] holds index+1 of a string, 0 when empty; the table is at least
+ * twice as large as n, so probes stay short.
+ */
+struct strtab {
+	uint32_t *slot;
+	size_t mask;
+	const char *const *s;
+	const size_t *len;
+};
+
+/*
+ * The owning side of one column: data has room for the loader's row
+ * capacity (then exactly nrows after loading); missing is NULL until the
+ * first missing cell, then has a bit per row of capacity.
+ */
+struct col_store {
+	void *data;
+	uint8_t *missing;
+	size_t elem;
+	struct strtab levels;       /* category only */
+};
+
+struct pht_dataset {
+	struct pht_dict *dict;
+	size_t nrows;
+	size_t ncols;
+	struct pht_column *cols;    /* public views, dictionary order */
+	struct col_store *store;    /* same order */
+	char csv_sha256[65];
+	char dict_sha256[65];
+};
+
+/* State of one load: the header map, a scratch buffer for unescaped cells. */
+struct loader {
+	struct pht_dataset *ds;
+	const char *csv_name;
+	size_t *map;                /* CSV field index -> column index */
+	size_t cap;                 /* rows of room in every column */
+	char *scratch;
+	size_t scratch_cap;
+	locale_t cloc;
+	size_t nbad;
+	char first[FIRST_MAX];
+};
+
+static uint64_t
+fnv1a(const char *p, size_t len)
+{
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (uint8_t)p[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+static int
+strtab_build(struct strtab *t, const char *const *s, const size_t *len, size_t n)
+{
+	size_t size = 8, i, h;
+
+	while (size < 2 * n)
+		size *= 2;
+	if ((t->slot = calloc(size, sizeof(*t->slot))) == NULL)
+		return PHT_ERR_NOMEM;
+	t->mask = size - 1;
+	t->s = s;
+	t->len = len;
+	for (i = 0; i < n; i++) {
+		h = (size_t)fnv1a(s[i], len[i]) & t->mask;
+		while (t->slot[h] != 0)
+			h = (h + 1) & t->mask;
+		t->slot[h] = (uint32_t)(i + 1);
+	}
+	return PHT_OK;
+}
+
+/* Index of p[0..len) in the table, or -1. */
+static long
+strtab_find(const struct strtab *t, const char *p, size_t len)
+{
+	size_t h = (size_t)fnv1a(p, len) & t->mask, i;
+
+	while (t->slot[h] != 0) {
+		i = t->slot[h] - 1;
+		if (t->len[i] == len && memcmp(t->s[i], p, len) == 0)
+			return (long)i;
+		h = (h + 1) & t->mask;
+	}
+	return -1;
+}
+
+/* Checks UTF-8 (no overlongs, no surrogates, at most U+10FFFF). */
+static int
+utf8_valid(const uint8_t *p, size_t len)
+{
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (i < len) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
+			n = 1;
+			cp = p[i] & 0x1f;
+		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+			n = 2;
+			cp = p[i] & 0x0f;
+		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+			n = 3;
+			cp = p[i] & 0x07;
+		} else
+			return 0;
+		if (len - i - 1 < n)
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+/*
+ * Writes p[0..len) quoted for a detail: at most SHOW_MAX bytes, control
+ * bytes, quotes, backslashes and (when the cell is not valid UTF-8) every
+ * non-ASCII byte escaped; "..." marks a cut.
+ */
+static void
+show(const char *p, size_t len, char *out, size_t outsz)
+{
+	int utf8 = utf8_valid((const uint8_t *)p, len);
+	size_t n = len, o = 0, i;
+	uint8_t ch;
+
+	if (n > SHOW_MAX) {
+		n = SHOW_MAX;
+		while (utf8 && n > 0 && ((uint8_t)p[n] & 0xc0) == 0x80)
+			n--; /* do not cut a character */
+	}
+	if (outsz < 8) {
+		if (outsz > 0)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '"';
+	for (i = 0; i < n && o + 9 < outsz; i++) {
+		ch = (uint8_t)p[i];
+		if (ch == '"' || ch == '\\') {
+			out[o++] = '\\';
+			out[o++] = (char)ch;
+		} else if (ch < 0x20 || ch == 0x7f || (ch >= 0x80 && !utf8)) {
+			snprintf(out + o, outsz - o, "\\x%02x", ch);
+			o += 4;
+		} else
+			out[o++] = (char)ch;
+	}
+	if (i < len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o++] = '"';
+	out[o] = '\0';
+}
+
+/* Records a bad cell: the first one's detail is kept, all are counted. */
+static void bad(struct loader *L, size_t line, const char *col,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+bad(struct loader *L, size_t line, const char *col, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (L->nbad++ > 0)
+		return;
+	n = snprintf(L->first, sizeof(L->first), "%s:%zu:%s: ", L->csv_name,
+	    line, col);
+	if (n < 0 || (size_t)n >= sizeof(L->first))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(L->first + n, sizeof(L->first) - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* 0: an integer in *out; 1: not an integer; 2: out of range. */
+static int
+parse_int(const char *p, size_t len, int64_t *out)
+{
+	uint64_t v = 0, limit = INT64_MAX;
+	int neg = 0, over = 0;
+	unsigned d;
+	size_t i;
+
+	if (len > 0 && p[0] == '-') {
+		neg = 1;
+		limit = (uint64_t)INT64_MAX + 1;
+		p++;
+		len--;
+	}
+	if (len == 0)
+		return 1;
+	for (i = 0; i < len; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 1;
+		d = (unsigned)(p[i] - '0');
+		if (v > (limit - d) / 10)
+			over = 1;
+		else
+			v = v * 10 + d;
+	}
+	if (over)
+		return 2;
+	if (neg)
+		*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+	else
+		*out = (int64_t)v;
+	return 0;
+}
+
+/* 0: a finite double in *out; 1: not a number; 2: out of range; 3: too long. */
+static int
+parse_num(locale_t loc, const char *p, size_t len, double *out)
+{
+	char buf[NUMBER_MAX_LEN + 1], *end;
+	size_t i;
+	double v;
+
+	if (len == 0)
+		return 1;
+	if (len > NUMBER_MAX_LEN)
+		return 3;
+	/* Plain decimal notation only: no spaces, inf, nan, hex, leading '+'. */
+	if (!((p[0] >= '0' && p[0] <= '9') || p[0] == '-' || p[0] == '.'))
+		return 1;
+	for (i = 0; i < len; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '-' || p[i] == '+' ||
+		    p[i] == '.' || p[i] == 'e' || p[i] == 'E'))
+			return 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	errno = 0;
+	v = strtod_l(buf, &end, loc);
+	if (end != buf + len)
+		return 1;
+	if (!isfinite(v))
+		return 2;
+	*out = v;
+	return 0;
+}
+
+/* 0: days since the epoch in *out; 1: not a valid YYYY-MM-DD date. */
+static int
+parse_date(const char *p, size_t len, int32_t *out)
+{
+	static const unsigned char mdays[12] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+	};
+	unsigned y, m, d, dim;
+	size_t i;
+
+	if (len != 10 || p[4] != '-' || p[7] != '-')
+		return 1;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (p[i] < '0' || p[i] > '9'))
+			return 1;
+	y = (unsigned)((p[0] - '0') * 1000 + (p[1] - '0') * 100 +
+	    (p[2] - '0') * 10 + (p[3] - '0'));
+	m = (unsigned)((p[5] - '0') * 10 + (p[6] - '0'));
+	d = (unsigned)((p[8] - '0') * 10 + (p[9] - '0'));
+	if (m < 1 || m > 12)
+		return 1;
+	dim = mdays[m - 1];
+	if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+		dim = 29;
+	if (d < 1 || d > dim)
+		return 1;
+	*out = (int32_t)pht_days_from_civil(y, m, d);
+	return 0;
+}
+
+/* Formats up to a few levels of c as "a, b, c, ..." for a detail. */
+static void
+levels_text(const struct pht_dict_col *c, char *out, size_t outsz)
+{
+	size_t i, o = 0, k;
+	char one[SHOW_MAX * 4 + 8];
+	int n;
+
+	out[0] = '\0';
+	for (i = 0; i < c->nlevels && i < 6; i++) {
+		show(c->levels[i], c->level_len[i], one, sizeof(one));
+		n = snprintf(out + o, outsz - o, "%s%s", i ? ", " : "", one);
+		if (n < 0 || (size_t)n >= outsz - o)
+			return;
+		o += (size_t)n;
+	}
+	if (i < c->nlevels) {
+		k = c->nlevels - i;
+		snprintf(out + o, outsz - o, ", and %zu more", k);
+	}
+}
+
+static void
+set_missing_bit(uint8_t *bm, size_t row)
+{
+	bm[row >> 3] |= (uint8_t)(1u << (row & 7));
+}
+
+/* Validates and stores one cell; bad cells are counted, not fatal. */
+static int
+cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
+    size_t line)
+{
+	const struct pht_dict_col *dc = &L->ds->dict->cols[ci];
+	struct col_store *st = &L->ds->store[ci];
+	struct pht_column *col = &L->ds->cols[ci];
+	char shown[SHOW_MAX * 4 + 8], lv[200];
+	const char *p = f->p;
+	size_t len = f->len, i, nsz;
+	int64_t iv;
+	int32_t dv;
+	double fv;
+	long li;
+	char *ns;
+	int r;
+
+	if (f->escaped) {
+		if (f->len > L->scratch_cap) {
+			nsz = L->scratch_cap ? L->scratch_cap : 64;
+			while (nsz < f->len)
+				nsz *= 2;
+			if ((ns = realloc(L->scratch, nsz)) == NULL)
+				return PHT_ERR_NOMEM;
+			L->scratch = ns;
+			L->scratch_cap = nsz;
+		}
+		len = pht_csv_unescape(f, L->scratch);
+		p = L->scratch;
+	}
+	for (i = 0; i < dc->nmissing; i++) {
+		if (dc->missing_len[i] == len &&
+		    memcmp(dc->missing[i], p, len) == 0) {
+			if (st->missing == NULL &&
+			    (st->missing = calloc((L->cap + 7) / 8, 1)) == NULL)
+				return PHT_ERR_NOMEM;
+			set_missing_bit(st->missing, row);
+			col->nmissing++;
+			memset((char *)st->data + row * st->elem, 0, st->elem);
+			return PHT_OK;
+		}
+	}
+	switch (dc->type) {
+	case PHT_COL_INTEGER:
+		iv = 0;
+		if ((r = parse_int(p, len, &iv)) != 0) {
+			show(p, len, shown, sizeof(shown));
+			bad(L, line, dc->name, r == 2 ? "%s is out of the integer "
+			    "range" : "%s is not an integer", shown);
+		}
+		((int64_t *)st->data)[row] = iv;
+		break;
+	case PHT_COL_NUMBER:
+		fv = 0;
+		if ((r = parse_num(L->cloc, p, len, &fv)) != 0) {
+			show(p, len, shown, sizeof(shown));
+			bad(L, line, dc->name, "%s %s", shown,
+			    r == 2 ? "is out of the range of a finite number" :
+			    r == 3 ? "is too long for a number" : "is not a number");
+			fv = 0;
+		}
+		((double *)st->data)[row] = fv;
+		break;
+	case PHT_COL_DATE:
+		dv = 0;
+		if (parse_date(p, len, &dv) != 0) {
+			show(p, len, shown, sizeof(shown));
+			bad(L, line, dc->name, "%s is not a valid date "
+			    "(YYYY-MM-DD)", shown);
+		}
+		((int32_t *)st->data)[row] = dv;
+		break;
+	case PHT_COL_BOOLEAN:
+		if ((len == 1 && p[0] == '1') || (len == 4 && memcmp(p, "true", 4) == 0))
+			((uint8_t *)st->data)[row] = 1;
+		else if ((len == 1 && p[0] == '0') ||
+		    (len == 5 && memcmp(p, "false", 5) == 0))
+			((uint8_t *)st->data)[row] = 0;
+		else {
+			((uint8_t *)st->data)[row] = 0;
+			show(p, len, shown, sizeof(shown));
+			bad(L, line, dc->name, "%s is not a boolean (0, 1, true, "
+			    "false)", shown);
+		}
+		break;
+	case PHT_COL_CATEGORY:
+		li = strtab_find(&st->levels, p, len);
+		((int32_t *)st->data)[row] = li < 0 ? 0 : (int32_t)li;
+		if (li < 0) {
+			show(p, len, shown, sizeof(shown));
+			if (!utf8_valid((const uint8_t *)p, len))
+				bad(L, line, dc->name, "%s is not valid UTF-8", shown);
+			else {
+				levels_text(dc, lv, sizeof(lv));
+				bad(L, line, dc->name, "%s is not one of the levels "
+				    "(%s)", shown, lv);
+			}
+		}
+		break;
+	}
+	return PHT_OK;
+}
+
+static void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(len ? data : "", len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		out[0] = '\0';
+		return;
+	}
+	pht_hex_encode(md, 32, out);
+}
+
+static size_t
+elem_size(enum pht_coltype t)
+{
+	switch (t) {
+	case PHT_COL_NUMBER: return sizeof(double);
+	case PHT_COL_INTEGER: return sizeof(int64_t);
+	case PHT_COL_CATEGORY: return sizeof(int32_t);
+	case PHT_COL_DATE: return sizeof(int32_t);
+	case PHT_COL_BOOLEAN: return sizeof(uint8_t);
+	}
+	return sizeof(double);
+}
+
+void
+pht_dataset_free(struct pht_dataset *ds)
+{
+	size_t i;
+
+	if (ds == NULL)
+		return;
+	if (ds->store != NULL) {
+		for (i = 0; i < ds->ncols; i++) {
+			free(ds->store[i].data);
+			free(ds->store[i].missing);
+			free(ds->store[i].levels.slot);
+		}
+	}
+	free(ds->store);
+	free(ds->cols);
+	pht_dict_free(ds->dict);
+	free(ds);
+}
+
+/* Maps the header onto the dictionary's columns (L->map). */
+static int
+read_header(struct loader *L, struct pht_csv *c, struct pht_err *err)
+{
+	const struct pht_dict *d = L->ds->dict;
+	struct strtab names = { 0 };
+	const char **nm = NULL;
+	size_t *nl = NULL, *map = NULL, i, len;
+	uint8_t *seen = NULL;
+	char shown[SHOW_MAX * 4 + 8], *hdr = NULL;
+	const char *p;
+	long k;
+	int r;
+
+	if ((r = pht_csv_next(c, err)) < 0)
+		return r;
+	if (r == 0)
+		return pht_errf(err, PHT_ERR_MALFORMED,
+		    "%s: empty file (no header line)", L->csv_name);
+	if ((nm = calloc(d->ncols, sizeof(*nm))) == NULL ||
+	    (nl = calloc(d->ncols, sizeof(*nl))) == NULL ||
+	    (seen = calloc(d->ncols, 1)) == NULL ||
+	    (map = calloc(c->nfields, sizeof(*map))) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", L->csv_name);
+		goto out;
+	}
+	for (i = 0; i < d->ncols; i++) {
+		nm[i] = d->cols[i].name;
+		nl[i] = strlen(nm[i]);
+	}
+	if (strtab_build(&names, nm, nl, d->ncols) != PHT_OK) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", L->csv_name);
+		goto out;
+	}
+	for (i = 0; i < c->nfields; i++) {
+		p = c->fields[i].p;
+		len = c->fields[i].len;
+		if (c->fields[i].escaped) {
+			free(hdr);
+			if ((hdr = malloc(len ? len : 1)) == NULL) {
+				r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory",
+				    L->csv_name);
+				goto out;
+			}
+			len = pht_csv_unescape(&c->fields[i], hdr);
+			p = hdr;
+		}
+		if ((k = strtab_find(&names, p, len)) < 0) {
+			show(p, len, shown, sizeof(shown));
+			r = pht_errf(err, PHT_ERR_INVALID, "%s:%zu: header column %zu "
+			    "%s is not in the dictionary", L->csv_name, c->rec_line,
+			    i + 1, shown);
+			goto out;
+		}
+		if (seen[k]) {
+			show(p, len, shown, sizeof(shown));
+			r = pht_errf(err, PHT_ERR_INVALID, "%s:%zu: header column %zu "
+			    "%s appears twice", L->csv_name, c->rec_line, i + 1,
+			    shown);
+			goto out;
+		}
+		seen[k] = 1;
+		map[i] = (size_t)k;
+	}
+	for (i = 0; i < d->ncols; i++) {
+		if (!seen[i]) {
+			show(nm[i], nl[i], shown, sizeof(shown));
+			r = pht_errf(err, PHT_ERR_INVALID, "%s:%zu: column %s of the "
+			    "dictionary is missing from the header", L->csv_name,
+			    c->rec_line, shown);
+			goto out;
+		}
+	}
+	L->map = map;
+	map = NULL; /* transferred */
+	r = PHT_OK;
+out:
+	free(hdr);
+	free(names.slot);
+	free(seen);
+	free(nl);
+	free(nm);
+	free(map);
+	return r;
+}
+
+/* Sets up the columns, with room for cap rows each. */
+static int
+alloc_columns(struct pht_dataset *ds, size_t cap)
+{
+	const struct pht_dict_col *dc;
+	struct col_store *st;
+	size_t i;
+
+	ds->ncols = ds->dict->ncols;
+	if ((ds->cols = calloc(ds->ncols, sizeof(*ds->cols))) == NULL ||
+	    (ds->store = calloc(ds->ncols, sizeof(*ds->store))) == NULL)
+		return PHT_ERR_NOMEM;
+	for (i = 0; i < ds->ncols; i++) {
+		dc = &ds->dict->cols[i];
+		st = &ds->store[i];
+		st->elem = elem_size(dc->type);
+		if (cap > SIZE_MAX / st->elem ||
+		    (st->data = malloc(cap * st->elem)) == NULL)
+			return PHT_ERR_NOMEM;
+		if (dc->type == PHT_COL_CATEGORY &&
+		    strtab_build(&st->levels, dc->levels, dc->level_len,
+		    dc->nlevels) != PHT_OK)
+			return PHT_ERR_NOMEM;
+		ds->cols[i].name = dc->name;
+		ds->cols[i].type = dc->type;
+		ds->cols[i].unit = dc->unit;
+		ds->cols[i].description = dc->description;
+		ds->cols[i].nlevels = dc->nlevels;
+		ds->cols[i].levels = dc->levels;
+	}
+	return PHT_OK;
+}
+
+/* Trims every column to nrows and publishes the arrays in the views. */
+static void
+finish_columns(struct pht_dataset *ds)
+{
+	struct col_store *st;
+	struct pht_column *col;
+	size_t i, n = ds->nrows ? ds->nrows : 1;
+	void *p;
+
+	for (i = 0; i < ds->ncols; i++) {
+		st = &ds->store[i];
+		col = &ds->cols[i];
+		if ((p = realloc(st->data, n * st->elem)) != NULL)
+			st->data = p; /* a failed shrink keeps the larger block */
+		if (st->missing != NULL &&
+		    (p = realloc(st->missing, (n + 7) / 8)) != NULL)
+			st->missing = p;
+		col->v.f64 = st->data; /* the union: one pointer for every type */
+		col->missing = st->missing;
+	}
+}
+
+static int
+load_buffers(const char *csv, size_t csv_len, const char *dict, size_t dict_len,
+    const char *csv_name, const char *dict_name, struct pht_dataset **out,
+    struct pht_err *err)
+{
+	struct loader L;
+	struct pht_csv c;
+	const char *q, *end;
+	size_t newlines = 0, i;
+	int r;
+
+	*out = NULL;
+	memset(&L, 0, sizeof(L));
+	L.csv_name = csv_name;
+	pht_csv_init(&c, csv_name, csv, csv_len);
+	if ((L.ds = calloc(1, sizeof(*L.ds))) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", csv_name);
+		goto out;
+	}
+	if ((L.cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", csv_name);
+		goto out;
+	}
+	sha256_hex(csv, csv_len, L.ds->csv_sha256);
+	sha256_hex(dict, dict_len, L.ds->dict_sha256);
+	if (L.ds->csv_sha256[0] == '\0' || L.ds->dict_sha256[0] == '\0') {
+		r = pht_errf(err, PHT_ERR_CRYPTO, "%s: SHA-256 failed", csv_name);
+		goto out;
+	}
+	if ((r = pht_dict_parse(dict, dict_len, dict_name, &L.ds->dict, err)) != PHT_OK)
+		goto out;
+	if ((r = read_header(&L, &c, err)) != PHT_OK)
+		goto out;
+	/* Every record after the header ends a line or the input: a bound. */
+	end = csv + csv_len;
+	for (q = c.pos; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
+		newlines++;
+	L.cap = newlines + 1;
+	if ((r = alloc_columns(L.ds, L.cap)) != PHT_OK) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory for %zu rows",
+		    csv_name, L.cap);
+		goto out;
+	}
+	c.expect = c.nfields;
+	for (;;) {
+		if ((r = pht_csv_next(&c, err)) < 0)
+			goto out;
+		if (r == 0)
+			break;
+		if (L.ds->nrows >= L.cap) {
+			r = pht_errf(err, PHT_ERR_INTERNAL, "%s:%zu: more records "
+			    "than lines", csv_name, c.rec_line);
+			goto out;
+		}
+		for (i = 0; i < c.nfields; i++) {
+			if (cell(&L, L.map[i], L.ds->nrows, &c.fields[i],
+			    c.rec_line) != PHT_OK) {
+				r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory",
+				    csv_name);
+				goto out;
+			}
+		}
+		L.ds->nrows++;
+	}
+	if (L.nbad > 0) {
+		r = pht_errf(err, PHT_ERR_INVALID, "%s (%zu bad cell%s in all)",
+		    L.first, L.nbad, L.nbad == 1 ? "" : "s");
+		goto out;
+	}
+	finish_columns(L.ds);
+	*out = L.ds;
+	L.ds = NULL; /* transferred */
+	r = PHT_OK;
+out:
+	pht_csv_clear(&c);
+	if (L.cloc != (locale_t)0)
+		freelocale(L.cloc);
+	free(L.scratch);
+	free(L.map);
+	pht_dataset_free(L.ds);
+	return r;
+}
+
+int
+pht_dataset_load_mem(const char *csv, size_t csv_len, const char *dict,
+    size_t dict_len, const char *name, struct pht_dataset **out,
+    struct pht_err *err)
+{
+	struct pht_buf *dn = NULL;
+	size_t n = strlen(name);
+	int r;
+
+	*out = NULL;
+	/* The dictionary is named after the CSV: NAME.csv -> NAME.dict.json. */
+	if ((dn = pht_buf_new(n + 16)) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
+	if (n >= 4 && strcmp(name + n - 4, ".csv") == 0)
+		r = pht_buf_put(dn, name, n - 4);
+	else
+		r = pht_buf_puts(dn, name);
+	if (r == PHT_OK)
+		r = pht_buf_puts(dn, ".dict.json");
+	if (r != PHT_OK) {
+		pht_buf_free(dn);
+		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
+	}
+	r = load_buffers(csv, csv_len, dict, dict_len, name, pht_buf_str(dn), out,
+	    err);
+	pht_buf_free(dn);
+	return r;
+}
+
+int
+pht_dataset_load(const char *csv_path, const char *dict_path,
+    const struct pht_dataset_opts *opts, struct pht_dataset **out,
+    struct pht_err *err)
+{
+	size_t max = opts != NULL && opts->max_bytes != 0 ? opts->max_bytes :
+	    CSV_DEFAULT_MAX;
+	struct pht_buf *dict = NULL;
+	void *map = MAP_FAILED;
+	struct stat st;
+	size_t len = 0;
+	int fd = -1, r;
+
+	*out = NULL;
+	if ((r = pht_file_read(dict_path, DICT_MAX_BYTES, &dict, err)) != PHT_OK)
+		goto out;
+	if ((fd = open(csv_path, O_RDONLY | O_CLOEXEC)) < 0) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: %s", csv_path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: %s", csv_path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: not a regular file", csv_path);
+		goto out;
+	}
+	if ((uint64_t)st.st_size > (uint64_t)max) {
+		r = pht_errf(err, PHT_ERR_TOO_LARGE, "%s: larger than %zu bytes",
+		    csv_path, max);
+		goto out;
+	}
+	len = (size_t)st.st_size;
+	if (len > 0) {
+		/* Read-only mapping: file pages, not heap, and gone after load. */
+		map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map == MAP_FAILED) {
+			r = pht_errf(err, PHT_ERR_IO, "%s: %s", csv_path,
+			    strerror(errno));
+			goto out;
+		}
+		(void)madvise(map, len, MADV_SEQUENTIAL);
+	}
+	r = load_buffers(len > 0 ? map : "", len, pht_buf_str(dict),
+	    pht_buf_len(dict), csv_path, dict_path, out, err);
+out:
+	if (map != MAP_FAILED)
+		munmap(map, len);
+	if (fd >= 0)
+		close(fd);
+	pht_buf_free(dict);
+	return r;
+}
+
+const char *
+pht_dataset_name(const struct pht_dataset *ds)
+{
+	return ds->dict->dataset;
+}
+
+size_t
+pht_dataset_nrows(const struct pht_dataset *ds)
+{
+	return ds->nrows;
+}
+
+size_t
+pht_dataset_ncols(const struct pht_dataset *ds)
+{
+	return ds->ncols;
+}
+
+const struct pht_column *
+pht_dataset_column(const struct pht_dataset *ds, size_t i)
+{
+	return i < ds->ncols ? &ds->cols[i] : NULL;
+}
+
+int
+pht_dataset_find_index(const struct pht_dataset *ds, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ds->ncols; i++)
+		if (strcmp(ds->cols[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const struct pht_column *
+pht_dataset_find(const struct pht_dataset *ds, const char *name)
+{
+	int i = pht_dataset_find_index(ds, name);
+
+	return i < 0 ? NULL : &ds->cols[i];
+}
+
+const char *
+pht_dataset_csv_sha256(const struct pht_dataset *ds)
+{
+	return ds->csv_sha256;
+}
+
+const char *
+pht_dataset_dict_sha256(const struct pht_dataset *ds)
+{
+	return ds->dict_sha256;
+}
+
+const json_t *
+pht_dataset_dict(const struct pht_dataset *ds)
+{
+	return ds->dict->json;
+}
+
+size_t
+pht_dataset_column_bytes(const struct pht_dataset *ds)
+{
+	size_t i, total = 0;
+
+	for (i = 0; i < ds->ncols; i++) {
+		total += ds->nrows * ds->store[i].elem;
+		if (ds->store[i].missing != NULL)
+			total += (ds->nrows + 7) / 8;
+	}
+	return total;
+}
