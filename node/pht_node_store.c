@@ -1,0 +1,809 @@
+/* pht_node_store.c — the node mailbox on SQLite 3 (WAL, synchronous=FULL, prepared statements). */
+#include "pht_node_store.h"
+#include "pht_err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * Schema. An inbox entry points at its envelope (train, round); an envelope
+ * at its train. results is unique on (train, station, round): a result is
+ * stored once. seq columns are AUTOINCREMENT so that order of arrival is
+ * never reused, even after deletions.
+ */
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS trains("
+	" id TEXT PRIMARY KEY, analyst TEXT NOT NULL, created INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS envelopes("
+	" train TEXT NOT NULL REFERENCES trains(id), round INTEGER NOT NULL,"
+	" body BLOB NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(train, round));"
+	"CREATE TABLE IF NOT EXISTS inbox("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, station TEXT NOT NULL,"
+	" train TEXT NOT NULL, round INTEGER NOT NULL, state INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, delivered INTEGER, acked INTEGER,"
+	" UNIQUE(station, train, round),"
+	" FOREIGN KEY(train, round) REFERENCES envelopes(train, round));"
+	"CREATE INDEX IF NOT EXISTS inbox_pending ON inbox(station, state, seq);"
+	"CREATE INDEX IF NOT EXISTS inbox_train ON inbox(train, round);"
+	"CREATE TABLE IF NOT EXISTS results("
+	" seq INTEGER PRIMARY KEY AUTOINCREMENT, train TEXT NOT NULL,"
+	" station TEXT NOT NULL, round INTEGER NOT NULL, body BLOB NOT NULL,"
+	" log_seq INTEGER NOT NULL, log_hash TEXT NOT NULL,"
+	" received INTEGER NOT NULL, UNIQUE(train, station, round));"
+	"CREATE INDEX IF NOT EXISTS results_train ON results(train, seq);"
+	"CREATE TABLE IF NOT EXISTS stations("
+	" id TEXT PRIMARY KEY, dictionaries TEXT,"
+	" last_seen INTEGER NOT NULL DEFAULT 0,"
+	" log_seq INTEGER NOT NULL DEFAULT -1, log_hash TEXT NOT NULL DEFAULT '');";
+
+enum {
+	S_BEGIN, S_COMMIT, S_ROLLBACK,
+	S_TRAIN_GET, S_TRAIN_INS, S_ENV_GET, S_ENV_INS, S_INBOX_INS,
+	S_INBOX_LIST, S_INBOX_DELIVER, S_INBOX_PENDING, S_INBOX_HAS, S_ACK,
+	S_RES_GET, S_RES_INS, S_RES_LIST, S_DELIV,
+	S_ST_SEEN, S_ST_PUB, S_ST_HEAD, S_ST_LIST,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_TRAIN_GET] = "SELECT analyst FROM trains WHERE id = ?1",
+	[S_TRAIN_INS] = "INSERT INTO trains(id, analyst, created) VALUES(?1, ?2, ?3)",
+	[S_ENV_GET] = "SELECT body FROM envelopes WHERE train = ?1 AND round = ?2",
+	[S_ENV_INS] = "INSERT INTO envelopes(train, round, body, created)"
+	    " VALUES(?1, ?2, ?3, ?4)",
+	[S_INBOX_INS] = "INSERT OR IGNORE INTO inbox(station, train, round, state,"
+	    " created) VALUES(?1, ?2, ?3, 0, ?4)",
+	[S_INBOX_LIST] = "SELECT i.seq, i.train, i.round, t.analyst, i.state,"
+	    " i.created, e.body FROM inbox i"
+	    " JOIN envelopes e ON e.train = i.train AND e.round = i.round"
+	    " JOIN trains t ON t.id = i.train"
+	    " WHERE i.station = ?1 AND i.state < 2 ORDER BY i.seq LIMIT ?2",
+	[S_INBOX_DELIVER] = "UPDATE inbox SET state = 1, delivered = ?2"
+	    " WHERE seq = ?1 AND state = 0",
+	[S_INBOX_PENDING] = "SELECT 1 FROM inbox WHERE station = ?1 AND state < 2"
+	    " LIMIT 1",
+	[S_INBOX_HAS] = "SELECT count(*) FROM inbox WHERE station = ?1"
+	    " AND train = ?2 AND (?3 < 0 OR round = ?3)",
+	[S_ACK] = "UPDATE inbox SET state = 2, acked = ?4 WHERE station = ?1"
+	    " AND train = ?2 AND (?3 < 0 OR round = ?3) AND state < 2",
+	[S_RES_GET] = "SELECT body FROM results WHERE train = ?1 AND station = ?2"
+	    " AND round = ?3",
+	[S_RES_INS] = "INSERT INTO results(train, station, round, body, log_seq,"
+	    " log_hash, received) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_RES_LIST] = "SELECT seq, station, round, log_seq, log_hash, received,"
+	    " body FROM results WHERE train = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+	[S_DELIV] = "SELECT i.station, i.round, i.state, r.seq IS NOT NULL"
+	    " FROM inbox i LEFT JOIN results r ON r.train = i.train"
+	    " AND r.station = i.station AND r.round = i.round"
+	    " WHERE i.train = ?1 ORDER BY i.round, i.station",
+	[S_ST_SEEN] = "INSERT INTO stations(id, last_seen) VALUES(?1, ?2)"
+	    " ON CONFLICT(id) DO UPDATE SET"
+	    " last_seen = max(last_seen, excluded.last_seen)",
+	[S_ST_PUB] = "INSERT INTO stations(id, dictionaries, last_seen)"
+	    " VALUES(?1, ?2, ?3) ON CONFLICT(id) DO UPDATE SET"
+	    " dictionaries = excluded.dictionaries,"
+	    " last_seen = max(last_seen, excluded.last_seen)",
+	[S_ST_HEAD] = "UPDATE stations SET log_seq = ?2, log_hash = ?3"
+	    " WHERE id = ?1 AND log_seq <= ?2",
+	[S_ST_LIST] = "SELECT id, dictionaries, last_seen, log_seq, log_hash"
+	    " FROM stations ORDER BY id",
+};
+
+struct pht_node_store {
+	sqlite3 *db;
+	char *path;
+	sqlite3_stmt *stmt[S_COUNT];
+};
+
+static int
+db_err(struct pht_node_store *st, struct pht_err *err, const char *what)
+{
+	return pht_errf(err, PHT_ERR_IO, "%s: %s: %s", st->path, what,
+	    sqlite3_errmsg(st->db));
+}
+
+/* Returns a reset statement ready for binding. */
+static sqlite3_stmt *
+stmt(struct pht_node_store *st, int which)
+{
+	sqlite3_stmt *s = st->stmt[which];
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return s;
+}
+
+/* Runs a statement that returns no rows. */
+static int
+exec_stmt(struct pht_node_store *st, sqlite3_stmt *s, const char *what,
+    struct pht_err *err)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_err(st, err, what);
+	return PHT_OK;
+}
+
+static int
+begin(struct pht_node_store *st, struct pht_err *err)
+{
+	return exec_stmt(st, stmt(st, S_BEGIN), "begin transaction", err);
+}
+
+static int
+commit(struct pht_node_store *st, struct pht_err *err)
+{
+	return exec_stmt(st, stmt(st, S_COMMIT), "commit", err);
+}
+
+static void
+rollback(struct pht_node_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		exec_stmt(st, stmt(st, S_ROLLBACK), "rollback", NULL);
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	return sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+/* Copies column i as text into out (size outsz), truncating never: the
+ * store only holds values it was given within the same bounds. */
+static void
+col_text(sqlite3_stmt *s, int i, char *out, size_t outsz)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	snprintf(out, outsz, "%s", t != NULL ? (const char *)t : "");
+}
+
+/* Copies column i as a new NUL-terminated blob. NULL on OOM. */
+static char *
+col_blob(sqlite3_stmt *s, int i, size_t *len)
+{
+	const void *b = sqlite3_column_blob(s, i);
+	int n = sqlite3_column_bytes(s, i);
+	char *p;
+
+	if ((p = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(p, b, (size_t)n);
+	p[n] = '\0';
+	*len = (size_t)n;
+	return p;
+}
+
+int
+pht_node_store_open(const char *path, struct pht_node_store **out,
+    struct pht_err *err)
+{
+	struct pht_node_store *st = NULL;
+	char *errmsg = NULL;
+	int i, r, fd;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	    (st->path = strdup(path)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	/* Create the file private before SQLite opens it. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: cannot open: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	close(fd);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		r = st->db != NULL ? db_err(st, err, "open") :
+		    pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    " PRAGMA foreign_keys=ON;", NULL, NULL, &errmsg) != SQLITE_OK ||
+	    sqlite3_exec(st->db, schema_sql, NULL, NULL, &errmsg) != SQLITE_OK) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: schema: %s", path,
+		    errmsg != NULL ? errmsg : sqlite3_errmsg(st->db));
+		goto out;
+	}
+	{
+		/* journal_mode=WAL can silently stay "delete" (e.g. on some
+		 * file systems): durability rules need WAL, so check it. */
+		sqlite3_stmt *s = NULL;
+		int ok = 0;
+		if (sqlite3_prepare_v2(st->db, "PRAGMA journal_mode", -1, &s,
+		    NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+			ok = strcmp((const char *)sqlite3_column_text(s, 0), "wal") == 0;
+		sqlite3_finalize(s);
+		if (!ok) {
+			r = pht_errf(err, PHT_ERR_IO, "%s: cannot use WAL journal mode", path);
+			goto out;
+		}
+	}
+	if (sqlite3_exec(st->db, "PRAGMA user_version=1", NULL, NULL, &errmsg)
+	    != SQLITE_OK) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: %s", path, errmsg);
+		goto out;
+	}
+	for (i = 0; i < S_COUNT; i++)
+		if (sqlite3_prepare_v3(st->db, stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->stmt[i], NULL) != SQLITE_OK) {
+			r = db_err(st, err, "prepare");
+			goto out;
+		}
+	*out = st;
+	st = NULL; /* transferred */
+	r = PHT_OK;
+out:
+	sqlite3_free(errmsg);
+	pht_node_store_free(st);
+	return r;
+}
+
+void
+pht_node_store_free(struct pht_node_store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(st->stmt[i]);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	free(st->path);
+	free(st);
+}
+
+/* Owner of train into analyst; PHT_ERR_NOT_FOUND if none. */
+static int
+train_owner(struct pht_node_store *st, const char *train, char *analyst,
+    size_t size, struct pht_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_TRAIN_GET);
+	int rc;
+
+	bind_text(s, 1, train);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		col_text(s, 0, analyst, size);
+		sqlite3_reset(s);
+		return PHT_OK;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return db_err(st, err, "read train");
+	return pht_errf(err, PHT_ERR_NOT_FOUND, "train %s: no such train", train);
+}
+
+int
+pht_node_store_train_owner(struct pht_node_store *st, const char *train,
+    char *analyst, size_t size, struct pht_err *err)
+{
+	return train_owner(st, train, analyst, size, err);
+}
+
+int
+pht_node_store_post_train(struct pht_node_store *st, const char *train,
+    int64_t round, const char *analyst, const char *envelope, size_t len,
+    const char *const *stations, size_t n, int64_t now, int *created,
+    struct pht_err *err)
+{
+	char owner[PHT_NODE_NAME_MAX + 1];
+	sqlite3_stmt *s;
+	size_t i;
+	int r, rc, news = 0;
+
+	if (created != NULL)
+		*created = 0;
+	if ((r = begin(st, err)) != PHT_OK)
+		return r;
+	r = train_owner(st, train, owner, sizeof(owner), err);
+	if (r == PHT_OK && strcmp(owner, analyst) != 0) {
+		r = pht_errf(err, PHT_ERR_DENIED,
+		    "train %s belongs to another analyst", train);
+		goto out;
+	}
+	if (r == PHT_ERR_NOT_FOUND) {
+		s = stmt(st, S_TRAIN_INS);
+		bind_text(s, 1, train);
+		bind_text(s, 2, analyst);
+		sqlite3_bind_int64(s, 3, now);
+		if ((r = exec_stmt(st, s, "insert train", err)) != PHT_OK)
+			goto out;
+		news = 1;
+	} else if (r != PHT_OK)
+		goto out;
+
+	s = stmt(st, S_ENV_GET);
+	bind_text(s, 1, train);
+	sqlite3_bind_int64(s, 2, round);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int same = (size_t)sqlite3_column_bytes(s, 0) == len &&
+		    (len == 0 || memcmp(sqlite3_column_blob(s, 0), envelope, len) == 0);
+		sqlite3_reset(s);
+		if (!same) {
+			r = pht_errf(err, PHT_ERR_REPLAY, "train %s round %lld: "
+			    "already posted with a different envelope", train,
+			    (long long)round);
+			goto out;
+		}
+	} else {
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			r = db_err(st, err, "read envelope");
+			goto out;
+		}
+		s = stmt(st, S_ENV_INS);
+		bind_text(s, 1, train);
+		sqlite3_bind_int64(s, 2, round);
+		sqlite3_bind_blob(s, 3, envelope, (int)len, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 4, now);
+		if ((r = exec_stmt(st, s, "insert envelope", err)) != PHT_OK)
+			goto out;
+		news = 1;
+	}
+	for (i = 0; i < n; i++) {
+		s = stmt(st, S_INBOX_INS);
+		bind_text(s, 1, stations[i]);
+		bind_text(s, 2, train);
+		sqlite3_bind_int64(s, 3, round);
+		sqlite3_bind_int64(s, 4, now);
+		if ((r = exec_stmt(st, s, "insert inbox entry", err)) != PHT_OK)
+			goto out;
+		if (sqlite3_changes(st->db) > 0)
+			news = 1;
+	}
+	if ((r = commit(st, err)) != PHT_OK)
+		goto out;
+	if (created != NULL)
+		*created = news;
+out:
+	if (r != PHT_OK)
+		rollback(st);
+	return r;
+}
+
+void
+pht_node_msgs_free(struct pht_node_msg *msgs, size_t n)
+{
+	size_t i;
+
+	if (msgs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(msgs[i].envelope);
+	free(msgs);
+}
+
+int
+pht_node_store_inbox(struct pht_node_store *st, const char *station,
+    size_t max, int64_t now, struct pht_node_msg **msgs, size_t *n,
+    struct pht_err *err)
+{
+	struct pht_node_msg *m = NULL;
+	sqlite3_stmt *s;
+	size_t cnt = 0, i;
+	int r, rc;
+
+	*msgs = NULL;
+	*n = 0;
+	if (max == 0)
+		return PHT_OK;
+	if (max > 100000)
+		max = 100000;
+	if ((m = calloc(max, sizeof(*m))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if ((r = begin(st, err)) != PHT_OK)
+		goto out;
+	s = stmt(st, S_INBOX_LIST);
+	bind_text(s, 1, station);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+	while (cnt < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct pht_node_msg *e = &m[cnt];
+		e->seq = sqlite3_column_int64(s, 0);
+		col_text(s, 1, e->train, sizeof(e->train));
+		e->round = sqlite3_column_int64(s, 2);
+		col_text(s, 3, e->analyst, sizeof(e->analyst));
+		e->state = (enum pht_node_state)sqlite3_column_int(s, 4);
+		e->created = sqlite3_column_int64(s, 5);
+		if ((e->envelope = col_blob(s, 6, &e->len)) == NULL) {
+			sqlite3_reset(s);
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		cnt++;
+	}
+	if (cnt < max && rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		r = db_err(st, err, "read inbox");
+		goto out;
+	}
+	sqlite3_reset(s);
+	for (i = 0; i < cnt; i++) {
+		if (m[i].state != PHT_NODE_QUEUED)
+			continue;
+		s = stmt(st, S_INBOX_DELIVER);
+		sqlite3_bind_int64(s, 1, m[i].seq);
+		sqlite3_bind_int64(s, 2, now);
+		if ((r = exec_stmt(st, s, "mark delivered", err)) != PHT_OK)
+			goto out;
+	}
+	if ((r = commit(st, err)) != PHT_OK)
+		goto out;
+	if (cnt > 0) {
+		*msgs = m;
+		*n = cnt;
+		m = NULL; /* transferred */
+	}
+out:
+	if (r != PHT_OK)
+		rollback(st);
+	pht_node_msgs_free(m, cnt);
+	return r;
+}
+
+int
+pht_node_store_inbox_pending(struct pht_node_store *st, const char *station,
+    struct pht_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_INBOX_PENDING);
+	int rc;
+
+	bind_text(s, 1, station);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return db_err(st, err, "read inbox");
+}
+
+/* Number of station's inbox entries for train (round < 0: any round). */
+static int
+inbox_count(struct pht_node_store *st, const char *station, const char *train,
+    int64_t round, int64_t *count, struct pht_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_INBOX_HAS);
+	int rc;
+
+	bind_text(s, 1, station);
+	bind_text(s, 2, train);
+	sqlite3_bind_int64(s, 3, round);
+	rc = sqlite3_step(s);
+	*count = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW)
+		return db_err(st, err, "read inbox");
+	return PHT_OK;
+}
+
+int
+pht_node_store_ack(struct pht_node_store *st, const char *station,
+    const char *train, int64_t round, int64_t now, size_t *nacked,
+    struct pht_err *err)
+{
+	sqlite3_stmt *s;
+	int64_t cnt;
+	int r;
+
+	*nacked = 0;
+	if ((r = begin(st, err)) != PHT_OK)
+		return r;
+	if ((r = inbox_count(st, station, train, round, &cnt, err)) != PHT_OK)
+		goto out;
+	if (cnt == 0) {
+		r = round < 0 ?
+		    pht_errf(err, PHT_ERR_NOT_FOUND, "train %s: not in the inbox of %s",
+		    train, station) :
+		    pht_errf(err, PHT_ERR_NOT_FOUND, "train %s round %lld: not in the "
+		    "inbox of %s", train, (long long)round, station);
+		goto out;
+	}
+	s = stmt(st, S_ACK);
+	bind_text(s, 1, station);
+	bind_text(s, 2, train);
+	sqlite3_bind_int64(s, 3, round);
+	sqlite3_bind_int64(s, 4, now);
+	if ((r = exec_stmt(st, s, "ack", err)) != PHT_OK)
+		goto out;
+	*nacked = (size_t)sqlite3_changes(st->db);
+	r = commit(st, err);
+out:
+	if (r != PHT_OK) {
+		rollback(st);
+		*nacked = 0;
+	}
+	return r;
+}
+
+static int
+station_seen(struct pht_node_store *st, const char *station, int64_t now,
+    struct pht_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_ST_SEEN);
+
+	bind_text(s, 1, station);
+	sqlite3_bind_int64(s, 2, now);
+	return exec_stmt(st, s, "update station", err);
+}
+
+int
+pht_node_store_post_result(struct pht_node_store *st, const char *train,
+    const char *station, int64_t round, const char *body, size_t len,
+    int64_t log_seq, const char *log_hash, int64_t now, int *created,
+    struct pht_err *err)
+{
+	sqlite3_stmt *s;
+	int64_t cnt;
+	int r, rc;
+
+	if (created != NULL)
+		*created = 0;
+	if ((r = begin(st, err)) != PHT_OK)
+		return r;
+	if ((r = inbox_count(st, station, train, round, &cnt, err)) != PHT_OK)
+		goto out;
+	if (cnt == 0) {
+		r = pht_errf(err, PHT_ERR_NOT_FOUND, "train %s round %lld: not sent "
+		    "to station %s", train, (long long)round, station);
+		goto out;
+	}
+	s = stmt(st, S_RES_GET);
+	bind_text(s, 1, train);
+	bind_text(s, 2, station);
+	sqlite3_bind_int64(s, 3, round);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		int same = (size_t)sqlite3_column_bytes(s, 0) == len &&
+		    (len == 0 || memcmp(sqlite3_column_blob(s, 0), body, len) == 0);
+		sqlite3_reset(s);
+		if (!same)
+			r = pht_errf(err, PHT_ERR_REPLAY, "train %s round %lld: station "
+			    "%s already posted a different result", train,
+			    (long long)round, station);
+		else
+			r = commit(st, err); /* the same result again: nothing to do */
+		goto out;
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE) {
+		r = db_err(st, err, "read result");
+		goto out;
+	}
+	s = stmt(st, S_RES_INS);
+	bind_text(s, 1, train);
+	bind_text(s, 2, station);
+	sqlite3_bind_int64(s, 3, round);
+	sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, log_seq);
+	bind_text(s, 6, log_hash);
+	sqlite3_bind_int64(s, 7, now);
+	if ((r = exec_stmt(st, s, "insert result", err)) != PHT_OK)
+		goto out;
+	s = stmt(st, S_ACK);
+	bind_text(s, 1, station);
+	bind_text(s, 2, train);
+	sqlite3_bind_int64(s, 3, round);
+	sqlite3_bind_int64(s, 4, now);
+	if ((r = exec_stmt(st, s, "ack", err)) != PHT_OK)
+		goto out;
+	if ((r = station_seen(st, station, now, err)) != PHT_OK)
+		goto out;
+	s = stmt(st, S_ST_HEAD);
+	bind_text(s, 1, station);
+	sqlite3_bind_int64(s, 2, log_seq);
+	bind_text(s, 3, log_hash);
+	if ((r = exec_stmt(st, s, "update log head", err)) != PHT_OK)
+		goto out;
+	if ((r = commit(st, err)) != PHT_OK)
+		goto out;
+	if (created != NULL)
+		*created = 1;
+out:
+	if (r != PHT_OK)
+		rollback(st);
+	return r;
+}
+
+void
+pht_node_results_free(struct pht_node_result *res, size_t n)
+{
+	size_t i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(res[i].body);
+	free(res);
+}
+
+int
+pht_node_store_results(struct pht_node_store *st, const char *train,
+    int64_t after, size_t max, struct pht_node_result **out, size_t *n,
+    struct pht_err *err)
+{
+	struct pht_node_result *res = NULL;
+	sqlite3_stmt *s;
+	size_t cnt = 0;
+	int r = PHT_OK, rc = SQLITE_DONE;
+
+	*out = NULL;
+	*n = 0;
+	if (max == 0)
+		return PHT_OK;
+	if (max > 100000)
+		max = 100000;
+	if ((res = calloc(max, sizeof(*res))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	s = stmt(st, S_RES_LIST);
+	bind_text(s, 1, train);
+	sqlite3_bind_int64(s, 2, after);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)max);
+	while (cnt < max && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct pht_node_result *e = &res[cnt];
+		e->seq = sqlite3_column_int64(s, 0);
+		col_text(s, 1, e->station, sizeof(e->station));
+		e->round = sqlite3_column_int64(s, 2);
+		e->log_seq = sqlite3_column_int64(s, 3);
+		col_text(s, 4, e->log_hash, sizeof(e->log_hash));
+		e->received = sqlite3_column_int64(s, 5);
+		if ((e->body = col_blob(s, 6, &e->len)) == NULL) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		cnt++;
+	}
+	if (cnt < max && rc != SQLITE_DONE) {
+		r = db_err(st, err, "read results");
+		goto out;
+	}
+	if (cnt > 0) {
+		*out = res;
+		*n = cnt;
+		res = NULL; /* transferred */
+	}
+out:
+	sqlite3_reset(s);
+	pht_node_results_free(res, cnt);
+	return r;
+}
+
+int
+pht_node_store_deliveries(struct pht_node_store *st, const char *train,
+    struct pht_node_delivery **out, size_t *n, struct pht_err *err)
+{
+	struct pht_node_delivery *d = NULL, *nd;
+	sqlite3_stmt *s = stmt(st, S_DELIV);
+	size_t cnt = 0, cap = 0;
+	int r = PHT_OK, rc;
+
+	*out = NULL;
+	*n = 0;
+	bind_text(s, 1, train);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nd = reallocarray(d, cap, sizeof(*d))) == NULL) {
+				r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			d = nd;
+		}
+		col_text(s, 0, d[cnt].station, sizeof(d[cnt].station));
+		d[cnt].round = sqlite3_column_int64(s, 1);
+		d[cnt].state = (enum pht_node_state)sqlite3_column_int(s, 2);
+		d[cnt].has_result = sqlite3_column_int(s, 3);
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(st, err, "read deliveries");
+		goto out;
+	}
+	*out = d;
+	*n = cnt;
+	d = NULL; /* transferred */
+out:
+	sqlite3_reset(s);
+	free(d);
+	return r;
+}
+
+int
+pht_node_store_station_seen(struct pht_node_store *st, const char *station,
+    int64_t now, struct pht_err *err)
+{
+	return station_seen(st, station, now, err);
+}
+
+int
+pht_node_store_station_publish(struct pht_node_store *st,
+    const char *station, const char *dict, size_t len, int64_t now,
+    struct pht_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_ST_PUB);
+
+	bind_text(s, 1, station);
+	sqlite3_bind_text(s, 2, dict, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now);
+	return exec_stmt(st, s, "publish station", err);
+}
+
+void
+pht_node_stations_free(struct pht_node_station *s, size_t n)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(s[i].dictionaries);
+	free(s);
+}
+
+int
+pht_node_store_stations(struct pht_node_store *st,
+    struct pht_node_station **out, size_t *n, struct pht_err *err)
+{
+	struct pht_node_station *l = NULL, *nl;
+	sqlite3_stmt *s = stmt(st, S_ST_LIST);
+	size_t cnt = 0, cap = 0, len;
+	int r = PHT_OK, rc;
+
+	*out = NULL;
+	*n = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((nl = reallocarray(l, cap, sizeof(*l))) == NULL) {
+				r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			l = nl;
+		}
+		memset(&l[cnt], 0, sizeof(l[cnt]));
+		col_text(s, 0, l[cnt].id, sizeof(l[cnt].id));
+		if (sqlite3_column_type(s, 1) != SQLITE_NULL &&
+		    (l[cnt].dictionaries = col_blob(s, 1, &len)) == NULL) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		l[cnt].last_seen = sqlite3_column_int64(s, 2);
+		l[cnt].log_seq = sqlite3_column_int64(s, 3);
+		col_text(s, 4, l[cnt].log_hash, sizeof(l[cnt].log_hash));
+		cnt++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_err(st, err, "read stations");
+		goto out;
+	}
+	*out = l;
+	*n = cnt;
+	l = NULL; /* transferred */
+out:
+	sqlite3_reset(s);
+	pht_node_stations_free(l, cnt);
+	return r;
+}
