@@ -888,7 +888,7 @@ main(int argc, char **argv)
 	unsigned h;
 
 	pht_err_clear(&err);
-	for (i = 1; i < argc; i++) {
+	for (i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -919,7 +919,6 @@ main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
-		i++;
 	}
 	if (outdir == NULL) {
 		fprintf(stderr, "pht-registry-gen: --out DIR is required\n");
