@@ -62,9 +62,15 @@ struct pht_dataset {
 	char dict_sha256[65];
 };
 
-/* State of one load: the header map, a scratch buffer for unescaped cells. */
+/*
+ * State of one load: the header map, a scratch buffer for unescaped cells,
+ * and, when the CSV is a file mapping, how much of it has been given back.
+ */
 struct loader {
 	struct pht_dataset *ds;
+	const char *csv;
+	int mapped;                 /* csv is our own read-only mapping */
+	size_t released;            /* bytes of csv already dropped */
 	const char *csv_name;
 	size_t *map;                /* CSV field index -> column index */
 	size_t cap;                 /* rows of room in every column */
@@ -453,18 +459,72 @@ cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
 	return PHT_OK;
 }
 
+/*
+ * Gives back the pages of a mapped CSV below upto (page-aligned down), so
+ * that a load's resident memory is the columns, not the file. The mapping
+ * is private and read-only: a later touch would just read the file again.
+ */
 static void
-sha256_hex(const void *data, size_t len, char out[65])
+release_below(struct loader *L, size_t upto)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+
+	if (!L->mapped)
+		return;
+	upto -= upto % pg;
+	if (upto <= L->released)
+		return;
+	(void)madvise((void *)(uintptr_t)(L->csv + L->released),
+	    upto - L->released, MADV_DONTNEED);
+	L->released = upto;
+}
+
+/* A pass over a mapping drops what it read in steps of this size. */
+#define RELEASE_STEP ((size_t)8 << 20)
+
+/* SHA-256 of data as lower-case hex; out[0] is NUL if OpenSSL fails. */
+static void
+sha256_hex(struct loader *L, const char *data, size_t len, char out[65])
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	size_t off = 0, n;
+	int ok;
 
-	if (EVP_Digest(len ? data : "", len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != 32) {
-		out[0] = '\0';
+	out[0] = '\0';
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	while (ok && off < len) {
+		n = len - off < RELEASE_STEP ? len - off : RELEASE_STEP;
+		ok = EVP_DigestUpdate(ctx, data + off, n) == 1;
+		off += n;
+		if (L != NULL)
+			release_below(L, off);
 	}
-	pht_hex_encode(md, 32, out);
+	if (ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32)
+		pht_hex_encode(md, 32, out);
+	EVP_MD_CTX_free(ctx);
+}
+
+/* Line feeds in [from, end), dropping mapped pages behind the count. */
+static size_t
+count_newlines(struct loader *L, const char *from, const char *end)
+{
+	const char *q = from, *stop;
+	size_t n = 0;
+
+	while (q < end) {
+		stop = (size_t)(end - q) < RELEASE_STEP ? end : q + RELEASE_STEP;
+		while (q < stop && (q = memchr(q, '\n', (size_t)(stop - q))) != NULL) {
+			n++;
+			q++;
+		}
+		q = stop;
+		release_below(L, (size_t)(q - L->csv));
+	}
+	return n;
 }
 
 static size_t
@@ -641,20 +701,25 @@ finish_columns(struct pht_dataset *ds)
 	}
 }
 
+/*
+ * The loader proper. mapped says csv is the loader's own read-only file
+ * mapping, whose pages it may drop as it goes.
+ */
 static int
-load_buffers(const char *csv, size_t csv_len, const char *dict, size_t dict_len,
-    const char *csv_name, const char *dict_name, struct pht_dataset **out,
-    struct pht_err *err)
+load_buffers(const char *csv, size_t csv_len, int mapped, const char *dict,
+    size_t dict_len, const char *csv_name, const char *dict_name,
+    struct pht_dataset **out, struct pht_err *err)
 {
 	struct loader L;
 	struct pht_csv c;
-	const char *q, *end;
-	size_t newlines = 0, i;
+	size_t i;
 	int r;
 
 	*out = NULL;
 	memset(&L, 0, sizeof(L));
 	L.csv_name = csv_name;
+	L.csv = csv;
+	L.mapped = mapped;
 	pht_csv_init(&c, csv_name, csv, csv_len);
 	if ((L.ds = calloc(1, sizeof(*L.ds))) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", csv_name);
@@ -664,8 +729,9 @@ load_buffers(const char *csv, size_t csv_len, const char *dict, size_t dict_len,
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", csv_name);
 		goto out;
 	}
-	sha256_hex(csv, csv_len, L.ds->csv_sha256);
-	sha256_hex(dict, dict_len, L.ds->dict_sha256);
+	sha256_hex(&L, csv, csv_len, L.ds->csv_sha256);
+	L.released = 0; /* the parse reads the file again from the start */
+	sha256_hex(NULL, dict, dict_len, L.ds->dict_sha256);
 	if (L.ds->csv_sha256[0] == '\0' || L.ds->dict_sha256[0] == '\0') {
 		r = pht_errf(err, PHT_ERR_CRYPTO, "%s: SHA-256 failed", csv_name);
 		goto out;
@@ -675,10 +741,8 @@ load_buffers(const char *csv, size_t csv_len, const char *dict, size_t dict_len,
 	if ((r = read_header(&L, &c, err)) != PHT_OK)
 		goto out;
 	/* Every record after the header ends a line or the input: a bound. */
-	end = csv + csv_len;
-	for (q = c.pos; q < end && (q = memchr(q, '\n', (size_t)(end - q))) != NULL; q++)
-		newlines++;
-	L.cap = newlines + 1;
+	L.cap = count_newlines(&L, c.pos, csv + csv_len) + 1;
+	L.released = 0;
 	if ((r = alloc_columns(L.ds, L.cap)) != PHT_OK) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory for %zu rows",
 		    csv_name, L.cap);
@@ -704,6 +768,8 @@ load_buffers(const char *csv, size_t csv_len, const char *dict, size_t dict_len,
 			}
 		}
 		L.ds->nrows++;
+		if ((size_t)(c.pos - csv) - L.released >= RELEASE_STEP)
+			release_below(&L, (size_t)(c.pos - csv));
 	}
 	if (L.nbad > 0) {
 		r = pht_errf(err, PHT_ERR_INVALID, "%s (%zu bad cell%s in all)",
@@ -747,8 +813,8 @@ pht_dataset_load_mem(const char *csv, size_t csv_len, const char *dict,
 		pht_buf_free(dn);
 		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
 	}
-	r = load_buffers(csv, csv_len, dict, dict_len, name, pht_buf_str(dn), out,
-	    err);
+	r = load_buffers(csv, csv_len, 0, dict, dict_len, name, pht_buf_str(dn),
+	    out, err);
 	pht_buf_free(dn);
 	return r;
 }
@@ -797,7 +863,7 @@ pht_dataset_load(const char *csv_path, const char *dict_path,
 		}
 		(void)madvise(map, len, MADV_SEQUENTIAL);
 	}
-	r = load_buffers(len > 0 ? map : "", len, pht_buf_str(dict),
+	r = load_buffers(len > 0 ? map : "", len, len > 0, pht_buf_str(dict),
 	    pht_buf_len(dict), csv_path, dict_path, out, err);
 out:
 	if (map != MAP_FAILED)
