@@ -1,0 +1,527 @@
+/* pht_station_config.c — strict parsing of the station config file. */
+#include "pht_station_config.h"
+#include "pht_buf.h"
+#include "pht_err.h"
+#include "pht_file.h"
+#include "pht_json.h"
+
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONFIG_MAX_BYTES (1024 * 1024)
+#define CONFIG_MAX_ITEMS 1024
+
+/*
+ * The parsed config. Names are borrowed from root (kept alive); resolved
+ * paths are allocated and freed with the config.
+ */
+struct pht_station_config {
+	json_t *root;
+	const char *id;
+	struct pht_station_dataset *datasets;
+	size_t ndatasets;
+	struct pht_station_signer *signers;
+	size_t nsigners;
+	struct pht_station_policy policy;
+	char *audit_log;
+	char *key;
+	char *seen_ids;
+	struct pht_station_node node;
+};
+
+/* What the parser needs to say where it is. */
+struct ctx {
+	const char *file;
+	const char *base;
+	struct pht_err *err;
+};
+
+static int
+bad(struct ctx *c, const char *field, const char *reason)
+{
+	return pht_errf(c->err, PHT_ERR_MALFORMED, "%s: %s: %s", c->file, field, reason);
+}
+
+/* Refuses keys of obj not in allowed (NULL-terminated). */
+static int
+only_known(struct ctx *c, const json_t *obj, const char *where,
+    const char *const *allowed)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	char field[256];
+
+	json_object_foreach((json_t *)obj, k, v) {
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(k, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL) {
+			snprintf(field, sizeof(field), "%s%s%.64s", where,
+			    where[0] ? "." : "", k);
+			return bad(c, field, "unknown field");
+		}
+	}
+	return PHT_OK;
+}
+
+static int
+valid_name(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A required (or optional, when out may stay NULL) non-empty string field. */
+static int
+get_string(struct ctx *c, const json_t *obj, const char *key, const char *field,
+    int required, const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+
+	*out = NULL;
+	if (v == NULL)
+		return required ? bad(c, field, "missing") : PHT_OK;
+	if (!json_is_string(v))
+		return bad(c, field, "not a string");
+	if (json_string_length(v) == 0)
+		return bad(c, field, "empty");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return bad(c, field, "contains a NUL byte");
+	*out = json_string_value(v);
+	return PHT_OK;
+}
+
+/* A path field, resolved against the config's directory; *out allocated. */
+static int
+get_path(struct ctx *c, const json_t *obj, const char *key, const char *field,
+    int required, char **out)
+{
+	const char *s;
+	int r;
+
+	*out = NULL;
+	if ((r = get_string(c, obj, key, field, required, &s)) != PHT_OK || s == NULL)
+		return r;
+	if (s[0] == '/' || c->base == NULL)
+		*out = strdup(s);
+	else
+		*out = pht_path_join(c->base, s);
+	if (*out == NULL)
+		return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+	return PHT_OK;
+}
+
+/* An optional positive integer within [1, max]; *out untouched when absent. */
+static int
+get_posint(struct ctx *c, const json_t *obj, const char *key, const char *field,
+    int64_t max, int64_t *out)
+{
+	json_t *v = json_object_get(obj, key);
+	char reason[96];
+
+	if (v == NULL)
+		return PHT_OK;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > max) {
+		snprintf(reason, sizeof(reason),
+		    "not a positive integer (1 to %lld)", (long long)max);
+		return bad(c, field, reason);
+	}
+	*out = (int64_t)json_integer_value(v);
+	return PHT_OK;
+}
+
+static int
+parse_datasets(struct ctx *c, struct pht_station_config *cfg, const json_t *ds)
+{
+	static const char *const known[] = {"csv", "dict", NULL};
+	const char *name;
+	char field[128], where[128];
+	json_t *v;
+	size_t i = 0, n;
+	int r;
+
+	if (ds == NULL)
+		return bad(c, "datasets", "missing");
+	if (!json_is_object(ds))
+		return bad(c, "datasets", "not an object (name -> {csv, dict})");
+	if ((n = json_object_size(ds)) == 0)
+		return bad(c, "datasets", "empty: a station holds at least one dataset");
+	if (n > CONFIG_MAX_ITEMS)
+		return bad(c, "datasets", "too many entries");
+	if ((cfg->datasets = calloc(n, sizeof(*cfg->datasets))) == NULL)
+		return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+	json_object_foreach((json_t *)ds, name, v) {
+		struct pht_station_dataset *d = &cfg->datasets[i];
+		char *csv, *dict;
+
+		snprintf(where, sizeof(where), "datasets.%.64s", name);
+		if (!valid_name(name))
+			return bad(c, where, "dataset name must be 1-64 of A-Z a-z 0-9 _ - .");
+		if (!json_is_object(v))
+			return bad(c, where, "not an object ({\"csv\": PATH, \"dict\": PATH})");
+		if ((r = only_known(c, v, where, known)) != PHT_OK)
+			return r;
+		d->name = name;
+		cfg->ndatasets = ++i;
+		snprintf(field, sizeof(field), "%s.csv", where);
+		if ((r = get_path(c, v, "csv", field, 1, &csv)) != PHT_OK)
+			return r;
+		d->csv = csv;
+		snprintf(field, sizeof(field), "%s.dict", where);
+		if ((r = get_path(c, v, "dict", field, 0, &dict)) != PHT_OK)
+			return r;
+		if (dict == NULL) {
+			/* NAME.csv -> NAME.dict.json beside it */
+			size_t len = strlen(csv);
+			if (len < 4 || strcmp(csv + len - 4, ".csv") != 0)
+				return bad(c, field, "missing (and the csv path does not end "
+				    "in .csv, so NAME.dict.json cannot be inferred)");
+			if ((dict = malloc(len - 4 + sizeof(".dict.json"))) == NULL)
+				return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+			memcpy(dict, csv, len - 4);
+			memcpy(dict + len - 4, ".dict.json", sizeof(".dict.json"));
+		}
+		d->dict = dict;
+	}
+	return PHT_OK;
+}
+
+static int
+parse_signers(struct ctx *c, struct pht_station_config *cfg, const json_t *arr)
+{
+	static const char *const known[] = {"name", "key", "mode", NULL};
+	char where[64], field[96];
+	const char *mode;
+	json_t *v;
+	size_t i, j;
+	int r;
+
+	if (arr == NULL)
+		return bad(c, "signers", "missing");
+	if (!json_is_array(arr))
+		return bad(c, "signers", "not an array of {name, key, mode}");
+	if (json_array_size(arr) > CONFIG_MAX_ITEMS)
+		return bad(c, "signers", "too many entries");
+	if (json_array_size(arr) > 0 &&
+	    (cfg->signers = calloc(json_array_size(arr), sizeof(*cfg->signers))) == NULL)
+		return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+	json_array_foreach(arr, i, v) {
+		struct pht_station_signer *s = &cfg->signers[i];
+		char *key;
+
+		snprintf(where, sizeof(where), "signers[%zu]", i);
+		if (!json_is_object(v))
+			return bad(c, where, "not an object ({name, key, mode})");
+		if ((r = only_known(c, v, where, known)) != PHT_OK)
+			return r;
+		cfg->nsigners = i + 1;
+		snprintf(field, sizeof(field), "%s.name", where);
+		if ((r = get_string(c, v, "name", field, 1, &s->name)) != PHT_OK)
+			return r;
+		if (!valid_name(s->name))
+			return bad(c, field, "must be 1-64 of A-Z a-z 0-9 _ - .");
+		for (j = 0; j < i; j++)
+			if (strcmp(cfg->signers[j].name, s->name) == 0)
+				return bad(c, field, "duplicate signer name");
+		snprintf(field, sizeof(field), "%s.key", where);
+		if ((r = get_path(c, v, "key", field, 1, &key)) != PHT_OK)
+			return r;
+		s->key = key;
+		snprintf(field, sizeof(field), "%s.mode", where);
+		if ((r = get_string(c, v, "mode", field, 1, &mode)) != PHT_OK)
+			return r;
+		if (strcmp(mode, "auto") == 0)
+			s->mode = PHT_SIGNER_AUTO;
+		else if (strcmp(mode, "review") == 0)
+			s->mode = PHT_SIGNER_REVIEW;
+		else
+			return bad(c, field, "must be \"auto\" or \"review\"");
+	}
+	return PHT_OK;
+}
+
+static int
+parse_policy(struct ctx *c, struct pht_station_config *cfg, const json_t *pol)
+{
+	static const char *const known[] = {"k", "output", "limits", NULL};
+	static const char *const known_out[] = {"max_bytes", "max_numbers",
+	    "max_string", NULL};
+	static const char *const known_lim[] = {"instructions", "memory_mb",
+	    "time_seconds", NULL};
+	struct pht_station_policy *p = &cfg->policy;
+	json_t *o, *t;
+	int64_t v;
+	int r;
+
+	pht_limits_default(&p->limits);
+	pht_output_caps_default(&p->output);
+	if (pol != NULL) {
+		if (!json_is_object(pol))
+			return bad(c, "policy", "not an object");
+		if ((r = only_known(c, pol, "policy", known)) != PHT_OK)
+			return r;
+		v = p->limits.k;
+		if ((r = get_posint(c, pol, "k", "policy.k", 1000000, &v)) != PHT_OK)
+			return r;
+		p->limits.k = v;
+		if ((o = json_object_get(pol, "output")) != NULL) {
+			if (!json_is_object(o))
+				return bad(c, "policy.output", "not an object");
+			if ((r = only_known(c, o, "policy.output", known_out)) != PHT_OK)
+				return r;
+			v = (int64_t)p->output.max_bytes;
+			if ((r = get_posint(c, o, "max_bytes", "policy.output.max_bytes",
+			    (int64_t)1 << 30, &v)) != PHT_OK)
+				return r;
+			p->output.max_bytes = (size_t)v;
+			v = (int64_t)p->output.max_numbers;
+			if ((r = get_posint(c, o, "max_numbers", "policy.output.max_numbers",
+			    (int64_t)1 << 30, &v)) != PHT_OK)
+				return r;
+			p->output.max_numbers = (size_t)v;
+			v = (int64_t)p->output.max_string;
+			if ((r = get_posint(c, o, "max_string", "policy.output.max_string",
+			    (int64_t)1 << 30, &v)) != PHT_OK)
+				return r;
+			p->output.max_string = (size_t)v;
+		}
+		if ((o = json_object_get(pol, "limits")) != NULL) {
+			if (!json_is_object(o))
+				return bad(c, "policy.limits", "not an object");
+			if ((r = only_known(c, o, "policy.limits", known_lim)) != PHT_OK)
+				return r;
+			v = (int64_t)p->limits.instructions;
+			if ((r = get_posint(c, o, "instructions", "policy.limits.instructions",
+			    INT64_MAX, &v)) != PHT_OK)
+				return r;
+			p->limits.instructions = (uint64_t)v;
+			v = (int64_t)(p->limits.memory_bytes >> 20);
+			if ((r = get_posint(c, o, "memory_mb", "policy.limits.memory_mb",
+			    1024 * 1024, &v)) != PHT_OK)
+				return r;
+			p->limits.memory_bytes = (size_t)v << 20;
+			if ((t = json_object_get(o, "time_seconds")) != NULL) {
+				if (!json_is_number(t) || !isfinite(json_number_value(t)) ||
+				    json_number_value(t) <= 0 || json_number_value(t) > 86400)
+					return bad(c, "policy.limits.time_seconds",
+					    "not a positive number of seconds (at most 86400)");
+				p->limits.wall_seconds = json_number_value(t);
+			}
+		}
+	}
+	p->limits.output_bytes = p->output.max_bytes;
+	p->limits.output_numbers = p->output.max_numbers;
+	return PHT_OK;
+}
+
+static int
+parse_node(struct ctx *c, struct pht_station_config *cfg, const json_t *node)
+{
+	static const char *const known[] = {"url", "cert", "key", "ca", NULL};
+	char *p;
+	int r;
+
+	if (node == NULL)
+		return PHT_OK;
+	if (!json_is_object(node))
+		return bad(c, "node", "not an object");
+	if ((r = only_known(c, node, "node", known)) != PHT_OK)
+		return r;
+	if ((r = get_string(c, node, "url", "node.url", 1, &cfg->node.url)) != PHT_OK)
+		return r;
+	if (strncmp(cfg->node.url, "https://", 8) != 0)
+		return bad(c, "node.url", "must start with https://");
+	if ((r = get_path(c, node, "cert", "node.cert", 1, &p)) != PHT_OK)
+		return r;
+	cfg->node.cert = p;
+	if ((r = get_path(c, node, "key", "node.key", 1, &p)) != PHT_OK)
+		return r;
+	cfg->node.key = p;
+	if ((r = get_path(c, node, "ca", "node.ca", 1, &p)) != PHT_OK)
+		return r;
+	cfg->node.ca = p;
+	return PHT_OK;
+}
+
+int
+pht_station_config_parse(const char *text, size_t len, const char *name,
+    const char *base_dir, struct pht_station_config **out, struct pht_err *err)
+{
+	static const char *const known[] = {"station", "datasets", "signers",
+	    "policy", "audit_log", "key", "seen_ids", "node", NULL};
+	struct pht_station_config *cfg = NULL;
+	struct ctx c = {name, base_dir, err};
+	int r;
+
+	*out = NULL;
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
+	if ((r = pht_json_parse(text, len, name, &cfg->root, err)) != PHT_OK)
+		goto out;
+	if (!json_is_object(cfg->root)) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: not a JSON object", name);
+		goto out;
+	}
+	if ((r = only_known(&c, cfg->root, "", known)) != PHT_OK ||
+	    (r = get_string(&c, cfg->root, "station", "station", 1, &cfg->id)) != PHT_OK)
+		goto out;
+	if (!valid_name(cfg->id)) {
+		r = bad(&c, "station", "station id must be 1-64 of A-Z a-z 0-9 _ - .");
+		goto out;
+	}
+	if ((r = parse_datasets(&c, cfg, json_object_get(cfg->root, "datasets"))) != PHT_OK ||
+	    (r = parse_signers(&c, cfg, json_object_get(cfg->root, "signers"))) != PHT_OK ||
+	    (r = parse_policy(&c, cfg, json_object_get(cfg->root, "policy"))) != PHT_OK ||
+	    (r = get_path(&c, cfg->root, "audit_log", "audit_log", 1, &cfg->audit_log)) != PHT_OK ||
+	    (r = get_path(&c, cfg->root, "key", "key", 1, &cfg->key)) != PHT_OK ||
+	    (r = get_path(&c, cfg->root, "seen_ids", "seen_ids", 1, &cfg->seen_ids)) != PHT_OK ||
+	    (r = parse_node(&c, cfg, json_object_get(cfg->root, "node"))) != PHT_OK)
+		goto out;
+	*out = cfg;
+	cfg = NULL; /* transferred */
+out:
+	pht_station_config_free(cfg);
+	return r;
+}
+
+int
+pht_station_config_load(const char *path, struct pht_station_config **out,
+    struct pht_err *err)
+{
+	struct pht_buf *b = NULL;
+	char *dir = NULL, *slash;
+	int r;
+
+	*out = NULL;
+	if ((r = pht_file_read(path, CONFIG_MAX_BYTES, &b, err)) != PHT_OK)
+		return r;
+	if ((dir = strdup(path)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL) {
+		free(dir);
+		dir = NULL;
+	} else if (slash == dir) {
+		slash[1] = '\0';
+	} else {
+		*slash = '\0';
+	}
+	r = pht_station_config_parse(pht_buf_str(b), pht_buf_len(b), path,
+	    dir, out, err);
+out:
+	free(dir);
+	pht_buf_free(b);
+	return r;
+}
+
+void
+pht_station_config_free(struct pht_station_config *cfg)
+{
+	size_t i;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->ndatasets; i++) {
+		free((char *)cfg->datasets[i].csv);
+		free((char *)cfg->datasets[i].dict);
+	}
+	free(cfg->datasets);
+	for (i = 0; i < cfg->nsigners; i++)
+		free((char *)cfg->signers[i].key);
+	free(cfg->signers);
+	free(cfg->audit_log);
+	free(cfg->key);
+	free(cfg->seen_ids);
+	free((char *)cfg->node.cert);
+	free((char *)cfg->node.key);
+	free((char *)cfg->node.ca);
+	json_decref(cfg->root);
+	free(cfg);
+}
+
+const char *
+pht_station_config_id(const struct pht_station_config *cfg)
+{
+	return cfg->id;
+}
+
+size_t
+pht_station_config_ndatasets(const struct pht_station_config *cfg)
+{
+	return cfg->ndatasets;
+}
+
+const struct pht_station_dataset *
+pht_station_config_dataset(const struct pht_station_config *cfg, size_t i)
+{
+	return i < cfg->ndatasets ? &cfg->datasets[i] : NULL;
+}
+
+const struct pht_station_dataset *
+pht_station_config_find_dataset(const struct pht_station_config *cfg,
+    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ndatasets; i++)
+		if (strcmp(cfg->datasets[i].name, name) == 0)
+			return &cfg->datasets[i];
+	return NULL;
+}
+
+size_t
+pht_station_config_nsigners(const struct pht_station_config *cfg)
+{
+	return cfg->nsigners;
+}
+
+const struct pht_station_signer *
+pht_station_config_signer(const struct pht_station_config *cfg, size_t i)
+{
+	return i < cfg->nsigners ? &cfg->signers[i] : NULL;
+}
+
+const struct pht_station_policy *
+pht_station_config_policy(const struct pht_station_config *cfg)
+{
+	return &cfg->policy;
+}
+
+const char *
+pht_station_config_audit_log(const struct pht_station_config *cfg)
+{
+	return cfg->audit_log;
+}
+
+const char *
+pht_station_config_key(const struct pht_station_config *cfg)
+{
+	return cfg->key;
+}
+
+const char *
+pht_station_config_seen_ids(const struct pht_station_config *cfg)
+{
+	return cfg->seen_ids;
+}
+
+const struct pht_station_node *
+pht_station_config_node(const struct pht_station_config *cfg)
+{
+	return &cfg->node;
+}
