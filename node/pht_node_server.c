@@ -1,0 +1,1381 @@
+/* pht_node_server.c — the node's HTTPS API: evhttp over bufferevent_openssl, mTLS identities, long polls. */
+#include "pht_node_server.h"
+#include "pht_node_store.h"
+#include "pht_buf.h"
+#include "pht_err.h"
+#include "pht_file.h"
+#include "pht_json.h"
+#include "pht_pki.h"
+#include "pht_time.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#define CONFIG_MAX_FILE (64 * 1024)
+#define MAX_TARGETS 1000
+#define MAX_ROUND 1000000
+#define LOG_LINE 600
+
+/*
+ * A parked long poll. It sits on srv->waiters until (a) something it waits
+ * for is stored: it is answered and freed; (b) its timer fires: it is
+ * answered empty and freed; (c) its connection closes: it is freed without
+ * an answer; (d) the server stops: it is freed with the server. While
+ * parked, the connection's close callback points at it.
+ */
+enum wait_kind { WAIT_INBOX, WAIT_RESULTS };
+
+struct waiter {
+	struct pht_node_server *srv;
+	struct evhttp_request *req;
+	struct evhttp_connection *conn;
+	struct event *timer;
+	enum wait_kind kind;
+	char key[PHT_NODE_ID_MAX + 1];   /* station (inbox) or train (results) */
+	int64_t after;                   /* results: answer seq > after */
+	TAILQ_ENTRY(waiter) link;
+};
+TAILQ_HEAD(waiter_list, waiter);
+
+struct pht_node_server {
+	struct pht_node_config cfg;      /* strings owned */
+	struct pht_node_store *store;
+	struct event_base *base;
+	struct evhttp *http;
+	SSL_CTX *ssl;
+	struct event *sigterm, *sigint;
+	int port;
+	struct waiter_list waiters;
+	pht_node_log_fn log;
+	void *log_arg;
+};
+
+/* The authenticated peer of a request. */
+struct peer {
+	enum pht_pki_role role;
+	char name[PHT_PKI_NAME_MAX + 1];
+};
+
+static void
+logf_(struct pht_node_server *srv, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+logf_(struct pht_node_server *srv, const char *fmt, ...)
+{
+	char line[LOG_LINE];
+	va_list ap;
+
+	if (srv->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	srv->log(srv->log_arg, line);
+}
+
+/* ---- configuration ---- */
+
+void
+pht_node_config_free(struct pht_node_config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->listen);
+	free(cfg->cert);
+	free(cfg->key);
+	free(cfg->ca);
+	free(cfg->database);
+	free(cfg);
+}
+
+/* A path from the config file, made relative to the file's directory. */
+static char *
+config_path(const char *cfgdir, const char *p)
+{
+	if (p[0] == '/' || cfgdir == NULL)
+		return strdup(p);
+	return pht_path_join(cfgdir, p);
+}
+
+static int
+config_size(const json_t *obj, const char *name, const char *what,
+    int64_t lo, int64_t hi, int64_t *v, struct pht_err *err)
+{
+	int r;
+
+	if ((r = pht_json_get_int_opt(obj, name, what, v, err)) != PHT_OK)
+		return r;
+	if (*v < lo || *v > hi)
+		return pht_errf(err, PHT_ERR_MALFORMED, "%s: field %s: %lld is out "
+		    "of range %lld..%lld", what, name, (long long)*v, (long long)lo,
+		    (long long)hi);
+	return PHT_OK;
+}
+
+static int
+only_fields(const json_t *obj, const char *const *names, const char *what,
+    struct pht_err *err)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach((json_t *)obj, k, v) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(k, names[i]) == 0)
+				break;
+		if (names[i] == NULL)
+			return pht_errf(err, PHT_ERR_MALFORMED, "%s: unknown field "
+			    "\"%.64s\"", what, k);
+	}
+	return PHT_OK;
+}
+
+int
+pht_node_config_load(const char *path, struct pht_node_config **out,
+    struct pht_err *err)
+{
+	static const char *const top[] = {"listen", "port", "cert", "key", "ca",
+	    "database", "limits", NULL};
+	static const char *const lim[] = {"max_body", "max_headers", "max_wait",
+	    "timeout", "inbox_batch", "results_batch", NULL};
+	struct pht_node_config *cfg = NULL;
+	struct pht_buf *b = NULL;
+	json_t *root = NULL, *limits = NULL;
+	const char *s, *slash;
+	char *dir = NULL, what[300];
+	int64_t v;
+	int r;
+
+	*out = NULL;
+	if ((r = pht_file_read(path, CONFIG_MAX_FILE, &b, err)) != PHT_OK)
+		return r;
+	if ((r = pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, &root,
+	    err)) != PHT_OK)
+		goto out;
+	if (!json_is_object(root)) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: not a JSON object", path);
+		goto out;
+	}
+	if ((r = only_fields(root, top, path, err)) != PHT_OK)
+		goto out;
+	if ((slash = strrchr(path, '/')) != NULL &&
+	    (dir = strndup(path, (size_t)(slash - path) + 1)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	cfg->max_body = 4 * 1024 * 1024;
+	cfg->max_headers = 16 * 1024;
+	cfg->max_wait = 60;
+	cfg->timeout = 90;
+	cfg->inbox_batch = 16;
+	cfg->results_batch = 256;
+
+	s = "127.0.0.1";
+	if ((r = pht_json_get_str_opt(root, "listen", path, &s, err)) != PHT_OK)
+		goto out;
+	if ((cfg->listen = strdup(s)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	v = 8443;
+	if ((r = config_size(root, "port", path, 0, 65535, &v, err)) != PHT_OK)
+		goto out;
+	cfg->port = (int)v;
+#define PATH_FIELD(field) do { \
+		if ((r = pht_json_get_str(root, #field, path, &s, err)) != PHT_OK) \
+			goto out; \
+		if (*s == '\0') { \
+			r = pht_errf(err, PHT_ERR_MALFORMED, "%s: field " #field \
+			    ": empty", path); \
+			goto out; \
+		} \
+		if ((cfg->field = config_path(dir, s)) == NULL) { \
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory"); \
+			goto out; \
+		} \
+	} while (0)
+	PATH_FIELD(cert);
+	PATH_FIELD(key);
+	PATH_FIELD(ca);
+	PATH_FIELD(database);
+#undef PATH_FIELD
+	if (json_object_get(root, "limits") != NULL) {
+		if ((r = pht_json_get_object(root, "limits", path, &limits, err)) != PHT_OK)
+			goto out;
+		snprintf(what, sizeof(what), "%s: limits", path);
+		if ((r = only_fields(limits, lim, what, err)) != PHT_OK)
+			goto out;
+		v = (int64_t)cfg->max_body;
+		if ((r = config_size(limits, "max_body", what, 1024, 256 << 20, &v,
+		    err)) != PHT_OK)
+			goto out;
+		cfg->max_body = (size_t)v;
+		v = (int64_t)cfg->max_headers;
+		if ((r = config_size(limits, "max_headers", what, 1024, 1 << 20, &v,
+		    err)) != PHT_OK)
+			goto out;
+		cfg->max_headers = (size_t)v;
+		v = cfg->max_wait;
+		if ((r = config_size(limits, "max_wait", what, 1, 60, &v, err)) != PHT_OK)
+			goto out;
+		cfg->max_wait = (int)v;
+		v = cfg->timeout;
+		if ((r = config_size(limits, "timeout", what, 2, 3600, &v, err)) != PHT_OK)
+			goto out;
+		cfg->timeout = (int)v;
+		v = (int64_t)cfg->inbox_batch;
+		if ((r = config_size(limits, "inbox_batch", what, 1, 1000, &v,
+		    err)) != PHT_OK)
+			goto out;
+		cfg->inbox_batch = (size_t)v;
+		v = (int64_t)cfg->results_batch;
+		if ((r = config_size(limits, "results_batch", what, 1, 10000, &v,
+		    err)) != PHT_OK)
+			goto out;
+		cfg->results_batch = (size_t)v;
+	}
+	if (cfg->timeout <= cfg->max_wait) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: limits: timeout (%d) must "
+		    "be longer than max_wait (%d)", path, cfg->timeout, cfg->max_wait);
+		goto out;
+	}
+	*out = cfg;
+	cfg = NULL; /* transferred */
+	r = PHT_OK;
+out:
+	pht_node_config_free(cfg);
+	json_decref(root);
+	pht_buf_free(b);
+	free(dir);
+	return r;
+}
+
+static int
+config_copy(struct pht_node_config *dst, const struct pht_node_config *src)
+{
+	*dst = *src;
+	dst->listen = strdup(src->listen != NULL ? src->listen : "127.0.0.1");
+	dst->cert = src->cert ? strdup(src->cert) : NULL;
+	dst->key = src->key ? strdup(src->key) : NULL;
+	dst->ca = src->ca ? strdup(src->ca) : NULL;
+	dst->database = src->database ? strdup(src->database) : NULL;
+	if (dst->listen == NULL || dst->cert == NULL || dst->key == NULL ||
+	    dst->ca == NULL || dst->database == NULL)
+		return -1;
+	return 0;
+}
+
+/* ---- replies ---- */
+
+static void
+reply_json(struct evhttp_request *req, int code, const char *reason, json_t *body)
+{
+	struct evbuffer *eb = evbuffer_new();
+	char *text = body != NULL ? pht_json_dump(body) : NULL;
+
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+	    "application/json");
+	if (eb != NULL && text != NULL) {
+		evbuffer_add(eb, text, strlen(text));
+		evbuffer_add(eb, "\n", 1);
+	} else if (eb != NULL) {
+		/* Out of memory while building the reply. */
+		code = 500;
+		reason = "Internal Server Error";
+		evbuffer_add_printf(eb, "{\"error\":\"out of memory\"}\n");
+	}
+	evhttp_send_reply(req, code, reason, eb);
+	evbuffer_free(eb);
+	free(text);
+}
+
+static const char *
+reason_for(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+static void
+reply_error(struct pht_node_server *srv, struct evhttp_request *req, int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+reply_error(struct pht_node_server *srv, struct evhttp_request *req, int code,
+    const char *fmt, ...)
+{
+	char msg[PHT_ERR_DETAIL_MAX];
+	json_t *j;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	logf_(srv, "%s %s -> %d %s",
+	    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "GET",
+	    evhttp_request_get_uri(req), code, msg);
+	j = json_pack("{s:s}", "error", msg);
+	reply_json(req, code, reason_for(code), j);
+	json_decref(j);
+}
+
+/* Maps a store/library error to its HTTP status and replies. */
+static void
+reply_err(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct pht_err *e)
+{
+	int code;
+
+	switch (e->code) {
+	case PHT_ERR_MALFORMED:
+	case PHT_ERR_INVALID: code = 400; break;
+	case PHT_ERR_DENIED: code = 403; break;
+	case PHT_ERR_NOT_FOUND: code = 404; break;
+	case PHT_ERR_REPLAY: code = 409; break;
+	case PHT_ERR_TOO_LARGE: code = 413; break;
+	default:
+		logf_(srv, "internal error: %s", pht_err_msg(e));
+		reply_error(srv, req, 500, "internal error");
+		return;
+	}
+	reply_error(srv, req, code, "%s", pht_err_msg(e));
+}
+
+/* ---- helpers ---- */
+
+static int
+train_id_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 1 || n > PHT_NODE_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+			return 0;
+	}
+	return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
+}
+
+static int
+hash_ok(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n < 1 || n > PHT_NODE_HASH_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("+/=_:.-", c) != NULL))
+			return 0;
+	}
+	return 1;
+}
+
+static json_t *
+time_json(int64_t t)
+{
+	char buf[21];
+
+	if (t <= 0)
+		return json_null();
+	pht_time_format(t, buf);
+	return json_string(buf);
+}
+
+/* Parses the request body as one JSON value. */
+static int
+body_json(struct evhttp_request *req, json_t **out, struct pht_err *err)
+{
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	const char *p;
+
+	*out = NULL;
+	if (n == 0)
+		return pht_errf(err, PHT_ERR_MALFORMED, "request body: empty");
+	if ((p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	return pht_json_parse(p, n, "request body", out, err);
+}
+
+/*
+ * Reads the query: only the names in allowed, each an integer in lo..hi.
+ * vals[i] keeps its default when absent.
+ */
+static int
+query_ints(struct evhttp_request *req, const char *const *names,
+    const int64_t *lo, const int64_t *hi, int64_t *vals, struct pht_err *err)
+{
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *q = u != NULL ? evhttp_uri_get_query(u) : NULL;
+	struct evkeyvalq kv;
+	struct evkeyval *e;
+	char *end;
+	long long v;
+	size_t i;
+	int r = PHT_OK;
+
+	if (q == NULL || *q == '\0')
+		return PHT_OK;
+	TAILQ_INIT(&kv);
+	if (evhttp_parse_query_str(q, &kv) != 0)
+		return pht_errf(err, PHT_ERR_MALFORMED, "query: does not parse");
+	TAILQ_FOREACH(e, &kv, next) {
+		for (i = 0; names[i] != NULL; i++)
+			if (strcmp(e->key, names[i]) == 0)
+				break;
+		if (names[i] == NULL) {
+			r = pht_errf(err, PHT_ERR_MALFORMED, "query: unknown parameter "
+			    "\"%.32s\"", e->key);
+			break;
+		}
+		errno = 0;
+		v = strtoll(e->value, &end, 10);
+		if (e->value[0] == '\0' || *end != '\0' || errno != 0 ||
+		    v < lo[i] || v > hi[i]) {
+			r = pht_errf(err, PHT_ERR_MALFORMED, "query: %s=%.32s: must be "
+			    "an integer %lld..%lld", e->key, e->value,
+			    (long long)lo[i], (long long)hi[i]);
+			break;
+		}
+		vals[i] = v;
+	}
+	evhttp_clear_headers(&kv);
+	return r;
+}
+
+/* ---- long polls ---- */
+
+static void waiter_free(struct waiter *w);
+
+static void
+waiter_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct waiter *w = arg;
+
+	/*
+	 * The client went away while parked. If evhttp detached the request
+	 * from the connection it is ours to free; if not, the connection frees
+	 * it right after this callback.
+	 */
+	if (w->req != NULL && evhttp_request_get_connection(w->req) == NULL)
+		evhttp_request_free(w->req);
+	w->req = NULL;
+	w->conn = NULL;
+	waiter_free(w);
+}
+
+static void
+waiter_free(struct waiter *w)
+{
+	if (w == NULL)
+		return;
+	TAILQ_REMOVE(&w->srv->waiters, w, link);
+	if (w->conn != NULL)
+		evhttp_connection_set_closecb(w->conn, NULL, NULL);
+	if (w->timer != NULL)
+		event_free(w->timer);
+	free(w);
+}
+
+static int answer_inbox(struct pht_node_server *srv, struct evhttp_request *req,
+    const char *station, int final);
+static int answer_results(struct pht_node_server *srv, struct evhttp_request *req,
+    const char *train, int64_t after, int final);
+
+/* Answers a parked poll (final: even if there is nothing) and frees it. */
+static void
+waiter_answer(struct waiter *w, int final)
+{
+	struct evhttp_request *req = w->req;
+	int answered;
+
+	if (w->kind == WAIT_INBOX)
+		answered = answer_inbox(w->srv, req, w->key, final);
+	else
+		answered = answer_results(w->srv, req, w->key, w->after, final);
+	if (answered) {
+		w->req = NULL;
+		waiter_free(w);
+	}
+}
+
+static void
+waiter_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	waiter_answer(arg, 1);
+}
+
+static int
+park(struct pht_node_server *srv, struct evhttp_request *req,
+    enum wait_kind kind, const char *key, int64_t after, int64_t wait_s)
+{
+	struct waiter *w;
+	struct timeval tv = {(time_t)wait_s, 0};
+
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->srv = srv;
+	w->req = req;
+	w->conn = evhttp_request_get_connection(req);
+	w->kind = kind;
+	w->after = after;
+	snprintf(w->key, sizeof(w->key), "%s", key);
+	if ((w->timer = evtimer_new(srv->base, waiter_timeout, w)) == NULL ||
+	    evtimer_add(w->timer, &tv) != 0) {
+		if (w->timer != NULL)
+			event_free(w->timer);
+		free(w);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&srv->waiters, w, link);
+	if (w->conn != NULL)
+		evhttp_connection_set_closecb(w->conn, waiter_closed, w);
+	logf_(srv, "%s %s: waiting up to %lld s", kind == WAIT_INBOX ? "inbox" :
+	    "results of", key, (long long)wait_s);
+	return 0;
+}
+
+/* Wakes the polls parked on key (a station's inbox or a train's results). */
+static void
+wake(struct pht_node_server *srv, enum wait_kind kind, const char *key)
+{
+	struct waiter *w, *next;
+
+	for (w = TAILQ_FIRST(&srv->waiters); w != NULL; w = next) {
+		next = TAILQ_NEXT(w, link);
+		if (w->kind == kind && strcmp(w->key, key) == 0)
+			waiter_answer(w, 0);
+	}
+}
+
+/* ---- handlers ---- */
+
+static const char *
+state_name(enum pht_node_state s)
+{
+	switch (s) {
+	case PHT_NODE_QUEUED: return "queued";
+	case PHT_NODE_DELIVERED: return "delivered";
+	case PHT_NODE_ACKED: return "acked";
+	}
+	return "?";
+}
+
+/*
+ * Replies with station's pending trains if there are some or final is
+ * set. Returns 1 if it replied, 0 if there was nothing (not final).
+ */
+static int
+answer_inbox(struct pht_node_server *srv, struct evhttp_request *req,
+    const char *station, int final)
+{
+	struct pht_node_msg *m = NULL;
+	struct pht_err e;
+	json_t *body = NULL, *arr;
+	size_t n = 0, i;
+	int ok = 0;
+
+	pht_err_clear(&e);
+	if (pht_node_store_inbox(srv->store, station, srv->cfg.inbox_batch,
+	    pht_time_now(), &m, &n, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return 1;
+	}
+	if (n == 0 && !final)
+		return 0;
+	if ((arr = json_array()) == NULL ||
+	    (body = json_pack("{s:o}", "trains", arr)) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		json_t *t = json_pack("{s:s, s:I, s:s, s:s%, s:s, s:o}",
+		    "train", m[i].train, "round", (json_int_t)m[i].round,
+		    "analyst", m[i].analyst, "envelope", m[i].envelope, m[i].len,
+		    "state", state_name(m[i].state), "posted", time_json(m[i].created));
+		if (t == NULL || json_array_append_new(arr, t) != 0)
+			goto out;
+	}
+	if (n > 0)
+		logf_(srv, "inbox %s: %zu train(s) handed out", station, n);
+	ok = 1;
+out:
+	if (!ok) {
+		json_decref(body);
+		body = NULL; /* reply_json answers 500 */
+	}
+	reply_json(req, 200, "OK", body);
+	json_decref(body);
+	pht_node_msgs_free(m, n);
+	return 1;
+}
+
+static int
+answer_results(struct pht_node_server *srv, struct evhttp_request *req,
+    const char *train, int64_t after, int final)
+{
+	struct pht_node_result *res = NULL;
+	struct pht_node_delivery *d = NULL;
+	struct pht_err e;
+	json_t *body = NULL, *arr = NULL, *darr = NULL;
+	size_t n = 0, nd = 0, i;
+	int64_t next = after;
+
+	pht_err_clear(&e);
+	if (pht_node_store_results(srv->store, train, after, srv->cfg.results_batch,
+	    &res, &n, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return 1;
+	}
+	if (n == 0 && !final)
+		return 0;
+	if (pht_node_store_deliveries(srv->store, train, &d, &nd, &e) != PHT_OK) {
+		pht_node_results_free(res, n);
+		reply_err(srv, req, &e);
+		return 1;
+	}
+	if ((arr = json_array()) == NULL || (darr = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		json_t *val = json_loadb(res[i].body, res[i].len,
+		    JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+		json_t *t = json_pack("{s:I, s:s, s:I, s:o, s:{s:I, s:s}, s:o}",
+		    "seq", (json_int_t)res[i].seq, "station", res[i].station,
+		    "round", (json_int_t)res[i].round,
+		    "result", val != NULL ? val : json_null(),
+		    "log_head", "seq", (json_int_t)res[i].log_seq, "hash",
+		    res[i].log_hash, "received", time_json(res[i].received));
+		if (t == NULL || json_array_append_new(arr, t) != 0)
+			goto out;
+		next = res[i].seq;
+	}
+	for (i = 0; i < nd; i++) {
+		json_t *t = json_pack("{s:s, s:I, s:s, s:b}", "station", d[i].station,
+		    "round", (json_int_t)d[i].round, "state", state_name(d[i].state),
+		    "result", d[i].has_result);
+		if (t == NULL || json_array_append_new(darr, t) != 0)
+			goto out;
+	}
+	body = json_pack("{s:s, s:O, s:I, s:O}", "train", train, "results", arr,
+	    "next", (json_int_t)next, "deliveries", darr);
+out:
+	reply_json(req, 200, "OK", body);
+	json_decref(body);
+	json_decref(arr);
+	json_decref(darr);
+	pht_node_results_free(res, n);
+	free(d);
+	return 1;
+}
+
+/* POST /v1/trains (analysts) */
+static void
+h_post_train(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p)
+{
+	static const char *const fields[] = {"train", "round", "stations",
+	    "envelope", NULL};
+	const char *targets[MAX_TARGETS];
+	const char *train, *env;
+	json_t *body = NULL, *stations, *envj = NULL, *v, *rep;
+	struct pht_err e;
+	int64_t round;
+	size_t i, j, n;
+	int created;
+
+	pht_err_clear(&e);
+	if (p->role != PHT_PKI_ANALYST) {
+		reply_error(srv, req, 403, "only analysts may post trains "
+		    "(you are a %s)", pht_pki_role_name(p->role));
+		return;
+	}
+	if (body_json(req, &body, &e) != PHT_OK ||
+	    !json_is_object(body) ||
+	    only_fields(body, fields, "request body", &e) != PHT_OK ||
+	    pht_json_get_str(body, "train", "request body", &train, &e) != PHT_OK ||
+	    pht_json_get_int(body, "round", "request body", &round, &e) != PHT_OK ||
+	    pht_json_get_array(body, "stations", "request body", &stations, &e) != PHT_OK ||
+	    pht_json_get_str(body, "envelope", "request body", &env, &e) != PHT_OK) {
+		if (e.code == PHT_OK)
+			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	if (!train_id_ok(train, strlen(train))) {
+		reply_error(srv, req, 400, "request body: field train: must be 1..%d "
+		    "characters of [A-Za-z0-9_.-]", PHT_NODE_ID_MAX);
+		goto out;
+	}
+	if (round < 0 || round > MAX_ROUND) {
+		reply_error(srv, req, 400, "request body: field round: must be "
+		    "0..%d", MAX_ROUND);
+		goto out;
+	}
+	n = json_array_size(stations);
+	if (n < 1 || n > MAX_TARGETS) {
+		reply_error(srv, req, 400, "request body: field stations: must list "
+		    "1..%d stations", MAX_TARGETS);
+		goto out;
+	}
+	json_array_foreach(stations, i, v) {
+		if (!json_is_string(v) || !pht_pki_name_ok(json_string_value(v))) {
+			reply_error(srv, req, 400, "request body: stations[%zu]: not a "
+			    "station name", i);
+			goto out;
+		}
+		targets[i] = json_string_value(v);
+		for (j = 0; j < i; j++)
+			if (strcmp(targets[j], targets[i]) == 0) {
+				reply_error(srv, req, 400, "request body: stations[%zu]: "
+				    "\"%s\" listed twice", i, targets[i]);
+				goto out;
+			}
+	}
+	/* The node cannot check the signature's meaning; it checks form. */
+	if (pht_json_parse(env, json_string_length(json_object_get(body,
+	    "envelope")), "envelope", &envj, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	if (!json_is_object(envj)) {
+		reply_error(srv, req, 400, "envelope: not a JSON object");
+		goto out;
+	}
+	if (pht_node_store_post_train(srv->store, train, round, p->name, env,
+	    json_string_length(json_object_get(body, "envelope")), targets, n,
+	    pht_time_now(), &created, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	logf_(srv, "train %s round %lld from analyst %s to %zu station(s)%s",
+	    train, (long long)round, p->name, n, created ? "" : " (again)");
+	rep = json_pack("{s:s, s:I, s:I, s:b}", "train", train, "round",
+	    (json_int_t)round, "stations", (json_int_t)n, "created", created);
+	reply_json(req, created ? 201 : 200, created ? "Created" : "OK", rep);
+	json_decref(rep);
+	for (i = 0; i < n; i++)
+		wake(srv, WAIT_INBOX, targets[i]);
+out:
+	json_decref(envj);
+	json_decref(body);
+}
+
+/* GET /v1/trains/<id>/results (the analyst who posted the train) */
+static void
+h_get_results(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p, const char *train)
+{
+	static const char *const names[] = {"wait", "after", NULL};
+	int64_t lo[] = {0, 0}, hi[] = {srv->cfg.max_wait, INT64_MAX};
+	int64_t vals[] = {0, 0};
+	char owner[PHT_NODE_NAME_MAX + 1];
+	struct pht_err e;
+
+	pht_err_clear(&e);
+	if (p->role != PHT_PKI_ANALYST) {
+		reply_error(srv, req, 403, "only analysts may read results (you are "
+		    "a %s)", pht_pki_role_name(p->role));
+		return;
+	}
+	if (query_ints(req, names, lo, hi, vals, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if (pht_node_store_train_owner(srv->store, train, owner, sizeof(owner),
+	    &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if (strcmp(owner, p->name) != 0) {
+		reply_error(srv, req, 403, "train %s belongs to another analyst", train);
+		return;
+	}
+	if (answer_results(srv, req, train, vals[1], vals[0] == 0))
+		return;
+	if (park(srv, req, WAIT_RESULTS, train, vals[1], vals[0]) != 0)
+		reply_error(srv, req, 500, "out of memory");
+}
+
+/* POST /v1/trains/<id>/results (stations) */
+static void
+h_post_result(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p, const char *train)
+{
+	static const char *const fields[] = {"round", "result", "log_head", NULL};
+	static const char *const hfields[] = {"seq", "hash", NULL};
+	json_t *body = NULL, *head, *result, *rep;
+	const char *hash;
+	char *text = NULL;
+	struct pht_err e;
+	int64_t round, seq;
+	int created;
+
+	pht_err_clear(&e);
+	if (p->role != PHT_PKI_STATION) {
+		reply_error(srv, req, 403, "only stations may post results (you are "
+		    "a %s)", pht_pki_role_name(p->role));
+		return;
+	}
+	if (body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
+	    only_fields(body, fields, "request body", &e) != PHT_OK ||
+	    pht_json_get_int(body, "round", "request body", &round, &e) != PHT_OK ||
+	    pht_json_get_object(body, "log_head", "request body", &head, &e) != PHT_OK ||
+	    only_fields(head, hfields, "request body: log_head", &e) != PHT_OK ||
+	    pht_json_get_int(head, "seq", "request body: log_head", &seq, &e) != PHT_OK ||
+	    pht_json_get_str(head, "hash", "request body: log_head", &hash, &e) != PHT_OK) {
+		if (e.code == PHT_OK)
+			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	if ((result = json_object_get(body, "result")) == NULL) {
+		reply_error(srv, req, 400, "request body: field result: missing");
+		goto out;
+	}
+	if (!json_is_object(result) && !json_is_string(result)) {
+		reply_error(srv, req, 400, "request body: field result: not an "
+		    "object or a string");
+		goto out;
+	}
+	if (round < 0 || round > MAX_ROUND || seq < 0 || !hash_ok(hash)) {
+		reply_error(srv, req, 400, "request body: round must be 0..%d, "
+		    "log_head.seq >= 0, log_head.hash 1..%d characters of "
+		    "[A-Za-z0-9+/=_:.-]", MAX_ROUND, PHT_NODE_HASH_MAX);
+		goto out;
+	}
+	if ((text = json_dumps(result, JSON_ENCODE_ANY | JSON_COMPACT |
+	    JSON_SORT_KEYS)) == NULL) {
+		reply_error(srv, req, 500, "out of memory");
+		goto out;
+	}
+	if (pht_node_store_post_result(srv->store, train, p->name, round, text,
+	    strlen(text), seq, hash, pht_time_now(), &created, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	logf_(srv, "result for train %s round %lld from station %s%s", train,
+	    (long long)round, p->name, created ? "" : " (again)");
+	rep = json_pack("{s:s, s:I, s:b}", "train", train, "round",
+	    (json_int_t)round, "stored", created);
+	reply_json(req, created ? 201 : 200, created ? "Created" : "OK", rep);
+	json_decref(rep);
+	if (created)
+		wake(srv, WAIT_RESULTS, train);
+out:
+	free(text);
+	json_decref(body);
+}
+
+/* GET /v1/inbox (stations, their own inbox only) */
+static void
+h_get_inbox(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p)
+{
+	static const char *const names[] = {"wait", NULL};
+	int64_t lo[] = {0}, hi[] = {srv->cfg.max_wait}, vals[] = {0};
+	struct pht_err e;
+
+	pht_err_clear(&e);
+	if (p->role != PHT_PKI_STATION) {
+		reply_error(srv, req, 403, "only stations have an inbox (you are "
+		    "a %s)", pht_pki_role_name(p->role));
+		return;
+	}
+	if (query_ints(req, names, lo, hi, vals, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if (pht_node_store_station_seen(srv->store, p->name, pht_time_now(),
+	    &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if (answer_inbox(srv, req, p->name, vals[0] == 0))
+		return;
+	if (park(srv, req, WAIT_INBOX, p->name, 0, vals[0]) != 0)
+		reply_error(srv, req, 500, "out of memory");
+}
+
+/* POST /v1/inbox/<id>/ack (stations) */
+static void
+h_ack(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p, const char *train)
+{
+	static const char *const fields[] = {"round", NULL};
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	json_t *body = NULL, *rep;
+	struct pht_err e;
+	int64_t round = -1;
+	size_t nacked;
+
+	pht_err_clear(&e);
+	if (p->role != PHT_PKI_STATION) {
+		reply_error(srv, req, 403, "only stations may ack (you are a %s)",
+		    pht_pki_role_name(p->role));
+		return;
+	}
+	if (evbuffer_get_length(in) > 0) {
+		if (body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
+		    only_fields(body, fields, "request body", &e) != PHT_OK ||
+		    pht_json_get_int_opt(body, "round", "request body", &round,
+		    &e) != PHT_OK) {
+			if (e.code == PHT_OK)
+				pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON "
+				    "object");
+			reply_err(srv, req, &e);
+			goto out;
+		}
+		if (json_object_get(body, "round") != NULL &&
+		    (round < 0 || round > MAX_ROUND)) {
+			reply_error(srv, req, 400, "request body: field round: must be "
+			    "0..%d", MAX_ROUND);
+			goto out;
+		}
+	}
+	if (pht_node_store_ack(srv->store, p->name, train, round, pht_time_now(),
+	    &nacked, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	rep = json_pack("{s:s, s:I}", "train", train, "acked", (json_int_t)nacked);
+	reply_json(req, 200, "OK", rep);
+	json_decref(rep);
+out:
+	json_decref(body);
+}
+
+/* POST /v1/stations/self (stations publish their dictionaries) */
+static void
+h_publish(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p)
+{
+	static const char *const fields[] = {"dictionaries", NULL};
+	json_t *body = NULL, *d, *rep;
+	struct pht_err e;
+	char *text = NULL;
+
+	pht_err_clear(&e);
+	if (p->role != PHT_PKI_STATION) {
+		reply_error(srv, req, 403, "only stations publish dictionaries (you "
+		    "are a %s)", pht_pki_role_name(p->role));
+		return;
+	}
+	if (body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
+	    only_fields(body, fields, "request body", &e) != PHT_OK) {
+		if (e.code == PHT_OK)
+			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	d = json_object_get(body, "dictionaries");
+	if (d == NULL || (!json_is_object(d) && !json_is_array(d))) {
+		reply_error(srv, req, 400, "request body: field dictionaries: "
+		    "missing or not an object or array");
+		goto out;
+	}
+	if ((text = pht_json_dump(d)) == NULL) {
+		reply_error(srv, req, 500, "out of memory");
+		goto out;
+	}
+	if (pht_node_store_station_publish(srv->store, p->name, text, strlen(text),
+	    pht_time_now(), &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	logf_(srv, "station %s published its dictionaries", p->name);
+	rep = json_pack("{s:s}", "station", p->name);
+	reply_json(req, 200, "OK", rep);
+	json_decref(rep);
+out:
+	free(text);
+	json_decref(body);
+}
+
+/* GET /v1/stations (everyone) */
+static void
+h_stations(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p)
+{
+	struct pht_node_station *s = NULL;
+	struct pht_err e;
+	json_t *arr = NULL, *body = NULL;
+	size_t n = 0, i;
+
+	pht_err_clear(&e);
+	if (p->role == PHT_PKI_STATION &&
+	    pht_node_store_station_seen(srv->store, p->name, pht_time_now(),
+	    &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if (pht_node_store_stations(srv->store, &s, &n, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if ((arr = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		json_t *d = s[i].dictionaries != NULL ? json_loads(s[i].dictionaries,
+		    JSON_REJECT_DUPLICATES, NULL) : NULL;
+		json_t *head = s[i].log_seq >= 0 ? json_pack("{s:I, s:s}", "seq",
+		    (json_int_t)s[i].log_seq, "hash", s[i].log_hash) : json_null();
+		json_t *t = json_pack("{s:s, s:o, s:o, s:o}", "id", s[i].id,
+		    "dictionaries", d != NULL ? d : json_null(),
+		    "last_seen", time_json(s[i].last_seen),
+		    "log_head", head != NULL ? head : json_null());
+		if (t == NULL || json_array_append_new(arr, t) != 0)
+			goto out;
+	}
+	body = json_pack("{s:O}", "stations", arr);
+out:
+	reply_json(req, 200, "OK", body);
+	json_decref(arr);
+	json_decref(body);
+	pht_node_stations_free(s, n);
+}
+
+/* ---- routing ---- */
+
+static int
+peer_of(struct evhttp_request *req, struct peer *p, struct pht_err *err)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	X509 *cert = ssl ? SSL_get0_peer_certificate(ssl) : NULL;
+
+	if (cert == NULL || SSL_get_verify_result(ssl) != X509_V_OK)
+		return pht_errf(err, PHT_ERR_DENIED, "no verified client certificate");
+	return pht_pki_identity(cert, &p->role, p->name, sizeof(p->name), err);
+}
+
+/* Splits path into up to 4 segments after "/v1/"; returns the count or -1. */
+static int
+split_path(const char *path, char seg[4][PHT_NODE_ID_MAX + 1])
+{
+	const char *s, *slash;
+	size_t len;
+	int n = 0;
+
+	if (strncmp(path, "/v1/", 4) != 0)
+		return -1;
+	s = path + 4;
+	while (*s != '\0') {
+		if (n == 4)
+			return -1;
+		slash = strchr(s, '/');
+		len = slash != NULL ? (size_t)(slash - s) : strlen(s);
+		if (!train_id_ok(s, len))
+			return -1;
+		memcpy(seg[n], s, len);
+		seg[n][len] = '\0';
+		n++;
+		if (slash == NULL)
+			break;
+		s = slash + 1;
+		if (*s == '\0')
+			return -1;
+	}
+	return n;
+}
+
+static void
+route(struct evhttp_request *req, void *arg)
+{
+	struct pht_node_server *srv = arg;
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *path = u != NULL ? evhttp_uri_get_path(u) : NULL;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	char seg[4][PHT_NODE_ID_MAX + 1];
+	struct pht_err e;
+	struct peer p;
+	int n, get = cmd == EVHTTP_REQ_GET, post = cmd == EVHTTP_REQ_POST;
+
+	pht_err_clear(&e);
+	if (peer_of(req, &p, &e) != PHT_OK) {
+		reply_error(srv, req, 403, "%s", pht_err_msg(&e));
+		return;
+	}
+	if (p.role == PHT_PKI_NODE) {
+		reply_error(srv, req, 403, "the node certificate is not a client");
+		return;
+	}
+	n = path != NULL ? split_path(path, seg) : -1;
+	if (n == 1 && strcmp(seg[0], "trains") == 0) {
+		if (post)
+			{ h_post_train(srv, req, &p); return; }
+	} else if (n == 3 && strcmp(seg[0], "trains") == 0 &&
+	    strcmp(seg[2], "results") == 0) {
+		if (get)
+			{ h_get_results(srv, req, &p, seg[1]); return; }
+		if (post)
+			{ h_post_result(srv, req, &p, seg[1]); return; }
+	} else if (n == 1 && strcmp(seg[0], "inbox") == 0) {
+		if (get)
+			{ h_get_inbox(srv, req, &p); return; }
+	} else if (n == 3 && strcmp(seg[0], "inbox") == 0 &&
+	    strcmp(seg[2], "ack") == 0) {
+		if (post)
+			{ h_ack(srv, req, &p, seg[1]); return; }
+	} else if (n == 2 && strcmp(seg[0], "stations") == 0 &&
+	    strcmp(seg[1], "self") == 0) {
+		if (post)
+			{ h_publish(srv, req, &p); return; }
+	} else if (n == 1 && strcmp(seg[0], "stations") == 0) {
+		if (get)
+			{ h_stations(srv, req, &p); return; }
+	} else {
+		reply_error(srv, req, 404, "no such route: %.200s",
+		    path != NULL ? path : "(none)");
+		return;
+	}
+	reply_error(srv, req, 405, "method not allowed on %.200s", path);
+}
+
+/* ---- setup ---- */
+
+static struct bufferevent *
+new_bev(struct event_base *base, void *arg)
+{
+	struct pht_node_server *srv = arg;
+	struct bufferevent *bev;
+	SSL *ssl = SSL_new(srv->ssl);
+
+	if (ssl == NULL)
+		return NULL;
+	bev = bufferevent_openssl_socket_new(base, -1, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (bev == NULL) {
+		SSL_free(ssl);
+		return NULL;
+	}
+	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	return bev;
+}
+
+static int
+ssl_fail(struct pht_err *err, const char *what, const char *file)
+{
+	char buf[256];
+	unsigned long e = ERR_get_error();
+
+	ERR_clear_error();
+	ERR_error_string_n(e, buf, sizeof(buf));
+	return pht_errf(err, e ? PHT_ERR_CRYPTO : PHT_ERR_IO, "%s %s: %s", what,
+	    file, e ? buf : "failed");
+}
+
+static int
+tls_setup(struct pht_node_server *srv, struct pht_err *err)
+{
+	STACK_OF(X509_NAME) *names;
+	enum pht_pki_role role;
+	char name[PHT_PKI_NAME_MAX + 1];
+	X509 *own;
+	SSL_CTX *c;
+	int r;
+
+	if ((c = srv->ssl = SSL_CTX_new(TLS_server_method())) == NULL)
+		return ssl_fail(err, "TLS context", "");
+	if (!SSL_CTX_set_min_proto_version(c, TLS1_3_VERSION) ||
+	    !SSL_CTX_set_max_proto_version(c, 0))
+		return ssl_fail(err, "TLS version", "1.3");
+	if (SSL_CTX_use_certificate_chain_file(c, srv->cfg.cert) != 1)
+		return ssl_fail(err, "node certificate", srv->cfg.cert);
+	if (SSL_CTX_use_PrivateKey_file(c, srv->cfg.key, SSL_FILETYPE_PEM) != 1)
+		return ssl_fail(err, "node key", srv->cfg.key);
+	if (SSL_CTX_check_private_key(c) != 1)
+		return ssl_fail(err, "node key does not match", srv->cfg.cert);
+	if (SSL_CTX_load_verify_locations(c, srv->cfg.ca, NULL) != 1)
+		return ssl_fail(err, "federation CA", srv->cfg.ca);
+	if ((names = SSL_load_client_CA_file(srv->cfg.ca)) == NULL)
+		return ssl_fail(err, "federation CA", srv->cfg.ca);
+	SSL_CTX_set_client_CA_list(c, names);
+	SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	SSL_CTX_set_verify_depth(c, 2);
+	/* Clients must hold clientAuth certificates. */
+	if (SSL_CTX_set_purpose(c, X509_PURPOSE_SSL_CLIENT) != 1)
+		return ssl_fail(err, "TLS purpose", "");
+	/* No resumption: every connection shows its certificate afresh. */
+	SSL_CTX_set_num_tickets(c, 0);
+	SSL_CTX_set_session_cache_mode(c, SSL_SESS_CACHE_OFF);
+	SSL_CTX_set_options(c, SSL_OP_NO_TICKET);
+
+	own = SSL_CTX_get0_certificate(c);
+	if ((r = pht_pki_identity(own, &role, name, sizeof(name), err)) != PHT_OK) {
+		pht_err_prefix(err, "%s", srv->cfg.cert);
+		return PHT_ERR_INVALID;
+	}
+	if (role != PHT_PKI_NODE)
+		return pht_errf(err, PHT_ERR_INVALID, "%s: a %s certificate, not the "
+		    "node's", srv->cfg.cert, pht_pki_role_name(role));
+	return PHT_OK;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct pht_node_server *srv = arg;
+
+	logf_(srv, "signal %d: shutting down", (int)sig);
+	event_base_loopexit(srv->base, NULL);
+}
+
+int
+pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
+    void *log_arg, struct pht_node_server **out, struct pht_err *err)
+{
+	struct pht_node_server *srv = NULL;
+	struct evhttp_bound_socket *bound;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int r;
+
+	*out = NULL;
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	TAILQ_INIT(&srv->waiters);
+	srv->log = log;
+	srv->log_arg = log_arg;
+	if (config_copy(&srv->cfg, cfg) != 0) {
+		r = pht_errf(err, cfg->cert && cfg->key && cfg->ca && cfg->database ?
+		    PHT_ERR_NOMEM : PHT_ERR_INVALID, "node configuration: cert, key, "
+		    "ca and database are required");
+		goto out;
+	}
+	if (srv->cfg.max_wait < 1 || srv->cfg.max_wait > 60 ||
+	    srv->cfg.timeout <= srv->cfg.max_wait || srv->cfg.max_body < 1 ||
+	    srv->cfg.max_headers < 1 || srv->cfg.inbox_batch < 1 ||
+	    srv->cfg.results_batch < 1) {
+		r = pht_errf(err, PHT_ERR_INVALID, "node configuration: limits out "
+		    "of range");
+		goto out;
+	}
+	if ((r = tls_setup(srv, err)) != PHT_OK)
+		goto out;
+	if ((r = pht_node_store_open(srv->cfg.database, &srv->store, err)) != PHT_OK)
+		goto out;
+	if ((srv->base = event_base_new()) == NULL ||
+	    (srv->http = evhttp_new(srv->base)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "cannot create the event loop");
+		goto out;
+	}
+	evhttp_set_bevcb(srv->http, new_bev, srv);
+	evhttp_set_gencb(srv->http, route, srv);
+	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->cfg.max_body);
+	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)srv->cfg.max_headers);
+	evhttp_set_timeout(srv->http, srv->cfg.timeout);
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+	if ((bound = evhttp_bind_socket_with_handle(srv->http, srv->cfg.listen,
+	    (ev_uint16_t)srv->cfg.port)) == NULL) {
+		r = pht_errf(err, PHT_ERR_IO, "cannot listen on %s port %d: %s",
+		    srv->cfg.listen, srv->cfg.port, strerror(errno));
+		goto out;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss,
+	    &sl) != 0) {
+		r = pht_errf(err, PHT_ERR_IO, "getsockname: %s", strerror(errno));
+		goto out;
+	}
+	srv->port = ss.ss_family == AF_INET6 ?
+	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
+	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if ((srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv)) == NULL ||
+	    (srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv)) == NULL ||
+	    evsignal_add(srv->sigterm, NULL) != 0 || evsignal_add(srv->sigint, NULL) != 0) {
+		r = pht_errf(err, PHT_ERR_INTERNAL, "cannot catch SIGTERM/SIGINT");
+		goto out;
+	}
+	*out = srv;
+	srv = NULL; /* transferred */
+	r = PHT_OK;
+out:
+	pht_node_server_free(srv);
+	return r;
+}
+
+int
+pht_node_server_port(const struct pht_node_server *srv)
+{
+	return srv->port;
+}
+
+int
+pht_node_server_run(struct pht_node_server *srv, struct pht_err *err)
+{
+	logf_(srv, "listening on %s port %d (TLS 1.3, client certificates "
+	    "required)", srv->cfg.listen, srv->port);
+	if (event_base_dispatch(srv->base) < 0)
+		return pht_errf(err, PHT_ERR_INTERNAL, "event loop failed");
+	logf_(srv, "stopped");
+	return PHT_OK;
+}
+
+void
+pht_node_server_free(struct pht_node_server *srv)
+{
+	struct waiter *w;
+
+	if (srv == NULL)
+		return;
+	/* Parked polls: their requests are freed with their connections. */
+	while ((w = TAILQ_FIRST(&srv->waiters)) != NULL) {
+		w->req = NULL;
+		waiter_free(w);
+	}
+	if (srv->http != NULL)
+		evhttp_free(srv->http);
+	if (srv->sigterm != NULL)
+		event_free(srv->sigterm);
+	if (srv->sigint != NULL)
+		event_free(srv->sigint);
+	if (srv->base != NULL)
+		event_base_free(srv->base);
+	SSL_CTX_free(srv->ssl);
+	pht_node_store_free(srv->store);
+	free(srv->cfg.listen);
+	free(srv->cfg.cert);
+	free(srv->cfg.key);
+	free(srv->cfg.ca);
+	free(srv->cfg.database);
+	free(srv);
+}

@@ -1,0 +1,108 @@
+/* cmd_node.c — `pht node serve`: runs the federation node. */
+#include "pht_cli.h"
+#include "pht_err.h"
+#include "pht_file.h"
+#include "pht_node_server.h"
+#include "pht_time.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+static void
+node_help(FILE *f)
+{
+	fprintf(f,
+	    "usage: pht node serve --config NODE.json [--port-file FILE]\n\n"
+	    "Runs the federation node: an HTTPS server (TLS 1.3, client\n"
+	    "certificates from the federation CA required) that relays signed\n"
+	    "trains to station inboxes and sealed results back to analysts,\n"
+	    "kept in a durable SQLite mailbox. See docs/node.md for NODE.json\n"
+	    "and proto/PROTOCOL-node.md for the API.\n\n"
+	    "  --port-file FILE  write the bound port to FILE once listening\n"
+	    "                    (useful with \"port\": 0)\n\n"
+	    "Stops cleanly on SIGTERM or SIGINT. Logs to stderr.\n");
+}
+
+static void
+log_stderr(void *arg, const char *line)
+{
+	char ts[21];
+
+	pht_time_format(pht_time_now(), ts);
+	fprintf(stderr, "%s pht node: %s\n", ts, line);
+}
+
+/* Long polls hold one descriptor each: allow as many as the hard limit. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static int
+node_serve(int argc, char **argv)
+{
+	const char *config = NULL, *port_file = NULL;
+	struct pht_node_config *cfg = NULL;
+	struct pht_node_server *srv = NULL;
+	struct pht_err err;
+	char portbuf[16];
+	int i, r;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
+			port_file = argv[++i];
+		else
+			return pht_cli_usage_error("node", "serve: unexpected argument "
+			    "'%s'", argv[i]);
+	}
+	if (config == NULL)
+		return pht_cli_usage_error("node", "serve: --config NODE.json is "
+		    "required");
+	pht_err_clear(&err);
+	if ((r = pht_node_config_load(config, &cfg, &err)) != PHT_OK) {
+		pht_cli_error("node serve", &err);
+		return pht_cli_exit_for(r);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	if ((r = pht_node_server_new(cfg, log_stderr, NULL, &srv, &err)) != PHT_OK) {
+		pht_cli_error("node serve", &err);
+		goto out;
+	}
+	if (port_file != NULL) {
+		snprintf(portbuf, sizeof(portbuf), "%d\n", pht_node_server_port(srv));
+		if ((r = pht_file_write_atomic(port_file, portbuf, strlen(portbuf),
+		    0644, &err)) != PHT_OK) {
+			pht_cli_error("node serve", &err);
+			goto out;
+		}
+	}
+	if ((r = pht_node_server_run(srv, &err)) != PHT_OK)
+		pht_cli_error("node serve", &err);
+out:
+	pht_node_server_free(srv);
+	pht_node_config_free(cfg);
+	return pht_cli_exit_for(r);
+}
+
+int
+pht_cmd_node(int argc, char **argv)
+{
+	if (argc < 2 || pht_cli_wants_help(argc, argv)) {
+		node_help(argc < 2 ? stderr : stdout);
+		return argc < 2 ? PHT_EXIT_USAGE : PHT_EXIT_OK;
+	}
+	if (strcmp(argv[1], "serve") == 0)
+		return node_serve(argc, argv);
+	return pht_cli_usage_error("node", "unknown subcommand '%s'", argv[1]);
+}
