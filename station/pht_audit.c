@@ -239,9 +239,10 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 	    pht_json_get_str(e, "time", "entry", &time, &perr) != PHT_OK ||
 	    pht_json_get_str(e, "prev", "entry", &prev, &perr) != PHT_OK ||
 	    pht_json_get_str(e, "event", "entry", &event, &perr) != PHT_OK) {
+		if (!json_is_object(e))
+			snprintf(perr.msg, sizeof(perr.msg), "entry: not an object");
 		json_decref(e);
-		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
-		    json_is_object(e) ? perr.msg : "entry: not an object");
+		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s", perr.msg);
 	}
 	if (pht_time_parse(time, &t) != PHT_OK || event[0] == '\0' ||
 	    strlen(prev) != PHT_AUDIT_HASH_HEX) {

@@ -35,9 +35,10 @@ path_push(struct walk *w, const char *seg)
 {
 	size_t old = w->pathlen, n = strlen(seg);
 
+	if (old >= 3 && strcmp(w->path + old - 3, "...") == 0)
+		return old;
 	if (old + n + 4 >= sizeof(w->path)) {
-		if (old + 4 < sizeof(w->path) &&
-		    (old < 3 || strcmp(w->path + old - 3, "...") != 0)) {
+		if (old + 4 < sizeof(w->path)) {
 			memcpy(w->path + old, "...", 4);
 			w->pathlen = old + 3;
 		}
