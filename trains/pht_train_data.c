@@ -1,0 +1,1186 @@
+/* pht_train_data.c — the data API: views over a dataset through selection vectors, vectorized in C. */
+#include "pht_train_data.h"
+#include "pht_train_lua.h"
+#include "pht_dataset.h"
+#include "pht_err.h"
+#include "pht_time.h"
+
+#include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VIEW_MT "pht.view"
+#define COLUMN_MT "pht.column"
+#define ROW_MT "pht.row"
+#define GROUPS_MAX 1000000
+#define IN_MAX 100000
+
+/*
+ * A view: the dataset plus the rows it selects, in order. When all is set
+ * the view is rows 0..n-1 of the dataset and sel is empty; otherwise
+ * sel[0..n-1] are row indices. Views never change once made; the
+ * selection lives inside the userdata so it counts against the memory cap.
+ */
+struct view {
+	const struct pht_dataset *ds;
+	size_t n;
+	int all;
+	int marked;             /* rows already recorded in rows_touched */
+	uint32_t sel[];
+};
+
+/* A column of a view; the view is kept alive as user value 1. */
+struct colview {
+	const struct pht_column *col;
+	struct view *v;
+};
+
+/* The row handed to a filter() predicate; valid only during that call. */
+struct rowacc {
+	struct view *v;
+	size_t row;
+	int live;
+};
+
+static inline size_t
+vrow(const struct view *v, size_t i)
+{
+	return v->all ? i : v->sel[i];
+}
+
+static inline int
+is_missing(const uint8_t *miss, size_t r)
+{
+	return miss != NULL && ((miss[r >> 3] >> (r & 7)) & 1);
+}
+
+static struct view *
+new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all)
+{
+	struct view *v;
+
+	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 0);
+	v->ds = ds;
+	v->n = n;
+	v->all = all;
+	v->marked = 0;
+	luaL_setmetatable(L, VIEW_MT);
+	return v;
+}
+
+/* Scratch memory inside the Lua heap (counted, freed by the collector). */
+static void *
+scratch(lua_State *L, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		luaL_error(L, "data: request too large");
+	return lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
+}
+
+static void
+guard_rows(lua_State *L, size_t n)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+
+	if (n > 0 && (int64_t)n < c->k)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE,
+		    "subset smaller than k (%zu rows, k = %lld)", n, (long long)c->k);
+}
+
+static void
+guard_values(lua_State *L, size_t n, const struct pht_column *col)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+
+	if (n > 0 && (int64_t)n < c->k)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE,
+		    "subset smaller than k (%zu non-missing values in column %s, k = %lld)",
+		    n, col->name, (long long)c->k);
+}
+
+static void
+mark_rows(lua_State *L, struct view *v)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	size_t i, r;
+
+	if (v->marked || c->rows_touched == NULL || c->ds != v->ds)
+		return;
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
+	}
+	v->marked = 1;
+}
+
+static void
+mark_row(lua_State *L, const struct view *v, size_t r)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+
+	if (c->rows_touched != NULL && c->ds == v->ds)
+		c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
+}
+
+/* The column named by argument arg; recorded as read. */
+static const struct pht_column *
+find_col(lua_State *L, const struct view *v, int arg)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	const char *name = luaL_checkstring(L, arg);
+	int i = pht_dataset_find_index(v->ds, name);
+
+	if (i < 0)
+		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
+	if (c->cols_touched != NULL && c->ds == v->ds)
+		c->cols_touched[i] = 1;
+	return pht_dataset_column(v->ds, (size_t)i);
+}
+
+static void
+push_date(lua_State *L, int64_t days)
+{
+	char s[32];
+	int64_t y;
+	unsigned m, d;
+
+	pht_civil_from_days(days, &y, &m, &d);
+	snprintf(s, sizeof(s), "%04lld-%02u-%02u", (long long)y, m, d);
+	lua_pushstring(L, s);
+}
+
+/* Parses "YYYY-MM-DD" into days since the epoch; 0 if malformed. */
+static int
+parse_date(const char *s, size_t len, int64_t *days)
+{
+	int64_t y, yy;
+	unsigned m, d, mm, dd;
+	size_t i;
+
+	if (len != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	m = (unsigned)((s[5] - '0') * 10 + (s[6] - '0'));
+	d = (unsigned)((s[8] - '0') * 10 + (s[9] - '0'));
+	if (m < 1 || m > 12 || d < 1 || d > 31)
+		return 0;
+	*days = pht_days_from_civil(y, m, d);
+	pht_civil_from_days(*days, &yy, &mm, &dd);
+	return yy == y && mm == m && dd == d;
+}
+
+static void
+push_cell(lua_State *L, const struct pht_column *c, size_t r)
+{
+	int32_t code;
+
+	if (is_missing(c->missing, r)) {
+		lua_pushnil(L);
+		return;
+	}
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		lua_pushnumber(L, c->v.f64[r]);
+		break;
+	case PHT_COL_INTEGER:
+		lua_pushinteger(L, c->v.i64[r]);
+		break;
+	case PHT_COL_CATEGORY:
+		code = c->v.i32[r];
+		if (code >= 0 && (size_t)code < c->nlevels)
+			lua_pushstring(L, c->levels[code]);
+		else
+			lua_pushnil(L);
+		break;
+	case PHT_COL_DATE:
+		push_date(L, c->v.i32[r]);
+		break;
+	case PHT_COL_BOOLEAN:
+		lua_pushboolean(L, c->v.u8[r]);
+		break;
+	}
+}
+
+/* ---- aggregates ---- */
+
+struct agg {
+	size_t count;
+	double sum, sum_c, sumsq, sumsq_c, dmin, dmax;
+	int64_t isum, imin, imax;
+	int ioverflow;
+};
+
+/* Neumaier's compensated summation step. */
+static inline void
+ksum(double *s, double *c, double x)
+{
+	double t = *s + x;
+
+	if (fabs(*s) >= fabs(x))
+		*c += (*s - t) + x;
+	else
+		*c += (x - t) + *s;
+	*s = t;
+}
+
+static void
+aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
+{
+	const uint8_t *miss = col->missing;
+	size_t i, r, n = v->n;
+
+	memset(a, 0, sizeof(*a));
+	a->dmin = HUGE_VAL;
+	a->dmax = -HUGE_VAL;
+	a->imin = INT64_MAX;
+	a->imax = INT64_MIN;
+	switch (col->type) {
+	case PHT_COL_NUMBER:
+		for (i = 0; i < n; i++) {
+			double x;
+
+			r = vrow(v, i);
+			if (is_missing(miss, r))
+				continue;
+			x = col->v.f64[r];
+			a->count++;
+			ksum(&a->sum, &a->sum_c, x);
+			ksum(&a->sumsq, &a->sumsq_c, x * x);
+			if (x < a->dmin)
+				a->dmin = x;
+			if (x > a->dmax)
+				a->dmax = x;
+		}
+		break;
+	case PHT_COL_INTEGER:
+		for (i = 0; i < n; i++) {
+			int64_t x;
+
+			r = vrow(v, i);
+			if (is_missing(miss, r))
+				continue;
+			x = col->v.i64[r];
+			a->count++;
+			if (__builtin_add_overflow(a->isum, x, &a->isum))
+				a->ioverflow = 1;
+			ksum(&a->sum, &a->sum_c, (double)x);
+			ksum(&a->sumsq, &a->sumsq_c, (double)x * (double)x);
+			if (x < a->imin)
+				a->imin = x;
+			if (x > a->imax)
+				a->imax = x;
+		}
+		break;
+	case PHT_COL_BOOLEAN:
+		for (i = 0; i < n; i++) {
+			r = vrow(v, i);
+			if (is_missing(miss, r))
+				continue;
+			a->count++;
+			a->isum += col->v.u8[r];
+			if (col->v.u8[r] < a->imin)
+				a->imin = col->v.u8[r];
+			if (col->v.u8[r] > a->imax)
+				a->imax = col->v.u8[r];
+		}
+		a->sum = (double)a->isum;
+		a->sumsq = (double)a->isum;
+		break;
+	case PHT_COL_DATE:
+	case PHT_COL_CATEGORY:
+		for (i = 0; i < n; i++) {
+			int64_t x;
+
+			r = vrow(v, i);
+			if (is_missing(miss, r))
+				continue;
+			x = col->v.i32[r];
+			a->count++;
+			if (x < a->imin)
+				a->imin = x;
+			if (x > a->imax)
+				a->imax = x;
+		}
+		break;
+	}
+	a->sum += a->sum_c;
+	a->sumsq += a->sumsq_c;
+}
+
+static struct colview *
+check_col(lua_State *L)
+{
+	return luaL_checkudata(L, 1, COLUMN_MT);
+}
+
+/* Runs the aggregate with the guards; the kind of result needs. */
+static struct colview *
+col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
+{
+	struct colview *cv = check_col(L);
+	enum pht_coltype t = cv->col->type;
+
+	if (numeric && t != PHT_COL_NUMBER && t != PHT_COL_INTEGER && t != PHT_COL_BOOLEAN)
+		luaL_error(L, "%s: column %s is a %s column, not numeric", what,
+		    cv->col->name, pht_coltype_name(t));
+	if (!numeric && t == PHT_COL_CATEGORY && strcmp(what, "count") != 0)
+		luaL_error(L, "%s: column %s is a category column", what, cv->col->name);
+	guard_rows(L, cv->v->n);
+	mark_rows(L, cv->v);
+	aggregate(cv->col, cv->v, a);
+	guard_values(L, a->count, cv->col);
+	return cv;
+}
+
+static int
+col_count(lua_State *L)
+{
+	struct agg a;
+
+	col_agg(L, &a, 0, "count");
+	lua_pushinteger(L, (lua_Integer)a.count);
+	return 1;
+}
+
+static int
+col_sum(lua_State *L)
+{
+	struct agg a;
+	struct colview *cv = col_agg(L, &a, 1, "sum");
+
+	if (cv->col->type != PHT_COL_NUMBER && !a.ioverflow)
+		lua_pushinteger(L, a.isum);
+	else
+		lua_pushnumber(L, a.sum);
+	return 1;
+}
+
+static int
+col_sumsq(lua_State *L)
+{
+	struct agg a;
+
+	col_agg(L, &a, 1, "sumsq");
+	lua_pushnumber(L, a.sumsq);
+	return 1;
+}
+
+static int
+col_mean(lua_State *L)
+{
+	struct agg a;
+
+	col_agg(L, &a, 1, "mean");
+	if (a.count == 0)
+		lua_pushnil(L);
+	else
+		lua_pushnumber(L, a.sum / (double)a.count);
+	return 1;
+}
+
+static int
+col_minmax(lua_State *L, int max)
+{
+	struct agg a;
+	struct colview *cv = col_agg(L, &a, 0, max ? "max" : "min");
+	int64_t iv = max ? a.imax : a.imin;
+
+	if (a.count == 0) {
+		lua_pushnil(L);
+		return 1;
+	}
+	switch (cv->col->type) {
+	case PHT_COL_NUMBER:
+		lua_pushnumber(L, max ? a.dmax : a.dmin);
+		break;
+	case PHT_COL_INTEGER:
+		lua_pushinteger(L, iv);
+		break;
+	case PHT_COL_BOOLEAN:
+		lua_pushboolean(L, iv != 0);
+		break;
+	case PHT_COL_DATE:
+		push_date(L, iv);
+		break;
+	case PHT_COL_CATEGORY:
+		lua_pushnil(L);
+		break;
+	}
+	return 1;
+}
+
+static int
+col_min(lua_State *L)
+{
+	return col_minmax(L, 0);
+}
+
+static int
+col_max(lua_State *L)
+{
+	return col_minmax(L, 1);
+}
+
+static int
+col_values(lua_State *L)
+{
+	struct colview *cv = check_col(L);
+	size_t i;
+
+	guard_rows(L, cv->v->n);
+	mark_rows(L, cv->v);
+	if (cv->v->n > (size_t)INT32_MAX)
+		return luaL_error(L, "values: view too large");
+	lua_createtable(L, (int)cv->v->n, 0);
+	for (i = 0; i < cv->v->n; i++) {
+		push_cell(L, cv->col, vrow(cv->v, i));
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static int
+col_len(lua_State *L)
+{
+	struct colview *cv = check_col(L);
+
+	guard_rows(L, cv->v->n);
+	lua_pushinteger(L, (lua_Integer)cv->v->n);
+	return 1;
+}
+
+static int
+col_index(lua_State *L)
+{
+	struct colview *cv = check_col(L);
+	const struct pht_column *c = cv->col;
+	const char *k;
+	size_t i;
+
+	if (lua_type(L, 2) == LUA_TNUMBER) {
+		lua_Integer li;
+
+		if (!lua_isinteger(L, 2))
+			return 0;
+		li = lua_tointeger(L, 2);
+		guard_rows(L, cv->v->n);
+		if (li < 1 || (lua_Unsigned)li > cv->v->n)
+			return 0;
+		i = vrow(cv->v, (size_t)li - 1);
+		mark_row(L, cv->v, i);
+		push_cell(L, c, i);
+		return 1;
+	}
+	k = luaL_checkstring(L, 2);
+	if (strcmp(k, "name") == 0)
+		lua_pushstring(L, c->name);
+	else if (strcmp(k, "type") == 0)
+		lua_pushstring(L, pht_coltype_name(c->type));
+	else if (strcmp(k, "unit") == 0)
+		lua_pushstring(L, c->unit != NULL ? c->unit : "");
+	else if (strcmp(k, "description") == 0)
+		lua_pushstring(L, c->description != NULL ? c->description : "");
+	else if (strcmp(k, "levels") == 0) {
+		if (c->type != PHT_COL_CATEGORY)
+			return 0;
+		lua_createtable(L, (int)c->nlevels, 0);
+		for (i = 0; i < c->nlevels; i++) {
+			lua_pushstring(L, c->levels[i]);
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+	} else {
+		lua_pushvalue(L, 2);
+		lua_rawget(L, lua_upvalueindex(1));
+	}
+	return 1;
+}
+
+/* ---- views ---- */
+
+static struct view *
+check_view(lua_State *L)
+{
+	return luaL_checkudata(L, 1, VIEW_MT);
+}
+
+static int
+view_nrows(lua_State *L)
+{
+	struct view *v = check_view(L);
+
+	guard_rows(L, v->n);
+	lua_pushinteger(L, (lua_Integer)v->n);
+	return 1;
+}
+
+static int
+view_name(lua_State *L)
+{
+	lua_pushstring(L, pht_dataset_name(check_view(L)->ds));
+	return 1;
+}
+
+static int
+view_columns(lua_State *L)
+{
+	struct view *v = check_view(L);
+	size_t i, n = pht_dataset_ncols(v->ds);
+
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_pushstring(L, pht_dataset_column(v->ds, i)->name);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	return 1;
+}
+
+static int
+view_column(lua_State *L)
+{
+	struct view *v = check_view(L);
+	const struct pht_column *col = find_col(L, v, 2);
+	struct colview *cv;
+
+	cv = lua_newuserdatauv(L, sizeof(*cv), 1);
+	cv->col = col;
+	cv->v = v;
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, -2, 1);
+	luaL_setmetatable(L, COLUMN_MT);
+	return 1;
+}
+
+static int
+view_dictionary(lua_State *L)
+{
+	struct view *v = check_view(L);
+
+	pht_train_lua_push_json(L, pht_dataset_dict(v->ds));
+	return 1;
+}
+
+/* Pushes a view made of the first m entries of sel. */
+static void
+push_selection(lua_State *L, const struct view *parent, const uint32_t *sel, size_t m)
+{
+	struct view *nv = new_view(L, parent->ds, m, 0);
+
+	if (m > 0)
+		memcpy(nv->sel, sel, m * sizeof(uint32_t));
+}
+
+enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOTNULL, OP_ISNULL };
+
+struct key {
+	int isint;
+	int64_t i;
+	double d;
+};
+
+static void
+to_key(lua_State *L, const struct pht_column *c, int idx, struct key *k)
+{
+	const char *s;
+	size_t len, j;
+
+	memset(k, 0, sizeof(*k));
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+	case PHT_COL_INTEGER:
+		if (lua_type(L, idx) != LUA_TNUMBER)
+			break;
+		if (lua_isinteger(L, idx) && c->type == PHT_COL_INTEGER) {
+			k->isint = 1;
+			k->i = lua_tointeger(L, idx);
+		}
+		k->d = (double)lua_tonumber(L, idx);
+		if (isnan(k->d))
+			luaL_error(L, "where: cannot compare column %s with NaN", c->name);
+		return;
+	case PHT_COL_CATEGORY:
+		if (lua_type(L, idx) != LUA_TSTRING)
+			break;
+		s = lua_tolstring(L, idx, &len);
+		for (j = 0; j < c->nlevels; j++)
+			if (strlen(c->levels[j]) == len && memcmp(c->levels[j], s, len) == 0) {
+				k->isint = 1;
+				k->i = (int64_t)j;
+				return;
+			}
+		luaL_error(L, "where: column %s has no level '%s'", c->name, s);
+		return;
+	case PHT_COL_DATE:
+		if (lua_type(L, idx) != LUA_TSTRING)
+			break;
+		s = lua_tolstring(L, idx, &len);
+		if (!parse_date(s, len, &k->i))
+			luaL_error(L, "where: '%s' is not a date YYYY-MM-DD (column %s)", s, c->name);
+		k->isint = 1;
+		return;
+	case PHT_COL_BOOLEAN:
+		if (lua_type(L, idx) == LUA_TBOOLEAN) {
+			k->isint = 1;
+			k->i = lua_toboolean(L, idx);
+			return;
+		}
+		break;
+	}
+	luaL_error(L, "where: column %s (%s) cannot be compared with a %s value",
+	    c->name, pht_coltype_name(c->type), luaL_typename(L, idx));
+}
+
+static inline int
+cmp_cell(const struct pht_column *c, size_t r, const struct key *k)
+{
+	int64_t x;
+	double d;
+
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		d = c->v.f64[r];
+		return (d > k->d) - (d < k->d);
+	case PHT_COL_INTEGER:
+		if (!k->isint) {
+			d = (double)c->v.i64[r];
+			return (d > k->d) - (d < k->d);
+		}
+		x = c->v.i64[r];
+		break;
+	case PHT_COL_BOOLEAN:
+		x = c->v.u8[r];
+		break;
+	default:
+		x = c->v.i32[r];
+		break;
+	}
+	return (x > k->i) - (x < k->i);
+}
+
+static int
+view_where(lua_State *L)
+{
+	static const char *const ops[] = {"==", "~=", "<", "<=", ">", ">=", "in",
+	    "notnull", "isnull", NULL};
+	struct view *v = check_view(L);
+	const struct pht_column *c = find_col(L, v, 2);
+	enum op op = (enum op)luaL_checkoption(L, 3, NULL, ops);
+	struct key k, *set = NULL;
+	size_t i, j, r, m = 0, nset = 0;
+	uint32_t *out;
+	int keep, cmp;
+
+	if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
+	    (c->type == PHT_COL_CATEGORY || c->type == PHT_COL_BOOLEAN))
+		return luaL_error(L, "where: operator %s is not defined for %s column %s",
+		    ops[op], pht_coltype_name(c->type), c->name);
+	if (op == OP_IN) {
+		luaL_checktype(L, 4, LUA_TTABLE);
+		nset = (size_t)lua_rawlen(L, 4);
+		if (nset > IN_MAX)
+			return luaL_error(L, "where: more than %d values for 'in'", IN_MAX);
+		set = scratch(L, nset, sizeof(*set));
+		for (j = 0; j < nset; j++) {
+			lua_rawgeti(L, 4, (lua_Integer)j + 1);
+			to_key(L, c, -1, &set[j]);
+			lua_pop(L, 1);
+		}
+	} else if (op != OP_NOTNULL && op != OP_ISNULL)
+		to_key(L, c, 4, &k);
+	mark_rows(L, v);
+	out = scratch(L, v->n, sizeof(uint32_t));
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		if (op == OP_ISNULL)
+			keep = is_missing(c->missing, r);
+		else if (op == OP_NOTNULL)
+			keep = !is_missing(c->missing, r);
+		else if (is_missing(c->missing, r))
+			keep = 0;
+		else if (op == OP_IN) {
+			keep = 0;
+			for (j = 0; j < nset && !keep; j++)
+				keep = cmp_cell(c, r, &set[j]) == 0;
+		} else {
+			cmp = cmp_cell(c, r, &k);
+			switch (op) {
+			case OP_EQ: keep = cmp == 0; break;
+			case OP_NE: keep = cmp != 0; break;
+			case OP_LT: keep = cmp < 0; break;
+			case OP_LE: keep = cmp <= 0; break;
+			case OP_GT: keep = cmp > 0; break;
+			default: keep = cmp >= 0; break;
+			}
+		}
+		if (keep)
+			out[m++] = (uint32_t)r;
+	}
+	push_selection(L, v, out, m);
+	return 1;
+}
+
+static int
+row_index(lua_State *L)
+{
+	struct rowacc *ra = luaL_checkudata(L, 1, ROW_MT);
+	const struct pht_column *c;
+
+	if (!ra->live)
+		return luaL_error(L, "row used outside its filter() call");
+	c = find_col(L, ra->v, 2);
+	push_cell(L, c, ra->row);
+	return 1;
+}
+
+static int
+view_filter(lua_State *L)
+{
+	struct view *v = check_view(L);
+	struct rowacc *ra;
+	uint32_t *out;
+	size_t i, m = 0;
+	int keep;
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_settop(L, 2);
+	mark_rows(L, v);
+	out = scratch(L, v->n, sizeof(uint32_t));              /* 3 */
+	ra = lua_newuserdatauv(L, sizeof(*ra), 1);              /* 4 */
+	ra->v = v;
+	ra->row = 0;
+	ra->live = 1;
+	lua_pushvalue(L, 1);
+	lua_setiuservalue(L, 4, 1);
+	luaL_setmetatable(L, ROW_MT);
+	for (i = 0; i < v->n; i++) {
+		ra->row = vrow(v, i);
+		lua_pushvalue(L, 2);
+		lua_pushvalue(L, 4);
+		lua_call(L, 1, 1);
+		keep = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+		if (keep)
+			out[m++] = (uint32_t)ra->row;
+	}
+	ra->live = 0;
+	push_selection(L, v, out, m);
+	return 1;
+}
+
+/* ---- grouping: each row of a view mapped to a group number ---- */
+
+#define NO_GROUP UINT32_MAX
+
+struct grouping {
+	const struct pht_column *col;
+	uint32_t *gid;          /* per view position; NO_GROUP for missing */
+	size_t ngroups;
+	int64_t *keys;          /* distinct values (integer and date columns) */
+	size_t nmissing;
+};
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static inline int64_t
+ival(const struct pht_column *c, size_t r)
+{
+	switch (c->type) {
+	case PHT_COL_INTEGER:
+		return c->v.i64[r];
+	case PHT_COL_BOOLEAN:
+		return c->v.u8[r];
+	default:
+		return c->v.i32[r];
+	}
+}
+
+/* Leaves two scratch userdata on the stack (gid, keys). */
+static void
+group_rows(lua_State *L, const struct view *v, const struct pht_column *c,
+    const char *what, struct grouping *g)
+{
+	size_t i, r, n = 0, lo, hi, mid;
+	int64_t x;
+
+	memset(g, 0, sizeof(*g));
+	g->col = c;
+	g->gid = scratch(L, v->n, sizeof(uint32_t));
+	if (c->type == PHT_COL_NUMBER)
+		luaL_error(L, "%s: column %s is a number column; use a category, boolean, "
+		    "integer or date column", what, c->name);
+	if (c->type == PHT_COL_INTEGER || c->type == PHT_COL_DATE) {
+		g->keys = scratch(L, v->n, sizeof(int64_t));
+		for (i = 0; i < v->n; i++) {
+			r = vrow(v, i);
+			if (!is_missing(c->missing, r))
+				g->keys[n++] = ival(c, r);
+		}
+		qsort(g->keys, n, sizeof(int64_t), cmp_i64);
+		for (i = 0, g->ngroups = 0; i < n; i++)
+			if (g->ngroups == 0 || g->keys[g->ngroups - 1] != g->keys[i])
+				g->keys[g->ngroups++] = g->keys[i];
+	} else {
+		lua_pushnil(L);
+		g->ngroups = c->type == PHT_COL_BOOLEAN ? 2 : c->nlevels;
+	}
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		if (is_missing(c->missing, r)) {
+			g->gid[i] = NO_GROUP;
+			g->nmissing++;
+			continue;
+		}
+		x = ival(c, r);
+		if (g->keys != NULL) {
+			lo = 0;
+			hi = g->ngroups;
+			while (hi - lo > 1) {
+				mid = lo + (hi - lo) / 2;
+				if (g->keys[mid] <= x)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			g->gid[i] = (uint32_t)lo;
+		} else if (x >= 0 && (size_t)x < g->ngroups)
+			g->gid[i] = (uint32_t)x;
+		else {
+			g->gid[i] = NO_GROUP;
+			g->nmissing++;
+		}
+	}
+}
+
+static void
+push_group_key(lua_State *L, const struct grouping *g, size_t j)
+{
+	switch (g->col->type) {
+	case PHT_COL_CATEGORY:
+		lua_pushstring(L, g->col->levels[j]);
+		break;
+	case PHT_COL_BOOLEAN:
+		lua_pushboolean(L, j != 0);
+		break;
+	case PHT_COL_DATE:
+		push_date(L, g->keys[j]);
+		break;
+	default:
+		lua_pushinteger(L, g->keys[j]);
+		break;
+	}
+}
+
+/* Pushes {key=..., n=..., data=view} or {key=..., suppressed=true}. */
+static void
+push_group(lua_State *L, const struct view *v, const struct grouping *g,
+    size_t j, size_t count, int64_t k)
+{
+	struct view *nv;
+	size_t i, m = 0;
+	uint32_t want = j == (size_t)-1 ? NO_GROUP : (uint32_t)j;
+
+	lua_createtable(L, 0, 3);
+	if (want == NO_GROUP) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "missing");
+	} else {
+		push_group_key(L, g, j);
+		lua_setfield(L, -2, "key");
+	}
+	if (count > 0 && (int64_t)count < k) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "suppressed");
+		return;
+	}
+	lua_pushinteger(L, (lua_Integer)count);
+	lua_setfield(L, -2, "n");
+	nv = new_view(L, v->ds, count, 0);
+	for (i = 0; i < v->n && m < count; i++)
+		if (g->gid[i] == want)
+			nv->sel[m++] = (uint32_t)vrow(v, i);
+	nv->marked = v->marked;
+	lua_setfield(L, -2, "data");
+}
+
+static int
+view_group_by(lua_State *L)
+{
+	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
+	struct view *v = check_view(L);
+	const struct pht_column *c = find_col(L, v, 2);
+	struct grouping g;
+	size_t *counts, i, j;
+
+	lua_settop(L, 2);
+	guard_rows(L, v->n);
+	mark_rows(L, v);
+	group_rows(L, v, c, "group_by", &g);                    /* 3, 4 */
+	if (g.ngroups > GROUPS_MAX)
+		return luaL_error(L, "group_by: column %s has more than %d distinct values",
+		    c->name, GROUPS_MAX);
+	counts = scratch(L, g.ngroups, sizeof(size_t));         /* 5 */
+	memset(counts, 0, g.ngroups * sizeof(size_t));
+	for (i = 0; i < v->n; i++)
+		if (g.gid[i] != NO_GROUP)
+			counts[g.gid[i]]++;
+	lua_createtable(L, (int)g.ngroups + 1, 0);
+	for (j = 0; j < g.ngroups; j++) {
+		push_group(L, v, &g, j, counts[j], ctx->k);
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	if (g.nmissing > 0) {
+		push_group(L, v, &g, (size_t)-1, g.nmissing, ctx->k);
+		lua_rawseti(L, -2, (lua_Integer)g.ngroups + 1);
+	}
+	return 1;
+}
+
+static int
+view_crosstab(lua_State *L)
+{
+	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
+	struct view *v = check_view(L);
+	const struct pht_column *ca = find_col(L, v, 2), *cb = find_col(L, v, 3);
+	struct grouping ga, gb;
+	size_t *cells, i, j, cnt;
+
+	lua_settop(L, 3);
+	guard_rows(L, v->n);
+	mark_rows(L, v);
+	group_rows(L, v, ca, "crosstab", &ga);
+	group_rows(L, v, cb, "crosstab", &gb);
+	if (gb.ngroups > 0 && ga.ngroups > GROUPS_MAX / gb.ngroups)
+		return luaL_error(L, "crosstab: more than %d cells", GROUPS_MAX);
+	cells = scratch(L, ga.ngroups * gb.ngroups, sizeof(size_t));
+	memset(cells, 0, ga.ngroups * gb.ngroups * sizeof(size_t));
+	for (i = 0; i < v->n; i++)
+		if (ga.gid[i] != NO_GROUP && gb.gid[i] != NO_GROUP)
+			cells[(size_t)ga.gid[i] * gb.ngroups + gb.gid[i]]++;
+	lua_createtable(L, 0, 4);
+	lua_createtable(L, (int)ga.ngroups, 0);
+	for (i = 0; i < ga.ngroups; i++) {
+		push_group_key(L, &ga, i);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "rows");
+	lua_createtable(L, (int)gb.ngroups, 0);
+	for (j = 0; j < gb.ngroups; j++) {
+		push_group_key(L, &gb, j);
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	lua_setfield(L, -2, "cols");
+	lua_createtable(L, (int)ga.ngroups, 0);
+	for (i = 0; i < ga.ngroups; i++) {
+		lua_createtable(L, (int)gb.ngroups, 0);
+		for (j = 0; j < gb.ngroups; j++) {
+			cnt = cells[i * gb.ngroups + j];
+			if (cnt > 0 && (int64_t)cnt < ctx->k) {
+				lua_createtable(L, 0, 1);
+				lua_pushboolean(L, 1);
+				lua_setfield(L, -2, "suppressed");
+			} else
+				lua_pushinteger(L, (lua_Integer)cnt);
+			lua_rawseti(L, -2, (lua_Integer)j + 1);
+		}
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+	lua_setfield(L, -2, "counts");
+	return 1;
+}
+
+/* ---- order ---- */
+
+struct okey {
+	union {
+		double d;
+		int64_t i;
+	} v;
+	uint32_t row;
+	uint32_t pos;
+	uint8_t miss;
+};
+
+static int
+cmp_okey(const void *pa, const void *pb, void *arg)
+{
+	const struct okey *a = pa, *b = pb;
+	const int *mode = arg;          /* [0] = is double, [1] = descending */
+	int c;
+
+	if (a->miss != b->miss)
+		return a->miss ? 1 : -1;
+	if (!a->miss) {
+		if (mode[0])
+			c = (a->v.d > b->v.d) - (a->v.d < b->v.d);
+		else
+			c = (a->v.i > b->v.i) - (a->v.i < b->v.i);
+		if (c != 0)
+			return mode[1] ? -c : c;
+	}
+	return (a->pos > b->pos) - (a->pos < b->pos);
+}
+
+static int
+view_order(lua_State *L)
+{
+	static const char *const dirs[] = {"asc", "desc", NULL};
+	struct view *v = check_view(L);
+	const struct pht_column *c = find_col(L, v, 2);
+	int mode[2];
+	struct okey *keys;
+	struct view *nv;
+	size_t i, r;
+
+	mode[0] = c->type == PHT_COL_NUMBER;
+	mode[1] = luaL_checkoption(L, 3, "asc", dirs);
+	lua_settop(L, 3);
+	mark_rows(L, v);
+	keys = scratch(L, v->n, sizeof(*keys));
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		keys[i].row = (uint32_t)r;
+		keys[i].pos = (uint32_t)i;
+		keys[i].miss = (uint8_t)is_missing(c->missing, r);
+		if (mode[0])
+			keys[i].v.d = c->v.f64[r];
+		else
+			keys[i].v.i = ival(c, r);
+	}
+	qsort_r(keys, v->n, sizeof(*keys), cmp_okey, mode);
+	nv = new_view(L, v->ds, v->n, 0);
+	for (i = 0; i < v->n; i++)
+		nv->sel[i] = keys[i].row;
+	nv->marked = v->marked;
+	return 1;
+}
+
+static int
+view_tostring(lua_State *L)
+{
+	struct view *v = check_view(L);
+
+	lua_pushfstring(L, "view of dataset %s", pht_dataset_name(v->ds));
+	return 1;
+}
+
+static int
+col_tostring(lua_State *L)
+{
+	struct colview *cv = check_col(L);
+
+	lua_pushfstring(L, "column %s (%s)", cv->col->name, pht_coltype_name(cv->col->type));
+	return 1;
+}
+
+static void
+register_metatables(lua_State *L)
+{
+	static const luaL_Reg view_methods[] = {
+		{"nrows", view_nrows}, {"name", view_name}, {"columns", view_columns},
+		{"column", view_column}, {"dictionary", view_dictionary},
+		{"where", view_where}, {"filter", view_filter},
+		{"group_by", view_group_by}, {"crosstab", view_crosstab},
+		{"order", view_order}, {NULL, NULL},
+	};
+	static const luaL_Reg col_methods[] = {
+		{"count", col_count}, {"sum", col_sum}, {"sumsq", col_sumsq},
+		{"mean", col_mean}, {"min", col_min}, {"max", col_max},
+		{"values", col_values}, {NULL, NULL},
+	};
+
+	if (luaL_newmetatable(L, VIEW_MT)) {
+		luaL_newlib(L, view_methods);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, view_tostring);
+		lua_setfield(L, -2, "__tostring");
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+	}
+	lua_pop(L, 1);
+	if (luaL_newmetatable(L, COLUMN_MT)) {
+		luaL_newlib(L, col_methods);
+		lua_pushcclosure(L, col_index, 1);
+		lua_setfield(L, -2, "__index");
+		lua_pushcfunction(L, col_len);
+		lua_setfield(L, -2, "__len");
+		lua_pushcfunction(L, col_tostring);
+		lua_setfield(L, -2, "__tostring");
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+	}
+	lua_pop(L, 1);
+	if (luaL_newmetatable(L, ROW_MT)) {
+		lua_pushcfunction(L, row_index);
+		lua_setfield(L, -2, "__index");
+		lua_pushboolean(L, 0);
+		lua_setfield(L, -2, "__metatable");
+	}
+	lua_pop(L, 1);
+}
+
+void
+pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
+{
+	size_t n = pht_dataset_nrows(ds);
+
+	if (n > UINT32_MAX)
+		luaL_error(L, "dataset %s has more than %u rows", pht_dataset_name(ds),
+		    (unsigned)UINT32_MAX);
+	register_metatables(L);
+	new_view(L, ds, n, 1);
+}
+
+uint64_t
+pht_train_data_rows_read(const struct pht_train_ctx *ctx)
+{
+	uint64_t n = 0;
+	size_t i, nrows;
+
+	if (ctx->ds == NULL || ctx->rows_touched == NULL)
+		return 0;
+	nrows = pht_dataset_nrows(ctx->ds);
+	for (i = 0; i < nrows / 8 + 1; i++)
+		n += (uint64_t)__builtin_popcount(ctx->rows_touched[i]);
+	return n;
+}
+
+void
+pht_train_data_columns_read(const struct pht_train_ctx *ctx, char *out,
+    size_t outlen)
+{
+	size_t i, len = 0, nl, ncols;
+	const char *name;
+
+	if (outlen == 0)
+		return;
+	out[0] = 0;
+	if (ctx->ds == NULL || ctx->cols_touched == NULL)
+		return;
+	ncols = pht_dataset_ncols(ctx->ds);
+	for (i = 0; i < ncols; i++) {
+		if (!ctx->cols_touched[i])
+			continue;
+		name = pht_dataset_column(ctx->ds, i)->name;
+		nl = strlen(name);
+		if (len + (len > 0) + nl + 5 > outlen) {
+			if (len + 5 <= outlen)
+				memcpy(out + len, ",...", 5);
+			return;
+		}
+		if (len > 0)
+			out[len++] = ',';
+		memcpy(out + len, name, nl);
+		len += nl;
+		out[len] = 0;
+	}
+}

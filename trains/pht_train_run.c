@@ -1,0 +1,603 @@
+/* pht_train_run.c — running train code in a sandboxed child process, with the parent as the backstop. */
+#include "pht_train.h"
+#include "pht_train_data.h"
+#include "pht_train_lua.h"
+#include "pht_sandbox.h"
+#include "pht_buf.h"
+#include "pht_err.h"
+#include "pht_json.h"
+#include "pht_time.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FRAME_MAGIC 0x52544850u     /* "PHTR" */
+#define FRAME_ERR_MAX 1024
+#define FRAME_COLS_MAX 1024
+
+/*
+ * The frame the child writes to the pipe before it exits, in host byte
+ * order (both ends are this program):
+ *   u32 magic, i32 code, u64 instructions, u64 peak_memory, u64 rows_read,
+ *   u32 columns_len, u32 payload_len, columns bytes, payload bytes.
+ * The payload is the output as JSON text when code is PHT_OK, else the
+ * error text. The parent trusts none of it beyond these bounds.
+ */
+struct frame_head {
+	uint32_t magic;
+	int32_t code;
+	uint64_t instructions;
+	uint64_t peak_memory;
+	uint64_t rows_read;
+	uint32_t columns_len;
+	uint32_t payload_len;
+};
+
+enum job_kind { JOB_DESCRIBE, JOB_STATION, JOB_COMBINE };
+
+struct job {
+	enum job_kind kind;
+	const char *code;
+	size_t code_len;
+	const char *chunkname;
+	const struct pht_dataset *ds;
+	const json_t *params;
+	const json_t *results;
+	int round;
+	uint64_t seed;
+	const struct pht_limits *lim;
+};
+
+void
+pht_limits_default(struct pht_limits *lim)
+{
+	lim->instructions = 2000000000ULL;
+	lim->memory_bytes = (size_t)512 << 20;
+	lim->wall_seconds = 60;
+	lim->output_bytes = (size_t)1 << 20;
+	lim->output_numbers = 100000;
+	lim->k = 5;
+}
+
+/* ---- the child ---- */
+
+static int
+job_main(lua_State *L)
+{
+	const struct job *job = lua_touserdata(L, 2);
+	struct pht_buf *out = lua_touserdata(L, 3);
+	const char *fn = job->kind == JOB_COMBINE ? "combine" : "station";
+	const json_t *o;
+	size_t i;
+
+	lua_settop(L, 1);
+	lua_call(L, 0, 1);
+	if (lua_type(L, 1) != LUA_TTABLE)
+		return luaL_error(L, "the train must return a table, not a %s value",
+		    luaL_typename(L, 1));
+	if (job->kind == JOB_DESCRIBE) {
+		lua_createtable(L, 0, 3);
+		if (lua_getfield(L, 1, "name") != LUA_TSTRING)
+			return luaL_error(L, "train field 'name' must be a string");
+		lua_setfield(L, 2, "name");
+		if (lua_getfield(L, 1, "version") != LUA_TSTRING)
+			return luaL_error(L, "train field 'version' must be a string");
+		lua_setfield(L, 2, "version");
+		if (lua_getfield(L, 1, "station") != LUA_TFUNCTION)
+			return luaL_error(L, "train field 'station' must be a function");
+		if (lua_getfield(L, 1, "combine") != LUA_TFUNCTION)
+			return luaL_error(L, "train field 'combine' must be a function");
+		lua_pop(L, 2);
+		switch (lua_getfield(L, 1, "params")) {
+		case LUA_TNIL:
+			lua_pop(L, 1);
+			lua_newtable(L);
+			break;
+		case LUA_TTABLE:
+			break;
+		default:
+			return luaL_error(L, "train field 'params' must be a table");
+		}
+		lua_setfield(L, 2, "params");
+		pht_train_lua_to_json(L, 2, "train", job->lim->output_numbers, out);
+		return 0;
+	}
+	if (lua_getfield(L, 1, fn) != LUA_TFUNCTION)
+		return luaL_error(L, "train field '%s' must be a function", fn);
+	if (job->kind == JOB_STATION)
+		pht_train_data_push(L, job->ds);
+	else {
+		lua_createtable(L, (int)json_array_size(job->results), 1);
+		lua_createtable(L, (int)json_array_size(job->results), 0);
+		json_array_foreach(job->results, i, o) {
+			pht_train_lua_push_json(L, json_object_get(o, "output"));
+			lua_rawseti(L, -3, (lua_Integer)i + 1);
+			pht_train_lua_push_json(L, json_object_get(o, "station"));
+			lua_rawseti(L, -2, (lua_Integer)i + 1);
+		}
+		lua_setfield(L, -2, "stations");
+	}
+	if (job->params != NULL)
+		pht_train_lua_push_json(L, job->params);
+	else
+		lua_newtable(L);
+	lua_pushinteger(L, job->round);
+	lua_call(L, 3, 1);
+	pht_train_lua_to_json(L, -1, "output", job->lim->output_numbers, out);
+	return 0;
+}
+
+/* fd 0 and 1 on /dev/null, the pipe on 3, everything else closed. */
+static int
+child_fds(int wfd)
+{
+	int nul, fd;
+
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
+		return -1;
+	if (wfd != 3 && dup2(wfd, 3) < 0)
+		return -1;
+	if (close_range(4, ~0U, 0) != 0) {
+		for (fd = 4; fd < 1024; fd++)
+			close(fd);
+	}
+	return 3;
+}
+
+static void
+write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	ssize_t w;
+
+	while (n > 0) {
+		w = write(fd, b, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			_exit(3);
+		b += w;
+		n -= (size_t)w;
+	}
+}
+
+static void
+child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payload,
+    size_t payload_len)
+{
+	struct frame_head h;
+	char cols[FRAME_COLS_MAX];
+
+	memset(&h, 0, sizeof(h));
+	cols[0] = 0;
+	pht_train_data_columns_read(ctx, cols, sizeof(cols));
+	h.magic = FRAME_MAGIC;
+	h.code = code;
+	h.instructions = ctx->instructions;
+	h.peak_memory = ctx->peak;
+	h.rows_read = pht_train_data_rows_read(ctx);
+	h.columns_len = (uint32_t)strlen(cols);
+	h.payload_len = (uint32_t)payload_len;
+	write_all(fd, &h, sizeof(h));
+	write_all(fd, cols, h.columns_len);
+	write_all(fd, payload, payload_len);
+}
+
+static void __attribute__((noreturn))
+child_main(const struct job *job, int wfd)
+{
+	struct pht_train_ctx ctx;
+	struct pht_buf *out = NULL;
+	struct pht_err err;
+	char chunkname[256], msg[FRAME_ERR_MAX];
+	const char *s;
+	lua_State *L = NULL;
+	int fd, status, code;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if ((fd = child_fds(wfd)) < 0)
+		_exit(4);
+	if (pht_train_ctx_init(&ctx, job->lim, job->ds) != PHT_OK ||
+	    (out = pht_buf_new(job->lim->output_bytes)) == NULL) {
+		child_send(fd, PHT_ERR_NOMEM, &ctx, "out of memory", 13);
+		_exit(0);
+	}
+	if ((L = pht_train_lua_new(&ctx, job->seed)) == NULL) {
+		snprintf(msg, sizeof(msg), "memory cap of %zu bytes exceeded",
+		    job->lim->memory_bytes);
+		child_send(fd, PHT_ERR_LIMIT, &ctx, msg, strlen(msg));
+		_exit(0);
+	}
+	snprintf(chunkname, sizeof(chunkname), "%s%s",
+	    job->chunkname[0] == '@' || job->chunkname[0] == '=' ? "" : "@",
+	    job->chunkname);
+	status = luaL_loadbufferx(L, job->code, job->code_len, chunkname, "t");
+	if (status != LUA_OK) {
+		code = status == LUA_ERRMEM ? PHT_ERR_LIMIT : PHT_ERR_TRAIN;
+		if (status == LUA_ERRMEM)
+			snprintf(msg, sizeof(msg), "memory cap of %zu bytes exceeded", ctx.cap);
+		else
+			snprintf(msg, sizeof(msg), "%s", lua_tostring(L, -1));
+		child_send(fd, code, &ctx, msg, strlen(msg));
+		_exit(0);
+	}
+	pht_err_clear(&err);
+	if (pht_sandbox_child_enter(job->lim, &err) != PHT_OK) {
+		child_send(fd, PHT_ERR_INTERNAL, &ctx, err.msg, strlen(err.msg));
+		_exit(0);
+	}
+	lua_pushcfunction(L, job_main);
+	lua_insert(L, -2);
+	lua_pushlightuserdata(L, (void *)job);
+	lua_pushlightuserdata(L, out);
+	status = lua_pcall(L, 3, 0, 0);
+	if (ctx.fatal != 0) {
+		code = ctx.fatal;
+		snprintf(msg, sizeof(msg), "%s", ctx.fatal_msg);
+	} else if (status == LUA_ERRMEM) {
+		code = PHT_ERR_LIMIT;
+		snprintf(msg, sizeof(msg), "memory cap of %zu bytes exceeded", ctx.cap);
+	} else if (status != LUA_OK) {
+		code = PHT_ERR_TRAIN;
+		s = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+		if (s != NULL)
+			snprintf(msg, sizeof(msg), "%s", s);
+		else
+			snprintf(msg, sizeof(msg), "(error object is a %s value)",
+			    luaL_typename(L, -1));
+	} else {
+		child_send(fd, PHT_OK, &ctx, pht_buf_str(out), pht_buf_len(out));
+		_exit(0);
+	}
+	if (job->kind == JOB_DESCRIBE && code == PHT_ERR_DISCLOSURE)
+		code = PHT_ERR_TRAIN;
+	child_send(fd, code, &ctx, msg, strlen(msg));
+	_exit(0);
+}
+
+/* ---- the parent ---- */
+
+/* Copies hostile text into dst, printable bytes only. */
+static void
+sanitize(char *dst, size_t dstlen, const uint8_t *src, size_t n)
+{
+	size_t i;
+
+	if (dstlen == 0)
+		return;
+	if (n > dstlen - 1)
+		n = dstlen - 1;
+	for (i = 0; i < n; i++)
+		dst[i] = (src[i] < 0x20 || src[i] == 0x7f) ? '?' : (char)src[i];
+	dst[n] = 0;
+}
+
+static uint64_t
+fresh_seed(void)
+{
+	uint64_t s = 0;
+	struct timespec ts;
+
+	if (getrandom(&s, sizeof(s), 0) != (ssize_t)sizeof(s) || s == 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		s = ((uint64_t)ts.tv_sec << 32) ^ (uint64_t)ts.tv_nsec ^ (uint64_t)getpid();
+	}
+	return s != 0 ? s : 1;
+}
+
+static double
+tv_ms(struct timeval tv)
+{
+	return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
+}
+
+/* Reads the child's frame until EOF, the byte bound or the deadline. */
+static int
+read_frame(int fd, struct pht_buf *buf, int64_t deadline, int *timed_out)
+{
+	uint8_t chunk[65536];
+	struct pollfd pfd;
+	int64_t left;
+	ssize_t n;
+	int r;
+
+	for (;;) {
+		left = deadline - pht_time_mono_ms();
+		if (left <= 0) {
+			*timed_out = 1;
+			return PHT_OK;
+		}
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return PHT_ERR_IO;
+		if (r == 0)
+			continue;
+		n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return PHT_OK;
+		if (pht_buf_put(buf, chunk, (size_t)n) != PHT_OK)
+			return PHT_ERR_TOO_LARGE;
+	}
+}
+
+/* Waits for the child, killing it if it outlives the deadline. */
+static void
+reap(pid_t pid, int64_t deadline, int *status, struct rusage *ru, int *timed_out)
+{
+	struct timespec ts = {0, 2000000};
+	pid_t r;
+
+	for (;;) {
+		r = wait4(pid, status, WNOHANG, ru);
+		if (r == pid)
+			return;
+		if (r < 0 && errno != EINTR)
+			return;
+		if (pht_time_mono_ms() >= deadline) {
+			*timed_out = 1;
+			kill(pid, SIGKILL);
+			while (wait4(pid, status, 0, ru) < 0 && errno == EINTR)
+				;
+			return;
+		}
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int
+allowed_code(int code)
+{
+	switch (code) {
+	case PHT_OK:
+	case PHT_ERR_LIMIT:
+	case PHT_ERR_TRAIN:
+	case PHT_ERR_DISCLOSURE:
+	case PHT_ERR_INTERNAL:
+	case PHT_ERR_NOMEM:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int
+run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
+    struct pht_err *err)
+{
+	const struct pht_limits *lim = job->lim;
+	struct pht_buf *buf = NULL;
+	struct frame_head h;
+	struct rusage ru;
+	int fds[2] = {-1, -1}, status = 0, timed_out = 0, r, ret;
+	int64_t t0, deadline;
+	size_t max;
+	pid_t pid;
+	char detail[FRAME_ERR_MAX];
+	const uint8_t *p;
+
+	memset(&ru, 0, sizeof(ru));
+	max = sizeof(h) + FRAME_COLS_MAX + (lim->output_bytes > FRAME_ERR_MAX ?
+	    lim->output_bytes : FRAME_ERR_MAX);
+	if ((buf = pht_buf_new(max)) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if (pipe2(fds, O_CLOEXEC) != 0) {
+		ret = pht_errf(err, PHT_ERR_IO, "pipe: %s", strerror(errno));
+		goto out;
+	}
+	t0 = pht_time_mono_ms();
+	deadline = t0 + (int64_t)ceil(lim->wall_seconds * 1000.0);
+	pid = fork();
+	if (pid < 0) {
+		ret = pht_errf(err, PHT_ERR_INTERNAL, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		child_main(job, fds[1]);
+	}
+	close(fds[1]);
+	fds[1] = -1;
+	r = read_frame(fds[0], buf, deadline, &timed_out);
+	if (timed_out || r != PHT_OK)
+		kill(pid, SIGKILL);
+	reap(pid, deadline, &status, &ru, &timed_out);
+	stats->wall_ms = (double)(pht_time_mono_ms() - t0);
+	stats->cpu_ms = tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
+
+	if (timed_out) {
+		ret = pht_errf(err, PHT_ERR_LIMIT, "wall-clock limit of %g s exceeded",
+		    lim->wall_seconds);
+		goto out;
+	}
+	if (r == PHT_ERR_TOO_LARGE) {
+		ret = pht_errf(err, PHT_ERR_INTERNAL,
+		    "train process sent more than %zu bytes", max);
+		goto out;
+	}
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+
+		if (sig == SIGXCPU || (sig == SIGKILL &&
+		    stats->cpu_ms >= 1000.0 * ceil(lim->wall_seconds)))
+			ret = pht_errf(err, PHT_ERR_LIMIT, "CPU time limit of %g s exceeded",
+			    ceil(lim->wall_seconds) + 1);
+		else if (sig == SIGSYS)
+			ret = pht_errf(err, PHT_ERR_INTERNAL,
+			    "train process made a forbidden system call (SIGSYS)");
+		else
+			ret = pht_errf(err, PHT_ERR_INTERNAL,
+			    "train process died of signal %d (%s)", sig, strsignal(sig));
+		goto out;
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+	    pht_buf_get(buf, &h, sizeof(h)) != PHT_OK || h.magic != FRAME_MAGIC ||
+	    !allowed_code(h.code) || h.columns_len >= FRAME_COLS_MAX ||
+	    (size_t)h.columns_len + h.payload_len != pht_buf_remaining(buf)) {
+		ret = pht_errf(err, PHT_ERR_INTERNAL,
+		    "train process exited (status %d) without a valid result",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		goto out;
+	}
+	p = pht_buf_data(buf) + sizeof(h);
+	stats->instructions = h.instructions;
+	stats->peak_memory = (size_t)h.peak_memory;
+	stats->rows_read = h.rows_read;
+	sanitize(stats->columns_read, sizeof(stats->columns_read), p, h.columns_len);
+	p += h.columns_len;
+	if (h.code != PHT_OK) {
+		sanitize(detail, sizeof(detail), p, h.payload_len);
+		ret = pht_errf(err, h.code, "%s", detail);
+		goto out;
+	}
+	if (h.payload_len > lim->output_bytes) {
+		ret = pht_errf(err, PHT_ERR_INTERNAL, "train output larger than its cap");
+		goto out;
+	}
+	ret = pht_json_parse((const char *)p, h.payload_len, "train output", output, err);
+	if (ret != PHT_OK)
+		ret = pht_errf(err, PHT_ERR_INTERNAL, "%s", pht_err_msg(err));
+out:
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	pht_buf_free(buf);
+	return ret;
+}
+
+static int
+check_limits(const struct pht_limits *lim, struct pht_err *err)
+{
+	if (lim->instructions == 0 || lim->memory_bytes < 65536 ||
+	    !(lim->wall_seconds > 0) || lim->wall_seconds > 86400 ||
+	    lim->output_bytes == 0 || lim->output_bytes > ((size_t)1 << 30) ||
+	    lim->k < 1)
+		return pht_errf(err, PHT_ERR_INVALID,
+		    "limits: instructions > 0, memory >= 64 KiB, 0 < wall <= 86400 s, "
+		    "0 < output bytes <= 1 GiB and k >= 1 are required");
+	return PHT_OK;
+}
+
+static void
+job_init(struct job *job, enum job_kind kind, const char *code, size_t code_len,
+    const char *chunkname, const struct pht_limits *lim)
+{
+	memset(job, 0, sizeof(*job));
+	job->kind = kind;
+	job->code = code;
+	job->code_len = code_len;
+	job->chunkname = chunkname != NULL ? chunkname : "train";
+	job->lim = lim;
+}
+
+int
+pht_train_describe(const char *code, size_t code_len, const char *chunkname,
+    const struct pht_limits *lim, json_t **meta, struct pht_err *err)
+{
+	struct pht_run_stats stats;
+	struct job job;
+	int r;
+
+	*meta = NULL;
+	memset(&stats, 0, sizeof(stats));
+	if ((r = check_limits(lim, err)) != PHT_OK)
+		return r;
+	job_init(&job, JOB_DESCRIBE, code, code_len, chunkname, lim);
+	job.seed = 1;
+	return run_job(&job, meta, &stats, err);
+}
+
+int
+pht_train_run_station(const char *code, size_t code_len,
+    const char *chunkname, const struct pht_dataset *ds, const json_t *params,
+    int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
+    struct pht_run_stats *stats, struct pht_err *err)
+{
+	struct job job;
+	int r;
+
+	*output = NULL;
+	memset(stats, 0, sizeof(*stats));
+	if ((r = check_limits(lim, err)) != PHT_OK)
+		return r;
+	if (ds == NULL)
+		return pht_errf(err, PHT_ERR_INVALID, "no dataset to run the train on");
+	if (params != NULL && !json_is_object(params))
+		return pht_errf(err, PHT_ERR_INVALID, "params must be a JSON object");
+	job_init(&job, JOB_STATION, code, code_len, chunkname, lim);
+	job.ds = ds;
+	job.params = params;
+	job.round = round;
+	job.seed = seed != 0 ? seed : fresh_seed();
+	stats->seed = job.seed;
+	r = run_job(&job, output, stats, err);
+	stats->seed = job.seed;
+	return r;
+}
+
+int
+pht_train_run_combine(const char *code, size_t code_len,
+    const char *chunkname, const json_t *results, const json_t *params,
+    int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
+    struct pht_run_stats *stats, struct pht_err *err)
+{
+	struct job job;
+	json_t *o, *done;
+	size_t i;
+	int r;
+
+	*output = NULL;
+	memset(stats, 0, sizeof(*stats));
+	if ((r = check_limits(lim, err)) != PHT_OK)
+		return r;
+	if (!json_is_array(results))
+		return pht_errf(err, PHT_ERR_INVALID, "results must be a JSON array");
+	json_array_foreach(results, i, o)
+		if (!json_is_object(o) || !json_is_string(json_object_get(o, "station")) ||
+		    json_object_get(o, "output") == NULL)
+			return pht_errf(err, PHT_ERR_INVALID,
+			    "results[%zu]: must be {\"station\": ID, \"output\": VALUE}", i);
+	if (params != NULL && !json_is_object(params))
+		return pht_errf(err, PHT_ERR_INVALID, "params must be a JSON object");
+	job_init(&job, JOB_COMBINE, code, code_len, chunkname, lim);
+	job.results = results;
+	job.params = params;
+	job.round = round;
+	job.seed = seed != 0 ? seed : fresh_seed();
+	stats->seed = job.seed;
+	r = run_job(&job, output, stats, err);
+	stats->seed = job.seed;
+	if (r != PHT_OK)
+		return r;
+	done = json_object_get(*output, "done");
+	if (!json_is_object(*output) || !json_is_boolean(done) ||
+	    (json_is_true(done) && json_object_get(*output, "result") == NULL) ||
+	    (json_is_false(done) && !json_is_object(json_object_get(*output, "params")))) {
+		json_decref(*output);
+		*output = NULL;
+		return pht_errf(err, PHT_ERR_TRAIN, "combine must return {done = true, "
+		    "result = ...} or {done = false, params = {...}}");
+	}
+	return PHT_OK;
+}
