@@ -9,7 +9,7 @@ Params
   event_value (number|string, optional) the code of `event` that means an
               event (required for a category column, e.g. 2 for R's lung)
   covariates  (array of strings, required) covariate columns; numbers enter
-              as they are, booleans as NAMETRUE, categories as one 0/1 term
+              as they are, booleans as 0/1 under their own name, categories as one 0/1 term
               per level after the dictionary's first (sexfemale), as R does
   ties        (string) "efron" (default) or "breslow"
   max_iter    (integer) Newton iterations, default 20 (R's coxph.control)
@@ -339,14 +339,15 @@ function E.min_count(data, params)
 end
 
 -- A covariate column turned into design terms named as R names them:
--- numbers keep their name, booleans become NAMETRUE, categories one 0/1
--- term per level after the dictionary's first (NAMElevel).
+-- numbers and booleans (0/1, as R reads them from the CSV) keep their
+-- name, categories give one 0/1 term per level after the dictionary's
+-- first (NAMElevel).
 function E.terms(col, name, what)
   local ty = col.type
   if ty == "number" or ty == "integer" then
     return { { name = name, value = function(v) return v end } }
   elseif ty == "boolean" then
-    return { { name = name .. "TRUE", binary = true,
+    return { { name = name, binary = true,
       value = function(v) return v and 1 or 0 end } }
   elseif ty == "category" then
     local levels = col.levels

@@ -7,7 +7,7 @@ Params
   outcome     (string, required) outcome column. binomial: boolean, 0/1, or
               a two-level category (the second level is 1, as R's factors)
   covariates  (array of strings, required) covariate columns; numbers as
-              they are, booleans as NAMETRUE, categories one 0/1 term per
+              they are, booleans as 0/1 under their own name, categories one 0/1 term per
               level after the dictionary's first (sizeLARGE); an intercept
               "(Intercept)" always comes first
   offset      (string, optional) offset column (on the link scale; poisson:
@@ -335,14 +335,15 @@ function E.min_count(data, params)
 end
 
 -- A covariate column turned into design terms named as R names them:
--- numbers keep their name, booleans become NAMETRUE, categories one 0/1
--- term per level after the dictionary's first (NAMElevel).
+-- numbers and booleans (0/1, as R reads them from the CSV) keep their
+-- name, categories give one 0/1 term per level after the dictionary's
+-- first (NAMElevel).
 function E.terms(col, name, what)
   local ty = col.type
   if ty == "number" or ty == "integer" then
     return { { name = name, value = function(v) return v end } }
   elseif ty == "boolean" then
-    return { { name = name .. "TRUE", binary = true,
+    return { { name = name, binary = true,
       value = function(v) return v and 1 or 0 end } }
   elseif ty == "category" then
     local levels = col.levels
@@ -677,6 +678,7 @@ local function settings(params)
 end
 
 local function outcome_fn(col, name, family)
+  if col.type == "boolean" then return function(v) return v and 1 or 0 end end
   if family ~= "binomial" then
     if col.type ~= "number" and col.type ~= "integer" then
       error("outcome: column '" .. name .. "' must be numeric for family " .. family, 0)
@@ -692,7 +694,6 @@ local function outcome_fn(col, name, family)
     end
     return function(v) return v end
   end
-  if col.type == "boolean" then return function(v) return v and 1 or 0 end end
   if col.type == "category" then
     if type(col.levels) ~= "table" or #col.levels ~= 2 then
       error("outcome: category column '" .. name .. "' must have exactly two levels for binomial", 0)

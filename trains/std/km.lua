@@ -335,14 +335,15 @@ function E.min_count(data, params)
 end
 
 -- A covariate column turned into design terms named as R names them:
--- numbers keep their name, booleans become NAMETRUE, categories one 0/1
--- term per level after the dictionary's first (NAMElevel).
+-- numbers and booleans (0/1, as R reads them from the CSV) keep their
+-- name, categories give one 0/1 term per level after the dictionary's
+-- first (NAMElevel).
 function E.terms(col, name, what)
   local ty = col.type
   if ty == "number" or ty == "integer" then
     return { { name = name, value = function(v) return v end } }
   elseif ty == "boolean" then
-    return { { name = name .. "TRUE", binary = true,
+    return { { name = name, binary = true,
       value = function(v) return v and 1 or 0 end } }
   elseif ty == "category" then
     local levels = col.levels

@@ -1,0 +1,66 @@
+#!/bin/bash
+# reference.sh — runs the standard trains km, cox (efron, breslow) and glm
+# (binomial, poisson, gaussian) through `pht sim` on the split public
+# datasets of tests/reference/data and compares every quantity with the
+# pooled-R fixtures of tests/reference/expected (TAP, via compare.lua).
+# Env: PHT (the pht binary), PHT_SRC (source root). With PHT_TRAINS_SIM=mock
+# the stock-Lua harness mocksim.lua stands in for `pht sim` (development).
+set -u
+here="$PHT_SRC/tests/trains"
+ref="$PHT_SRC/tests/reference"
+std="$PHT_SRC/trains/std"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+n=0
+failed=0
+
+sim() {  # sim TRAIN DATASET PARAMS OUT  (k = 1: no merging, exact pooled equality)
+  local train=$1 ds=$2 params=$3 out=$4
+  local args=()
+  for csv in "$ref/data/$ds"/station*.csv; do
+    local st
+    st=$(basename "$csv" .csv)
+    args+=(--station "$st=$csv")
+  done
+  if [ "${PHT_TRAINS_SIM:-}" = mock ]; then
+    lua5.4 "$here/mocksim.lua" "$std/$train.lua" "${args[@]}" --params "$params" --k 1 >"$out" 2>"$out.err"
+  else
+    "$PHT" sim "$std/$train.lua" "${args[@]}" --params "$params" --k 1 >"$out" 2>"$out.err"
+  fi
+}
+
+check() {  # check KIND FIXTURE TRAIN DATASET [extra]
+  local kind=$1 fixture=$ref/expected/$2.json train=$3 ds=$4 extra=${5:-}
+  local out="$tmp/$2${extra:+_$extra}.json"
+  local params
+  params=$(lua5.4 "$here/compare.lua" params "$fixture" "$extra")
+  if ! sim "$train" "$ds" "$params" "$out"; then
+    n=$((n + 1)); failed=$((failed + 1))
+    echo "not ok $n - $2 $extra: pht sim failed"
+    sed 's/^/# /' "$out.err"
+    return
+  fi
+  while IFS= read -r line; do
+    case "$line" in
+      ok*|"not ok"*)
+        n=$((n + 1))
+        case "$line" in "not ok"*) failed=$((failed + 1));; esac
+        echo "${line/#ok/ok $n}" | sed "s/^not ok /not ok $n /" ;;
+      *) echo "$line" ;;
+    esac
+  done < <(lua5.4 "$here/compare.lua" "$kind" "$fixture" "$out" "$extra")
+}
+
+for ds in lung veteran colon pbc; do
+  check km "km_$ds" km "$ds"
+  check km "km_$ds" km "$ds" group
+  check cox "cox_$ds" cox "$ds" efron
+  check cox "cox_$ds" cox "$ds" breslow
+done
+check glm glm_binomial_colon glm colon
+check glm glm_poisson_colon glm colon
+check glm glm_gaussian_pbc glm pbc
+check glm glm_gaussian_lung glm lung
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
