@@ -38,6 +38,19 @@ printable(const char *s, char out[40])
 	return out;
 }
 
+/* jansson quotes the offending input in its messages: keep only printable ASCII. */
+static void
+scrub(struct pht_err *err)
+{
+	char *c;
+
+	if (err == NULL)
+		return;
+	for (c = err->msg; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+}
+
 static int
 is_lower_hex(const char *s, size_t n)
 {
@@ -129,11 +142,13 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 	*out = NULL;
 	if (len > PHT_ENVELOPE_MAX)
 		return pht_errf(err, PHT_ERR_TOO_LARGE,
-		    "envelope: %zu bytes, more than the %u allowed", len, PHT_ENVELOPE_MAX);
-	if ((r = pht_json_parse(data, len, "envelope", &root, err)) != PHT_OK)
+		    "envelope: too large: %zu bytes, more than %u", len, PHT_ENVELOPE_MAX);
+	if ((r = pht_json_parse(data, len, "envelope: malformed JSON", &root, err)) != PHT_OK) {
+		scrub(err);
 		return r;
+	}
 	if (!json_is_object(root)) {
-		r = pht_errf(err, PHT_ERR_MALFORMED, "envelope: not a JSON object");
+		r = pht_errf(err, PHT_ERR_MALFORMED, "envelope: malformed: not a JSON object");
 		goto out;
 	}
 	json_object_foreach(root, key, v) {
@@ -141,7 +156,7 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 			if (strcmp(key, fields[i]) == 0)
 				break;
 		if (i == sizeof(fields) / sizeof(fields[0])) {
-			r = pht_errf(err, PHT_ERR_MALFORMED, "envelope: unknown field %s",
+			r = pht_errf(err, PHT_ERR_MALFORMED, "envelope: malformed: unknown field %s",
 			    printable(key, clean));
 			goto out;
 		}

@@ -50,8 +50,8 @@ int pht_envelope_sign(const struct pht_key *key, const uint8_t *payload,
  * Parses untrusted envelope text strictly without checking the signature.
  * PHT_ERR_TOO_LARGE over PHT_ENVELOPE_MAX; PHT_ERR_MALFORMED for text that
  * is not JSON (invalid UTF-8, NUL bytes, duplicate keys: the detail gives
- * the position), not an object, has an unknown field ("envelope: unknown
- * field X"), or a missing or bad field ("envelope: malformed field sig:
+ * the position), not an object, has an unknown field ("envelope: malformed:
+ * unknown field X"), or a missing or bad field ("envelope: malformed field sig:
  * not 64 bytes"). *out is NULL on failure.
  */
 int pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,

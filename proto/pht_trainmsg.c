@@ -55,6 +55,19 @@ bad(struct pht_err *err, const char *field, const char *why)
 	    field, why);
 }
 
+/* jansson quotes the offending input in its messages: keep only printable ASCII. */
+static void
+scrub(struct pht_err *err)
+{
+	char *c;
+
+	if (err == NULL)
+		return;
+	for (c = err->msg; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+}
+
 static int
 is_lower_hex(const char *s, size_t n)
 {
@@ -187,13 +200,13 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 	int r;
 
 	if (!json_is_object(root))
-		return pht_errf(err, PHT_ERR_MALFORMED, "train: not a JSON object");
+		return pht_errf(err, PHT_ERR_MALFORMED, "train: malformed: not a JSON object");
 	json_object_foreach(root, key, v) {
 		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
 			if (strcmp(key, known[i]) == 0)
 				break;
 		if (i == sizeof(known) / sizeof(known[0]))
-			return pht_errf(err, PHT_ERR_MALFORMED, "train: unknown field %s",
+			return pht_errf(err, PHT_ERR_MALFORMED, "train: malformed: unknown field %s",
 			    printable(key, clean));
 	}
 	if ((r = get_str(root, "id", 0, &m->id, &n, err)) != PHT_OK)
@@ -251,11 +264,16 @@ pht_trainmsg_parse(const uint8_t *payload, size_t len, int64_t now,
 	int r;
 
 	*out = NULL;
+	if (len > PHT_TRAINMSG_MAX)
+		return pht_errf(err, PHT_ERR_TOO_LARGE, "train: too large: %zu bytes, "
+		    "more than %u", len, PHT_TRAINMSG_MAX);
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	if ((r = pht_json_parse((const char *)payload, len, "train", &m->root,
-	    err)) != PHT_OK)
+	if ((r = pht_json_parse((const char *)payload, len, "train: malformed JSON", &m->root,
+	    err)) != PHT_OK) {
+		scrub(err);
 		goto out;
+	}
 	if ((r = parse_fields(m->root, m, err)) != PHT_OK)
 		goto out;
 	if ((r = sha256_hex(m->code, m->code_len, hash, err)) != PHT_OK)

@@ -36,6 +36,7 @@ struct pht_err;
 struct pht_trainmsg;
 
 #define PHT_TRAINMSG_ID_LEN 32
+#define PHT_TRAINMSG_MAX (2u << 20)   /* largest payload, = PHT_ENVELOPE_MAX_PAYLOAD */
 #define PHT_TRAINMSG_MAX_ROUND 1000000
 #define PHT_TRAINMSG_MAX_LIST 256
 #define PHT_TRAINMSG_MAX_NAME 128
@@ -71,7 +72,8 @@ int pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
 /*
  * Parses and validates len payload bytes at time now (seconds since the
  * epoch; pass pht_time_now() outside tests). Checks in this order:
- *  - PHT_ERR_MALFORMED: not a JSON object, an unknown field ("train:
+ *  - PHT_ERR_TOO_LARGE: more than PHT_TRAINMSG_MAX bytes;
+ *  - PHT_ERR_MALFORMED: not a JSON object, an unknown field ("train: malformed:
  *    unknown field X"), or a missing or bad field, named in the detail
  *    ("train: malformed field expires: not an RFC 3339 UTC time");
  *  - PHT_ERR_HASH_MISMATCH: code_sha256 is not the SHA-256 of code
