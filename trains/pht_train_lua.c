@@ -182,6 +182,23 @@ sb_pcall(lua_State *L)
 	return finish_pcall(L, status, 0);
 }
 
+/*
+ * The message handler xpcall really installs. An error thrown by the
+ * count hook is raised with hooks disabled until a protected call
+ * catches it, so the train's own handler must not run for it: on a fatal
+ * condition the error object passes through untouched.
+ */
+static int
+sb_msgh(lua_State *L)
+{
+	if (pht_train_ctx_of(L)->fatal != 0)
+		return 1;
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
+}
+
 static int
 sb_xpcall(lua_State *L)
 {
@@ -189,6 +206,9 @@ sb_xpcall(lua_State *L)
 	int n = lua_gettop(L);
 
 	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_pushvalue(L, 2);
+	lua_pushcclosure(L, sb_msgh, 1);
+	lua_replace(L, 2);
 	lua_pushboolean(L, 1);
 	lua_pushvalue(L, 1);
 	lua_rotate(L, 3, 2);
@@ -211,6 +231,30 @@ sb_co_checked(lua_State *L)
 	if (c->fatal != 0)
 		return rethrow(L);
 	return lua_gettop(L);
+}
+
+/*
+ * setmetatable without __gc: finalizers run with hooks disabled, so a
+ * train may not install any.
+ */
+static int
+sb_setmetatable(lua_State *L)
+{
+	int t = lua_type(L, 2);
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	luaL_argexpected(L, t == LUA_TNIL || t == LUA_TTABLE, 2, "nil or table");
+	if (t == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_error(L, "setmetatable: __gc metamethods are not "
+			    "allowed in the sandbox");
+		lua_pop(L, 1);
+	}
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, 1);
+	return 1;
 }
 
 /* collectgarbage("count") only: the train may not stop or tune the collector. */
@@ -306,6 +350,7 @@ sb_setup(lua_State *L)
 	lua_setfield(L, g, "xpcall");
 	wrap_field(L, g, "collectgarbage", sb_collectgarbage);
 	wrap_field(L, g, "load", sb_load);
+	wrap_field(L, g, "setmetatable", sb_setmetatable);
 
 	lua_getfield(L, g, LUA_STRLIBNAME);
 	lua_pushnil(L);

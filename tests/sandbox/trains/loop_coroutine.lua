@@ -1,0 +1,12 @@
+-- loop_coroutine: hostile train for the sandbox suite.
+-- expect: limit instruction budget of 5000000 exceeded
+return {
+  name = "loop_coroutine", version = "1",
+  station = function(data, params, round)
+    while true do
+      local co = coroutine.create(function() while true do end end)
+      coroutine.resume(co)
+    end
+  end,
+  combine = function(results) return {done = true, result = 0} end,
+}

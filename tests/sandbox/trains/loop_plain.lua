@@ -1,0 +1,9 @@
+-- loop_plain: hostile train for the sandbox suite.
+-- expect: limit instruction budget of 5000000 exceeded
+return {
+  name = "loop_plain", version = "1",
+  station = function(data, params, round)
+    while true do end
+  end,
+  combine = function(results) return {done = true, result = 0} end,
+}

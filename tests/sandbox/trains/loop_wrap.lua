@@ -1,0 +1,11 @@
+-- loop_wrap: hostile train for the sandbox suite.
+-- expect: limit instruction budget of 5000000 exceeded
+return {
+  name = "loop_wrap", version = "1",
+  station = function(data, params, round)
+    while true do
+      pcall(coroutine.wrap(function() while true do end end))
+    end
+  end,
+  combine = function(results) return {done = true, result = 0} end,
+}
