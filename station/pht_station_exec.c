@@ -1,0 +1,591 @@
+/* pht_station_exec.c — a signed train through verification, policy, the sandbox, output checks and the audit log. */
+#include "pht_station_exec.h"
+#include "pht_audit.h"
+#include "pht_dataset.h"
+#include "pht_enc.h"
+#include "pht_envelope.h"
+#include "pht_err.h"
+#include "pht_json.h"
+#include "pht_key.h"
+#include "pht_output.h"
+#include "pht_station_seen.h"
+#include "pht_time.h"
+#include "pht_train.h"
+#include "pht_trainmsg.h"
+#include "pht_trust.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The station. datasets[i] caches the dataset of the config's i-th entry
+ * once loaded (NULL until then).
+ */
+struct pht_station {
+	struct pht_station_config *cfg;
+	struct pht_key *key;
+	struct pht_trust *trust;
+	struct pht_audit *log;
+	struct pht_dataset **datasets;
+};
+
+const char *
+pht_station_outcome_name(enum pht_station_outcome o)
+{
+	switch (o) {
+	case PHT_STATION_RELEASED: return "released";
+	case PHT_STATION_QUEUED: return "queued";
+	case PHT_STATION_REJECTED: return "rejected";
+	case PHT_STATION_FAILED: return "failed";
+	case PHT_STATION_WITHHELD: return "withheld";
+	}
+	return "unknown";
+}
+
+static void
+sha256_hex(const void *data, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+
+	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+		memset(md, 0, sizeof(md));
+	pht_hex_encode(md, 32, out);
+}
+
+int
+pht_station_open(struct pht_station_config *cfg, struct pht_station **out,
+    struct pht_err *err)
+{
+	struct pht_station *st = NULL;
+	struct pht_key *k = NULL;
+	size_t i;
+	int r;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		pht_station_config_free(cfg);
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	}
+	st->cfg = cfg;
+	if ((st->datasets = calloc(pht_station_config_ndatasets(cfg) + 1,
+	    sizeof(*st->datasets))) == NULL || (st->trust = pht_trust_new()) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = pht_key_load_as(pht_station_config_key(cfg), PHT_KEY_SIGN, 1,
+	    &st->key, err)) != PHT_OK) {
+		pht_err_prefix(err, "station key");
+		goto out;
+	}
+	for (i = 0; i < pht_station_config_nsigners(cfg); i++) {
+		const struct pht_station_signer *s = pht_station_config_signer(cfg, i);
+		if ((r = pht_key_load_as(s->key, PHT_KEY_SIGN, 0, &k, err)) != PHT_OK ||
+		    (r = pht_trust_add(st->trust, s->name, k, err)) != PHT_OK) {
+			pht_err_prefix(err, "signer %s", s->name);
+			goto out;
+		}
+		pht_key_free(k);
+		k = NULL;
+	}
+	if ((r = pht_audit_open(pht_station_config_audit_log(cfg), st->key, &st->log,
+	    err)) != PHT_OK)
+		goto out;
+	*out = st;
+	st = NULL; /* transferred */
+out:
+	pht_key_free(k);
+	pht_station_close(st);
+	return r;
+}
+
+void
+pht_station_close(struct pht_station *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; st->datasets != NULL && i < pht_station_config_ndatasets(st->cfg); i++)
+		pht_dataset_free(st->datasets[i]);
+	free(st->datasets);
+	pht_audit_close(st->log);
+	pht_trust_free(st->trust);
+	pht_key_free(st->key);
+	pht_station_config_free(st->cfg);
+	free(st);
+}
+
+const struct pht_station_config *
+pht_station_config(const struct pht_station *st)
+{
+	return st->cfg;
+}
+
+void
+pht_station_result_clear(struct pht_station_result *res)
+{
+	if (res == NULL)
+		return;
+	json_decref(res->output);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Sets a string field unless value is NULL; 0 on success. */
+static int
+set_str(json_t *o, const char *k, const char *v)
+{
+	return v == NULL ? 0 : json_object_set_new(o, k, json_string(v));
+}
+
+static json_t *
+str_array(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++)
+		if (json_array_append_new(a, json_string(v[i])) != 0) {
+			json_decref(a);
+			return NULL;
+		}
+	return a;
+}
+
+/* Appends event with fields (consumed) to the log and records the head. */
+static int
+log_event(struct pht_station *st, struct pht_station_result *res, const char *event,
+    json_t *fields, struct pht_err *err)
+{
+	int r;
+
+	if (fields == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory building the %s entry",
+		    event);
+	r = pht_audit_append(st->log, event, fields, &res->head, err);
+	json_decref(fields);
+	return r;
+}
+
+/*
+ * Logs a refusal and finishes: fields (consumed, may be NULL) get the reason
+ * and error name. Returns PHT_OK with err = why if logged.
+ */
+static int
+finish(struct pht_station *st, struct pht_station_result *res,
+    enum pht_station_outcome outcome, const char *event, json_t *fields,
+    const struct pht_err *why, struct pht_err *err)
+{
+	int r;
+
+	if (fields == NULL)
+		fields = json_object();
+	if (fields != NULL && res->train[0] != '\0' &&
+	    json_object_get(fields, "train") == NULL)
+		set_str(fields, "train", res->train);
+	if (fields != NULL && (set_str(fields, "reason", pht_err_msg(why)) != 0 ||
+	    (why->code != PHT_OK &&
+	    set_str(fields, "error", pht_strerror(why->code)) != 0))) {
+		json_decref(fields);
+		fields = NULL;
+	}
+	if ((r = log_event(st, res, event, fields, err)) != PHT_OK)
+		return r;
+	res->outcome = outcome;
+	if (err != NULL)
+		*err = *why;
+	return PHT_OK;
+}
+
+/* Resource use of a run as audit fields. */
+static int
+add_stats(json_t *f, const struct pht_run_stats *s)
+{
+	char seed[32];
+	json_t *cols = json_array();
+	const char *p = s->columns_read, *c;
+
+	if (cols == NULL)
+		return -1;
+	while (*p != '\0') {
+		c = strchr(p, ',');
+		size_t n = c != NULL ? (size_t)(c - p) : strlen(p);
+		if (n > 0 && json_array_append_new(cols, json_stringn(p, n)) != 0) {
+			json_decref(cols);
+			return -1;
+		}
+		p += n + (c != NULL);
+	}
+	snprintf(seed, sizeof(seed), "%" PRIu64, s->seed);
+	return json_object_set_new(f, "instructions", json_integer((json_int_t)s->instructions)) |
+	    json_object_set_new(f, "peak_memory", json_integer((json_int_t)s->peak_memory)) |
+	    json_object_set_new(f, "wall_ms", json_real(s->wall_ms)) |
+	    json_object_set_new(f, "cpu_ms", json_real(s->cpu_ms)) |
+	    json_object_set_new(f, "rows_read", json_integer((json_int_t)s->rows_read)) |
+	    json_object_set_new(f, "columns_read", cols) |
+	    json_object_set_new(f, "seed", json_string(seed));
+}
+
+/* The dataset a train runs on here, or NULL with why set. */
+static int
+pick_dataset(struct pht_station *st, const struct pht_trainmsg *msg, size_t *idx,
+    struct pht_err *why)
+{
+	const struct pht_station_config *cfg = st->cfg;
+	const char *const *names;
+	size_t n, i, j;
+
+	names = pht_trainmsg_datasets(msg, &n);
+	if (n == 0) {
+		if (pht_station_config_ndatasets(cfg) == 1) {
+			*idx = 0;
+			return PHT_OK;
+		}
+		return pht_errf(why, PHT_ERR_POLICY, "the train names no dataset and "
+		    "this station holds %zu", pht_station_config_ndatasets(cfg));
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < pht_station_config_ndatasets(cfg); j++)
+			if (strcmp(names[i], pht_station_config_dataset(cfg, j)->name) == 0) {
+				*idx = j;
+				return PHT_OK;
+			}
+	return pht_errf(why, PHT_ERR_POLICY, "none of the train's datasets (%s%s) "
+	    "is held at station %s", names[0], n > 1 ? ", ..." : "",
+	    pht_station_config_id(cfg));
+}
+
+static int
+load_dataset(struct pht_station *st, size_t idx, struct pht_err *why)
+{
+	const struct pht_station_dataset *d = pht_station_config_dataset(st->cfg, idx);
+	int r;
+
+	if (st->datasets[idx] != NULL)
+		return PHT_OK;
+	if ((r = pht_dataset_load(d->csv, d->dict, NULL, &st->datasets[idx], why)) != PHT_OK)
+		pht_err_prefix(why, "dataset %s", d->name);
+	return r;
+}
+
+/* The "id" of an authentic payload that failed validation, for the log. */
+static void
+claimed_id(const uint8_t *payload, size_t len, char out[129])
+{
+	json_t *v = NULL;
+	const char *id;
+	size_t i, n;
+
+	out[0] = '\0';
+	if (pht_json_parse((const char *)payload, len, "train", &v, NULL) != PHT_OK)
+		return;
+	if ((id = json_string_value(json_object_get(v, "id"))) != NULL &&
+	    (n = strlen(id)) > 0 && n <= 128) {
+		for (i = 0; i < n; i++)
+			if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') ||
+			    (id[i] >= 'A' && id[i] <= 'Z') || id[i] == '_' || id[i] == '-'))
+				break;
+		if (i == n)
+			memcpy(out, id, n + 1);
+	}
+	json_decref(v);
+}
+
+int
+pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
+    struct pht_station_result *res, struct pht_err *err)
+{
+	const struct pht_station_policy *pol = pht_station_config_policy(st->cfg);
+	const struct pht_station_signer *signer = NULL;
+	struct pht_envelope *env = NULL;
+	struct pht_trainmsg *msg = NULL;
+	struct pht_run_stats stats;
+	struct pht_err why;
+	char env_sha[65], issued[21], expires[21], *dump = NULL;
+	const char *signer_name, *signer_fp, *code, *tname;
+	const char *const *targets;
+	const uint8_t *payload;
+	json_t *output = NULL, *f = NULL;
+	size_t plen, code_len, ntargets, i, idx = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	pht_err_clear(&why);
+	sha256_hex(envelope, len, env_sha);
+
+	/* 1. the envelope and its signature */
+	if ((r = pht_envelope_parse(envelope, len, &env, &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected",
+		    json_pack("{s:s}", "envelope_sha256", env_sha), &why, err);
+		goto out;
+	}
+	signer_fp = pht_envelope_signer_fp(env);
+	if ((r = pht_envelope_verify(env, st->trust, &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected",
+		    json_pack("{s:s, s:s}", "envelope_sha256", env_sha, "signer", signer_fp),
+		    &why, err);
+		goto out;
+	}
+	signer_name = pht_envelope_signer_name(env);
+	for (i = 0; i < pht_station_config_nsigners(st->cfg); i++)
+		if (strcmp(pht_station_config_signer(st->cfg, i)->name, signer_name) == 0)
+			signer = pht_station_config_signer(st->cfg, i);
+	if (signer == NULL) {
+		pht_errf(&why, PHT_ERR_INTERNAL, "signer %s not in the config", signer_name);
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
+		goto out;
+	}
+
+	/* 2. the payload: fields, code hash, expiry */
+	payload = pht_envelope_payload(env, &plen);
+	if ((r = pht_trainmsg_parse(payload, plen, pht_time_now(), &msg, &why)) != PHT_OK) {
+		claimed_id(payload, plen, res->train);
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected",
+		    json_pack("{s:s, s:s, s:s}", "envelope_sha256", env_sha, "signer",
+		    signer_fp, "signer_name", signer_name), &why, err);
+		goto out;
+	}
+	snprintf(res->train, sizeof(res->train), "%s", pht_trainmsg_id(msg));
+	code = pht_trainmsg_code(msg, &code_len);
+	tname = pht_trainmsg_name(msg);
+	pht_time_format(pht_trainmsg_issued(msg), issued);
+	pht_time_format(pht_trainmsg_expires(msg), expires);
+	{
+		size_t nds;
+		const char *const *ds = pht_trainmsg_datasets(msg, &nds);
+		targets = pht_trainmsg_stations(msg, &ntargets);
+		f = json_pack("{s:s, s:s, s:s, s:s, s:O, s:o, s:o, s:I, s:s, s:s, s:s}",
+		    "train", res->train, "signer", signer_fp, "signer_name", signer_name,
+		    "code_sha256", pht_trainmsg_code_sha256(msg),
+		    "params", pht_trainmsg_params(msg), "datasets", str_array(ds, nds),
+		    "stations", str_array(targets, ntargets),
+		    "round", (json_int_t)pht_trainmsg_round(msg), "issued", issued,
+		    "expires", expires, "envelope_sha256", env_sha);
+	}
+	if (f != NULL && set_str(f, "name", tname) != 0) {
+		json_decref(f);
+		f = NULL;
+	}
+	if ((r = log_event(st, res, "received", f, err)) != PHT_OK)
+		goto out;
+
+	/* 3. replay: the id is recorded durably before anything runs */
+	if ((r = pht_station_seen_add(pht_station_config_seen_ids(st->cfg), res->train,
+	    &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
+		goto out;
+	}
+
+	/* 4. addressed to this station */
+	for (i = 0; i < ntargets; i++)
+		if (strcmp(targets[i], pht_station_config_id(st->cfg)) == 0)
+			break;
+	if (i == ntargets) {
+		pht_errf(&why, PHT_ERR_POLICY, "station %s is not among the train's "
+		    "targets", pht_station_config_id(st->cfg));
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
+		goto out;
+	}
+
+	/* 5. policy: a dataset held here */
+	if ((r = pick_dataset(st, msg, &idx, &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
+		goto out;
+	}
+
+	/* 6. review signers wait for a steward */
+	if (signer->mode == PHT_SIGNER_REVIEW) {
+		pht_errf(&why, PHT_OK, "signer %s is marked review: the train waits for "
+		    "a data steward's approval", signer_name);
+		r = finish(st, res, PHT_STATION_QUEUED, "queued",
+		    json_pack("{s:s}", "dataset", pht_station_config_dataset(st->cfg, idx)->name),
+		    &why, err);
+		goto out;
+	}
+
+	/* 7. run */
+	if ((r = load_dataset(st, idx, &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
+		goto out;
+	}
+	memset(&stats, 0, sizeof(stats));
+	r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train",
+	    st->datasets[idx], pht_trainmsg_params(msg), (int)pht_trainmsg_round(msg), 0,
+	    &pol->limits, &output, &stats, &why);
+	f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:s, s:s}",
+	    "train", res->train, "signer", signer_fp, "signer_name", signer_name,
+	    "code_sha256", pht_trainmsg_code_sha256(msg), "dataset",
+	    pht_station_config_dataset(st->cfg, idx)->name, "params",
+	    pht_trainmsg_params(msg), "round", (json_int_t)pht_trainmsg_round(msg),
+	    "csv_sha256", pht_dataset_csv_sha256(st->datasets[idx]),
+	    "dict_sha256", pht_dataset_dict_sha256(st->datasets[idx]),
+	    "station", pht_station_config_id(st->cfg));
+	if (f != NULL) {
+		json_object_set_new(f, "k", json_integer((json_int_t)pol->limits.k));
+		if (add_stats(f, &stats) != 0 || set_str(f, "name", tname) != 0) {
+			json_decref(f);
+			f = NULL;
+		}
+	}
+	if (r != PHT_OK) {
+		r = finish(st, res, PHT_STATION_FAILED, "failed", f, &why, err);
+		f = NULL;
+		goto out;
+	}
+	if ((r = log_event(st, res, "executed", f, err)) != PHT_OK) {
+		f = NULL;
+		goto out;
+	}
+	f = NULL;
+
+	/* 8. what may leave */
+	if ((r = pht_output_check(output, &pol->output, &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_WITHHELD, "withheld", NULL, &why, err);
+		goto out;
+	}
+	if ((dump = pht_json_dump(output)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	sha256_hex(dump, strlen(dump), res->output_sha256);
+	if ((r = log_event(st, res, "released", json_pack("{s:s, s:O, s:s}", "train",
+	    res->train, "output", output, "output_sha256", res->output_sha256), err)) != PHT_OK)
+		goto out;
+	res->outcome = PHT_STATION_RELEASED;
+	res->output = output;
+	output = NULL; /* transferred */
+	pht_err_clear(err);
+out:
+	free(dump);
+	json_decref(output);
+	json_decref(f);
+	pht_trainmsg_free(msg);
+	pht_envelope_free(env);
+	return r;
+}
+
+/* ---- replay ---- */
+
+/* The recorded run of one train, collected from the log. */
+struct recorded {
+	const char *train;
+	json_t *executed;
+	json_t *released;
+};
+
+static int
+collect(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct recorded *rec = arg;
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+	const char *id = json_string_value(json_object_get(entry, "train"));
+
+	(void)line;
+	(void)hash;
+	if (ev == NULL || id == NULL || strcmp(id, rec->train) != 0)
+		return 0;
+	if (strcmp(ev, "executed") == 0 && rec->executed == NULL)
+		rec->executed = json_incref((json_t *)entry);
+	else if (strcmp(ev, "released") == 0 && rec->released == NULL)
+		rec->released = json_incref((json_t *)entry);
+	return 0;
+}
+
+void
+pht_station_replay_clear(struct pht_station_replay *rep)
+{
+	if (rep == NULL)
+		return;
+	json_decref(rep->output);
+	memset(rep, 0, sizeof(*rep));
+}
+
+int
+pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
+    const char *train_id, const char *code, size_t code_len,
+    struct pht_station_replay *rep, struct pht_err *err)
+{
+	struct recorded rec = {train_id, NULL, NULL};
+	const struct pht_station_dataset *d;
+	struct pht_dataset *ds = NULL;
+	struct pht_run_stats stats;
+	const char *code_sha, *dsname, *seed_s, *csv_sha, *dict_sha, *out_sha, *tname;
+	const json_t *params;
+	json_t *output = NULL;
+	char sha[65], *dump = NULL, *end;
+	unsigned long long seed;
+	int64_t round;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if ((r = pht_audit_foreach(log_path, collect, &rec, err)) != PHT_OK)
+		goto out;
+	if (rec.executed == NULL || rec.released == NULL) {
+		r = pht_errf(err, PHT_ERR_NOT_FOUND, "%s: train %s has no %s entry", log_path,
+		    train_id, rec.executed == NULL ? "executed" : "released");
+		goto out;
+	}
+	if ((r = pht_json_get_str(rec.executed, "code_sha256", "executed entry", &code_sha, err)) ||
+	    (r = pht_json_get_str(rec.executed, "dataset", "executed entry", &dsname, err)) ||
+	    (r = pht_json_get_str(rec.executed, "seed", "executed entry", &seed_s, err)) ||
+	    (r = pht_json_get_str(rec.executed, "csv_sha256", "executed entry", &csv_sha, err)) ||
+	    (r = pht_json_get_str(rec.executed, "dict_sha256", "executed entry", &dict_sha, err)) ||
+	    (r = pht_json_get_int(rec.executed, "round", "executed entry", &round, err)) ||
+	    (r = pht_json_get_str(rec.released, "output_sha256", "released entry", &out_sha, err)))
+		goto out;
+	tname = json_string_value(json_object_get(rec.executed, "name"));
+	params = json_object_get(rec.executed, "params");
+	if (!json_is_object(params)) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "executed entry: field params: not an object");
+		goto out;
+	}
+	errno = 0;
+	seed = strtoull(seed_s, &end, 10);
+	if (seed_s[0] < '0' || seed_s[0] > '9' || *end != '\0' || errno != 0 ||
+	    round < 1 || round > PHT_TRAINMSG_MAX_ROUND) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "executed entry: bad seed or round");
+		goto out;
+	}
+	sha256_hex(code, code_len, sha);
+	if (strcmp(sha, code_sha) != 0) {
+		r = pht_errf(err, PHT_ERR_HASH_MISMATCH, "the code given has SHA-256 %s, "
+		    "train %s ran code %s", sha, train_id, code_sha);
+		goto out;
+	}
+	if ((d = pht_station_config_find_dataset(cfg, dsname)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOT_FOUND, "dataset %s of the run is not in the "
+		    "station config", dsname);
+		goto out;
+	}
+	if ((r = pht_dataset_load(d->csv, d->dict, NULL, &ds, err)) != PHT_OK) {
+		pht_err_prefix(err, "dataset %s", d->name);
+		goto out;
+	}
+	rep->data_changed = strcmp(pht_dataset_csv_sha256(ds), csv_sha) != 0 ||
+	    strcmp(pht_dataset_dict_sha256(ds), dict_sha) != 0;
+	memset(&stats, 0, sizeof(stats));
+	if ((r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train", ds,
+	    params, (int)round, (uint64_t)seed, &pht_station_config_policy(cfg)->limits,
+	    &output, &stats, err)) != PHT_OK)
+		goto out;
+	if ((dump = pht_json_dump(output)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	sha256_hex(dump, strlen(dump), rep->replay_sha256);
+	snprintf(rep->recorded_sha256, sizeof(rep->recorded_sha256), "%s", out_sha);
+	rep->matches = strcmp(rep->replay_sha256, rep->recorded_sha256) == 0;
+	rep->output = output;
+	output = NULL; /* transferred */
+out:
+	free(dump);
+	json_decref(output);
+	pht_dataset_free(ds);
+	json_decref(rec.executed);
+	json_decref(rec.released);
+	return r;
+}

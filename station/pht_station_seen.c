@@ -1,0 +1,151 @@
+/* pht_station_seen.c — append-only, fsynced store of seen train ids. */
+#include "pht_station_seen.h"
+#include "pht_buf.h"
+#include "pht_err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#define SEEN_MAX_BYTES (256u * 1024 * 1024)
+#define SEEN_ID_MAX 128
+
+static int
+id_ok(const char *id)
+{
+	size_t i, n = strlen(id);
+
+	if (n == 0 || n > SEEN_ID_MAX)
+		return 0;
+	for (i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+		    (c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Reads all of fd into b. */
+static int
+read_all(int fd, const char *path, struct pht_buf *b, struct pht_err *err)
+{
+	char chunk[65536];
+	ssize_t n;
+	off_t off = 0;
+
+	for (;;) {
+		n = pread(fd, chunk, sizeof(chunk), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
+		if (n == 0)
+			return PHT_OK;
+		if (pht_buf_put(b, chunk, (size_t)n) != PHT_OK)
+			return pht_errf(err, PHT_ERR_TOO_LARGE, "%s: larger than %u bytes",
+			    path, SEEN_MAX_BYTES);
+		off += n;
+	}
+}
+
+/* 1 if id is a complete line of the n bytes at d. */
+static int
+contains(const char *d, size_t n, const char *id)
+{
+	size_t idlen = strlen(id), i = 0;
+	const char *nl;
+
+	while (i < n) {
+		nl = memchr(d + i, '\n', n - i);
+		if (nl == NULL)
+			return 0; /* unconfirmed partial last line */
+		if ((size_t)(nl - (d + i)) == idlen && memcmp(d + i, id, idlen) == 0)
+			return 1;
+		i = (size_t)(nl - d) + 1;
+	}
+	return 0;
+}
+
+static int
+lock_fd(int fd, int op, const char *path, struct pht_err *err)
+{
+	while (flock(fd, op) != 0) {
+		if (errno == EINTR)
+			continue;
+		return pht_errf(err, PHT_ERR_IO, "%s: lock: %s", path, strerror(errno));
+	}
+	return PHT_OK;
+}
+
+int
+pht_station_seen_add(const char *path, const char *id, struct pht_err *err)
+{
+	struct pht_buf *b = NULL;
+	char line[SEEN_ID_MAX + 3];
+	size_t len, off = 0;
+	ssize_t n;
+	int fd, r;
+
+	if (!id_ok(id))
+		return pht_errf(err, PHT_ERR_INVALID, "%s: bad train id", path);
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
+	if ((r = lock_fd(fd, LOCK_EX, path, err)) != PHT_OK)
+		goto out;
+	if ((b = pht_buf_new(SEEN_MAX_BYTES)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = read_all(fd, path, b, err)) != PHT_OK)
+		goto out;
+	if (contains(pht_buf_str(b), pht_buf_len(b), id)) {
+		r = pht_errf(err, PHT_ERR_REPLAY, "train %s was seen before", id);
+		goto out;
+	}
+	len = (size_t)snprintf(line, sizeof(line), "%s%s\n",
+	    pht_buf_len(b) > 0 && pht_buf_str(b)[pht_buf_len(b) - 1] != '\n' ? "\n" : "",
+	    id);
+	while (off < len) {
+		n = write(fd, line + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = pht_errf(err, PHT_ERR_IO, "%s: write: %s", path, strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: fsync: %s", path, strerror(errno));
+		goto out;
+	}
+	r = PHT_OK;
+out:
+	pht_buf_free(b);
+	close(fd); /* releases the lock */
+	return r;
+}
+
+int
+pht_station_seen_has(const char *path, const char *id, struct pht_err *err)
+{
+	struct pht_buf *b = NULL;
+	int fd, r;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 :
+		    pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
+	if ((r = lock_fd(fd, LOCK_SH, path, err)) == PHT_OK) {
+		if ((b = pht_buf_new(SEEN_MAX_BYTES)) == NULL)
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		else if ((r = read_all(fd, path, b, err)) == PHT_OK)
+			r = contains(pht_buf_str(b), pht_buf_len(b), id);
+	}
+	pht_buf_free(b);
+	close(fd);
+	return r;
+}
