@@ -171,8 +171,9 @@ curl_fail(struct pht_http *h, CURLcode cc, const char *method, const char *url,
 		if (strstr(why, "alert") != NULL || strstr(why, "SSL") != NULL)
 			return pht_errf(err, PHT_ERR_NETWORK, "%s %s: TLS failure: "
 			    "refused by the server: %s", method, url, why);
-		return pht_errf(err, PHT_ERR_NETWORK, "%s %s: connection lost: %s",
-		    method, url, why);
+		return pht_errf(err, PHT_ERR_NETWORK, "%s %s: connection closed by "
+		    "the server before a reply (a refused client certificate "
+		    "can end a TLS 1.3 connection this way): %s", method, url, why);
 	case CURLE_GOT_NOTHING:
 		return pht_errf(err, PHT_ERR_NETWORK, "%s %s: connection closed "
 		    "without a reply (%s)", method, url, why);
