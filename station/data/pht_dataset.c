@@ -740,8 +740,13 @@ load_buffers(const char *csv, size_t csv_len, int mapped, const char *dict,
 		goto out;
 	if ((r = read_header(&L, &c, err)) != PHT_OK)
 		goto out;
-	/* Every record after the header ends a line or the input: a bound. */
+	/*
+	 * A bound on the rows: every record after the header ends a line or
+	 * the input, and holds at least nfields - 1 commas and a line feed.
+	 */
 	L.cap = count_newlines(&L, c.pos, csv + csv_len) + 1;
+	if ((size_t)(csv + csv_len - c.pos) / c.nfields + 1 < L.cap)
+		L.cap = (size_t)(csv + csv_len - c.pos) / c.nfields + 1;
 	L.released = 0;
 	if ((r = alloc_columns(L.ds, L.cap)) != PHT_OK) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory for %zu rows",
