@@ -37,6 +37,9 @@ if kind == "params" then
     p.interval = fx.interval
     if result_path == "group" then p.group = fx.group end
   end
+  -- k = 1 (with `pht sim --k 1`): no merging of small steps, so that the
+  -- pooled result must equal R's exactly
+  p.k = 1
   print(json.encode(p))
   os.exit(0)
 end

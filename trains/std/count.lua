@@ -5,21 +5,22 @@ Params
   columns  (array of strings, optional) count only rows with a value in
            every one of these columns (complete cases); default: all rows
   by       (string, optional) a category, boolean or integer column: counts
-           per value of it
-  k        (integer) the station's k when the runtime does not give its own
-           (default 5)
+           per value of it (rows missing it are counted as "missing")
 
 Output (combine result)
   stations   per station: id, and either count (by absent) or cells =
-             sequence of {value, count} / {value, suppressed = true}
+             sequence of {value, count} / {value, suppressed = true}, and
+             missing / missing_suppressed
   pooled     total (by absent) or cells = sequence of {value, count,
              incomplete}; the pooled figures are sums of the released
              counts only, and `incomplete` (with a note) says that some
              station's count was suppressed.
 
-What a station releases: counts of rows. A count between 1 and k - 1 is
-never released (only "suppressed"); zero is released as 0 (it identifies
-no one). A station whose total is under k releases nothing but that.
+What a station releases: counts of rows, computed by the runtime's own
+primitives (nrows, where, group_by), so the station's k applies: a count
+between 1 and k - 1 is released only as "suppressed" (group_by), and a
+station whose selected rows number 1 to k - 1 refuses the whole count
+("subset smaller than k"). Zero is released as 0 (it identifies no one).
 ]]
 ---------------------------------------------------------------------------
 -- shared block: extract (the same text in km, cox, glm and outcomes)
@@ -109,14 +110,20 @@ end
 -- cols: sequence of {name=, col=}. Returns arrays (keyed by position in
 -- cols), the number of complete rows and the number of rows dropped.
 function E.complete_cases(cols, nrows)
-  local out = {}
-  for j = 1, #cols do out[j] = {} end
+  local out, src = {}, {}
+  for j = 1, #cols do
+    out[j] = {}
+    -- the whole column in one call where the data API offers it
+    local c = cols[j].col
+    local ok, vals = pcall(function() return c:values() end)
+    src[j] = (ok and type(vals) == "table") and vals or c
+  end
   local n, dropped = 0, 0
   for i = 1, nrows do
     local ok = true
     local row = {}
     for j = 1, #cols do
-      local v = cols[j].col[i]
+      local v = src[j][i]
       if v == nil then ok = false; break end
       row[j] = v
     end
@@ -231,70 +238,52 @@ function T.pool(cells_per_station)
 end
 
 
-local function usable_rows(data, names)
-  local cols = {}
-  for _, name in ipairs(names or {}) do
-    cols[#cols + 1] = { col = E.column(data, name, "columns") }
-  end
-  return cols
-end
-
 local function station(data, params, round)
   if round > 1 then error("refused: count answers one round only", 0) end
-  local k = E.min_count(data, params)
-  local cols = usable_rows(data, params.columns)
-  local bycol
-  if params.by ~= nil then
-    bycol = E.column(data, params.by, "by")
-    if bycol.type ~= "category" and bycol.type ~= "boolean" and bycol.type ~= "integer" then
-      error("by: column '" .. params.by .. "' must be category, boolean or integer", 0)
+  local view = data
+  if params.columns ~= nil and type(params.columns) ~= "table" then
+    error("columns: a list of column names", 0)
+  end
+  for _, name in ipairs(params.columns or {}) do
+    E.column(data, name, "columns")
+    view = view:where(name, "notnull")
+  end
+  if params.by == nil then
+    return { count = view:nrows() }
+  end
+  local bycol = E.column(data, params.by, "by")
+  if bycol.type ~= "category" and bycol.type ~= "boolean" and bycol.type ~= "integer" then
+    error("by: column '" .. params.by .. "' must be category, boolean or integer", 0)
+  end
+  local cells, out = {}, {}
+  for _, g in ipairs(view:group_by(params.by)) do
+    if g.missing then
+      out.missing, out.missing_suppressed = g.n, g.suppressed
+    else
+      cells[#cells + 1] = { value = g.key, count = g.n, suppressed = g.suppressed }
     end
-    cols[#cols + 1] = { col = bycol }
   end
-  local arr, n = E.complete_cases(cols, data:nrows())
-  if not bycol then
-    local r = T.release(n, k)
-    return { count = r.count, suppressed = r.suppressed }
-  end
-  if n > 0 and n < k then return { suppressed = true } end
-  local counts, seen = {}, {}
-  local values = T.domain(bycol) or {}
-  for _, v in ipairs(values) do counts[T.label(v)] = 0; seen[T.label(v)] = v end
-  for i = 1, n do
-    local v = arr[#cols][i]
-    local key = T.label(v)
-    if counts[key] == nil then
-      counts[key] = 0
-      seen[key] = v
-      values[#values + 1] = v
-    end
-    counts[key] = counts[key] + 1
-  end
-  if not T.domain(bycol) then table.sort(values) end
-  local cells = {}
-  for i, v in ipairs(values) do
-    local r = T.release(counts[T.label(v)], k)
-    cells[i] = { value = v, count = r.count, suppressed = r.suppressed }
-  end
-  return { cells = cells }
+  out.cells = cells
+  return out
 end
 
 local function combine(results, params, round)
   local per, notes = {}, {}
   if params.by == nil then
-    local total, incomplete = 0, false
+    local total = 0
     for i, r in ipairs(results) do
-      per[i] = { id = results.stations[i], count = r.count, suppressed = r.suppressed }
-      if r.suppressed then incomplete = true else total = total + r.count end
+      per[i] = { id = results.stations[i], count = r.count }
+      total = total + r.count
     end
-    if incomplete then notes[1] = "some station counts were under k and suppressed; the total sums released counts only" end
-    return { done = true, result = { stations = per, pooled = { total = total, incomplete = incomplete }, notes = notes } }
+    return { done = true, result = { stations = per, pooled = { total = total }, notes = notes } }
   end
   local lists = {}
+  local missing, missing_incomplete = 0, false
   for i, r in ipairs(results) do
-    per[i] = { id = results.stations[i], cells = r.cells, suppressed = r.suppressed }
-    if r.cells then lists[#lists + 1] = r.cells end
-    if r.suppressed then notes[#notes + 1] = "station " .. results.stations[i] .. " has fewer than k rows: nothing released" end
+    per[i] = { id = results.stations[i], cells = r.cells, missing = r.missing or 0,
+      missing_suppressed = r.missing_suppressed }
+    lists[#lists + 1] = r.cells
+    if r.missing_suppressed then missing_incomplete = true else missing = missing + (r.missing or 0) end
   end
   local pooled = T.pool(lists)
   for _, c in ipairs(pooled) do
@@ -303,7 +292,8 @@ local function combine(results, params, round)
       break
     end
   end
-  return { done = true, result = { by = params.by, stations = per, pooled = { cells = pooled }, notes = notes } }
+  return { done = true, result = { by = params.by, stations = per,
+    pooled = { cells = pooled, missing = missing, missing_incomplete = missing_incomplete }, notes = notes } }
 end
 
 return {
@@ -312,7 +302,6 @@ return {
   params = {
     columns = "array of strings: count rows complete in these columns (optional)",
     by = "string: count per value of this column (optional)",
-    k = "integer: the station's k when the runtime does not give its own (default 5)",
   },
   station = station,
   combine = combine,

@@ -398,14 +398,20 @@ end
 -- cols: sequence of {name=, col=}. Returns arrays (keyed by position in
 -- cols), the number of complete rows and the number of rows dropped.
 function E.complete_cases(cols, nrows)
-  local out = {}
-  for j = 1, #cols do out[j] = {} end
+  local out, src = {}, {}
+  for j = 1, #cols do
+    out[j] = {}
+    -- the whole column in one call where the data API offers it
+    local c = cols[j].col
+    local ok, vals = pcall(function() return c:values() end)
+    src[j] = (ok and type(vals) == "table") and vals or c
+  end
   local n, dropped = 0, 0
   for i = 1, nrows do
     local ok = true
     local row = {}
     for j = 1, #cols do
-      local v = cols[j].col[i]
+      local v = src[j][i]
       if v == nil then ok = false; break end
       row[j] = v
     end

@@ -5,24 +5,24 @@ crosstab.lua — contingency table of two columns, by station and pooled
 Params
   rows     (string, required) category, boolean or integer column
   cols     (string, required) category, boolean or integer column
-  k        (integer) the station's k when the runtime does not give its own
-           (default 5)
 
-Rows with a missing value in either column are left out (counted in
-`dropped`, which is itself released only when 0 or >= k).
+Rows with a missing value in either column are left out (by the runtime's
+crosstab).
 
 Output (combine result)
-  rows, cols           the column names
-  row_values, col_values   the values, dictionary order where there is one
-  stations   per station: id, dropped, cells = sequence of {row, col,
-             count} or {row, col, suppressed = true}
+  rows, cols               the column names
+  row_values, col_values   the values (dictionary order for categories and
+                           booleans, ascending for integers)
+  stations   per station: id, cells = sequence of {row, col, count} or
+             {row, col, suppressed = true}
   pooled     cells = sequence of {row, col, count, incomplete}: sums of the
              released cells only; `incomplete` marks cells where some
              station suppressed its count (a note says so)
 
-What a station releases: cell counts. A count between 1 and k - 1 is
-released only as "suppressed"; no margins are released, so a suppressed
-cell cannot be recovered from a released total by this train.
+What a station releases: the cell counts of the runtime's crosstab, which
+suppresses every count between 1 and k - 1 with the station's own k. No
+margins are released, so a suppressed cell cannot be recovered from a
+released total by this train.
 ]]
 ---------------------------------------------------------------------------
 -- shared block: extract (the same text in km, cox, glm and outcomes)
@@ -112,14 +112,20 @@ end
 -- cols: sequence of {name=, col=}. Returns arrays (keyed by position in
 -- cols), the number of complete rows and the number of rows dropped.
 function E.complete_cases(cols, nrows)
-  local out = {}
-  for j = 1, #cols do out[j] = {} end
+  local out, src = {}, {}
+  for j = 1, #cols do
+    out[j] = {}
+    -- the whole column in one call where the data API offers it
+    local c = cols[j].col
+    local ok, vals = pcall(function() return c:values() end)
+    src[j] = (ok and type(vals) == "table") and vals or c
+  end
   local n, dropped = 0, 0
   for i = 1, nrows do
     local ok = true
     local row = {}
     for j = 1, #cols do
-      local v = cols[j].col[i]
+      local v = src[j][i]
       if v == nil then ok = false; break end
       row[j] = v
     end
@@ -242,75 +248,58 @@ local function category_like(data, name, what)
   return col
 end
 
--- Counts of (a, b) pairs over plain arrays; domains extend by what is seen.
-function T.crosstab(a, b, da, db)
-  local va, vb = {}, {}
-  local ia, ib = {}, {}
-  for _, v in ipairs(da or {}) do va[#va + 1] = v; ia[T.label(v)] = #va end
-  for _, v in ipairs(db or {}) do vb[#vb + 1] = v; ib[T.label(v)] = #vb end
-  local counts = {}
-  for i = 1, #a do
-    local ka, kb = T.label(a[i]), T.label(b[i])
-    if not ia[ka] then va[#va + 1] = a[i]; ia[ka] = #va end
-    if not ib[kb] then vb[#vb + 1] = b[i]; ib[kb] = #vb end
-    local key = ka .. "\0" .. kb
-    counts[key] = (counts[key] or 0) + 1
+-- The runtime's crosstab {rows, cols, counts[i][j] = n | {suppressed}} as a
+-- flat sequence of cells.
+function T.cells(tab)
+  local cells = {}
+  for i, x in ipairs(tab.rows) do
+    for j, y in ipairs(tab.cols) do
+      local c = tab.counts[i][j]
+      if type(c) == "table" and c.suppressed then
+        cells[#cells + 1] = { row = x, col = y, suppressed = true }
+      else
+        cells[#cells + 1] = { row = x, col = y, count = c }
+      end
+    end
   end
-  if not da then table.sort(va) end
-  if not db then table.sort(vb) end
-  return va, vb, counts
+  return cells
 end
 
 local function station(data, params, round)
   if round > 1 then error("refused: crosstab answers one round only", 0) end
-  local k = E.min_count(data, params)
-  local ca = category_like(data, params.rows, "rows")
-  local cb = category_like(data, params.cols, "cols")
-  local arr, n, dropped = E.complete_cases({ { col = ca }, { col = cb } }, data:nrows())
-  if n > 0 and n < k then
-    return { suppressed = true }
-  end
-  local va, vb, counts = T.crosstab(arr[1], arr[2], T.domain(ca), T.domain(cb))
-  local cells = {}
-  for _, x in ipairs(va) do
-    for _, y in ipairs(vb) do
-      local r = T.release(counts[T.label(x) .. "\0" .. T.label(y)] or 0, k)
-      cells[#cells + 1] = { row = x, col = y, count = r.count, suppressed = r.suppressed }
-    end
-  end
-  local rd = T.release(dropped, k)
-  return { cells = cells, dropped = rd.count, dropped_suppressed = rd.suppressed,
-    row_values = va, col_values = vb }
+  category_like(data, params.rows, "rows")
+  category_like(data, params.cols, "cols")
+  local tab = data:crosstab(params.rows, params.cols)
+  return { cells = T.cells(tab), row_values = tab.rows, col_values = tab.cols }
 end
 
 local function combine(results, params, round)
   local per, notes = {}, {}
-  local by, order = {}, {}
+  local by = {}
   local rv, cv, rseen, cseen = {}, {}, {}, {}
   for i, r in ipairs(results) do
-    per[i] = { id = results.stations[i], cells = r.cells, dropped = r.dropped,
-      dropped_suppressed = r.dropped_suppressed, suppressed = r.suppressed }
-    if r.suppressed then
-      notes[#notes + 1] = "station " .. results.stations[i] .. " has fewer than k complete rows: nothing released"
-    else
-      for _, v in ipairs(r.row_values) do
-        if not rseen[T.label(v)] then rseen[T.label(v)] = true; rv[#rv + 1] = v end
+    per[i] = { id = results.stations[i], cells = r.cells }
+    for _, v in ipairs(r.row_values) do
+      if not rseen[T.label(v)] then rseen[T.label(v)] = true; rv[#rv + 1] = v end
+    end
+    for _, v in ipairs(r.col_values) do
+      if not cseen[T.label(v)] then cseen[T.label(v)] = true; cv[#cv + 1] = v end
+    end
+    for _, c in ipairs(r.cells) do
+      local key = T.label(c.row) .. "\0" .. T.label(c.col)
+      local p = by[key]
+      if not p then
+        p = { row = c.row, col = c.col, count = 0, incomplete = false }
+        by[key] = p
       end
-      for _, v in ipairs(r.col_values) do
-        if not cseen[T.label(v)] then cseen[T.label(v)] = true; cv[#cv + 1] = v end
-      end
-      for _, c in ipairs(r.cells) do
-        local key = T.label(c.row) .. "\0" .. T.label(c.col)
-        local p = by[key]
-        if not p then
-          p = { row = c.row, col = c.col, count = 0, incomplete = false }
-          by[key] = p
-          order[#order + 1] = key
-        end
-        if c.suppressed then p.incomplete = true else p.count = p.count + c.count end
-      end
+      if c.suppressed then p.incomplete = true else p.count = p.count + c.count end
     end
   end
+  local function sorted(vals)
+    if #vals > 0 and type(vals[1]) == "number" then table.sort(vals) end
+  end
+  sorted(rv)
+  sorted(cv)
   local pooled, incomplete = {}, false
   for _, x in ipairs(rv) do
     for _, y in ipairs(cv) do
@@ -332,9 +321,8 @@ return {
   params = {
     rows = "string: row column (required)",
     cols = "string: column column (required)",
-    k = "integer: the station's k when the runtime does not give its own (default 5)",
   },
   station = station,
   combine = combine,
-  math = { crosstab = T.crosstab, release = T.release, label = T.label },
+  math = { cells = T.cells, pool = T.pool, label = T.label },
 }

@@ -15,18 +15,21 @@ Params
 
 Output (combine result)
   numeric    per numeric column: n, missing, mean, sd — pooled exactly from
-             each station's n, sum and centred sum of squares (Chan et al.)
+             each station's n, sum and sum of squares
   categories per category/boolean column: missing and level counts
   histograms per column: bins {from, to, count, incomplete} plus below/above
   stations   the same per station (suppressed where under k)
   notes
 
-What a station releases: per numeric column n, number missing, sum and the
-sum of squares about its own mean; per category level a count; per
-histogram bin a count. Every count between 1 and k - 1 is released only as
-"suppressed", and a column whose non-missing n is under k releases no sum
-or sum of squares. Histogram edges come from the analyst's params, so no
-data value (minimum, maximum, quantile) is ever released.
+What a station releases: per numeric column n, number missing, sum and sum
+of squares (the runtime's count/sum/sumsq, under the station's k); per
+category level a count (the runtime's group_by, which suppresses counts
+under the station's k); per histogram bin a count. Missing counts and bin
+counts between 1 and k - 1 are released only as "suppressed" (k here is
+the train's: params.k, default 5, since the data API does not publish the
+station's), and a column whose non-missing n is under k releases no sum.
+Histogram edges come from the analyst's params, so no data value (minimum,
+maximum, quantile) is ever released.
 ]]
 ---------------------------------------------------------------------------
 -- shared block: extract (the same text in km, cox, glm and outcomes)
@@ -116,14 +119,20 @@ end
 -- cols: sequence of {name=, col=}. Returns arrays (keyed by position in
 -- cols), the number of complete rows and the number of rows dropped.
 function E.complete_cases(cols, nrows)
-  local out = {}
-  for j = 1, #cols do out[j] = {} end
+  local out, src = {}, {}
+  for j = 1, #cols do
+    out[j] = {}
+    -- the whole column in one call where the data API offers it
+    local c = cols[j].col
+    local ok, vals = pcall(function() return c:values() end)
+    src[j] = (ok and type(vals) == "table") and vals or c
+  end
   local n, dropped = 0, 0
   for i = 1, nrows do
     local ok = true
     local row = {}
     for j = 1, #cols do
-      local v = cols[j].col[i]
+      local v = src[j][i]
       if v == nil then ok = false; break end
       row[j] = v
     end
@@ -243,28 +252,22 @@ end
 ---------------------------------------------------------------------------
 local M = {}
 
--- n, sum and sum of squares about the mean of a sequence of numbers.
+-- n, sum and sum of squares of a sequence of numbers.
 function M.moments(x)
-  local n, s = #x, 0
-  for i = 1, n do s = s + x[i] end
-  local mean = n > 0 and s / n or 0
-  local ss = 0
-  for i = 1, n do ss = ss + (x[i] - mean) ^ 2 end
-  return { n = n, sum = s, ss = ss }
+  local n, s, ss = #x, 0, 0
+  for i = 1, n do s = s + x[i]; ss = ss + x[i] * x[i] end
+  return { n = n, sum = s, sumsq = ss }
 end
 
--- Pools {n, sum, ss} pieces exactly: mean and sample sd of the union.
+-- Pools {n, sum, sumsq} pieces: mean and sample sd of the union, exactly
+-- as from the pooled data: var = (sumsq - sum^2 / n) / (n - 1).
 function M.pool(pieces)
-  local n, s = 0, 0
-  for _, p in ipairs(pieces) do n = n + p.n; s = s + p.sum end
+  local n, s, ss = 0, 0, 0
+  for _, p in ipairs(pieces) do n = n + p.n; s = s + p.sum; ss = ss + p.sumsq end
   if n == 0 then return { n = 0 } end
   local mean = s / n
-  local ss = 0
-  for _, p in ipairs(pieces) do
-    if p.n > 0 then ss = ss + p.ss + p.n * (p.sum / p.n - mean) ^ 2 end
-  end
   local out = { n = n, mean = mean }
-  if n > 1 then out.sd = math.sqrt(ss / (n - 1)) end
+  if n > 1 then out.sd = math.sqrt(math.max(0, (ss - s * mean) / (n - 1))) end
   return out
 end
 
@@ -321,35 +324,38 @@ local function station(data, params, round)
   local out = { numeric = {}, categories = {}, histograms = {}, skipped = {} }
   for _, name in ipairs(column_list(data, params)) do
     local col = E.column(data, name, "columns")
-    local x, missing = values(col, nrows)
-    local rm = T.release(missing, k)
     if col.type == "number" or col.type == "integer" then
+      local x, missing = values(col, nrows)
+      local rm = T.release(missing, k)
       local rec = { column = name, missing = rm.count, missing_suppressed = rm.suppressed }
       if #x >= k then
-        local m = M.moments(x)
-        rec.n, rec.sum, rec.ss = m.n, m.sum, m.ss
+        -- the runtime's vectorized aggregates, under the station's k
+        rec.n, rec.sum, rec.sumsq = col:count(), col:sum(), col:sumsq()
       else
         rec.suppressed = true
       end
       out.numeric[#out.numeric + 1] = rec
     elseif col.type == "category" or col.type == "boolean" then
-      local counts = {}
-      for _, v in ipairs(x) do
-        local key = T.label(v)
-        counts[key] = (counts[key] or 0) + 1
+      -- the runtime's group_by suppresses level counts under the station's k
+      local cells, rec = {}, { column = name, missing = 0 }
+      for _, g in ipairs(data:group_by(name)) do
+        if g.missing then
+          rec.missing, rec.missing_suppressed = g.n, g.suppressed
+        else
+          cells[#cells + 1] = { value = g.key, count = g.n, suppressed = g.suppressed }
+        end
       end
-      local cells = {}
-      for _, v in ipairs(T.domain(col)) do
-        local r = T.release(counts[T.label(v)] or 0, k)
-        cells[#cells + 1] = { value = v, count = r.count, suppressed = r.suppressed }
-      end
-      out.categories[#out.categories + 1] = { column = name, missing = rm.count,
-        missing_suppressed = rm.suppressed, levels = cells }
+      rec.levels = cells
+      out.categories[#out.categories + 1] = rec
     else
       out.skipped[#out.skipped + 1] = name
     end
   end
-  for name, h in pairs(params.histograms or {}) do
+  local hnames = {}
+  for name in pairs(params.histograms or {}) do hnames[#hnames + 1] = name end
+  table.sort(hnames)
+  for _, name in ipairs(hnames) do
+    local h = params.histograms[name]
     check_grid(name, h)
     local col = E.column(data, name, "histograms")
     if col.type ~= "number" and col.type ~= "integer" then
@@ -366,7 +372,6 @@ local function station(data, params, round)
     out.histograms[#out.histograms + 1] = { column = name, bins = bins,
       below = rb.count, below_suppressed = rb.suppressed, above = ra.count, above_suppressed = ra.suppressed }
   end
-  table.sort(out.histograms, function(a, b) return a.column < b.column end)
   return out
 end
 
@@ -398,7 +403,12 @@ local function combine(results, params, round)
         per[i].numeric[#per[i].numeric + 1] = { column = rec.column, n = one.n, mean = one.mean, sd = one.sd,
           missing = rec.missing, missing_suppressed = rec.missing_suppressed }
       end
-      if rec.missing_suppressed then p.missing_incomplete = true else p.missing = p.missing + rec.missing end
+      if rec.missing_suppressed then
+        p.missing_incomplete = true
+        note("missing counts under k at a station are suppressed: pooled missing counts are then incomplete")
+      else
+        p.missing = p.missing + rec.missing
+      end
     end
     for _, rec in ipairs(r.categories) do
       local p = cats[rec.column]
