@@ -35,6 +35,8 @@ int pht_cli_wants_help(int argc, char **argv);
 /* Commands (one file each, cmd_*.c). */
 #define PHT_COMMANDS(X) \
 	X("version", pht_cmd_version, "print the version") \
+	X("station", pht_cmd_station, "run a signed train at this station (exec)") \
+	X("audit", pht_cmd_audit, "verify, list, show and replay a station's audit log") \
 	X("keygen", pht_cmd_keygen, "generate signing and result-sealing key pairs") \
 	X("train", pht_cmd_train, "sign a train or verify a signed train") \
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \

@@ -1,0 +1,458 @@
+/* cmd_audit.c — pht audit verify|list|show|replay|repair: the auditor's tools over the audit log. */
+#include "pht_cli.h"
+
+#include "pht_audit.h"
+#include "pht_buf.h"
+#include "pht_envelope.h"
+#include "pht_err.h"
+#include "pht_file.h"
+#include "pht_json.h"
+#include "pht_key.h"
+#include "pht_station_config.h"
+#include "pht_station_exec.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CODE_MAX (4u << 20)
+
+static const char *audit_help =
+    "usage: pht audit verify LOG --station-key PUB [--head SEQ:HASH]\n"
+    "       pht audit list LOG\n"
+    "       pht audit show LOG TRAIN_ID\n"
+    "       pht audit replay LOG TRAIN_ID --config STATION.json --train FILE\n"
+    "       pht audit repair LOG --station-key KEY\n"
+    "\n"
+    "verify  checks every line of a station's audit log: its hash (SHA-256 of\n"
+    "        the entry bytes), the station's signature (PUB: the station's\n"
+    "        NAME.sign.pub), seq continuity and the link to the previous\n"
+    "        entry, and that the last line is whole. With --head, the log must\n"
+    "        also hold the head the station published (entry SEQ with HASH).\n"
+    "        Reports the first broken line and why.\n"
+    "list    one line per train: time, train id, signer, train name, outcome.\n"
+    "show    every entry about one train: code hash, params, data hashes,\n"
+    "        resource use, the released output.\n"
+    "replay  re-runs a logged train on the station's data with the recorded\n"
+    "        seed, params and round (FILE: the train's Lua source, or its\n"
+    "        signed envelope) and says whether the output's SHA-256 matches\n"
+    "        the released one.\n"
+    "repair  after a crash left a torn last line: moves the torn bytes to\n"
+    "        LOG.torn-SEQ-TIME and logs a signed 'repaired' entry (KEY: the\n"
+    "        station's private NAME.sign.key). Nothing else is ever repaired.\n"
+    "\n"
+    "The format is described in docs/audit-log.md.\n"
+    "Exit codes: 0 ok (verified, found, output matches, repaired), 1 the log\n"
+    "is broken, the train is not in it, or the replay does not match,\n"
+    "2 bad usage or unreadable input.\n";
+
+/* Positional arguments and --name VALUE options of one subcommand. */
+struct args {
+	const char *pos[3];
+	size_t npos;
+	const char *station_key, *head, *config, *train;
+};
+
+static int
+parse_args(const char *cmd, int argc, char **argv, size_t maxpos, struct args *a)
+{
+	static const char *const names[] = {"station-key", "head", "config", "train"};
+	const char **slots[4];
+	int i;
+	size_t j, n;
+
+	memset(a, 0, sizeof(*a));
+	slots[0] = &a->station_key;
+	slots[1] = &a->head;
+	slots[2] = &a->config;
+	slots[3] = &a->train;
+	for (i = 2; i < argc; i++) {
+		const char *s = argv[i];
+		if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {
+			if (a->npos >= maxpos)
+				return pht_cli_usage_error(cmd, "unexpected argument '%s'", s);
+			a->pos[a->npos++] = s;
+			continue;
+		}
+		for (j = 0; j < 4; j++) {
+			n = strlen(names[j]);
+			if (strncmp(s + 2, names[j], n) == 0 && (s[2 + n] == '\0' || s[2 + n] == '='))
+				break;
+		}
+		if (j == 4)
+			return pht_cli_usage_error(cmd, "unknown option '%s'", s);
+		if (*slots[j] != NULL)
+			return pht_cli_usage_error(cmd, "option --%s given twice", names[j]);
+		if (s[2 + n] == '=')
+			*slots[j] = s + 3 + n;
+		else if (i + 1 < argc)
+			*slots[j] = argv[++i];
+		else
+			return pht_cli_usage_error(cmd, "option --%s needs a value", names[j]);
+	}
+	return PHT_EXIT_OK;
+}
+
+static int
+audit_verify(int argc, char **argv)
+{
+	struct pht_audit_report rep;
+	struct pht_audit_head want;
+	struct pht_key *pub = NULL;
+	struct pht_err err;
+	struct args a;
+	int r;
+
+	pht_err_clear(&err);
+	if ((r = parse_args("audit verify", argc, argv, 1, &a)) != 0)
+		return r;
+	if (a.npos != 1 || a.station_key == NULL)
+		return pht_cli_usage_error("audit verify", "give LOG and --station-key PUB");
+	if (a.head != NULL) {
+		const char *colon = strchr(a.head, ':');
+		char *end;
+		unsigned long long s;
+		s = strtoull(a.head, &end, 10);
+		if (colon == NULL || end != colon || a.head[0] < '0' || a.head[0] > '9' ||
+		    strlen(colon + 1) != PHT_AUDIT_HASH_HEX)
+			return pht_cli_usage_error("audit verify", "--head: '%s' is not SEQ:HASH "
+			    "(HASH 64 hex digits)", a.head);
+		want.seq = s;
+		memcpy(want.hash, colon + 1, PHT_AUDIT_HASH_HEX + 1);
+	}
+	if ((r = pht_key_load_as(a.station_key, PHT_KEY_SIGN, 0, &pub, &err)) != PHT_OK) {
+		pht_cli_error("audit verify", &err);
+		return pht_cli_exit_for(r);
+	}
+	r = pht_audit_verify(a.pos[0], pub, a.head != NULL ? &want : NULL, &rep, &err);
+	pht_key_free(pub);
+	if (r == PHT_ERR_TAMPERED) {
+		printf("%s: BROKEN at line %" PRIu64 " (%s); %" PRIu64 " entries verified "
+		    "before it\n", a.pos[0], rep.line, pht_audit_fault_name(rep.fault),
+		    rep.entries);
+		pht_cli_error("audit verify", &err);
+		return PHT_EXIT_FAIL;
+	}
+	if (r != PHT_OK) {
+		pht_cli_error("audit verify", &err);
+		return pht_cli_exit_for(r);
+	}
+	printf("%s: OK, %" PRIu64 " entries, head %" PRIu64 " %s\n", a.pos[0],
+	    rep.entries, rep.head.seq, rep.head.hash);
+	return PHT_EXIT_OK;
+}
+
+/* ---- list ---- */
+
+/* One row of pht audit list: a train, or an entry about no readable train. */
+struct run {
+	char time[32];
+	char train[129];
+	char signer[80];
+	char name[129];
+	char outcome[32];
+};
+
+struct runs {
+	struct run *v;
+	size_t n, cap;
+	int oom;
+};
+
+static void
+copy_field(char *dst, size_t n, const json_t *e, const char *k)
+{
+	const char *s = json_string_value(json_object_get(e, k));
+
+	if (s != NULL && s[0] != '\0')
+		snprintf(dst, n, "%s", s);
+}
+
+static int
+list_fn(uint64_t line, const char *hash, const json_t *e, void *arg)
+{
+	struct runs *rs = arg;
+	const char *train = json_string_value(json_object_get(e, "train"));
+	const char *ev = json_string_value(json_object_get(e, "event"));
+	struct run *r = NULL;
+	size_t i;
+
+	(void)line;
+	(void)hash;
+	if (train != NULL)
+		for (i = 0; i < rs->n; i++)
+			if (strcmp(rs->v[i].train, train) == 0) {
+				r = &rs->v[i];
+				break;
+			}
+	if (r == NULL) {
+		if (rs->n == rs->cap) {
+			size_t nc = rs->cap ? rs->cap * 2 : 64;
+			struct run *nv = realloc(rs->v, nc * sizeof(*nv));
+			if (nv == NULL) {
+				rs->oom = 1;
+				return 1;
+			}
+			rs->v = nv;
+			rs->cap = nc;
+		}
+		r = &rs->v[rs->n++];
+		memset(r, 0, sizeof(*r));
+		snprintf(r->train, sizeof(r->train), "%s", train != NULL ? train : "-");
+		snprintf(r->signer, sizeof(r->signer), "-");
+		snprintf(r->name, sizeof(r->name), "-");
+		copy_field(r->time, sizeof(r->time), e, "time");
+	}
+	copy_field(r->name, sizeof(r->name), e, "name");
+	if (strcmp(r->signer, "-") == 0 || json_object_get(e, "signer_name") != NULL) {
+		copy_field(r->signer, 17, e, "signer");      /* a fingerprint's first 16 */
+		copy_field(r->signer, sizeof(r->signer), e, "signer_name");
+	}
+	if (ev != NULL && strcmp(ev, "executed") != 0)
+		snprintf(r->outcome, sizeof(r->outcome), "%s", ev);
+	return 0;
+}
+
+static int
+audit_list(int argc, char **argv)
+{
+	struct runs rs = {NULL, 0, 0, 0};
+	struct pht_err err;
+	struct args a;
+	size_t i;
+	int r;
+
+	pht_err_clear(&err);
+	if ((r = parse_args("audit list", argc, argv, 1, &a)) != 0)
+		return r;
+	if (a.npos != 1 || a.station_key || a.head || a.config || a.train)
+		return pht_cli_usage_error("audit list", "give only LOG");
+	r = pht_audit_foreach(a.pos[0], list_fn, &rs, &err);
+	for (i = 0; i < rs.n; i++)
+		printf("%s  %-32s  %-16s  %-20s  %s\n", rs.v[i].time, rs.v[i].train,
+		    rs.v[i].signer, rs.v[i].name, rs.v[i].outcome);
+	free(rs.v);
+	if (rs.oom) {
+		fprintf(stderr, "pht audit list: out of memory\n");
+		return PHT_EXIT_FAIL;
+	}
+	if (r != PHT_OK) {
+		pht_cli_error("audit list", &err);
+		return r == PHT_ERR_TAMPERED ? PHT_EXIT_FAIL : pht_cli_exit_for(r);
+	}
+	return PHT_EXIT_OK;
+}
+
+/* ---- show ---- */
+
+struct show {
+	const char *train;
+	size_t found;
+	int oom;
+};
+
+static int
+show_fn(uint64_t line, const char *hash, const json_t *e, void *arg)
+{
+	static const char *const skip[] = {"seq", "time", "prev", "event", "train", NULL};
+	struct show *sh = arg;
+	const char *train = json_string_value(json_object_get(e, "train"));
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (train == NULL || strcmp(train, sh->train) != 0)
+		return 0;
+	if (sh->found++ == 0)
+		printf("train %s\n", sh->train);
+	printf("\n%s  %s  (entry %" PRIu64 ", line %" PRIu64 ", hash %.16s...)\n",
+	    json_string_value(json_object_get(e, "time")),
+	    json_string_value(json_object_get(e, "event")),
+	    (uint64_t)json_integer_value(json_object_get(e, "seq")), line, hash);
+	json_object_foreach((json_t *)e, k, v) {
+		char *text;
+		for (i = 0; skip[i] != NULL; i++)
+			if (strcmp(k, skip[i]) == 0)
+				break;
+		if (skip[i] != NULL)
+			continue;
+		if (json_is_string(v)) {
+			printf("  %-16s %s\n", k, json_string_value(v));
+			continue;
+		}
+		if ((text = pht_json_dump(v)) == NULL) {
+			sh->oom = 1;
+			return 1;
+		}
+		printf("  %-16s %s\n", k, text);
+		free(text);
+	}
+	return 0;
+}
+
+static int
+audit_show(int argc, char **argv)
+{
+	struct pht_err err;
+	struct show sh;
+	struct args a;
+	int r;
+
+	pht_err_clear(&err);
+	if ((r = parse_args("audit show", argc, argv, 2, &a)) != 0)
+		return r;
+	if (a.npos != 2 || a.station_key || a.head || a.config || a.train)
+		return pht_cli_usage_error("audit show", "give LOG and TRAIN_ID");
+	sh.train = a.pos[1];
+	sh.found = 0;
+	sh.oom = 0;
+	r = pht_audit_foreach(a.pos[0], show_fn, &sh, &err);
+	if (sh.oom) {
+		fprintf(stderr, "pht audit show: out of memory\n");
+		return PHT_EXIT_FAIL;
+	}
+	if (r != PHT_OK) {
+		pht_cli_error("audit show", &err);
+		return r == PHT_ERR_TAMPERED ? PHT_EXIT_FAIL : pht_cli_exit_for(r);
+	}
+	if (sh.found == 0) {
+		fprintf(stderr, "pht audit show: %s: no entries about train %s\n", a.pos[0],
+		    a.pos[1]);
+		return PHT_EXIT_FAIL;
+	}
+	return PHT_EXIT_OK;
+}
+
+/* ---- replay ---- */
+
+/*
+ * The train code in file: the "code" of a signed envelope's payload, or
+ * else the file itself as Lua source. *code is borrowed from *keep.
+ */
+static int
+read_code(const char *file, struct pht_buf **keep, json_t **payload,
+    const char **code, size_t *len, struct pht_err *err)
+{
+	struct pht_envelope *env = NULL;
+	const uint8_t *p;
+	json_t *c;
+	size_t plen;
+	int r;
+
+	*payload = NULL;
+	if ((r = pht_file_read(file, CODE_MAX, keep, err)) != PHT_OK)
+		return r;
+	if (pht_envelope_parse(pht_buf_str(*keep), pht_buf_len(*keep), &env, NULL) == PHT_OK) {
+		p = pht_envelope_payload(env, &plen);
+		r = pht_json_parse((const char *)p, plen, file, payload, err);
+		pht_envelope_free(env);
+		if (r != PHT_OK)
+			return r;
+		if (!json_is_string(c = json_object_get(*payload, "code")))
+			return pht_errf(err, PHT_ERR_MALFORMED, "%s: the envelope carries no "
+			    "train code", file);
+		*code = json_string_value(c);
+		*len = json_string_length(c);
+		return PHT_OK;
+	}
+	*code = pht_buf_str(*keep);
+	*len = pht_buf_len(*keep);
+	return PHT_OK;
+}
+
+static int
+audit_replay(int argc, char **argv)
+{
+	struct pht_station_config *cfg = NULL;
+	struct pht_station_replay rep;
+	struct pht_buf *file = NULL;
+	json_t *payload = NULL;
+	struct pht_err err;
+	const char *code = NULL;
+	size_t len = 0;
+	struct args a;
+	int r, rc;
+
+	pht_err_clear(&err);
+	memset(&rep, 0, sizeof(rep));
+	if ((r = parse_args("audit replay", argc, argv, 2, &a)) != 0)
+		return r;
+	if (a.npos != 2 || a.config == NULL || a.train == NULL || a.station_key || a.head)
+		return pht_cli_usage_error("audit replay",
+		    "give LOG TRAIN_ID --config STATION.json --train FILE");
+	if ((r = pht_station_config_load(a.config, &cfg, &err)) != PHT_OK ||
+	    (r = read_code(a.train, &file, &payload, &code, &len, &err)) != PHT_OK) {
+		pht_cli_error("audit replay", &err);
+		rc = pht_cli_exit_for(r);
+		goto out;
+	}
+	r = pht_station_replay(cfg, a.pos[0], a.pos[1], code, len, &rep, &err);
+	if (r != PHT_OK) {
+		pht_cli_error("audit replay", &err);
+		rc = r == PHT_ERR_MALFORMED || r == PHT_ERR_IO || r == PHT_ERR_INVALID ?
+		    pht_cli_exit_for(r) : PHT_EXIT_FAIL;
+		goto out;
+	}
+	if (rep.data_changed)
+		fprintf(stderr, "pht audit replay: note: the dataset's files differ from "
+		    "the ones the train ran on\n");
+	printf("train %s: released output sha256 %s, replay %s: %s\n", a.pos[1],
+	    rep.recorded_sha256, rep.replay_sha256, rep.matches ? "MATCH" : "MISMATCH");
+	rc = rep.matches ? PHT_EXIT_OK : PHT_EXIT_FAIL;
+out:
+	pht_station_replay_clear(&rep);
+	json_decref(payload);
+	pht_buf_free(file);
+	pht_station_config_free(cfg);
+	return rc;
+}
+
+static int
+audit_repair(int argc, char **argv)
+{
+	struct pht_key *key = NULL;
+	struct pht_err err;
+	struct args a;
+	size_t removed = 0;
+	int r;
+
+	pht_err_clear(&err);
+	if ((r = parse_args("audit repair", argc, argv, 1, &a)) != 0)
+		return r;
+	if (a.npos != 1 || a.station_key == NULL || a.head || a.config || a.train)
+		return pht_cli_usage_error("audit repair", "give LOG and --station-key KEY");
+	if ((r = pht_key_load_as(a.station_key, PHT_KEY_SIGN, 1, &key, &err)) != PHT_OK) {
+		pht_cli_error("audit repair", &err);
+		return pht_cli_exit_for(r);
+	}
+	r = pht_audit_repair(a.pos[0], key, &removed, &err);
+	pht_key_free(key);
+	if (r != PHT_OK) {
+		pht_cli_error("audit repair", &err);
+		return r == PHT_ERR_IO ? PHT_EXIT_USAGE : PHT_EXIT_FAIL;
+	}
+	printf("%s: removed a torn last line of %zu bytes (kept aside) and logged "
+	    "the repair\n", a.pos[0], removed);
+	return PHT_EXIT_OK;
+}
+
+int
+pht_cmd_audit(int argc, char **argv)
+{
+	if (argc < 2 || pht_cli_wants_help(argc, argv)) {
+		fputs(audit_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? PHT_EXIT_USAGE : PHT_EXIT_OK;
+	}
+	if (strcmp(argv[1], "verify") == 0)
+		return audit_verify(argc, argv);
+	if (strcmp(argv[1], "list") == 0)
+		return audit_list(argc, argv);
+	if (strcmp(argv[1], "show") == 0)
+		return audit_show(argc, argv);
+	if (strcmp(argv[1], "replay") == 0)
+		return audit_replay(argc, argv);
+	if (strcmp(argv[1], "repair") == 0)
+		return audit_repair(argc, argv);
+	return pht_cli_usage_error("audit", "unknown subcommand '%s'", argv[1]);
+}

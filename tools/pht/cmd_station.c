@@ -1,0 +1,129 @@
+/* cmd_station.c — pht station exec: one signed train through this station. */
+#include "pht_cli.h"
+
+#include "pht_buf.h"
+#include "pht_envelope.h"
+#include "pht_err.h"
+#include "pht_file.h"
+#include "pht_json.h"
+#include "pht_station_config.h"
+#include "pht_station_exec.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *station_help =
+    "usage: pht station exec --config STATION.json TRAIN.signed\n"
+    "\n"
+    "Runs one signed train at this station, as the station daemon does:\n"
+    "verifies the envelope against the station's trusted signers, checks the\n"
+    "payload (code hash, expiry), refuses a train id seen before, checks that\n"
+    "this station is a target and holds a dataset the train names, queues\n"
+    "trains of signers marked 'review', runs the train in the sandbox with\n"
+    "the policy's limits and k, checks the output against the policy's caps,\n"
+    "and logs every step to the station's audit log.\n"
+    "\n"
+    "On release, prints the released output (JSON, one line) on stdout and\n"
+    "nothing else there. The station config is described in\n"
+    "docs/station-config.md.\n"
+    "\n"
+    "Exit codes: 0 released (or queued for review: said on stderr), 1 the\n"
+    "train was rejected, failed or its output withheld (reason on stderr and\n"
+    "in the audit log), 2 bad usage or an unreadable config.\n";
+
+static int
+station_exec(int argc, char **argv)
+{
+	struct pht_station_config *cfg = NULL;
+	struct pht_station *st = NULL;
+	struct pht_station_result res;
+	struct pht_buf *env = NULL;
+	const char *config = NULL, *file = NULL;
+	struct pht_err err;
+	char *out = NULL;
+	int i, r, rc = PHT_EXIT_FAIL;
+
+	memset(&res, 0, sizeof(res));
+	pht_err_clear(&err);
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
+			config = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0 && config == NULL)
+			config = argv[i] + 9;
+		else if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return pht_cli_usage_error("station exec", "unknown or repeated "
+			    "option '%s'", argv[i]);
+		else if (file == NULL)
+			file = argv[i];
+		else
+			return pht_cli_usage_error("station exec", "unexpected argument '%s'",
+			    argv[i]);
+	}
+	if (config == NULL || file == NULL)
+		return pht_cli_usage_error("station exec",
+		    "give --config STATION.json and one TRAIN.signed");
+	if ((r = pht_station_config_load(config, &cfg, &err)) != PHT_OK) {
+		pht_cli_error("station exec", &err);
+		return pht_cli_exit_for(r);
+	}
+	if ((r = pht_file_read(file, PHT_ENVELOPE_MAX, &env, &err)) != PHT_OK) {
+		pht_station_config_free(cfg);
+		pht_cli_error("station exec", &err);
+		return pht_cli_exit_for(r);
+	}
+	if ((r = pht_station_open(cfg, &st, &err)) != PHT_OK) {
+		pht_cli_error("station exec", &err);
+		rc = pht_cli_exit_for(r);
+		goto out;
+	}
+	if ((r = pht_station_exec(st, pht_buf_str(env), pht_buf_len(env), &res, &err)) !=
+	    PHT_OK) {
+		pht_cli_error("station exec: the station could not do its job", &err);
+		rc = PHT_EXIT_FAIL;
+		goto out;
+	}
+	switch (res.outcome) {
+	case PHT_STATION_RELEASED:
+		if ((out = pht_json_dump(res.output)) == NULL) {
+			fprintf(stderr, "pht station exec: out of memory\n");
+			goto out;
+		}
+		printf("%s\n", out);
+		fflush(stdout);
+		fprintf(stderr, "pht station exec: train %s released (output sha256 %s, "
+		    "audit entry %llu)\n", res.train, res.output_sha256,
+		    (unsigned long long)res.head.seq);
+		rc = PHT_EXIT_OK;
+		break;
+	case PHT_STATION_QUEUED:
+		fprintf(stderr, "pht station exec: train %s queued: %s\n", res.train,
+		    pht_err_msg(&err));
+		rc = PHT_EXIT_OK;
+		break;
+	default:
+		fprintf(stderr, "pht station exec: train %s %s: %s\n",
+		    res.train[0] ? res.train : "(unread)",
+		    pht_station_outcome_name(res.outcome), pht_err_msg(&err));
+		rc = PHT_EXIT_FAIL;
+		break;
+	}
+out:
+	free(out);
+	pht_station_result_clear(&res);
+	pht_station_close(st);
+	pht_buf_free(env);
+	return rc;
+}
+
+int
+pht_cmd_station(int argc, char **argv)
+{
+	if (argc < 2 || pht_cli_wants_help(argc, argv)) {
+		fputs(station_help, argc < 2 ? stderr : stdout);
+		return argc < 2 ? PHT_EXIT_USAGE : PHT_EXIT_OK;
+	}
+	if (strcmp(argv[1], "exec") == 0)
+		return station_exec(argc, argv);
+	return pht_cli_usage_error("station", "unknown subcommand '%s'", argv[1]);
+}
