@@ -327,6 +327,25 @@ parse_date(const char *p, size_t len, int32_t *out)
 	return 0;
 }
 
+int
+pht_dataset_parse_date(const char *s, size_t len, int32_t *days)
+{
+	return parse_date(s, len, days) == 0 ? PHT_OK : PHT_ERR_INVALID;
+}
+
+int
+pht_column_level_code(const struct pht_column *c, const char *name)
+{
+	size_t i;
+
+	if (c->type != PHT_COL_CATEGORY)
+		return -1;
+	for (i = 0; i < c->nlevels; i++)
+		if (strcmp(c->levels[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* Formats up to a few levels of c as "a, b, c, ..." for a detail. */
 static void
 levels_text(const struct pht_dict_col *c, char *out, size_t outsz)

@@ -45,6 +45,19 @@ pht_column_is_missing(const struct pht_column *c, size_t row)
 	return c->missing != NULL && ((c->missing[row >> 3] >> (row & 7)) & 1);
 }
 
+/*
+ * Code (0-based, dictionary order) of the level called name in category
+ * column c; -1 when c is not a category column or has no such level.
+ */
+int pht_column_level_code(const struct pht_column *c, const char *name);
+
+/*
+ * Parses len bytes "YYYY-MM-DD" (a real calendar day, years 0000-9999,
+ * nothing else) into days since 1970-01-01, as the loader does for date
+ * cells. PHT_OK, or PHT_ERR_INVALID leaving *days untouched.
+ */
+int pht_dataset_parse_date(const char *s, size_t len, int32_t *days);
+
 /* Name of a column type as the dictionary spells it ("number", ...). */
 const char *pht_coltype_name(enum pht_coltype t);
 

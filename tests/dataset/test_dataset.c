@@ -494,6 +494,11 @@ test_api(void)
 	    c->v.i32[0] == 1 && c->missing == NULL, "sex values, no bitmap");
 	tap_str(c ? c->unit : NULL, "", "absent unit is empty");
 	tap_str(c ? c->description : NULL, "sex at birth", "description");
+	tap_ok(pht_column_level_code(c, "m") == 1 && pht_column_level_code(c, "f") == 0,
+	    "level codes by name");
+	tap_ok(pht_column_level_code(c, "x") == -1, "no such level");
+	tap_ok(pht_column_level_code(pht_dataset_find(ds, "age"), "f") == -1,
+	    "no levels on an integer column");
 	j = pht_dataset_dict(ds);
 	tap_str(json_string_value(json_object_get(j, "dataset")), "reg",
 	    "dictionary as parsed");
@@ -619,6 +624,27 @@ test_files(void)
 }
 
 static void
+test_parse_date(void)
+{
+	int32_t d = 77;
+
+	tap_ok(pht_dataset_parse_date("1970-01-02", 10, &d) == PHT_OK && d == 1,
+	    "parse_date 1970-01-02 is day 1");
+	tap_ok(pht_dataset_parse_date("1969-12-31", 10, &d) == PHT_OK && d == -1,
+	    "parse_date 1969-12-31 is day -1");
+	/* 2000-03-01: 30 years of 365 days, 7 leap days (72..96, 2000), Jan+Feb 2000. */
+	tap_ok(pht_dataset_parse_date("2000-03-01", 10, &d) == PHT_OK &&
+	    d == 30 * 365 + 7 + 31 + 29, "parse_date 2000-03-01");
+	d = 77;
+	tap_ok(pht_dataset_parse_date("2000-02-30", 10, &d) == PHT_ERR_INVALID &&
+	    d == 77, "parse_date refuses 2000-02-30, leaves the output");
+	tap_ok(pht_dataset_parse_date("2000-03-011", 11, &d) == PHT_ERR_INVALID,
+	    "parse_date refuses trailing bytes");
+	tap_ok(pht_dataset_parse_date("2000-03-01", 9, &d) == PHT_ERR_INVALID,
+	    "parse_date honours the length");
+}
+
+static void
 test_sha256_kat(void)
 {
 	struct pht_dataset *ds = NULL;
@@ -649,6 +675,7 @@ main(void)
 	test_bad_count();
 	test_files();
 	test_sha256_kat();
+	test_parse_date();
 	rmdir(tmpdir);
 	return tap_done();
 }
