@@ -469,7 +469,8 @@ function E.model_guards(n, nparam, names, X, binary, k, round, max_rounds)
 end
 
 ---------------------------------------------------------------------------
--- Kaplan-Meier math over plain arrays
+-- shared block: km math (the same text in km and outcomes):
+-- Kaplan-Meier over plain arrays
 ---------------------------------------------------------------------------
 local K = {}
 
