@@ -40,7 +40,8 @@ int pht_cli_wants_help(int argc, char **argv);
 	X("keygen", pht_cmd_keygen, "generate signing and result-sealing key pairs") \
 	X("train", pht_cmd_train, "sign a train or verify a signed train") \
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \
-	X("node", pht_cmd_node, "run the federation node (mTLS relay and mailbox)")
+	X("node", pht_cmd_node, "run the federation node (mTLS relay and mailbox)") \
+	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)")
 
 #define PHT_DECLARE_CMD(name, fn, summary) int fn(int argc, char **argv);
 PHT_COMMANDS(PHT_DECLARE_CMD)
