@@ -1,5 +1,6 @@
 /* test_registry.c — runs pht-registry-gen and checks its output from the files alone. */
 #include "tap.h"
+#include "registry/csv_table.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -64,30 +65,6 @@ run_gen(const char *const *args, char *err, size_t errlen)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *s = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
-	    fseek(f, 0, SEEK_SET) == 0 && (s = malloc((size_t)n + 1)) != NULL) {
-		if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-			free(s);
-			s = NULL;
-		} else {
-			s[n] = '\0';
-			if (len != NULL)
-				*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return s;
-}
-
 static int
 rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -98,88 +75,6 @@ static void
 rm_tree(const char *dir)
 {
 	nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* A CSV table split in place: cells[row * ncols + col]; row 0 is the header. */
-struct table {
-	char *text;
-	char **cells;
-	size_t ncols, nrows;   /* nrows excludes the header */
-	int ragged;            /* a row with the wrong number of fields */
-	int quoted;            /* a quote character appeared */
-};
-
-static void
-table_free(struct table *t)
-{
-	free(t->text);
-	free(t->cells);
-	memset(t, 0, sizeof(*t));
-}
-
-static int
-table_read(const char *path, struct table *t)
-{
-	size_t len, lines = 0, i, cap, n = 0, col = 0;
-	char *p, *start;
-
-	memset(t, 0, sizeof(*t));
-	if ((t->text = slurp(path, &len)) == NULL)
-		return -1;
-	for (i = 0; i < len; i++) {
-		if (t->text[i] == '\n')
-			lines++;
-		if (t->text[i] == '"')
-			t->quoted = 1;
-	}
-	for (p = t->text, t->ncols = 1; *p != '\n' && *p != '\0'; p++)
-		if (*p == ',')
-			t->ncols++;
-	cap = (lines + 1) * t->ncols;
-	if ((t->cells = calloc(cap, sizeof(char *))) == NULL)
-		return -1;
-	start = t->text;
-	for (p = t->text; p < t->text + len; p++) {
-		if (*p != ',' && *p != '\n')
-			continue;
-		if (col >= t->ncols)
-			t->ragged = 1;
-		else if (n < cap)
-			t->cells[n++] = start;
-		col++;
-		if (*p == '\n') {
-			if (col != t->ncols)
-				t->ragged = 1;
-			while (col < t->ncols && n < cap) {   /* keep the grid aligned */
-				t->cells[n++] = start;
-				col++;
-			}
-			col = 0;
-		}
-		*p = '\0';
-		start = p + 1;
-	}
-	if (start != t->text + len)
-		t->ragged = 1;   /* last line without newline */
-	t->nrows = lines > 0 ? lines - 1 : 0;
-	return 0;
-}
-
-static const char *
-cell(const struct table *t, size_t row, size_t col)
-{
-	return t->cells[(row + 1) * t->ncols + col];
-}
-
-static int
-col_index(const struct table *t, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < t->ncols; i++)
-		if (strcmp(t->cells[i], name) == 0)
-			return (int)i;
-	return -1;
 }
 
 static int
@@ -355,7 +250,7 @@ count_rows(const char *dir, const char *name)
 static int
 files_equal(const char *a, const char *b)
 {
-	size_t la, lb;
+	size_t la = 0, lb = 0;
 	char *x = slurp(a, &la), *y = slurp(b, &lb);
 	int eq = x != NULL && y != NULL && la == lb && memcmp(x, y, la) == 0;
 
