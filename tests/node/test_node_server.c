@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 static char dir[] = "/tmp/pht-node-srv-XXXXXX";
 static const char *pht;
 static pid_t node_pid = -1;
@@ -567,6 +569,128 @@ test_long_polls(struct pht_http *ana, struct pht_http *b)
 	}
 }
 
+/*
+ * Many idle long polls: N connections parked on station c's inbox at once,
+ * served by the node's single thread, all answered when one train arrives.
+ */
+#define MANY 300
+
+struct many_sink {
+	char buf[4096];
+	size_t len;
+};
+
+static size_t
+many_write(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct many_sink *s = arg;
+	size_t n = size * nmemb;
+
+	if (n > sizeof(s->buf) - 1 - s->len)
+		return 0;
+	memcpy(s->buf + s->len, ptr, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+	return n;
+}
+
+static int
+node_threads(void)
+{
+	char p[64], line[256];
+	FILE *f;
+	int threads = -1;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", (int)node_pid);
+	if ((f = fopen(p, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Threads:", 8) == 0)
+			threads = atoi(line + 8);
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			tap_diag("node %s", line[strlen(line) - 1] == '\n' ?
+			    (line[strlen(line) - 1] = '\0', line) : line);
+	}
+	fclose(f);
+	return threads;
+}
+
+static void
+test_many_polls(struct pht_http *ana)
+{
+	static struct many_sink sinks[MANY];
+	CURL *easy[MANY];
+	CURLM *multi = curl_multi_init();
+	char cert[600], key[600], ca[600];
+	struct pht_err e;
+	int i, running = 0, base, parked = 0, got = 0, rounds, r;
+	long st;
+	json_t *j;
+
+	snprintf(cert, sizeof(cert), "%s", path("c/cert.pem"));
+	snprintf(key, sizeof(key), "%s", path("c/key.pem"));
+	snprintf(ca, sizeof(ca), "%s", path("ca/ca.pem"));
+	base = log_count("inbox c: waiting");
+	memset(easy, 0, sizeof(easy));
+	for (i = 0; multi != NULL && i < MANY; i++) {
+		CURL *c = easy[i] = curl_easy_init();
+		if (c == NULL)
+			break;
+		sinks[i].len = 0;
+		curl_easy_setopt(c, CURLOPT_URL, url("/v1/inbox?wait=60"));
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cert);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+		curl_easy_setopt(c, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_3);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT, 90L);
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, many_write);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &sinks[i]);
+		curl_multi_add_handle(multi, c);
+	}
+	tap_ok(multi != NULL && i == MANY, "%d long-poll clients set up", MANY);
+	/* Drive the handshakes until all are parked (bounded: ~30 s). */
+	for (rounds = 0; multi != NULL && rounds < 3000; rounds++) {
+		curl_multi_perform(multi, &running);
+		if ((parked = log_count("inbox c: waiting") - base) >= MANY)
+			break;
+		curl_multi_poll(multi, NULL, 0, 10, NULL);
+	}
+	tap_ok(parked == MANY, "%d of %d polls parked at the node at once", parked,
+	    MANY);
+	r = node_threads();
+	tap_ok(r == 1, "the node serves them all from one thread (threads: %d)", r);
+	r = req(ana, "POST", url("/v1/trains"),
+	    "{\"train\":\"many\",\"round\":1,\"stations\":[\"c\"],\"envelope\":\"{}\"}",
+	    &st, &j, &e);
+	tap_ok(r == PHT_OK && st == 201, "one train for c");
+	json_decref(j);
+	for (rounds = 0; multi != NULL && rounds < 3000; rounds++) {
+		curl_multi_perform(multi, &running);
+		if (running == 0)
+			break;
+		curl_multi_poll(multi, NULL, 0, 10, NULL);
+	}
+	for (i = 0; i < MANY; i++) {
+		long code = 0;
+		if (easy[i] != NULL)
+			curl_easy_getinfo(easy[i], CURLINFO_RESPONSE_CODE, &code);
+		if (code == 200 && strstr(sinks[i].buf, "\"train\":\"many\"") != NULL)
+			got++;
+	}
+	tap_ok(got == MANY, "every parked poll was answered with the train (%d/%d)",
+	    got, MANY);
+	for (i = 0; i < MANY; i++) {
+		if (easy[i] == NULL)
+			continue;
+		curl_multi_remove_handle(multi, easy[i]);
+		curl_easy_cleanup(easy[i]);
+	}
+	curl_multi_cleanup(multi);
+	r = req(ana, "GET", url("/v1/stations"), NULL, &st, &j, &e);
+	tap_ok(r == PHT_OK, "node still serving after the crowd left");
+	json_decref(j);
+}
+
 static void
 test_restart(void)
 {
@@ -717,6 +841,8 @@ setup(void)
 	    pht, path("ca"), path("a")) ||
 	    sh("'%s' pki issue --ca %s --role station --name b --out %s >/dev/null",
 	    pht, path("ca"), path("b")) ||
+	    sh("'%s' pki issue --ca %s --role station --name c --out %s >/dev/null",
+	    pht, path("ca"), path("c")) ||
 	    sh("'%s' pki issue --ca %s --role analyst --name ana --out %s >/dev/null",
 	    pht, path("ca"), path("ana")) ||
 	    sh("'%s' pki issue --ca %s --role analyst --name bob --out %s >/dev/null",
@@ -762,6 +888,7 @@ main(void)
 			test_errors(ana, a);
 			test_results(ana, a);
 			test_long_polls(ana, b);
+			test_many_polls(ana);
 			test_small_response_bound();
 		}
 		pht_http_free(ana);
