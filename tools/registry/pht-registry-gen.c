@@ -326,6 +326,33 @@ static const struct treatment treatments[NTREAT] = {
 #define AE3_HOSPITAL_COST 9500.0
 #define VISIT_COST_28 250.0
 
+/* The logarithms and scales of the model, computed once (det_log is not free). */
+struct model {
+	double log_stage_hr[NSTAGE], log_hr_os[NTREAT], log_hr_prog[NTREAT];
+	double log_ecog, log_ldh, log_age10, log_male, log_line;
+	double scale_os, scale_prog;
+};
+
+static void
+model_init(struct model *m)
+{
+	int i;
+
+	for (i = 0; i < NSTAGE; i++)
+		m->log_stage_hr[i] = det_log(stage_hr[i]);
+	for (i = 0; i < NTREAT; i++) {
+		m->log_hr_os[i] = det_log(treatments[i].hr_os);
+		m->log_hr_prog[i] = det_log(treatments[i].hr_prog);
+	}
+	m->log_ecog = det_log(HR_ECOG);
+	m->log_ldh = det_log(HR_LDH);
+	m->log_age10 = det_log(HR_AGE10);
+	m->log_male = det_log(HR_MALE);
+	m->log_line = det_log(HR_LINE);
+	m->scale_os = OS_MEDIAN_REF / det_exp(det_log(LN2) / OS_SHAPE);
+	m->scale_prog = PROG_MEDIAN_REF / det_exp(det_log(LN2) / PROG_SHAPE);
+}
+
 /* Per-hospital parameters, drawn from the federation stream. */
 struct hospital {
 	double size_weight;   /* relative number of patients */
@@ -450,15 +477,14 @@ to_days(double t)
 }
 
 static void
-generate_patient(struct rng *r, const struct hospital *h, const struct dates *d,
-    unsigned hidx, uint64_t row, struct patient *p)
+generate_patient(struct rng *r, const struct model *md, const struct hospital *h,
+    const struct dates *d, unsigned hidx, uint64_t row, struct patient *p)
 {
 	static const double ecog_prob[4] = { 0.50, 0.35, 0.12, 0.03 };
 	static const double line_prob[3] = { 0.72, 0.21, 0.07 };
 	const struct treatment *tr;
 	double w[NSTAGE], a, lp, t_os, t_prog, c_loss, admin, cens, pf;
 	double os_t, pfs_t, u, p_or, p_ae, dur, stop_u, stop_day, cost, noise;
-	double scale_os, scale_prog;
 	int i;
 
 	memset(p, 0, sizeof(*p));
@@ -486,15 +512,13 @@ generate_patient(struct rng *r, const struct hospital *h, const struct dates *d,
 	tr = &treatments[p->treatment];
 
 	/* survival: proportional-hazards Weibull, see the table on top */
-	lp = det_log(stage_hr[p->stage]) + p->ecog * det_log(HR_ECOG) +
-	    (p->ldh ? det_log(HR_LDH) : 0.0) +
-	    (p->age - 65) / 10.0 * det_log(HR_AGE10) +
-	    (p->sex == SEX_MALE ? det_log(HR_MALE) : 0.0) +
-	    (p->line - 1) * det_log(HR_LINE) + h->frailty;
-	scale_os = OS_MEDIAN_REF / det_exp(det_log(LN2) / OS_SHAPE);
-	scale_prog = PROG_MEDIAN_REF / det_exp(det_log(LN2) / PROG_SHAPE);
-	t_os = rng_weibull_ph(r, scale_os, OS_SHAPE, lp + det_log(tr->hr_os));
-	t_prog = rng_weibull_ph(r, scale_prog, PROG_SHAPE, lp + det_log(tr->hr_prog));
+	lp = md->log_stage_hr[p->stage] + p->ecog * md->log_ecog +
+	    (p->ldh ? md->log_ldh : 0.0) +
+	    (p->age - 65) / 10.0 * md->log_age10 +
+	    (p->sex == SEX_MALE ? md->log_male : 0.0) +
+	    (p->line - 1) * md->log_line + h->frailty;
+	t_os = rng_weibull_ph(r, md->scale_os, OS_SHAPE, lp + md->log_hr_os[p->treatment]);
+	t_prog = rng_weibull_ph(r, md->scale_prog, PROG_SHAPE, lp + md->log_hr_prog[p->treatment]);
 	c_loss = -det_log(rng_unif_pos(r)) * 365.25 / LOSS_RATE_PER_YEAR;
 	admin = (double)(d->cutoff - p->start);
 	cens = c_loss < admin ? c_loss : admin;
@@ -747,8 +771,9 @@ out:
 }
 
 static int
-write_csv(const char *path, const struct hospital *h, const struct dates *d,
-    uint64_t seed, unsigned hidx, uint64_t nrows, struct pht_err *err)
+write_csv(const char *path, const struct model *md, const struct hospital *h,
+    const struct dates *d, uint64_t seed, unsigned hidx, uint64_t nrows,
+    struct pht_err *err)
 {
 	struct out *o = NULL;
 	struct patient p;
@@ -773,7 +798,7 @@ write_csv(const char *path, const struct hospital *h, const struct dates *d,
 	}
 	rng_seed(&r, (seed ^ ((uint64_t)(hidx + 1) * 0x9E3779B97F4A7C15ULL)) + 1);
 	for (row = 0; row < nrows; row++) {
-		generate_patient(&r, h, d, hidx, row, &p);
+		generate_patient(&r, md, h, d, hidx, row, &p);
 		write_row(o, &p);
 	}
 	out_flush(o);
@@ -882,6 +907,7 @@ main(int argc, char **argv)
 	uint64_t seed = 1, nhosp = 6, patients = 3000, per = 0, counts[MAX_HOSPITALS];
 	const char *outdir = NULL;
 	struct dates dates;
+	struct model model;
 	struct pht_err err;
 	char name[32], file[48], *path;
 	int i, rc;
@@ -932,6 +958,7 @@ main(int argc, char **argv)
 	}
 
 	dates_init(&dates);
+	model_init(&model);
 	hospitals_draw(seed, (unsigned)nhosp, hosp);
 	if (per > 0)
 		for (h = 0; h < nhosp; h++)
@@ -957,7 +984,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "pht-registry-gen: out of memory\n");
 			return 1;
 		}
-		rc = write_csv(path, &hosp[h], &dates, seed, h, counts[h], &err);
+		rc = write_csv(path, &model, &hosp[h], &dates, seed, h, counts[h], &err);
 		free(path);
 		if (rc != PHT_OK) {
 			fprintf(stderr, "pht-registry-gen: %s\n", pht_err_msg(&err));
