@@ -280,7 +280,7 @@ test_load_errors(const char *dir)
 	EVP_PKEY *ec = NULL, *ed = NULL;
 	struct pht_err e;
 	BIO *bio;
-	char *pem, *big, *p;
+	char *pem = NULL, *big, *p;
 	long n;
 
 	expect_load_error(dir, "garbage.pub", "hello\n", 6, PHT_ERR_MALFORMED,
