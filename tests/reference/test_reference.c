@@ -2,6 +2,9 @@
 #include "tap.h"
 #include "registry/csv_table.h"
 
+#include "pht_dataset.h"
+#include "pht_err.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -112,6 +115,19 @@ dset_load(const char *name, struct dset *d)
 			}
 		}
 		snprintf(path, sizeof(path), "data/%s/station%d.csv", name, k);
+		{
+			/* the station's own loader takes the pair as it is */
+			char dpath[1024];
+			struct pht_dataset *ds = NULL;
+			struct pht_err e;
+
+			snprintf(dpath, sizeof(dpath), "data/%s/station%d.dict.json", name, k);
+			pht_err_clear(&e);
+			if (!tap_ok(pht_dataset_load(path, dpath, NULL, &ds, &e) == PHT_OK,
+			    "%s: pht_dataset_load accepts it", path))
+				tap_diag("%s", pht_err_msg(&e));
+			pht_dataset_free(ds);
+		}
 		if (table_read(path, &t) != 0 || t.ragged || t.quoted || t.ncols != d->ncols) {
 			tap_ok(0, "%s: plain CSV with %zu columns", path, d->ncols);
 			table_free(&t);

@@ -2,6 +2,9 @@
 #include "tap.h"
 #include "registry/csv_table.h"
 
+#include "pht_dataset.h"
+#include "pht_err.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -225,6 +228,22 @@ check_dataset(const char *dir, const char *name, int verbose)
 	if (verbose)
 		tap_diag("%s: %zu rows", name, t.nrows);
 	rows = (long)t.nrows;
+	{
+		/* and the station's own loader takes the pair as it is */
+		char csv[512];
+		struct pht_dataset *ds = NULL;
+		struct pht_err e;
+		int rc;
+
+		snprintf(csv, sizeof(csv), "%s/%s.csv", dir, name);
+		snprintf(path, sizeof(path), "%s/%s.dict.json", dir, name);
+		pht_err_clear(&e);
+		rc = pht_dataset_load(csv, path, NULL, &ds, &e);
+		if (!tap_ok(rc == PHT_OK && pht_dataset_nrows(ds) == t.nrows &&
+		    pht_dataset_ncols(ds) == nc, "%s: pht_dataset_load accepts it", name))
+			tap_diag("%s", pht_err_msg(&e));
+		pht_dataset_free(ds);
+	}
 	table_free(&t);
 	json_decref(dict);
 	return rows;
