@@ -180,7 +180,8 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
 	if ((r = only_fields(root, top, path, err)) != PHT_OK)
 		goto out;
 	if ((slash = strrchr(path, '/')) != NULL &&
-	    (dir = strndup(path, (size_t)(slash - path) + 1)) == NULL) {
+	    (dir = slash == path ? strdup("/") :
+	    strndup(path, (size_t)(slash - path))) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}

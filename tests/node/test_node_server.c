@@ -268,6 +268,33 @@ test_roles(struct pht_http *ana, struct pht_http *bob, struct pht_http *a,
 	json_decref(j);
 	pht_http_free(foreign);
 
+	{
+		/* The client pins a CA that did not issue the node's certificate. */
+		struct pht_http_opts o;
+		struct pht_http *h = NULL;
+		char cert[600], key[600], ca[600];
+		snprintf(cert, sizeof(cert), "%s", path("ana/cert.pem"));
+		snprintf(key, sizeof(key), "%s", path("ana/key.pem"));
+		snprintf(ca, sizeof(ca), "%s", path("other/ca.pem"));
+		memset(&o, 0, sizeof(o));
+		o.cert = cert;
+		o.key = key;
+		o.ca = ca;
+		r = pht_http_new(&o, &h, &e) == PHT_OK ?
+		    req(h, "GET", url("/v1/stations"), NULL, &st, &j, &e) : -1;
+		tap_ok(r == PHT_ERR_NETWORK && st == 0 && strstr(e.msg, "TLS failure"),
+		    "client refuses a node its pinned CA did not issue: %s", e.msg);
+		json_decref(j);
+		pht_http_free(h);
+	}
+	{
+		char u[128];
+		snprintf(u, sizeof(u), "https://127.0.0.1:%d/v1/stations", node_port);
+		r = req(ana, "GET", u, NULL, &st, &j, &e);
+		tap_ok(r == PHT_OK && st == 200, "node reached by its IP name 127.0.0.1");
+		json_decref(j);
+	}
+
 	r = req(a, "POST", url("/v1/trains"), train_body, &st, &j, &e);
 	tap_ok(r == PHT_ERR_DENIED && st == 403 &&
 	    strstr(e.msg, "only analysts may post trains") != NULL,
