@@ -427,6 +427,24 @@ test_errors(struct pht_http *ana, struct pht_http *a)
 		json_decref(j);
 		free(big);
 	}
+	{
+		/* Every truncation of a valid body is refused with 400. */
+		const char *full = "{\"train\":\"tz\",\"round\":1,\"stations\":[\"a\"],"
+		    "\"envelope\":\"{\\\"k\\\":[1,2]}\"}";
+		char cut[128];
+		size_t len = strlen(full), k, bad = 0;
+		for (k = 1; k < len && k < sizeof(cut); k++) {
+			memcpy(cut, full, k);
+			cut[k] = '\0';
+			r = req(ana, "POST", url("/v1/trains"), cut, &st, &j, &e);
+			if (r != PHT_ERR_MALFORMED || st != 400 ||
+			    !json_is_string(json_object_get(j, "error")))
+				bad++;
+			json_decref(j);
+		}
+		tap_ok(bad == 0, "all %zu truncations of a train body: 400 with a "
+		    "JSON error (%zu not)", len - 1, bad);
+	}
 	r = req(ana, "GET", url("/v1/stations"), NULL, &st, &j, &e);
 	tap_ok(r == PHT_OK && st == 200, "node keeps serving after the errors");
 	json_decref(j);
