@@ -2,6 +2,7 @@
 #ifndef PHT_TAP_H
 #define PHT_TAP_H
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,7 +19,6 @@ static inline int
 tap_ok_(int ok, const char *file, int line, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
-#include <stdarg.h>
 static inline int
 tap_ok_(int ok, const char *file, int line, const char *fmt, ...)
 {
@@ -43,10 +43,18 @@ tap_ok_(int ok, const char *file, int line, const char *fmt, ...)
 	tap_str_((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 static inline int
 tap_str_(const char *got, const char *want, const char *file, int line,
-    const char *what, ...)
+    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static inline int
+tap_str_(const char *got, const char *want, const char *file, int line,
+    const char *fmt, ...)
 {
 	int ok = got != NULL && want != NULL && strcmp(got, want) == 0;
+	char what[512];
+	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	tap_ok_(ok, file, line, "%s", what);
 	if (!ok)
 		printf("#   got:  %s\n#   want: %s\n", got ? got : "(null)",
@@ -54,6 +62,8 @@ tap_str_(const char *got, const char *want, const char *file, int line,
 	return ok;
 }
 
+static inline void
+tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static inline void
 tap_diag(const char *fmt, ...)
 {
