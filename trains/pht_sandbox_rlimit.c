@@ -33,12 +33,17 @@ set_limit(int resource, const char *name, rlim_t soft, rlim_t hard,
     struct pht_err *err)
 {
 	struct rlimit rl;
+	int e;
 
 	rl.rlim_cur = soft;
 	rl.rlim_max = hard;
-	if (setrlimit(resource, &rl) != 0)
-		return pht_errf(err, PHT_ERR_INTERNAL, "sandbox: setrlimit(%s): %s",
-		    name, strerror(errno));
+	if (setrlimit(resource, &rl) != 0) {
+		e = errno;
+		pht_errf(err, PHT_ERR_INTERNAL, "sandbox: setrlimit(%s): %s", name,
+		    strerror(e));
+		errno = e;
+		return PHT_ERR_INTERNAL;
+	}
 	return PHT_OK;
 }
 
@@ -79,10 +84,22 @@ pht_sandbox_rlimits(const struct pht_limits *lim, struct pht_err *err)
 	int r;
 
 	if ((r = set_limit(RLIMIT_CORE, "CORE", 0, 0, err)) != PHT_OK ||
-	    (r = set_limit(RLIMIT_FSIZE, "FSIZE", 0, 0, err)) != PHT_OK ||
-	    (r = set_limit(RLIMIT_NOFILE, "NOFILE", PHT_SANDBOX_NOFILE,
-	    PHT_SANDBOX_NOFILE, err)) != PHT_OK)
+	    (r = set_limit(RLIMIT_FSIZE, "FSIZE", 0, 0, err)) != PHT_OK)
 		return r;
+	/*
+	 * Lowering a hard limit is always allowed by Linux; only emulators
+	 * such as valgrind, which keep descriptors of their own above the
+	 * soft limit, refuse it. There the soft limit alone is lowered.
+	 */
+	if (set_limit(RLIMIT_NOFILE, "NOFILE", PHT_SANDBOX_NOFILE,
+	    PHT_SANDBOX_NOFILE, err) != PHT_OK) {
+		struct rlimit cur;
+
+		if (errno != EPERM || getrlimit(RLIMIT_NOFILE, &cur) != 0 ||
+		    (r = set_limit(RLIMIT_NOFILE, "NOFILE", PHT_SANDBOX_NOFILE,
+		    cur.rlim_max, err)) != PHT_OK)
+			return PHT_ERR_INTERNAL;
+	}
 	/* No new processes: the train computes, it never forks. */
 	if ((r = set_limit(RLIMIT_NPROC, "NPROC", 0, 0, err)) != PHT_OK)
 		return r;

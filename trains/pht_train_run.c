@@ -197,6 +197,10 @@ child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payloa
 	write_all(fd, payload, payload_len);
 }
 
+/*
+ * The child: runs the job and sends one frame. Everything it holds is
+ * released before _exit so that memory checkers see a clean child too.
+ */
 static void __attribute__((noreturn))
 child_main(const struct job *job, int wfd)
 {
@@ -209,18 +213,20 @@ child_main(const struct job *job, int wfd)
 	int fd, status, code;
 
 	memset(&ctx, 0, sizeof(ctx));
+	msg[0] = 0;
 	if ((fd = child_fds(wfd)) < 0)
 		_exit(4);
 	if (pht_train_ctx_init(&ctx, job->lim, job->ds) != PHT_OK ||
 	    (out = pht_buf_new(job->lim->output_bytes)) == NULL) {
-		child_send(fd, PHT_ERR_NOMEM, &ctx, "out of memory", 13);
-		_exit(0);
+		code = PHT_ERR_NOMEM;
+		snprintf(msg, sizeof(msg), "out of memory");
+		goto done;
 	}
 	if ((L = pht_train_lua_new(&ctx, job->seed)) == NULL) {
+		code = PHT_ERR_LIMIT;
 		snprintf(msg, sizeof(msg), "memory cap of %zu bytes exceeded",
 		    job->lim->memory_bytes);
-		child_send(fd, PHT_ERR_LIMIT, &ctx, msg, strlen(msg));
-		_exit(0);
+		goto done;
 	}
 	snprintf(chunkname, sizeof(chunkname), "%s%s",
 	    job->chunkname[0] == '@' || job->chunkname[0] == '=' ? "" : "@",
@@ -232,13 +238,13 @@ child_main(const struct job *job, int wfd)
 			snprintf(msg, sizeof(msg), "memory cap of %zu bytes exceeded", ctx.cap);
 		else
 			snprintf(msg, sizeof(msg), "%s", lua_tostring(L, -1));
-		child_send(fd, code, &ctx, msg, strlen(msg));
-		_exit(0);
+		goto done;
 	}
 	pht_err_clear(&err);
 	if (pht_sandbox_child_enter(job->lim, &err) != PHT_OK) {
-		child_send(fd, PHT_ERR_INTERNAL, &ctx, err.msg, strlen(err.msg));
-		_exit(0);
+		code = PHT_ERR_INTERNAL;
+		snprintf(msg, sizeof(msg), "%s", err.msg);
+		goto done;
 	}
 	lua_pushcfunction(L, job_main);
 	lua_insert(L, -2);
@@ -259,13 +265,20 @@ child_main(const struct job *job, int wfd)
 		else
 			snprintf(msg, sizeof(msg), "(error object is a %s value)",
 			    luaL_typename(L, -1));
-	} else {
-		child_send(fd, PHT_OK, &ctx, pht_buf_str(out), pht_buf_len(out));
-		_exit(0);
-	}
+	} else
+		code = PHT_OK;
 	if (job->kind == JOB_DESCRIBE && code == PHT_ERR_DISCLOSURE)
 		code = PHT_ERR_TRAIN;
-	child_send(fd, code, &ctx, msg, strlen(msg));
+done:
+	if (code == PHT_OK)
+		child_send(fd, code, &ctx, pht_buf_str(out), pht_buf_len(out));
+	else
+		child_send(fd, code, &ctx, msg, strlen(msg));
+	close(fd);
+	if (L != NULL)
+		lua_close(L);
+	pht_buf_free(out);
+	pht_train_ctx_clear(&ctx);
 	_exit(0);
 }
 
