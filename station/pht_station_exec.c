@@ -309,7 +309,7 @@ pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
 	const char *signer_name, *signer_fp, *code, *tname;
 	const char *const *targets;
 	const uint8_t *payload;
-	json_t *output = NULL, *f = NULL;
+	json_t *output = NULL, *f = NULL, *meta = NULL;
 	size_t plen, code_len, ntargets, i, idx = 0;
 	int r;
 
@@ -370,7 +370,9 @@ pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
 		json_decref(f);
 		f = NULL;
 	}
-	if ((r = log_event(st, res, "received", f, err)) != PHT_OK)
+	r = log_event(st, res, "received", f, err);
+	f = NULL; /* consumed */
+	if (r != PHT_OK)
 		goto out;
 
 	/* 3. replay: the id is recorded durably before anything runs */
@@ -397,17 +399,31 @@ pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
 		goto out;
 	}
 
-	/* 6. review signers wait for a steward */
+	/* 6. the train's own name from its table if the payload gives none */
+	if (tname == NULL) {
+		if ((r = pht_train_describe(code, code_len, "train", &pol->limits, &meta,
+		    &why)) != PHT_OK) {
+			r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
+			goto out;
+		}
+		tname = json_string_value(json_object_get(meta, "name"));
+	}
+
+	/* 7. review signers wait for a steward */
 	if (signer->mode == PHT_SIGNER_REVIEW) {
 		pht_errf(&why, PHT_OK, "signer %s is marked review: the train waits for "
 		    "a data steward's approval", signer_name);
-		r = finish(st, res, PHT_STATION_QUEUED, "queued",
-		    json_pack("{s:s}", "dataset", pht_station_config_dataset(st->cfg, idx)->name),
-		    &why, err);
+		f = json_pack("{s:s}", "dataset", pht_station_config_dataset(st->cfg, idx)->name);
+		if (f != NULL && set_str(f, "name", tname) != 0) {
+			json_decref(f);
+			f = NULL;
+		}
+		r = finish(st, res, PHT_STATION_QUEUED, "queued", f, &why, err);
+		f = NULL;
 		goto out;
 	}
 
-	/* 7. run */
+	/* 8. run */
 	if ((r = load_dataset(st, idx, &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
 		goto out;
@@ -436,13 +452,12 @@ pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
 		f = NULL;
 		goto out;
 	}
-	if ((r = log_event(st, res, "executed", f, err)) != PHT_OK) {
-		f = NULL;
+	r = log_event(st, res, "executed", f, err);
+	f = NULL; /* consumed */
+	if (r != PHT_OK)
 		goto out;
-	}
-	f = NULL;
 
-	/* 8. what may leave */
+	/* 9. what may leave */
 	if ((r = pht_output_check(output, &pol->output, &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_WITHHELD, "withheld", NULL, &why, err);
 		goto out;
@@ -463,6 +478,7 @@ out:
 	free(dump);
 	json_decref(output);
 	json_decref(f);
+	json_decref(meta);
 	pht_trainmsg_free(msg);
 	pht_envelope_free(env);
 	return r;

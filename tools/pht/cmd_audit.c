@@ -180,8 +180,9 @@ list_fn(uint64_t line, const char *hash, const json_t *e, void *arg)
 
 	(void)line;
 	(void)hash;
-	if (train != NULL)
-		for (i = 0; i < rs->n; i++)
+	/* a run starts at "received"; later entries about the train join its latest run */
+	if (train != NULL && (ev == NULL || strcmp(ev, "received") != 0))
+		for (i = rs->n; i-- > 0;)
 			if (strcmp(rs->v[i].train, train) == 0) {
 				r = &rs->v[i];
 				break;
