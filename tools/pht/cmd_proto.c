@@ -269,12 +269,16 @@ train_sign(int argc, char **argv)
 	}
 	if (opts[O_DATASETS].val != NULL &&
 	    (r = split_list(opts[O_DATASETS].val, &dcopy, &ds, &spec.n_datasets)) != 0) {
+		if (r == PHT_ERR_NOMEM)
+			goto nomem;
 		pht_cli_usage_error("train sign", "--datasets: empty name in '%s'",
 		    opts[O_DATASETS].val);
 		goto out;
 	}
 	if (opts[O_STATIONS].val != NULL &&
 	    (r = split_list(opts[O_STATIONS].val, &scopy, &st, &spec.n_stations)) != 0) {
+		if (r == PHT_ERR_NOMEM)
+			goto nomem;
 		pht_cli_usage_error("train sign", "--stations: empty name in '%s'",
 		    opts[O_STATIONS].val);
 		goto out;
@@ -405,7 +409,7 @@ train_verify(int argc, char **argv)
 	r = pht_file_read(pos[0], PHT_ENVELOPE_MAX + 1, &file, &err);
 	if (r == PHT_ERR_TOO_LARGE) {
 		fprintf(stderr, "pht train verify: %s: envelope: too large: more than "
-		    "%u bytes\n", pos[0], PHT_ENVELOPE_MAX + 1);
+		    "%u bytes\n", pos[0], PHT_ENVELOPE_MAX);
 		ex = PHT_EXIT_FAIL;
 		goto out;
 	}
