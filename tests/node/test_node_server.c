@@ -36,6 +36,9 @@ msleep(int ms)
 		;
 }
 
+static char *path(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 static char *
 path(const char *fmt, ...)
 {
@@ -252,7 +255,7 @@ test_roles(struct pht_http *ana, struct pht_http *bob, struct pht_http *a,
 	struct pht_http *foreign;
 	struct pht_err e;
 	long st;
-	json_t *j;
+	json_t *j = NULL;
 	int r;
 
 	r = req(ana, "GET", url("/v1/stations"), NULL, &st, &j, &e);
@@ -363,7 +366,7 @@ test_errors(struct pht_http *ana, struct pht_http *a)
 	struct pht_err e;
 	char *big;
 	long st;
-	json_t *j;
+	json_t *j = NULL;
 	int r;
 
 	r = req(ana, "POST", url("/v1/trains"), "{\"train\":", &st, &j, &e);
@@ -459,7 +462,7 @@ test_results(struct pht_http *ana, struct pht_http *a)
 	    "\"log_head\":{\"seq\":5,\"hash\":\"abce\"}}";
 	struct pht_err e;
 	long st;
-	json_t *j;
+	json_t *j = NULL;
 	int r;
 
 	r = req(a, "POST", url("/v1/trains/t1/results"), res1, &st, &j, &e);
@@ -521,7 +524,7 @@ test_long_polls(struct pht_http *ana, struct pht_http *b)
 	struct poll p1, p2;
 	struct pht_err e;
 	long st;
-	json_t *j;
+	json_t *j = NULL;
 	int r, base_inbox, base_res;
 
 	memset(&p1, 0, sizeof(p1));
@@ -670,7 +673,7 @@ test_many_polls(struct pht_http *ana)
 	struct pht_err e;
 	int i, running = 0, base, parked = 0, got = 0, rounds, r;
 	long st;
-	json_t *j;
+	json_t *j = NULL;
 
 	snprintf(cert, sizeof(cert), "%s", path("c/cert.pem"));
 	snprintf(key, sizeof(key), "%s", path("c/key.pem"));
@@ -743,7 +746,7 @@ test_restart(void)
 	struct pht_err e;
 	struct poll p;
 	long st;
-	json_t *j;
+	json_t *j = NULL;
 	int r, status;
 
 	ana = client("ana", 20000);
@@ -824,7 +827,7 @@ test_http_client_errors(void)
 	struct pht_http *h = NULL;
 	struct pht_err e;
 	long st;
-	json_t *j;
+	json_t *j = NULL;
 	int r;
 
 	memset(&o, 0, sizeof(o));
