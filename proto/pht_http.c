@@ -253,3 +253,33 @@ out:
 	pht_buf_free(sink.buf);
 	return r;
 }
+
+int
+pht_http_request_json(struct pht_http *h, const char *method, const char *url,
+    const json_t *body, long timeout_ms, long *status, json_t **out,
+    struct pht_err *err)
+{
+	struct pht_buf *resp = NULL;
+	struct pht_err je;
+	char *text = NULL;
+	int r, pr;
+
+	*out = NULL;
+	*status = 0;
+	if (body != NULL && (text = pht_json_dump(body)) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	r = pht_http_request(h, method, url, text, text != NULL ? strlen(text) : 0,
+	    timeout_ms, status, &resp, err);
+	free(text);
+	if (resp != NULL && pht_buf_len(resp) > 0) {
+		pr = pht_json_parse(pht_buf_str(resp), pht_buf_len(resp), "response",
+		    out, &je);
+		if (pr != PHT_OK && r == PHT_OK)
+			r = pht_errf(err, PHT_ERR_MALFORMED, "%s %s: %s", method, url,
+			    pht_err_msg(&je));
+	} else if (r == PHT_OK) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "%s %s: empty reply", method, url);
+	}
+	pht_buf_free(resp);
+	return r;
+}

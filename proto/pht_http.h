@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct pht_buf;
 struct pht_err;
 
@@ -55,5 +57,16 @@ void pht_http_free(struct pht_http *h);
 int pht_http_request(struct pht_http *h, const char *method, const char *url,
     const char *body, size_t bodylen, long timeout_ms, long *status,
     struct pht_buf **resp, struct pht_err *err);
+
+/*
+ * pht_http_request with JSON in and out: body (may be NULL) is sent as
+ * compact JSON; on any reply with a body that parses, *out receives it (the
+ * caller decrefs; NULL otherwise), also for HTTP errors, so that the
+ * caller can read the node's "error". Same return codes; a 2xx reply whose
+ * body is not JSON is PHT_ERR_MALFORMED.
+ */
+int pht_http_request_json(struct pht_http *h, const char *method,
+    const char *url, const json_t *body, long timeout_ms, long *status,
+    json_t **out, struct pht_err *err);
 
 #endif

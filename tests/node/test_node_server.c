@@ -321,9 +321,15 @@ test_roles(struct pht_http *ana, struct pht_http *bob, struct pht_http *a,
 	tap_ok(r == PHT_OK && st == 200 && array_len(j, "trains") == 0,
 	    "station b does not see a's train");
 	json_decref(j);
-	r = req(b, "POST", url("/v1/inbox/t1/ack"), "{}", &st, &j, &e);
-	tap_ok(r == PHT_ERR_NOT_FOUND && st == 404 && strstr(e.msg, "inbox of b"),
-	    "station b cannot ack a's train: %s", e.msg);
+	{
+		json_t *ack = json_pack("{s:I}", "round", (json_int_t)1);
+		r = pht_http_request_json(b, "POST", url("/v1/inbox/t1/ack"), ack, 0,
+		    &st, &j, &e);
+		json_decref(ack);
+	}
+	tap_ok(r == PHT_ERR_NOT_FOUND && st == 404 && strstr(e.msg, "inbox of b") &&
+	    json_is_string(json_object_get(j, "error")),
+	    "station b cannot ack a's train; the JSON error is handed back: %s", e.msg);
 	json_decref(j);
 	r = req(b, "POST", url("/v1/trains/t1/results"),
 	    "{\"round\":1,\"result\":{\"x\":1},\"log_head\":{\"seq\":1,\"hash\":\"h\"}}",
@@ -336,8 +342,10 @@ test_roles(struct pht_http *ana, struct pht_http *bob, struct pht_http *a,
 	    "an analyst has no inbox: 403");
 	json_decref(j);
 
-	r = req(a, "GET", url("/v1/inbox?wait=0"), NULL, &st, &j, &e);
-	tap_ok(r == PHT_OK && array_len(j, "trains") == 1, "station a gets t1");
+	r = pht_http_request_json(a, "GET", url("/v1/inbox?wait=0"), NULL, 0, &st,
+	    &j, &e);
+	tap_ok(r == PHT_OK && array_len(j, "trains") == 1,
+	    "station a gets t1 (pht_http_request_json)");
 	if (array_len(j, "trains") == 1) {
 		json_t *t = json_array_get(json_object_get(j, "trains"), 0);
 		tap_str(json_string_value(json_object_get(t, "envelope")),
