@@ -880,17 +880,19 @@ push_group_key(lua_State *L, const struct grouping *g, size_t j)
 	}
 }
 
-/* Pushes {key=..., n=..., data=view} or {key=..., suppressed=true}. */
-static void
+/*
+ * Pushes {key=..., n=..., data=view} or {key=..., suppressed=true} (with
+ * missing=true instead of a key for the rows missing the column). Returns
+ * the group's view, to be filled by the caller, or NULL if suppressed.
+ */
+static struct view *
 push_group(lua_State *L, const struct view *v, const struct grouping *g,
     size_t j, size_t count, int64_t k)
 {
 	struct view *nv;
-	size_t i, m = 0;
-	uint32_t want = j == (size_t)-1 ? NO_GROUP : (uint32_t)j;
 
 	lua_createtable(L, 0, 3);
-	if (want == NO_GROUP) {
+	if (j == g->ngroups) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "missing");
 	} else {
@@ -900,16 +902,14 @@ push_group(lua_State *L, const struct view *v, const struct grouping *g,
 	if (count > 0 && (int64_t)count < k) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "suppressed");
-		return;
+		return NULL;
 	}
 	lua_pushinteger(L, (lua_Integer)count);
 	lua_setfield(L, -2, "n");
 	nv = new_view(L, v->ds, count, 0);
-	for (i = 0; i < v->n && m < count; i++)
-		if (g->gid[i] == want)
-			nv->sel[m++] = (uint32_t)vrow(v, i);
 	nv->marked = v->marked;
 	lua_setfield(L, -2, "data");
+	return nv;
 }
 
 static int
@@ -919,28 +919,37 @@ view_group_by(lua_State *L)
 	struct view *v = check_view(L);
 	const struct pht_column *c = find_col(L, v, 2);
 	struct grouping g;
-	size_t *counts, i, j;
+	struct view **views;
+	size_t *counts, *fill, i, j, slot, nslots;
 
 	lua_settop(L, 2);
 	guard_rows(L, v->n);
 	mark_rows(L, v);
-	group_rows(L, v, c, "group_by", &g);                    /* 3, 4 */
+	group_rows(L, v, c, "group_by", &g);
 	if (g.ngroups > GROUPS_MAX)
 		return luaL_error(L, "group_by: column %s has more than %d distinct values",
 		    c->name, GROUPS_MAX);
-	counts = scratch(L, g.ngroups, sizeof(size_t));         /* 5 */
-	memset(counts, 0, g.ngroups * sizeof(size_t));
+	/* Slot ngroups holds the rows missing the column. */
+	nslots = g.ngroups + 1;
+	counts = scratch(L, nslots, sizeof(size_t));
+	fill = scratch(L, nslots, sizeof(size_t));
+	views = scratch(L, nslots, sizeof(struct view *));
+	memset(counts, 0, nslots * sizeof(size_t));
+	memset(fill, 0, nslots * sizeof(size_t));
 	for (i = 0; i < v->n; i++)
-		if (g.gid[i] != NO_GROUP)
-			counts[g.gid[i]]++;
-	lua_createtable(L, (int)g.ngroups + 1, 0);
-	for (j = 0; j < g.ngroups; j++) {
-		push_group(L, v, &g, j, counts[j], ctx->k);
+		counts[g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i]]++;
+	lua_createtable(L, (int)nslots, 0);
+	for (j = 0; j < nslots; j++) {
+		views[j] = NULL;
+		if (j == g.ngroups && counts[j] == 0)
+			break;
+		views[j] = push_group(L, v, &g, j, counts[j], ctx->k);
 		lua_rawseti(L, -2, (lua_Integer)j + 1);
 	}
-	if (g.nmissing > 0) {
-		push_group(L, v, &g, (size_t)-1, g.nmissing, ctx->k);
-		lua_rawseti(L, -2, (lua_Integer)g.ngroups + 1);
+	for (i = 0; i < v->n; i++) {
+		slot = g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i];
+		if (views[slot] != NULL)
+			views[slot]->sel[fill[slot]++] = (uint32_t)vrow(v, i);
 	}
 	return 1;
 }

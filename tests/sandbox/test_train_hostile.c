@@ -20,7 +20,7 @@
  *   -- limits: key=value ... (instructions, memory_mb, wall, k,
  *                             output_bytes, output_numbers)
  *   -- mode: station | combine | describe   (default station)
- * The defaults for these cases: 5e6 instructions, 32 MiB, 10 s, k = 5.
+ * The defaults for these cases: 1e6 instructions, 32 MiB, 60 s, k = 5.
  */
 struct expect {
 	int code;
@@ -59,9 +59,9 @@ parse_header(const char *text, struct expect *ex)
 
 	memset(ex, 0, sizeof(*ex));
 	pht_limits_default(&ex->lim);
-	ex->lim.instructions = 5000000;
+	ex->lim.instructions = 1000000;
 	ex->lim.memory_bytes = (size_t)32 << 20;
-	ex->lim.wall_seconds = 10;
+	ex->lim.wall_seconds = 60;
 	snprintf(ex->mode, sizeof(ex->mode), "station");
 	while (strncmp(line, "--", 2) == 0) {
 		nl = strchr(line, '\n');

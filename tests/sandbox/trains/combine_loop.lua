@@ -1,5 +1,5 @@
 -- combine_loop: the analyst side is sandboxed too.
--- expect: limit instruction budget of 5000000 exceeded
+-- expect: limit instruction budget of 1000000 exceeded
 -- mode: combine
 return {
   name = "c", version = "1",

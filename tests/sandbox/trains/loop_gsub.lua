@@ -1,5 +1,5 @@
 -- loop_gsub: hostile train for the sandbox suite.
--- expect: limit instruction budget of 5000000 exceeded
+-- expect: limit instruction budget of 1000000 exceeded
 return {
   name = "loop_gsub", version = "1",
   station = function(data, params, round)

@@ -1,5 +1,5 @@
 -- loop_xpcall_handler_error: hostile train for the sandbox suite.
--- expect: limit instruction budget of 5000000 exceeded
+-- expect: limit instruction budget of 1000000 exceeded
 return {
   name = "loop_xpcall_handler_error", version = "1",
   station = function(data, params, round)
