@@ -84,8 +84,11 @@ pht_station_open(struct pht_station_config *cfg, struct pht_station **out,
 	}
 	for (i = 0; i < pht_station_config_nsigners(cfg); i++) {
 		const struct pht_station_signer *s = pht_station_config_signer(cfg, i);
-		if ((r = pht_key_load_as(s->key, PHT_KEY_SIGN, 0, &k, err)) != PHT_OK ||
-		    (r = pht_trust_add(st->trust, s->name, k, err)) != PHT_OK) {
+		if ((r = pht_key_load_as(s->key, PHT_KEY_SIGN, 0, &k, err)) == PHT_OK &&
+		    pht_key_has_private(k))
+			r = pht_errf(err, PHT_ERR_INVALID, "%s: is a private key; trust the "
+			    "signer's public key (.sign.pub)", s->key);
+		if (r != PHT_OK || (r = pht_trust_add(st->trust, s->name, k, err)) != PHT_OK) {
 			pht_err_prefix(err, "signer %s", s->name);
 			goto out;
 		}

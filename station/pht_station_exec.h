@@ -22,7 +22,8 @@ struct pht_station;
 /*
  * Opens the station described by cfg (ownership of cfg passes to the
  * station, also on failure). Loads the station's private signing key and
- * every signer's public key (errors name the file and the signer), and
+ * every signer's public key (a private key file there is refused with
+ * PHT_ERR_INVALID; errors name the file and the signer), and
  * opens the audit log (PHT_ERR_TAMPERED if it is broken or torn).
  */
 int pht_station_open(struct pht_station_config *cfg, struct pht_station **out,

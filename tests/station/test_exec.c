@@ -1,0 +1,392 @@
+/* test_exec.c — pht_station_exec: every refusal with its code, what the log records, the seen-ids store. */
+#include "tap.h"
+
+#include "pht_audit.h"
+#include "pht_dataset.h"
+#include "pht_envelope.h"
+#include "pht_err.h"
+#include "pht_key.h"
+#include "pht_station_config.h"
+#include "pht_station_exec.h"
+#include "pht_station_seen.h"
+#include "pht_time.h"
+#include "pht_trainmsg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/pht-exec-XXXXXX";
+static char csv[1024], dict[1024];
+
+static const char *mean_code =
+    "return { name = 'mean', version = '1',\n"
+    "  station = function(data, params, round)\n"
+    "    local c = data:column(params.column)\n"
+    "    return { n = c:count(), sum = c:sum() }\n"
+    "  end,\n"
+    "  combine = function(r) return { done = true, result = r[1] } end }\n";
+
+static const char *loop_code =
+    "return { name = 'loop', version = '1',\n"
+    "  station = function() local i = 0 while true do i = i + 1 end end,\n"
+    "  combine = function(r) return { done = true, result = r[1] } end }\n";
+
+/* A config text for the station in dir with extra policy/datasets. */
+static struct pht_station_config *
+config(const char *datasets, const char *policy)
+{
+	struct pht_station_config *cfg = NULL;
+	struct pht_err e;
+	char text[4096];
+
+	snprintf(text, sizeof(text),
+	    "{\"station\":\"st-a\",\"datasets\":%s,"
+	    "\"signers\":[{\"name\":\"analyst\",\"key\":\"analyst.sign.pub\",\"mode\":\"auto\"},"
+	    "{\"name\":\"visitor\",\"key\":\"visitor.sign.pub\",\"mode\":\"review\"}],"
+	    "\"policy\":%s,\"audit_log\":\"audit.log\",\"key\":\"st-a.sign.key\","
+	    "\"seen_ids\":\"seen-ids\"}", datasets, policy);
+	if (pht_station_config_parse(text, strlen(text), "test.json", dir, &cfg, &e) != PHT_OK) {
+		tap_diag("config: %s", e.msg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* A signed envelope of a train; times relative to now. Caller frees. */
+static char *
+envelope(const char *signer, const char *code, const char *params, const char *ds,
+    const char *station, int64_t issued, int64_t expires, size_t *len)
+{
+	struct pht_trainmsg_spec spec;
+	struct pht_key *key = NULL;
+	const char *dsv[1] = {ds}, *stv[1] = {station};
+	char path[1100], *payload = NULL, *env = NULL;
+	json_t *p = json_loads(params, 0, NULL);
+	size_t plen;
+	int64_t now = pht_time_now();
+
+	memset(&spec, 0, sizeof(spec));
+	spec.code = code;
+	spec.code_len = strlen(code);
+	spec.params = p;
+	spec.datasets = dsv;
+	spec.n_datasets = ds != NULL;
+	spec.stations = stv;
+	spec.n_stations = station != NULL;
+	spec.round = 1;
+	spec.issued = now + issued;
+	spec.expires = now + expires;
+	snprintf(path, sizeof(path), "%s/%s.sign.key", dir, signer);
+	if (pht_key_load(path, &key, NULL) != PHT_OK ||
+	    pht_trainmsg_build(&spec, &payload, &plen, NULL) != PHT_OK ||
+	    pht_envelope_sign(key, (uint8_t *)payload, plen, &env, len, NULL) != PHT_OK)
+		abort();
+	free(payload);
+	pht_key_free(key);
+	json_decref(p);
+	return env;
+}
+
+/* The last entry of the log (new reference). */
+struct last {
+	json_t *e;
+};
+
+static int
+last_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct last *l = arg;
+
+	(void)line;
+	(void)hash;
+	json_decref(l->e);
+	l->e = json_incref((json_t *)entry);
+	return 0;
+}
+
+static const char *
+last_str(const char *field)
+{
+	static char buf[512];
+	struct last l = {NULL};
+	char path[1100];
+	const char *s;
+
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	buf[0] = '\0';
+	if (pht_audit_foreach(path, last_fn, &l, NULL) == PHT_OK && l.e != NULL &&
+	    (s = json_string_value(json_object_get(l.e, field))) != NULL)
+		snprintf(buf, sizeof(buf), "%s", s);
+	json_decref(l.e);
+	return buf;
+}
+
+/* Runs one envelope and checks outcome, error code and the logged event. */
+static void
+expect(struct pht_station *st, char *env, const size_t *len, enum pht_station_outcome outcome,
+    int code, const char *detail, const char *event, const char *what)
+{
+	struct pht_station_result res;
+	struct pht_err e;
+	int r;
+
+	pht_err_clear(&e);
+	r = pht_station_exec(st, env, *len, &res, &e);
+	if (!tap_ok(r == PHT_OK && res.outcome == outcome && e.code == code &&
+	    strstr(e.msg, detail) != NULL && strcmp(last_str("event"), event) == 0 &&
+	    (outcome == PHT_STATION_RELEASED) == (res.output != NULL), "%s", what))
+		tap_diag("r=%d outcome=%s code=%d msg=%s event=%s", r,
+		    pht_station_outcome_name(res.outcome), e.code, e.msg, last_str("event"));
+	pht_station_result_clear(&res);
+	free(env);
+}
+
+static void
+test_seen(void)
+{
+	char path[1100], *d;
+	struct pht_err e;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/seen-test", dir);
+	tap_ok(pht_station_seen_has(path, "abc", NULL) == 0, "seen: missing store has nothing");
+	tap_ok(pht_station_seen_add(path, "abc", &e) == PHT_OK, "seen: add");
+	tap_ok(pht_station_seen_has(path, "abc", NULL) == 1 &&
+	    pht_station_seen_has(path, "ab", NULL) == 0, "seen: has the id, not its prefix");
+	pht_err_clear(&e);
+	tap_ok(pht_station_seen_add(path, "abc", &e) == PHT_ERR_REPLAY &&
+	    strcmp(e.msg, "train abc was seen before") == 0, "seen: second add is a replay");
+	pht_err_clear(&e);
+	tap_ok(pht_station_seen_add(path, "a/b", &e) == PHT_ERR_INVALID &&
+	    strstr(e.msg, "bad train id") != NULL, "seen: bad id refused");
+	tap_ok(pht_station_seen_add(path, "", &e) == PHT_ERR_INVALID, "seen: empty id refused");
+	/* a crash left "de" of "def" without its newline */
+	f = fopen(path, "a");
+	fputs("de", f);
+	fclose(f);
+	tap_ok(pht_station_seen_has(path, "de", NULL) == 0,
+	    "seen: an unconfirmed partial line does not count");
+	tap_ok(pht_station_seen_add(path, "def", &e) == PHT_OK, "seen: add after a torn line");
+	f = fopen(path, "r");
+	d = calloc(1, 64);
+	n = fread(d, 1, 63, f);
+	fclose(f);
+	tap_ok(n == 11 && strcmp(d, "abc\nde\ndef\n") == 0, "seen: torn line closed off first");
+	free(d);
+	pht_err_clear(&e);
+	tap_ok(pht_station_seen_add("/nonexistent/pht/seen", "abc", &e) == PHT_ERR_IO &&
+	    strstr(e.msg, "/nonexistent/pht/seen") != NULL, "seen: unwritable store: IO");
+	unlink(path);
+}
+
+int
+main(void)
+{
+	struct pht_station_config *cfg;
+	struct pht_station *st = NULL;
+	struct pht_station_result res;
+	struct pht_dataset *ds = NULL;
+	struct pht_err e;
+	const char *src = getenv("PHT_SRC");
+	char path[1100], moved[1100], dsj[4096], cmd[1200], *env, *bad;
+	const char *names[] = {"st-a", "analyst", "visitor", "stranger"};
+	double want_sum = 0;
+	size_t len, i;
+	int r;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(csv, sizeof(csv), "%s/tests/data/station/registry.csv", src ? src : ".");
+	snprintf(dict, sizeof(dict), "%s/tests/data/station/registry.dict.json", src ? src : ".");
+	for (i = 0; i < 4; i++)
+		if (pht_key_generate_files(dir, names[i], NULL, NULL, NULL) != PHT_OK)
+			return 1;
+	test_seen();
+
+	/* the expected answer, from the dataset loaded here */
+	tap_ok(pht_dataset_load(csv, dict, NULL, &ds, &e) == PHT_OK, "load the test dataset");
+	for (i = 0; i < pht_dataset_nrows(ds); i++)
+		want_sum += (double)pht_dataset_find(ds, "age")->v.i64[i];
+
+	/* opening: every file the station needs */
+	snprintf(dsj, sizeof(dsj), "{\"registry\":{\"csv\":\"%s\",\"dict\":\"%s\"}}", csv, dict);
+	cfg = config(dsj, "{}");
+	snprintf(path, sizeof(path), "%s/st-a.sign.key", dir);
+	snprintf(moved, sizeof(moved), "%s/moved-key", dir);
+	rename(path, moved);
+	pht_err_clear(&e);
+	tap_ok(pht_station_open(cfg, &st, &e) == PHT_ERR_IO && st == NULL &&
+	    strstr(e.msg, "station key") != NULL && strstr(e.msg, "st-a.sign.key") != NULL,
+	    "open without the station key: IO naming it (%s)", e.msg);
+	rename(moved, path);
+	{
+		char text[4096];
+		snprintf(text, sizeof(text), "{\"station\":\"st-a\",\"datasets\":%s,"
+		    "\"signers\":[{\"name\":\"analyst\",\"key\":\"analyst.sign.key\",\"mode\":\"auto\"}],"
+		    "\"audit_log\":\"audit.log\",\"key\":\"st-a.sign.key\",\"seen_ids\":\"seen-ids\"}",
+		    dsj);
+		cfg = NULL;
+		pht_station_config_parse(text, strlen(text), "test.json", dir, &cfg, NULL);
+		pht_err_clear(&e);
+		tap_ok(pht_station_open(cfg, &st, &e) == PHT_ERR_INVALID &&
+		    strstr(e.msg, "signer analyst") != NULL, "a private key as a signer's key is refused (%s)", e.msg);
+	}
+
+	cfg = config(dsj, "{\"k\":5,\"output\":{\"max_string\":8},"
+	    "\"limits\":{\"instructions\":1000000,\"time_seconds\":10}}");
+	tap_ok(pht_station_open(cfg, &st, &e) == PHT_OK, "open the station");
+
+	/* the good path */
+	env = envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    0, 3600, &len);
+	pht_err_clear(&e);
+	r = pht_station_exec(st, env, len, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.output != NULL,
+	    "a good train is released");
+	tap_ok(json_integer_value(json_object_get(res.output, "n")) ==
+	    (json_int_t)pht_dataset_nrows(ds) &&
+	    json_number_value(json_object_get(res.output, "sum")) == want_sum,
+	    "its output equals the sum computed here");
+	tap_ok(res.head.seq == 3 && strcmp(last_str("event"), "released") == 0 &&
+	    strlen(res.output_sha256) == 64, "received, executed, released logged");
+	tap_ok(strcmp(last_str("train"), res.train) == 0, "the log names the train");
+	pht_station_result_clear(&res);
+	/* the same envelope again */
+	expect(st, env, &len, PHT_STATION_REJECTED, PHT_ERR_REPLAY, "was seen before",
+	    "rejected", "a replay is rejected and logged");
+
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    -7200, -3600, &len), &len, PHT_STATION_REJECTED, PHT_ERR_EXPIRED, "expired",
+	    "rejected", "an expired train is rejected");
+	tap_ok(strlen(last_str("train")) == 32, "...with its id in the log");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    3600, 7200, &len), &len, PHT_STATION_REJECTED, PHT_ERR_NOT_YET_VALID, "",
+	    "rejected", "a train issued in the future is rejected");
+	expect(st, envelope("stranger", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    0, 3600, &len), &len, PHT_STATION_REJECTED, PHT_ERR_UNKNOWN_SIGNER, "unknown signer",
+	    "rejected", "an unknown signer is rejected");
+	tap_ok(last_str("train")[0] == '\0' && strlen(last_str("envelope_sha256")) == 64 &&
+	    strlen(last_str("signer")) == 64, "...logged with envelope hash and claimed signer");
+	env = envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    0, 3600, &len);
+	env[40] = env[40] == 'A' ? 'B' : 'A';
+	expect(st, env, &len, PHT_STATION_REJECTED, PHT_ERR_BAD_SIGNATURE, "bad signature",
+	    "rejected", "a changed payload byte: bad signature");
+	bad = strdup("{\"v\":1}");
+	len = strlen(bad);
+	expect(st, bad, &len, PHT_STATION_REJECTED, PHT_ERR_MALFORMED,
+	    "envelope", "rejected", "a malformed envelope is rejected");
+	{
+		/* a payload whose code hash lies, signed by a trusted key */
+		struct pht_key *key = NULL;
+		struct pht_trainmsg_spec spec;
+		const char *stv[1] = {"st-a"};
+		char *payload = NULL, *p;
+		size_t plen;
+
+		memset(&spec, 0, sizeof(spec));
+		spec.code = mean_code;
+		spec.code_len = strlen(mean_code);
+		spec.stations = stv;
+		spec.n_stations = 1;
+		spec.round = 1;
+		spec.issued = pht_time_now();
+		spec.expires = spec.issued + 3600;
+		snprintf(path, sizeof(path), "%s/analyst.sign.key", dir);
+		pht_key_load(path, &key, NULL);
+		pht_trainmsg_build(&spec, &payload, &plen, NULL);
+		p = strstr(payload, "\"code_sha256\":\"") + 15;
+		p[0] = p[0] == '0' ? '1' : '0';
+		pht_envelope_sign(key, (uint8_t *)payload, plen, &env, &len, NULL);
+		expect(st, env, &len, PHT_STATION_REJECTED, PHT_ERR_HASH_MISMATCH, "hash",
+		    "rejected", "a code hash mismatch is rejected");
+		free(payload);
+		pht_key_free(key);
+	}
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-b",
+	    0, 3600, &len), &len, PHT_STATION_REJECTED, PHT_ERR_POLICY,
+	    "station st-a is not among the train's targets", "rejected",
+	    "a train for another station is rejected");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", NULL, NULL,
+	    0, 3600, &len), &len, PHT_STATION_REJECTED, PHT_ERR_POLICY,
+	    "not among the train's targets", "rejected",
+	    "a train naming no station is rejected");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", "other", "st-a",
+	    0, 3600, &len), &len, PHT_STATION_REJECTED, PHT_ERR_POLICY,
+	    "none of the train's datasets (other) is held at station st-a", "rejected",
+	    "a train for a dataset not held here is rejected");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", NULL, "st-a",
+	    0, 3600, &len), &len, PHT_STATION_RELEASED, PHT_OK, "", "released",
+	    "a train naming no dataset runs on the only one");
+	expect(st, envelope("visitor", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    0, 3600, &len), &len, PHT_STATION_QUEUED, PHT_OK, "signer visitor is marked review",
+	    "queued", "a review signer's train is queued");
+	tap_ok(strcmp(last_str("name"), "mean") == 0, "...and the queued entry names it");
+	expect(st, envelope("analyst", loop_code, "{}", "registry", "st-a", 0, 3600, &len), &len,
+	    PHT_STATION_FAILED, PHT_ERR_LIMIT, "instruction", "failed",
+	    "an endless loop fails on the policy's instruction budget");
+	tap_ok(strcmp(last_str("error"), "limit exceeded") == 0 &&
+	    strlen(last_str("csv_sha256")) == 64, "...logged with its error and data hashes");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"nope\"}", "registry", "st-a",
+	    0, 3600, &len), &len, PHT_STATION_FAILED, PHT_ERR_TRAIN, "nope", "failed",
+	    "a train error fails with its message");
+	expect(st, envelope("analyst",
+	    "return { name = 'w', version = '1',\n"
+	    "  station = function() return { label = 'a long label' } end,\n"
+	    "  combine = function(r) return { done = true, result = r[1] } end }\n",
+	    "{}", "registry", "st-a", 0, 3600, &len), &len, PHT_STATION_WITHHELD, PHT_ERR_DISCLOSURE,
+	    "output $.label: string of 12 bytes exceeds the cap of 8", "withheld",
+	    "an output over the policy's string cap is withheld");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    0, 3600, &len), &len, PHT_STATION_RELEASED, PHT_OK, "", "released",
+	    "the station still works after every refusal");
+
+	/* the log breaks under the station's feet: nothing is released */
+	{
+		FILE *f;
+		snprintf(path, sizeof(path), "%s/audit.log", dir);
+		f = fopen(path, "a");
+		fputs("{\"hash\":\"forged\"}\n", f);
+		fclose(f);
+		env = envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+		    0, 3600, &len);
+		pht_err_clear(&e);
+		r = pht_station_exec(st, env, len, &res, &e);
+		tap_ok(r == PHT_ERR_TAMPERED && res.output == NULL &&
+		    strstr(e.msg, "malformed line") != NULL,
+		    "a log broken by someone else stops the station (%s)", e.msg);
+		pht_station_result_clear(&res);
+		free(env);
+	}
+	pht_station_close(st);
+	st = NULL;
+	cfg = config(dsj, "{}");
+	pht_err_clear(&e);
+	tap_ok(pht_station_open(cfg, &st, &e) == PHT_ERR_TAMPERED && st == NULL,
+	    "and it will not open again until the log is dealt with");
+
+	/* two datasets: a train must say which; a dataset that fails to load */
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	unlink(path);
+	snprintf(dsj, sizeof(dsj), "{\"registry\":{\"csv\":\"%s\",\"dict\":\"%s\"},"
+	    "\"gone\":{\"csv\":\"gone.csv\"}}", csv, dict);
+	cfg = config(dsj, "{}");
+	tap_ok(pht_station_open(cfg, &st, &e) == PHT_OK, "a station with two datasets");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", NULL, "st-a",
+	    0, 3600, &len), &len, PHT_STATION_REJECTED, PHT_ERR_POLICY,
+	    "the train names no dataset and this station holds 2", "rejected",
+	    "naming no dataset at a station with two is rejected");
+	expect(st, envelope("analyst", mean_code, "{\"column\":\"age\"}", "gone", "st-a",
+	    0, 3600, &len), &len, PHT_STATION_FAILED, PHT_ERR_IO, "dataset gone", "failed",
+	    "a dataset that does not load fails the train, logged");
+	pht_station_close(st);
+
+	pht_dataset_free(ds);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		tap_diag("could not remove %s", dir);
+	return tap_done();
+}
