@@ -498,6 +498,8 @@ waiter_closed(struct evhttp_connection *conn, void *arg)
 	 * from the connection it is ours to free; if not, the connection frees
 	 * it right after this callback.
 	 */
+	logf_(w->srv, "%s %s: the poller went away", w->kind == WAIT_INBOX ?
+	    "inbox" : "results of", w->key);
 	if (w->req != NULL && evhttp_request_get_connection(w->req) == NULL)
 		evhttp_request_free(w->req);
 	w->req = NULL;

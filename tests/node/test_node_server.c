@@ -598,7 +598,7 @@ test_long_polls(struct pht_http *ana, struct pht_http *b)
 		json_decref(j);
 	}
 
-	/* A poller that gives up: the node drops it and keeps serving. */
+	/* A poller that gives up: nothing is lost, the node keeps serving. */
 	{
 		struct pht_http *quick = client("b", 1500);
 		int base = log_count("inbox b: waiting");
