@@ -30,7 +30,7 @@ void pht_limits_default(struct pht_limits *lim);
 
 /* What one run used; filled on success and, as far as known, on failure. */
 struct pht_run_stats {
-	uint64_t instructions;
+	uint64_t instructions;  /* counted in steps of 1000 by the hook */
 	size_t peak_memory;     /* Lua heap high-water mark, bytes */
 	double wall_ms;
 	double cpu_ms;          /* child user+system CPU */
@@ -57,8 +57,12 @@ int pht_train_describe(const char *code, size_t code_len, const char *chunkname,
  * functions, userdata, cycles or non-finite numbers; within the limits'
  * output caps). Errors: PHT_ERR_LIMIT (detail names the limit: instruction
  * budget, memory cap, wall-clock limit), PHT_ERR_DISCLOSURE (subset smaller
- * than k, non-plain output), PHT_ERR_TRAIN (the train raised an error; the
- * message is in the detail), PHT_ERR_INTERNAL (the child died otherwise).
+ * than k, non-plain output or output over its caps, with the path of the
+ * bad value), PHT_ERR_TRAIN (the train raised an error; the message is in
+ * the detail), PHT_ERR_INTERNAL (the child died otherwise), PHT_ERR_INVALID
+ * (bad limits or params). The run forks: call it from a single-threaded
+ * process (or one whose other threads hold no locks the child needs).
+ * docs/train-api.md describes what the train sees.
  */
 int pht_train_run_station(const char *code, size_t code_len,
     const char *chunkname, const struct pht_dataset *ds, const json_t *params,
