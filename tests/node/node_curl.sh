@@ -92,6 +92,11 @@ rc=$?
 [ $rc -ne 0 ] && ! echo "$out" | grep -q '"stations"'
 ok $? "a client with a certificate from another CA is refused (curl exit $rc)"
 
+out=$(c node "$base/v1/stations" 2>&1)
+rc=$?
+[ $rc -ne 0 ] && ! echo "$out" | grep -q '"stations"'
+ok $? "the node's own certificate (serverAuth only) is refused as a client (curl exit $rc)"
+
 out=$(c ana --tls-max 1.2 "$base/v1/stations" 2>&1)
 rc=$?
 [ $rc -ne 0 ]
