@@ -580,19 +580,54 @@ out:
 	return r;
 }
 
+/* fsyncs the directory holding path; 0 or -1 with errno. */
+static int
+fsync_parent(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int dfd, r;
+
+	if (dir == NULL)
+		return -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		free(dir);
+		return -1;
+	}
+	r = fsync(dfd);
+	close(dfd);
+	free(dir);
+	return r;
+}
+
 static int
 audit_open_fd(const char *path, const struct pht_key *key, struct pht_audit **out,
     struct pht_err *err)
 {
 	struct pht_audit *log;
-	int fd;
+	int fd, r;
 
 	*out = NULL;
 	if (key == NULL || pht_key_type(key) != PHT_KEY_SIGN || !pht_key_has_private(key))
 		return pht_errf(err, PHT_ERR_INVALID,
 		    "%s: appending needs the station's private Ed25519 key", path);
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
+		/* a new log: make its directory entry durable too */
+		if (fsync_parent(path) != 0) {
+			r = pht_errf(err, PHT_ERR_IO, "%s: fsync of its directory: %s", path,
+			    strerror(errno));
+			close(fd);
+			return r;
+		}
+	} else if (errno != EEXIST ||
+	    (fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
 		return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
+	}
 	if ((log = calloc(1, sizeof(*log))) == NULL || (log->path = strdup(path)) == NULL) {
 		free(log);
 		close(fd);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <unistd.h>
@@ -70,6 +71,31 @@ contains(const char *d, size_t n, const char *id)
 	return 0;
 }
 
+/* fsyncs the directory holding path; 0 or -1 with errno. */
+static int
+fsync_parent(const char *path)
+{
+	char *dir = strdup(path), *slash;
+	int dfd, r;
+
+	if (dir == NULL)
+		return -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, strlen(dir) + 1, ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		free(dir);
+		return -1;
+	}
+	r = fsync(dfd);
+	close(dfd);
+	free(dir);
+	return r;
+}
+
 static int
 lock_fd(int fd, int op, const char *path, struct pht_err *err)
 {
@@ -92,8 +118,18 @@ pht_station_seen_add(const char *path, const char *id, struct pht_err *err)
 
 	if (!id_ok(id))
 		return pht_errf(err, PHT_ERR_INVALID, "%s: bad train id", path);
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
+		/* a new store: make its directory entry durable too */
+		if (fsync_parent(path) != 0) {
+			r = pht_errf(err, PHT_ERR_IO, "%s: fsync of its directory: %s", path,
+			    strerror(errno));
+			close(fd);
+			return r;
+		}
+	} else if (errno != EEXIST ||
+	    (fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
 		return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
+	}
 	if ((r = lock_fd(fd, LOCK_EX, path, err)) != PHT_OK)
 		goto out;
 	if ((b = pht_buf_new(SEEN_MAX_BYTES)) == NULL) {
