@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,13 +37,18 @@
 #define LOG_LINE 600
 
 /*
- * A parked long poll. It sits on srv->waiters until (a) something it waits
+ * A parked long poll. It sits on one list of srv->waiters, the bucket
+ * chosen by hashing its kind and key (so a wake-up looks only at the polls
+ * that may match), until (a) something it waits
  * for is stored: it is answered and freed; (b) its timer fires: it is
  * answered empty and freed; (c) its connection closes: it is freed without
  * an answer; (d) the server stops: it is freed with the server. While
  * parked, the connection's close callback points at it.
  */
 enum wait_kind { WAIT_INBOX, WAIT_RESULTS };
+
+#define WAIT_BUCKETS 1024
+TAILQ_HEAD(waiter_list, waiter);
 
 struct waiter {
 	struct pht_node_server *srv;
@@ -51,10 +57,10 @@ struct waiter {
 	struct event *timer;
 	enum wait_kind kind;
 	char key[PHT_NODE_ID_MAX + 1];   /* station (inbox) or train (results) */
+	struct waiter_list *bucket;      /* the list it is on */
 	int64_t after;                   /* results: answer seq > after */
 	TAILQ_ENTRY(waiter) link;
 };
-TAILQ_HEAD(waiter_list, waiter);
 
 struct pht_node_server {
 	struct pht_node_config cfg;      /* strings owned */
@@ -64,7 +70,7 @@ struct pht_node_server {
 	SSL_CTX *ssl;
 	struct event *sigterm, *sigint;
 	int port;
-	struct waiter_list waiters;
+	struct waiter_list waiters[WAIT_BUCKETS];
 	pht_node_log_fn log;
 	void *log_arg;
 };
@@ -488,6 +494,19 @@ query_ints(struct evhttp_request *req, const char *const *names,
 
 static void waiter_free(struct waiter *w);
 
+/* The list for (kind, key): FNV-1a over both. */
+static struct waiter_list *
+bucket_of(struct pht_node_server *srv, enum wait_kind kind, const char *key)
+{
+	uint32_t h = 2166136261u;
+	const unsigned char *p;
+
+	h = (h ^ (uint32_t)kind) * 16777619u;
+	for (p = (const unsigned char *)key; *p != '\0'; p++)
+		h = (h ^ *p) * 16777619u;
+	return &srv->waiters[h % WAIT_BUCKETS];
+}
+
 static void
 waiter_closed(struct evhttp_connection *conn, void *arg)
 {
@@ -512,7 +531,7 @@ waiter_free(struct waiter *w)
 {
 	if (w == NULL)
 		return;
-	TAILQ_REMOVE(&w->srv->waiters, w, link);
+	TAILQ_REMOVE(w->bucket, w, link);
 	if (w->conn != NULL)
 		evhttp_connection_set_closecb(w->conn, NULL, NULL);
 	if (w->timer != NULL)
@@ -570,7 +589,8 @@ park(struct pht_node_server *srv, struct evhttp_request *req,
 		free(w);
 		return -1;
 	}
-	TAILQ_INSERT_TAIL(&srv->waiters, w, link);
+	w->bucket = bucket_of(srv, kind, key);
+	TAILQ_INSERT_TAIL(w->bucket, w, link);
 	if (w->conn != NULL)
 		evhttp_connection_set_closecb(w->conn, waiter_closed, w);
 	logf_(srv, "%s %s: waiting up to %lld s", kind == WAIT_INBOX ? "inbox" :
@@ -584,7 +604,7 @@ wake(struct pht_node_server *srv, enum wait_kind kind, const char *key)
 {
 	struct waiter *w, *next;
 
-	for (w = TAILQ_FIRST(&srv->waiters); w != NULL; w = next) {
+	for (w = TAILQ_FIRST(bucket_of(srv, kind, key)); w != NULL; w = next) {
 		next = TAILQ_NEXT(w, link);
 		if (w->kind == kind && strcmp(w->key, key) == 0)
 			waiter_answer(w, 0);
@@ -1270,12 +1290,13 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 	struct evhttp_bound_socket *bound;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
-	int r;
+	int r, i;
 
 	*out = NULL;
 	if ((srv = calloc(1, sizeof(*srv))) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	TAILQ_INIT(&srv->waiters);
+	for (i = 0; i < WAIT_BUCKETS; i++)
+		TAILQ_INIT(&srv->waiters[i]);
 	srv->log = log;
 	srv->log_arg = log_arg;
 	if (config_copy(&srv->cfg, cfg) != 0) {
@@ -1357,14 +1378,16 @@ void
 pht_node_server_free(struct pht_node_server *srv)
 {
 	struct waiter *w;
+	int i;
 
 	if (srv == NULL)
 		return;
 	/* Parked polls: their requests are freed with their connections. */
-	while ((w = TAILQ_FIRST(&srv->waiters)) != NULL) {
-		w->req = NULL;
-		waiter_free(w);
-	}
+	for (i = 0; i < WAIT_BUCKETS; i++)
+		while ((w = TAILQ_FIRST(&srv->waiters[i])) != NULL) {
+			w->req = NULL;
+			waiter_free(w);
+		}
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
 	if (srv->sigterm != NULL)
