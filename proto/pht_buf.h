@@ -31,7 +31,8 @@ int pht_buf_puts(struct pht_buf *buf, const char *s);
 /* Appends printf-formatted text. */
 int pht_buf_putf(struct pht_buf *buf, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-int pht_buf_vputf(struct pht_buf *buf, const char *fmt, va_list ap);
+int pht_buf_vputf(struct pht_buf *buf, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* Contents (NUL-terminated) and length; valid until the next change. */
 const uint8_t *pht_buf_data(const struct pht_buf *buf);
