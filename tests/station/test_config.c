@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A minimal valid config with one field replaced or added (FIELDS is spliced in). */
 #define HEAD "{\"station\":\"a\",\"audit_log\":\"audit.log\",\"key\":\"k/st.sign.key\"," \
@@ -227,6 +228,39 @@ main(void)
 			tap_diag("got %d: %s", r, e.msg);
 		pht_station_config_free(cfg);
 		cfg = NULL;
+	}
+	/* too many entries, and a file too large to be a config */
+	{
+		char *t = malloc(1100 * 40 + 512), *p2;
+		size_t k;
+		FILE *f;
+
+		p2 = t + sprintf(t, "%s,\"datasets\":{", HEAD);
+		for (k = 0; k < 1025; k++)
+			p2 += sprintf(p2, "%s\"d%zu\":{\"csv\":\"d.csv\"}", k ? "," : "", k);
+		sprintf(p2, "}%s}", SG);
+		pht_err_clear(&e);
+		tap_ok(pht_station_config_parse(t, strlen(t), "cfg.json", NULL, &cfg, &e) ==
+		    PHT_ERR_MALFORMED && strstr(e.msg, "cfg.json: datasets: too many entries") != NULL,
+		    "1025 datasets refused");
+		p2 = t + sprintf(t, "%s%s,\"signers\":[", HEAD, DS);
+		for (k = 0; k < 1025; k++)
+			p2 += sprintf(p2, "%s{}", k ? "," : "");
+		sprintf(p2, "]}");
+		pht_err_clear(&e);
+		tap_ok(pht_station_config_parse(t, strlen(t), "cfg.json", NULL, &cfg, &e) ==
+		    PHT_ERR_MALFORMED && strstr(e.msg, "cfg.json: signers: too many entries") != NULL,
+		    "1025 signers refused");
+		free(t);
+		snprintf(path, sizeof(path), "/tmp/pht-config-big-%d.json", (int)getpid());
+		f = fopen(path, "w");
+		for (k = 0; k < 1024 * 1024 + 1; k++)
+			fputc(' ', f);
+		fclose(f);
+		pht_err_clear(&e);
+		tap_ok(pht_station_config_load(path, &cfg, &e) == PHT_ERR_TOO_LARGE &&
+		    strstr(e.msg, path) != NULL, "a config over 1 MiB refused");
+		unlink(path);
 	}
 	/* NUL inside the text: memory variant must not stop at the NUL */
 	pht_err_clear(&e);
