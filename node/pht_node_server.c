@@ -551,13 +551,23 @@ waiter_answer(struct waiter *w, int final)
 	struct evhttp_request *req = w->req;
 	int answered;
 
+	/*
+	 * Sending a reply can fail at once and make libevent free the
+	 * connection inside the call: the close callback must not point at
+	 * this waiter then.
+	 */
+	if (w->conn != NULL)
+		evhttp_connection_set_closecb(w->conn, NULL, NULL);
 	if (w->kind == WAIT_INBOX)
 		answered = answer_inbox(w->srv, req, w->key, final);
 	else
 		answered = answer_results(w->srv, req, w->key, w->after, final);
 	if (answered) {
 		w->req = NULL;
+		w->conn = NULL; /* may be gone already; the reply owns it now */
 		waiter_free(w);
+	} else if (w->conn != NULL) {
+		evhttp_connection_set_closecb(w->conn, waiter_closed, w);
 	}
 }
 
