@@ -23,7 +23,7 @@ station whose selected rows number 1 to k - 1 refuses the whole count
 ("subset smaller than k"). Zero is released as 0 (it identifies no one).
 ]]
 ---------------------------------------------------------------------------
--- shared block: extract (the same text in km, cox, glm and outcomes)
+-- shared block: extract (the same text in every standard train)
 -- Turns the station's data view into plain Lua arrays; the math never
 -- sees `data`.
 ---------------------------------------------------------------------------

@@ -25,7 +25,7 @@ margins are released, so a suppressed cell cannot be recovered from a
 released total by this train.
 ]]
 ---------------------------------------------------------------------------
--- shared block: extract (the same text in km, cox, glm and outcomes)
+-- shared block: extract (the same text in every standard train)
 -- Turns the station's data view into plain Lua arrays; the math never
 -- sees `data`.
 ---------------------------------------------------------------------------

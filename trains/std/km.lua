@@ -236,7 +236,7 @@ function S.pnorm_two_sided(z)
   return erfc_cody(math.abs(z) / math.sqrt(2))
 end
 ---------------------------------------------------------------------------
--- shared block: linalg (the same text in cox, glm)
+-- shared block: linalg (the same text in cox, glm, km and outcomes)
 -- Symmetric matrices are flat arrays, element (i, j) at (i - 1) * p + j.
 ---------------------------------------------------------------------------
 local L = {}
@@ -307,7 +307,7 @@ function L.zeros(n)
   return z
 end
 ---------------------------------------------------------------------------
--- shared block: extract (the same text in km, cox, glm and outcomes)
+-- shared block: extract (the same text in every standard train)
 -- Turns the station's data view into plain Lua arrays; the math never
 -- sees `data`.
 ---------------------------------------------------------------------------

@@ -32,7 +32,7 @@ Histogram edges come from the analyst's params, so no data value (minimum,
 maximum, quantile) is ever released.
 ]]
 ---------------------------------------------------------------------------
--- shared block: extract (the same text in km, cox, glm and outcomes)
+-- shared block: extract (the same text in every standard train)
 -- Turns the station's data view into plain Lua arrays; the math never
 -- sees `data`.
 ---------------------------------------------------------------------------

@@ -1,0 +1,152 @@
+#!/bin/bash
+# edge.sh — the standard trains' edge cases and guards through `pht sim`
+# (TAP): a station without events, a category level absent at one station,
+# missing values, separation, collinearity, and every refusal message.
+# Env: PHT (the pht binary), PHT_SRC (source root).
+set -u
+here="$PHT_SRC/tests/trains"
+std="$PHT_SRC/trains/std"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+d="$tmp/data"
+mkdir "$d"
+lua5.4 "$here/gen_edge.lua" "$d" || { echo "Bail out! cannot generate the edge datasets"; exit 1; }
+n=0
+failed=0
+
+ok() {  # ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC-FILE]
+  n=$((n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $n - $2"
+  else
+    failed=$((failed + 1))
+    echo "not ok $n - $2"
+    [ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -5
+  fi
+}
+
+sim() {  # sim OUT TRAIN PARAMS STATION... (stations are dataset names)
+  local out=$1 train=$2 params=$3
+  shift 3
+  local args=()
+  for s in "$@"; do args+=(--station "$s=$d/$s.csv"); done
+  "$PHT" sim "$std/$train.lua" "${args[@]}" --params "$params" --k 5 >"$out" 2>"$out.err"
+}
+
+# expect_error NAME TRAIN PARAMS MESSAGE STATION...: the run fails, and
+# stderr holds MESSAGE exactly
+expect_error() {
+  local name=$1 train=$2 params=$3 msg=$4
+  shift 4
+  local out="$tmp/$name.json"
+  sim "$out" "$train" "$params" "$@"
+  local rc=$?
+  [ $rc -ne 0 ]
+  ok $? "$name: the run fails" "$out.err"
+  grep -qF -- "$msg" "$out.err"
+  ok $? "$name: says \"$msg\"" "$out.err"
+}
+
+get() { lua5.4 "$here/check.lua" get "$1" "$2"; }
+
+COX='{"time":"time","event":"status","covariates":["x1","grp"]}'
+
+# ---- a station without events: its stratum adds nothing ----------------------
+sim "$tmp/cox_abc.json" cox "$COX" st_a st_b st_c
+ok $? "cox on three stations, one without events, runs" "$tmp/cox_abc.json.err"
+sim "$tmp/cox_ab.json" cox "$COX" st_a st_b
+ok $? "cox on the two stations with events runs" "$tmp/cox_ab.json.err"
+lua5.4 "$here/check.lua" has-note "$tmp/cox_abc.json" "station st_c has no events" 2>"$tmp/e1"
+ok $? "cox says that station st_c has no events" "$tmp/e1"
+lua5.4 "$here/check.lua" same-coefs "$tmp/cox_abc.json" "$tmp/cox_ab.json" coef 1e-12 2>"$tmp/e2"
+ok $? "cox: the eventless station changes no coefficient or SE" "$tmp/e2"
+[ "$(get "$tmp/cox_abc.json" stations.3.events)" = 0 ]
+ok $? "cox reports 0 events for st_c"
+for ties in efron breslow; do
+  sim "$tmp/cox_$ties.json" cox "{\"time\":\"time\",\"event\":\"status\",\"covariates\":[\"x1\",\"grp\"],\"ties\":\"$ties\"}" st_a st_b st_c
+  [ "$(get "$tmp/cox_$ties.json" ties)" = "$ties" ]
+  ok $? "cox ties=$ties runs and says so" "$tmp/cox_$ties.json.err"
+done
+
+# ---- missing values: complete cases, stated -----------------------------------
+[ "$(get "$tmp/cox_abc.json" stations.1.dropped)" = 3 ]
+ok $? "cox states the 3 rows of st_a dropped for a missing x1"
+[ "$(get "$tmp/cox_abc.json" stations.1.n)" = 57 ] && [ "$(get "$tmp/cox_abc.json" n)" = 147 ]
+ok $? "cox uses 57 complete rows at st_a, 147 in all"
+
+# ---- a category level absent at one station ----------------------------------
+GLM='{"family":"gaussian","outcome":"y","covariates":["x1","grp"]}'
+sim "$tmp/glm_split.json" glm "$GLM" st_a st_b
+ok $? "glm with level c absent at st_b runs" "$tmp/glm_split.json.err"
+sim "$tmp/glm_one.json" glm "$GLM" st_ab
+ok $? "glm on the same rows as one station runs" "$tmp/glm_one.json.err"
+lua5.4 "$here/check.lua" same-coefs "$tmp/glm_split.json" "$tmp/glm_one.json" estimate 1e-9 2>"$tmp/e3"
+ok $? "glm: the split fit equals the single-station fit (grpc estimated from st_a alone)" "$tmp/e3"
+[ "$(get "$tmp/glm_split.json" coefficients.4.name)" = grpc ]
+ok $? "glm names the absent level's term grpc"
+[ "$(get "$tmp/glm_split.json" stations.1.dropped)" = 3 ] && [ "$(get "$tmp/glm_split.json" n)" = 107 ]
+ok $? "glm states the dropped rows and uses 107"
+for fam in binomial poisson; do
+  out="$tmp/glm_$fam.json"
+  if [ $fam = binomial ]; then p='{"family":"binomial","outcome":"status","covariates":["x1","grp"]}'
+  else p='{"family":"poisson","outcome":"code","covariates":["x1"]}'; fi
+  sim "$out" glm "$p" st_a st_b
+  [ "$(get "$out" family)" = $fam ] && [ "$(get "$out" converged)" = true ]
+  ok $? "glm family=$fam converges" "$out.err"
+done
+
+# ---- separation, collinearity -------------------------------------------------
+expect_error separation glm '{"family":"binomial","outcome":"flag","covariates":["x1"]}' \
+  "separation: fitted probabilities numerically 0 or 1" separated
+expect_error collinear_glm glm '{"family":"gaussian","outcome":"y","covariates":["x1","x2"]}' \
+  "singular X'WX: covariate 'x2' is collinear with the terms before it" collinear
+expect_error collinear_cox cox '{"time":"time","event":"status","covariates":["x1","x2"]}' \
+  "singular information matrix: covariate 'x2' is collinear with the covariates before it" collinear
+
+# ---- guards -----------------------------------------------------------------------
+expect_error n_per_param glm '{"family":"gaussian","outcome":"y","covariates":["x1"]}' \
+  "refused: 5 complete rows for 2 parameters; a model needs n >= 3 x parameters at each station" five_rows st_b
+expect_error rare_binary_covariate cox '{"time":"time","event":"status","covariates":["x1","flag"]}' \
+  "refused: binary covariate 'flag' has a class of 2 rows at this station, fewer than k = 5" rare_flag st_b
+expect_error rare_binary_covariate_glm glm '{"family":"gaussian","outcome":"y","covariates":["flag"]}' \
+  "refused: binary covariate 'flag' has a class of 2 rows at this station, fewer than k = 5" rare_flag
+expect_error rare_outcome glm '{"family":"binomial","outcome":"flag","covariates":["x1"]}' \
+  "refused: the outcome's smaller class has 3 rows at this station, fewer than k = 5" rare_outcome st_b
+expect_error few_events cox '{"time":"time","event":"status","covariates":["x1"]}' \
+  "refused: 2 events at this station, fewer than k = 5" few_events st_b
+expect_error subset_under_k count '{}' "subset smaller than k" three_rows st_b
+
+# ---- parameters -----------------------------------------------------------------
+expect_error bad_ties cox '{"time":"time","event":"status","covariates":["x1"],"ties":"exact"}' \
+  'ties: must be "efron" or "breslow", not exact' st_a
+expect_error bad_family glm '{"family":"gamma","outcome":"y","covariates":["x1"]}' \
+  "family: must be binomial, poisson or gaussian, not gamma" st_a
+expect_error no_covariates cox '{"time":"time","event":"status","covariates":[]}' \
+  "covariates: a non-empty list of column names is required" st_a
+expect_error unknown_column cox '{"time":"time","event":"status","covariates":["nosuch"]}' \
+  "covariates: no column 'nosuch' in this dataset" st_a
+expect_error km_interval km '{"time":"time","event":"status"}' \
+  "interval: a positive grid width in the time unit is required" st_a
+expect_error event_code km '{"time":"time","event":"code","interval":30}' \
+  "event: column 'code' has the value 2; code it 0/1 or give params.event_value (the code meaning an event)" st_a
+sim "$tmp/km_code.json" km '{"time":"time","event":"code","event_value":2,"interval":30,"k":1}' st_a
+[ "$(get "$tmp/km_code.json" events)" = "$(awk -F, 'NR > 1 && $8 == 2' "$d/st_a.csv" | wc -l)" ]
+ok $? "km with event_value 2 counts the rows coded 2 as events" "$tmp/km_code.json.err"
+expect_error glm_category_outcome glm '{"family":"poisson","outcome":"grp","covariates":["x1"]}' \
+  "outcome: column 'grp' must be numeric for family poisson" st_a
+
+# ---- disclosure in tables: the runtime's suppression, summed honestly ----------
+sim "$tmp/xt.json" crosstab '{"rows":"grp","cols":"flag"}' rare_flag st_b
+ok $? "crosstab runs" "$tmp/xt.json.err"
+[ "$(get "$tmp/xt.json" stations.1.cells.2.suppressed)" = true ]
+ok $? "crosstab suppresses the cell (a, flag) of 1 row at rare_flag"
+lua5.4 "$here/check.lua" has-note "$tmp/xt.json" "pooled cells sum released counts only" 2>"$tmp/e4"
+ok $? "crosstab says the pooled table sums released cells only" "$tmp/e4"
+sim "$tmp/km_merged.json" km '{"time":"time","event":"status","interval":1}' st_a st_b
+lua5.4 "$here/check.lua" km-complete "$tmp/km_merged.json" 2>"$tmp/e6"
+ok $? "km with merged steps keeps every patient and event" "$tmp/e6"
+lua5.4 "$here/check.lua" has-note "$tmp/km_merged.json" "steps merged to cover at least 5 patients each" 2>"$tmp/e5"
+ok $? "km says its steps were merged" "$tmp/e5"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
