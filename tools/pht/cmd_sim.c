@@ -131,7 +131,7 @@ pht_cmd_sim(int argc, char **argv)
 	const char *train = NULL, *params_arg = NULL;
 	json_t *params = NULL, *meta = NULL, *results = NULL, *out = NULL, *next;
 	uint64_t v, max_rounds = 50, seed = 0;
-	char *name, *dump;
+	char *name, *dump, who[300];
 	int a, round, r, rc = PHT_EXIT_FAIL, nlen;
 
 	if (pht_cli_wants_help(argc, argv)) {
@@ -277,7 +277,8 @@ pht_cmd_sim(int argc, char **argv)
 				pht_cli_error("sim", &err);
 				goto out;
 			}
-			progress(round, stations[i].name, &stats);
+			snprintf(who, sizeof(who), "station %s", stations[i].name);
+			progress(round, who, &stats);
 			if (json_array_append_new(results, json_pack("{s:s, s:o}", "station",
 			    stations[i].name, "output", out)) != 0)
 				goto out;
