@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *
@@ -480,6 +481,39 @@ main(void)
 	pht_err_clear(&e);
 	tap_ok(pht_audit_verify(work, NULL, NULL, NULL, &e) == PHT_ERR_INVALID,
 	    "verify without a key refused");
+
+	/* four processes appending at once: one chain, nothing lost */
+	{
+		char conc[300];
+		pid_t kids[4];
+		int k, status, all_ok = 1;
+
+		snprintf(conc, sizeof(conc), "%s/conc.log", dir);
+		for (k = 0; k < 4; k++) {
+			if ((kids[k] = fork()) == 0) {
+				struct pht_audit *l = NULL;
+				json_t *fl;
+				int j, bad2 = 0;
+				if (pht_audit_open(conc, key, &l, NULL) != PHT_OK)
+					_exit(2);
+				for (j = 0; j < 25; j++) {
+					fl = json_pack("{s:i, s:i}", "writer", k, "n", j);
+					bad2 |= pht_audit_append(l, "received", fl, NULL, NULL) != PHT_OK;
+					json_decref(fl);
+				}
+				pht_audit_close(l);
+				_exit(bad2);
+			}
+		}
+		for (k = 0; k < 4; k++)
+			if (kids[k] < 0 || waitpid(kids[k], &status, 0) != kids[k] ||
+			    !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+				all_ok = 0;
+		tap_ok(all_ok, "four concurrent writers all appended");
+		r = pht_audit_verify(conc, pub, NULL, &rep, &e);
+		tap_ok(r == PHT_OK && rep.entries == 100, "their log verifies with 100 entries");
+		unlink(conc);
+	}
 
 	tap_str(pht_audit_fault_name(PHT_AUDIT_FAULT_TORN), "torn last line", "fault names");
 

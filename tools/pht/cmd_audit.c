@@ -31,7 +31,7 @@ static const char *audit_help =
     "        entry, and that the last line is whole. With --head, the log must\n"
     "        also hold the head the station published (entry SEQ with HASH).\n"
     "        Reports the first broken line and why.\n"
-    "list    one line per train: time, train id, signer, train name, outcome.\n"
+    "list    one line per run: time, train id, signer, train name, outcome.\n"
     "show    every entry about one train: code hash, params, data hashes,\n"
     "        resource use, the released output.\n"
     "replay  re-runs a logged train on the station's data with the recorded\n"
