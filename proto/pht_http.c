@@ -20,8 +20,23 @@ struct pht_http {
 	long connect_timeout_ms;
 	long timeout_ms;
 	size_t max_response;
+	volatile sig_atomic_t *cancel;
 	char errbuf[CURL_ERROR_SIZE];
 };
+
+/* Progress callback: a non-zero return aborts the transfer (cancel flag set). */
+static int
+progress_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	volatile sig_atomic_t *cancel = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return *cancel != 0;
+}
 
 /* The write callback's state: where the body goes and whether it overflowed. */
 struct sink {
@@ -104,6 +119,13 @@ pht_http_new(const struct pht_http_opts *opts, struct pht_http **out,
 		    "libcurl lacks a required option (TLS 1.3, client certificates)");
 		goto out;
 	}
+	if ((h->cancel = opts->cancel) != NULL &&
+	    (curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, progress_cb) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)opts->cancel) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L) != CURLE_OK)) {
+		r = pht_errf(err, PHT_ERR_INTERNAL, "libcurl lacks progress callbacks");
+		goto out;
+	}
 	*out = h;
 	h = NULL; /* transferred */
 	r = PHT_OK;
@@ -146,6 +168,8 @@ curl_fail(struct pht_http *h, CURLcode cc, const char *method, const char *url,
 	const char *why = h->errbuf[0] ? h->errbuf : curl_easy_strerror(cc);
 
 	switch (cc) {
+	case CURLE_ABORTED_BY_CALLBACK:
+		return pht_errf(err, PHT_ERR_NETWORK, "%s %s: cancelled", method, url);
 	case CURLE_COULDNT_CONNECT:
 		return pht_errf(err, PHT_ERR_NETWORK, "%s %s: connection refused "
 		    "or unreachable (%s)", method, url, why);

@@ -2,6 +2,7 @@
 #ifndef PHT_HTTP_H
 #define PHT_HTTP_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #include <jansson.h>
@@ -25,6 +26,12 @@ struct pht_http_opts {
 	long connect_timeout_ms;   /* 0: 10 s */
 	long timeout_ms;           /* whole request, 0: 30 s; per request too */
 	size_t max_response;       /* response body bound, 0: 16 MiB */
+	/*
+	 * If not NULL, a flag (set by a signal handler) that aborts a request
+	 * in progress within about a second once it is non-zero; the request
+	 * then fails with PHT_ERR_NETWORK ("... cancelled").
+	 */
+	volatile sig_atomic_t *cancel;
 };
 
 /*

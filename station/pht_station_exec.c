@@ -298,8 +298,13 @@ claimed_id(const uint8_t *payload, size_t len, char out[129])
 	json_decref(v);
 }
 
-int
-pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
+/*
+ * pht_station_exec, or with approved set the run of a queued train a
+ * steward approved: no second "received" entry, the id must already be in
+ * the seen-ids store (it was recorded when queued), no review step.
+ */
+static int
+exec_train(struct pht_station *st, const char *envelope, size_t len, int approved,
     struct pht_station_result *res, struct pht_err *err)
 {
 	const struct pht_station_policy *pol = pht_station_config_policy(st->cfg);
@@ -373,14 +378,25 @@ pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
 		json_decref(f);
 		f = NULL;
 	}
-	r = log_event(st, res, "received", f, err);
+	if (approved) {
+		json_decref(f);
+		r = PHT_OK;
+	} else
+		r = log_event(st, res, "received", f, err);
 	f = NULL; /* consumed */
 	if (r != PHT_OK)
 		goto out;
 
 	/* 3. replay: the id is recorded durably before anything runs */
-	if ((r = pht_station_seen_add(pht_station_config_seen_ids(st->cfg), res->train,
-	    &why)) != PHT_OK) {
+	if (approved && pht_station_seen_has(pht_station_config_seen_ids(st->cfg),
+	    res->train, &why) != 1) {
+		pht_errf(&why, PHT_ERR_POLICY, "train %s was never queued at this "
+		    "station", res->train);
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
+		goto out;
+	}
+	if (!approved && (r = pht_station_seen_add(pht_station_config_seen_ids(st->cfg),
+	    res->train, &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
 		goto out;
 	}
@@ -413,7 +429,7 @@ pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
 	}
 
 	/* 7. review signers wait for a steward */
-	if (signer->mode == PHT_SIGNER_REVIEW) {
+	if (signer->mode == PHT_SIGNER_REVIEW && !approved) {
 		pht_errf(&why, PHT_OK, "signer %s is marked review: the train waits for "
 		    "a data steward's approval", signer_name);
 		f = json_pack("{s:s}", "dataset", pht_station_config_dataset(st->cfg, idx)->name);
@@ -485,6 +501,20 @@ out:
 	pht_trainmsg_free(msg);
 	pht_envelope_free(env);
 	return r;
+}
+
+int
+pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
+    struct pht_station_result *res, struct pht_err *err)
+{
+	return exec_train(st, envelope, len, 0, res, err);
+}
+
+int
+pht_station_exec_approved(struct pht_station *st, const char *envelope,
+    size_t len, struct pht_station_result *res, struct pht_err *err)
+{
+	return exec_train(st, envelope, len, 1, res, err);
 }
 
 /* ---- replay ---- */

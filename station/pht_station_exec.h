@@ -82,6 +82,19 @@ void pht_station_result_clear(struct pht_station_result *res);
 int pht_station_exec(struct pht_station *st, const char *envelope, size_t len,
     struct pht_station_result *res, struct pht_err *err);
 
+/*
+ * Runs a train that was queued (its signer is marked review) and that a
+ * data steward approved: the same checks as pht_station_exec again
+ * (signature, payload and expiry against the current time, target,
+ * policy), except that the id must already be in the seen-ids store
+ * (PHT_STATION_REJECTED otherwise: it was never queued here), no second
+ * "received" entry is logged and the review step is skipped. The caller
+ * logs the "approved" decision and makes sure each queued train is run
+ * at most once.
+ */
+int pht_station_exec_approved(struct pht_station *st, const char *envelope,
+    size_t len, struct pht_station_result *res, struct pht_err *err);
+
 /* What a replay found. */
 struct pht_station_replay {
 	int matches;                  /* 1 if the new output hash equals the released one */
