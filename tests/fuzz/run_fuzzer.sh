@@ -12,6 +12,9 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/pht-fuzz-XXXXXX") || exit 1
 mkdir "$work/corpus" && cp -R "$corpus"/. "$work/corpus"/ || { rm -rf "$work"; exit 1; }
 "$fuzzer" -artifact_prefix="$work/" "$@" "$work/corpus"
 rc=$?
+# libFuzzer exits 77 on some crashes, which meson would count as a skip:
+# any non-zero exit of the fuzzer is a failure here.
+[ $rc -eq 77 ] && rc=1
 if [ $rc -eq 0 ]; then
   rm -rf "$work"
 else
