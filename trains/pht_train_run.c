@@ -1,6 +1,7 @@
 /* pht_train_run.c — running train code in a sandboxed child process, with the parent as the backstop. */
 #include "pht_train.h"
 #include "pht_train_data.h"
+#include "pht_train_frame.h"
 #include "pht_train_lua.h"
 #include "pht_sandbox.h"
 #include "pht_buf.h"
@@ -24,27 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FRAME_MAGIC 0x52544850u     /* "PHTR" */
-#define FRAME_ERR_MAX 1024
-#define FRAME_COLS_MAX 1024
-
-/*
- * The frame the child writes to the pipe before it exits, in host byte
- * order (both ends are this program):
- *   u32 magic, i32 code, u64 instructions, u64 peak_memory, u64 rows_read,
- *   u32 columns_len, u32 payload_len, columns bytes, payload bytes.
- * The payload is the output as JSON text when code is PHT_OK, else the
- * error text. The parent trusts none of it beyond these bounds.
- */
-struct frame_head {
-	uint32_t magic;
-	int32_t code;
-	uint64_t instructions;
-	uint64_t peak_memory;
-	uint64_t rows_read;
-	uint32_t columns_len;
-	uint32_t payload_len;
-};
+#define FRAME_ERR_MAX PHT_TRAIN_FRAME_ERR_MAX
+#define FRAME_COLS_MAX PHT_TRAIN_FRAME_COLS_MAX
 
 enum job_kind { JOB_DESCRIBE, JOB_STATION, JOB_COMBINE };
 
@@ -179,22 +161,17 @@ static void
 child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payload,
     size_t payload_len)
 {
-	struct frame_head h;
 	char cols[FRAME_COLS_MAX];
+	struct pht_buf *b;
 
-	memset(&h, 0, sizeof(h));
 	cols[0] = 0;
 	pht_train_data_columns_read(ctx, cols, sizeof(cols));
-	h.magic = FRAME_MAGIC;
-	h.code = code;
-	h.instructions = ctx->instructions;
-	h.peak_memory = ctx->peak;
-	h.rows_read = pht_train_data_rows_read(ctx);
-	h.columns_len = (uint32_t)strlen(cols);
-	h.payload_len = (uint32_t)payload_len;
-	write_all(fd, &h, sizeof(h));
-	write_all(fd, cols, h.columns_len);
-	write_all(fd, payload, payload_len);
+	b = pht_buf_new(pht_train_frame_header_size() + sizeof(cols) + payload_len);
+	if (b == NULL || pht_train_frame_encode(b, code, ctx->instructions, ctx->peak,
+	    pht_train_data_rows_read(ctx), cols, payload, payload_len) != PHT_OK)
+		_exit(5);
+	write_all(fd, pht_buf_data(b), pht_buf_len(b));
+	pht_buf_free(b);
 }
 
 /*
@@ -379,39 +356,22 @@ reap(pid_t pid, int64_t deadline, int *status, struct rusage *ru, int *timed_out
 }
 
 static int
-allowed_code(int code)
-{
-	switch (code) {
-	case PHT_OK:
-	case PHT_ERR_LIMIT:
-	case PHT_ERR_TRAIN:
-	case PHT_ERR_DISCLOSURE:
-	case PHT_ERR_INTERNAL:
-	case PHT_ERR_NOMEM:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-static int
 run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
     struct pht_err *err)
 {
 	const struct pht_limits *lim = job->lim;
 	struct pht_buf *buf = NULL;
-	struct frame_head h;
+	struct pht_train_frame f;
 	struct rusage ru;
 	int fds[2] = {-1, -1}, status = 0, timed_out = 0, r, ret;
 	int64_t t0, deadline;
 	size_t max;
 	pid_t pid;
 	char detail[FRAME_ERR_MAX];
-	const uint8_t *p;
 
 	memset(&ru, 0, sizeof(ru));
-	max = sizeof(h) + FRAME_COLS_MAX + (lim->output_bytes > FRAME_ERR_MAX ?
-	    lim->output_bytes : FRAME_ERR_MAX);
+	max = pht_train_frame_header_size() + FRAME_COLS_MAX +
+	    (lim->output_bytes > FRAME_ERR_MAX ? lim->output_bytes : FRAME_ERR_MAX);
 	if ((buf = pht_buf_new(max)) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -463,31 +423,28 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 			    "train process died of signal %d (%s)", sig, strsignal(sig));
 		goto out;
 	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
-	    pht_buf_get(buf, &h, sizeof(h)) != PHT_OK || h.magic != FRAME_MAGIC ||
-	    !allowed_code(h.code) || h.columns_len >= FRAME_COLS_MAX ||
-	    (size_t)h.columns_len + h.payload_len != pht_buf_remaining(buf)) {
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		ret = pht_errf(err, PHT_ERR_INTERNAL,
-		    "train process exited (status %d) without a valid result",
+		    "train process exited with status %d without a result",
 		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 		goto out;
 	}
-	p = pht_buf_data(buf) + sizeof(h);
-	stats->instructions = h.instructions;
-	stats->peak_memory = (size_t)h.peak_memory;
-	stats->rows_read = h.rows_read;
-	sanitize(stats->columns_read, sizeof(stats->columns_read), p, h.columns_len);
-	p += h.columns_len;
-	if (h.code != PHT_OK) {
-		sanitize(detail, sizeof(detail), p, h.payload_len);
-		ret = pht_errf(err, h.code, "%s", detail);
+	if (pht_train_frame_decode(pht_buf_data(buf), pht_buf_len(buf), lim->output_bytes,
+	    &f, err) != PHT_OK) {
+		ret = pht_errf(err, PHT_ERR_INTERNAL, "train process: %s", pht_err_msg(err));
 		goto out;
 	}
-	if (h.payload_len > lim->output_bytes) {
-		ret = pht_errf(err, PHT_ERR_INTERNAL, "train output larger than its cap");
+	stats->instructions = f.instructions;
+	stats->peak_memory = (size_t)f.peak_memory;
+	stats->rows_read = f.rows_read;
+	snprintf(stats->columns_read, sizeof(stats->columns_read), "%s", f.columns);
+	if (f.code != PHT_OK) {
+		sanitize(detail, sizeof(detail), f.payload, f.payload_len);
+		ret = pht_errf(err, f.code, "%s", detail);
 		goto out;
 	}
-	ret = pht_json_parse((const char *)p, h.payload_len, "train output", output, err);
+	ret = pht_json_parse((const char *)f.payload, f.payload_len, "train output",
+	    output, err);
 	if (ret != PHT_OK)
 		ret = pht_errf(err, PHT_ERR_INTERNAL, "%s", pht_err_msg(err));
 out:
