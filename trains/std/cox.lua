@@ -579,7 +579,7 @@ end
 
 -- One combine step of R's coxph.fit Newton iteration (coxfit6.c).
 -- st: {iter, halving, beta, newbeta, loglik0, loglik1}; ll, U, I at newbeta.
--- Returns "continue", st with st.newbeta to evaluate next; or "done", st.
+-- Returns "continue", st with st.newbeta to evaluate nextp; or "done", st.
 function C.step(st, ll, U, I, p, names, max_iter, eps)
   if st.iter == 0 then
     st.loglik0, st.loglik1 = ll, ll
@@ -722,11 +722,11 @@ local function combine(results, params, round)
   local status
   status, st = C.step(st, ll, U, I, p, names, max_iter, eps)
   if status == "continue" then
-    local next = {}
-    for key, v in pairs(params) do next[key] = v end
-    next.state = st
-    next.beta = st.newbeta
-    return { done = false, params = next }
+    local nextp = {}
+    for key, v in pairs(params) do nextp[key] = v end
+    nextp.state = st
+    nextp.beta = st.newbeta
+    return { done = false, params = nextp }
   end
   local res = C.report(st, I, p, names)
   local n, events, per, notes = 0, 0, {}, {}

@@ -792,16 +792,16 @@ local function combine(results, params, round)
   if round == 2 then st.null_deviance = tot.null_deviance end
   local status
   status, st = G.step(st, tot, p, names, max_iter, epsilon)
-  local next = {}
-  for key, v in pairs(params) do next[key] = v end
+  local nextp = {}
+  for key, v in pairs(params) do nextp[key] = v end
   if round == 1 then
     if family == "poisson" and params.offset ~= nil then
-      next.nullmu = math.log(tot.sum_y / tot.sum_exp_offset)
+      nextp.nullmu = math.log(tot.sum_y / tot.sum_exp_offset)
     else
-      next.nullmu = tot.sum_y / tot.n
+      nextp.nullmu = tot.sum_y / tot.n
     end
   else
-    next.nullmu = nil
+    nextp.nullmu = nil
   end
   if status == "done" and #tot.extreme > 0 then
     error("separation: fitted " .. (family == "binomial" and "probabilities numerically 0 or 1" or
@@ -812,9 +812,9 @@ local function combine(results, params, round)
     error("did not converge in " .. max_iter .. " iterations (separation: coefficients diverge)", 0)
   end
   if status == "continue" then
-    next.state = st
-    next.beta = st.beta
-    return { done = false, params = next }
+    nextp.state = st
+    nextp.beta = st.beta
+    return { done = false, params = nextp }
   end
   local res = G.report(st, tot, fam, family, p, names)
   local per = {}
