@@ -1,0 +1,169 @@
+-- report.lua — turns bench/run's metrics into bench/RESULTS.md (Markdown on stdout).
+-- Usage: lua5.4 report.lua METRICS.tsv SIM-COX.json SIM-GLM.json ELAPSED_SECONDS
+local metrics_path, cox_path, glm_path, elapsed = arg[1], arg[2], arg[3], arg[4]
+
+local values = {}
+for line in io.lines(metrics_path) do
+  local k, v = line:match("^([^\t]+)\t(%S+)$")
+  if k then
+    values[k] = values[k] or {}
+    table.insert(values[k], tonumber(v))
+  end
+end
+
+-- median, min, max, count of a metric (nil if it was not measured)
+local function stat(k)
+  local v = values[k]
+  if not v or #v == 0 then return nil end
+  local s = {}
+  for i, x in ipairs(v) do s[i] = x end
+  table.sort(s)
+  local n = #s
+  local med = n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
+  return { med = med, min = s[1], max = s[n], n = n }
+end
+
+local function fmt(x, unit)
+  if unit == "s" then
+    if x < 0.01 then return string.format("%.2f ms", x * 1000) end
+    if x < 1 then return string.format("%.0f ms", x * 1000) end
+    return string.format("%.2f s", x)
+  elseif unit == "KiB" then
+    return string.format("%.1f MiB", x / 1024)
+  elseif unit == "B" then
+    return string.format("%.1f MiB", x / 1048576)
+  end
+  return string.format("%g", x)
+end
+
+local function cell(k, unit)
+  local s = stat(k)
+  if not s then return "not measured", nil end
+  if s.n == 1 then return fmt(s.med, unit) .. " (n = 1)", s.med end
+  return string.format("%s [%s – %s] (n = %d)", fmt(s.med, unit), fmt(s.min, unit),
+    fmt(s.max, unit), s.n), s.med
+end
+
+local function read_file(p)
+  local f = io.open(p, "r")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function first_line(cmd)
+  local f = io.popen(cmd)
+  if not f then return "?" end
+  local s = f:read("l") or "?"
+  f:close()
+  return s
+end
+
+local rows = {}
+local function row(num, what, k, unit, base_what, bk, bunit, target, mult)
+  local a, am = cell(k, unit)
+  local b, bm = "–", nil
+  if bk ~= "none" then b, bm = cell(bk, bunit or unit) end
+  local ratio = "–"
+  if am and bm and bm ~= 0 then ratio = string.format("%.2f×", am * (mult or 1) / bm) end
+  rows[#rows + 1] = string.format("| %s | %s | %s | %s | %s | %s | %s |", num, what, a,
+    base_what, b, ratio, target or "–")
+end
+
+row("1", "load 1M rows × 20 columns, wall", "load.seconds", "s",
+  "`sqlite3 :memory: .import --csv`, wall", "sqlite.seconds")
+row("1", "load, CPU", "load.cpu_seconds", "s", "sqlite3 .import, CPU", "sqlite.cpu_seconds")
+row("1", "load, peak memory added (VmHWM)", "load.hwm_kib", "KiB",
+  "raw binary size of the columns", "load.column_bytes", "B", "≤ 1.5×", 1024)
+row("1", "load, peak memory added (VmHWM)", "load.hwm_kib", "KiB",
+  "sqlite3 .import, peak RSS (whole process)", "sqlite.maxrss_kib")
+row("2", "scan 10M rows through the data API (train's work), CPU", "scan.train.cpu_seconds", "s",
+  "same scan, plain C loop over the same arrays, CPU", "scan.c.cpu_seconds", nil, "≤ 2×")
+row("2", "scan through the data API, wall", "scan.train.seconds", "s",
+  "plain C loop, wall", "scan.c.seconds", nil, "≤ 2×")
+row("2", "scan through the data API, CPU", "scan.train.cpu_seconds", "s",
+  "same loop in stock lua5.4 over Lua tables (os.clock)", "scan.lua.seconds")
+row("2", "fixed cost of the scan train's run (10M-row dataset), wall", "scan.train_fixed.seconds", "s",
+  "–", "none")
+row("3", "CPU-bound Lua loop in the runtime, CPU", "sandbox.pht.cpu_seconds", "s",
+  "same file in stock lua5.4, CPU", "sandbox.lua.cpu_seconds", nil, "≤ 1.15×")
+row("3", "CPU-bound Lua loop in the runtime, wall", "sandbox.pht.seconds", "s",
+  "same file in stock lua5.4, wall", "sandbox.lua.seconds", nil, "≤ 1.15×")
+row("3", "stock lua5.4 with the runtime's count hook (every 1000), CPU",
+  "sandbox.lua_hook.cpu_seconds", "s", "stock lua5.4 without hook, CPU", "sandbox.lua.cpu_seconds")
+row("3", "fixed cost of one run (fork, sandbox, load, output), wall", "sandbox.pht_fixed.seconds", "s",
+  "`lua5.4 loop.lua 0` (fork, exec, load), wall", "sandbox.lua_fixed.seconds")
+row("5", "`pht sim cox.lua`, 10 stations × 100k rows, 6 covariates, wall", "sim.cox.seconds", "s",
+  "R `coxph(... + strata(station))` on pooled 1M rows, wall of the fit", "r.cox.seconds", nil, "≤ 1×")
+row("5", "`pht sim cox.lua`, CPU (all station runs)", "sim.cox.cpu_seconds", "s",
+  "R coxph fit, CPU", "r.cox.cpu_seconds", nil, "≤ 1×")
+row("5", "`pht sim glm.lua` binomial, 10 × 100k rows, wall", "sim.glm.seconds", "s",
+  "R `glm(..., binomial)` on pooled 1M rows, wall of the fit", "r.glm.seconds", nil, "≤ 1×")
+row("5", "`pht sim glm.lua` binomial, CPU", "sim.glm.cpu_seconds", "s",
+  "R glm fit, CPU", "r.glm.cpu_seconds", nil, "≤ 1×")
+row("5", "one Cox station run (100k rows, one round), CPU", "sim.cox.station_run.cpu_seconds", "s",
+  "R: reading the 10 CSVs (read.csv + rbind), wall", "r.read.seconds")
+row("5", "one GLM station run (100k rows, one round), CPU", "sim.glm.station_run.cpu_seconds", "s",
+  "–", "none")
+
+-- coefficients of pht sim against R's (a check that the timed work is the same fit)
+local function sim_coefs(p, key)
+  local out, s = {}, read_file(p)
+  for obj in s:gmatch("{[^{}]*}") do
+    local name = obj:match('"name":"([^"]*)"')
+    local v = obj:match('"' .. key .. '":([-%d.eE+]+)')
+    if name and v then out[name] = tonumber(v) end
+  end
+  return out
+end
+local function check(model, p, key)
+  local sim, worst, count = sim_coefs(p, key), 0, 0
+  for name, v in pairs(values) do
+    local term = name:match("^r%." .. model .. "%.coef%.(.+)$")
+    if term then
+      local simname = term:gsub("TRUE$", "")
+      local a, b = sim[simname], v[1]
+      if a == nil then return "term " .. simname .. " missing from pht sim's result" end
+      worst = math.max(worst, math.abs(a - b) / math.max(math.abs(b), 1e-300))
+      count = count + 1
+    end
+  end
+  if count == 0 then return "not checked (no R coefficients)" end
+  return string.format("%d coefficients, largest relative difference from R %.1e", count, worst)
+end
+
+local cpu = read_file("/proc/cpuinfo"):match("model name%s*:%s*([^\n]+)") or "?"
+local mem = tonumber(read_file("/proc/meminfo"):match("MemTotal:%s*(%d+)") or 0)
+local kernel = (read_file("/proc/sys/kernel/osrelease"):gsub("%s+$", ""))
+local load = read_file("/proc/loadavg"):match("^(%S+ %S+ %S+)") or "?"
+
+print("# PHT benchmark results")
+print()
+print("Written by `bench/run` (see `bench/README.md`); every figure is the median")
+print("[min – max] of n repetitions, and its ratio is PHT's median over the")
+print("baseline's median, both measured in the same invocation.")
+print()
+print(string.format("- date: %s UTC, commit %s", os.date("!%Y-%m-%d %H:%M"),
+  first_line("git -C '" .. (arg[0]:match("^(.*)/[^/]*$") or ".") .. "' rev-parse --short HEAD 2>/dev/null")))
+print(string.format("- machine: %s, %s cores, %.1f GiB memory, Linux %s", cpu,
+  first_line("nproc"), mem / 1048576, kernel))
+print(string.format("- load average at the end of the run: %s (the machine is shared: wall", load))
+print("  times include waiting for a core; CPU times are the steadier figure)")
+print(string.format("- bench/run took %s s", elapsed))
+print()
+print("| # | PHT | median [min – max] | baseline | median [min – max] | ratio | target |")
+print("|---|---|---|---|---|---|---|")
+for _, r in ipairs(rows) do print(r) end
+print("| 4 | round trip through node + 10 stations | not run: `pht run` and `pht station run` do not exist yet | | | | |")
+print("| 6 | node scale, 1,000 long-polling stations | not run: `pht station run` does not exist yet | | | | |")
+print()
+print("Checks (same work on both sides):")
+print()
+print("- Cox, pht sim vs R coxph: " .. check("cox", cox_path, "coef"))
+print("- GLM, pht sim vs R glm: " .. check("glm", glm_path, "estimate"))
+local cc, lc, tc = stat("scan.c.count"), stat("scan.lua.count"), stat("scan.c.sum")
+if cc and lc then
+  print(string.format("- scan: plain C and stock Lua count %d and %d rows (the train's counts and sums are checked against C by pht-bench-scan, which fails otherwise); C sum %.2f",
+    cc.med, lc.med, tc and tc.med or 0))
+end
