@@ -223,10 +223,12 @@ sb_co_checked(lua_State *L)
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
 	lua_State *co = lua_tothread(L, 1);
 
+	if (co == NULL)
+		return luaL_typeerror(L, 1, "coroutine");
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);
 	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	if (co != NULL && lua_status(co) == LUA_ERRMEM)
+	if (lua_status(co) == LUA_ERRMEM)
 		set_fatal_memory(c);
 	if (c->fatal != 0)
 		return rethrow(L);

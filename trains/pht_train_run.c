@@ -122,16 +122,20 @@ job_main(lua_State *L)
 	return 0;
 }
 
-/* fd 0 and 1 on /dev/null, the pipe on 3, everything else closed. */
+/*
+ * fd 0 and 1 on /dev/null, the pipe on 3, everything else closed. The pipe
+ * is first moved out of the way: a daemon with closed stdio may have got
+ * it as fd 0 or 1.
+ */
 static int
 child_fds(int wfd)
 {
-	int nul, fd;
+	int hi, nul, fd;
 
-	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0)
+	if ((hi = fcntl(wfd, F_DUPFD_CLOEXEC, 10)) < 0)
 		return -1;
-	if (wfd != 3 && dup2(wfd, 3) < 0)
+	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(hi, 3) < 0)
 		return -1;
 	if (close_range(4, ~0U, 0) != 0) {
 		for (fd = 4; fd < 1024; fd++)

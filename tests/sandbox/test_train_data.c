@@ -9,6 +9,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define N 1000
 
@@ -586,6 +587,28 @@ test_seed_params_combine(void)
 	lim.k = 5;
 }
 
+/* A daemon with closed stdio gets the pipe as fds 0 and 1: still works. */
+static void
+test_closed_stdio(void)
+{
+	int s0, s1, ok;
+	json_t *o;
+
+	fflush(stdout);
+	s0 = dup(0);
+	s1 = dup(1);
+	close(0);
+	close(1);
+	o = run_body("return data:column('id'):sum()", 1);
+	dup2(s0, 0);
+	dup2(s1, 1);
+	close(s0);
+	close(s1);
+	ok = o != NULL && json_integer_value(o) == (json_int_t)N * (N + 1) / 2;
+	tap_ok(ok, "a run from a process with stdin and stdout closed");
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -609,6 +632,7 @@ main(void)
 	test_order();
 	test_rows_and_meta();
 	test_seed_params_combine();
+	test_closed_stdio();
 	pht_dataset_free(ds);
 	gen_free(&g);
 	return tap_done();
