@@ -1,5 +1,6 @@
 /* cmd_station.c — pht station exec: one signed train through this station. */
 #include "pht_cli.h"
+#include "cmd_station_daemon.h"
 
 #include "pht_buf.h"
 #include "pht_envelope.h"
@@ -15,7 +16,19 @@
 
 static const char *station_help =
     "usage: pht station exec --config STATION.json TRAIN.signed\n"
+    "       pht station run --config STATION.json [--wait S] [--backoff-max S]\n"
+    "       pht station queue --config STATION.json [--json]\n"
+    "       pht station approve|refuse --config STATION.json ID [--by NAME]\n"
     "\n"
+    "run: the station daemon (docs/federation.md): connects out to the node\n"
+    "in the config's node section, publishes the data dictionaries, long-polls\n"
+    "the inbox (--wait, default 30 s), takes every train through the steps\n"
+    "below and posts a signed result sealed to the analyst. Retries with\n"
+    "backoff up to --backoff-max seconds (default 30) while the node is away.\n"
+    "queue/approve/refuse: trains of 'review' signers wait in the approval\n"
+    "queue; a steward's decision is logged in the audit log.\n"
+    "\n"
+    "exec:\n"
     "Runs one signed train at this station, as the station daemon does:\n"
     "verifies the envelope against the station's trusted signers, checks the\n"
     "payload (code hash, expiry), refuses a train id seen before, checks that\n"
@@ -125,5 +138,11 @@ pht_cmd_station(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "exec") == 0)
 		return station_exec(argc, argv);
+	if (strcmp(argv[1], "run") == 0)
+		return pht_station_cmd_run(argc, argv);
+	if (strcmp(argv[1], "queue") == 0)
+		return pht_station_cmd_queue(argc, argv);
+	if (strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "refuse") == 0)
+		return pht_station_cmd_decide(argc, argv);
 	return pht_cli_usage_error("station", "unknown subcommand '%s'", argv[1]);
 }

@@ -1,0 +1,796 @@
+/* pht_station_daemon.c — the polling station: inbox → pht_station_exec → sealed, signed result → node. */
+#include "pht_station_daemon.h"
+#include "pht_audit.h"
+#include "pht_buf.h"
+#include "pht_envelope.h"
+#include "pht_err.h"
+#include "pht_file.h"
+#include "pht_http.h"
+#include "pht_json.h"
+#include "pht_key.h"
+#include "pht_resultmsg.h"
+#include "pht_seal.h"
+#include "pht_station_config.h"
+#include "pht_station_exec.h"
+#include "pht_station_queue.h"
+#include "pht_time.h"
+#include "pht_trainmsg.h"
+#include "pht_trust.h"
+
+#include <openssl/rand.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DICT_MAX ((size_t)4 << 20)
+#define OUTBOX_ITEM_MAX ((size_t)32 << 20)
+
+/*
+ * The daemon's state. delay_ms is the current backoff delay: 0 after a
+ * request that reached the node, else the last delay (doubling up to the
+ * bound).
+ */
+struct daemon {
+	const struct pht_station_daemon_opts *o;
+	struct pht_station *st;
+	const struct pht_station_config *cfg;  /* borrowed from st */
+	struct pht_key *key;                   /* the station's signing key */
+	struct pht_trust *trust;               /* the config's signers */
+	struct pht_http *http;
+	char *base;                            /* node URL without a trailing / */
+	char *queue_dir, *outbox_dir;
+	const char *id;                        /* station id */
+	int wait_s, min_ms, max_ms, delay_ms;
+};
+
+static void
+say(struct daemon *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+say(struct daemon *d, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	if (d->o->log == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	d->o->log(d->o->log_arg, line);
+}
+
+static int
+stopping(const struct daemon *d)
+{
+	return d->o->stop != NULL && *d->o->stop != 0;
+}
+
+/* Sleeps ms in steps of 100 ms, waking early when asked to stop. */
+static void
+nap(struct daemon *d, int ms)
+{
+	struct timespec ts = {0, 100 * 1000 * 1000};
+
+	for (; ms > 0 && !stopping(d); ms -= 100)
+		nanosleep(&ts, NULL);
+}
+
+/* Waits the next backoff delay: doubled each time, bounded, with jitter. */
+static void
+backoff(struct daemon *d)
+{
+	unsigned int rnd = 0;
+	int ms;
+
+	d->delay_ms = d->delay_ms == 0 ? d->min_ms :
+	    (d->delay_ms > d->max_ms / 2 ? d->max_ms : d->delay_ms * 2);
+	if (RAND_bytes((unsigned char *)&rnd, sizeof(rnd)) != 1)
+		rnd = (unsigned int)pht_time_mono_ms();
+	/* "equal jitter": half the delay fixed, half random */
+	ms = d->delay_ms / 2 + (int)(rnd % (unsigned int)(d->delay_ms / 2 + 1));
+	say(d, "node unreachable: retrying in %d ms", ms);
+	nap(d, ms);
+}
+
+/* 1..128 of [A-Za-z0-9_.-], not "." or "..": safe in a URL path. */
+static int
+node_id_ok(const char *s)
+{
+	size_t i, n = s != NULL ? strlen(s) : 0;
+
+	if (n == 0 || n > 128 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* One request to the node: base URL + path. Network failures are PHT_ERR_NETWORK. */
+static int
+call(struct daemon *d, const char *method, const char *path, const json_t *body,
+    long timeout_ms, json_t **out, struct pht_err *err)
+{
+	char url[1024];
+	long status;
+	json_t *resp = NULL;
+	int r;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", d->base, path) >= sizeof(url))
+		return pht_errf(err, PHT_ERR_INVALID, "node URL too long");
+	r = pht_http_request_json(d->http, method, url, body, timeout_ms, &status,
+	    &resp, err);
+	if (r == PHT_OK && out != NULL) {
+		*out = resp;
+		resp = NULL; /* transferred */
+	}
+	json_decref(resp);
+	return r;
+}
+
+/* ---- results ---- */
+
+/* The reason that may leave the station for an outcome: never data values. */
+static void
+public_reason(enum pht_station_outcome o, const struct pht_err *why, char *out,
+    size_t n)
+{
+	switch (o) {
+	case PHT_STATION_REJECTED:
+		snprintf(out, n, "%s", pht_err_msg(why));
+		return;
+	case PHT_STATION_FAILED:
+		if (why->code == PHT_ERR_LIMIT)
+			snprintf(out, n, "%s", pht_err_msg(why));
+		else if (why->code == PHT_ERR_TRAIN)
+			snprintf(out, n, "the train raised an error (its message stays in "
+			    "the station's audit log)");
+		else if (why->code == PHT_ERR_DISCLOSURE)
+			snprintf(out, n, "disclosure control refused a subset or the "
+			    "output (details in the station's audit log)");
+		else
+			snprintf(out, n, "the run failed: %s (details in the station's "
+			    "audit log)", pht_strerror(why->code));
+		return;
+	case PHT_STATION_WITHHELD:
+		snprintf(out, n, "the output failed the station's output checks "
+		    "(details in the station's audit log)");
+		return;
+	default:
+		snprintf(out, n, "%s", pht_strerror(why->code));
+		return;
+	}
+}
+
+/*
+ * The POST body for a result: the payload built, sealed to the train's
+ * result key when the envelope is authentic and its payload valid, signed
+ * with the station key. output is the released output (NULL otherwise).
+ */
+static int
+make_result(struct daemon *d, const char *node_train, int64_t round,
+    const char *status, const char *error, const char *reason,
+    const json_t *output, const char *envelope, const struct pht_audit_head *head,
+    json_t **body, struct pht_err *err)
+{
+	struct pht_resultmsg_spec spec;
+	struct pht_envelope *env = NULL;
+	struct pht_trainmsg *msg = NULL;
+	const uint8_t *payload;
+	uint8_t *sealed = NULL;
+	size_t plen, sealed_len = 0, outlen, envlen;
+	char *plain = NULL, *text = NULL, *envtext = NULL;
+	json_t *p = NULL;
+	int r;
+
+	*body = NULL;
+	memset(&spec, 0, sizeof(spec));
+	if (envelope != NULL &&
+	    pht_envelope_open(envelope, strlen(envelope), d->trust, &env, NULL) == PHT_OK) {
+		payload = pht_envelope_payload(env, &plen);
+		(void)pht_trainmsg_parse(payload, plen, pht_time_now(), &msg, NULL);
+	}
+	spec.train = msg != NULL ? pht_trainmsg_id(msg) : node_train;
+	spec.round = round;
+	spec.station = d->id;
+	spec.status = status;
+	spec.issued = pht_time_now();
+	spec.log_seq = head->seq;
+	spec.log_hash = head->hash;
+	if (msg != NULL) {
+		p = output != NULL ?
+		    json_pack("{s:s, s:O}", "status", status, "output", output) :
+		    json_pack("{s:s, s:s, s:s}", "status", status, "error", error,
+		    "reason", reason);
+		if (p == NULL || (plain = pht_json_dump(p)) == NULL) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = pht_seal(pht_trainmsg_result_key(msg), spec.train, d->id,
+		    (const uint8_t *)plain, strlen(plain), &sealed, &sealed_len,
+		    err)) != PHT_OK)
+			goto out;
+		spec.sealed = sealed;
+		spec.sealed_len = sealed_len;
+	} else {
+		spec.error = error;
+		spec.reason = reason;
+	}
+	if ((r = pht_resultmsg_build(&spec, &text, &outlen, err)) != PHT_OK ||
+	    (r = pht_envelope_sign(d->key, (const uint8_t *)text, outlen, &envtext,
+	    &envlen, err)) != PHT_OK)
+		goto out;
+	if ((*body = json_pack("{s:I, s:s, s:{s:I, s:s}}", "round", (json_int_t)round,
+	    "result", envtext, "log_head", "seq", (json_int_t)head->seq, "hash",
+	    head->hash)) == NULL)
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+out:
+	json_decref(p);
+	free(plain);
+	free(sealed);
+	free(text);
+	free(envtext);
+	pht_trainmsg_free(msg);
+	pht_envelope_free(env);
+	return r;
+}
+
+/* Posts one outbox item; PHT_OK when the node took it or refused it for good. */
+static int
+post_outbox(struct daemon *d, const char *path)
+{
+	struct pht_buf *b = NULL;
+	struct pht_err e;
+	json_t *item = NULL, *resp = NULL;
+	const char *train;
+	char route[256];
+	int r;
+
+	if (pht_file_read(path, OUTBOX_ITEM_MAX, &b, &e) != PHT_OK ||
+	    pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, &item, &e) != PHT_OK ||
+	    !node_id_ok(train = json_string_value(json_object_get(item, "train"))) ||
+	    !json_is_object(json_object_get(item, "body"))) {
+		say(d, "outbox item %s is unreadable: dropped", path);
+		pht_buf_free(b);
+		json_decref(item);
+		unlink(path);
+		return PHT_OK;
+	}
+	pht_buf_free(b);
+	snprintf(route, sizeof(route), "/v1/trains/%s/results", train);
+	r = call(d, "POST", route, json_object_get(item, "body"), 0, &resp, &e);
+	if (r == PHT_OK) {
+		d->delay_ms = 0;
+		say(d, "result for train %s round %lld posted", train,
+		    (long long)json_integer_value(json_object_get(json_object_get(item,
+		    "body"), "round")));
+		unlink(path);
+	} else if (r != PHT_ERR_NETWORK) {
+		d->delay_ms = 0;
+		say(d, "result for train %s refused by the node: %s", train, pht_err_msg(&e));
+		unlink(path);
+		r = PHT_OK;
+	} else {
+		say(d, "posting the result for train %s: %s", train, pht_err_msg(&e));
+	}
+	json_decref(item);
+	json_decref(resp);
+	return r;
+}
+
+/* Posts every outbox item; PHT_ERR_NETWORK if one could not reach the node. */
+static int
+flush_outbox(struct daemon *d)
+{
+	DIR *dir;
+	struct dirent *de;
+	char *path;
+	int r = PHT_OK;
+
+	if ((dir = opendir(d->outbox_dir)) == NULL)
+		return PHT_OK;
+	while (r == PHT_OK && !stopping(d) && (de = readdir(dir)) != NULL) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".json") == NULL)
+			continue;
+		if ((path = pht_path_join(d->outbox_dir, de->d_name)) == NULL)
+			break;
+		r = post_outbox(d, path);
+		free(path);
+	}
+	closedir(dir);
+	return r;
+}
+
+/* Keeps a result durably in the outbox, then tries to post it. */
+static int
+send_result(struct daemon *d, const char *node_train, int64_t round, json_t *body,
+    struct pht_err *err)
+{
+	char name[180], *path = NULL, *text = NULL;
+	json_t *item;
+	int r;
+
+	snprintf(name, sizeof(name), "%s.%lld.json", node_train, (long long)round);
+	if ((item = json_pack("{s:s, s:O}", "train", node_train, "body", body)) == NULL ||
+	    (text = pht_json_dump(item)) == NULL ||
+	    (path = pht_path_join(d->outbox_dir, name)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = pht_mkdir_p(d->outbox_dir, 0700, err)) != PHT_OK ||
+	    (r = pht_file_write_atomic(path, text, strlen(text), 0600, err)) != PHT_OK)
+		goto out;
+	(void)post_outbox(d, path);
+out:
+	json_decref(item);
+	free(text);
+	free(path);
+	return r;
+}
+
+/* The current head of the audit log (seq 0 and 64 zeros for an empty log). */
+static void
+fix_head(struct daemon *d, struct pht_audit_head *h)
+{
+	if (h->seq == 0 || h->hash[0] == '\0') {
+		if (pht_audit_read_head(pht_station_config_audit_log(d->cfg), h, NULL) !=
+		    PHT_OK || h->hash[0] == '\0') {
+			h->seq = 0;
+			memset(h->hash, '0', PHT_AUDIT_HASH_HEX);
+			h->hash[PHT_AUDIT_HASH_HEX] = '\0';
+		}
+	}
+}
+
+static const char *
+status_of(enum pht_station_outcome o)
+{
+	switch (o) {
+	case PHT_STATION_RELEASED: return "released";
+	case PHT_STATION_REJECTED: return "rejected";
+	case PHT_STATION_WITHHELD: return "withheld";
+	default: return "failed";
+	}
+}
+
+/* The result of an exec outcome: built, kept, posted. */
+static int
+answer(struct daemon *d, const char *node_train, int64_t round, const char *envelope,
+    struct pht_station_result *res, const struct pht_err *why, int rc,
+    struct pht_err *err)
+{
+	char reason[PHT_RESULTMSG_MAX_REASON];
+	const char *status, *error;
+	json_t *body = NULL;
+	int r;
+
+	if (rc != PHT_OK) {
+		status = "failed";
+		error = pht_strerror(why->code);
+		snprintf(reason, sizeof(reason), "the station could not process the "
+		    "train: %s", pht_strerror(why->code));
+	} else {
+		status = status_of(res->outcome);
+		error = res->outcome == PHT_STATION_RELEASED ? "" : pht_strerror(why->code);
+		public_reason(res->outcome, why, reason, sizeof(reason));
+	}
+	fix_head(d, &res->head);
+	if ((r = make_result(d, node_train, round, status, error, reason,
+	    res->outcome == PHT_STATION_RELEASED && rc == PHT_OK ? res->output : NULL,
+	    envelope, &res->head, &body, err)) != PHT_OK)
+		return r;
+	r = send_result(d, node_train, round, body, err);
+	json_decref(body);
+	return r;
+}
+
+/* ---- the approval queue ---- */
+
+/* The queue item for a train exec queued: what a steward needs to decide. */
+static int
+queue_train(struct daemon *d, const char *node_train, int64_t round,
+    const char *envelope, struct pht_err *err)
+{
+	struct pht_envelope *env = NULL;
+	struct pht_trainmsg *msg = NULL;
+	const struct pht_station_dataset *ds = NULL;
+	const char *const *names;
+	const uint8_t *payload;
+	json_t *item = NULL, *cols = NULL, *dsl = NULL;
+	size_t plen, n, i;
+	int r;
+
+	if ((r = pht_envelope_open(envelope, strlen(envelope), d->trust, &env, err)) !=
+	    PHT_OK)
+		goto out;
+	payload = pht_envelope_payload(env, &plen);
+	if ((r = pht_trainmsg_parse(payload, plen, pht_time_now(), &msg, err)) != PHT_OK)
+		goto out;
+	names = pht_trainmsg_datasets(msg, &n);
+	if ((dsl = json_array()) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		json_array_append_new(dsl, json_string(names[i]));
+		if (ds == NULL)
+			ds = pht_station_config_find_dataset(d->cfg, names[i]);
+	}
+	if (n == 0 && pht_station_config_ndatasets(d->cfg) == 1)
+		ds = pht_station_config_dataset(d->cfg, 0);
+	if ((r = pht_station_queue_columns(ds != NULL ? ds->dict : NULL,
+	    pht_trainmsg_params(msg), &cols, err)) != PHT_OK)
+		goto out;
+	item = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:O, s:O, s:O}",
+	    "train", pht_trainmsg_id(msg), "node_train", node_train,
+	    "round", (json_int_t)round, "envelope", envelope,
+	    "signer", pht_envelope_signer_name(env),
+	    "code_sha256", pht_trainmsg_code_sha256(msg),
+	    "datasets", dsl, "params", pht_trainmsg_params(msg), "columns", cols);
+	if (item == NULL || (pht_trainmsg_name(msg) != NULL &&
+	    json_object_set_new(item, "name", json_string(pht_trainmsg_name(msg))) != 0)) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	r = pht_station_queue_add(d->queue_dir, item, err);
+out:
+	json_decref(item);
+	json_decref(cols);
+	json_decref(dsl);
+	pht_trainmsg_free(msg);
+	pht_envelope_free(env);
+	return r;
+}
+
+/* Runs approved items and answers refused ones; PHT_OK unless the station broke. */
+static int
+process_queue(struct daemon *d, struct pht_err *err)
+{
+	struct pht_station_result res;
+	struct pht_err why, e;
+	json_t *items = NULL, *it, *body = NULL;
+	const char *state, *id, *node_train, *envelope;
+	int64_t round;
+	size_t i;
+	int r = PHT_OK, rc;
+
+	if (pht_station_queue_list(d->queue_dir, &items, &e) != PHT_OK) {
+		say(d, "approval queue: %s", pht_err_msg(&e));
+		return PHT_OK;
+	}
+	json_array_foreach(items, i, it) {
+		if (stopping(d))
+			break;
+		state = json_string_value(json_object_get(it, "state"));
+		id = json_string_value(json_object_get(it, "train"));
+		node_train = json_string_value(json_object_get(it, "node_train"));
+		envelope = json_string_value(json_object_get(it, "envelope"));
+		round = json_integer_value(json_object_get(it, "round"));
+		if (strcmp(state, "pending") == 0)
+			continue;
+		if (!node_id_ok(node_train) || round < 1) {
+			say(d, "approval queue: item %s has no node train id or round: "
+			    "removed", id);
+			pht_station_queue_remove(d->queue_dir, id, NULL);
+			continue;
+		}
+		memset(&res, 0, sizeof(res));
+		pht_err_clear(&why);
+		if (strcmp(state, "approved") == 0) {
+			say(d, "train %s: approved by %s: running", id,
+			    json_string_value(json_object_get(it, "by")));
+			rc = pht_station_exec_approved(d->st, envelope, strlen(envelope),
+			    &res, &why);
+			say(d, "train %s round %lld: %s%s%s", id, (long long)round,
+			    rc == PHT_OK ? pht_station_outcome_name(res.outcome) : "station error",
+			    res.outcome == PHT_STATION_RELEASED && rc == PHT_OK ? "" : ": ",
+			    res.outcome == PHT_STATION_RELEASED && rc == PHT_OK ? "" :
+			    pht_err_msg(&why));
+			r = answer(d, node_train, round, envelope, &res, &why, rc, &e);
+		} else {
+			res.outcome = PHT_STATION_REJECTED;
+			fix_head(d, &res.head);
+			r = make_result(d, node_train, round, "refused", "refused",
+			    "refused by the station's data steward", NULL, envelope,
+			    &res.head, &body, &e);
+			if (r == PHT_OK)
+				r = send_result(d, node_train, round, body, &e);
+			json_decref(body);
+			body = NULL;
+			say(d, "train %s round %lld: refused by %s: signed refusal sent", id,
+			    (long long)round, json_string_value(json_object_get(it, "by")));
+		}
+		pht_station_result_clear(&res);
+		if (r != PHT_OK) {
+			*err = e;
+			break;
+		}
+		pht_station_queue_remove(d->queue_dir, id, NULL);
+	}
+	json_decref(items);
+	return r;
+}
+
+/* ---- the inbox ---- */
+
+static void
+ack(struct daemon *d, const char *node_train, int64_t round)
+{
+	char route[256];
+	json_t *body = json_pack("{s:I}", "round", (json_int_t)round), *resp = NULL;
+	struct pht_err e;
+
+	snprintf(route, sizeof(route), "/v1/inbox/%s/ack", node_train);
+	if (body != NULL && call(d, "POST", route, body, 0, &resp, &e) != PHT_OK)
+		say(d, "ack of train %s: %s (it will be handed out again)", node_train,
+		    pht_err_msg(&e));
+	json_decref(body);
+	json_decref(resp);
+}
+
+/* One inbox entry through the station. PHT_OK unless the station broke. */
+static int
+handle_entry(struct daemon *d, const json_t *entry, struct pht_err *err)
+{
+	struct pht_station_result res;
+	struct pht_err why;
+	const char *node_train = json_string_value(json_object_get(entry, "train"));
+	const char *envelope = json_string_value(json_object_get(entry, "envelope"));
+	const char *analyst = json_string_value(json_object_get(entry, "analyst"));
+	json_t *qi = NULL;
+	int64_t round = json_integer_value(json_object_get(entry, "round"));
+	int r, rc;
+
+	if (!node_id_ok(node_train) || envelope == NULL || round < 1) {
+		say(d, "inbox entry without a valid train id, round or envelope: skipped");
+		return PHT_OK;
+	}
+	if (pht_station_queue_get(d->queue_dir, node_train, &qi, NULL) == PHT_OK) {
+		/* queued before; its answer comes from the steward's decision */
+		json_decref(qi);
+		ack(d, node_train, round);
+		return PHT_OK;
+	}
+	memset(&res, 0, sizeof(res));
+	pht_err_clear(&why);
+	say(d, "train %s round %lld from analyst %s: received", node_train,
+	    (long long)round, analyst != NULL ? analyst : "?");
+	rc = pht_station_exec(d->st, envelope, strlen(envelope), &res, &why);
+	if (rc == PHT_OK && res.outcome == PHT_STATION_QUEUED) {
+		if ((r = queue_train(d, node_train, round, envelope, err)) != PHT_OK) {
+			pht_station_result_clear(&res);
+			return r;
+		}
+		say(d, "train %s: queued for a data steward (pht station queue)", node_train);
+		ack(d, node_train, round);
+		pht_station_result_clear(&res);
+		return PHT_OK;
+	}
+	say(d, "train %s round %lld: %s%s%s", node_train, (long long)round,
+	    rc == PHT_OK ? pht_station_outcome_name(res.outcome) : "station error",
+	    rc == PHT_OK && res.outcome == PHT_STATION_RELEASED ? "" : ": ",
+	    rc == PHT_OK && res.outcome == PHT_STATION_RELEASED ? "" : pht_err_msg(&why));
+	r = answer(d, node_train, round, envelope, &res, &why, rc, err);
+	pht_station_result_clear(&res);
+	if (r == PHT_OK && rc != PHT_OK) {
+		/* the station itself failed (audit log): do not go on blindly */
+		*err = why;
+		return rc;
+	}
+	return r;
+}
+
+/* Publishes the dictionaries; PHT_ERR_NETWORK if the node is away. */
+static int
+publish(struct daemon *d)
+{
+	struct pht_buf *b = NULL;
+	struct pht_err e;
+	json_t *dicts = json_object(), *one = NULL, *body = NULL, *resp = NULL;
+	size_t i;
+	int r;
+
+	if (dicts == NULL)
+		return PHT_ERR_NOMEM;
+	for (i = 0; i < pht_station_config_ndatasets(d->cfg); i++) {
+		const struct pht_station_dataset *ds = pht_station_config_dataset(d->cfg, i);
+		if (pht_file_read(ds->dict, DICT_MAX, &b, &e) != PHT_OK ||
+		    pht_json_parse(pht_buf_str(b), pht_buf_len(b), ds->dict, &one, &e) !=
+		    PHT_OK) {
+			say(d, "dataset %s: dictionary not published: %s", ds->name,
+			    pht_err_msg(&e));
+		} else {
+			json_object_set_new(dicts, ds->name, one);
+		}
+		one = NULL;
+		pht_buf_free(b);
+		b = NULL;
+	}
+	body = json_pack("{s:O}", "dictionaries", dicts);
+	r = body == NULL ? PHT_ERR_NOMEM :
+	    call(d, "POST", "/v1/stations/self", body, 0, &resp, &e);
+	if (r == PHT_OK)
+		say(d, "published %zu data dictionar%s", json_object_size(dicts),
+		    json_object_size(dicts) == 1 ? "y" : "ies");
+	else
+		say(d, "publishing the dictionaries: %s", pht_err_msg(&e));
+	json_decref(dicts);
+	json_decref(body);
+	json_decref(resp);
+	return r;
+}
+
+/* One long poll of the inbox and the entries it brings. */
+static int
+poll_inbox(struct daemon *d, int wait_s, struct pht_err *err)
+{
+	char route[64];
+	struct pht_err e;
+	json_t *resp = NULL, *trains, *entry;
+	size_t i;
+	int r;
+
+	snprintf(route, sizeof(route), "/v1/inbox?wait=%d", wait_s);
+	r = call(d, "GET", route, NULL, (long)(wait_s + 15) * 1000, &resp, &e);
+	if (r != PHT_OK) {
+		if (!stopping(d)) {
+			say(d, "inbox: %s", pht_err_msg(&e));
+			backoff(d);
+		}
+		return PHT_OK;
+	}
+	d->delay_ms = 0;
+	trains = json_object_get(resp, "trains");
+	json_array_foreach(trains, i, entry) {
+		if (stopping(d))
+			break;
+		if ((r = handle_entry(d, entry, err)) != PHT_OK)
+			break;
+	}
+	json_decref(resp);
+	return r;
+}
+
+static int
+queue_has_decided(struct daemon *d)
+{
+	json_t *items = NULL, *it;
+	size_t i;
+	int any = 0;
+
+	if (pht_station_queue_list(d->queue_dir, &items, NULL) != PHT_OK)
+		return 0;
+	json_array_foreach(items, i, it)
+		any |= strcmp(json_string_value(json_object_get(it, "state")), "pending") != 0;
+	json_decref(items);
+	return any;
+}
+
+static int
+queue_pending(struct daemon *d)
+{
+	json_t *items = NULL;
+	int n;
+
+	if (pht_station_queue_list(d->queue_dir, &items, NULL) != PHT_OK)
+		return 0;
+	n = (int)json_array_size(items);
+	json_decref(items);
+	return n;
+}
+
+static int
+open_daemon(struct daemon *d, struct pht_err *err)
+{
+	struct pht_station_config *cfg = NULL;
+	const struct pht_station_node *node;
+	struct pht_http_opts ho;
+	struct pht_key *k = NULL;
+	size_t i, n;
+	int r;
+
+	if ((r = pht_station_config_load(d->o->config, &cfg, err)) != PHT_OK)
+		return r;
+	node = pht_station_config_node(cfg);
+	if (node == NULL || node->url == NULL) {
+		pht_station_config_free(cfg);
+		return pht_errf(err, PHT_ERR_INVALID, "%s: no node section: the daemon "
+		    "needs node.url, node.cert, node.key and node.ca", d->o->config);
+	}
+	if ((r = pht_station_open(cfg, &d->st, err)) != PHT_OK)
+		return r; /* cfg was handed over */
+	d->cfg = pht_station_config(d->st);
+	node = pht_station_config_node(d->cfg);
+	d->id = pht_station_config_id(d->cfg);
+	if ((r = pht_key_load_as(pht_station_config_key(d->cfg), PHT_KEY_SIGN, 1, &d->key,
+	    err)) != PHT_OK)
+		return r;
+	if ((d->trust = pht_trust_new()) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	for (i = 0; i < pht_station_config_nsigners(d->cfg); i++) {
+		const struct pht_station_signer *s = pht_station_config_signer(d->cfg, i);
+		if ((r = pht_key_load_as(s->key, PHT_KEY_SIGN, 0, &k, err)) != PHT_OK ||
+		    (r = pht_trust_add(d->trust, s->name, k, err)) != PHT_OK) {
+			pht_key_free(k);
+			return r;
+		}
+		pht_key_free(k);
+		k = NULL;
+	}
+	n = strlen(node->url);
+	while (n > 0 && node->url[n - 1] == '/')
+		n--;
+	if ((d->base = strndup(node->url, n)) == NULL ||
+	    (d->queue_dir = pht_station_queue_dir(d->cfg)) == NULL ||
+	    (d->outbox_dir = malloc(strlen(pht_station_config_audit_log(d->cfg)) +
+	    sizeof(".outbox"))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	snprintf(d->outbox_dir, strlen(pht_station_config_audit_log(d->cfg)) +
+	    sizeof(".outbox"), "%s.outbox", pht_station_config_audit_log(d->cfg));
+	memset(&ho, 0, sizeof(ho));
+	ho.cert = node->cert;
+	ho.key = node->key;
+	ho.ca = node->ca;
+	ho.cancel = d->o->stop;
+	ho.connect_timeout_ms = 5000;
+	return pht_http_new(&ho, &d->http, err);
+}
+
+int
+pht_station_daemon_run(const struct pht_station_daemon_opts *o, struct pht_err *err)
+{
+	struct daemon d;
+	int r, published = 0, wait_s;
+
+	memset(&d, 0, sizeof(d));
+	d.o = o;
+	d.wait_s = o->wait_seconds > 0 && o->wait_seconds <= 60 ? o->wait_seconds : 30;
+	d.min_ms = o->backoff_min_ms > 0 ? o->backoff_min_ms : 500;
+	d.max_ms = o->backoff_max_ms >= d.min_ms ? o->backoff_max_ms : 30000;
+	if (d.max_ms < d.min_ms)
+		d.max_ms = d.min_ms;
+	if ((r = open_daemon(&d, err)) != PHT_OK)
+		goto out;
+	say(&d, "station %s: polling %s", d.id, d.base);
+	while (!stopping(&d)) {
+		if (!published) {
+			if (publish(&d) != PHT_OK) {
+				backoff(&d);
+				continue;
+			}
+			published = 1;
+			d.delay_ms = 0;
+		}
+		if (flush_outbox(&d) != PHT_OK) {
+			backoff(&d);
+			continue;
+		}
+		if (queue_has_decided(&d) && (r = process_queue(&d, err)) != PHT_OK)
+			goto out;
+		/* with trains waiting for a steward, look at the queue more often */
+		wait_s = queue_pending(&d) > 0 && d.wait_s > 5 ? 5 : d.wait_s;
+		if ((r = poll_inbox(&d, wait_s, err)) != PHT_OK)
+			goto out;
+	}
+	say(&d, "stopping");
+	r = PHT_OK;
+out:
+	pht_http_free(d.http);
+	pht_trust_free(d.trust);
+	pht_key_free(d.key);
+	pht_station_close(d.st);
+	free(d.base);
+	free(d.queue_dir);
+	free(d.outbox_dir);
+	return r;
+}

@@ -1,0 +1,284 @@
+/* cmd_station_daemon.c — pht station run (the polling daemon), queue, approve and refuse. */
+#include "cmd_station_daemon.h"
+#include "pht_cli.h"
+
+#include "pht_audit.h"
+#include "pht_err.h"
+#include "pht_json.h"
+#include "pht_key.h"
+#include "pht_station_config.h"
+#include "pht_station_daemon.h"
+#include "pht_station_queue.h"
+#include "pht_time.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Set by SIGTERM/SIGINT; the daemon polls it (a signal handler only sets a flag). */
+static volatile sig_atomic_t stop_flag;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+static void
+log_stderr(void *arg, const char *line)
+{
+	char ts[21];
+
+	(void)arg;
+	pht_time_format(pht_time_now(), ts);
+	fprintf(stderr, "%s pht station: %s\n", ts, line);
+	fflush(stderr);
+}
+
+static int
+int_arg(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int
+pht_station_cmd_run(int argc, char **argv)
+{
+	struct pht_station_daemon_opts o;
+	struct sigaction sa;
+	struct pht_err err;
+	int i, v, r;
+
+	memset(&o, 0, sizeof(o));
+	for (i = 2; i < argc; i++) {
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(argv[i], "--config") == 0 && val != NULL && o.config == NULL) {
+			o.config = val;
+			i++;
+		} else if (strcmp(argv[i], "--wait") == 0 && val != NULL) {
+			if (int_arg(val, 1, 60, &o.wait_seconds) != 0)
+				return pht_cli_usage_error("station run", "--wait %s: give "
+				    "1 to 60 seconds", val);
+			i++;
+		} else if (strcmp(argv[i], "--backoff-max") == 0 && val != NULL) {
+			if (int_arg(val, 1, 3600, &v) != 0)
+				return pht_cli_usage_error("station run", "--backoff-max %s: "
+				    "give 1 to 3600 seconds", val);
+			o.backoff_max_ms = v * 1000;
+			if (o.backoff_max_ms < 500)
+				o.backoff_min_ms = o.backoff_max_ms;
+			i++;
+		} else {
+			return pht_cli_usage_error("station run", "unknown or repeated "
+			    "option '%s'", argv[i]);
+		}
+	}
+	if (o.config == NULL)
+		return pht_cli_usage_error("station run", "--config STATION.json is "
+		    "required");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	o.stop = &stop_flag;
+	o.log = log_stderr;
+	pht_err_clear(&err);
+	if ((r = pht_station_daemon_run(&o, &err)) != PHT_OK) {
+		pht_cli_error("station run", &err);
+		return pht_cli_exit_for(r);
+	}
+	return PHT_EXIT_OK;
+}
+
+/* Parses --config (and --json) for queue; NULL config on a usage error. */
+static int
+queue_dir_for(const char *config, char **dir, struct pht_station_config **cfgp,
+    const char *cmd)
+{
+	struct pht_station_config *cfg = NULL;
+	struct pht_err err;
+	int r;
+
+	*dir = NULL;
+	pht_err_clear(&err);
+	if ((r = pht_station_config_load(config, &cfg, &err)) != PHT_OK) {
+		pht_cli_error(cmd, &err);
+		return pht_cli_exit_for(r);
+	}
+	if ((*dir = pht_station_queue_dir(cfg)) == NULL) {
+		pht_station_config_free(cfg);
+		fprintf(stderr, "pht %s: out of memory\n", cmd);
+		return PHT_EXIT_FAIL;
+	}
+	*cfgp = cfg;
+	return PHT_EXIT_OK;
+}
+
+static void
+print_list(const char *label, const json_t *a)
+{
+	const json_t *v;
+	size_t i;
+
+	printf("  %-10s ", label);
+	if (json_array_size(a) == 0)
+		printf("(none known)");
+	json_array_foreach(a, i, v)
+		printf("%s%s", i ? ", " : "", json_string_value(v));
+	printf("\n");
+}
+
+int
+pht_station_cmd_queue(int argc, char **argv)
+{
+	struct pht_station_config *cfg = NULL;
+	const char *config = NULL;
+	struct pht_err err;
+	json_t *items = NULL, *it;
+	char *dir = NULL, *dump, *params;
+	int i, json = 0, rc;
+	size_t k;
+
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--json") == 0)
+			json = 1;
+		else
+			return pht_cli_usage_error("station queue", "unexpected argument "
+			    "'%s'", argv[i]);
+	}
+	if (config == NULL)
+		return pht_cli_usage_error("station queue", "--config STATION.json is "
+		    "required");
+	if ((rc = queue_dir_for(config, &dir, &cfg, "station queue")) != PHT_EXIT_OK)
+		return rc;
+	pht_err_clear(&err);
+	if (pht_station_queue_list(dir, &items, &err) != PHT_OK) {
+		pht_cli_error("station queue", &err);
+		rc = PHT_EXIT_FAIL;
+		goto out;
+	}
+	if (json) {
+		if ((dump = pht_json_dump(items)) != NULL)
+			printf("%s\n", dump);
+		free(dump);
+		goto out;
+	}
+	if (json_array_size(items) == 0)
+		printf("no trains waiting for approval\n");
+	json_array_foreach(items, k, it) {
+		const char *name = json_string_value(json_object_get(it, "name"));
+		const char *by = json_string_value(json_object_get(it, "by"));
+		params = pht_json_dump(json_object_get(it, "params"));
+		printf("%s  %s%s%s\n", json_string_value(json_object_get(it, "train")),
+		    json_string_value(json_object_get(it, "state")), by ? " by " : "",
+		    by ? by : "");
+		printf("  %-10s %s\n", "signer", json_string_value(json_object_get(it, "signer")));
+		printf("  %-10s %s\n", "name", name != NULL ? name : "(none)");
+		printf("  %-10s %s\n", "code", json_string_value(json_object_get(it, "code_sha256")));
+		print_list("datasets", json_object_get(it, "datasets"));
+		print_list("columns", json_object_get(it, "columns"));
+		printf("  %-10s %s\n", "params", params != NULL ? params : "?");
+		printf("  %-10s %s (round %lld)\n", "queued",
+		    json_string_value(json_object_get(it, "queued")),
+		    (long long)json_integer_value(json_object_get(it, "round")));
+		free(params);
+	}
+out:
+	json_decref(items);
+	free(dir);
+	pht_station_config_free(cfg);
+	return rc;
+}
+
+int
+pht_station_cmd_decide(int argc, char **argv)
+{
+	struct pht_station_config *cfg = NULL;
+	struct pht_audit *log = NULL;
+	struct pht_key *key = NULL;
+	struct pht_err err;
+	const char *config = NULL, *id = NULL, *by = NULL;
+	int approve = strcmp(argv[1], "approve") == 0, i, r, rc;
+	json_t *item = NULL, *f = NULL;
+	char *dir = NULL, cmd[32];
+	const char *user;
+
+	snprintf(cmd, sizeof(cmd), "station %s", argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc && by == NULL)
+			by = argv[++i];
+		else if (argv[i][0] != '-' && id == NULL)
+			id = argv[i];
+		else
+			return pht_cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
+	}
+	if (config == NULL || id == NULL)
+		return pht_cli_usage_error(cmd, "give --config STATION.json and the "
+		    "queued train's ID");
+	if (by == NULL)
+		by = (user = getenv("USER")) != NULL && *user != '\0' ? user : "steward";
+	if ((rc = queue_dir_for(config, &dir, &cfg, cmd)) != PHT_EXIT_OK)
+		return rc;
+	pht_err_clear(&err);
+	if ((r = pht_station_queue_get(dir, id, &item, &err)) != PHT_OK)
+		goto fail;
+	if (strcmp(json_string_value(json_object_get(item, "state")), "pending") != 0) {
+		r = pht_errf(&err, PHT_ERR_DENIED, "train %s was already %s by %s", id,
+		    json_string_value(json_object_get(item, "state")),
+		    json_string_value(json_object_get(item, "by")) ?
+		    json_string_value(json_object_get(item, "by")) : "someone");
+		goto fail;
+	}
+	/* the decision is logged first: no decision takes effect unlogged */
+	if ((r = pht_key_load_as(pht_station_config_key(cfg), PHT_KEY_SIGN, 1, &key,
+	    &err)) != PHT_OK ||
+	    (r = pht_audit_open(pht_station_config_audit_log(cfg), key, &log, &err)) !=
+	    PHT_OK)
+		goto fail;
+	f = json_pack("{s:s, s:s, s:O, s:O}", "train", id, "by", by,
+	    "signer_name", json_object_get(item, "signer"),
+	    "code_sha256", json_object_get(item, "code_sha256"));
+	if (f == NULL) {
+		r = pht_errf(&err, PHT_ERR_INVALID, "--by: not valid UTF-8");
+		goto fail;
+	}
+	if ((r = pht_audit_append(log, approve ? "approved" : "refused", f, NULL,
+	    &err)) != PHT_OK ||
+	    (r = pht_station_queue_decide(dir, id, approve, by, &err)) != PHT_OK)
+		goto fail;
+	printf("train %s %s by %s; the station daemon %s\n", id,
+	    approve ? "approved" : "refused", by, approve ? "runs it next" :
+	    "sends the analyst a signed refusal");
+	rc = PHT_EXIT_OK;
+	goto out;
+fail:
+	pht_cli_error(cmd, &err);
+	rc = r == PHT_ERR_NOT_FOUND || r == PHT_ERR_DENIED ? PHT_EXIT_FAIL :
+	    pht_cli_exit_for(r);
+out:
+	json_decref(f);
+	json_decref(item);
+	pht_audit_close(log);
+	pht_key_free(key);
+	free(dir);
+	pht_station_config_free(cfg);
+	return rc;
+}
