@@ -41,7 +41,9 @@ int pht_cli_wants_help(int argc, char **argv);
 	X("train", pht_cmd_train, "sign a train or verify a signed train") \
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \
 	X("node", pht_cmd_node, "run the federation node (mTLS relay and mailbox)") \
-	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)")
+	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)") \
+	X("run", pht_cmd_run, "dispatch a train through the federation and combine the results") \
+	X("stations", pht_cmd_stations, "list the stations a node knows and their datasets")
 
 #define PHT_DECLARE_CMD(name, fn, summary) int fn(int argc, char **argv);
 PHT_COMMANDS(PHT_DECLARE_CMD)

@@ -1,0 +1,87 @@
+/* pht_node_client.h — the analyst's client: sign, dispatch, collect, verify, open and combine, round after round. */
+#ifndef PHT_NODE_CLIENT_H
+#define PHT_NODE_CLIENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pht_http.h"
+
+struct pht_err;
+struct pht_key;
+struct pht_limits;
+struct pht_trust;
+
+/* Where a run stands, handed to the progress callback after every change. */
+struct pht_node_progress {
+	int round;
+	size_t expected;      /* stations the round was sent to */
+	size_t answered;      /* stations whose result is in (released or not) */
+	size_t errors;        /* answered with an error or refusal */
+	size_t refused;       /* results refused by the client (bad signature, ...) */
+};
+
+/* Everything a run needs; the caller owns every pointer. */
+struct pht_node_run_spec {
+	const char *node_url;                /* https://host:port */
+	struct pht_http_opts http;           /* analyst certificate, key, CA */
+	const struct pht_key *sign_key;      /* analyst's Ed25519 private key */
+	const struct pht_key *seal_key;      /* analyst's X25519 private key */
+	const struct pht_trust *station_keys;/* pinned station keys, named by station id */
+	const char *const *stations;         /* target station ids */
+	size_t nstations;
+	const char *code;                    /* the train's Lua source */
+	size_t code_len;
+	const char *chunkname;               /* for combine's error messages */
+	const char *name;                    /* train name for the payload, or NULL */
+	const json_t *params;                /* first round's params (object) or NULL */
+	const char *const *datasets;
+	size_t ndatasets;
+	int64_t round_timeout;               /* seconds each round may take */
+	size_t min_stations;                 /* 0: every station must answer */
+	int max_rounds;                      /* 0: 50 */
+	const struct pht_limits *limits;     /* combine's sandbox; NULL: defaults */
+	void (*progress)(void *arg, const struct pht_node_progress *p);
+	void (*note)(void *arg, const char *line);   /* events worth telling */
+	void *arg;
+};
+
+/*
+ * Runs the train through the federation. Each round: a fresh train id, a
+ * train payload (pht_trainmsg) with the round's params, issued now and
+ * expiring after round_timeout, the analyst's result key (the public half
+ * of seal_key), signed (pht_envelope) and posted to the node
+ * (POST /v1/trains, retried while the node is unreachable); then the
+ * results are long-polled until every station answered or the round's
+ * deadline passed. A result is accepted only if its envelope is signed by
+ * the pinned key of the station the node says sent it, its payload
+ * (pht_resultmsg) names this train, round and station, and its seal opens
+ * with seal_key; any other result is refused and reported through note
+ * (it does not count as an answer). Released outputs go to combine
+ * (pht_train_run_combine) in the order of stations; combine's params feed
+ * the next round, which goes to the stations that answered.
+ *
+ * A round goes on when at least min_stations (0: all) released a result;
+ * *report (caller decrefs; set also on failure) gets
+ *   {"rounds": N, "train_ids": [...], "failed": [{"station","round",
+ *    "status","reason"}], "refused": [{"station","round","reason"}]}
+ * with every station that failed, refused, or did not answer by the
+ * deadline ("status": "no answer"). *result gets combine's final "result".
+ *
+ * PHT_ERR_NETWORK if the node stays unreachable past a deadline,
+ * PHT_ERR_DENIED/PHT_ERR_MALFORMED from the node, PHT_ERR_POLICY when too
+ * few stations answered (detail names them), PHT_ERR_TRAIN from combine,
+ * PHT_ERR_LIMIT when the rounds run out.
+ */
+int pht_node_run(const struct pht_node_run_spec *spec, json_t **result,
+    json_t **report, struct pht_err *err);
+
+/*
+ * GET /v1/stations: *out (caller decrefs) gets the node's "stations" array
+ * ({"id", "dictionaries", "last_seen", "log_head"} each).
+ */
+int pht_node_list_stations(const char *node_url, const struct pht_http_opts *http,
+    json_t **out, struct pht_err *err);
+
+#endif
