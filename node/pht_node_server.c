@@ -1,5 +1,6 @@
 /* pht_node_server.c — the node's HTTPS API: evhttp over bufferevent_openssl, mTLS identities, long polls. */
 #include "pht_node_server.h"
+#include "pht_node_req.h"
 #include "pht_node_store.h"
 #include "pht_buf.h"
 #include "pht_err.h"
@@ -385,38 +386,6 @@ reply_err(struct pht_node_server *srv, struct evhttp_request *req,
 
 /* ---- helpers ---- */
 
-static int
-train_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > PHT_NODE_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-			return 0;
-	}
-	return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
-}
-
-static int
-hash_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n < 1 || n > PHT_NODE_HASH_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || strchr("+/=_:.-", c) != NULL))
-			return 0;
-	}
-	return 1;
-}
-
 static json_t *
 time_json(int64_t t)
 {
@@ -428,66 +397,29 @@ time_json(int64_t t)
 	return json_string(buf);
 }
 
-/* Parses the request body as one JSON value. */
+/* Parses the request body as one JSON value (pht_node_req_body). */
 static int
 body_json(struct evhttp_request *req, json_t **out, struct pht_err *err)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t n = evbuffer_get_length(in);
-	const char *p;
+	const char *p = "";
 
 	*out = NULL;
-	if (n == 0)
-		return pht_errf(err, PHT_ERR_MALFORMED, "request body: empty");
-	if ((p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
+	if (n > 0 && (p = (const char *)evbuffer_pullup(in, (ev_ssize_t)n)) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	return pht_json_parse(p, n, "request body", out, err);
+	return pht_node_req_body(p, n, out, err);
 }
 
-/*
- * Reads the query: only the names in allowed, each an integer in lo..hi.
- * vals[i] keeps its default when absent.
- */
+/* The request's query through pht_node_req_query_ints. */
 static int
 query_ints(struct evhttp_request *req, const char *const *names,
     const int64_t *lo, const int64_t *hi, int64_t *vals, struct pht_err *err)
 {
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *q = u != NULL ? evhttp_uri_get_query(u) : NULL;
-	struct evkeyvalq kv;
-	struct evkeyval *e;
-	char *end;
-	long long v;
-	size_t i;
-	int r = PHT_OK;
 
-	if (q == NULL || *q == '\0')
-		return PHT_OK;
-	TAILQ_INIT(&kv);
-	if (evhttp_parse_query_str(q, &kv) != 0)
-		return pht_errf(err, PHT_ERR_MALFORMED, "query: does not parse");
-	TAILQ_FOREACH(e, &kv, next) {
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(e->key, names[i]) == 0)
-				break;
-		if (names[i] == NULL) {
-			r = pht_errf(err, PHT_ERR_MALFORMED, "query: unknown parameter "
-			    "\"%.32s\"", e->key);
-			break;
-		}
-		errno = 0;
-		v = strtoll(e->value, &end, 10);
-		if (e->value[0] == '\0' || *end != '\0' || errno != 0 ||
-		    v < lo[i] || v > hi[i]) {
-			r = pht_errf(err, PHT_ERR_MALFORMED, "query: %s=%.32s: must be "
-			    "an integer %lld..%lld", e->key, e->value,
-			    (long long)lo[i], (long long)hi[i]);
-			break;
-		}
-		vals[i] = v;
-	}
-	evhttp_clear_headers(&kv);
-	return r;
+	return pht_node_req_query_ints(u != NULL ? evhttp_uri_get_query(u) : NULL,
+	    names, lo, hi, vals, err);
 }
 
 /* ---- long polls ---- */
@@ -772,7 +704,7 @@ h_post_train(struct pht_node_server *srv, struct evhttp_request *req,
 		reply_err(srv, req, &e);
 		goto out;
 	}
-	if (!train_id_ok(train, strlen(train))) {
+	if (!pht_node_req_id_ok(train, strlen(train))) {
 		reply_error(srv, req, 400, "request body: field train: must be 1..%d "
 		    "characters of [A-Za-z0-9_.-]", PHT_NODE_ID_MAX);
 		goto out;
@@ -908,7 +840,8 @@ h_post_result(struct pht_node_server *srv, struct evhttp_request *req,
 		    "object or a string");
 		goto out;
 	}
-	if (round < 0 || round > MAX_ROUND || seq < 0 || !hash_ok(hash)) {
+	if (round < 0 || round > MAX_ROUND || seq < 0 ||
+	    !pht_node_req_hash_ok(hash)) {
 		reply_error(srv, req, 400, "request body: round must be 0..%d, "
 		    "log_head.seq >= 0, log_head.hash 1..%d characters of "
 		    "[A-Za-z0-9+/=_:.-]", MAX_ROUND, PHT_NODE_HASH_MAX);
@@ -1120,36 +1053,6 @@ peer_of(struct evhttp_request *req, struct peer *p, struct pht_err *err)
 	return pht_pki_identity(cert, &p->role, p->name, sizeof(p->name), err);
 }
 
-/* Splits path into up to 4 segments after "/v1/"; returns the count or -1. */
-static int
-split_path(const char *path, char seg[4][PHT_NODE_ID_MAX + 1])
-{
-	const char *s, *slash;
-	size_t len;
-	int n = 0;
-
-	if (strncmp(path, "/v1/", 4) != 0)
-		return -1;
-	s = path + 4;
-	while (*s != '\0') {
-		if (n == 4)
-			return -1;
-		slash = strchr(s, '/');
-		len = slash != NULL ? (size_t)(slash - s) : strlen(s);
-		if (!train_id_ok(s, len))
-			return -1;
-		memcpy(seg[n], s, len);
-		seg[n][len] = '\0';
-		n++;
-		if (slash == NULL)
-			break;
-		s = slash + 1;
-		if (*s == '\0')
-			return -1;
-	}
-	return n;
-}
-
 static void
 route(struct evhttp_request *req, void *arg)
 {
@@ -1157,10 +1060,9 @@ route(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
 	const char *path = u != NULL ? evhttp_uri_get_path(u) : NULL;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
-	char seg[4][PHT_NODE_ID_MAX + 1];
+	char seg[PHT_NODE_REQ_SEGS][PHT_NODE_ID_MAX + 1];
 	struct pht_err e;
 	struct peer p;
-	int n, get = cmd == EVHTTP_REQ_GET, post = cmd == EVHTTP_REQ_POST;
 
 	pht_err_clear(&e);
 	if (peer_of(req, &p, &e) != PHT_OK) {
@@ -1171,36 +1073,23 @@ route(struct evhttp_request *req, void *arg)
 		reply_error(srv, req, 403, "the node certificate is not a client");
 		return;
 	}
-	n = path != NULL ? split_path(path, seg) : -1;
-	if (n == 1 && strcmp(seg[0], "trains") == 0) {
-		if (post)
-			{ h_post_train(srv, req, &p); return; }
-	} else if (n == 3 && strcmp(seg[0], "trains") == 0 &&
-	    strcmp(seg[2], "results") == 0) {
-		if (get)
-			{ h_get_results(srv, req, &p, seg[1]); return; }
-		if (post)
-			{ h_post_result(srv, req, &p, seg[1]); return; }
-	} else if (n == 1 && strcmp(seg[0], "inbox") == 0) {
-		if (get)
-			{ h_get_inbox(srv, req, &p); return; }
-	} else if (n == 3 && strcmp(seg[0], "inbox") == 0 &&
-	    strcmp(seg[2], "ack") == 0) {
-		if (post)
-			{ h_ack(srv, req, &p, seg[1]); return; }
-	} else if (n == 2 && strcmp(seg[0], "stations") == 0 &&
-	    strcmp(seg[1], "self") == 0) {
-		if (post)
-			{ h_publish(srv, req, &p); return; }
-	} else if (n == 1 && strcmp(seg[0], "stations") == 0) {
-		if (get)
-			{ h_stations(srv, req, &p); return; }
-	} else {
-		reply_error(srv, req, 404, "no such route: %.200s",
-		    path != NULL ? path : "(none)");
+	switch (pht_node_req_route(path, cmd == EVHTTP_REQ_GET,
+	    cmd == EVHTTP_REQ_POST, seg)) {
+	case PHT_NODE_ROUTE_POST_TRAIN:  h_post_train(srv, req, &p); return;
+	case PHT_NODE_ROUTE_GET_RESULTS: h_get_results(srv, req, &p, seg[1]); return;
+	case PHT_NODE_ROUTE_POST_RESULT: h_post_result(srv, req, &p, seg[1]); return;
+	case PHT_NODE_ROUTE_GET_INBOX:   h_get_inbox(srv, req, &p); return;
+	case PHT_NODE_ROUTE_ACK:         h_ack(srv, req, &p, seg[1]); return;
+	case PHT_NODE_ROUTE_PUBLISH:     h_publish(srv, req, &p); return;
+	case PHT_NODE_ROUTE_STATIONS:    h_stations(srv, req, &p); return;
+	case PHT_NODE_ROUTE_BAD_METHOD:
+		reply_error(srv, req, 405, "method not allowed on %.200s", path);
 		return;
+	case PHT_NODE_ROUTE_NOT_FOUND:
+		break;
 	}
-	reply_error(srv, req, 405, "method not allowed on %.200s", path);
+	reply_error(srv, req, 404, "no such route: %.200s",
+	    path != NULL ? path : "(none)");
 }
 
 /* ---- setup ---- */
