@@ -19,7 +19,7 @@
  */
 struct pht_trainmsg {
 	json_t *root;
-	const char *id, *name, *code, *code_sha256, *permit;
+	const char *id, *name, *code, *code_sha256, *permit, *permit_envelope;
 	size_t code_len;
 	const json_t *params;
 	const char **datasets, **stations;
@@ -30,7 +30,7 @@ struct pht_trainmsg {
 
 static const char *const known[] = {
 	"id", "name", "code", "code_sha256", "params", "datasets", "stations",
-	"round", "issued", "expires", "result_key", "permit",
+	"round", "issued", "expires", "result_key", "permit", "permit_envelope",
 };
 
 static const char *
@@ -252,6 +252,13 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 		return bad(err, "result_key", "not the base64 of a 32-byte X25519 key");
 	if ((r = get_label(root, "permit", 1, &m->permit, err)) != PHT_OK)
 		return r;
+	if ((r = get_str(root, "permit_envelope", 1, &m->permit_envelope, &n,
+	    err)) != PHT_OK)
+		return r;
+	if (m->permit_envelope != NULL && (n == 0 || n > PHT_TRAINMSG_MAX_PERMIT))
+		return bad(err, "permit_envelope", "not 1 to 65536 bytes");
+	if (m->permit_envelope != NULL && m->permit == NULL)
+		return bad(err, "permit_envelope", "given without permit");
 	return PHT_OK;
 }
 
@@ -411,7 +418,10 @@ pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
 	    (r = set_list(obj, "stations", spec->stations, spec->n_stations, err)) != PHT_OK ||
 	    (r = set_str(obj, "result_key", rk, strlen(rk), err)) != PHT_OK ||
 	    (spec->permit != NULL &&
-	    (r = set_str(obj, "permit", spec->permit, strlen(spec->permit), err)) != PHT_OK))
+	    (r = set_str(obj, "permit", spec->permit, strlen(spec->permit), err)) != PHT_OK) ||
+	    (spec->permit_envelope != NULL &&
+	    (r = set_str(obj, "permit_envelope", spec->permit_envelope,
+	    strlen(spec->permit_envelope), err)) != PHT_OK))
 		goto out;
 	if (json_object_set_new(obj, "round", json_integer((json_int_t)spec->round)) != 0) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
@@ -452,6 +462,7 @@ int64_t pht_trainmsg_issued(const struct pht_trainmsg *m) { return m->issued; }
 int64_t pht_trainmsg_expires(const struct pht_trainmsg *m) { return m->expires; }
 const uint8_t *pht_trainmsg_result_key(const struct pht_trainmsg *m) { return m->result_key; }
 const char *pht_trainmsg_permit(const struct pht_trainmsg *m) { return m->permit; }
+const char *pht_trainmsg_permit_envelope(const struct pht_trainmsg *m) { return m->permit_envelope; }
 
 const char *
 pht_trainmsg_code(const struct pht_trainmsg *m, size_t *len)

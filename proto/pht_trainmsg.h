@@ -29,6 +29,12 @@ struct pht_err;
  *                public key (results are sealed to it, pht_seal.h)
  *   permit       optional; id of the data permit the train runs under,
  *                1..128 printable ASCII characters
+ *   permit_envelope  optional, only with permit; the permit authority's
+ *                signed permit envelope (pht_permit.h) as its exact text,
+ *                1..PHT_TRAINMSG_MAX_PERMIT bytes, so that the permit
+ *                travels with the train under the analyst's signature and
+ *                the authority's signature still covers its exact bytes.
+ *                Checked by the station, not here.
  *
  * What an empty datasets or stations list means is for the station's
  * policy to decide; this layer only carries it.
@@ -41,6 +47,7 @@ struct pht_trainmsg;
 #define PHT_TRAINMSG_MAX_LIST 256
 #define PHT_TRAINMSG_MAX_NAME 128
 #define PHT_TRAINMSG_SKEW 300       /* seconds an issue time may lie ahead */
+#define PHT_TRAINMSG_MAX_PERMIT 65536 /* longest embedded permit envelope */
 
 /* What the caller gives to build a train payload. */
 struct pht_trainmsg_spec {
@@ -57,6 +64,7 @@ struct pht_trainmsg_spec {
 	int64_t issued, expires;        /* seconds since the epoch, UTC */
 	uint8_t result_key[PHT_KEY_RAW_LEN];
 	const char *permit;             /* NULL: none */
+	const char *permit_envelope;    /* NULL: none; needs permit */
 };
 
 /*
@@ -101,6 +109,8 @@ int64_t pht_trainmsg_issued(const struct pht_trainmsg *msg);
 int64_t pht_trainmsg_expires(const struct pht_trainmsg *msg);
 const uint8_t *pht_trainmsg_result_key(const struct pht_trainmsg *msg); /* 32 bytes */
 const char *pht_trainmsg_permit(const struct pht_trainmsg *msg); /* NULL if none */
+/* The embedded permit envelope text, NULL if none. */
+const char *pht_trainmsg_permit_envelope(const struct pht_trainmsg *msg);
 
 /* Writes a fresh random train id (32 hex digits and a NUL) to out. */
 int pht_trainmsg_new_id(char out[PHT_TRAINMSG_ID_LEN + 1], struct pht_err *err);

@@ -23,6 +23,14 @@ struct pht_limits {
 	size_t output_bytes;    /* largest JSON output; default 1 MiB */
 	size_t output_numbers;  /* most numeric values in an output; default 100000 */
 	int64_t k;              /* smallest subset usable for an aggregate; default 5 */
+	/*
+	 * Polled by the parent about every 50 ms while the child runs (NULL,
+	 * the default: never). A non-zero return kills the child at once and
+	 * the run fails with PHT_ERR_DENIED ("run stopped by the station").
+	 * The station's halt uses it.
+	 */
+	int (*cancel)(void *arg);
+	void *cancel_arg;
 };
 
 /* Fills lim with the defaults above. */

@@ -52,6 +52,8 @@ pht_limits_default(struct pht_limits *lim)
 	lim->output_bytes = (size_t)1 << 20;
 	lim->output_numbers = 100000;
 	lim->k = 5;
+	lim->cancel = NULL;
+	lim->cancel_arg = NULL;
 }
 
 /* ---- the child ---- */
@@ -299,9 +301,13 @@ tv_ms(struct timeval tv)
 	return (double)tv.tv_sec * 1000.0 + (double)tv.tv_usec / 1000.0;
 }
 
-/* Reads the child's frame until EOF, the byte bound or the deadline. */
+/*
+ * Reads the child's frame until EOF, the byte bound, the deadline or a
+ * cancel request of lim (then *cancelled is set).
+ */
 static int
-read_frame(int fd, struct pht_buf *buf, int64_t deadline, int *timed_out)
+read_frame(int fd, struct pht_buf *buf, int64_t deadline, int *timed_out,
+    const struct pht_limits *lim, int *cancelled)
 {
 	uint8_t chunk[65536];
 	struct pollfd pfd;
@@ -315,10 +321,15 @@ read_frame(int fd, struct pht_buf *buf, int64_t deadline, int *timed_out)
 			*timed_out = 1;
 			return PHT_OK;
 		}
+		if (lim->cancel != NULL && lim->cancel(lim->cancel_arg)) {
+			*cancelled = 1;
+			return PHT_OK;
+		}
 		pfd.fd = fd;
 		pfd.events = POLLIN;
 		pfd.revents = 0;
-		r = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		r = poll(&pfd, 1, lim->cancel != NULL ? (left > 50 ? 50 : (int)left) :
+		    (left > 1000 ? 1000 : (int)left));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0)
@@ -367,7 +378,7 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 	struct pht_buf *buf = NULL;
 	struct pht_train_frame f;
 	struct rusage ru;
-	int fds[2] = {-1, -1}, status = 0, timed_out = 0, r, ret;
+	int fds[2] = {-1, -1}, status = 0, timed_out = 0, cancelled = 0, r, ret;
 	int64_t t0, deadline;
 	size_t max;
 	pid_t pid;
@@ -395,12 +406,17 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 	}
 	close(fds[1]);
 	fds[1] = -1;
-	r = read_frame(fds[0], buf, deadline, &timed_out);
-	if (timed_out || r != PHT_OK)
+	r = read_frame(fds[0], buf, deadline, &timed_out, lim, &cancelled);
+	if (timed_out || cancelled || r != PHT_OK)
 		kill(pid, SIGKILL);
 	reap(pid, deadline, &status, &ru, &timed_out);
 	stats->wall_ms = (double)(pht_time_mono_ms() - t0);
 	stats->cpu_ms = tv_ms(ru.ru_utime) + tv_ms(ru.ru_stime);
+
+	if (cancelled) {
+		ret = pht_errf(err, PHT_ERR_DENIED, "run stopped by the station");
+		goto out;
+	}
 
 	if (timed_out) {
 		ret = pht_errf(err, PHT_ERR_LIMIT, "wall-clock limit of %g s exceeded",
