@@ -30,6 +30,9 @@ struct pht_station_config {
 	char *key;
 	char *seen_ids;
 	struct pht_station_node node;
+	char **authorities;          /* permit authorities' public key files */
+	size_t nauthorities;
+	int require_permit;
 };
 
 /* What the parser needs to say where it is. */
@@ -357,12 +360,57 @@ parse_node(struct ctx *c, struct pht_station_config *cfg, const json_t *node)
 	return PHT_OK;
 }
 
+/* permit_authorities (public key files) and require_permit (docs/governance.md). */
+static int
+parse_permits(struct ctx *c, struct pht_station_config *cfg)
+{
+	const json_t *a = json_object_get(cfg->root, "permit_authorities");
+	const json_t *rq = json_object_get(cfg->root, "require_permit");
+	char field[64];
+	json_t *v;
+	size_t i;
+	int r;
+
+	if (a != NULL) {
+		if (!json_is_array(a) || json_array_size(a) == 0)
+			return bad(c, "permit_authorities", "not a non-empty array of "
+			    "public key files");
+		if (json_array_size(a) > CONFIG_MAX_ITEMS)
+			return bad(c, "permit_authorities", "too many entries");
+		if ((cfg->authorities = calloc(json_array_size(a),
+		    sizeof(*cfg->authorities))) == NULL)
+			return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+		json_array_foreach(a, i, v) {
+			json_t *wrap = json_pack("{s:O}", "p", v);
+			snprintf(field, sizeof(field), "permit_authorities[%zu]", i);
+			if (wrap == NULL)
+				return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+			r = get_path(c, wrap, "p", field, 1, &cfg->authorities[i]);
+			json_decref(wrap);
+			if (r != PHT_OK)
+				return r;
+			cfg->nauthorities = i + 1;
+		}
+	}
+	cfg->require_permit = cfg->nauthorities > 0;
+	if (rq != NULL) {
+		if (!json_is_boolean(rq))
+			return bad(c, "require_permit", "not true or false");
+		cfg->require_permit = json_is_true(rq);
+	}
+	if (cfg->require_permit && cfg->nauthorities == 0)
+		return bad(c, "require_permit", "true, but no permit_authorities are "
+		    "configured");
+	return PHT_OK;
+}
+
 int
 pht_station_config_parse(const char *text, size_t len, const char *name,
     const char *base_dir, struct pht_station_config **out, struct pht_err *err)
 {
 	static const char *const known[] = {"station", "datasets", "signers",
-	    "policy", "audit_log", "key", "seen_ids", "node", NULL};
+	    "policy", "audit_log", "key", "seen_ids", "node", "permit_authorities",
+	    "require_permit", NULL};
 	struct pht_station_config *cfg = NULL;
 	struct ctx c = {name, base_dir, err};
 	int r;
@@ -389,7 +437,8 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 	    (r = get_path(&c, cfg->root, "audit_log", "audit_log", 1, &cfg->audit_log)) != PHT_OK ||
 	    (r = get_path(&c, cfg->root, "key", "key", 1, &cfg->key)) != PHT_OK ||
 	    (r = get_path(&c, cfg->root, "seen_ids", "seen_ids", 1, &cfg->seen_ids)) != PHT_OK ||
-	    (r = parse_node(&c, cfg, json_object_get(cfg->root, "node"))) != PHT_OK)
+	    (r = parse_node(&c, cfg, json_object_get(cfg->root, "node"))) != PHT_OK ||
+	    (r = parse_permits(&c, cfg)) != PHT_OK)
 		goto out;
 	*out = cfg;
 	cfg = NULL; /* transferred */
@@ -447,6 +496,9 @@ pht_station_config_free(struct pht_station_config *cfg)
 	free(cfg->audit_log);
 	free(cfg->key);
 	free(cfg->seen_ids);
+	for (i = 0; i < cfg->nauthorities; i++)
+		free(cfg->authorities[i]);
+	free(cfg->authorities);
 	free((char *)cfg->node.cert);
 	free((char *)cfg->node.key);
 	free((char *)cfg->node.ca);
@@ -524,4 +576,22 @@ const struct pht_station_node *
 pht_station_config_node(const struct pht_station_config *cfg)
 {
 	return &cfg->node;
+}
+
+size_t
+pht_station_config_npermit_authorities(const struct pht_station_config *cfg)
+{
+	return cfg->nauthorities;
+}
+
+const char *
+pht_station_config_permit_authority(const struct pht_station_config *cfg, size_t i)
+{
+	return i < cfg->nauthorities ? cfg->authorities[i] : NULL;
+}
+
+int
+pht_station_config_require_permit(const struct pht_station_config *cfg)
+{
+	return cfg->require_permit;
 }

@@ -103,4 +103,15 @@ const char *pht_station_config_seen_ids(const struct pht_station_config *cfg);
 const struct pht_station_node *pht_station_config_node(
     const struct pht_station_config *cfg);
 
+/*
+ * Data permits (docs/governance.md): the permit authorities' public key
+ * files (resolved paths; none if the config names none) and whether every
+ * train needs a permit ("require_permit"; true by default once authorities
+ * are configured, and refused as true without them).
+ */
+size_t pht_station_config_npermit_authorities(const struct pht_station_config *cfg);
+const char *pht_station_config_permit_authority(const struct pht_station_config *cfg,
+    size_t i);
+int pht_station_config_require_permit(const struct pht_station_config *cfg);
+
 #endif

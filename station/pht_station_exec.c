@@ -8,6 +8,8 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_output.h"
+#include "pht_permit.h"
+#include "pht_station_gov.h"
 #include "pht_station_seen.h"
 #include "pht_time.h"
 #include "pht_train.h"
@@ -31,6 +33,7 @@ struct pht_station {
 	struct pht_trust *trust;
 	struct pht_audit *log;
 	struct pht_dataset **datasets;
+	struct pht_station_gov *gov;
 };
 
 const char *
@@ -98,6 +101,8 @@ pht_station_open(struct pht_station_config *cfg, struct pht_station **out,
 	if ((r = pht_audit_open(pht_station_config_audit_log(cfg), st->key, &st->log,
 	    err)) != PHT_OK)
 		goto out;
+	if ((r = pht_station_gov_open(cfg, st->log, &st->gov, err)) != PHT_OK)
+		goto out;
 	*out = st;
 	st = NULL; /* transferred */
 out:
@@ -116,6 +121,7 @@ pht_station_close(struct pht_station *st)
 	for (i = 0; st->datasets != NULL && i < pht_station_config_ndatasets(st->cfg); i++)
 		pht_dataset_free(st->datasets[i]);
 	free(st->datasets);
+	pht_station_gov_free(st->gov);
 	pht_audit_close(st->log);
 	pht_trust_free(st->trust);
 	pht_key_free(st->key);
@@ -127,6 +133,12 @@ const struct pht_station_config *
 pht_station_config(const struct pht_station *st)
 {
 	return st->cfg;
+}
+
+struct pht_station_gov *
+pht_station_governance(struct pht_station *st)
+{
+	return st->gov;
 }
 
 void
@@ -169,6 +181,12 @@ log_event(struct pht_station *st, struct pht_station_result *res, const char *ev
 	if (fields == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory building the %s entry",
 		    event);
+	if (res->permit[0] != '\0' && json_object_get(fields, "permit") == NULL &&
+	    set_str(fields, "permit", res->permit) != 0) {
+		json_decref(fields);
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory building the %s entry",
+		    event);
+	}
 	r = pht_audit_append(st->log, event, fields, &res->head, err);
 	json_decref(fields);
 	return r;
@@ -312,6 +330,8 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	struct pht_envelope *env = NULL;
 	struct pht_trainmsg *msg = NULL;
 	struct pht_run_stats stats;
+	struct pht_limits lim;
+	struct pht_permit *permit = NULL;
 	struct pht_err why;
 	char env_sha[65], issued[21], expires[21], *dump = NULL;
 	const char *signer_name, *signer_fp, *code, *tname;
@@ -358,6 +378,8 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		goto out;
 	}
 	snprintf(res->train, sizeof(res->train), "%s", pht_trainmsg_id(msg));
+	if (pht_trainmsg_permit(msg) != NULL)
+		snprintf(res->permit, sizeof(res->permit), "%s", pht_trainmsg_permit(msg));
 	code = pht_trainmsg_code(msg, &code_len);
 	tname = pht_trainmsg_name(msg);
 	pht_time_format(pht_trainmsg_issued(msg), issued);
@@ -418,6 +440,15 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		goto out;
 	}
 
+	/* 5b. governance: halts and the data permit (docs/governance.md) */
+	if ((r = pht_station_gov_check(st->gov, msg, signer_fp,
+	    pht_station_config_dataset(st->cfg, idx)->name, pht_time_now(), &permit,
+	    &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", json_pack("{s:s}",
+		    "dataset", pht_station_config_dataset(st->cfg, idx)->name), &why, err);
+		goto out;
+	}
+
 	/* 6. the train's own name from its table if the payload gives none */
 	if (tname == NULL) {
 		if ((r = pht_train_describe(code, code_len, "train", &pol->limits, &meta,
@@ -447,10 +478,22 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
 		goto out;
 	}
+	if (permit != NULL && (r = pht_station_gov_count_run(st->gov,
+	    pht_permit_id(permit), pht_permit_max_runs(permit), NULL, &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
+		goto out;
+	}
 	memset(&stats, 0, sizeof(stats));
+	lim = pol->limits;
+	lim.cancel = pht_station_gov_halted_cb;
+	lim.cancel_arg = (void *)pht_station_gov_state_dir(st->gov);
 	r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train",
 	    st->datasets[idx], pht_trainmsg_params(msg), (int)pht_trainmsg_round(msg), 0,
-	    &pol->limits, &output, &stats, &why);
+	    &lim, &output, &stats, &why);
+	if (r != PHT_OK && pht_station_gov_halted_cb(
+	    (void *)pht_station_gov_state_dir(st->gov)))
+		pht_errf(&why, PHT_ERR_DENIED, "the station was halted while the train "
+		    "ran: the run was stopped");
 	f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:s, s:s}",
 	    "train", res->train, "signer", signer_fp, "signer_name", signer_name,
 	    "code_sha256", pht_trainmsg_code_sha256(msg), "dataset",
@@ -476,6 +519,14 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	if (r != PHT_OK)
 		goto out;
 
+	/* 8b. every column it read must be covered by the permit */
+	if (permit != NULL && (r = pht_station_gov_check_columns(permit,
+	    pht_station_config_dataset(st->cfg, idx)->name, stats.columns_read,
+	    &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_WITHHELD, "withheld", NULL, &why, err);
+		goto out;
+	}
+
 	/* 9. what may leave */
 	if ((r = pht_output_check(output, &pol->output, &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_WITHHELD, "withheld", NULL, &why, err);
@@ -498,6 +549,7 @@ out:
 	json_decref(output);
 	json_decref(f);
 	json_decref(meta);
+	pht_permit_free(permit);
 	pht_trainmsg_free(msg);
 	pht_envelope_free(env);
 	return r;

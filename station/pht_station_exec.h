@@ -35,6 +35,9 @@ void pht_station_close(struct pht_station *st);
 /* The station's config (borrowed). */
 const struct pht_station_config *pht_station_config(const struct pht_station *st);
 
+/* The station's governance state (pht_station_gov.h; borrowed). */
+struct pht_station_gov *pht_station_governance(struct pht_station *st);
+
 /* What became of a train. */
 enum pht_station_outcome {
 	PHT_STATION_RELEASED,  /* ran, output passed the checks and was released */
@@ -54,6 +57,7 @@ struct pht_station_result {
 	json_t *output;               /* the released output (RELEASED only) */
 	char output_sha256[65];       /* SHA-256 of the compact, sorted output */
 	struct pht_audit_head head;   /* audit log head after the last entry */
+	char permit[129];             /* the permit the train names, "" if none */
 };
 
 /* Frees what res holds and zeroes it; accepts NULL. */
@@ -66,8 +70,13 @@ void pht_station_result_clear(struct pht_station_result *res);
  * in the seen-ids store before anything runs); this station among the
  * targets; policy (a dataset named by the train is held here: the first
  * one listed that is, or the only dataset when the train names none);
- * signer mode (review => queued); the run in the sandbox with the policy's
- * limits and k; the output checks. Every step is logged: "received" once
+ * governance (pht_station_gov_check: the operator's halt, authority halt
+ * orders, the data permit; refused as "rejected"); signer mode (review =>
+ * queued); the run counted against the permit's cap; the run in the
+ * sandbox with the policy's limits and k, killed at once if the operator
+ * halts the station; every column it read covered by the permit (else
+ * "withheld"); the output checks. Every entry about a train that names a
+ * permit carries "permit". Every step is logged: "received" once
  * the envelope is authentic, then "rejected", "queued", "failed",
  * "withheld", or "executed" (resource use, data hashes, seed) and
  * "released" (the exact output). A refusal before the signature is known
