@@ -12,7 +12,7 @@
 static const char *usage =
     "usage: pht-bench-load widen SRC.csv SRC.dict.json DST.csv DST.dict.json\n"
     "       pht-bench-load load CSV DICT\n"
-    "       pht-bench-load exec METRIC_PREFIX COMMAND [ARG...]\n"
+    "       pht-bench-load exec PREFIX [-o OUT] [-e ERR] COMMAND [ARG...]\n"
     "\n"
     "widen   adds three columns (weight_kg number, ldh_ul number with NA,\n"
     "        visits integer) to a pht-registry-gen hospital, for the 20-column\n"
@@ -20,8 +20,9 @@ static const char *usage =
     "load    loads CSV with its dictionary once in this process and prints\n"
     "        load.seconds, load.cpu_seconds, load.hwm_kib (peak resident set\n"
     "        added by the load), load.column_bytes, load.rows, load.cols\n"
-    "exec    runs COMMAND (output discarded) and prints PREFIX.seconds,\n"
-    "        PREFIX.cpu_seconds and PREFIX.maxrss_kib; exits 1 if it fails\n";
+    "exec    runs COMMAND (stdout to OUT and stderr to ERR, else discarded)\n"
+    "        and prints PREFIX.seconds, PREFIX.cpu_seconds (its children's\n"
+    "        included) and PREFIX.maxrss_kib; exits 1 if it fails\n";
 
 /* Appends the three benchmark columns to the dictionary's column list. */
 static int
@@ -133,12 +134,26 @@ load(const char *csv, const char *dict)
 }
 
 static int
-exec_cmd(const char *prefix, char *const argv[])
+exec_cmd(const char *prefix, char **argv)
 {
+	const char *out = NULL, *err = NULL;
 	char name[256];
 	struct bench_child m;
 
-	if (bench_spawn(argv, 1, &m) != 0) {
+	for (;;) {
+		if (argv[0] != NULL && argv[1] != NULL && strcmp(argv[0], "-o") == 0)
+			out = argv[1];
+		else if (argv[0] != NULL && argv[1] != NULL && strcmp(argv[0], "-e") == 0)
+			err = argv[1];
+		else
+			break;
+		argv += 2;
+	}
+	if (argv[0] == NULL) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (bench_spawn(argv, out, err, &m) != 0) {
 		fprintf(stderr, "pht-bench-load: %s failed\n", argv[0]);
 		return 1;
 	}

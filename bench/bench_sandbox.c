@@ -68,7 +68,7 @@ run_lua(const char *lua, const char *file, long n, int hook, double secs[2])
 	argv[a++] = (char *)file;
 	argv[a++] = nbuf;
 	argv[a] = NULL;
-	if (bench_spawn(argv, 1, &m) != 0) {
+	if (bench_spawn(argv, NULL, NULL, &m) != 0) {
 		fprintf(stderr, "pht-bench-sandbox: %s %s failed\n", lua, file);
 		return -1;
 	}

@@ -47,23 +47,34 @@ bench_hwm_kib(void)
 	return kib;
 }
 
+/* In the child: fd onto path (or /dev/null). */
+static void
+redirect(int fd, const char *path)
+{
+	int f = open(path != NULL ? path : "/dev/null",
+	    path != NULL ? O_WRONLY | O_CREAT | O_TRUNC : O_WRONLY, 0644);
+
+	if (f < 0)
+		_exit(126);
+	dup2(f, fd);
+	close(f);
+}
+
 int
-bench_spawn(char *const argv[], int quiet, struct bench_child *m)
+bench_spawn(char *const argv[], const char *out_path, const char *err_path,
+    struct bench_child *m)
 {
 	struct rusage ru;
 	double t0 = bench_now();
 	pid_t pid;
-	int status, fd;
+	int status;
 
 	fflush(stdout);
 	if ((pid = fork()) < 0)
 		return -1;
 	if (pid == 0) {
-		if (quiet && (fd = open("/dev/null", O_WRONLY)) >= 0) {
-			dup2(fd, 1);
-			dup2(fd, 2);
-			close(fd);
-		}
+		redirect(1, out_path);
+		redirect(2, err_path);
 		execvp(argv[0], argv);
 		_exit(127);
 	}
@@ -79,6 +90,6 @@ bench_spawn(char *const argv[], int quiet, struct bench_child *m)
 void
 bench_metric(const char *metric, double value)
 {
-	printf("%s\t%.9g\n", metric, value);
+	printf("%s\t%.17g\n", metric, value);
 	fflush(stdout);
 }

@@ -19,11 +19,13 @@ struct bench_child {
 };
 
 /*
- * Runs argv[0] (searched in PATH) with stdout and stderr sent to /dev/null
- * when quiet, waits for it and fills *m. Returns the child's exit status,
- * or -1 if it could not be started or died of a signal.
+ * Runs argv[0] (searched in PATH) with its stdout written to out_path and
+ * its stderr to err_path (NULL: /dev/null; both truncated), waits for it
+ * and fills *m. Returns the child's exit status, or -1 if it could not be
+ * started or died of a signal.
  */
-int bench_spawn(char *const argv[], int quiet, struct bench_child *m);
+int bench_spawn(char *const argv[], const char *out_path, const char *err_path,
+    struct bench_child *m);
 
 /* Prints "metric<TAB>value\n" on stdout: the line format bench/run reads. */
 void bench_metric(const char *metric, double value);

@@ -11,6 +11,16 @@ for line in io.lines(metrics_path) do
   end
 end
 
+-- per repetition: (5-round run - 1-round run) / 4, the cost of one more round
+for _, p in ipairs({ "net", "net_nodelay" }) do
+  local r1, r5 = values[p .. ".round1.seconds"], values[p .. ".round5.seconds"]
+  if r1 and r5 then
+    local d = {}
+    for i = 1, math.min(#r1, #r5) do d[i] = (r5[i] - r1[i]) / 4 end
+    values[p .. ".extra_round.seconds"] = d
+  end
+end
+
 -- median, min, max, count of a metric (nil if it was not measured)
 local function stat(k)
   local v = values[k]
@@ -20,7 +30,7 @@ local function stat(k)
   table.sort(s)
   local n = #s
   local med = n % 2 == 1 and s[(n + 1) // 2] or (s[n // 2] + s[n // 2 + 1]) / 2
-  return { med = med, min = s[1], max = s[n], n = n }
+  return { med = med, min = s[1], max = s[n], n = n, p99 = s[math.ceil(0.99 * n)] }
 end
 
 local function fmt(x, unit)
@@ -39,6 +49,10 @@ end
 local function cell(k, unit)
   local s = stat(k)
   if not s then return "not measured", nil end
+  if unit == "s99" then
+    return string.format("%s [%s – %s], p99 %s (n = %d)", fmt(s.med, "s"), fmt(s.min, "s"),
+      fmt(s.max, "s"), fmt(s.p99, "s"), s.n), s.med
+  end
   if s.n == 1 then return fmt(s.med, unit) .. " (n = 1)", s.med end
   return string.format("%s [%s – %s] (n = %d)", fmt(s.med, unit), fmt(s.min, unit),
     fmt(s.max, unit), s.n), s.med
@@ -94,6 +108,17 @@ row("3", "stock lua5.4 with the runtime's count hook (every 1000), CPU",
   "sandbox.lua_hook.cpu_seconds", "s", "stock lua5.4 without hook, CPU", "sandbox.lua.cpu_seconds")
 row("3", "fixed cost of one run (fork, sandbox, load, output), wall", "sandbox.pht_fixed.seconds", "s",
   "`lua5.4 loop.lua 0` (fork, exec, load), wall", "sandbox.lua_fixed.seconds")
+if stat("net.round1.seconds") then
+  row("4", "trivial train through node + 10 station daemons, 1 round: `pht run` start to printed result, wall",
+    "net.round1.seconds", "s99", "the same, TCP_NODELAY set on the node's accepted sockets (LD_PRELOAD shim: the proposed fix)",
+    "net_nodelay.round1.seconds")
+  row("4", "each extra round ((5-round run − 1-round run) / 4), wall", "net.extra_round.seconds", "s99",
+    "the same with TCP_NODELAY on the node", "net_nodelay.extra_round.seconds", nil, "≪ 50 ms")
+  row("4", "`pht run` CPU, 1 round (analyst side: sign, TLS, verify, open, combine)", "net.round1.cpu_seconds", "s",
+    "–", "none")
+else
+  rows[#rows + 1] = "| 4 | round trip through node + 10 stations | not run: this pht has no `pht run` / `pht station run` | | | | |"
+end
 row("5", "`pht sim cox.lua`, 10 stations × 100k rows, 6 covariates, wall", "sim.cox.seconds", "s",
   "R `coxph(... + strata(station))` on pooled 1M rows, wall of the fit", "r.cox.seconds", nil, "≤ 1×")
 row("5", "`pht sim cox.lua`, CPU (all station runs)", "sim.cox.cpu_seconds", "s",
@@ -155,8 +180,7 @@ print()
 print("| # | PHT | median [min – max] | baseline | median [min – max] | ratio | target |")
 print("|---|---|---|---|---|---|---|")
 for _, r in ipairs(rows) do print(r) end
-print("| 4 | round trip through node + 10 stations | not run: `pht run` and `pht station run` do not exist yet | | | | |")
-print("| 6 | node scale, 1,000 long-polling stations | not run: `pht station run` does not exist yet | | | | |")
+print("| 6 | node scale, 1,000 long-polling stations | not built (see bench/README.md) | | | | |")
 print()
 print("Checks (same work on both sides):")
 print()
