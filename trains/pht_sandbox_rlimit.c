@@ -1,4 +1,4 @@
-/* pht_sandbox_rlimit.c — the rlimit + no_new_privs sandbox for the train child. */
+/* pht_sandbox_rlimit.c — the rlimit + no_new_privs mechanism for the train child (also the first step of the seccomp one). */
 #include "pht_sandbox.h"
 #include "pht_train.h"
 #include "pht_err.h"
@@ -119,12 +119,8 @@ pht_sandbox_rlimits(const struct pht_limits *lim, struct pht_err *err)
 }
 
 int
-pht_sandbox_child_enter(const struct pht_limits *lim, struct pht_err *err)
+pht_sandbox_privs(struct pht_err *err)
 {
-	int r;
-
-	if ((r = pht_sandbox_rlimits(lim, err)) != PHT_OK)
-		return r;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return pht_errf(err, PHT_ERR_INTERNAL, "sandbox: PR_SET_NO_NEW_PRIVS: %s",
 		    strerror(errno));
@@ -134,8 +130,12 @@ pht_sandbox_child_enter(const struct pht_limits *lim, struct pht_err *err)
 	return PHT_OK;
 }
 
-const char *
-pht_sandbox_name(void)
+int
+pht_sandbox_rlimit_enter(const struct pht_limits *lim, struct pht_err *err)
 {
-	return "rlimit";
+	int r;
+
+	if ((r = pht_sandbox_rlimits(lim, err)) != PHT_OK)
+		return r;
+	return pht_sandbox_privs(err);
 }

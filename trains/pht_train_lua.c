@@ -13,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef PHT_TRAIN_FIXTURE_OPENLIB
+void PHT_TRAIN_FIXTURE_OPENLIB(lua_State *L);
+#endif
+
 /* Deepest table nesting accepted in an output (pht_json_parse allows 64). */
 #define PHT_TRAIN_MAX_DEPTH 60
 
@@ -396,6 +400,15 @@ pht_train_lua_new(struct pht_train_ctx *ctx, uint64_t seed)
 		lua_close(L);
 		return NULL;
 	}
+#ifdef PHT_TRAIN_FIXTURE_OPENLIB
+	/*
+	 * Test fixtures only (tests/sandbox/meson.build builds a deliberately
+	 * broken runtime with C functions that make forbidden system calls,
+	 * to prove the process sandbox below the Lua one). Never defined
+	 * when the library is built.
+	 */
+	PHT_TRAIN_FIXTURE_OPENLIB(L);
+#endif
 	lua_sethook(L, sb_hook, LUA_MASKCOUNT, PHT_TRAIN_HOOK_STEP);
 	return L;
 }

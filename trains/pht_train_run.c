@@ -125,7 +125,8 @@ job_main(lua_State *L)
 }
 
 /*
- * fd 0 and 1 on /dev/null, the pipe on 3, everything else closed. The pipe
+ * fd 0 and 1 on /dev/null, the pipe on PHT_SANDBOX_FD (3), everything else
+ * closed (fd 2 stays: sanitizers report there). The pipe
  * is first moved out of the way: a daemon with closed stdio may have got
  * it as fd 0 or 1.
  */
@@ -137,13 +138,14 @@ child_fds(int wfd)
 	if ((hi = fcntl(wfd, F_DUPFD_CLOEXEC, 10)) < 0)
 		return -1;
 	nul = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 || dup2(hi, 3) < 0)
+	if (nul < 0 || dup2(nul, 0) < 0 || dup2(nul, 1) < 0 ||
+	    dup2(hi, PHT_SANDBOX_FD) < 0)
 		return -1;
-	if (close_range(4, ~0U, 0) != 0) {
-		for (fd = 4; fd < 1024; fd++)
+	if (close_range(PHT_SANDBOX_FD + 1, ~0U, 0) != 0) {
+		for (fd = PHT_SANDBOX_FD + 1; fd < 1024; fd++)
 			close(fd);
 	}
-	return 3;
+	return PHT_SANDBOX_FD;
 }
 
 static void
@@ -382,7 +384,8 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 	int64_t t0, deadline;
 	size_t max;
 	pid_t pid;
-	char detail[FRAME_ERR_MAX];
+	char detail[FRAME_ERR_MAX], scname[64];
+	int nr;
 
 	memset(&ru, 0, sizeof(ru));
 	max = pht_train_frame_header_size() + FRAME_COLS_MAX +
@@ -435,9 +438,14 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 		    stats->cpu_ms >= 1000.0 * ceil(lim->wall_seconds)))
 			ret = pht_errf(err, PHT_ERR_LIMIT, "CPU time limit of %g s exceeded",
 			    ceil(lim->wall_seconds) + 1);
-		else if (sig == SIGSYS)
-			ret = pht_errf(err, PHT_ERR_INTERNAL,
-			    "train process made a forbidden system call (SIGSYS)");
+		else if (sig == SIGSYS && pht_sandbox_report_decode(pht_buf_data(buf),
+		    pht_buf_len(buf), &nr)) {
+			pht_sandbox_syscall_name(nr, scname, sizeof(scname));
+			ret = pht_errf(err, PHT_ERR_LIMIT,
+			    "sandbox violation: system call %d (%s) refused", nr, scname);
+		} else if (sig == SIGSYS)
+			ret = pht_errf(err, PHT_ERR_LIMIT, "sandbox violation: a system "
+			    "call outside the sandbox's allow-list was refused (SIGSYS)");
 		else
 			ret = pht_errf(err, PHT_ERR_INTERNAL,
 			    "train process died of signal %d (%s)", sig, strsignal(sig));

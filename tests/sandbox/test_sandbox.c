@@ -1,4 +1,4 @@
-/* test_sandbox.c — the child sandbox, proven by trying what it forbids in a forked process. */
+/* test_sandbox.c — the rlimit mechanism (also the first step of the seccomp one), proven by trying what it forbids in a forked process. */
 #include "tap.h"
 
 #include "pht_err.h"
@@ -21,7 +21,7 @@
  * ('1' passed, '0' failed) in a fixed order, so the parent can name each.
  */
 static const char *const checks[] = {
-	"pht_sandbox_child_enter succeeds",
+	"pht_sandbox_rlimit_enter succeeds",
 	"RLIMIT_CORE is 0",
 	"RLIMIT_FSIZE is 0: writing a file fails with EFBIG",
 	"RLIMIT_NOFILE is 8: the 9th descriptor is refused with EMFILE",
@@ -47,7 +47,7 @@ child(int wfd, const char *tmpfile)
 	lim.wall_seconds = 2.5;
 	signal(SIGXFSZ, SIG_IGN);
 	fd = open(tmpfile, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	res[0] = pht_sandbox_child_enter(&lim, &err) == PHT_OK ? '1' : '0';
+	res[0] = pht_sandbox_rlimit_enter(&lim, &err) == PHT_OK ? '1' : '0';
 	res[1] = getrlimit(RLIMIT_CORE, &rl) == 0 && rl.rlim_cur == 0 && rl.rlim_max == 0 ?
 	    '1' : '0';
 	errno = 0;
@@ -87,7 +87,8 @@ main(void)
 	size_t i;
 	pid_t pid;
 
-	tap_ok(strcmp(pht_sandbox_name(), "rlimit") == 0, "the rlimit mechanism is built in");
+	tap_ok(strcmp(pht_sandbox_name(), PHT_SANDBOX_SECCOMP ? "seccomp" : "rlimit") == 0,
+	    "pht_sandbox_name names the mechanism built in (%s)", pht_sandbox_name());
 	tfd = mkstemp(tmpfile);
 	if (tfd >= 0)
 		close(tfd);
