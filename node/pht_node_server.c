@@ -74,6 +74,29 @@ struct pht_node_server {
 	struct waiter_list waiters[WAIT_BUCKETS];
 	pht_node_log_fn log;
 	void *log_arg;
+	int guard_idx;                   /* SSL ex_data index of a conn_guard */
+	const struct timeval *guard_tv;  /* common timeout: cfg.timeout */
+	size_t shed;                     /* connections closed by their guard */
+};
+
+/*
+ * The deadline of a connection. libevent's own timeout (cfg.timeout) is an
+ * idle timeout: every byte that arrives restarts it, so a client that
+ * dribbles its TLS handshake or its request head a byte at a time would
+ * hold the connection for ever. Each connection therefore gets a guard
+ * (hung on its SSL object, freed with it) whose timer ticks every
+ * cfg.timeout seconds: a connection that completed no request since the
+ * last tick is closed, the way libevent closes an idle one. A request thus
+ * has at most two periods from its first byte (handshake included) to its
+ * last; a parked long poll (at most max_wait < timeout) never spans a
+ * whole period.
+ */
+struct conn_guard {
+	struct pht_node_server *srv;
+	struct bufferevent *bev;
+	struct event *timer;
+	unsigned long requests;          /* requests completed */
+	unsigned long seen;              /* requests at the last tick */
 };
 
 /* The authenticated peer of a request. */
@@ -1053,6 +1076,55 @@ peer_of(struct evhttp_request *req, struct peer *p, struct pht_err *err)
 	return pht_pki_identity(cert, &p->role, p->name, sizeof(p->name), err);
 }
 
+/* Counts a completed request on its connection's guard. */
+static void
+guard_count(struct pht_node_server *srv, struct evhttp_request *req)
+{
+	struct evhttp_connection *conn = evhttp_request_get_connection(req);
+	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
+	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
+	struct conn_guard *g = ssl ? SSL_get_ex_data(ssl, srv->guard_idx) : NULL;
+
+	if (g != NULL)
+		g->requests++;
+}
+
+/*
+ * The guard's tick: closes a connection that completed no request in the
+ * last period by reporting a read timeout on it, which libevent handles
+ * as its own (the connection and its pending request are freed, and with
+ * them the SSL object and this guard: g is not touched afterwards).
+ */
+static void
+guard_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn_guard *g = arg;
+
+	if (g->requests != g->seen) {
+		g->seen = g->requests;
+		return;
+	}
+	/* logged the first time and every 100th, so a flood does not flood the log */
+	if (++g->srv->shed == 1 || g->srv->shed % 100 == 0)
+		logf_(g->srv, "closing a connection that completed no request in "
+		    "%d s (%zu closed so far)", g->srv->cfg.timeout, g->srv->shed);
+	bufferevent_trigger_event(g->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, 0);
+}
+
+/* SSL ex_data destructor: the connection's SSL object is being freed. */
+static void
+guard_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
+    void *argp)
+{
+	struct conn_guard *g = ptr;
+
+	if (g == NULL)
+		return;
+	if (g->timer != NULL)
+		event_free(g->timer);
+	free(g);
+}
+
 static void
 route(struct evhttp_request *req, void *arg)
 {
@@ -1065,6 +1137,7 @@ route(struct evhttp_request *req, void *arg)
 	struct peer p;
 
 	pht_err_clear(&e);
+	guard_count(srv, req);
 	if (peer_of(req, &p, &e) != PHT_OK) {
 		reply_error(srv, req, 403, "%s", pht_err_msg(&e));
 		return;
@@ -1094,6 +1167,28 @@ route(struct evhttp_request *req, void *arg)
 
 /* ---- setup ---- */
 
+/* Gives a new connection its guard (see struct conn_guard). */
+static int
+guard_attach(struct pht_node_server *srv, struct event_base *base,
+    struct bufferevent *bev, SSL *ssl)
+{
+	struct conn_guard *g;
+
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return -1;
+	g->srv = srv;
+	g->bev = bev;
+	if (SSL_set_ex_data(ssl, srv->guard_idx, g) != 1) {
+		free(g);
+		return -1;
+	}
+	/* from here on guard_free owns g */
+	if ((g->timer = event_new(base, -1, EV_PERSIST, guard_tick, g)) == NULL ||
+	    event_add(g->timer, srv->guard_tv) != 0)
+		return -1;
+	return 0;
+}
+
 static struct bufferevent *
 new_bev(struct event_base *base, void *arg)
 {
@@ -1110,6 +1205,10 @@ new_bev(struct event_base *base, void *arg)
 		return NULL;
 	}
 	bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+	if (guard_attach(srv, base, bev, ssl) != 0) {
+		bufferevent_free(bev); /* frees ssl, and the guard if attached */
+		return NULL;
+	}
 	return bev;
 }
 
@@ -1221,6 +1320,17 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 		r = pht_errf(err, PHT_ERR_NOMEM, "cannot create the event loop");
 		goto out;
 	}
+	{
+		struct timeval tv = {srv->cfg.timeout, 0};
+
+		srv->guard_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, guard_free);
+		if (srv->guard_idx < 0 || (srv->guard_tv =
+		    event_base_init_common_timeout(srv->base, &tv)) == NULL) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "cannot set up connection "
+			    "deadlines");
+			goto out;
+		}
+	}
 	evhttp_set_bevcb(srv->http, new_bev, srv);
 	evhttp_set_gencb(srv->http, route, srv);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->cfg.max_body);
@@ -1289,6 +1399,9 @@ pht_node_server_free(struct pht_node_server *srv)
 		}
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
+	/* after the connections: their SSL objects call guard_free */
+	if (srv->guard_idx > 0)
+		CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, srv->guard_idx);
 	if (srv->sigterm != NULL)
 		event_free(srv->sigterm);
 	if (srv->sigint != NULL)
