@@ -121,18 +121,26 @@ build(struct filter *f)
 	a[0] = SCMP_A0_32(SCMP_CMP_EQ, PHT_SANDBOX_FD);
 	if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
 		return r;
-	a[0] = SCMP_A0_32(SCMP_CMP_NE, PHT_SANDBOX_FD);
-	a[1] = SCMP_A0_32(SCMP_CMP_NE, PHT_SECCOMP_STDERR);
 	if (PHT_SECCOMP_ASAN) {
-		a[1] = SCMP_A0_32(SCMP_CMP_EQ, PHT_SECCOMP_STDERR);
-		if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(write), "write", 1, a + 1)) != PHT_OK)
+		/* fds 2 and 3 allowed; one comparison per rule for the rest. */
+		a[0] = SCMP_A0_32(SCMP_CMP_EQ, PHT_SECCOMP_STDERR);
+		if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
 			return r;
-		a[1] = SCMP_A0_32(SCMP_CMP_NE, PHT_SECCOMP_STDERR);
-	}
-	if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(write), "write",
-	    PHT_SECCOMP_ASAN ? 2 : 1, a)) != PHT_OK)
+		a[0] = SCMP_A0_32(SCMP_CMP_LT, PHT_SECCOMP_STDERR);
+		if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
+			return r;
+		a[0] = SCMP_A0_32(SCMP_CMP_GT, PHT_SANDBOX_FD);
+	} else
+		a[0] = SCMP_A0_32(SCMP_CMP_NE, PHT_SANDBOX_FD);
+	if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
 		return r;
 	if ((r = ALLOW(f, close)) != PHT_OK)
+		return r;
+	/*
+	 * AddressSanitizer's runtime (dying or reporting) sets its alternate
+	 * signal stack: harmless, a thread's own stack pointer for signals.
+	 */
+	if (PHT_SECCOMP_ASAN && (r = ALLOW(f, sigaltstack)) != PHT_OK)
 		return r;
 
 	/* Leaving, signal returns, the self-abort path of libc (abort()). */

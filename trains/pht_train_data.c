@@ -518,6 +518,15 @@ view_nrows(lua_State *L)
 	return 1;
 }
 
+/* data:k(): the station's k, the smallest subset an aggregate may use (read-only). */
+static int
+view_k(lua_State *L)
+{
+	check_view(L);
+	lua_pushinteger(L, (lua_Integer)pht_train_ctx_of(L)->k);
+	return 1;
+}
+
 static int
 view_name(lua_State *L)
 {
@@ -1095,7 +1104,8 @@ static void
 register_metatables(lua_State *L)
 {
 	static const luaL_Reg view_methods[] = {
-		{"nrows", view_nrows}, {"name", view_name}, {"columns", view_columns},
+		{"nrows", view_nrows}, {"name", view_name}, {"k", view_k},
+		{"columns", view_columns},
 		{"column", view_column}, {"dictionary", view_dictionary},
 		{"where", view_where}, {"filter", view_filter},
 		{"group_by", view_group_by}, {"crosstab", view_crosstab},

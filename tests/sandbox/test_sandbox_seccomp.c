@@ -71,8 +71,10 @@ try_in_child(attempt_fn prep, attempt_fn fn, void *arg, struct outcome *o)
 			_exit(11);
 		pht_limits_default(&lim);
 		lim.wall_seconds = 10;
-		if (pht_sandbox_seccomp_enter(&lim, &err) != PHT_OK)
+		if (pht_sandbox_seccomp_enter(&lim, &err) != PHT_OK) {
+			fprintf(stderr, "# %s\n", err.msg);
 			_exit(12);
+		}
 		errno = 0;
 		res[0] = fn(arg);
 		res[1] = errno;
@@ -371,13 +373,13 @@ main(void)
 	try_in_child(NULL, do_compute, NULL, &o);
 	tap_ok(o.returned && o.value == 42,
 	    "allowed: 64 MiB malloc/realloc, small allocations, clock_gettime, getrandom, "
-	    "kill(self, 0), write to the pipe (value %ld, signal %d)", o.value,
-	    o.sigsys ? SIGSYS : o.other_signal);
+	    "kill(self, 0), write to the pipe (value %ld, signal %d, refused '%s')", o.value,
+	    o.sigsys ? SIGSYS : o.other_signal, o.reported ? o.name : "");
 
 	try_in_child(NULL, do_open, NULL, &o);
 	tap_ok(o.returned && o.value == -1 && o.err == EACCES,
-	    "open(\"/etc/hostname\") fails with EACCES and the child lives on (%ld, %s)",
-	    o.value, strerror(o.err));
+	    "open(\"/etc/hostname\") fails with EACCES and the child lives on (%ld, %s, "
+	    "refused '%s')", o.value, strerror(o.err), o.reported ? o.name : "");
 	try_in_child(NULL, do_openat, NULL, &o);
 	tap_ok(o.returned && o.value == -1 && o.err == EACCES,
 	    "openat(AT_FDCWD, \"/etc/hostname\") fails with EACCES (%ld, %s)", o.value,

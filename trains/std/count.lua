@@ -41,13 +41,18 @@ function E.column(data, name, what)
   return col
 end
 
--- The smallest count a station releases: the runtime's k when the data
--- API tells it, otherwise params.k, otherwise 5 (the design's default).
+-- The smallest count a station releases: the station's k from the data
+-- API (data:k()); params.k, which the analyst controls, may only raise
+-- it. Only where data:k() is missing (an older runtime) params.k, else 5
+-- (the design's default).
 function E.min_count(data, params)
+  local pk = type(params.k) == "number" and params.k or nil
   local ok, k = pcall(function() return data:k() end)
-  if ok and type(k) == "number" then return k end
-  if type(params.k) == "number" then return params.k end
-  return 5
+  if ok and type(k) == "number" then
+    if pk ~= nil and pk > k then return pk end
+    return k
+  end
+  return pk or 5
 end
 
 -- A covariate column turned into design terms named as R names them:

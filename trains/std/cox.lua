@@ -15,8 +15,8 @@ Params
   max_iter    (integer) Newton iterations, default 20 (R's coxph.control)
   eps         (number) convergence: |1 - loglik_old/loglik| <= eps, default
               1e-9 (R's coxph.control)
-  k           (integer) smallest class size when the runtime does not say
-              its own k (default 5)
+  k           (integer, optional) may raise the station's k (data:k()),
+              never lower it
   (beta, state: set by combine between rounds)
 
 Each station is its own stratum with its own baseline hazard, which is
@@ -329,13 +329,18 @@ function E.column(data, name, what)
   return col
 end
 
--- The smallest count a station releases: the runtime's k when the data
--- API tells it, otherwise params.k, otherwise 5 (the design's default).
+-- The smallest count a station releases: the station's k from the data
+-- API (data:k()); params.k, which the analyst controls, may only raise
+-- it. Only where data:k() is missing (an older runtime) params.k, else 5
+-- (the design's default).
 function E.min_count(data, params)
+  local pk = type(params.k) == "number" and params.k or nil
   local ok, k = pcall(function() return data:k() end)
-  if ok and type(k) == "number" then return k end
-  if type(params.k) == "number" then return params.k end
-  return 5
+  if ok and type(k) == "number" then
+    if pk ~= nil and pk > k then return pk end
+    return k
+  end
+  return pk or 5
 end
 
 -- A covariate column turned into design terms named as R names them:
@@ -756,7 +761,7 @@ return {
     ties = "string: efron (default) or breslow",
     max_iter = "integer: Newton iterations, default 20",
     eps = "number: relative loglik convergence, default 1e-9",
-    k = "integer: smallest class when the runtime does not give its k (default 5)",
+    k = "integer: may raise the station's k (data:k()), never lower it",
   },
   station = station,
   combine = combine,

@@ -14,8 +14,8 @@ Params
   min_cell    (integer, optional) each released step must cover at least
               this many patients; the station uses the larger of this and
               its own k (default: k)
-  k           (integer) used as the station's k when the runtime does not
-              give its own (default 5)
+  k           (integer, optional) may raise the station's k (data:k()),
+              never lower it
 
 Output (combine result)
   interval, n, events, stations (per station: id, n, dropped, suppressed)
@@ -325,13 +325,18 @@ function E.column(data, name, what)
   return col
 end
 
--- The smallest count a station releases: the runtime's k when the data
--- API tells it, otherwise params.k, otherwise 5 (the design's default).
+-- The smallest count a station releases: the station's k from the data
+-- API (data:k()); params.k, which the analyst controls, may only raise
+-- it. Only where data:k() is missing (an older runtime) params.k, else 5
+-- (the design's default).
 function E.min_count(data, params)
+  local pk = type(params.k) == "number" and params.k or nil
   local ok, k = pcall(function() return data:k() end)
-  if ok and type(k) == "number" then return k end
-  if type(params.k) == "number" then return params.k end
-  return 5
+  if ok and type(k) == "number" then
+    if pk ~= nil and pk > k then return pk end
+    return k
+  end
+  return pk or 5
 end
 
 -- A covariate column turned into design terms named as R names them:
@@ -801,7 +806,7 @@ return {
     interval = "number: grid width in the time unit (required)",
     group = "string: column defining the curves (optional; adds the log-rank test)",
     min_cell = "integer: patients per released step, at least the station's k",
-    k = "integer: the station's k when the runtime does not give its own (default 5)",
+    k = "integer: may raise the station's k (data:k()), never lower it",
   },
   station = station,
   combine = combine,

@@ -17,8 +17,8 @@ Params (all optional; defaults in brackets)
   interval    survival grid width in days [30.4375 = 365.25 / 12, a month,
               so that 1 and 2 years (365.25, 730.5 days) are grid points]
   min_cell    patients per released survival step (at least k)
-  k           smallest released count when the runtime does not give its
-              own [5]
+  k           (integer, optional) may raise the station's k (data:k()),
+              never lower it
   A column set to "" is left out of the report.
 
 Output (combine result)
@@ -321,13 +321,18 @@ function E.column(data, name, what)
   return col
 end
 
--- The smallest count a station releases: the runtime's k when the data
--- API tells it, otherwise params.k, otherwise 5 (the design's default).
+-- The smallest count a station releases: the station's k from the data
+-- API (data:k()); params.k, which the analyst controls, may only raise
+-- it. Only where data:k() is missing (an older runtime) params.k, else 5
+-- (the design's default).
 function E.min_count(data, params)
+  local pk = type(params.k) == "number" and params.k or nil
   local ok, k = pcall(function() return data:k() end)
-  if ok and type(k) == "number" then return k end
-  if type(params.k) == "number" then return params.k end
-  return 5
+  if ok and type(k) == "number" then
+    if pk ~= nil and pk > k then return pk end
+    return k
+  end
+  return pk or 5
 end
 
 -- A covariate column turned into design terms named as R names them:
@@ -954,7 +959,7 @@ return {
     cost = "string: cost column [cost_eur]",
     interval = "number: survival grid in days [365.25/12]",
     min_cell = "integer: patients per released survival step (at least k)",
-    k = "integer: smallest released count when the runtime does not give its own [5]",
+    k = "integer: may raise the station's k (data:k()), never lower it",
   },
   station = station,
   combine = combine,

@@ -10,8 +10,8 @@ Params
               width = 10 } }. Bins are [from + i*width, from + (i+1)*width);
               values below `from` or at/above `to` go to the open bins
               "below" and "above".
-  k           (integer) the station's k when the runtime does not give its
-              own (default 5)
+  k           (integer, optional) may raise the station's k (data:k()),
+              never lower it
 
 Output (combine result)
   numeric    per numeric column: n, missing, mean, sd — pooled exactly from
@@ -26,8 +26,7 @@ of squares (the runtime's count/sum/sumsq, under the station's k); per
 category level a count (the runtime's group_by, which suppresses counts
 under the station's k); per histogram bin a count. Missing counts and bin
 counts between 1 and k - 1 are released only as "suppressed" (k here is
-the train's: params.k, default 5, since the data API does not publish the
-station's), and a column whose non-missing n is under k releases no sum.
+the station's, from data:k(); params.k may only raise it), and a column whose non-missing n is under k releases no sum.
 Histogram edges come from the analyst's params, so no data value (minimum,
 maximum, quantile) is ever released.
 ]]
@@ -50,13 +49,18 @@ function E.column(data, name, what)
   return col
 end
 
--- The smallest count a station releases: the runtime's k when the data
--- API tells it, otherwise params.k, otherwise 5 (the design's default).
+-- The smallest count a station releases: the station's k from the data
+-- API (data:k()); params.k, which the analyst controls, may only raise
+-- it. Only where data:k() is missing (an older runtime) params.k, else 5
+-- (the design's default).
 function E.min_count(data, params)
+  local pk = type(params.k) == "number" and params.k or nil
   local ok, k = pcall(function() return data:k() end)
-  if ok and type(k) == "number" then return k end
-  if type(params.k) == "number" then return params.k end
-  return 5
+  if ok and type(k) == "number" then
+    if pk ~= nil and pk > k then return pk end
+    return k
+  end
+  return pk or 5
 end
 
 -- A covariate column turned into design terms named as R names them:
@@ -472,7 +476,7 @@ return {
   params = {
     columns = "array of strings: columns to describe (default: all)",
     histograms = "object: per numeric column {from, to, width} (optional)",
-    k = "integer: the station's k when the runtime does not give its own (default 5)",
+    k = "integer: may raise the station's k (data:k()), never lower it",
   },
   station = station,
   combine = combine,
