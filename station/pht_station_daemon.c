@@ -13,6 +13,7 @@
 #include "pht_station_config.h"
 #include "pht_station_exec.h"
 #include "pht_station_queue.h"
+#include "pht_station_seen.h"
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
@@ -44,7 +45,7 @@ struct daemon {
 	struct pht_trust *trust;               /* the config's signers */
 	struct pht_http *http;
 	char *base;                            /* node URL without a trailing / */
-	char *queue_dir, *outbox_dir;
+	char *queue_dir, *outbox_dir, *inflight;
 	const char *id;                        /* station id */
 	int wait_s, min_ms, max_ms, delay_ms;
 };
@@ -394,6 +395,36 @@ answer(struct daemon *d, const char *node_train, int64_t round, const char *enve
 	return r;
 }
 
+/*
+ * The in-flight marker, "<audit_log>.inflight", holds the entry being
+ * processed ({"train", "round", "envelope"}); it is written (fsynced)
+ * before a train goes through the station and removed once its answer is
+ * in the outbox or the queue. A marker found at start means the daemon
+ * died in between.
+ */
+static int
+mark(struct daemon *d, const char *node_train, int64_t round, const char *envelope,
+    struct pht_err *err)
+{
+	json_t *m = json_pack("{s:s, s:I, s:s}", "train", node_train, "round",
+	    (json_int_t)round, "envelope", envelope);
+	char *text = m != NULL ? pht_json_dump(m) : NULL;
+	int r;
+
+	json_decref(m);
+	if (text == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	r = pht_file_write_atomic(d->inflight, text, strlen(text), 0600, err);
+	free(text);
+	return r;
+}
+
+static void
+unmark(struct daemon *d)
+{
+	unlink(d->inflight);
+}
+
 /* ---- the approval queue ---- */
 
 /* The queue item for a train exec queued: what a steward needs to decide. */
@@ -489,6 +520,10 @@ process_queue(struct daemon *d, struct pht_err *err)
 		if (strcmp(state, "approved") == 0) {
 			say(d, "train %s: approved by %s: running", id,
 			    json_string_value(json_object_get(it, "by")));
+			if ((r = mark(d, node_train, round, envelope, &e)) != PHT_OK) {
+				*err = e;
+				break;
+			}
 			rc = pht_station_exec_approved(d->st, envelope, strlen(envelope),
 			    &res, &why);
 			say(d, "train %s round %lld: %s%s%s", id, (long long)round,
@@ -516,8 +551,159 @@ process_queue(struct daemon *d, struct pht_err *err)
 			break;
 		}
 		pht_station_queue_remove(d->queue_dir, id, NULL);
+		unmark(d);
 	}
 	json_decref(items);
+	return r;
+}
+
+/* ---- a train interrupted by a crash ---- */
+
+/* The last outcome the audit log holds for one train. */
+struct last_event {
+	const char *train;
+	char event[16];
+	json_t *output;        /* of a "released" entry */
+	char error[129];       /* of a refusal or failure */
+};
+
+static int
+scan_entry(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct last_event *le = arg;
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+	const char *id = json_string_value(json_object_get(entry, "train"));
+	const char *er = json_string_value(json_object_get(entry, "error"));
+
+	(void)line;
+	(void)hash;
+	if (ev == NULL || id == NULL || strcmp(id, le->train) != 0 ||
+	    strlen(ev) >= sizeof(le->event))
+		return 0;
+	snprintf(le->event, sizeof(le->event), "%s", ev);
+	if (strcmp(ev, "released") == 0) {
+		json_decref(le->output);
+		le->output = json_incref(json_object_get(entry, "output"));
+	}
+	snprintf(le->error, sizeof(le->error), "%s", er != NULL ? er : "");
+	return 0;
+}
+
+/* The signer's admission mode for an authentic envelope; -1 if not authentic. */
+static int
+signer_mode(struct daemon *d, const char *envelope)
+{
+	struct pht_envelope *env = NULL;
+	const char *name;
+	size_t i;
+	int mode = -1;
+
+	if (pht_envelope_open(envelope, strlen(envelope), d->trust, &env, NULL) == PHT_OK) {
+		name = pht_envelope_signer_name(env);
+		for (i = 0; i < pht_station_config_nsigners(d->cfg); i++)
+			if (strcmp(pht_station_config_signer(d->cfg, i)->name, name) == 0)
+				mode = (int)pht_station_config_signer(d->cfg, i)->mode;
+	}
+	pht_envelope_free(env);
+	return mode;
+}
+
+/*
+ * Finishes the train a crash interrupted, from what the audit log says:
+ * released → the same output is sent (nothing runs again); queued → back
+ * into the queue; rejected/failed/withheld → that outcome is sent; no
+ * outcome yet → the train runs now (as approved if its id was recorded
+ * and its signer is auto; a review signer's train goes to the queue).
+ */
+static int
+recover(struct daemon *d, struct pht_err *err)
+{
+	struct pht_station_result res;
+	struct last_event le;
+	struct pht_buf *b = NULL;
+	struct pht_err why, e;
+	json_t *m = NULL, *body = NULL;
+	const char *node_train, *envelope;
+	char reason[256];
+	int64_t round;
+	int r = PHT_OK, rc, seen;
+
+	if (access(d->inflight, F_OK) != 0)
+		return PHT_OK;
+	memset(&le, 0, sizeof(le));
+	memset(&res, 0, sizeof(res));
+	pht_err_clear(&why);
+	if (pht_file_read(d->inflight, OUTBOX_ITEM_MAX, &b, &e) != PHT_OK ||
+	    pht_json_parse(pht_buf_str(b), pht_buf_len(b), d->inflight, &m, &e) != PHT_OK ||
+	    !node_id_ok(node_train = json_string_value(json_object_get(m, "train"))) ||
+	    (envelope = json_string_value(json_object_get(m, "envelope"))) == NULL ||
+	    (round = json_integer_value(json_object_get(m, "round"))) < 1) {
+		say(d, "in-flight marker %s unreadable: removed", d->inflight);
+		goto done;
+	}
+	le.train = node_train;
+	if ((r = pht_audit_foreach(pht_station_config_audit_log(d->cfg), scan_entry, &le,
+	    err)) != PHT_OK)
+		goto out;
+	say(d, "train %s round %lld was interrupted by a stop (last logged: %s): "
+	    "finishing it", node_train, (long long)round, le.event[0] ? le.event : "nothing");
+	fix_head(d, &res.head);
+	if (strcmp(le.event, "released") == 0 && le.output != NULL) {
+		r = make_result(d, node_train, round, "released", "", "", le.output,
+		    envelope, &res.head, &body, err);
+		if (r == PHT_OK)
+			r = send_result(d, node_train, round, body, err);
+	} else if (strcmp(le.event, "queued") == 0) {
+		r = queue_train(d, node_train, round, envelope, &e);
+		if (r == PHT_ERR_REPLAY)
+			r = PHT_OK;
+		if (r != PHT_OK)
+			*err = e;
+		goto done_r;
+	} else if (strcmp(le.event, "rejected") == 0 || strcmp(le.event, "failed") == 0 ||
+	    strcmp(le.event, "withheld") == 0) {
+		snprintf(reason, sizeof(reason), "%s before a restart of the station (the "
+		    "reason is in its audit log)", le.event);
+		r = make_result(d, node_train, round, le.event, le.error[0] ? le.error :
+		    le.event, reason, NULL, envelope, &res.head, &body, err);
+		if (r == PHT_OK)
+			r = send_result(d, node_train, round, body, err);
+	} else {
+		seen = pht_station_seen_has(pht_station_config_seen_ids(d->cfg), node_train,
+		    NULL) == 1;
+		if (seen && signer_mode(d, envelope) == (int)PHT_SIGNER_REVIEW) {
+			r = queue_train(d, node_train, round, envelope, &e);
+			if (r == PHT_ERR_REPLAY)
+				r = PHT_OK;
+			if (r != PHT_OK)
+				*err = e;
+			goto done_r;
+		}
+		rc = seen ? pht_station_exec_approved(d->st, envelope, strlen(envelope), &res,
+		    &why) : pht_station_exec(d->st, envelope, strlen(envelope), &res, &why);
+		if (rc == PHT_OK && res.outcome == PHT_STATION_QUEUED) {
+			r = queue_train(d, node_train, round, envelope, err);
+			goto done_r;
+		}
+		say(d, "train %s round %lld: %s", node_train, (long long)round,
+		    rc == PHT_OK ? pht_station_outcome_name(res.outcome) : "station error");
+		r = answer(d, node_train, round, envelope, &res, &why, rc, err);
+	}
+	if (r == PHT_OK)
+		/* answered: a queue item it came from (approved) is done too */
+		pht_station_queue_remove(d->queue_dir, node_train, NULL);
+done_r:
+	if (r != PHT_OK)
+		goto out;
+done:
+	unmark(d);
+	r = PHT_OK;
+out:
+	pht_station_result_clear(&res);
+	json_decref(le.output);
+	json_decref(body);
+	json_decref(m);
+	pht_buf_free(b);
 	return r;
 }
 
@@ -565,12 +751,15 @@ handle_entry(struct daemon *d, const json_t *entry, struct pht_err *err)
 	pht_err_clear(&why);
 	say(d, "train %s round %lld from analyst %s: received", node_train,
 	    (long long)round, analyst != NULL ? analyst : "?");
+	if ((r = mark(d, node_train, round, envelope, err)) != PHT_OK)
+		return r;
 	rc = pht_station_exec(d->st, envelope, strlen(envelope), &res, &why);
 	if (rc == PHT_OK && res.outcome == PHT_STATION_QUEUED) {
 		if ((r = queue_train(d, node_train, round, envelope, err)) != PHT_OK) {
 			pht_station_result_clear(&res);
 			return r;
 		}
+		unmark(d);
 		say(d, "train %s: queued for a data steward (pht station queue)", node_train);
 		ack(d, node_train, round);
 		pht_station_result_clear(&res);
@@ -582,6 +771,8 @@ handle_entry(struct daemon *d, const json_t *entry, struct pht_err *err)
 	    rc == PHT_OK && res.outcome == PHT_STATION_RELEASED ? "" : pht_err_msg(&why));
 	r = answer(d, node_train, round, envelope, &res, &why, rc, err);
 	pht_station_result_clear(&res);
+	if (r == PHT_OK)
+		unmark(d);
 	if (r == PHT_OK && rc != PHT_OK) {
 		/* the station itself failed (audit log): do not go on blindly */
 		*err = why;
@@ -737,6 +928,11 @@ open_daemon(struct daemon *d, struct pht_err *err)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	snprintf(d->outbox_dir, strlen(pht_station_config_audit_log(d->cfg)) +
 	    sizeof(".outbox"), "%s.outbox", pht_station_config_audit_log(d->cfg));
+	if ((d->inflight = malloc(strlen(pht_station_config_audit_log(d->cfg)) +
+	    sizeof(".inflight"))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	snprintf(d->inflight, strlen(pht_station_config_audit_log(d->cfg)) +
+	    sizeof(".inflight"), "%s.inflight", pht_station_config_audit_log(d->cfg));
 	memset(&ho, 0, sizeof(ho));
 	ho.cert = node->cert;
 	ho.key = node->key;
@@ -762,6 +958,8 @@ pht_station_daemon_run(const struct pht_station_daemon_opts *o, struct pht_err *
 	if ((r = open_daemon(&d, err)) != PHT_OK)
 		goto out;
 	say(&d, "station %s: polling %s", d.id, d.base);
+	if ((r = recover(&d, err)) != PHT_OK)
+		goto out;
 	while (!stopping(&d)) {
 		if (!published) {
 			if (publish(&d) != PHT_OK) {
@@ -792,5 +990,6 @@ out:
 	free(d.base);
 	free(d.queue_dir);
 	free(d.outbox_dir);
+	free(d.inflight);
 	return r;
 }

@@ -33,7 +33,11 @@ struct pht_station_daemon_opts {
  * carry data values (a train's own error message stays in the audit log).
  *
  * Results not yet posted are kept in "<audit_log>.outbox/" and posted
- * first after a restart. When the node cannot be reached, every request is
+ * first after a restart. The entry being processed is kept in
+ * "<audit_log>.inflight" until its answer is out of the station's hands;
+ * a marker found at start is finished from the audit log (a logged
+ * release is sent again, never recomputed; a train without an outcome
+ * runs now). When the node cannot be reached, every request is
  * retried with exponential backoff (min..max, with jitter).
  *
  * Returns PHT_OK after a clean stop; an error if the station cannot start
