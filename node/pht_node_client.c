@@ -29,6 +29,7 @@ struct run {
 	char base[512];
 	json_t *report;           /* {"rounds","train_ids","failed","refused"} */
 	uint8_t result_key[PHT_KEY_RAW_LEN];
+	int64_t max_poll;         /* long poll wait; halved if the node refuses it */
 };
 
 static void
@@ -264,7 +265,7 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 	if (s->progress != NULL)
 		s->progress(s->arg, &pg);
 	while (pg.answered < n && (now = pht_time_now()) < deadline && !cancelled(rn)) {
-		wait = deadline - now < RUN_MAX_POLL ? deadline - now : RUN_MAX_POLL;
+		wait = deadline - now < rn->max_poll ? deadline - now : rn->max_poll;
 		snprintf(route, sizeof(route), "/v1/trains/%s/results?wait=%lld&after=%lld",
 		    id, (long long)wait, (long long)after);
 		r = call(rn, "GET", route, NULL, (long)(wait + 15) * 1000, &resp, &e);
@@ -272,6 +273,11 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 			if (!cancelled(rn))
 				note(rn, "node unreachable (%s): retrying", pht_err_msg(&e));
 			nap_ms(1000);
+			continue;
+		}
+		if (r == PHT_ERR_MALFORMED && wait > 1) {
+			/* the node's max_wait is lower: ask for less */
+			rn->max_poll = wait / 2;
 			continue;
 		}
 		if (r != PHT_OK) {
@@ -350,6 +356,7 @@ pht_node_run(const struct pht_node_run_spec *s, json_t **result, json_t **report
 	*report = NULL;
 	memset(&rn, 0, sizeof(rn));
 	rn.s = s;
+	rn.max_poll = RUN_MAX_POLL;
 	if (s->nstations == 0 || s->round_timeout <= 0)
 		return pht_errf(err, PHT_ERR_INVALID, "no stations or no round timeout");
 	len = strlen(s->node_url);

@@ -833,6 +833,13 @@ poll_inbox(struct daemon *d, int wait_s, struct pht_err *err)
 
 	snprintf(route, sizeof(route), "/v1/inbox?wait=%d", wait_s);
 	r = call(d, "GET", route, NULL, (long)(wait_s + 15) * 1000, &resp, &e);
+	if (r == PHT_ERR_MALFORMED && wait_s > 1) {
+		/* the node's max_wait is lower: ask for less */
+		d->wait_s = wait_s / 2;
+		say(d, "inbox: %s: polling with wait=%d from now on", pht_err_msg(&e),
+		    d->wait_s);
+		return PHT_OK;
+	}
 	if (r != PHT_OK) {
 		if (!stopping(d)) {
 			say(d, "inbox: %s", pht_err_msg(&e));

@@ -87,7 +87,7 @@ done
 
 cat >"$dir/node.json" <<EOF
 {"listen": "127.0.0.1", "port": 0, "cert": "node-tls/cert.pem", "key": "node-tls/key.pem",
- "ca": "node-tls/ca.pem", "database": "node.db", "limits": {"max_wait": 30, "timeout": 60}}
+ "ca": "node-tls/ca.pem", "database": "node.db", "limits": {"max_wait": 10, "timeout": 60}}
 EOF
 "$PHT" node serve --config "$dir/node.json" --port-file "$dir/port" 2>>"$dir/node.log" &
 node_pid=$!
@@ -131,6 +131,8 @@ listed() {
 }
 wait_until 20 listed
 ok $? "pht stations lists a, b and c with their published dictionaries" "$dir/stations.err"
+grep -q 'polling with wait=10 from now on' "$dir/a/daemon.log"
+ok $? "a station asking for a longer poll than the node's max_wait (10 s) adapts" "$dir/a/daemon.log"
 
 # c WHO ARGS...: curl with WHO's certificate (a directory with cert.pem and key.pem).
 c() {
