@@ -639,8 +639,13 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 			goto out;
 		}
-		if ((r = set_string(u, W, "users.name", s->users[i].name, err)) != PHT_OK ||
-		    (r = set_string(u, W, "users.key", s->users[i].key, err)) != PHT_OK)
+		if (s->users[i].name == NULL || s->users[i].key == NULL) {
+			r = pht_errf(err, PHT_ERR_INVALID, "permit: field users: entry %zu "
+			    "has no %s", i + 1, s->users[i].name == NULL ? "name" : "key");
+			goto out;
+		}
+		if ((r = set_string(u, W, "name", s->users[i].name, err)) != PHT_OK ||
+		    (r = set_string(u, W, "key", s->users[i].key, err)) != PHT_OK)
 			goto out;
 	}
 	for (i = 0; i < s->ndatasets; i++) {

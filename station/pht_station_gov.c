@@ -214,7 +214,7 @@ pht_station_gov_set_halt(const struct pht_station_config *cfg, int halt,
 			if (read_state(path, STATE_FILE_MAX, &b, NULL) == PHT_OK)
 				(void)pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, &old,
 				    NULL);
-			r = pht_errf(err, PHT_ERR_INVALID, "station %s is already halted "
+			r = pht_errf(err, PHT_ERR_DENIED, "station %s is already halted "
 			    "(since %s by %s)", pht_station_config_id(cfg),
 			    json_string_value(json_object_get(old, "time")) != NULL ?
 			    json_string_value(json_object_get(old, "time")) : "?",
@@ -234,7 +234,7 @@ pht_station_gov_set_halt(const struct pht_station_config *cfg, int halt,
 			goto out;
 	} else {
 		if (!pht_station_gov_halted_cb(dir)) {
-			r = pht_errf(err, PHT_ERR_INVALID, "station %s is not halted",
+			r = pht_errf(err, PHT_ERR_DENIED, "station %s is not halted",
 			    pht_station_config_id(cfg));
 			goto out;
 		}
@@ -385,7 +385,7 @@ pht_station_gov_update_revocations(struct pht_station_gov *gov, const char *env,
 		*changed = 1;
 	r = log_gov(gov, "revocations", json_pack("{s:s, s:s, s:I, s:O}",
 	    "authority", fp, "authority_name", pht_envelope_signer_name(e),
-	    "seq", (json_int_t)pht_revocations_seq(rv), "revoked", ids), err);
+	    "list_seq", (json_int_t)pht_revocations_seq(rv), "revoked", ids), err);
 out:
 	json_decref(ids);
 	free(path);

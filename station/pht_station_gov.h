@@ -42,7 +42,8 @@ char *pht_station_gov_dir(const struct pht_station_config *cfg);
  * must outlive gov): loads the permit authorities' public keys (a private
  * key or a bad file is refused with PHT_ERR_INVALID naming it). log (may
  * be NULL; borrowed) receives governance events: "permit" (a new permit
- * stored), "revocations" (a newer list) and "halt-order" (a new order).
+ * stored), "revocations" (a newer list: authority, list_seq, revoked) and
+ * "halt-order" (a new order: authority, scope, issued, until, reason).
  */
 int pht_station_gov_open(const struct pht_station_config *cfg,
     struct pht_audit *log, struct pht_station_gov **out, struct pht_err *err);
@@ -55,7 +56,7 @@ void pht_station_gov_free(struct pht_station_gov *gov);
  * config is cfg: writes (or removes) the flag file first, so it takes
  * effect at once, then logs "halted" or "resumed" with by and reason (may
  * be NULL) in the audit log (signed with the station key named in cfg).
- * PHT_ERR_INVALID if the station is already halted / not halted
+ * PHT_ERR_DENIED if the station is already halted / not halted
  * (nothing is logged then).
  */
 int pht_station_gov_set_halt(const struct pht_station_config *cfg, int halt,

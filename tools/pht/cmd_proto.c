@@ -7,6 +7,7 @@
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_key.h"
+#include "pht_permit.h"
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
@@ -145,6 +146,8 @@ static const char *train_help =
     "                       NAME.seal.pub beside NAME.sign.key, if present)\n"
     "  --name NAME          the train's name, shown to stations (optional)\n"
     "  --permit ID          the data permit it runs under (optional)\n"
+    "  --permit-file FILE   the signed permit (pht permit issue): carried inside\n"
+    "                       the train, sets --permit to its id\n"
     "\n"
     "verify: checks the envelope's signature against the trusted public keys\n"
     "(a .pub file, or every *.pub in a directory except *.seal.pub; a key's\n"
@@ -220,12 +223,16 @@ static int
 train_sign(int argc, char **argv)
 {
 	enum { O_KEY, O_OUT, O_PARAMS, O_DATASETS, O_STATIONS, O_EXPIRES, O_ROUND,
-	    O_RESULT, O_NAME, O_PERMIT, O_N };
+	    O_RESULT, O_NAME, O_PERMIT, O_PERMIT_FILE, O_N };
 	struct opt opts[O_N] = {
 		{"key", NULL}, {"out", NULL}, {"params", NULL}, {"datasets", NULL},
 		{"stations", NULL}, {"expires", NULL}, {"round", NULL},
 		{"result-key", NULL}, {"name", NULL}, {"permit", NULL},
+		{"permit-file", NULL},
 	};
+	struct pht_buf *pfile = NULL;
+	struct pht_envelope *penv = NULL;
+	struct pht_permit *permit = NULL;
 	struct pht_trainmsg_spec spec;
 	struct pht_key *key = NULL, *rkey = NULL;
 	struct pht_buf *code = NULL;
@@ -313,6 +320,30 @@ train_sign(int argc, char **argv)
 	spec.id = id;
 	spec.name = opts[O_NAME].val;
 	spec.permit = opts[O_PERMIT].val;
+	if (opts[O_PERMIT_FILE].val != NULL) {
+		/* the permit travels inside the signed train, byte for byte */
+		const uint8_t *pl;
+		size_t pn;
+		if ((r = pht_file_read(opts[O_PERMIT_FILE].val, PHT_TRAINMSG_MAX_PERMIT,
+		    &pfile, &err)) == 0 &&
+		    (r = pht_envelope_parse(pht_buf_str(pfile), pht_buf_len(pfile), &penv,
+		    &err)) == 0) {
+			pl = pht_envelope_payload(penv, &pn);
+			r = pht_permit_parse(pl, pn, &permit, &err);
+		}
+		if (r != 0) {
+			pht_err_prefix(&err, "--permit-file");
+			pht_cli_error("train sign", &err);
+			goto out;
+		}
+		if (spec.permit != NULL && strcmp(spec.permit, pht_permit_id(permit)) != 0) {
+			pht_cli_usage_error("train sign", "--permit %s but --permit-file "
+			    "holds permit %s", spec.permit, pht_permit_id(permit));
+			goto out;
+		}
+		spec.permit = pht_permit_id(permit);
+		spec.permit_envelope = pht_buf_str(pfile);
+	}
 	spec.code = pht_buf_str(code);
 	spec.code_len = pht_buf_len(code);
 	spec.params = params;
@@ -352,6 +383,9 @@ out:
 	free(payload);
 	free(env);
 	pht_buf_free(code);
+	pht_buf_free(pfile);
+	pht_envelope_free(penv);
+	pht_permit_free(permit);
 	pht_key_free(key);
 	pht_key_free(rkey);
 	return ex;

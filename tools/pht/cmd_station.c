@@ -1,5 +1,6 @@
 /* cmd_station.c — pht station exec: one signed train through this station. */
 #include "pht_cli.h"
+#include "cmd_permit.h"
 #include "cmd_station_daemon.h"
 
 #include "pht_buf.h"
@@ -19,7 +20,11 @@ static const char *station_help =
     "       pht station run --config STATION.json [--wait S] [--backoff-max S]\n"
     "       pht station queue --config STATION.json [--json]\n"
     "       pht station approve|refuse --config STATION.json ID [--by NAME]\n"
+    "       pht station halt|resume --config STATION.json [--by NAME] [--reason TEXT]\n"
+    "       pht station orders --config STATION.json REVOCATIONS|HALT-ORDER ...\n"
     "\n"
+    "halt: no train runs until resume, and a running one is killed at once\n"
+    "(within about 50 ms); both are logged (docs/governance.md).\n"
     "run: the station daemon (docs/federation.md): connects out to the node\n"
     "in the config's node section, publishes the data dictionaries, long-polls\n"
     "the inbox (--wait, default 30 s), takes every train through the steps\n"
@@ -144,5 +149,9 @@ pht_cmd_station(int argc, char **argv)
 		return pht_station_cmd_queue(argc, argv);
 	if (strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "refuse") == 0)
 		return pht_station_cmd_decide(argc, argv);
+	if (strcmp(argv[1], "halt") == 0 || strcmp(argv[1], "resume") == 0)
+		return pht_station_cmd_halt(argc, argv);
+	if (strcmp(argv[1], "orders") == 0)
+		return pht_station_cmd_orders(argc, argv);
 	return pht_cli_usage_error("station", "unknown subcommand '%s'", argv[1]);
 }

@@ -42,6 +42,7 @@ int pht_cli_wants_help(int argc, char **argv);
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \
 	X("node", pht_cmd_node, "run the federation node (mTLS relay and mailbox)") \
 	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)") \
+	X("permit", pht_cmd_permit, "issue, show and verify data permits; revocation lists and halt orders") \
 	X("run", pht_cmd_run, "dispatch a train through the federation and combine the results") \
 	X("stations", pht_cmd_stations, "list the stations a node knows and their datasets")
 
