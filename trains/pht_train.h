@@ -77,6 +77,22 @@ int pht_train_run_station(const char *code, size_t code_len,
     int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
     struct pht_run_stats *stats, struct pht_err *err);
 
+struct pht_train_rowsets;
+
+/*
+ * pht_train_run_station that also hands back the distinct row sets behind
+ * the output (every view the train aggregated, counted, read values of
+ * or filtered; pht_train_rowsets.h): on success *rowsets is set (free it
+ * with pht_train_rowsets_free), otherwise NULL. The station compares them
+ * with earlier releases (differencing protection). The child's row sets
+ * are hostile bytes: decoded strictly, a malformed set is PHT_ERR_INTERNAL.
+ */
+int pht_train_run_station_rows(const char *code, size_t code_len,
+    const char *chunkname, const struct pht_dataset *ds, const json_t *params,
+    int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
+    struct pht_run_stats *stats, struct pht_train_rowsets **rowsets,
+    struct pht_err *err);
+
 /*
  * Runs combine(results, params, round) in the sandbox. results is a JSON
  * array of {"station": ID, "output": VALUE}; the train sees a Lua sequence

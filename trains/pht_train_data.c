@@ -1,6 +1,7 @@
 /* pht_train_data.c — the data API: views over a dataset through selection vectors, vectorized in C. */
 #include "pht_train_data.h"
 #include "pht_train_lua.h"
+#include "pht_train_rowsets.h"
 #include "pht_dataset.h"
 #include "pht_err.h"
 #include "pht_time.h"
@@ -28,6 +29,7 @@ struct view {
 	size_t n;
 	int all;
 	int marked;             /* rows already recorded in rows_touched */
+	int noted;              /* set already recorded in the run's row sets */
 	uint32_t sel[];
 };
 
@@ -66,6 +68,7 @@ new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all)
 	v->n = n;
 	v->all = all;
 	v->marked = 0;
+	v->noted = 0;
 	luaL_setmetatable(L, VIEW_MT);
 	return v;
 }
@@ -113,6 +116,29 @@ mark_rows(lua_State *L, struct view *v)
 		c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
 	}
 	v->marked = 1;
+}
+
+/*
+ * Records the view's rows as a set behind the output (an aggregate, a
+ * count, values or per-row access was computed over exactly these rows).
+ * The station compares these sets across releases (differencing).
+ */
+static void
+note_rows(lua_State *L, struct view *v)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	int r;
+
+	if (v->noted || c->rowsets == NULL || c->ds != v->ds)
+		return;
+	r = pht_train_rowsets_add(c->rowsets, v->all ? NULL : v->sel, v->n, v->all);
+	if (r == PHT_ERR_TOO_LARGE)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row sets "
+		    "(or %zu MiB of them) behind one output", PHT_TRAIN_ROWSETS_MAX_SETS,
+		    PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
+	else if (r != PHT_OK)
+		pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+	v->noted = 1;
 }
 
 static void
@@ -332,6 +358,7 @@ col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
 		luaL_error(L, "%s: column %s is a category column", what, cv->col->name);
 	guard_rows(L, cv->v->n);
 	mark_rows(L, cv->v);
+	note_rows(L, cv->v);
 	aggregate(cv->col, cv->v, a);
 	guard_values(L, a->count, cv->col);
 	return cv;
@@ -434,6 +461,7 @@ col_values(lua_State *L)
 
 	guard_rows(L, cv->v->n);
 	mark_rows(L, cv->v);
+	note_rows(L, cv->v);
 	if (cv->v->n > (size_t)INT32_MAX)
 		return luaL_error(L, "values: view too large");
 	lua_createtable(L, (int)cv->v->n, 0);
@@ -450,6 +478,7 @@ col_len(lua_State *L)
 	struct colview *cv = check_col(L);
 
 	guard_rows(L, cv->v->n);
+	note_rows(L, cv->v);
 	lua_pushinteger(L, (lua_Integer)cv->v->n);
 	return 1;
 }
@@ -469,6 +498,7 @@ col_index(lua_State *L)
 			return 0;
 		li = lua_tointeger(L, 2);
 		guard_rows(L, cv->v->n);
+		note_rows(L, cv->v);
 		if (li < 1 || (lua_Unsigned)li > cv->v->n)
 			return 0;
 		i = vrow(cv->v, (size_t)li - 1);
@@ -514,6 +544,7 @@ view_nrows(lua_State *L)
 	struct view *v = check_view(L);
 
 	guard_rows(L, v->n);
+	note_rows(L, v);
 	lua_pushinteger(L, (lua_Integer)v->n);
 	return 1;
 }
@@ -757,6 +788,7 @@ view_filter(lua_State *L)
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	lua_settop(L, 2);
 	mark_rows(L, v);
+	note_rows(L, v);
 	out = scratch(L, v->n, sizeof(uint32_t));              /* 3 */
 	ra = lua_newuserdatauv(L, sizeof(*ra), 1);              /* 4 */
 	ra->v = v;
@@ -934,6 +966,7 @@ view_group_by(lua_State *L)
 	lua_settop(L, 2);
 	guard_rows(L, v->n);
 	mark_rows(L, v);
+	note_rows(L, v);
 	group_rows(L, v, c, "group_by", &g);
 	if (g.ngroups > GROUPS_MAX)
 		return luaL_error(L, "group_by: column %s has more than %d distinct values",
@@ -975,6 +1008,7 @@ view_crosstab(lua_State *L)
 	lua_settop(L, 3);
 	guard_rows(L, v->n);
 	mark_rows(L, v);
+	note_rows(L, v);
 	group_rows(L, v, ca, "crosstab", &ga);
 	group_rows(L, v, cb, "crosstab", &gb);
 	if (gb.ngroups > 0 && ga.ngroups > GROUPS_MAX / gb.ngroups)
@@ -1079,6 +1113,7 @@ view_order(lua_State *L)
 	for (i = 0; i < v->n; i++)
 		nv->sel[i] = keys[i].row;
 	nv->marked = v->marked;
+	nv->noted = v->noted;   /* the same set, in another order */
 	return 1;
 }
 

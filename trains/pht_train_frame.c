@@ -1,5 +1,6 @@
 /* pht_train_frame.c — encoding and strict decoding of the child-to-parent frame. */
 #include "pht_train_frame.h"
+#include "pht_train_rowsets.h"
 #include "pht_buf.h"
 #include "pht_err.h"
 
@@ -13,6 +14,8 @@ struct frame_head {
 	uint64_t rows_read;
 	uint32_t columns_len;
 	uint32_t payload_len;
+	uint32_t rowsets_len;
+	uint32_t zero;
 };
 
 size_t
@@ -24,7 +27,8 @@ pht_train_frame_header_size(void)
 int
 pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
     uint64_t peak_memory, uint64_t rows_read, const char *columns,
-    const void *payload, size_t payload_len)
+    const void *payload, size_t payload_len, const void *rowsets,
+    size_t rowsets_len)
 {
 	struct frame_head h;
 	size_t clen = columns != NULL ? strlen(columns) : 0;
@@ -32,7 +36,7 @@ pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
 
 	if (clen >= PHT_TRAIN_FRAME_COLS_MAX)
 		clen = PHT_TRAIN_FRAME_COLS_MAX - 1;
-	if (payload_len > UINT32_MAX)
+	if (payload_len > UINT32_MAX || rowsets_len > PHT_TRAIN_ROWSETS_MAX_BYTES)
 		return PHT_ERR_TOO_LARGE;
 	memset(&h, 0, sizeof(h));
 	h.magic = PHT_TRAIN_FRAME_MAGIC;
@@ -42,9 +46,11 @@ pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
 	h.rows_read = rows_read;
 	h.columns_len = (uint32_t)clen;
 	h.payload_len = (uint32_t)payload_len;
+	h.rowsets_len = (uint32_t)rowsets_len;
 	if ((r = pht_buf_put(out, &h, sizeof(h))) != PHT_OK ||
 	    (r = pht_buf_put(out, columns, clen)) != PHT_OK ||
-	    (r = pht_buf_put(out, payload, payload_len)) != PHT_OK)
+	    (r = pht_buf_put(out, payload, payload_len)) != PHT_OK ||
+	    (rowsets_len > 0 && (r = pht_buf_put(out, rowsets, rowsets_len)) != PHT_OK))
 		return r;
 	return PHT_OK;
 }
@@ -84,7 +90,12 @@ pht_train_frame_decode(const uint8_t *data, size_t len, size_t max_output,
 		    (int)h.code);
 	if (h.columns_len >= PHT_TRAIN_FRAME_COLS_MAX)
 		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: columns text too long");
-	if ((uint64_t)h.columns_len + h.payload_len != len - sizeof(h))
+	if (h.zero != 0)
+		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: reserved field not zero");
+	if (h.rowsets_len > PHT_TRAIN_ROWSETS_MAX_BYTES)
+		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: row sets of %u bytes "
+		    "too long", (unsigned)h.rowsets_len);
+	if ((uint64_t)h.columns_len + h.payload_len + h.rowsets_len != len - sizeof(h))
 		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: lengths do not add "
 		    "up to %zu bytes", len);
 	if (h.code == PHT_OK ? h.payload_len > max_output :
@@ -103,5 +114,7 @@ pht_train_frame_decode(const uint8_t *data, size_t len, size_t max_output,
 	f->columns[h.columns_len] = 0;
 	f->payload = data + sizeof(h) + h.columns_len;
 	f->payload_len = h.payload_len;
+	f->rowsets = h.rowsets_len > 0 ? f->payload + h.payload_len : NULL;
+	f->rowsets_len = h.rowsets_len;
 	return PHT_OK;
 }

@@ -15,9 +15,12 @@ struct pht_err;
 /*
  * Layout, host byte order (both ends are this program, one fork apart):
  *   u32 magic, i32 code, u64 instructions, u64 peak_memory, u64 rows_read,
- *   u32 columns_len, u32 payload_len, columns bytes, payload bytes.
+ *   u32 columns_len, u32 payload_len, u32 rowsets_len, u32 zero,
+ *   columns bytes, payload bytes, rowsets bytes.
  * The payload is the output as JSON text when code is PHT_OK, otherwise
- * the error text.
+ * the error text. The rowsets are the row sets behind the output
+ * (pht_train_rowsets.h), at most PHT_TRAIN_ROWSETS_MAX_BYTES; the decoder
+ * only bounds them, pht_train_rowsets_decode checks them.
  */
 struct pht_train_frame {
 	int code;
@@ -27,23 +30,27 @@ struct pht_train_frame {
 	char columns[PHT_TRAIN_FRAME_COLS_MAX];  /* printable, NUL-terminated */
 	const uint8_t *payload;                  /* borrowed from the input */
 	size_t payload_len;
+	const uint8_t *rowsets;                  /* borrowed from the input */
+	size_t rowsets_len;
 };
 
 /* Size of the fixed header. */
 size_t pht_train_frame_header_size(void);
 
 /*
- * Appends a frame to out. columns is cut to fit; PHT_ERR_TOO_LARGE if out
- * cannot hold it.
+ * Appends a frame to out. columns is cut to fit; rowsets may be NULL
+ * (none). PHT_ERR_TOO_LARGE if out cannot hold it.
  */
 int pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
     uint64_t peak_memory, uint64_t rows_read, const char *columns,
-    const void *payload, size_t payload_len);
+    const void *payload, size_t payload_len, const void *rowsets,
+    size_t rowsets_len);
 
 /*
  * Decodes exactly len hostile bytes. Accepts only the magic, a code among
  * PHT_OK, PHT_ERR_LIMIT, PHT_ERR_TRAIN, PHT_ERR_DISCLOSURE,
  * PHT_ERR_INTERNAL and PHT_ERR_NOMEM, lengths that add up to len, a
+ * zero reserved field, rowsets of at most PHT_TRAIN_ROWSETS_MAX_BYTES, a
  * columns text shorter than PHT_TRAIN_FRAME_COLS_MAX, an error payload
  * shorter than PHT_TRAIN_FRAME_ERR_MAX and an output payload of at most
  * max_output bytes. Control bytes in the columns text are replaced by '?'.

@@ -1,6 +1,7 @@
 /* pht_train_lua.c — the sandboxed Lua state: capped allocator, count hook, safe library set, plain-data conversion. */
 #include "pht_train_lua.h"
 #include "pht_train.h"
+#include "pht_train_rowsets.h"
 #include "pht_buf.h"
 #include "pht_dataset.h"
 #include "pht_err.h"
@@ -34,7 +35,9 @@ pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
 
 		ctx->rows_touched = calloc(nrows / 8 + 1, 1);
 		ctx->cols_touched = calloc(ncols + 1, 1);
-		if (ctx->rows_touched == NULL || ctx->cols_touched == NULL) {
+		ctx->rowsets = pht_train_rowsets_new(nrows <= UINT32_MAX ? (uint32_t)nrows : 0);
+		if (ctx->rows_touched == NULL || ctx->cols_touched == NULL ||
+		    ctx->rowsets == NULL) {
 			pht_train_ctx_clear(ctx);
 			return PHT_ERR_NOMEM;
 		}
@@ -49,8 +52,10 @@ pht_train_ctx_clear(struct pht_train_ctx *ctx)
 		return;
 	free(ctx->rows_touched);
 	free(ctx->cols_touched);
+	pht_train_rowsets_free(ctx->rowsets);
 	ctx->rows_touched = NULL;
 	ctx->cols_touched = NULL;
+	ctx->rowsets = NULL;
 }
 
 struct pht_train_ctx *

@@ -11,6 +11,7 @@ struct pht_buf;
 struct pht_dataset;
 struct pht_err;
 struct pht_limits;
+struct pht_train_rowsets;
 
 #define PHT_TRAIN_HOOK_STEP 1000
 #define PHT_TRAIN_FATAL_MAX 256
@@ -36,6 +37,7 @@ struct pht_train_ctx {
 	const struct pht_dataset *ds;
 	uint8_t *rows_touched;  /* bitmap over ds rows */
 	uint8_t *cols_touched;  /* one byte per ds column */
+	struct pht_train_rowsets *rowsets; /* distinct row sets behind the output */
 };
 
 /* Fills ctx for a run under lim; ds may be NULL. PHT_ERR_NOMEM. */

@@ -1,8 +1,10 @@
 /* pht_train_run.c — running train code in a sandboxed child process, with the parent as the backstop. */
 #include "pht_train.h"
+#include "pht_dataset.h"
 #include "pht_train_data.h"
 #include "pht_train_frame.h"
 #include "pht_train_lua.h"
+#include "pht_train_rowsets.h"
 #include "pht_sandbox.h"
 #include "pht_buf.h"
 #include "pht_err.h"
@@ -41,6 +43,7 @@ struct job {
 	int round;
 	uint64_t seed;
 	const struct pht_limits *lim;
+	struct pht_train_rowsets **rowsets;  /* parent: where to hand the row sets, or NULL */
 };
 
 void
@@ -171,12 +174,18 @@ child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payloa
 {
 	char cols[FRAME_COLS_MAX];
 	struct pht_buf *b;
+	const uint8_t *rows = NULL;
+	size_t rows_len = 0;
 
 	cols[0] = 0;
 	pht_train_data_columns_read(ctx, cols, sizeof(cols));
-	b = pht_buf_new(pht_train_frame_header_size() + sizeof(cols) + payload_len);
+	if (code == PHT_OK && ctx->rowsets != NULL)
+		rows = pht_train_rowsets_bytes(ctx->rowsets, &rows_len);
+	b = pht_buf_new(pht_train_frame_header_size() + sizeof(cols) + payload_len +
+	    rows_len);
 	if (b == NULL || pht_train_frame_encode(b, code, ctx->instructions, ctx->peak,
-	    pht_train_data_rows_read(ctx), cols, payload, payload_len) != PHT_OK)
+	    pht_train_data_rows_read(ctx), cols, payload, payload_len, rows,
+	    rows_len) != PHT_OK)
 		_exit(5);
 	write_all(fd, pht_buf_data(b), pht_buf_len(b));
 	pht_buf_free(b);
@@ -389,7 +398,8 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 
 	memset(&ru, 0, sizeof(ru));
 	max = pht_train_frame_header_size() + FRAME_COLS_MAX +
-	    (lim->output_bytes > FRAME_ERR_MAX ? lim->output_bytes : FRAME_ERR_MAX);
+	    (lim->output_bytes > FRAME_ERR_MAX ? lim->output_bytes : FRAME_ERR_MAX) +
+	    (job->kind == JOB_STATION ? PHT_TRAIN_ROWSETS_MAX_BYTES : 0);
 	if ((buf = pht_buf_new(max)) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	if (pipe2(fds, O_CLOEXEC) != 0) {
@@ -473,8 +483,32 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 	}
 	ret = pht_json_parse((const char *)f.payload, f.payload_len, "train output",
 	    output, err);
-	if (ret != PHT_OK)
+	if (ret != PHT_OK) {
 		ret = pht_errf(err, PHT_ERR_INTERNAL, "%s", pht_err_msg(err));
+		goto out;
+	}
+	if (job->rowsets != NULL) {
+		uint64_t nrows = job->ds != NULL ? pht_dataset_nrows(job->ds) : 0;
+
+		if (f.rowsets_len == 0) {
+			*job->rowsets = pht_train_rowsets_new(nrows <= UINT32_MAX ?
+			    (uint32_t)nrows : 0);
+			if (*job->rowsets == NULL)
+				ret = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		} else if ((ret = pht_train_rowsets_decode(f.rowsets, f.rowsets_len,
+		    "train process", job->rowsets, err)) != PHT_OK)
+			ret = pht_errf(err, PHT_ERR_INTERNAL, "%s", pht_err_msg(err));
+		if (ret == PHT_OK && pht_train_rowsets_nrows(*job->rowsets) != nrows)
+			ret = pht_errf(err, PHT_ERR_INTERNAL, "train process: row sets over "
+			    "%u rows, the dataset has %llu",
+			    pht_train_rowsets_nrows(*job->rowsets), (unsigned long long)nrows);
+		if (ret != PHT_OK) {
+			pht_train_rowsets_free(*job->rowsets);
+			*job->rowsets = NULL;
+			json_decref(*output);
+			*output = NULL;
+		}
+	}
 out:
 	if (fds[0] >= 0)
 		close(fds[0]);
@@ -532,10 +566,23 @@ pht_train_run_station(const char *code, size_t code_len,
     int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
     struct pht_run_stats *stats, struct pht_err *err)
 {
+	return pht_train_run_station_rows(code, code_len, chunkname, ds, params, round,
+	    seed, lim, output, stats, NULL, err);
+}
+
+int
+pht_train_run_station_rows(const char *code, size_t code_len,
+    const char *chunkname, const struct pht_dataset *ds, const json_t *params,
+    int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
+    struct pht_run_stats *stats, struct pht_train_rowsets **rowsets,
+    struct pht_err *err)
+{
 	struct job job;
 	int r;
 
 	*output = NULL;
+	if (rowsets != NULL)
+		*rowsets = NULL;
 	memset(stats, 0, sizeof(*stats));
 	if ((r = check_limits(lim, err)) != PHT_OK)
 		return r;
@@ -547,6 +594,7 @@ pht_train_run_station(const char *code, size_t code_len,
 	job.ds = ds;
 	job.params = params;
 	job.round = round;
+	job.rowsets = rowsets;
 	job.seed = seed != 0 ? seed : fresh_seed();
 	stats->seed = job.seed;
 	r = run_job(&job, output, stats, err);

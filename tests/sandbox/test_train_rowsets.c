@@ -1,0 +1,330 @@
+/* test_train_rowsets.c — the row sets behind an output: canonical encoding, exact symmetric differences, every refusal of the decoder, and what the runtime reports for real trains. */
+#include "tap.h"
+#include "sandbox_gen.h"
+
+#include "pht_buf.h"
+#include "pht_err.h"
+#include "pht_train.h"
+#include "pht_train_rowsets.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* |A xor B| of two row arrays over nrows rows, the naive way. */
+static uint64_t
+naive_symdiff(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, uint32_t nrows)
+{
+	uint8_t *ma = calloc(nrows, 1), *mb = calloc(nrows, 1);
+	uint64_t d = 0;
+	size_t i;
+
+	for (i = 0; i < na; i++)
+		ma[a[i]] = 1;
+	for (i = 0; i < nb; i++)
+		mb[b[i]] = 1;
+	for (i = 0; i < nrows; i++)
+		d += ma[i] != mb[i];
+	free(ma);
+	free(mb);
+	return d;
+}
+
+/* Decodes hand-made bytes and checks the refusal and its detail. */
+static void
+refuse(const uint8_t *b, size_t n, const char *detail, const char *what)
+{
+	struct pht_train_rowsets *rs = NULL;
+	struct pht_err err;
+	int r;
+
+	pht_err_clear(&err);
+	r = pht_train_rowsets_decode(b, n, "t", &rs, &err);
+	tap_ok(r == PHT_ERR_MALFORMED && rs == NULL && strstr(err.msg, detail) != NULL,
+	    "decode refuses %s (\"%s\")", what, err.msg);
+	pht_train_rowsets_free(rs);
+}
+
+static size_t
+hdr(uint8_t *b, uint32_t nrows, uint32_t nsets)
+{
+	memcpy(b, &nrows, 4);
+	memcpy(b + 4, &nsets, 4);
+	return 8;
+}
+
+static size_t
+set_head(uint8_t *b, uint8_t kind, uint32_t count)
+{
+	b[0] = kind;
+	memcpy(b + 1, &count, 4);
+	return 5;
+}
+
+static int
+run_rows(const struct pht_dataset *ds, const char *body, struct pht_train_rowsets **rs,
+    struct pht_err *err)
+{
+	struct pht_limits lim;
+	struct pht_run_stats stats;
+	json_t *out = NULL;
+	char code[2048];
+	int r;
+
+	pht_limits_default(&lim);
+	lim.wall_seconds = 30;
+	snprintf(code, sizeof(code), "return { name = 'rows', version = '1',\n"
+	    "  station = function(data, params)\n%s\n  end,\n"
+	    "  combine = function(r) return { done = true, result = r } end }\n", body);
+	r = pht_train_run_station_rows(code, strlen(code), "rows.lua", ds, NULL, 1, 1, &lim,
+	    &out, &stats, rs, err);
+	json_decref(out);
+	return r;
+}
+
+int
+main(void)
+{
+	struct pht_train_rowsets *a, *b, *d = NULL, *one = NULL;
+	struct pht_dataset *ds = NULL;
+	struct pht_buf *buf;
+	struct pht_err err;
+	struct gen g;
+	uint32_t rows[1000], other[1000], rev[5], nrows = 1000, i;
+	uint8_t raw[64];
+	const uint8_t *bytes;
+	size_t len, n, ok = 0, trials = 0;
+	uint64_t seed = 42, sd, want;
+	int r;
+
+	/* canonical kinds */
+	a = pht_train_rowsets_new(nrows);
+	for (i = 0; i < nrows; i++)
+		rows[i] = i;
+	tap_ok(pht_train_rowsets_add(a, NULL, 0, 1) == PHT_OK &&
+	    pht_train_rowsets_count(a) == 1 && pht_train_rowsets_size(a, 0) == nrows,
+	    "all rows make one set of %u", nrows);
+	bytes = pht_train_rowsets_bytes(a, &len);
+	tap_ok(len == 8 + 5 && bytes[8] == 0, "all rows are encoded as ALL in 13 bytes (%zu)", len);
+	tap_ok(pht_train_rowsets_add(a, rows, nrows, 0) == PHT_OK && pht_train_rowsets_count(a) == 1,
+	    "the same set given row by row is not added twice");
+	tap_ok(pht_train_rowsets_add(a, rows, 0, 0) == PHT_OK && pht_train_rowsets_count(a) == 1,
+	    "an empty set is not recorded");
+	tap_ok(pht_train_rowsets_add(a, rows, 10, 0) == PHT_OK && pht_train_rowsets_count(a) == 2,
+	    "rows 0..9 make a second set");
+	bytes = pht_train_rowsets_bytes(a, &len);
+	tap_ok(len == 13 + 5 + 10 && bytes[13] == 1, "ten rows are a LIST of 10 one-byte varints");
+	for (i = 0; i < 999; i++)
+		other[i] = i < 17 ? i : i + 1;   /* every row but 17 */
+	tap_ok(pht_train_rowsets_add(a, other, 999, 0) == PHT_OK && pht_train_rowsets_count(a) == 3,
+	    "all rows but row 17 make a third set");
+	bytes = pht_train_rowsets_bytes(a, &len);
+	tap_ok(len == 28 + 5 + 125 && bytes[28] == 2, "999 of 1000 rows are a 125-byte BITMAP");
+	rev[0] = 9; rev[1] = 3; rev[2] = 5; rev[3] = 1; rev[4] = 7;
+	tap_ok(pht_train_rowsets_add(a, rev, 5, 0) == PHT_OK && pht_train_rowsets_count(a) == 4,
+	    "rows in any order are sorted");
+	rev[4] = 3;
+	tap_ok(pht_train_rowsets_add(a, rev, 5, 0) == PHT_ERR_INVALID, "a duplicate row is refused");
+	rev[4] = 1000;
+	tap_ok(pht_train_rowsets_add(a, rev, 5, 0) == PHT_ERR_INVALID, "a row past the end is refused");
+
+	tap_ok(pht_train_rowsets_symdiff(a, 0, a, 2, 5) == 1,
+	    "all rows vs all but one: symmetric difference 1");
+	tap_ok(pht_train_rowsets_symdiff(a, 0, a, 1, 5) == 5,
+	    "all rows vs ten rows: the sizes alone say >= 5 (stop)");
+	tap_ok(pht_train_rowsets_symdiff(a, 0, a, 0, 5) == 0 && pht_train_rowsets_equal(a, 2, a, 2),
+	    "a set against itself: 0, equal");
+
+	/* encoding round trip, byte for byte */
+	bytes = pht_train_rowsets_bytes(a, &len);
+	r = pht_train_rowsets_decode(bytes, len, "t", &d, &err);
+	tap_ok(r == PHT_OK && pht_train_rowsets_count(d) == 4 &&
+	    pht_train_rowsets_equal(a, 2, d, 2) && pht_train_rowsets_symdiff(a, 3, d, 3, 100) == 0,
+	    "decode(encode) gives the same sets");
+	buf = pht_buf_new(1 << 20);
+	tap_ok(pht_train_rowsets_put_one(a, 2, buf) == PHT_OK &&
+	    pht_train_rowsets_decode(pht_buf_data(buf), pht_buf_len(buf), "t", &one, &err) == PHT_OK &&
+	    pht_train_rowsets_count(one) == 1 && pht_train_rowsets_equal(one, 0, a, 2),
+	    "one set alone encodes and decodes");
+	pht_buf_free(buf);
+	pht_train_rowsets_free(one);
+	pht_train_rowsets_free(d);
+	d = NULL;
+
+	/* random sets: symdiff exact against the naive count, below the stop */
+	for (trials = 0; trials < 200; trials++) {
+		size_t na = 0, nb = 0;
+		uint32_t dens = gen_below(&seed, 100) + 1;
+
+		b = pht_train_rowsets_new(nrows);
+		for (i = 0; i < nrows; i++) {
+			if (gen_below(&seed, 100) < dens)
+				rows[na++] = i;
+			if (gen_below(&seed, 100) < dens || (na > 0 && rows[na - 1] == i &&
+			    gen_below(&seed, 10) != 0))
+				other[nb++] = i;
+		}
+		if (pht_train_rowsets_add(b, rows, na, 0) != PHT_OK ||
+		    pht_train_rowsets_add(b, other, nb, 0) != PHT_OK) {
+			pht_train_rowsets_free(b);
+			continue;
+		}
+		want = naive_symdiff(rows, na, other, nb, nrows);
+		bytes = pht_train_rowsets_bytes(b, &len);
+		if (pht_train_rowsets_decode(bytes, len, "t", &d, &err) != PHT_OK) {
+			pht_train_rowsets_free(b);
+			continue;
+		}
+		if (pht_train_rowsets_count(d) == 1)
+			sd = 0;   /* equal sets collapsed into one */
+		else
+			sd = pht_train_rowsets_symdiff(d, 0, d, 1, 2000);
+		if (sd == want && (pht_train_rowsets_count(d) != 2 ||
+		    pht_train_rowsets_symdiff(d, 0, d, 1, 3) == (want < 3 ? want : 3)))
+			ok++;
+		pht_train_rowsets_free(d);
+		d = NULL;
+		pht_train_rowsets_free(b);
+	}
+	tap_ok(ok == trials, "200 random pairs (LIST and BITMAP, 1-100%% dense): symdiff equals the "
+	    "naive count, and is cut at the stop (%zu/%zu)", ok, trials);
+
+	/* the bounds */
+	b = pht_train_rowsets_new(nrows);
+	for (n = 0, r = PHT_OK; n < PHT_TRAIN_ROWSETS_MAX_SETS + 1 && r == PHT_OK; n++) {
+		rows[0] = (uint32_t)(n % nrows);
+		rows[1] = (uint32_t)((n / nrows + 1 + n % nrows) % nrows);
+		if (rows[0] == rows[1])
+			rows[1] = (rows[1] + 1) % nrows;
+		other[0] = (uint32_t)n;
+		r = pht_train_rowsets_add(b, n < nrows ? other : rows, n < nrows ? 1 : 2, 0);
+	}
+	tap_ok(r == PHT_ERR_TOO_LARGE && pht_train_rowsets_count(b) == PHT_TRAIN_ROWSETS_MAX_SETS,
+	    "set number %d is refused with PHT_ERR_TOO_LARGE", PHT_TRAIN_ROWSETS_MAX_SETS + 1);
+	pht_train_rowsets_free(b);
+	pht_train_rowsets_free(a);
+
+	/* the strict decoder */
+	n = hdr(raw, 10, 1);
+	refuse(raw, 7, "shorter than the row-set header", "a short header");
+	refuse(raw, n, "row set 0: truncated", "a missing set");
+	n = hdr(raw, 10, 5000);
+	refuse(raw, n, "more than 4096", "more than 4096 sets");
+	n = hdr(raw, 10, 1);
+	n += set_head(raw + n, 0, 9);
+	refuse(raw, n, "ALL with a count other", "ALL with a wrong count");
+	n = hdr(raw, 10, 1);
+	n += set_head(raw + n, 1, 0);
+	refuse(raw, n, "count is 0", "an empty set");
+	n = hdr(raw, 10, 1);
+	n += set_head(raw + n, 1, 2);
+	raw[n++] = 3;
+	raw[n++] = 0;
+	refuse(raw, n, "not strictly ascending", "a repeated row (gap 0)");
+	n = hdr(raw, 10, 1);
+	n += set_head(raw + n, 1, 2);
+	raw[n++] = 3;
+	raw[n++] = 7;
+	refuse(raw, n, "row out of range", "a row past the dataset");
+	n = hdr(raw, 200, 1);
+	n += set_head(raw + n, 1, 1);
+	raw[n++] = 0x83;
+	raw[n++] = 0x00;
+	refuse(raw, n, "bad or truncated varint", "an overlong varint");
+	n = hdr(raw, 10, 1);
+	n += set_head(raw + n, 1, 2);
+	raw[n++] = 3;
+	refuse(raw, n, "bad or truncated varint", "a truncated list");
+	n = hdr(raw, 12, 1);
+	n += set_head(raw + n, 2, 1);
+	raw[n++] = 0x01;
+	raw[n++] = 0x00;
+	refuse(raw, n, "not the canonical kind (BITMAP)", "a bitmap where a list is shorter");
+	n = hdr(raw, 12, 1);
+	n += set_head(raw + n, 2, 11);
+	raw[n++] = 0xff;
+	raw[n++] = 0x17;
+	refuse(raw, n, "bitmap padding bits set", "bits past the last row");
+	n = hdr(raw, 12, 1);
+	n += set_head(raw + n, 2, 11);
+	raw[n++] = 0xff;
+	raw[n++] = 0x03;
+	refuse(raw, n, "bitmap does not hold count rows", "a bitmap whose count is wrong");
+	n = hdr(raw, 10, 1);
+	n += set_head(raw + n, 7, 1);
+	refuse(raw, n, "unknown kind", "an unknown kind");
+	n = hdr(raw, 10, 1);
+	n += set_head(raw + n, 1, 1);
+	raw[n++] = 4;
+	raw[n++] = 0;
+	refuse(raw, n, "1 bytes after the last row set", "trailing bytes");
+	n = hdr(raw, 3, 1);
+	n += set_head(raw + n, 1, 3);
+	raw[n++] = 0;
+	raw[n++] = 1;
+	raw[n++] = 1;
+	refuse(raw, n, "not the canonical kind (LIST)", "a list of every row (must be ALL)");
+
+	/* what the runtime reports */
+	if (gen_make(&g, 80, 5) != 0 || gen_load(&g, &ds, &err) != PHT_OK) {
+		tap_ok(0, "synthetic dataset");
+		return tap_done();
+	}
+	r = run_rows(ds, "return { all = data:nrows(), but17 = data:where('id', '~=', 17):nrows() }",
+	    &d, &err);
+	tap_ok(r == PHT_OK && d != NULL && pht_train_rowsets_count(d) == 2 &&
+	    pht_train_rowsets_nrows(d) == 80 && pht_train_rowsets_symdiff(d, 0, d, 1, 5) == 1,
+	    "count of all and of all but patient 17 in one run: two sets differing by 1 row (%s)",
+	    r == PHT_OK ? "ok" : err.msg);
+	pht_train_rowsets_free(d);
+	d = NULL;
+	r = run_rows(ds, "local s = 0\n"
+	    "for _, grp in ipairs(data:group_by('sex')) do\n"
+	    "  if grp.data then s = s + grp.data:column('age'):count() end\n"
+	    "end\n"
+	    "return { n = data:column('age'):sum(), again = data:column('age'):mean(), s = s }",
+	    &d, &err);
+	n = 0;
+	for (i = 0; i < g.n; i++)
+		n += g.sex[i] != 2;
+	tap_ok(r == PHT_OK && d != NULL && pht_train_rowsets_size(d, 0) == 80,
+	    "group_by records the whole view first (%s)", r == PHT_OK ? "ok" : err.msg);
+	tap_ok(d != NULL && pht_train_rowsets_count(d) >= 2 && pht_train_rowsets_count(d) <= 4,
+	    "each aggregated group is one more set; two aggregates of one view are one set "
+	    "(%zu sets)", d != NULL ? pht_train_rowsets_count(d) : 0);
+	pht_train_rowsets_free(d);
+	d = NULL;
+	r = run_rows(ds, "local v = data:where('id', '<=', 40)\n"
+	    "return { a = v:nrows(), b = v:order('age'):column('age'):sum() }", &d, &err);
+	tap_ok(r == PHT_OK && d != NULL && pht_train_rowsets_count(d) == 1 &&
+	    pht_train_rowsets_size(d, 0) == 40,
+	    "a view and the same rows reordered are one set of 40 (%s)", r == PHT_OK ? "ok" : err.msg);
+	pht_train_rowsets_free(d);
+	d = NULL;
+	r = run_rows(ds, "return { x = 1 }", &d, &err);
+	tap_ok(r == PHT_OK && d != NULL && pht_train_rowsets_count(d) == 0,
+	    "a train that reads no data reports no row sets");
+	pht_train_rowsets_free(d);
+	d = NULL;
+	r = run_rows(ds, "local t = 0\nfor i = 1, 80 do\n"
+	    "  local v = data:where('id', '~=', i)\n  t = t + v:nrows()\nend\n"
+	    "for i = 1, 70 do\n  local v = data:where('id', '<=', i + 5)\n  t = t + v:nrows()\nend\n"
+	    "return { t = t }", &d, &err);
+	tap_ok(r == PHT_OK && d != NULL && pht_train_rowsets_count(d) == 80 + 70,
+	    "150 distinct subsets (80 of 79 rows, 70 of 6..75 rows) are all reported (%zu)", d != NULL ? pht_train_rowsets_count(d) : 0);
+	pht_train_rowsets_free(d);
+	d = NULL;
+	r = run_rows(ds, "local t = 0\nfor i = 1, 80 do\n  for j = i + 1, 80 do\n"
+	    "    t = t + data:where('id', '~=', i):where('id', '~=', j):nrows()\n"
+	    "  end\nend\n"
+	    "for a = 1, 76 do\n  for b = a + 4, 80 do\n"
+	    "    t = t + data:where('id', '>=', a):where('id', '<=', b):nrows()\n"
+	    "  end\nend\nreturn { t = t }", &d, &err);
+	tap_ok(r == PHT_ERR_DISCLOSURE && d == NULL &&
+	    strstr(err.msg, "more than 4096 distinct row sets") != NULL,
+	    "more than 4096 distinct sets end the run with disclosure control (%s)", err.msg);
+	pht_dataset_free(ds);
+	gen_free(&g);
+	return tap_done();
+}

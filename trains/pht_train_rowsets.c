@@ -1,0 +1,554 @@
+/* pht_train_rowsets.c — canonical encoding, strict decoding and comparison of the row sets behind an output. */
+#include "pht_train_rowsets.h"
+#include "pht_buf.h"
+#include "pht_err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define KIND_ALL 0
+#define KIND_LIST 1
+#define KIND_BITMAP 2
+#define HEADER 8
+#define SET_HEAD 5
+
+/* Where set i lives in bytes: its kind, count and body. */
+struct set_ref {
+	size_t body;            /* offset of the body */
+	size_t body_len;
+	uint64_t count;
+	uint8_t kind;
+	uint64_t hash;          /* FNV-1a of kind, count and body */
+};
+
+/*
+ * Invariant: bytes[0..len) is the encoding of sets[0..nsets): the header
+ * with nrows and nsets, then each set's kind, count and body in order.
+ */
+struct pht_train_rowsets {
+	uint32_t nrows;
+	struct set_ref *sets;
+	size_t nsets, sets_cap;
+	uint8_t *bytes;
+	size_t len, cap;
+};
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static uint32_t
+get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static size_t
+varint_len(uint32_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static size_t
+varint_put(uint8_t *p, uint32_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Strict LEB128 read of a uint32: no overlong forms. 0 on error. */
+static int
+varint_get(const uint8_t *p, size_t avail, size_t *used, uint32_t *v)
+{
+	uint64_t x = 0;
+	size_t i;
+
+	for (i = 0; i < avail && i < 5; i++) {
+		x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if ((p[i] & 0x80) == 0) {
+			if (i > 0 && p[i] == 0)
+				return 0;       /* overlong */
+			if (x > UINT32_MAX)
+				return 0;
+			*used = i + 1;
+			*v = (uint32_t)x;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static uint64_t
+fnv(const uint8_t *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+struct pht_train_rowsets *
+pht_train_rowsets_new(uint32_t nrows)
+{
+	struct pht_train_rowsets *rs = calloc(1, sizeof(*rs));
+
+	if (rs == NULL)
+		return NULL;
+	rs->nrows = nrows;
+	rs->cap = 256;
+	if ((rs->bytes = malloc(rs->cap)) == NULL) {
+		free(rs);
+		return NULL;
+	}
+	put32(rs->bytes, nrows);
+	put32(rs->bytes + 4, 0);
+	rs->len = HEADER;
+	return rs;
+}
+
+void
+pht_train_rowsets_free(struct pht_train_rowsets *rs)
+{
+	if (rs == NULL)
+		return;
+	free(rs->sets);
+	free(rs->bytes);
+	free(rs);
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int
+reserve(struct pht_train_rowsets *rs, size_t more)
+{
+	size_t want = rs->len + more, nc;
+	uint8_t *nb;
+
+	if (want <= rs->cap)
+		return PHT_OK;
+	nc = rs->cap;
+	while (nc < want)
+		nc = nc * 2;
+	if ((nb = realloc(rs->bytes, nc)) == NULL)
+		return PHT_ERR_NOMEM;
+	rs->bytes = nb;
+	rs->cap = nc;
+	return PHT_OK;
+}
+
+/* Appends a set reference for the set just written at [start, rs->len). */
+static int
+push_ref(struct pht_train_rowsets *rs, size_t start, uint8_t kind, uint64_t count)
+{
+	struct set_ref *ns;
+
+	if (rs->nsets == rs->sets_cap) {
+		size_t nc = rs->sets_cap ? rs->sets_cap * 2 : 16;
+		if ((ns = realloc(rs->sets, nc * sizeof(*ns))) == NULL)
+			return PHT_ERR_NOMEM;
+		rs->sets = ns;
+		rs->sets_cap = nc;
+	}
+	rs->sets[rs->nsets].body = start + SET_HEAD;
+	rs->sets[rs->nsets].body_len = rs->len - start - SET_HEAD;
+	rs->sets[rs->nsets].count = count;
+	rs->sets[rs->nsets].kind = kind;
+	rs->sets[rs->nsets].hash = fnv(rs->bytes + start, rs->len - start);
+	rs->nsets++;
+	return PHT_OK;
+}
+
+int
+pht_train_rowsets_add(struct pht_train_rowsets *rs, const uint32_t *rows,
+    size_t n, int all)
+{
+	uint32_t *sorted = NULL;
+	const uint32_t *s = rows;
+	size_t i, list_len = 0, bmp_len, start, body_len;
+	uint8_t kind, *p;
+	uint64_t h;
+	int r = PHT_OK, ordered = 1;
+
+	if (all)
+		n = rs->nrows;
+	if (n == 0)
+		return PHT_OK;
+	if (n > rs->nrows)
+		return PHT_ERR_INVALID;
+	if (!all) {
+		for (i = 0; i < n; i++) {
+			if (rows[i] >= rs->nrows)
+				return PHT_ERR_INVALID;
+			if (i > 0 && rows[i] <= rows[i - 1])
+				ordered = 0;
+		}
+		if (!ordered) {
+			if ((sorted = malloc(n * sizeof(*sorted))) == NULL)
+				return PHT_ERR_NOMEM;
+			memcpy(sorted, rows, n * sizeof(*sorted));
+			qsort(sorted, n, sizeof(*sorted), cmp_u32);
+			for (i = 1; i < n; i++)
+				if (sorted[i] == sorted[i - 1]) {
+					r = PHT_ERR_INVALID;
+					goto out;
+				}
+			s = sorted;
+		}
+	}
+	bmp_len = ((size_t)rs->nrows + 7) / 8;
+	if (n == rs->nrows) {
+		kind = KIND_ALL;
+		body_len = 0;
+	} else {
+		list_len = varint_len(s[0]);
+		for (i = 1; i < n && list_len <= bmp_len; i++)
+			list_len += varint_len(s[i] - s[i - 1]);
+		kind = list_len <= bmp_len ? KIND_LIST : KIND_BITMAP;
+		body_len = kind == KIND_LIST ? list_len : bmp_len;
+	}
+	if (rs->nsets >= PHT_TRAIN_ROWSETS_MAX_SETS ||
+	    rs->len + SET_HEAD + body_len > PHT_TRAIN_ROWSETS_MAX_BYTES) {
+		r = PHT_ERR_TOO_LARGE;
+		goto out;
+	}
+	if ((r = reserve(rs, SET_HEAD + body_len)) != PHT_OK)
+		goto out;
+	start = rs->len;
+	p = rs->bytes + start;
+	p[0] = kind;
+	put32(p + 1, (uint32_t)n);
+	p += SET_HEAD;
+	if (kind == KIND_LIST) {
+		p += varint_put(p, s[0]);
+		for (i = 1; i < n; i++)
+			p += varint_put(p, s[i] - s[i - 1]);
+	} else if (kind == KIND_BITMAP) {
+		memset(p, 0, bmp_len);
+		for (i = 0; i < n; i++)
+			p[s[i] >> 3] |= (uint8_t)(1u << (s[i] & 7));
+	}
+	/* Already there? The encoding is canonical: same bytes, same set. */
+	h = fnv(rs->bytes + start, SET_HEAD + body_len);
+	for (i = 0; i < rs->nsets; i++)
+		if (rs->sets[i].hash == h && rs->sets[i].kind == kind &&
+		    rs->sets[i].count == n && rs->sets[i].body_len == body_len &&
+		    memcmp(rs->bytes + rs->sets[i].body, rs->bytes + start + SET_HEAD,
+		    body_len) == 0)
+			goto out;       /* not committed: len unchanged */
+	rs->len = start + SET_HEAD + body_len;
+	if ((r = push_ref(rs, start, kind, n)) != PHT_OK) {
+		rs->len = start;
+		goto out;
+	}
+	put32(rs->bytes + 4, (uint32_t)rs->nsets);
+out:
+	free(sorted);
+	return r;
+}
+
+uint32_t
+pht_train_rowsets_nrows(const struct pht_train_rowsets *rs)
+{
+	return rs->nrows;
+}
+
+size_t
+pht_train_rowsets_count(const struct pht_train_rowsets *rs)
+{
+	return rs->nsets;
+}
+
+uint64_t
+pht_train_rowsets_size(const struct pht_train_rowsets *rs, size_t i)
+{
+	return i < rs->nsets ? rs->sets[i].count : 0;
+}
+
+const uint8_t *
+pht_train_rowsets_bytes(const struct pht_train_rowsets *rs, size_t *len)
+{
+	*len = rs->len;
+	return rs->bytes;
+}
+
+int
+pht_train_rowsets_put_one(const struct pht_train_rowsets *rs, size_t i,
+    struct pht_buf *out)
+{
+	uint8_t h[HEADER];
+	const struct set_ref *s = &rs->sets[i];
+	int r;
+
+	put32(h, rs->nrows);
+	put32(h + 4, 1);
+	if ((r = pht_buf_put(out, h, sizeof(h))) != PHT_OK ||
+	    (r = pht_buf_put(out, rs->bytes + s->body - SET_HEAD, SET_HEAD + s->body_len)) != PHT_OK)
+		return r;
+	return PHT_OK;
+}
+
+/* Ascending iteration over one set. */
+struct iter {
+	const struct pht_train_rowsets *rs;
+	const struct set_ref *s;
+	size_t pos;             /* LIST: byte offset in body; BITMAP/ALL: next row */
+	uint64_t seen;
+	uint32_t row;
+};
+
+static void
+iter_init(struct iter *it, const struct pht_train_rowsets *rs, size_t i)
+{
+	memset(it, 0, sizeof(*it));
+	it->rs = rs;
+	it->s = &rs->sets[i];
+}
+
+/* 1 with *row the next row, 0 at the end. The encoding was validated. */
+static int
+iter_next(struct iter *it, uint32_t *row)
+{
+	const uint8_t *body = it->rs->bytes + it->s->body;
+	size_t used;
+	uint32_t v, r;
+
+	if (it->seen >= it->s->count)
+		return 0;
+	switch (it->s->kind) {
+	case KIND_ALL:
+		*row = (uint32_t)it->seen;
+		break;
+	case KIND_LIST:
+		if (!varint_get(body + it->pos, it->s->body_len - it->pos, &used, &v))
+			return 0;
+		it->pos += used;
+		it->row = it->seen == 0 ? v : it->row + v;
+		*row = it->row;
+		break;
+	default:
+		for (r = (uint32_t)it->pos; r < it->rs->nrows; r++)
+			if ((body[r >> 3] >> (r & 7)) & 1)
+				break;
+		if (r >= it->rs->nrows)
+			return 0;
+		it->pos = (size_t)r + 1;
+		*row = r;
+		break;
+	}
+	it->seen++;
+	return 1;
+}
+
+uint64_t
+pht_train_rowsets_symdiff(const struct pht_train_rowsets *a, size_t i,
+    const struct pht_train_rowsets *b, size_t j, uint64_t stop)
+{
+	struct iter ia, ib;
+	uint64_t na = a->sets[i].count, nb = b->sets[j].count, d;
+	uint32_t x = 0, y = 0;
+	int hx, hy;
+
+	d = na > nb ? na - nb : nb - na;
+	if (d >= stop)
+		return stop;            /* the sizes alone differ by stop or more */
+	if (a->sets[i].kind == KIND_ALL && b->sets[j].kind == KIND_ALL)
+		return 0;
+	d = 0;
+	iter_init(&ia, a, i);
+	iter_init(&ib, b, j);
+	hx = iter_next(&ia, &x);
+	hy = iter_next(&ib, &y);
+	while ((hx || hy) && d < stop) {
+		if (hx && (!hy || x < y)) {
+			d++;
+			hx = iter_next(&ia, &x);
+		} else if (hy && (!hx || y < x)) {
+			d++;
+			hy = iter_next(&ib, &y);
+		} else {
+			hx = iter_next(&ia, &x);
+			hy = iter_next(&ib, &y);
+		}
+	}
+	return d < stop ? d : stop;
+}
+
+int
+pht_train_rowsets_equal(const struct pht_train_rowsets *a, size_t i,
+    const struct pht_train_rowsets *b, size_t j)
+{
+	const struct set_ref *x = &a->sets[i], *y = &b->sets[j];
+
+	return a->nrows == b->nrows && x->kind == y->kind && x->count == y->count &&
+	    x->body_len == y->body_len &&
+	    memcmp(a->bytes + x->body, b->bytes + y->body, x->body_len) == 0;
+}
+
+static int
+bad(struct pht_err *err, const char *what, size_t set, const char *why)
+{
+	return pht_errf(err, PHT_ERR_MALFORMED, "%s: row set %zu: %s", what, set, why);
+}
+
+int
+pht_train_rowsets_decode(const uint8_t *data, size_t len, const char *what,
+    struct pht_train_rowsets **out, struct pht_err *err)
+{
+	struct pht_train_rowsets *rs = NULL;
+	size_t off, i, nsets, body_len, used, bmp_len, list_len, k;
+	uint64_t count, pop;
+	uint32_t v, row, prev = 0;
+	uint8_t kind;
+	int r;
+
+	*out = NULL;
+	if (len < HEADER)
+		return pht_errf(err, PHT_ERR_MALFORMED, "%s: %zu bytes, shorter than the "
+		    "row-set header", what, len);
+	if (len > PHT_TRAIN_ROWSETS_MAX_BYTES)
+		return pht_errf(err, PHT_ERR_MALFORMED, "%s: more than %zu bytes of row sets",
+		    what, PHT_TRAIN_ROWSETS_MAX_BYTES);
+	nsets = get32(data + 4);
+	if (nsets > PHT_TRAIN_ROWSETS_MAX_SETS)
+		return pht_errf(err, PHT_ERR_MALFORMED, "%s: %zu row sets, more than %d",
+		    what, nsets, PHT_TRAIN_ROWSETS_MAX_SETS);
+	if ((rs = pht_train_rowsets_new(get32(data))) == NULL ||
+	    reserve(rs, len) != PHT_OK) {
+		pht_train_rowsets_free(rs);
+		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", what);
+	}
+	memcpy(rs->bytes, data, len);
+	bmp_len = ((size_t)rs->nrows + 7) / 8;
+	off = HEADER;
+	for (i = 0; i < nsets; i++) {
+		if (len - off < SET_HEAD) {
+			r = bad(err, what, i, "truncated");
+			goto fail;
+		}
+		kind = data[off];
+		count = get32(data + off + 1);
+		rs->len = off;
+		off += SET_HEAD;
+		if (count == 0 || count > rs->nrows) {
+			r = bad(err, what, i, "count is 0 or more than the dataset's rows");
+			goto fail;
+		}
+		switch (kind) {
+		case KIND_ALL:
+			if (count != rs->nrows) {
+				r = bad(err, what, i, "ALL with a count other than the dataset's rows");
+				goto fail;
+			}
+			body_len = 0;
+			break;
+		case KIND_LIST:
+			list_len = 0;
+			for (k = 0; k < count; k++) {
+				if (!varint_get(data + off + list_len, len - off - list_len, &used, &v)) {
+					r = bad(err, what, i, "bad or truncated varint");
+					goto fail;
+				}
+				list_len += used;
+				if (k > 0 && v == 0) {
+					r = bad(err, what, i, "rows not strictly ascending");
+					goto fail;
+				}
+				if (k > 0 && v > UINT32_MAX - prev) {
+					r = bad(err, what, i, "row out of range");
+					goto fail;
+				}
+				row = k == 0 ? v : prev + v;
+				if (row >= rs->nrows) {
+					r = bad(err, what, i, "row out of range");
+					goto fail;
+				}
+				prev = row;
+			}
+			body_len = list_len;
+			if (count == rs->nrows || list_len > bmp_len) {
+				r = bad(err, what, i, "not the canonical kind (LIST)");
+				goto fail;
+			}
+			break;
+		case KIND_BITMAP:
+			if (len - off < bmp_len) {
+				r = bad(err, what, i, "truncated bitmap");
+				goto fail;
+			}
+			pop = 0;
+			for (k = 0; k < bmp_len; k++)
+				pop += (uint64_t)__builtin_popcount(data[off + k]);
+			if ((rs->nrows & 7) != 0 &&
+			    (data[off + bmp_len - 1] >> (rs->nrows & 7)) != 0) {
+				r = bad(err, what, i, "bitmap padding bits set");
+				goto fail;
+			}
+			if (pop != count) {
+				r = bad(err, what, i, "bitmap does not hold count rows");
+				goto fail;
+			}
+			/* Canonical only if the list would be longer. */
+			list_len = 0;
+			prev = 0;
+			for (k = 0, row = 0; row < rs->nrows && list_len <= bmp_len; row++)
+				if ((data[off + (row >> 3)] >> (row & 7)) & 1) {
+					list_len += varint_len(k == 0 ? row : row - prev);
+					prev = row;
+					k++;
+				}
+			if (count == rs->nrows || list_len <= bmp_len) {
+				r = bad(err, what, i, "not the canonical kind (BITMAP)");
+				goto fail;
+			}
+			body_len = bmp_len;
+			break;
+		default:
+			r = bad(err, what, i, "unknown kind");
+			goto fail;
+		}
+		off += body_len;
+		rs->len = off;
+		if ((r = push_ref(rs, off - body_len - SET_HEAD, kind, count)) != PHT_OK) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", what);
+			goto fail;
+		}
+	}
+	if (off != len) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: %zu bytes after the last row set",
+		    what, len - off);
+		goto fail;
+	}
+	*out = rs;
+	return PHT_OK;
+fail:
+	pht_train_rowsets_free(rs);
+	return r;
+}
