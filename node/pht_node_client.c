@@ -269,6 +269,10 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 		snprintf(route, sizeof(route), "/v1/trains/%s/results?wait=%lld&after=%lld",
 		    id, (long long)wait, (long long)after);
 		r = call(rn, "GET", route, NULL, (long)(wait + 15) * 1000, &resp, &e);
+		if (r != PHT_OK) {
+			json_decref(resp); /* an error reply's body */
+			resp = NULL;
+		}
 		if (r == PHT_ERR_NETWORK) {
 			if (!cancelled(rn))
 				note(rn, "node unreachable (%s): retrying", pht_err_msg(&e));

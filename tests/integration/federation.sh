@@ -131,7 +131,7 @@ listed() {
 }
 wait_until 20 listed
 ok $? "pht stations lists a, b and c with their published dictionaries" "$dir/stations.err"
-grep -q 'polling with wait=10 from now on' "$dir/a/daemon.log"
+wait_until 20 grep -q 'polling with wait=10 from now on' "$dir/a/daemon.log"
 ok $? "a station asking for a longer poll than the node's max_wait (10 s) adapts" "$dir/a/daemon.log"
 
 # c WHO ARGS...: curl with WHO's certificate (a directory with cert.pem and key.pem).
