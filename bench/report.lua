@@ -74,13 +74,16 @@ local function first_line(cmd)
   return s
 end
 
-local rows = {}
+local rows, ratios = {}, {}
 local function row(num, what, k, unit, base_what, bk, bunit, target, mult)
   local a, am = cell(k, unit)
   local b, bm = "–", nil
   if bk ~= "none" then b, bm = cell(bk, bunit or unit) end
   local ratio = "–"
-  if am and bm and bm ~= 0 then ratio = string.format("%.2f×", am * (mult or 1) / bm) end
+  if am and bm and bm ~= 0 then
+    ratios[k .. "/" .. bk] = am * (mult or 1) / bm
+    ratio = string.format("%.2f×", ratios[k .. "/" .. bk])
+  end
   rows[#rows + 1] = string.format("| %s | %s | %s | %s | %s | %s | %s |", num, what, a,
     base_what, b, ratio, target or "–")
 end
@@ -128,8 +131,10 @@ row("5", "`pht sim glm.lua` binomial, 10 × 100k rows, wall", "sim.glm.seconds",
 row("5", "`pht sim glm.lua` binomial, CPU", "sim.glm.cpu_seconds", "s",
   "R glm fit, CPU", "r.glm.cpu_seconds", nil, "≤ 1×")
 row("5", "one Cox station run (100k rows, one round), CPU", "sim.cox.station_run.cpu_seconds", "s",
-  "R: reading the 10 CSVs (read.csv + rbind), wall", "r.read.seconds")
+  "–", "none")
 row("5", "one GLM station run (100k rows, one round), CPU", "sim.glm.station_run.cpu_seconds", "s",
+  "–", "none")
+row("5", "(not in R's time above) R reading the 10 CSVs: read.csv + rbind, wall", "r.read.seconds", "s",
   "–", "none")
 
 -- coefficients of pht sim against R's (a check that the timed work is the same fit)
@@ -181,6 +186,36 @@ print("| # | PHT | median [min – max] | baseline | median [min – max] | rati
 print("|---|---|---|---|---|---|---|")
 for _, r in ipairs(rows) do print(r) end
 print("| 6 | node scale, 1,000 long-polling stations | not built (see bench/README.md) | | | | |")
+print()
+print("Targets (CPU ratios; causes and proposed fixes with figures in bench/PROFILE.md):")
+print()
+local function target(label, key, limit, cause)
+  local r = ratios[key]
+  if r == nil then
+    print(string.format("- %s: not measured", label))
+  elseif r <= limit then
+    print(string.format("- %s: met (%.2f×, target ≤ %g×)", label, r, limit))
+  else
+    print(string.format("- %s: **not met** (%.2f×, target ≤ %g×): %s", label, r, limit, cause))
+  end
+end
+target("1. load memory vs raw columns", "load.hwm_kib/load.column_bytes", 1.5, "")
+target("2. scan vs plain C", "scan.train.cpu_seconds/scan.c.cpu_seconds", 2,
+  "the data API makes a pass per primitive (where, count, sum, mean, group_by, one sum per group) where C makes one fused pass, and count/sum/mean each run the full aggregate (PROFILE.md §2)")
+target("3. Lua loop in the runtime vs stock lua5.4", "sandbox.pht.cpu_seconds/sandbox.lua.cpu_seconds", 1.15,
+  "the instruction-budget count hook puts Lua 5.4 on its per-instruction trap path; stock lua5.4 with the same hook is as slow (PROFILE.md §3)")
+local e = stat("net.extra_round.seconds")
+if e then
+  print(string.format("- 4. a round well under 50 ms: **not met** (%s per extra round): the node's sockets lack TCP_NODELAY, so each response stalls 40 ms on Nagle + delayed ACK; with it set (shim) %s, the rest being ten daemons forking, signing and sealing on two shared cores (PROFILE.md §4)",
+    fmt(e.med, "s"), fmt((stat("net_nodelay.extra_round.seconds") or e).med, "s")))
+else
+  print("- 4. round trip: not measured")
+end
+target("5. pht sim cox.lua vs R coxph", "sim.cox.cpu_seconds/r.cox.cpu_seconds", 1,
+  "the Cox station work is per-row interpreted Lua (complete cases, design, table.sort, risk-set sums), redone each round in a fresh child (PROFILE.md §5)")
+target("5. pht sim glm.lua vs R glm", "sim.glm.cpu_seconds/r.glm.cpu_seconds", 1,
+  "the IRLS cross-products X'WX are per-row interpreted Lua, redone each round (PROFILE.md §5)")
+print("- 6. node scale: not built (bench/README.md)")
 print()
 print("Checks (same work on both sides):")
 print()
