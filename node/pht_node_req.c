@@ -102,6 +102,16 @@ pht_node_req_route(const char *path, int is_get, int is_post,
 	} else if (n == 1 && strcmp(seg[0], "stations") == 0) {
 		if (is_get)
 			return PHT_NODE_ROUTE_STATIONS;
+	} else if (n == 1 && strcmp(seg[0], "revocations") == 0) {
+		if (is_get)
+			return PHT_NODE_ROUTE_GET_REVOCATIONS;
+		if (is_post)
+			return PHT_NODE_ROUTE_POST_REVOCATIONS;
+	} else if (n == 1 && strcmp(seg[0], "halts") == 0) {
+		if (is_get)
+			return PHT_NODE_ROUTE_GET_HALTS;
+		if (is_post)
+			return PHT_NODE_ROUTE_POST_HALTS;
 	} else {
 		return PHT_NODE_ROUTE_NOT_FOUND;
 	}

@@ -31,6 +31,10 @@ enum pht_node_route {
 	PHT_NODE_ROUTE_ACK,             /* POST /v1/inbox/<id>/ack */
 	PHT_NODE_ROUTE_PUBLISH,         /* POST /v1/stations/self */
 	PHT_NODE_ROUTE_STATIONS,        /* GET  /v1/stations */
+	PHT_NODE_ROUTE_GET_REVOCATIONS, /* GET  /v1/revocations */
+	PHT_NODE_ROUTE_POST_REVOCATIONS,/* POST /v1/revocations */
+	PHT_NODE_ROUTE_GET_HALTS,       /* GET  /v1/halts */
+	PHT_NODE_ROUTE_POST_HALTS,      /* POST /v1/halts */
 };
 
 /*

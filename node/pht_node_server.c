@@ -1,5 +1,6 @@
 /* pht_node_server.c — the node's HTTPS API: evhttp over bufferevent_openssl, mTLS identities, long polls. */
 #include "pht_node_server.h"
+#include "pht_node_gov.h"
 #include "pht_node_req.h"
 #include "pht_node_store.h"
 #include "pht_buf.h"
@@ -8,6 +9,7 @@
 #include "pht_json.h"
 #include "pht_pki.h"
 #include "pht_time.h"
+#include "pht_trust.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -74,6 +76,7 @@ struct pht_node_server {
 	struct waiter_list waiters[WAIT_BUCKETS];
 	pht_node_log_fn log;
 	void *log_arg;
+	struct pht_trust *authorities;   /* permit authorities (cfg.permit_authorities) */
 	int guard_idx;                   /* SSL ex_data index of a conn_guard */
 	const struct timeval *guard_tv;  /* common timeout: cfg.timeout */
 	size_t shed;                     /* connections closed by their guard */
@@ -135,6 +138,7 @@ pht_node_config_free(struct pht_node_config *cfg)
 	free(cfg->key);
 	free(cfg->ca);
 	free(cfg->database);
+	free(cfg->permit_authorities);
 	free(cfg);
 }
 
@@ -186,7 +190,7 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
     struct pht_err *err)
 {
 	static const char *const top[] = {"listen", "port", "cert", "key", "ca",
-	    "database", "limits", NULL};
+	    "database", "limits", "permit_authorities", NULL};
 	static const char *const lim[] = {"max_body", "max_headers", "max_wait",
 	    "timeout", "inbox_batch", "results_batch", NULL};
 	struct pht_node_config *cfg = NULL;
@@ -254,6 +258,8 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
 	PATH_FIELD(key);
 	PATH_FIELD(ca);
 	PATH_FIELD(database);
+	if (json_object_get(root, "permit_authorities") != NULL)
+		PATH_FIELD(permit_authorities);
 #undef PATH_FIELD
 	if (json_object_get(root, "limits") != NULL) {
 		if ((r = pht_json_get_object(root, "limits", path, &limits, err)) != PHT_OK)
@@ -315,8 +321,11 @@ config_copy(struct pht_node_config *dst, const struct pht_node_config *src)
 	dst->key = src->key ? strdup(src->key) : NULL;
 	dst->ca = src->ca ? strdup(src->ca) : NULL;
 	dst->database = src->database ? strdup(src->database) : NULL;
+	dst->permit_authorities = src->permit_authorities ?
+	    strdup(src->permit_authorities) : NULL;
 	if (dst->listen == NULL || dst->cert == NULL || dst->key == NULL ||
-	    dst->ca == NULL || dst->database == NULL)
+	    dst->ca == NULL || dst->database == NULL ||
+	    (src->permit_authorities != NULL && dst->permit_authorities == NULL))
 		return -1;
 	return 0;
 }
@@ -1061,6 +1070,92 @@ out:
 	pht_node_stations_free(s, n);
 }
 
+/* ---- governance: revocation lists and halt orders ---- */
+
+/*
+ * POST /v1/revocations, /v1/halts {"envelope": TEXT}. Any authenticated
+ * client may post (an authority holds whatever certificate its federation
+ * gives it); the node keeps only documents signed by a permit authority of
+ * NODE.json, and per authority (and scope) only the newest.
+ */
+static void
+h_gov_post(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct peer *p, enum pht_node_gov_kind kind)
+{
+	static const char *const fields[] = {"envelope", NULL};
+	json_t *body = NULL, *rep;
+	const char *env;
+	char key[PHT_NODE_GOV_KEY_MAX];
+	struct pht_err e;
+	int64_t rank;
+	int created = 0, r;
+
+	pht_err_clear(&e);
+	if (body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
+	    only_fields(body, fields, "request body", &e) != PHT_OK) {
+		if (e.code == PHT_OK)
+			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	if ((env = json_string_value(json_object_get(body, "envelope"))) == NULL) {
+		reply_error(srv, req, 400, "request body: field envelope: missing or "
+		    "not a string");
+		goto out;
+	}
+	r = pht_node_gov_check(srv->authorities, kind, env, strlen(env), key, &rank, &e);
+	if (r == PHT_ERR_UNKNOWN_SIGNER || r == PHT_ERR_BAD_SIGNATURE) {
+		reply_error(srv, req, 403, "%s", pht_err_msg(&e));
+		goto out;
+	}
+	if (r != PHT_OK || pht_node_store_gov_put(srv->store,
+	    pht_node_gov_kind_name(kind), key, rank, env, strlen(env), pht_time_now(),
+	    &created, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		goto out;
+	}
+	logf_(srv, "%s %s posted by %s %s (%s)", pht_node_gov_kind_name(kind), key,
+	    pht_pki_role_name(p->role), p->name, created ? "stored" : "already stored");
+	rep = json_pack("{s:s, s:b}", "kind", pht_node_gov_kind_name(kind), "stored",
+	    created);
+	reply_json(req, 200, "OK", rep);
+	json_decref(rep);
+out:
+	json_decref(body);
+}
+
+/* GET /v1/revocations, /v1/halts (everyone): {"revocations"|"halts": [TEXT...]} */
+static void
+h_gov_get(struct pht_node_server *srv, struct evhttp_request *req,
+    enum pht_node_gov_kind kind)
+{
+	struct pht_err e;
+	json_t *arr = NULL, *body = NULL;
+	char **docs = NULL;
+	size_t n = 0, i;
+
+	pht_err_clear(&e);
+	if (pht_node_store_gov_list(srv->store, pht_node_gov_kind_name(kind), &docs,
+	    &n, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if ((arr = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(arr, json_string(docs[i])) != 0)
+			goto out;
+	body = json_pack("{s:O}", pht_node_gov_kind_name(kind), arr);
+out:
+	if (body == NULL)
+		reply_error(srv, req, 500, "out of memory");
+	else
+		reply_json(req, 200, "OK", body);
+	json_decref(arr);
+	json_decref(body);
+	pht_node_store_gov_free(docs, n);
+}
+
 /* ---- routing ---- */
 
 static int
@@ -1155,6 +1250,18 @@ route(struct evhttp_request *req, void *arg)
 	case PHT_NODE_ROUTE_ACK:         h_ack(srv, req, &p, seg[1]); return;
 	case PHT_NODE_ROUTE_PUBLISH:     h_publish(srv, req, &p); return;
 	case PHT_NODE_ROUTE_STATIONS:    h_stations(srv, req, &p); return;
+	case PHT_NODE_ROUTE_GET_REVOCATIONS:
+		h_gov_get(srv, req, PHT_NODE_GOV_REVOCATIONS);
+		return;
+	case PHT_NODE_ROUTE_POST_REVOCATIONS:
+		h_gov_post(srv, req, &p, PHT_NODE_GOV_REVOCATIONS);
+		return;
+	case PHT_NODE_ROUTE_GET_HALTS:
+		h_gov_get(srv, req, PHT_NODE_GOV_HALTS);
+		return;
+	case PHT_NODE_ROUTE_POST_HALTS:
+		h_gov_post(srv, req, &p, PHT_NODE_GOV_HALTS);
+		return;
 	case PHT_NODE_ROUTE_BAD_METHOD:
 		reply_error(srv, req, 405, "method not allowed on %.200s", path);
 		return;
@@ -1315,6 +1422,16 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 		goto out;
 	if ((r = pht_node_store_open(srv->cfg.database, &srv->store, err)) != PHT_OK)
 		goto out;
+	if ((srv->authorities = pht_trust_new()) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if (srv->cfg.permit_authorities != NULL &&
+	    (r = pht_trust_load(srv->authorities, srv->cfg.permit_authorities,
+	    err)) != PHT_OK) {
+		pht_err_prefix(err, "permit_authorities");
+		goto out;
+	}
 	if ((srv->base = event_base_new()) == NULL ||
 	    (srv->http = evhttp_new(srv->base)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "cannot create the event loop");
@@ -1410,6 +1527,8 @@ pht_node_server_free(struct pht_node_server *srv)
 		event_base_free(srv->base);
 	SSL_CTX_free(srv->ssl);
 	pht_node_store_free(srv->store);
+	pht_trust_free(srv->authorities);
+	free(srv->cfg.permit_authorities);
 	free(srv->cfg.listen);
 	free(srv->cfg.cert);
 	free(srv->cfg.key);

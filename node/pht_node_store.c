@@ -43,7 +43,10 @@ static const char schema_sql[] =
 	"CREATE TABLE IF NOT EXISTS stations("
 	" id TEXT PRIMARY KEY, dictionaries TEXT,"
 	" last_seen INTEGER NOT NULL DEFAULT 0,"
-	" log_seq INTEGER NOT NULL DEFAULT -1, log_hash TEXT NOT NULL DEFAULT '');";
+	" log_seq INTEGER NOT NULL DEFAULT -1, log_hash TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE IF NOT EXISTS governance("
+	" kind TEXT NOT NULL, key TEXT NOT NULL, rank INTEGER NOT NULL,"
+	" body BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY(kind, key));";
 
 enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
@@ -51,6 +54,7 @@ enum {
 	S_INBOX_LIST, S_INBOX_DELIVER, S_INBOX_PENDING, S_INBOX_HAS, S_ACK,
 	S_RES_GET, S_RES_INS, S_RES_LIST, S_DELIV,
 	S_ST_SEEN, S_ST_PUB, S_ST_HEAD, S_ST_LIST,
+	S_GOV_GET, S_GOV_PUT, S_GOV_LIST,
 	S_COUNT
 };
 
@@ -99,6 +103,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " WHERE id = ?1 AND log_seq <= ?2",
 	[S_ST_LIST] = "SELECT id, dictionaries, last_seen, log_seq, log_hash"
 	    " FROM stations ORDER BY id",
+	[S_GOV_GET] = "SELECT rank, body FROM governance WHERE kind = ?1 AND key = ?2",
+	[S_GOV_PUT] = "INSERT INTO governance(kind, key, rank, body, received)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, key) DO UPDATE SET"
+	    " rank = excluded.rank, body = excluded.body, received = excluded.received",
+	[S_GOV_LIST] = "SELECT body FROM governance WHERE kind = ?1 ORDER BY key",
 };
 
 struct pht_node_store {
@@ -806,4 +815,116 @@ out:
 	sqlite3_reset(s);
 	pht_node_stations_free(l, cnt);
 	return r;
+}
+
+/* ---- governance documents (revocation lists, halt orders) ---- */
+
+int
+pht_node_store_gov_put(struct pht_node_store *st, const char *kind,
+    const char *key, int64_t rank, const char *body, size_t len, int64_t now,
+    int *created, struct pht_err *err)
+{
+	sqlite3_stmt *s;
+	const void *old;
+	int64_t old_rank;
+	size_t old_len;
+	int r, rc;
+
+	if (created != NULL)
+		*created = 0;
+	if ((r = begin(st, err)) != PHT_OK)
+		return r;
+	s = stmt(st, S_GOV_GET);
+	bind_text(s, 1, kind);
+	bind_text(s, 2, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		old_rank = sqlite3_column_int64(s, 0);
+		old = sqlite3_column_blob(s, 1);
+		old_len = (size_t)sqlite3_column_bytes(s, 1);
+		if (old_rank == rank && old_len == len && memcmp(old, body, len) == 0) {
+			sqlite3_reset(s);
+			r = PHT_OK; /* the same document again */
+			goto out;
+		}
+		if (old_rank >= rank) {
+			sqlite3_reset(s);
+			r = pht_errf(err, PHT_ERR_REPLAY, "a %s document at least as new "
+			    "(%lld) is stored for %.200s", kind, (long long)old_rank, key);
+			goto out;
+		}
+	} else if (rc != SQLITE_DONE) {
+		sqlite3_reset(s);
+		r = db_err(st, err, "read governance document");
+		goto out;
+	}
+	sqlite3_reset(s);
+	s = stmt(st, S_GOV_PUT);
+	bind_text(s, 1, kind);
+	bind_text(s, 2, key);
+	sqlite3_bind_int64(s, 3, rank);
+	sqlite3_bind_blob(s, 4, body, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 5, now);
+	if ((r = exec_stmt(st, s, "store governance document", err)) != PHT_OK)
+		goto out;
+	if ((r = commit(st, err)) != PHT_OK)
+		goto out;
+	if (created != NULL)
+		*created = 1;
+	return PHT_OK;
+out:
+	rollback(st);
+	return r;
+}
+
+int
+pht_node_store_gov_list(struct pht_node_store *st, const char *kind,
+    char ***out, size_t *n, struct pht_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_GOV_LIST);
+	char **l = NULL, **nl;
+	size_t cnt = 0, len;
+	int r = PHT_OK, rc;
+
+	*out = NULL;
+	*n = 0;
+	bind_text(s, 1, kind);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((nl = reallocarray(l, cnt + 1, sizeof(*l))) == NULL) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		l = nl;
+		len = (size_t)sqlite3_column_bytes(s, 0);
+		if ((l[cnt] = malloc(len + 1)) == NULL) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		memcpy(l[cnt], sqlite3_column_blob(s, 0), len);
+		l[cnt][len] = '\0';
+		cnt++;
+	}
+	if (rc != SQLITE_DONE)
+		r = db_err(st, err, "list governance documents");
+out:
+	sqlite3_reset(s);
+	if (r != PHT_OK) {
+		pht_node_store_gov_free(l, cnt);
+		return r;
+	}
+	*out = l;
+	*n = cnt;
+	return PHT_OK;
+}
+
+void
+pht_node_store_gov_free(char **docs, size_t n)
+{
+	size_t i;
+
+	if (docs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(docs[i]);
+	free(docs);
 }

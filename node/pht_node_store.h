@@ -183,4 +183,26 @@ int pht_node_store_stations(struct pht_node_store *st,
 /* Frees an array returned by pht_node_store_stations; accepts NULL. */
 void pht_node_stations_free(struct pht_node_station *s, size_t n);
 
+/*
+ * Governance documents the node relays to stations (revocation lists and
+ * halt orders; docs/governance.md): per (kind, key) one document, the one
+ * with the highest rank (a list's seq, an order's issue time). Storing
+ * the same bytes again is a no-op (*created 0); a document whose rank is
+ * not higher than the stored one's is PHT_ERR_REPLAY and changes nothing.
+ * created may be NULL. The caller has verified the document.
+ */
+int pht_node_store_gov_put(struct pht_node_store *st, const char *kind,
+    const char *key, int64_t rank, const char *body, size_t len, int64_t now,
+    int *created, struct pht_err *err);
+
+/*
+ * Every stored document of kind, ordered by key: *out an array of *n
+ * NUL-terminated strings (NULL when none). Free with pht_node_store_gov_free.
+ */
+int pht_node_store_gov_list(struct pht_node_store *st, const char *kind,
+    char ***out, size_t *n, struct pht_err *err);
+
+/* Frees an array returned by pht_node_store_gov_list; accepts NULL. */
+void pht_node_store_gov_free(char **docs, size_t n);
+
 #endif

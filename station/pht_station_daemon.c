@@ -12,6 +12,7 @@
 #include "pht_seal.h"
 #include "pht_station_config.h"
 #include "pht_station_exec.h"
+#include "pht_station_gov.h"
 #include "pht_station_queue.h"
 #include "pht_station_seen.h"
 #include "pht_time.h"
@@ -859,6 +860,26 @@ poll_inbox(struct daemon *d, int wait_s, struct pht_err *err)
 	return r;
 }
 
+/*
+ * The permit authorities' revocation lists and halt orders, fetched every
+ * poll cycle so that they take effect within one cycle (docs/governance.md).
+ * A failure is said and retried next cycle; the inbox poll does the backoff.
+ */
+static void
+fetch_governance(struct daemon *d)
+{
+	struct pht_err e;
+	int refused = 0;
+
+	pht_err_clear(&e);
+	if (pht_station_gov_fetch(pht_station_governance(d->st), d->http, d->base,
+	    &refused, &e) != PHT_OK)
+		say(d, "revocation lists and halt orders: %s", pht_err_msg(&e));
+	else if (refused > 0)
+		say(d, "revocation lists and halt orders: %d refused (not signed by a "
+		    "configured permit authority, or older than the ones held)", refused);
+}
+
 static int
 queue_has_decided(struct daemon *d)
 {
@@ -980,6 +1001,7 @@ pht_station_daemon_run(const struct pht_station_daemon_opts *o, struct pht_err *
 			backoff(&d);
 			continue;
 		}
+		fetch_governance(&d);
 		if (queue_has_decided(&d) && (r = process_queue(&d, err)) != PHT_OK)
 			goto out;
 		/* with trains waiting for a steward, look at the queue more often */
