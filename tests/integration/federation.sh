@@ -218,6 +218,42 @@ code=$(c ana-tls -o "$dir/body" -w '%{http_code}' "$url/v1/trains/$ana_train/res
 [ "$code" = 200 ] && grep -q '"results"' "$dir/body"
 ok $? "analyst ana reads her own results"
 
+# ---- forged results: another station's, another train's ----
+# zz's pinned key is station a's: so a's genuine old result verifies as zz's
+mkdir -p "$dir/zz-keys"
+cp "$dir/a/keys/a.sign.pub" "$dir/zz-keys/zz.sign.pub"
+"$PHT" run "$here/count.lua" --config "$dir/analyst.json" --station-keys "$dir/zz-keys" \
+  --stations zz --timeout 8s >"$dir/run7.json" 2>"$dir/run7.err" &
+run_pid=$!
+bg_pids+=("$run_pid")
+zz_train() { c zz-tls "$url/v1/inbox?wait=1" 2>/dev/null | grep -o '"train":"[0-9a-f]\{32\}"' | head -n 1 | cut -d'"' -f4; }
+t7=""
+got_zz() { t7=$(zz_train); [ -n "$t7" ]; }
+wait_until 20 got_zz
+c ana-tls "$url/v1/trains/$ana_train/results" >"$dir/old-results.json" 2>/dev/null
+lua5.4 "$here/forge.lua" "$SRC/tests/trains" 1 a <"$dir/old-results.json" >"$dir/forged.json" 2>"$dir/forge.err"
+code=$(c zz-tls -o "$dir/body" -w '%{http_code}' --data-binary @"$dir/forged.json" "$url/v1/trains/$t7/results")
+for _ in $(seq 1 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$run_pid"; rc=$?
+[ "$code" = 201 ] && [ $rc -eq 1 ] && grep -q "result from zz refused: the signed result is for train $ana_train round 1 at a, not train $t7" "$dir/run7.err"
+ok $? "a genuine result of another train and station, re-posted, is refused and reported" "$dir/run7.err"
+grep -q 'station zz, round 1: no answer by the deadline' "$dir/run7.err" && [ ! -s "$dir/run7.json" ]
+ok $? "the station that did not answer by the deadline is named" "$dir/run7.err"
+
+"$PHT" run "$here/count.lua" --config "$dir/analyst.json" --station-keys "$dir/zz-keys" \
+  --stations zz --timeout 5s >"$dir/run8.json" 2>"$dir/run8.err" &
+run_pid=$!
+bg_pids+=("$run_pid")
+t8=""
+got_zz2() { t8=$(zz_train | grep -v "^$t7\$" | head -n 1); [ -n "$t8" ]; }
+wait_until 20 got_zz2
+lua5.4 "$here/forge.lua" "$SRC/tests/trains" 1 b <"$dir/old-results.json" >"$dir/forged.json" 2>"$dir/forge.err"
+code=$(c zz-tls -o "$dir/body" -w '%{http_code}' --data-binary @"$dir/forged.json" "$url/v1/trains/$t8/results")
+for _ in $(seq 1 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
+wait "$run_pid"; rc=$?
+[ "$code" = 201 ] && [ $rc -eq 1 ] && grep -q "result from zz refused: envelope: unknown signer" "$dir/run8.err"
+ok $? "a result signed by a key that is not pinned is refused and reported" "$dir/run8.err"
+
 # ---- a replayed envelope ----
 "$PHT" train sign "$here/count.lua" --key "$dir/ana-keys/ana.sign.key" --stations a \
   --datasets colon --expires 1h --out "$dir/replay.signed" >"$dir/sign.err" 2>&1
