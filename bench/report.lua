@@ -185,7 +185,20 @@ print()
 print("| # | PHT | median [min – max] | baseline | median [min – max] | ratio | target |")
 print("|---|---|---|---|---|---|---|")
 for _, r in ipairs(rows) do print(r) end
-print("| 6 | node scale, 1,000 long-polling stations | not built (see bench/README.md) | | | | |")
+if stat("scale.fanout.seconds") then
+  local r = {}
+  local function row6(what, k, unit)
+    r[#r + 1] = string.format("| 6 | %s | %s | – | – | – | – |", what, (cell(k, unit)))
+  end
+  row6("node, 1,000 simulated stations: resident memory idle (no connection)", "scale.node_rss_idle_kib", "KiB")
+  row6("node memory with 1,000 TLS connections parked on long polls", "scale.node_rss_parked_kib", "KiB")
+  row6("fan-out: analyst's POST to the last of 1,000 stations holding the train, wall", "scale.fanout.seconds", "s")
+  row6("collect: POST to the analyst holding all 1,000 results, wall", "scale.collect.seconds", "s")
+  row6("node peak memory (VmHWM) at the end", "scale.node_hwm_kib", "KiB")
+  for _, x in ipairs(r) do print(x) end
+else
+  print("| 6 | node scale, 1,000 long-polling stations | not measured | | | | |")
+end
 print()
 print("Targets (CPU ratios; causes and proposed fixes with figures in bench/PROFILE.md):")
 print()
@@ -215,7 +228,7 @@ target("5. pht sim cox.lua vs R coxph", "sim.cox.cpu_seconds/r.cox.cpu_seconds",
   "the Cox station work is per-row interpreted Lua (complete cases, design, table.sort, risk-set sums), redone each round in a fresh child (PROFILE.md §5)")
 target("5. pht sim glm.lua vs R glm", "sim.glm.cpu_seconds/r.glm.cpu_seconds", 1,
   "the IRLS cross-products X'WX are per-row interpreted Lua, redone each round (PROFILE.md §5)")
-print("- 6. node scale: not built (bench/README.md)")
+print("- 6. node scale: no numeric target; figures above")
 print()
 print("Checks (same work on both sides):")
 print()
