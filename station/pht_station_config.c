@@ -29,6 +29,7 @@ struct pht_station_config {
 	char *audit_log;
 	char *key;
 	char *seen_ids;
+	char *released_rows;         /* differencing/budget store (pht_station_diff.h) */
 	struct pht_station_node node;
 	char **authorities;          /* permit authorities' public key files */
 	size_t nauthorities;
@@ -257,10 +258,68 @@ parse_signers(struct ctx *c, struct pht_station_config *cfg, const json_t *arr)
 	return PHT_OK;
 }
 
+/* policy.budget {releases, window_hours} and policy.rounding {counts} (pht_station_diff.h, pht_station_round.h). */
+static int
+parse_budget_rounding(struct ctx *c, struct pht_station_policy *p, const json_t *pol)
+{
+	static const char *const known_budget[] = {"releases", "window_hours", NULL};
+	static const char *const known_round[] = {"counts", NULL};
+	json_t *o;
+	int64_t v;
+	int r;
+
+	if ((o = json_object_get(pol, "budget")) != NULL) {
+		if (!json_is_object(o))
+			return bad(c, "policy.budget", "not an object");
+		if ((r = only_known(c, o, "policy.budget", known_budget)) != PHT_OK)
+			return r;
+		if (json_object_get(o, "releases") == NULL ||
+		    json_object_get(o, "window_hours") == NULL)
+			return bad(c, "policy.budget", "needs both releases and window_hours");
+		if ((r = get_posint(c, o, "releases", "policy.budget.releases", 1000000000,
+		    &p->budget.releases)) != PHT_OK ||
+		    (r = get_posint(c, o, "window_hours", "policy.budget.window_hours",
+		    24 * 366 * 10, &v)) != PHT_OK)
+			return r;
+		p->budget.window_seconds = v * 3600;
+	}
+	if ((o = json_object_get(pol, "rounding")) != NULL) {
+		if (!json_is_object(o))
+			return bad(c, "policy.rounding", "not an object");
+		if ((r = only_known(c, o, "policy.rounding", known_round)) != PHT_OK)
+			return r;
+		if (json_object_get(o, "counts") == NULL)
+			return bad(c, "policy.rounding.counts", "missing");
+		if ((r = get_posint(c, o, "counts", "policy.rounding.counts", 1000000,
+		    &p->round_counts)) != PHT_OK)
+			return r;
+	}
+	return PHT_OK;
+}
+
+/* released_rows: a path, by default the seen-ids store's with ".rows" appended. */
+static int
+get_released_rows(struct ctx *c, struct pht_station_config *cfg)
+{
+	size_t n;
+	int r;
+
+	if ((r = get_path(c, cfg->root, "released_rows", "released_rows", 0,
+	    &cfg->released_rows)) != PHT_OK || cfg->released_rows != NULL)
+		return r;
+	n = strlen(cfg->seen_ids);
+	if ((cfg->released_rows = malloc(n + sizeof(".rows"))) == NULL)
+		return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+	memcpy(cfg->released_rows, cfg->seen_ids, n);
+	memcpy(cfg->released_rows + n, ".rows", sizeof(".rows"));
+	return PHT_OK;
+}
+
 static int
 parse_policy(struct ctx *c, struct pht_station_config *cfg, const json_t *pol)
 {
-	static const char *const known[] = {"k", "output", "limits", NULL};
+	static const char *const known[] = {"k", "output", "limits", "budget", "rounding",
+	    NULL};
 	static const char *const known_out[] = {"max_bytes", "max_numbers",
 	    "max_string", NULL};
 	static const char *const known_lim[] = {"instructions", "memory_mb",
@@ -325,6 +384,8 @@ parse_policy(struct ctx *c, struct pht_station_config *cfg, const json_t *pol)
 				p->limits.wall_seconds = json_number_value(t);
 			}
 		}
+		if ((r = parse_budget_rounding(c, p, pol)) != PHT_OK)
+			return r;
 	}
 	p->limits.output_bytes = p->output.max_bytes;
 	p->limits.output_numbers = p->output.max_numbers;
@@ -410,7 +471,7 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 {
 	static const char *const known[] = {"station", "datasets", "signers",
 	    "policy", "audit_log", "key", "seen_ids", "node", "permit_authorities",
-	    "require_permit", NULL};
+	    "require_permit", "released_rows", NULL};
 	struct pht_station_config *cfg = NULL;
 	struct ctx c = {name, base_dir, err};
 	int r;
@@ -437,6 +498,7 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 	    (r = get_path(&c, cfg->root, "audit_log", "audit_log", 1, &cfg->audit_log)) != PHT_OK ||
 	    (r = get_path(&c, cfg->root, "key", "key", 1, &cfg->key)) != PHT_OK ||
 	    (r = get_path(&c, cfg->root, "seen_ids", "seen_ids", 1, &cfg->seen_ids)) != PHT_OK ||
+	    (r = get_released_rows(&c, cfg)) != PHT_OK ||
 	    (r = parse_node(&c, cfg, json_object_get(cfg->root, "node"))) != PHT_OK ||
 	    (r = parse_permits(&c, cfg)) != PHT_OK)
 		goto out;
@@ -496,6 +558,7 @@ pht_station_config_free(struct pht_station_config *cfg)
 	free(cfg->audit_log);
 	free(cfg->key);
 	free(cfg->seen_ids);
+	free(cfg->released_rows);
 	for (i = 0; i < cfg->nauthorities; i++)
 		free(cfg->authorities[i]);
 	free(cfg->authorities);
@@ -570,6 +633,12 @@ const char *
 pht_station_config_seen_ids(const struct pht_station_config *cfg)
 {
 	return cfg->seen_ids;
+}
+
+const char *
+pht_station_config_released_rows(const struct pht_station_config *cfg)
+{
+	return cfg->released_rows;
 }
 
 const struct pht_station_node *

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "pht_output.h"
+#include "pht_station_diff.h"
 #include "pht_train.h"
 
 struct pht_err;
@@ -38,6 +39,8 @@ struct pht_station_signer {
 struct pht_station_policy {
 	struct pht_limits limits;
 	struct pht_output_caps output;
+	struct pht_station_budget budget;   /* releases 0: no budget */
+	int64_t round_counts;               /* 0: no rounding; else counts to this base */
 };
 
 /* The daemon's connection to the node; every field NULL when not configured. */
@@ -98,6 +101,13 @@ const struct pht_station_policy *pht_station_config_policy(
 const char *pht_station_config_audit_log(const struct pht_station_config *cfg);
 const char *pht_station_config_key(const struct pht_station_config *cfg);
 const char *pht_station_config_seen_ids(const struct pht_station_config *cfg);
+
+/*
+ * Resolved path of the released-rows store (differencing protection and
+ * budgets, pht_station_diff.h): released_rows, or the seen-ids path with
+ * ".rows" appended when the config does not name one.
+ */
+const char *pht_station_config_released_rows(const struct pht_station_config *cfg);
 
 /* The node section (used by `pht station run`); fields NULL when absent. */
 const struct pht_station_node *pht_station_config_node(

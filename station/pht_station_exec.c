@@ -10,9 +10,13 @@
 #include "pht_output.h"
 #include "pht_permit.h"
 #include "pht_station_gov.h"
+#include "pht_station_optout.h"
+#include "pht_station_diff.h"
+#include "pht_station_round.h"
 #include "pht_station_seen.h"
 #include "pht_time.h"
 #include "pht_train.h"
+#include "pht_train_rowsets.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
 
@@ -33,6 +37,7 @@ struct pht_station {
 	struct pht_trust *trust;
 	struct pht_audit *log;
 	struct pht_dataset **datasets;
+	struct pht_station_optout_info *optinfo; /* opt-outs applied to datasets[i] */
 	struct pht_station_gov *gov;
 };
 
@@ -76,7 +81,9 @@ pht_station_open(struct pht_station_config *cfg, struct pht_station **out,
 	}
 	st->cfg = cfg;
 	if ((st->datasets = calloc(pht_station_config_ndatasets(cfg) + 1,
-	    sizeof(*st->datasets))) == NULL || (st->trust = pht_trust_new()) == NULL) {
+	    sizeof(*st->datasets))) == NULL || (st->optinfo = calloc(
+	    pht_station_config_ndatasets(cfg) + 1, sizeof(*st->optinfo))) == NULL ||
+	    (st->trust = pht_trust_new()) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -121,6 +128,7 @@ pht_station_close(struct pht_station *st)
 	for (i = 0; st->datasets != NULL && i < pht_station_config_ndatasets(st->cfg); i++)
 		pht_dataset_free(st->datasets[i]);
 	free(st->datasets);
+	free(st->optinfo);
 	pht_station_gov_free(st->gov);
 	pht_audit_close(st->log);
 	pht_trust_free(st->trust);
@@ -286,9 +294,12 @@ load_dataset(struct pht_station *st, size_t idx, struct pht_err *why)
 	const struct pht_station_dataset *d = pht_station_config_dataset(st->cfg, idx);
 	int r;
 
-	if (st->datasets[idx] != NULL)
+	if (st->datasets[idx] != NULL && !pht_station_optout_stale(d, &st->optinfo[idx]))
 		return PHT_OK;
-	if ((r = pht_dataset_load(d->csv, d->dict, NULL, &st->datasets[idx], why)) != PHT_OK)
+	pht_dataset_free(st->datasets[idx]);
+	st->datasets[idx] = NULL;
+	if ((r = pht_station_dataset_load(d, &st->datasets[idx], &st->optinfo[idx],
+	    why)) != PHT_OK)
 		pht_err_prefix(why, "dataset %s", d->name);
 	return r;
 }
@@ -338,6 +349,8 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	const char *const *targets;
 	const uint8_t *payload;
 	json_t *output = NULL, *f = NULL, *meta = NULL;
+	struct pht_train_rowsets *rows = NULL;
+	size_t rounded = 0;
 	size_t plen, code_len, ntargets, i, idx = 0;
 	int r;
 
@@ -473,6 +486,14 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		goto out;
 	}
 
+	/* 7b. the analyst's query budget on this dataset (pht_station_diff.h) */
+	if ((r = pht_station_diff_budget(pht_station_config_released_rows(st->cfg),
+	    signer_fp, pht_station_config_dataset(st->cfg, idx)->name, &pol->budget,
+	    pht_time_now(), &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
+		goto out;
+	}
+
 	/* 8. run */
 	if ((r = load_dataset(st, idx, &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
@@ -487,9 +508,9 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	lim = pol->limits;
 	lim.cancel = pht_station_gov_halted_cb;
 	lim.cancel_arg = (void *)pht_station_gov_state_dir(st->gov);
-	r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train",
+	r = pht_train_run_station_rows(code, code_len, tname != NULL ? tname : "train",
 	    st->datasets[idx], pht_trainmsg_params(msg), (int)pht_trainmsg_round(msg), 0,
-	    &lim, &output, &stats, &why);
+	    &lim, &output, &stats, &rows, &why);
 	if (r != PHT_OK && pht_station_gov_halted_cb(
 	    (void *)pht_station_gov_state_dir(st->gov)))
 		pht_errf(&why, PHT_ERR_DENIED, "the station was halted while the train "
@@ -504,6 +525,8 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	    "station", pht_station_config_id(st->cfg));
 	if (f != NULL) {
 		json_object_set_new(f, "k", json_integer((json_int_t)pol->limits.k));
+		(void)pht_station_optout_log_fields(pht_station_config_dataset(st->cfg, idx),
+		    &st->optinfo[idx], f);
 		if (add_stats(f, &stats) != 0 || set_str(f, "name", tname) != 0) {
 			json_decref(f);
 			f = NULL;
@@ -532,13 +555,34 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		r = finish(st, res, PHT_STATION_WITHHELD, "withheld", NULL, &why, err);
 		goto out;
 	}
+	/* 9b. rounding, then differencing and the budget (recorded durably if released) */
+	rounded = pht_station_round_counts(output, pol->round_counts);
+	if ((r = pht_station_diff_admit(pht_station_config_released_rows(st->cfg),
+	    signer_fp, pht_station_config_dataset(st->cfg, idx)->name,
+	    pht_dataset_csv_sha256(st->datasets[idx]), res->train, rows, pol->limits.k,
+	    &pol->budget, pht_time_now(), &why)) != PHT_OK) {
+		r = finish(st, res, PHT_STATION_WITHHELD, "withheld",
+		    json_pack("{s:I}", "row_sets", (json_int_t)pht_train_rowsets_count(rows)),
+		    &why, err);
+		goto out;
+	}
 	if ((dump = pht_json_dump(output)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
 	sha256_hex(dump, strlen(dump), res->output_sha256);
-	if ((r = log_event(st, res, "released", json_pack("{s:s, s:O, s:s}", "train",
-	    res->train, "output", output, "output_sha256", res->output_sha256), err)) != PHT_OK)
+	f = json_pack("{s:s, s:O, s:s, s:I}", "train", res->train, "output", output,
+	    "output_sha256", res->output_sha256, "row_sets",
+	    (json_int_t)pht_train_rowsets_count(rows));
+	if (f != NULL && pol->round_counts > 1 && json_object_set_new(f, "rounding",
+	    json_pack("{s:I, s:I}", "counts", (json_int_t)pol->round_counts,
+	    "values_rounded", (json_int_t)rounded)) != 0) {
+		json_decref(f);
+		f = NULL;
+	}
+	r = log_event(st, res, "released", f, err);
+	f = NULL; /* consumed */
+	if (r != PHT_OK)
 		goto out;
 	res->outcome = PHT_STATION_RELEASED;
 	res->output = output;
@@ -546,6 +590,7 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	pht_err_clear(err);
 out:
 	free(dump);
+	pht_train_rowsets_free(rows);
 	json_decref(output);
 	json_decref(f);
 	json_decref(meta);
@@ -662,7 +707,7 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 		    "station config", dsname);
 		goto out;
 	}
-	if ((r = pht_dataset_load(d->csv, d->dict, NULL, &ds, err)) != PHT_OK) {
+	if ((r = pht_station_dataset_load(d, &ds, NULL, err)) != PHT_OK) {
 		pht_err_prefix(err, "dataset %s", d->name);
 		goto out;
 	}
@@ -673,6 +718,7 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 	    params, (int)round, (uint64_t)seed, &pht_station_config_policy(cfg)->limits,
 	    &output, &stats, err)) != PHT_OK)
 		goto out;
+	pht_station_round_counts(output, pht_station_config_policy(cfg)->round_counts);
 	if ((dump = pht_json_dump(output)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
