@@ -729,10 +729,29 @@ pht_station_gov_check(struct pht_station_gov *gov, const struct pht_trainmsg *ms
 	const char *id = pht_trainmsg_permit(msg), *env;
 	char fp[PHT_KEY_FP_LEN + 1], *path = NULL;
 	json_t *flag = NULL;
+	struct pht_err perr;
 	int64_t runs;
-	int r;
+	int r, pr = PHT_OK;
 
 	*permit = NULL;
+	pht_err_clear(&perr);
+	/*
+	 * 0. a permit the train carries is verified and stored first, so that
+	 * a later train can name it even if this one is refused (its refusal,
+	 * if any, is reported after the halts)
+	 */
+	if (id != NULL && pht_trust_count(gov->authorities) > 0 &&
+	    (env = pht_trainmsg_permit_envelope(msg)) != NULL) {
+		if ((pr = open_permit(gov, env, strlen(env), &p, fp, &perr)) == PHT_OK) {
+			if (strcmp(pht_permit_id(p), id) != 0)
+				pr = pht_errf(&perr, PHT_ERR_DENIED, "the train names permit "
+				    "%s but carries permit %s", id, pht_permit_id(p));
+			else
+				pr = store_permit(gov, env, strlen(env), p, fp, &perr);
+		}
+		pht_permit_free(p);
+		p = NULL;
+	}
 	/* 1. the operator's halt */
 	if (pht_station_gov_halted_cb(gov->dir)) {
 		if ((path = state_path(gov->dir, "halted")) != NULL &&
@@ -764,20 +783,12 @@ pht_station_gov_check(struct pht_station_gov *gov, const struct pht_trainmsg *ms
 		r = PHT_OK;
 		goto out;
 	}
-	/* 4. the permit itself */
-	if ((env = pht_trainmsg_permit_envelope(msg)) != NULL) {
-		if ((r = open_permit(gov, env, strlen(env), &p, fp, why)) != PHT_OK)
-			goto out;
-		if (strcmp(pht_permit_id(p), id) != 0) {
-			r = pht_errf(why, PHT_ERR_DENIED, "the train names permit %s but "
-			    "carries permit %s", id, pht_permit_id(p));
-			goto out;
-		}
-		if ((r = store_permit(gov, env, strlen(env), p, fp, why)) != PHT_OK)
-			goto out;
-		/* a later-issued stored permit with this id wins */
-		pht_permit_free(p);
-		p = NULL;
+	/* 4. the permit itself: the stored one (a later-issued one wins) */
+	if (pr != PHT_OK) {
+		if (why != NULL)
+			*why = perr;
+		r = pr;
+		goto out;
 	}
 	if ((r = stored_permit(gov, id, &p, fp, why)) != PHT_OK)
 		goto out;
