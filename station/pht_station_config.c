@@ -4,6 +4,8 @@
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_json.h"
+#include "pht_station_catalog.h"
+#include "pht_station_optout.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -34,6 +36,7 @@ struct pht_station_config {
 	char **authorities;          /* permit authorities' public key files */
 	size_t nauthorities;
 	int require_permit;
+	int retention_years;
 };
 
 /* What the parser needs to say where it is. */
@@ -151,7 +154,7 @@ get_posint(struct ctx *c, const json_t *obj, const char *key, const char *field,
 static int
 parse_datasets(struct ctx *c, struct pht_station_config *cfg, const json_t *ds)
 {
-	static const char *const known[] = {"csv", "dict", NULL};
+	static const char *const known[] = {"csv", "dict", "opt_out", NULL};
 	const char *name;
 	char field[128], where[128];
 	json_t *v;
@@ -200,6 +203,14 @@ parse_datasets(struct ctx *c, struct pht_station_config *cfg, const json_t *ds)
 			memcpy(dict + len - 4, ".dict.json", sizeof(".dict.json"));
 		}
 		d->dict = dict;
+		if (json_object_get(v, "opt_out") != NULL) {
+			struct pht_station_optout *o;
+			snprintf(field, sizeof(field), "%s.opt_out", where);
+			if ((r = pht_station_optout_parse(json_object_get(v, "opt_out"),
+			    c->file, field, c->base, &o, c->err)) != PHT_OK)
+				return r;
+			d->opt_out = o;
+		}
 	}
 	return PHT_OK;
 }
@@ -471,7 +482,7 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 {
 	static const char *const known[] = {"station", "datasets", "signers",
 	    "policy", "audit_log", "key", "seen_ids", "node", "permit_authorities",
-	    "require_permit", "released_rows", NULL};
+	    "require_permit", "released_rows", "catalog", "retention_years", NULL};
 	struct pht_station_config *cfg = NULL;
 	struct ctx c = {name, base_dir, err};
 	int r;
@@ -501,6 +512,18 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 	    (r = get_released_rows(&c, cfg)) != PHT_OK ||
 	    (r = parse_node(&c, cfg, json_object_get(cfg->root, "node"))) != PHT_OK ||
 	    (r = parse_permits(&c, cfg)) != PHT_OK)
+		goto out;
+	cfg->retention_years = 5;
+	{
+		int64_t ry = cfg->retention_years;
+		if ((r = get_posint(&c, cfg->root, "retention_years", "retention_years",
+		    100, &ry)) != PHT_OK)
+			goto out;
+		cfg->retention_years = (int)ry;
+	}
+	if (json_object_get(cfg->root, "catalog") != NULL &&
+	    (r = pht_station_catalog_check(json_object_get(cfg->root, "catalog"), cfg,
+	    name, err)) != PHT_OK)
 		goto out;
 	*out = cfg;
 	cfg = NULL; /* transferred */
@@ -550,6 +573,7 @@ pht_station_config_free(struct pht_station_config *cfg)
 	for (i = 0; i < cfg->ndatasets; i++) {
 		free((char *)cfg->datasets[i].csv);
 		free((char *)cfg->datasets[i].dict);
+		pht_station_optout_free((struct pht_station_optout *)cfg->datasets[i].opt_out);
 	}
 	free(cfg->datasets);
 	for (i = 0; i < cfg->nsigners; i++)
@@ -663,4 +687,16 @@ int
 pht_station_config_require_permit(const struct pht_station_config *cfg)
 {
 	return cfg->require_permit;
+}
+
+const json_t *
+pht_station_config_catalog(const struct pht_station_config *cfg)
+{
+	return json_object_get(cfg->root, "catalog");
+}
+
+int
+pht_station_config_retention_years(const struct pht_station_config *cfg)
+{
+	return cfg->retention_years;
 }

@@ -2,6 +2,7 @@
 #ifndef PHT_STATION_CONFIG_H
 #define PHT_STATION_CONFIG_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -10,6 +11,7 @@
 #include "pht_train.h"
 
 struct pht_err;
+struct pht_station_optout;
 
 /* How a trusted signer's trains are admitted. */
 enum pht_signer_mode {
@@ -22,6 +24,7 @@ struct pht_station_dataset {
 	const char *name;
 	const char *csv;
 	const char *dict;
+	const struct pht_station_optout *opt_out; /* NULL: none (pht_station_optout.h) */
 };
 
 /* A trusted signer: a public key file, a human name and an admission mode. */
@@ -123,5 +126,15 @@ size_t pht_station_config_npermit_authorities(const struct pht_station_config *c
 const char *pht_station_config_permit_authority(const struct pht_station_config *cfg,
     size_t i);
 int pht_station_config_require_permit(const struct pht_station_config *cfg);
+
+/*
+ * The published catalogue's section ("catalog", docs/catalog.md), checked
+ * at parse by pht_station_catalog_check; NULL when the config has none
+ * (borrowed; valid while cfg lives).
+ */
+const json_t *pht_station_config_catalog(const struct pht_station_config *cfg);
+
+/* How long audit log files are kept ("retention_years", default 5). */
+int pht_station_config_retention_years(const struct pht_station_config *cfg);
 
 #endif

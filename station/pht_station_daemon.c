@@ -9,6 +9,7 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_resultmsg.h"
+#include "pht_station_redact.h"
 #include "pht_seal.h"
 #include "pht_station_config.h"
 #include "pht_station_exec.h"
@@ -141,38 +142,6 @@ call(struct daemon *d, const char *method, const char *path, const json_t *body,
 }
 
 /* ---- results ---- */
-
-/* The reason that may leave the station for an outcome: never data values. */
-static void
-public_reason(enum pht_station_outcome o, const struct pht_err *why, char *out,
-    size_t n)
-{
-	switch (o) {
-	case PHT_STATION_REJECTED:
-		snprintf(out, n, "%s", pht_err_msg(why));
-		return;
-	case PHT_STATION_FAILED:
-		if (why->code == PHT_ERR_LIMIT)
-			snprintf(out, n, "%s", pht_err_msg(why));
-		else if (why->code == PHT_ERR_TRAIN)
-			snprintf(out, n, "the train raised an error (its message stays in "
-			    "the station's audit log)");
-		else if (why->code == PHT_ERR_DISCLOSURE)
-			snprintf(out, n, "disclosure control refused a subset or the "
-			    "output (details in the station's audit log)");
-		else
-			snprintf(out, n, "the run failed: %s (details in the station's "
-			    "audit log)", pht_strerror(why->code));
-		return;
-	case PHT_STATION_WITHHELD:
-		snprintf(out, n, "the output failed the station's output checks "
-		    "(details in the station's audit log)");
-		return;
-	default:
-		snprintf(out, n, "%s", pht_strerror(why->code));
-		return;
-	}
-}
 
 /*
  * The POST body for a result: the payload built, sealed to the train's
@@ -376,17 +345,16 @@ answer(struct daemon *d, const char *node_train, int64_t round, const char *enve
 	json_t *body = NULL;
 	int r;
 
+	fix_head(d, &res->head);
 	if (rc != PHT_OK) {
 		status = "failed";
 		error = pht_strerror(why->code);
-		snprintf(reason, sizeof(reason), "the station could not process the "
-		    "train: %s", pht_strerror(why->code));
 	} else {
 		status = status_of(res->outcome);
 		error = res->outcome == PHT_STATION_RELEASED ? "" : pht_strerror(why->code);
-		public_reason(res->outcome, why, reason, sizeof(reason));
 	}
-	fix_head(d, &res->head);
+	/* never data values or row numbers: a category and the audit entry */
+	pht_station_redact(res->outcome, rc, why, &res->head, reason, sizeof(reason));
 	if ((r = make_result(d, node_train, round, status, error, reason,
 	    res->outcome == PHT_STATION_RELEASED && rc == PHT_OK ? res->output : NULL,
 	    envelope, &res->head, &body, err)) != PHT_OK)

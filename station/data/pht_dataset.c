@@ -953,6 +953,54 @@ pht_dataset_dict_sha256(const struct pht_dataset *ds)
 	return ds->dict_sha256;
 }
 
+int
+pht_dataset_drop_rows(struct pht_dataset *ds, const uint8_t *drop, size_t *ndropped,
+    struct pht_err *err)
+{
+	struct col_store *st;
+	size_t i, row, w, n = 0, keep;
+	uint8_t *bm;
+
+	if (ndropped != NULL)
+		*ndropped = 0;
+	for (row = 0; row < ds->nrows; row++)
+		n += (drop[row >> 3] >> (row & 7)) & 1;
+	if (n == 0)
+		return PHT_OK;
+	keep = ds->nrows - n;
+	for (i = 0; i < ds->ncols; i++) {
+		st = &ds->store[i];
+		bm = NULL;
+		if (st->missing != NULL &&
+		    (bm = calloc(keep / 8 + 1, 1)) == NULL)
+			return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		ds->cols[i].nmissing = 0;
+		for (row = 0, w = 0; row < ds->nrows; row++) {
+			if ((drop[row >> 3] >> (row & 7)) & 1)
+				continue;
+			if (w != row)
+				memmove((char *)st->data + w * st->elem,
+				    (char *)st->data + row * st->elem, st->elem);
+			if (bm != NULL && ((st->missing[row >> 3] >> (row & 7)) & 1)) {
+				bm[w >> 3] |= (uint8_t)(1u << (w & 7));
+				ds->cols[i].nmissing++;
+			}
+			w++;
+		}
+		free(st->missing);
+		st->missing = bm;
+		if (bm != NULL && ds->cols[i].nmissing == 0) {
+			free(bm);
+			st->missing = NULL;
+		}
+	}
+	ds->nrows = keep;
+	finish_columns(ds);
+	if (ndropped != NULL)
+		*ndropped = n;
+	return PHT_OK;
+}
+
 const json_t *
 pht_dataset_dict(const struct pht_dataset *ds)
 {

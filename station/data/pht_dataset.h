@@ -117,6 +117,18 @@ const char *pht_dataset_dict_sha256(const struct pht_dataset *ds);
  */
 const json_t *pht_dataset_dict(const struct pht_dataset *ds);
 
+/*
+ * Removes the rows whose bit is set in drop (bit i of byte i/8, least
+ * significant first; nrows bits) from every column, compacting the
+ * columns in place: the dataset then holds only the other rows, in their
+ * order, as if the dropped ones had never been in the file. The recorded
+ * file hashes stay those of the files as loaded. Used for opt-outs
+ * (station/pht_station_optout.h). *ndropped (may be NULL) gets the count.
+ * PHT_ERR_NOMEM leaves the dataset unusable: free it.
+ */
+int pht_dataset_drop_rows(struct pht_dataset *ds, const uint8_t *drop,
+    size_t *ndropped, struct pht_err *err);
+
 /* Bytes held by the column arrays and bitmaps (for memory accounting). */
 size_t pht_dataset_column_bytes(const struct pht_dataset *ds);
 

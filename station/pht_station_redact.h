@@ -1,0 +1,38 @@
+/* pht_station_redact.h — what an analyst is told about a run that did not release: a category and an audit reference, never data. */
+#ifndef PHT_STATION_REDACT_H
+#define PHT_STATION_REDACT_H
+
+#include <stddef.h>
+
+#include "pht_audit.h"
+#include "pht_station_exec.h"
+
+struct pht_err;
+
+/*
+ * Writes into out (n bytes, always NUL-terminated) the reason that may
+ * leave the station for a train's outcome o: rc is what pht_station_exec
+ * returned, why the detail it gave, head the audit log head after the
+ * run's last entry. The reason is a fixed category chosen from the error
+ * code and the kind of failure, never the detail itself:
+ *
+ *   "train error", "limit: instruction budget", "limit: memory",
+ *   "limit: wall-clock time", "limit: CPU time", "limit: sandbox violation",
+ *   "disclosure: subset smaller than k", "disclosure: too many row sets",
+ *   "disclosure: output refused", "withheld: output checks",
+ *   "withheld: column outside the permit", "data: the dataset could not be
+ *   loaded", "halted: the station was halted", "station error", ...
+ *
+ * followed by " (audit entry seq N, hash H)" so that the analyst can ask
+ * the station's steward for the detail, which stays in the local log. A
+ * refusal before the run (o == PHT_STATION_REJECTED: signature, expiry,
+ * replay, target, policy, permit, halt) is decided before any data is
+ * read, so its detail is kept after the category ("refused: permit: ...")
+ * with control bytes replaced and quoted text removed. A released outcome
+ * gives "".
+ */
+void pht_station_redact(enum pht_station_outcome o, int rc,
+    const struct pht_err *why, const struct pht_audit_head *head, char *out,
+    size_t n);
+
+#endif
