@@ -246,6 +246,8 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 	ts.params = params;
 	ts.datasets = s->datasets;
 	ts.n_datasets = s->ndatasets;
+	ts.permit = s->permit;
+	ts.permit_envelope = s->permit_envelope;
 	ts.stations = stations;
 	ts.n_stations = n;
 	ts.round = round;

@@ -110,7 +110,7 @@ cat >"$dir/a/station.json" <<EOF
 EOF
 "$PHT" station run --config "$dir/a/station.json" --wait 2 --backoff-max 1 2>>"$dir/a/daemon.log" &
 st_pid=$!
-wait_until 20 grep -q "published" "$dir/a/daemon.log"
+wait_until 20 grep -qs "published" "$dir/a/daemon.log"
 ok $? "station daemon a polling" "$dir/a/daemon.log"
 
 AK=$dir/ana-keys/ana.sign.key
@@ -225,6 +225,22 @@ sign "$dir/m5.signed" "$SRC/tests/data/station/mean.lua" --key "$AK" --params '{
 M5=$(post "$dir/m5.signed")
 wait_until 20 has_entry released "$M5"
 ok $? "after the lift trains under P2 run again" "$dir/a/daemon.log"
+
+# ---- the analyst's client carries the permit in every round
+mkdir -p "$dir/station-keys"
+cp "$dir/a/keys/a.sign.pub" "$dir/station-keys/"
+run() { "$PHT" run "$SRC/tests/data/station/mean.lua" --node "$url" --cert "$dir/ana-tls/cert.pem" \
+  --key "$dir/ana-tls/key.pem" --ca "$dir/ca/ca.pem" --sign-key "$AK" --station-keys "$dir/station-keys" \
+  --stations a --datasets registry --params '{"column":"age"}' --timeout 60s "$@"; }
+run --permit-file "$dir/P2.permit" >"$dir/run.json" 2>"$dir/run.err"
+ok $? "pht run --permit-file: released through the federation" "$dir/run.err"
+want_n=$(awk -F, 'NR > 1 { n++ } END { print n }' "$SRC/tests/data/station/registry.csv")
+python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["n"] == int(sys.argv[2]) else 1)' \
+  "$dir/run.json" "$want_n"
+ok $? "  the combined n equals the registry's row count ($want_n)" "$dir/run.json"
+run >"$dir/run2.json" 2>"$dir/run2.err"
+[ $? -eq 1 ] && grep -q "no permit" "$dir/run2.err"
+ok $? "pht run without a permit: the station's signed refusal says why" "$dir/run2.err"
 
 "$PHT" audit verify "$dir/a/audit.log" --station-key "$dir/a/keys/a.sign.pub" >"$dir/verify.log" 2>&1
 ok $? "the station's audit log verifies" "$dir/verify.log"

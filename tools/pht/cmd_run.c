@@ -6,9 +6,12 @@
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_key.h"
+#include "pht_envelope.h"
 #include "pht_node_client.h"
+#include "pht_permit.h"
 #include "pht_time.h"
 #include "pht_train.h"
+#include "pht_trainmsg.h"
 #include "pht_trust.h"
 
 #include <errno.h>
@@ -29,6 +32,7 @@ static const char *run_help =
     "               --station-keys DIR --stations A,B,...|all [--params JSON]\n"
     "               [--datasets D1,D2] [--timeout 10m] [--min-stations N]\n"
     "               [--max-rounds N] [--out FILE] [--config ANALYST.json]\n"
+    "               [--permit-file PERMIT]\n"
     "       pht stations --node URL --cert CERT --key KEY --ca CA [--json]\n"
     "               [--config ANALYST.json]\n"
     "\n"
@@ -45,6 +49,8 @@ static const char *run_help =
     "  --min-stations N   go on when at least N stations released a result\n"
     "                     (default: all of them); the others are named on stderr\n"
     "  --stations all     every station the node lists that has a pinned key\n"
+    "  --permit-file F    the data permit (pht permit issue) every round runs\n"
+    "                     under, carried inside each signed train\n"
     "  --config FILE      ANALYST.json with any of: node, cert, key, ca,\n"
     "                     sign_key, seal_key, station_keys, stations, datasets,\n"
     "                     timeout, min_stations (paths relative to the file;\n"
@@ -70,7 +76,7 @@ on_signal(int sig)
 struct run_opts {
 	const char *train, *node, *cert, *key, *ca, *sign_key, *seal_key;
 	const char *station_keys, *stations, *params, *datasets, *timeout, *out;
-	const char *min_stations, *max_rounds, *config;
+	const char *min_stations, *max_rounds, *config, *permit_file;
 	int json;
 	json_t *cfg;          /* holds the strings taken from the config */
 	char *paths[16];      /* resolved config paths (freed at the end) */
@@ -201,7 +207,7 @@ parse_opts(int argc, char **argv, int first, struct run_opts *o, const char *cmd
 		{"--params", &o->params}, {"--datasets", &o->datasets},
 		{"--timeout", &o->timeout}, {"--out", &o->out},
 		{"--min-stations", &o->min_stations}, {"--max-rounds", &o->max_rounds},
-		{"--config", &o->config},
+		{"--config", &o->config}, {"--permit-file", &o->permit_file},
 	};
 	size_t t;
 	int i;
@@ -338,7 +344,8 @@ pht_cmd_run(int argc, char **argv)
 	struct pht_node_run_spec spec;
 	struct pht_key *sign = NULL, *seal = NULL;
 	struct pht_trust *keys = NULL;
-	struct pht_buf *code = NULL;
+	struct pht_buf *code = NULL, *pbuf = NULL;
+	struct pht_permit *permit = NULL;
 	struct pht_limits lim;
 	struct pht_err err;
 	struct sigaction sa;
@@ -436,6 +443,27 @@ pht_cmd_run(int argc, char **argv)
 		pht_cli_error("run", &err);
 		rc = pht_cli_exit_for(r);
 		goto out;
+	}
+	if (o.permit_file != NULL) {
+		/* the permit travels inside every round's signed train */
+		struct pht_envelope *penv = NULL;
+		const uint8_t *pl;
+		size_t pn;
+		if ((r = pht_file_read(o.permit_file, PHT_TRAINMSG_MAX_PERMIT, &pbuf,
+		    &err)) == PHT_OK && (r = pht_envelope_parse(pht_buf_str(pbuf),
+		    pht_buf_len(pbuf), &penv, &err)) == PHT_OK) {
+			pl = pht_envelope_payload(penv, &pn);
+			r = pht_permit_parse(pl, pn, &permit, &err);
+		}
+		pht_envelope_free(penv);
+		if (r != PHT_OK) {
+			pht_err_prefix(&err, "--permit-file");
+			pht_cli_error("run", &err);
+			rc = pht_cli_exit_for(r);
+			goto out;
+		}
+		spec.permit = pht_permit_id(permit);
+		spec.permit_envelope = pht_buf_str(pbuf);
 	}
 	pht_limits_default(&lim);
 	if ((r = pht_train_describe(pht_buf_str(code), pht_buf_len(code), o.train, &lim,
@@ -541,6 +569,8 @@ out:
 	json_decref(result);
 	json_decref(report);
 	pht_buf_free(code);
+	pht_buf_free(pbuf);
+	pht_permit_free(permit);
 	pht_trust_free(keys);
 	pht_key_free(sign);
 	pht_key_free(seal);
