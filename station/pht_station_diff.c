@@ -104,11 +104,14 @@ check_sets(struct scan *s, const json_t *sets, const char *train, uint64_t line,
 			pht_err_prefix(err, "%s:%" PRIu64, s->path, line);
 			return r;
 		}
+		/*
+		 * The same file with another number of rows (rows left out, e.g.
+		 * by opt-outs) numbers its rows differently: other data.
+		 */
 		if (pht_train_rowsets_nrows(old) != pht_train_rowsets_nrows(s->rs)) {
 			pht_train_rowsets_free(old);
-			return pht_errf(err, PHT_ERR_MALFORMED, "%s:%" PRIu64 ": a set over %u "
-			    "rows for data that has %u", s->path, line,
-			    pht_train_rowsets_nrows(old), pht_train_rowsets_nrows(s->rs));
+			old = NULL;
+			continue;
 		}
 		for (j = 0; j < pht_train_rowsets_count(old); j++)
 			for (i = 0; i < pht_train_rowsets_count(s->rs); i++) {

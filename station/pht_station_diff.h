@@ -34,7 +34,8 @@ struct pht_station_budget {
  * (whose CSV hashes to csv_sha256) may leave:
  *
  * - differencing: any set of rs and any set stored for the same signer,
- *   dataset and data, or any two sets of rs, whose symmetric difference is
+ *   dataset and data (CSV hash and number of rows the train saw), or any
+ *   two sets of rs, whose symmetric difference is
  *   more than 0 and fewer than k rows: PHT_ERR_DISCLOSURE, detail naming
  *   the earlier train and the number of rows that differ (never which);
  * - budget (when budget->releases > 0): the signer already had

@@ -246,6 +246,16 @@ test_store(void)
 	    PHT_OK, "store: other data (another CSV hash) is not compared");
 	tap_ok(pht_station_diff_admit(path, "fp-a", "other", "h1", "t7", all, 5, NULL, t0, &e) ==
 	    PHT_OK, "store: another dataset is not compared");
+	{
+		struct pht_train_rowsets *fewer = pht_train_rowsets_new(NPAT - 1);
+
+		pht_train_rowsets_add(fewer, NULL, 0, 1);
+		pht_err_clear(&e);
+		tap_ok(pht_station_diff_admit(path, "fp-a", "reg", "h1", "t7b", fewer, 5, NULL, t0,
+		    &e) == PHT_OK, "store: the same file seen with a row left out (an opt-out) "
+		    "numbers rows differently and is not compared (%s)", e.msg);
+		pht_train_rowsets_free(fewer);
+	}
 	tap_ok(pht_station_diff_admit(path, "fp-c", "reg", "h1", "t8", disjoint, 5, NULL, t0, &e) ==
 	    PHT_OK && pht_station_diff_admit(path, "fp-c", "reg", "h1", "t9", all, 5, NULL, t0,
 	    &e) == PHT_OK, "store: disjoint halves, then all rows, are admitted");
