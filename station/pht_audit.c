@@ -140,6 +140,8 @@ struct chain {
 	uint64_t fault_line;
 	uint64_t want_seq;                  /* record the hash of this entry ... */
 	char want_hash[PHT_AUDIT_HASH_HEX + 1]; /* ... here */
+	int preset;                         /* head was set by the caller: no anchoring */
+	struct pht_audit_head start;        /* what the file continues from (rotation) */
 };
 
 static void
@@ -261,6 +263,13 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 			    "not signed by this station's key" : perr.msg);
 		}
 	}
+	/* a file opened by rotation continues the chain of the one before */
+	if (ch->line == 0 && !ch->preset && seq > 1 && strcmp(event, "continued") == 0 &&
+	    is_lower_hex(prev, PHT_AUDIT_HASH_HEX)) {
+		ch->head.seq = (uint64_t)seq - 1;
+		memcpy(ch->head.hash, prev, PHT_AUDIT_HASH_HEX + 1);
+		ch->start = ch->head;
+	}
 	if (seq < 1 || (uint64_t)seq != ch->head.seq + 1) {
 		json_decref(e);
 		snprintf(seqs, sizeof(seqs), "%" PRIu64 " expected, %" PRId64 " found",
@@ -351,10 +360,23 @@ pht_audit_verify(const char *path, const struct pht_key *station_pub,
     const struct pht_audit_head *expect, struct pht_audit_report *report,
     struct pht_err *err)
 {
+	return pht_audit_verify_from(path, station_pub, NULL, expect, report, err);
+}
+
+int
+pht_audit_verify_from(const char *path, const struct pht_key *station_pub,
+    const struct pht_audit_head *start, const struct pht_audit_head *expect,
+    struct pht_audit_report *report, struct pht_err *err)
+{
 	struct chain ch;
 	int fd, r;
 
 	chain_init(&ch);
+	if (start != NULL) {
+		ch.preset = 1;
+		ch.head = *start;
+		ch.start = *start;
+	}
 	if (report != NULL)
 		memset(report, 0, sizeof(*report));
 	if (station_pub == NULL || pht_key_type(station_pub) != PHT_KEY_SIGN)
@@ -387,6 +409,7 @@ pht_audit_verify(const char *path, const struct pht_key *station_pub,
 		report->head = ch.head;
 		report->fault = ch.fault;
 		report->line = ch.fault_line;
+		report->start = ch.start;
 	}
 	return r;
 }
@@ -673,6 +696,40 @@ pht_audit_close(struct pht_audit *log)
 	free(log);
 }
 
+/*
+ * With the lock held on log->fd: if pht_audit_rotate replaced the file at
+ * log->path since it was opened, moves over to the new file (locked,
+ * chain read from its start, which continues the old one). On failure the
+ * lock is released.
+ */
+static int
+follow_rotation(struct pht_audit *log, struct pht_err *err)
+{
+	struct stat a, b;
+	int fd, tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		if (fstat(log->fd, &a) != 0 || stat(log->path, &b) != 0) {
+			(void)flock(log->fd, LOCK_UN);
+			return pht_errf(err, PHT_ERR_IO, "%s: %s", log->path, strerror(errno));
+		}
+		if (a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return PHT_OK;
+		if ((fd = open(log->path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
+			(void)flock(log->fd, LOCK_UN);
+			return pht_errf(err, PHT_ERR_IO, "%s: %s", log->path, strerror(errno));
+		}
+		(void)flock(log->fd, LOCK_UN);
+		close(log->fd);
+		log->fd = fd;
+		chain_init(&log->chain);
+		if (lock(log, LOCK_EX, err) != PHT_OK)
+			return PHT_ERR_IO;
+	}
+	(void)flock(log->fd, LOCK_UN);
+	return pht_errf(err, PHT_ERR_IO, "%s: the log keeps being rotated", log->path);
+}
+
 int
 pht_audit_append(struct pht_audit *log, const char *event, const json_t *fields,
     struct pht_audit_head *head, struct pht_err *err)
@@ -690,6 +747,8 @@ pht_audit_append(struct pht_audit *log, const char *event, const json_t *fields,
 			return pht_errf(err, PHT_ERR_INVALID,
 			    "audit %s: field name %s is reserved", event, reserved[i]);
 	if ((r = lock(log, LOCK_EX, err)) != PHT_OK)
+		return r;
+	if ((r = follow_rotation(log, err)) != PHT_OK)
 		return r;
 	if ((r = catch_up(log, err)) == PHT_OK)
 		r = append_locked(log, event, fields, err);
@@ -795,5 +854,75 @@ out:
 	pht_buf_free(tail);
 	pht_key_free(pub);
 	pht_audit_close(log);
+	return r;
+}
+
+int
+pht_audit_rotate(const char *path, const struct pht_key *station_key,
+    char **archived, struct pht_err *err)
+{
+	struct pht_audit *log = NULL, *next = NULL;
+	char *aside = NULL, *tmp = NULL;
+	const char *base;
+	json_t *f = NULL;
+	int r;
+
+	*archived = NULL;
+	if ((r = pht_audit_open(path, station_key, &log, err)) != PHT_OK)
+		return r;
+	if ((r = lock(log, LOCK_EX, err)) != PHT_OK)
+		goto out;
+	if ((r = follow_rotation(log, err)) != PHT_OK)
+		goto out;
+	if ((r = catch_up(log, err)) != PHT_OK)
+		goto unlock;
+	if (log->chain.head.seq == 0) {
+		r = pht_errf(err, PHT_ERR_INVALID, "%s: the log is empty: nothing to rotate",
+		    path);
+		goto unlock;
+	}
+	if (asprintf(&aside, "%s.%012" PRIu64, path, log->chain.head.seq) < 0 ||
+	    asprintf(&tmp, "%s.rotating", path) < 0) {
+		aside = tmp = NULL;
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto unlock;
+	}
+	/* the closed file keeps its entries under its new name, never copied */
+	if (link(path, aside) != 0) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: cannot keep it as %s: %s", path, aside,
+		    strerror(errno));
+		goto unlock;
+	}
+	(void)unlink(tmp);
+	if ((r = audit_open_fd(tmp, station_key, &next, err)) != PHT_OK)
+		goto unlock;
+	next->chain.head = log->chain.head;
+	base = strrchr(aside, '/') != NULL ? strrchr(aside, '/') + 1 : aside;
+	if ((f = json_pack("{s:s}", "previous_file", base)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto unlock;
+	}
+	if ((r = append_locked(next, "continued", f, err)) != PHT_OK)
+		goto unlock;
+	if (rename(tmp, path) != 0 || fsync_parent(path) != 0) {
+		r = pht_errf(err, PHT_ERR_IO, "%s: putting the new file in place: %s", path,
+		    strerror(errno));
+		goto unlock;
+	}
+	*archived = aside;
+	aside = NULL; /* transferred */
+unlock:
+	(void)flock(log->fd, LOCK_UN);
+out:
+	if (r != PHT_OK && aside != NULL && tmp != NULL && access(tmp, F_OK) == 0) {
+		/* the new file never took over: the old one is still the log */
+		(void)unlink(tmp);
+		(void)unlink(aside);
+	}
+	json_decref(f);
+	pht_audit_close(next);
+	pht_audit_close(log);
+	free(aside);
+	free(tmp);
 	return r;
 }

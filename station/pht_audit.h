@@ -61,6 +61,8 @@ struct pht_audit_report {
 	struct pht_audit_head head;     /* the last verified entry */
 	enum pht_audit_fault fault;     /* NONE if the whole log verified */
 	uint64_t line;                  /* 1-based line of the first fault, or 0 */
+	struct pht_audit_head start;    /* the entry the file continues from: seq 0
+	                                   for a log that starts the chain */
 };
 
 /*
@@ -78,6 +80,19 @@ struct pht_audit_report {
 int pht_audit_verify(const char *path, const struct pht_key *station_pub,
     const struct pht_audit_head *expect, struct pht_audit_report *report,
     struct pht_err *err);
+
+/*
+ * The same for a file whose chain does not start at seq 1: a file after a
+ * rotation (docs/audit-log.md) or an exported bundle's entries. With start
+ * given, the first line must be entry start->seq + 1 with prev
+ * start->hash. Without it (and in pht_audit_verify), a file whose first
+ * entry is a signed "continued" entry (written by pht_audit_rotate) is
+ * taken to continue from that entry's seq - 1 and prev; report->start
+ * says so, and only the file before it can prove that link.
+ */
+int pht_audit_verify_from(const char *path, const struct pht_key *station_pub,
+    const struct pht_audit_head *start, const struct pht_audit_head *expect,
+    struct pht_audit_report *report, struct pht_err *err);
 
 /*
  * Calls fn for each entry of the log in order with its line number, its
@@ -130,6 +145,20 @@ void pht_audit_get_head(const struct pht_audit *log, struct pht_audit_head *head
  */
 int pht_audit_read_head(const char *path, struct pht_audit_head *head,
     struct pht_err *err);
+
+/*
+ * Rotation: closes the log at path and starts a new file there that
+ * continues the chain. Under the log's lock, the current file is kept as
+ * PATH.<last seq, 12 digits> (a hard link: its bytes are never copied) and
+ * a new file holding one signed "continued" entry (seq = last seq + 1,
+ * prev = the last hash, previous_file = the archive's name) replaces PATH
+ * atomically. Writers that hold the old file open move over at their next
+ * append. *archived gets the archive's path (caller frees).
+ * PHT_ERR_INVALID for an empty log; PHT_ERR_TAMPERED for a broken one;
+ * PHT_ERR_IO.
+ */
+int pht_audit_rotate(const char *path, const struct pht_key *station_key,
+    char **archived, struct pht_err *err);
 
 /*
  * The operator's repair of a torn log: if the log ends in a line without a

@@ -1,5 +1,6 @@
 /* cmd_audit.c — pht audit verify|list|show|replay|repair: the auditor's tools over the audit log. */
 #include "pht_cli.h"
+#include "cmd_audit_archive.h"
 
 #include "pht_audit.h"
 #include "pht_buf.h"
@@ -24,6 +25,12 @@ static const char *audit_help =
     "       pht audit show LOG TRAIN_ID\n"
     "       pht audit replay LOG TRAIN_ID --config STATION.json --train FILE\n"
     "       pht audit repair LOG --station-key KEY\n"
+    "       pht audit verify LOG.000000000042 ... LOG --station-key PUB [--head SEQ:HASH]\n"
+    "       pht audit verify BUNDLE [--station-key PUB]   (or --bundle BUNDLE)\n"
+    "       pht audit export (--config STATION.json | --log LOG... --station-key PUB)\n"
+    "                        --from DATE --to DATE [--head-file F] --out BUNDLE\n"
+    "       pht audit rotate (--config STATION.json | LOG --station-key KEY)\n"
+    "       pht audit prune --config STATION.json [--dry-run] [ARCHIVE...]\n"
     "\n"
     "verify  checks every line of a station's audit log: its hash (SHA-256 of\n"
     "        the entry bytes), the station's signature (PUB: the station's\n"
@@ -41,6 +48,16 @@ static const char *audit_help =
     "repair  after a crash left a torn last line: moves the torn bytes to\n"
     "        LOG.torn-SEQ-TIME and logs a signed 'repaired' entry (KEY: the\n"
     "        station's private NAME.sign.key). Nothing else is ever repaired.\n"
+    "\n"
+    "export  writes an auditor's bundle: the entries from DATE to DATE\n"
+    "        (YYYY-MM-DD or RFC 3339), the hash they continue from, the\n"
+    "        station's public key and the node's heads (F: {seq, hash} or an\n"
+    "        array of them); verify checks it offline.\n"
+    "rotate  closes the log as LOG.<last seq> and starts a new file whose\n"
+    "        first entry continues the chain; verify takes the files in order.\n"
+    "prune   deletes archives all of whose entries are older than the\n"
+    "        config's retention_years (default 5), oldest first; named\n"
+    "        archives that are younger are refused.\n"
     "\n"
     "The format is described in docs/audit-log.md.\n"
     "Exit codes: 0 ok (verified, found, output matches, repaired), 1 the log\n"
@@ -445,8 +462,16 @@ pht_cmd_audit(int argc, char **argv)
 		fputs(audit_help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? PHT_EXIT_USAGE : PHT_EXIT_OK;
 	}
+	if (strcmp(argv[1], "verify") == 0 && pht_cmd_audit_verify_is_set(argc, argv))
+		return pht_cmd_audit_verify_set(argc, argv);
 	if (strcmp(argv[1], "verify") == 0)
 		return audit_verify(argc, argv);
+	if (strcmp(argv[1], "export") == 0)
+		return pht_cmd_audit_export(argc, argv);
+	if (strcmp(argv[1], "rotate") == 0)
+		return pht_cmd_audit_rotate(argc, argv);
+	if (strcmp(argv[1], "prune") == 0)
+		return pht_cmd_audit_prune(argc, argv);
 	if (strcmp(argv[1], "list") == 0)
 		return audit_list(argc, argv);
 	if (strcmp(argv[1], "show") == 0)
