@@ -98,7 +98,7 @@ backoff(struct daemon *d)
 		rnd = (unsigned int)pht_time_mono_ms();
 	/* "equal jitter": half the delay fixed, half random */
 	ms = d->delay_ms / 2 + (int)(rnd % (unsigned int)(d->delay_ms / 2 + 1));
-	say(d, "node unreachable: retrying in %d ms", ms);
+	say(d, "retrying in %d ms", ms);
 	nap(d, ms);
 }
 

@@ -254,6 +254,15 @@ wait "$run_pid"; rc=$?
 [ "$code" = 201 ] && [ $rc -eq 1 ] && grep -q "result from zz refused: envelope: unknown signer" "$dir/run8.err"
 ok $? "a result signed by a key that is not pinned is refused and reported" "$dir/run8.err"
 
+mkdir -p "$dir/mixed-keys"
+cp "$dir/a/keys/a.sign.pub" "$dir/mixed-keys/"
+cp "$dir/eve-keys/eve.sign.pub" "$dir/mixed-keys/zz.sign.pub"
+"$PHT" run "$here/count.lua" --config "$dir/analyst.json" --station-keys "$dir/mixed-keys" \
+  --stations a,zz --min-stations 1 --timeout 5s >"$dir/run9.json" 2>"$dir/run9.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q '"stations":1' "$dir/run9.json" && grep -q 'station zz, round 1: no answer' "$dir/run9.err"
+ok $? "--min-stations 1: the run goes on without the silent station and names it" "$dir/run9.err"
+
 # ---- a replayed envelope ----
 "$PHT" train sign "$here/count.lua" --key "$dir/ana-keys/ana.sign.key" --stations a \
   --datasets colon --expires 1h --out "$dir/replay.signed" >"$dir/sign.err" 2>&1
@@ -390,6 +399,18 @@ for s in a b c; do
   grep '"event":"rejected"' "$dir/$s/audit.log" | grep -q 'bad signature' || bad=1
 done
 ok $bad "each station logged the tampered envelope as rejected"
+
+# ---- stop everything; nothing the sanitizers (if built in) reported ----
+clean=0
+for s in a b c; do
+  kill -TERM "${st_pid[$s]}"
+  for _ in $(seq 1 300); do kill -0 "${st_pid[$s]}" 2>/dev/null || break; sleep 0.1; done
+  wait "${st_pid[$s]}" || clean=1
+  unset "st_pid[$s]"
+done
+ok $clean "the station daemons stop cleanly again after the restarts"
+! grep -l 'Sanitizer\|runtime error' "$dir"/*.err "$dir"/[abc]/daemon.log >"$dir/san.out" 2>/dev/null
+ok $? "no sanitizer report from pht run or the station daemons" "$dir/san.out"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]
