@@ -81,7 +81,8 @@ sign() { local out=$1; shift; "$PHT" train sign "$@" --out "$out" >/dev/null 2>"
   "$PHT" keygen --name ana --out "$dir/ana-keys" &&
   "$PHT" keygen --name a --out "$dir/a/keys" &&
   "$PHT" keygen --name authority --out "$dir/auth-keys" &&
-  "$PHT" keygen --name rogue --out "$dir/rogue-keys"
+  "$PHT" keygen --name rogue --out "$dir/rogue-keys" &&
+  "$PHT" keygen --name rev --out "$dir/rev-keys"
 } >"$dir/setup.log" 2>&1
 ok $? "PKI and keys for a node, a station, an analyst and a permit authority" "$dir/setup.log"
 mkdir -p "$dir/authorities" "$dir/a/data"
@@ -102,7 +103,8 @@ url="https://127.0.0.1:$(cat "$dir/port" 2>/dev/null || echo 1)"
 cat >"$dir/a/station.json" <<EOF
 {"station": "a",
  "datasets": {"registry": {"csv": "data/registry.csv"}},
- "signers": [{"name": "ana", "key": "../ana-keys/ana.sign.pub", "mode": "auto"}],
+ "signers": [{"name": "ana", "key": "../ana-keys/ana.sign.pub", "mode": "auto"},
+             {"name": "rev", "key": "../rev-keys/rev.sign.pub", "mode": "review"}],
  "policy": {"k": 5, "limits": {"instructions": 1000000000000, "time_seconds": 120}},
  "audit_log": "audit.log", "key": "keys/a.sign.key", "seen_ids": "seen-ids",
  "permit_authorities": ["../auth-keys/authority.sign.pub"],
@@ -241,6 +243,27 @@ ok $? "  the combined n equals the registry's row count ($want_n)" "$dir/run.jso
 run >"$dir/run2.json" 2>"$dir/run2.err"
 [ $? -eq 1 ] && grep -q "no permit" "$dir/run2.err"
 ok $? "pht run without a permit: the station's signed refusal says why" "$dir/run2.err"
+
+# ---- a queued train: the steward's decision is logged with the permit
+"$PHT" permit issue --key "$AUTH" --id P3 --analyst "rev=$dir/rev-keys/rev.sign.pub" --station a \
+  --dataset registry --columns registry:age --purpose "reviewed" \
+  --train "$SRC/tests/data/station/mean.lua" --from 2020-01-01 --until 30d --out "$dir/P3.permit" >/dev/null
+sign "$dir/q1.signed" "$SRC/tests/data/station/mean.lua" --key "$dir/rev-keys/rev.sign.key" \
+  --params '{"column":"age"}' --datasets registry --stations a --permit-file "$dir/P3.permit"
+Q1=$(post "$dir/q1.signed")
+wait_until 20 has_entry queued "$Q1"
+ok $? "a review signer's train under a permit is queued" "$dir/a/daemon.log"
+wait_until 20 sh -c "'$PHT' station queue --config '$dir/a/station.json' | grep -q '$Q1'"
+"$PHT" station approve --config "$dir/a/station.json" "$Q1" --by steward >"$dir/approve.log" 2>&1
+ok $? "pht station approve" "$dir/approve.log"
+python3 - "$dir/a/audit.log" "$Q1" <<'PY'
+import json, sys
+ev = [json.loads(l)["entry"] for l in open(sys.argv[1])]
+sys.exit(0 if any(e["event"] == "approved" and e.get("train") == sys.argv[2] and e.get("permit") == "P3" for e in ev) else 1)
+PY
+ok $? "  the approved entry carries permit P3"
+wait_until 30 has_entry released "$Q1"
+ok $? "  the approved train passes the permit checks again and is released" "$dir/a/daemon.log"
 
 "$PHT" audit verify "$dir/a/audit.log" --station-key "$dir/a/keys/a.sign.pub" >"$dir/verify.log" 2>&1
 ok $? "the station's audit log verifies" "$dir/verify.log"

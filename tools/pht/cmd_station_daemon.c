@@ -3,6 +3,7 @@
 #include "pht_cli.h"
 
 #include "pht_audit.h"
+#include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_json.h"
 #include "pht_key.h"
@@ -259,6 +260,23 @@ pht_station_cmd_decide(int argc, char **argv)
 	if (f == NULL) {
 		r = pht_errf(&err, PHT_ERR_INVALID, "--by: not valid UTF-8");
 		goto fail;
+	}
+	{
+		/* the permit the queued train names, for the audit entry */
+		const char *envtext = json_string_value(json_object_get(item, "envelope"));
+		struct pht_envelope *env = NULL;
+		const uint8_t *pl;
+		json_t *payload = NULL;
+		size_t pn;
+		if (envtext != NULL && pht_envelope_parse(envtext, strlen(envtext), &env,
+		    NULL) == PHT_OK) {
+			pl = pht_envelope_payload(env, &pn);
+			if (pht_json_parse((const char *)pl, pn, "train", &payload, NULL) ==
+			    PHT_OK && json_is_string(json_object_get(payload, "permit")))
+				json_object_set(f, "permit", json_object_get(payload, "permit"));
+		}
+		json_decref(payload);
+		pht_envelope_free(env);
 	}
 	if ((r = pht_audit_append(log, approve ? "approved" : "refused", f, NULL,
 	    &err)) != PHT_OK ||
