@@ -985,8 +985,8 @@ static void
 h_publish(struct pht_node_server *srv, struct evhttp_request *req,
     const struct peer *p)
 {
-	static const char *const fields[] = {"dictionaries", NULL};
-	json_t *body = NULL, *d, *rep;
+	static const char *const fields[] = {"dictionaries", "catalog", NULL};
+	json_t *body = NULL, *d, *rep, *cat;
 	struct pht_err e;
 	char *text = NULL;
 
@@ -1018,13 +1018,73 @@ h_publish(struct pht_node_server *srv, struct evhttp_request *req,
 		reply_err(srv, req, &e);
 		goto out;
 	}
-	logf_(srv, "station %s published its dictionaries", p->name);
+	/* the station's catalogue entry (docs/catalog.md), kept per station */
+	if ((cat = json_object_get(body, "catalog")) != NULL) {
+		free(text);
+		if (!json_is_object(cat) || (text = pht_json_dump(cat)) == NULL) {
+			text = NULL;
+			reply_error(srv, req, 400, "request body: field catalog: not an object");
+			goto out;
+		}
+		if (pht_node_store_gov_put(srv->store, "catalog", p->name, pht_time_now(),
+		    text, strlen(text), pht_time_now(), NULL, &e) != PHT_OK &&
+		    e.code != PHT_ERR_REPLAY) {
+			reply_err(srv, req, &e);
+			goto out;
+		}
+	}
+	logf_(srv, "station %s published its dictionaries%s", p->name,
+	    cat != NULL ? " and its catalogue" : "");
 	rep = json_pack("{s:s}", "station", p->name);
 	reply_json(req, 200, "OK", rep);
 	json_decref(rep);
 out:
 	free(text);
 	json_decref(body);
+}
+
+/*
+ * GET /v1/catalog (everyone): the federation's catalogue, a dcat:Catalog
+ * whose dcat:catalog lists each station's published entry (docs/catalog.md).
+ */
+static void
+h_catalog(struct pht_node_server *srv, struct evhttp_request *req)
+{
+	struct pht_err e;
+	json_t *arr = NULL, *body = NULL, *one, *ctx = NULL;
+	char **docs = NULL;
+	size_t n = 0, i;
+
+	pht_err_clear(&e);
+	if (pht_node_store_gov_list(srv->store, "catalog", &docs, &n, &e) != PHT_OK) {
+		reply_err(srv, req, &e);
+		return;
+	}
+	if ((arr = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if ((one = json_loads(docs[i], JSON_REJECT_DUPLICATES, NULL)) == NULL)
+			continue;
+		if (ctx == NULL && json_object_get(one, "@context") != NULL)
+			ctx = json_incref(json_object_get(one, "@context"));
+		json_object_del(one, "@context");
+		if (json_array_append_new(arr, one) != 0)
+			goto out;
+	}
+	body = json_pack("{s:o, s:s, s:s, s:s, s:O}", "@context", ctx != NULL ?
+	    json_incref(ctx) : json_pack("{s:s, s:s}", "dcat", "http://www.w3.org/ns/dcat#",
+	    "dct", "http://purl.org/dc/terms/"), "@id", "urn:pht:federation", "@type",
+	    "dcat:Catalog", "dct:title", "Catalogue of the PHT federation",
+	    "dcat:catalog", arr);
+out:
+	if (body == NULL)
+		reply_error(srv, req, 500, "out of memory");
+	else
+		reply_json(req, 200, "OK", body);
+	json_decref(ctx);
+	json_decref(arr);
+	json_decref(body);
+	pht_node_store_gov_free(docs, n);
 }
 
 /* GET /v1/stations (everyone) */
@@ -1250,6 +1310,7 @@ route(struct evhttp_request *req, void *arg)
 	case PHT_NODE_ROUTE_ACK:         h_ack(srv, req, &p, seg[1]); return;
 	case PHT_NODE_ROUTE_PUBLISH:     h_publish(srv, req, &p); return;
 	case PHT_NODE_ROUTE_STATIONS:    h_stations(srv, req, &p); return;
+	case PHT_NODE_ROUTE_CATALOG:     h_catalog(srv, req); return;
 	case PHT_NODE_ROUTE_GET_REVOCATIONS:
 		h_gov_get(srv, req, PHT_NODE_GOV_REVOCATIONS);
 		return;
@@ -1516,15 +1577,19 @@ pht_node_server_free(struct pht_node_server *srv)
 		}
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
-	/* after the connections: their SSL objects call guard_free */
-	if (srv->guard_idx > 0)
-		CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, srv->guard_idx);
 	if (srv->sigterm != NULL)
 		event_free(srv->sigterm);
 	if (srv->sigint != NULL)
 		event_free(srv->sigint);
 	if (srv->base != NULL)
 		event_base_free(srv->base);
+	/*
+	 * Only now: libevent frees a connection's bufferevent (and with it the
+	 * SSL object, which calls guard_free) in a deferred finalizer, and
+	 * event_base_free runs the last of those.
+	 */
+	if (srv->guard_idx > 0)
+		CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, srv->guard_idx);
 	SSL_CTX_free(srv->ssl);
 	pht_node_store_free(srv->store);
 	pht_trust_free(srv->authorities);

@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 
-RSS_BOUND_MB = 96      # growth of the daemon's VmRSS allowed
+RSS_BOUND_MB = 192     # growth of the daemon's VmRSS allowed (ASan keeps freed buffers)
 BIG = 300 << 20        # the oversized reply (the client's cap is 16 MiB)
 GARBAGE_ENVELOPE = '{"v":1,"payload":"AAAA","signer":"00","sig":"AAAA"}'
 
