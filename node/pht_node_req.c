@@ -107,6 +107,9 @@ pht_node_req_route(const char *path, int is_get, int is_post,
 			return PHT_NODE_ROUTE_GET_REVOCATIONS;
 		if (is_post)
 			return PHT_NODE_ROUTE_POST_REVOCATIONS;
+	} else if (n == 1 && strcmp(seg[0], "catalog") == 0) {
+		if (is_get)
+			return PHT_NODE_ROUTE_CATALOG;
 	} else if (n == 1 && strcmp(seg[0], "halts") == 0) {
 		if (is_get)
 			return PHT_NODE_ROUTE_GET_HALTS;

@@ -35,6 +35,7 @@ enum pht_node_route {
 	PHT_NODE_ROUTE_POST_REVOCATIONS,/* POST /v1/revocations */
 	PHT_NODE_ROUTE_GET_HALTS,       /* GET  /v1/halts */
 	PHT_NODE_ROUTE_POST_HALTS,      /* POST /v1/halts */
+	PHT_NODE_ROUTE_CATALOG,         /* GET  /v1/catalog */
 };
 
 /*

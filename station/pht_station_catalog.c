@@ -249,8 +249,8 @@ schema(const struct pht_dataset *ds, const char *iri, const json_t *coding)
 		if ((concepts = json_array()) == NULL)
 			goto fail;
 		for (j = 0; j < c->nlevels; j++) {
-			json_t *k = json_pack("{s:s, s:s, s:I}", "@type", "skos:Concept",
-			    "skos:prefLabel", c->levels[j], "skos:notation", (json_int_t)j);
+			json_t *k = json_pack("{s:s, s:s}", "@type", "skos:Concept",
+			    "skos:prefLabel", c->levels[j]);
 			if (k == NULL || json_array_append_new(concepts, k) != 0) {
 				json_decref(concepts);
 				goto fail;

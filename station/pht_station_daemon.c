@@ -9,6 +9,7 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_resultmsg.h"
+#include "pht_station_catalog.h"
 #include "pht_station_redact.h"
 #include "pht_seal.h"
 #include "pht_station_config.h"
@@ -777,6 +778,14 @@ publish(struct daemon *d)
 		b = NULL;
 	}
 	body = json_pack("{s:O}", "dictionaries", dicts);
+	/* the catalogue entry (docs/catalog.md): names, types, rounded counts */
+	if (body != NULL) {
+		json_t *cat = NULL;
+		if (pht_station_catalog_build(d->cfg, &cat, &e) == PHT_OK)
+			json_object_set_new(body, "catalog", cat);
+		else
+			say(d, "catalogue not published: %s", pht_err_msg(&e));
+	}
 	r = body == NULL ? PHT_ERR_NOMEM :
 	    call(d, "POST", "/v1/stations/self", body, 0, &resp, &e);
 	if (r == PHT_OK)

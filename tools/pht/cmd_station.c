@@ -1,5 +1,6 @@
 /* cmd_station.c — pht station exec: one signed train through this station. */
 #include "pht_cli.h"
+#include "cmd_catalog.h"
 #include "cmd_permit.h"
 #include "cmd_station_daemon.h"
 
@@ -22,7 +23,9 @@ static const char *station_help =
     "       pht station approve|refuse --config STATION.json ID [--by NAME]\n"
     "       pht station halt|resume --config STATION.json [--by NAME] [--reason TEXT]\n"
     "       pht station orders --config STATION.json REVOCATIONS|HALT-ORDER ...\n"
+    "       pht station catalog --config STATION.json\n"
     "\n"
+    "catalog: prints this station's DCAT-AP catalogue entry (docs/catalog.md).\n"
     "halt: no train runs until resume, and a running one is killed at once\n"
     "(within about 50 ms); both are logged (docs/governance.md).\n"
     "run: the station daemon (docs/federation.md): connects out to the node\n"
@@ -141,6 +144,8 @@ pht_cmd_station(int argc, char **argv)
 		fputs(station_help, argc < 2 ? stderr : stdout);
 		return argc < 2 ? PHT_EXIT_USAGE : PHT_EXIT_OK;
 	}
+	if (strcmp(argv[1], "catalog") == 0)
+		return pht_cmd_station_catalog(argc, argv);
 	if (strcmp(argv[1], "exec") == 0)
 		return station_exec(argc, argv);
 	if (strcmp(argv[1], "run") == 0)

@@ -44,7 +44,8 @@ int pht_cli_wants_help(int argc, char **argv);
 	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)") \
 	X("permit", pht_cmd_permit, "issue, show and verify data permits; revocation lists and halt orders") \
 	X("run", pht_cmd_run, "dispatch a train through the federation and combine the results") \
-	X("stations", pht_cmd_stations, "list the stations a node knows and their datasets")
+	X("stations", pht_cmd_stations, "list the stations a node knows and their datasets") \
+	X("catalog", pht_cmd_catalog, "print the federation's catalogue of datasets (DCAT-AP)")
 
 #define PHT_DECLARE_CMD(name, fn, summary) int fn(int argc, char **argv);
 PHT_COMMANDS(PHT_DECLARE_CMD)
