@@ -305,6 +305,74 @@ test_store(void)
 	pht_train_rowsets_free(disjoint);
 }
 
+/* ---- the config fields ---- */
+
+/* Parses a config with the given policy and extra top-level fields. */
+static int
+parse(const char *policy, const char *extra, struct pht_station_config **cfg,
+    struct pht_err *e)
+{
+	char text[2048];
+
+	snprintf(text, sizeof(text), "{\"station\":\"s\",\"datasets\":{\"d\":{\"csv\":\"d.csv\"}},"
+	    "\"signers\":[],\"policy\":%s,\"audit_log\":\"a.log\",\"key\":\"k\","
+	    "\"seen_ids\":\"seen\"%s}", policy, extra);
+	*cfg = NULL;
+	pht_err_clear(e);
+	return pht_station_config_parse(text, strlen(text), "c.json", "/base", cfg, e);
+}
+
+static void
+bad_config(const char *policy, const char *detail, const char *what)
+{
+	struct pht_station_config *cfg;
+	struct pht_err e;
+	int r = parse(policy, "", &cfg, &e);
+
+	tap_ok(r == PHT_ERR_MALFORMED && cfg == NULL && strcmp(e.msg, detail) == 0,
+	    "config: %s is refused (%s)", what, e.msg);
+	pht_station_config_free(cfg);
+}
+
+static void
+test_config(void)
+{
+	struct pht_station_config *cfg;
+	const struct pht_station_policy *p;
+	struct pht_err e;
+
+	tap_ok(parse("{}", "", &cfg, &e) == PHT_OK &&
+	    strcmp(pht_station_config_released_rows(cfg), "/base/seen.rows") == 0 &&
+	    pht_station_config_policy(cfg)->budget.releases == 0 &&
+	    pht_station_config_policy(cfg)->round_counts == 0,
+	    "config: by default the released-rows store is seen_ids + .rows, no budget, "
+	    "no rounding");
+	pht_station_config_free(cfg);
+	tap_ok(parse("{\"budget\":{\"releases\":100,\"window_hours\":24},"
+	    "\"rounding\":{\"counts\":5}}", ",\"released_rows\":\"state/rows\"", &cfg, &e) ==
+	    PHT_OK && (p = pht_station_config_policy(cfg)) != NULL &&
+	    p->budget.releases == 100 && p->budget.window_seconds == 24 * 3600 &&
+	    p->round_counts == 5 &&
+	    strcmp(pht_station_config_released_rows(cfg), "/base/state/rows") == 0,
+	    "config: budget, rounding and released_rows are read (%s)", e.msg);
+	pht_station_config_free(cfg);
+	bad_config("{\"budget\":{\"releases\":100}}",
+	    "c.json: policy.budget: needs both releases and window_hours", "a budget without a window");
+	bad_config("{\"budget\":{\"releases\":0,\"window_hours\":1}}",
+	    "c.json: policy.budget.releases: not a positive integer (1 to 1000000000)",
+	    "a budget of 0 releases");
+	bad_config("{\"budget\":{\"releases\":1,\"window_hours\":1,\"per\":\"x\"}}",
+	    "c.json: policy.budget.per: unknown field", "an unknown budget field");
+	bad_config("{\"budget\":[1]}", "c.json: policy.budget: not an object", "a budget array");
+	bad_config("{\"rounding\":{}}", "c.json: policy.rounding.counts: missing",
+	    "rounding without counts");
+	bad_config("{\"rounding\":{\"counts\":2.5}}",
+	    "c.json: policy.rounding.counts: not a positive integer (1 to 1000000)",
+	    "a fractional rounding base");
+	bad_config("{\"rounding\":{\"counts\":5,\"sums\":10}}",
+	    "c.json: policy.rounding.sums: unknown field", "rounding of sums (not offered)");
+}
+
 /* ---- rounding ---- */
 
 static void
@@ -346,6 +414,7 @@ main(void)
 		if (pht_key_generate_files(dir, names[i], NULL, NULL, NULL) != PHT_OK)
 			return 1;
 	test_store();
+	test_config();
 	test_round();
 
 	/* the classic attack across two trains */
