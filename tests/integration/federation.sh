@@ -4,6 +4,7 @@ set -u
 PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
 here="$SRC/tests/integration"
+[ -x "$PHT" ] || { echo "Bail out! $PHT is not an executable"; exit 1; }
 command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
 command -v sqlite3 >/dev/null || { echo "1..0 # SKIP sqlite3 not installed"; exit 0; }
 
