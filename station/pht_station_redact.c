@@ -110,13 +110,13 @@ pht_station_redact(enum pht_station_outcome o, int rc, const struct pht_err *why
 		cat = "queued: waiting for a data steward's approval";
 	} else if (o == PHT_STATION_WITHHELD) {
 		if (code == PHT_ERR_DENIED || strstr(msg, "permit") != NULL)
-			cat = "withheld: the train read a column outside its permit";
+			cat = "permit: the train read a column outside its permit";
 		else if (strstr(msg, "smaller than k") != NULL ||
 		    strstr(msg, "row sets") != NULL || strstr(msg, "differ") != NULL ||
 		    strstr(msg, "budget") != NULL)
 			cat = disclosure_category(msg);
 		else
-			cat = "withheld: the output failed the station's output checks";
+			cat = "output checks: the output failed the station's output checks";
 	} else {
 		switch (code) {
 		case PHT_ERR_TRAIN: cat = "train error"; break;

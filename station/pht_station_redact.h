@@ -19,8 +19,8 @@ struct pht_err;
  *   "train error", "limit: instruction budget", "limit: memory",
  *   "limit: wall-clock time", "limit: CPU time", "limit: sandbox violation",
  *   "disclosure: subset smaller than k", "disclosure: too many row sets",
- *   "disclosure: output refused", "withheld: output checks",
- *   "withheld: column outside the permit", "data: the dataset could not be
+ *   "disclosure: output refused", "output checks: ...",
+ *   "permit: the train read a column outside its permit", "data: the dataset could not be
  *   loaded", "halted: the station was halted", "station error", ...
  *
  * followed by " (audit entry seq N, hash H)" so that the analyst can ask

@@ -2,7 +2,10 @@
 # catalog.sh — the published catalogue: two station daemons publish their
 # HealthDCAT-AP entries to a real node; `pht catalog` lists every dataset of
 # every station, with record counts rounded to 10, and not a single data
-# value; `pht station catalog` prints a station's own entry offline. Prints TAP.
+# value; `pht station catalog` prints a station's own entry offline. Then,
+# end to end through the same federation, what analysts are told when a
+# train fails on data holding sentinel values: a category and the audit
+# entry, never a value or a row number. Prints TAP.
 set -u
 PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
@@ -51,7 +54,8 @@ wait_until() {
   "$PHT" pki issue --ca "$dir/ca" --role station --name a --out "$dir/a/tls" &&
   "$PHT" pki issue --ca "$dir/ca" --role station --name b --out "$dir/b/tls" &&
   "$PHT" keygen --name a --out "$dir/a/keys" &&
-  "$PHT" keygen --name b --out "$dir/b/keys"
+  "$PHT" keygen --name b --out "$dir/b/keys" &&
+  "$PHT" keygen --name ana --out "$dir/ana-keys"
 } >"$dir/setup.log" 2>&1
 ok $? "PKI and keys for a node, two stations and an analyst" "$dir/setup.log"
 mkdir -p "$dir/a/data" "$dir/b/data"
@@ -105,7 +109,10 @@ cat >"$dir/b/station.json" <<EOF2
  "datasets": {"cohort": {"csv": "data/cohort.csv",
                          "opt_out": {"file": "data/optout.txt", "column": "pid"}},
               "copy": {"csv": "../a/data/registry.csv"}},
- "signers": [], "audit_log": "audit.log", "key": "keys/b.sign.key", "seen_ids": "seen-ids",
+ "signers": [{"name": "ana", "key": "../ana-keys/ana.sign.pub", "mode": "auto"}],
+ "policy": {"k": 5, "output": {"max_string": 32},
+            "limits": {"instructions": 100000000, "time_seconds": 30}},
+ "audit_log": "audit.log", "key": "keys/b.sign.key", "seen_ids": "seen-ids",
  "node": {"url": "$url", "cert": "tls/cert.pem", "key": "tls/key.pem", "ca": "tls/ca.pem"}}
 EOF2
 
@@ -237,6 +244,53 @@ sed 's/"datasets": {"registry": {"title"/"datasets": {"nosuch": {"title"/' "$dir
 "$PHT" station catalog --config "$dir/bad.json" >/dev/null 2>"$dir/bad.err"
 grep -q "catalog.datasets.nosuch: not a dataset of this station" "$dir/bad.err"
 ok $? "a catalog entry for an unknown dataset is refused" "$dir/bad.err"
+
+# ---- what analysts are told, end to end (pht_station_redact in the daemon)
+mkdir -p "$dir/station-keys"
+cp "$dir/b/keys/b.sign.pub" "$dir/station-keys/"
+# run NAME LUA-BODY: a train whose station function is BODY, run at b on cohort
+run_train() {
+  cat >"$dir/$1.lua" <<EOF2
+return { name = "$1", version = "1",
+  station = function(data, params, round)
+$2
+  end,
+  combine = function(results, params, round) return { done = true, result = results } end }
+EOF2
+  "$PHT" run "$dir/$1.lua" --node "$url" --cert "$dir/ana-tls/cert.pem" \
+    --key "$dir/ana-tls/key.pem" --ca "$dir/ana-tls/ca.pem" \
+    --sign-key "$dir/ana-keys/ana.sign.key" --station-keys "$dir/station-keys" \
+    --stations b --datasets cohort --timeout 60s >"$dir/$1.out" 2>"$dir/$1.err"
+}
+# told NAME CATEGORY SENTINEL: the analyst saw CATEGORY and an audit reference,
+# no sentinel and no row number; the station's log kept SENTINEL in a reason
+told() {
+  cat "$dir/$1.out" "$dir/$1.err" >"$dir/$1.all"
+  grep -q "station b, round 1: .*$2.* (audit entry seq [0-9]*, hash [0-9a-f]\{64\})" "$dir/$1.all" &&
+  ! grep -q '987654\|830008\|row [0-9]\|/6\|line [0-9]' "$dir/$1.all" &&
+  python3 - "$dir/b/audit.log" "$3" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)["entry"]
+    if e.get("event") in ("failed", "withheld") and sys.argv[2] in e.get("reason", ""):
+        sys.exit(0)
+sys.exit(1)
+PY
+}
+run_train err '    local w = data:column("weight")
+    for i = 1, #w do if w[i] and w[i] > 900000 then error("weight = " .. w[i] .. " in row " .. i) end end
+    return { n = #w }'
+told err "failed: train error" "987654.321"
+ok $? "a train error quoting a value: the analyst is told 'train error' and the audit entry" "$dir/err.all"
+run_train small '    return { s = data:where("weight", ">", 900000):column("weight"):sum() }'
+told small "disclosure: subset smaller than k" "smaller than k"
+ok $? "a subset smaller than k (the sentinel's row): told the category only" "$dir/small.all"
+run_train path '    local w = data:column("weight")
+    local t = {}
+    for i = 1, #w do if w[i] and w[i] > 900000 then t[tostring(w[i]) .. "/" .. i] = string.rep("x", 64) end end
+    return t'
+told path "output checks: the output failed" "987654.321"
+ok $? "an output refused at a path naming a value and a row: told the category only" "$dir/path.all"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -454,7 +454,8 @@ test_redact(void)
 	    "  local t = {}\n"
 	    "  for i = 1, #a do if a[i] and a[i] > 900000 then t[tostring(a[i])] = string.rep('x', 40) end end\n"
 	    "  return t end, combine = function(r) return {done=true} end }\n",
-	    "{}", "good", PHT_STATION_WITHHELD, "withheld: the output failed", SENTINEL_NUM);
+	    "{}", "good", PHT_STATION_WITHHELD, "output checks: the output failed",
+	    SENTINEL_NUM);
 	check_path(st, "instruction budget",
 	    "return { name='e', version='1', station = function(data)\n"
 	    "  local i = 0 while true do i = i + 1 end end,\n"
