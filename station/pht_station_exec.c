@@ -660,6 +660,8 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 	struct pht_dataset *ds = NULL;
 	struct pht_run_stats stats;
 	const char *code_sha, *dsname, *seed_s, *csv_sha, *dict_sha, *out_sha, *tname;
+	const char *opt_sha;
+	struct pht_station_optout_info optinfo;
 	const json_t *params;
 	json_t *output = NULL;
 	char sha[65], *dump = NULL, *end;
@@ -707,12 +709,18 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 		    "station config", dsname);
 		goto out;
 	}
-	if ((r = pht_station_dataset_load(d, &ds, NULL, err)) != PHT_OK) {
+	if ((r = pht_station_dataset_load(d, &ds, &optinfo, err)) != PHT_OK) {
 		pht_err_prefix(err, "dataset %s", d->name);
 		goto out;
 	}
+	/* the data, or who opted out of it, changed since the run */
+	opt_sha = json_string_value(json_object_get(rec.executed, "opt_out_sha256"));
 	rep->data_changed = strcmp(pht_dataset_csv_sha256(ds), csv_sha) != 0 ||
-	    strcmp(pht_dataset_dict_sha256(ds), dict_sha) != 0;
+	    strcmp(pht_dataset_dict_sha256(ds), dict_sha) != 0 ||
+	    (opt_sha != NULL && strcmp(opt_sha, optinfo.sha256) != 0) ||
+	    (json_object_get(rec.executed, "opt_out_excluded") != NULL &&
+	    (size_t)json_integer_value(json_object_get(rec.executed, "opt_out_excluded")) !=
+	    optinfo.excluded);
 	memset(&stats, 0, sizeof(stats));
 	if ((r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train", ds,
 	    params, (int)round, (uint64_t)seed, &pht_station_config_policy(cfg)->limits,

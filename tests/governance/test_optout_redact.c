@@ -240,6 +240,8 @@ test_optout(void)
 	struct pht_station_result res;
 	struct pht_err e;
 	char dsj[4096], sha[65], *with, *deleted, *plain, *consent, *deleted2, *log;
+	char first_train[129], logp[1200];
+	struct pht_station_replay rp;
 	json_t *x;
 
 	/* rows 5 and 12 opted out by pseudonym (700006, 700013); 999 is nobody */
@@ -260,6 +262,7 @@ test_optout(void)
 		return;
 	}
 	with = run(st, stats_code, "{}", "with", &res, &e);
+	snprintf(first_train, sizeof(first_train), "%s", res.train);
 	pht_station_result_clear(&res);
 	x = last_entry("executed");
 	file_sha256("optout.txt", sha);
@@ -292,8 +295,19 @@ test_optout(void)
 	tap_ok(strstr(log, "700006") == NULL && strstr(log, "700013") == NULL,
 	    "the audit log never names who opted out");
 	free(log);
+	/* the replay applies the same opt-out */
+	snprintf(logp, sizeof(logp), "%s/audit.log", dir);
+	memset(&rp, 0, sizeof(rp));
+	tap_ok(pht_station_replay(pht_station_config(st), logp, first_train, stats_code,
+	    strlen(stats_code), &rp, &e) == PHT_OK && rp.matches && !rp.data_changed,
+	    "replay with the same opt-out list: MATCH, data unchanged");
+	pht_station_replay_clear(&rp);
 	/* a patient opts out while the station runs: the list changes, the cache reloads */
 	write_file("optout.txt", "700006\n700013\n700001\n");
+	tap_ok(pht_station_replay(pht_station_config(st), logp, first_train, stats_code,
+	    strlen(stats_code), &rp, &e) == PHT_OK && rp.data_changed && !rp.matches,
+	    "replay after the list changed: data changed (the opt-out list), no match");
+	pht_station_replay_clear(&rp);
 	free(with);
 	with = run(st, stats_code, "{}", "with", &res, &e);
 	pht_station_result_clear(&res);
