@@ -175,6 +175,16 @@ ok $? "every station's audit log verifies after the run" "$dir/verify.out"
 grep -q '"event":"released"' "$dir/a/audit.log" && grep -q "$ana_train" "$dir/a/audit.log"
 ok $? "station a logged the release of round 1 ($ana_train)"
 
+# ---- a train that fails at the stations ----
+"$PHT" run "$SRC/tests/data/station/boom.lua" --config "$dir/analyst.json" --stations a,b \
+  --timeout 30s >"$dir/boom.json" 2>"$dir/boom.err"
+rc=$?
+[ $rc -eq 1 ] && [ "$(grep -c 'round 1: station [ab]: failed: ' "$dir/boom.err")" -eq 2 ] &&
+  ! grep -q 'deliberate' "$dir/boom.err" && [ ! -s "$dir/boom.json" ]
+ok $? "a train that raises an error gets a signed error from each station, without its message (exit $rc)" "$dir/boom.err"
+grep -q 'boom: deliberate failure' "$dir/a/audit.log"
+ok $? "the train's own message stays in the station's audit log"
+
 # ---- who gets in ----
 out=$(curl -sS --max-time 20 --cacert "$dir/ca/ca.pem" "$url/v1/stations" 2>&1)
 [ $? -ne 0 ] && ! echo "$out" | grep -q '"stations"'
