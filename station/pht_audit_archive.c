@@ -626,8 +626,12 @@ pht_audit_retention_check(const char *path, int years, int64_t now,
 
 int
 pht_audit_prune(const char *path, int years, int64_t now, const char *const *only,
-    size_t nonly, int dry_run, size_t *removed, struct pht_err *err)
+    size_t nonly, int dry_run, const struct pht_key *station_key, size_t *removed,
+    struct pht_err *err)
 {
+	struct pht_audit *log = NULL;
+	json_t *names = NULL, *f = NULL;
+	const char *base;
 	char **files = NULL;
 	size_t n = 0, narch, i, j, upto = 0;
 	int r;
@@ -674,16 +678,41 @@ pht_audit_prune(const char *path, int years, int64_t now, const char *const *onl
 			}
 		}
 	}
+	if ((names = json_array()) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
 	for (j = 0; j < upto; j++) {
 		if (!dry_run && unlink(files[j]) != 0) {
 			r = pht_errf(err, PHT_ERR_IO, "%s: %s", files[j], strerror(errno));
-			goto out;
+			goto logit;
 		}
+		base = strrchr(files[j], '/') != NULL ? strrchr(files[j], '/') + 1 : files[j];
+		json_array_append_new(names, json_string(base));
 		if (removed != NULL)
 			(*removed)++;
 	}
 	r = PHT_OK;
+logit:
+	if (!dry_run && station_key != NULL && json_array_size(names) > 0) {
+		int r2;
+		struct pht_err e2;
+		if ((f = json_pack("{s:O, s:i}", "files", names, "retention_years", years)) ==
+		    NULL)
+			r2 = pht_errf(&e2, PHT_ERR_NOMEM, "out of memory");
+		else if ((r2 = pht_audit_open(path, station_key, &log, &e2)) == PHT_OK)
+			r2 = pht_audit_append(log, "pruned", f, NULL, &e2);
+		if (r == PHT_OK && r2 != PHT_OK) {
+			r = r2;
+			*err = e2;
+			pht_err_prefix(err, "archives removed, but the pruned entry was not "
+			    "logged");
+		}
+	}
 out:
+	pht_audit_close(log);
+	json_decref(f);
+	json_decref(names);
 	pht_audit_files_free(files);
 	return r;
 }

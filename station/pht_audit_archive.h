@@ -92,11 +92,14 @@ int pht_audit_retention_check(const char *path, int years, int64_t now,
  * retention allows, oldest first, stopping at the first that must stay so
  * that what remains is still one chain. If only (may be NULL) names files,
  * just those are considered and any of them retention keeps is refused
- * (PHT_ERR_DENIED, nothing deleted). dry_run deletes nothing. *removed
- * (may be NULL) gets the count.
+ * (PHT_ERR_DENIED, nothing deleted). dry_run deletes nothing. When files
+ * were deleted and station_key (private) is given, a signed "pruned" entry
+ * naming them (names only) and the retention period is appended to the
+ * log; a failure to log is returned after the deletion. *removed (may be
+ * NULL) gets the count.
  */
 int pht_audit_prune(const char *path, int years, int64_t now,
-    const char *const *only, size_t nonly, int dry_run, size_t *removed,
-    struct pht_err *err);
+    const char *const *only, size_t nonly, int dry_run,
+    const struct pht_key *station_key, size_t *removed, struct pht_err *err);
 
 #endif

@@ -241,24 +241,24 @@ main(void)
 	    "years") != NULL, "retention: a file with entries of today is kept (%s)", e.msg);
 	set[0] = a1;
 	pht_err_clear(&e);
-	r = pht_audit_prune(lp, 5, now, set, 1, 0, &removed, &e);
+	r = pht_audit_prune(lp, 5, now, set, 1, 0, key, &removed, &e);
 	tap_ok(r == PHT_ERR_DENIED && exists(a1) && removed == 0,
 	    "prune of a young archive is refused and it stays (%s)", e.msg);
-	r = pht_audit_prune(lp, 5, now, NULL, 0, 0, &removed, &e);
+	r = pht_audit_prune(lp, 5, now, NULL, 0, 0, key, &removed, &e);
 	tap_ok(r == PHT_OK && removed == 0 && exists(a1) && exists(a2),
 	    "prune of everything: nothing is old enough");
-	r = pht_audit_prune(lp, 5, now + 4 * 366 * 86400LL, NULL, 0, 0, &removed, &e);
+	r = pht_audit_prune(lp, 5, now + 4 * 366 * 86400LL, NULL, 0, 0, key, &removed, &e);
 	tap_ok(r == PHT_OK && removed == 0 && exists(a1), "four years on: still kept");
 	set[0] = a2;
 	pht_err_clear(&e);
-	r = pht_audit_prune(lp, 5, now + 6 * 366 * 86400LL, set, 1, 0, &removed, &e);
+	r = pht_audit_prune(lp, 5, now + 6 * 366 * 86400LL, set, 1, 0, key, &removed, &e);
 	tap_ok(r == PHT_ERR_DENIED && strstr(e.msg, "break the chain") != NULL && exists(a2),
 	    "pruning a later archive while an older stays: refused (%s)", e.msg);
 	set[0] = lp;
 	pht_err_clear(&e);
-	r = pht_audit_prune(lp, 5, now + 6 * 366 * 86400LL, set, 1, 0, &removed, &e);
+	r = pht_audit_prune(lp, 5, now + 6 * 366 * 86400LL, set, 1, 0, key, &removed, &e);
 	tap_ok(r == PHT_ERR_INVALID && exists(lp), "the live log is never pruned (%s)", e.msg);
-	r = pht_audit_prune(lp, 5, now + 6 * 366 * 86400LL, NULL, 0, 1, &removed, &e);
+	r = pht_audit_prune(lp, 5, now + 6 * 366 * 86400LL, NULL, 0, 1, key, &removed, &e);
 	tap_ok(r == PHT_OK && removed == 2 && exists(a1), "dry run six years on: would remove 2");
 	/* the CLI with a config: retention from the config */
 	path(cfg, sizeof(cfg), "station.json");
@@ -289,6 +289,25 @@ main(void)
 	r = pht_audit_verify_files((const char *const *)files, n, pub, NULL, &rep, &e);
 	tap_ok(r == PHT_OK && rep.entries == 11 && rep.head.seq == 11,
 	    "the chain still verifies across four files (11 entries)");
+	/* six years on: the archives go, the deletion is logged, the rest verifies */
+	r = pht_audit_prune(lp, 5, now + 6 * 366 * 86400LL, NULL, 0, 0, key, &removed, &e);
+	tap_ok(r == PHT_OK && removed == 3 && !exists(a1) && !exists(a2) && exists(lp),
+	    "six years on: the three archives are pruned, the live log stays");
+	{
+		FILE *f = fopen(lp, "r");
+		char line[4096], last[4096] = "";
+		while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+			snprintf(last, sizeof(last), "%s", line);
+		if (f != NULL)
+			fclose(f);
+		tap_ok(strstr(last, "\"event\":\"pruned\"") != NULL &&
+		    strstr(last, "audit.log.000000000005") != NULL &&
+		    strstr(last, "\"retention_years\":5") != NULL,
+		    "a signed pruned entry names the files removed");
+	}
+	r = pht_audit_verify(lp, pub, NULL, &rep, &e);
+	tap_ok(r == PHT_OK && rep.start.seq == 10 && rep.head.seq == 12,
+	    "the live log still verifies, continuing from entry 10 (the last archived)");
 	pht_audit_close(log);
 	pht_audit_close(writer);
 	pht_audit_files_free(files);

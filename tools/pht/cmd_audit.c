@@ -157,6 +157,10 @@ audit_verify(int argc, char **argv)
 	}
 	printf("%s: OK, %" PRIu64 " entries, head %" PRIu64 " %s\n", a.pos[0],
 	    rep.entries, rep.head.seq, rep.head.hash);
+	if (rep.start.seq > 0)
+		printf("%s: continues from entry %" PRIu64 " %s after a rotation: verify it "
+		    "together with the files before it\n", a.pos[0], rep.start.seq,
+		    rep.start.hash);
 	return PHT_EXIT_OK;
 }
 

@@ -322,6 +322,7 @@ pht_cmd_audit_prune(int argc, char **argv)
 	struct pht_station_config *cfg = NULL;
 	struct pht_err e;
 	struct opts o;
+	struct pht_key *key = NULL;
 	size_t removed = 0;
 	int r, rc;
 
@@ -334,9 +335,15 @@ pht_cmd_audit_prune(int argc, char **argv)
 		pht_cli_error("audit prune", &e);
 		return pht_cli_exit_for(r);
 	}
+	if (!o.dry_run && (r = pht_key_load_as(pht_station_config_key(cfg), PHT_KEY_SIGN,
+	    1, &key, &e)) != PHT_OK) {
+		pht_cli_error("audit prune", &e);
+		pht_station_config_free(cfg);
+		return pht_cli_exit_for(r);
+	}
 	r = pht_audit_prune(pht_station_config_audit_log(cfg),
 	    pht_station_config_retention_years(cfg), pht_time_now(),
-	    o.nfiles > 0 ? o.files : NULL, o.nfiles, o.dry_run, &removed, &e);
+	    o.nfiles > 0 ? o.files : NULL, o.nfiles, o.dry_run, key, &removed, &e);
 	if (r != PHT_OK) {
 		pht_cli_error("audit prune", &e);
 		rc = r == PHT_ERR_DENIED || r == PHT_ERR_TAMPERED ? PHT_EXIT_FAIL :
@@ -347,6 +354,7 @@ pht_cmd_audit_prune(int argc, char **argv)
 		    pht_station_config_audit_log(cfg), pht_station_config_retention_years(cfg));
 		rc = PHT_EXIT_OK;
 	}
+	pht_key_free(key);
 	pht_station_config_free(cfg);
 	return rc;
 }
