@@ -235,7 +235,7 @@ target("5. pht sim glm.lua vs R glm", "sim.glm.cpu_seconds/r.glm.cpu_seconds", 1
 print("- 6. node scale: no numeric target; figures above")
 local el = tonumber(elapsed) or 0
 print(string.format("- bench/run under 10 minutes: %s (%d s%s)", el < 600 and "met" or "**not met**", el,
-  el < 600 and "" or "; its benchmarks ran one after another and their CPU times add up to well under 600 s (the sims about 270 s of it): the rest is waiting for a core at the load average above"))
+  el < 600 and "" or "; its benchmarks ran one after another and their CPU times add up to about 400 s (the two sims about 270 s of it): the rest is waiting for a core at the load average above"))
 print()
 print("Checks (same work on both sides):")
 print()
