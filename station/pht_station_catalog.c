@@ -426,7 +426,7 @@ pht_station_catalog_build(const struct pht_station_config *cfg, json_t **out,
 	const struct pht_station_node *node = pht_station_config_node(cfg);
 	const char *sid = pht_station_config_id(cfg);
 	json_t *cat = NULL, *dsets = NULL, *served = NULL, *svc = NULL, *e;
-	char iri[256], title[256];
+	char iri[256], svc_iri[300], title[256];
 	size_t i;
 	int r = PHT_ERR_NOMEM;
 
@@ -445,14 +445,13 @@ pht_station_catalog_build(const struct pht_station_config *cfg, json_t **out,
 		    json_string_value(json_object_get(e, "@id")))) != 0)
 			goto out;
 	}
-	snprintf(title + 0, sizeof(title), "PHT station %s (Personal Health Train)", sid);
-	svc = json_pack("{s:s, s:s, s:s, s:O, s:{s:s}}", "@id", "", "@type",
+	snprintf(svc_iri, sizeof(svc_iri), "%s:service", iri);
+	snprintf(title, sizeof(title), "PHT station %s (Personal Health Train)", sid);
+	svc = json_pack("{s:s, s:s, s:s, s:O, s:{s:s}}", "@id", svc_iri, "@type",
 	    "dcat:DataService", "dct:title", title, "dcat:servesDataset", served,
 	    "dct:conformsTo", "@id", "urn:pht:protocol:node:v1");
 	if (svc == NULL)
 		goto out;
-	snprintf(title, sizeof(title), "%s:service", iri);
-	json_object_set_new(svc, "@id", json_string(title));
 	if (node->url != NULL && json_object_set_new(svc, "dcat:endpointURL",
 	    json_pack("{s:s}", "@id", node->url)) != 0)
 		goto out;

@@ -316,5 +316,14 @@ main(void)
 	pht_key_free(key);
 	pht_key_free(pub);
 	pht_key_free(other);
+	if (tap_failed_ == 0) {
+		/* keep the directory for inspection when something failed */
+		char rm[1200];
+		snprintf(rm, sizeof(rm), "rm -rf '%s'", dir);
+		if (system(rm) != 0)
+			tap_diag("could not remove %s", dir);
+	} else {
+		tap_diag("left %s for inspection", dir);
+	}
 	return tap_done();
 }
