@@ -170,6 +170,29 @@ out:
 	return r;
 }
 
+int
+pht_audit_rotate_at(const char *path, const struct pht_key *station_key,
+    uint64_t max_bytes, int *rotated, struct pht_err *err)
+{
+	struct stat st;
+	char *archived = NULL;
+	int r;
+
+	if (rotated != NULL)
+		*rotated = 0;
+	if (stat(path, &st) != 0)
+		return errno == ENOENT ? PHT_OK :
+		    pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
+	if ((uint64_t)st.st_size < max_bytes)
+		return PHT_OK;
+	if ((r = pht_audit_rotate(path, station_key, &archived, err)) != PHT_OK)
+		return r;
+	free(archived);
+	if (rotated != NULL)
+		*rotated = 1;
+	return PHT_OK;
+}
+
 /* ---- export ---- */
 
 /* Where the exported range lies, found in one pass over the files. */

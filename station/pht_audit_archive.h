@@ -32,6 +32,14 @@ int pht_audit_verify_files(const char *const *paths, size_t n,
 int pht_audit_files(const char *path, char ***out, size_t *n, struct pht_err *err);
 void pht_audit_files_free(char **files);
 
+/*
+ * Rotates the log at path (pht_audit_rotate) if it has grown to max_bytes
+ * or more; *rotated (may be NULL) says whether it did. PHT_OK when the log
+ * is smaller; errors as pht_audit_rotate.
+ */
+int pht_audit_rotate_at(const char *path, const struct pht_key *station_key,
+    uint64_t max_bytes, int *rotated, struct pht_err *err);
+
 /* What to put in a bundle. */
 struct pht_audit_export_spec {
 	const char *const *logs;        /* the log's files, oldest first */

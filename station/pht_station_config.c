@@ -37,6 +37,7 @@ struct pht_station_config {
 	size_t nauthorities;
 	int require_permit;
 	int retention_years;
+	int64_t audit_rotate_kb;     /* 0: no automatic rotation */
 };
 
 /* What the parser needs to say where it is. */
@@ -482,7 +483,8 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 {
 	static const char *const known[] = {"station", "datasets", "signers",
 	    "policy", "audit_log", "key", "seen_ids", "node", "permit_authorities",
-	    "require_permit", "released_rows", "catalog", "retention_years", NULL};
+	    "require_permit", "released_rows", "catalog", "retention_years",
+	    "audit_rotate_kb", NULL};
 	struct pht_station_config *cfg = NULL;
 	struct ctx c = {name, base_dir, err};
 	int r;
@@ -521,6 +523,9 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 			goto out;
 		cfg->retention_years = (int)ry;
 	}
+	if ((r = get_posint(&c, cfg->root, "audit_rotate_kb", "audit_rotate_kb",
+	    (int64_t)1 << 30, &cfg->audit_rotate_kb)) != PHT_OK)
+		goto out;
 	if (json_object_get(cfg->root, "catalog") != NULL &&
 	    (r = pht_station_catalog_check(json_object_get(cfg->root, "catalog"), cfg,
 	    name, err)) != PHT_OK)
@@ -699,4 +704,10 @@ int
 pht_station_config_retention_years(const struct pht_station_config *cfg)
 {
 	return cfg->retention_years;
+}
+
+uint64_t
+pht_station_config_audit_rotate_bytes(const struct pht_station_config *cfg)
+{
+	return (uint64_t)cfg->audit_rotate_kb * 1024;
 }

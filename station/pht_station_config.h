@@ -137,4 +137,10 @@ const json_t *pht_station_config_catalog(const struct pht_station_config *cfg);
 /* How long audit log files are kept ("retention_years", default 5). */
 int pht_station_config_retention_years(const struct pht_station_config *cfg);
 
+/*
+ * The size at which the station rotates its audit log before taking the
+ * next train ("audit_rotate_kb" KiB; 0 when the config sets none).
+ */
+uint64_t pht_station_config_audit_rotate_bytes(const struct pht_station_config *cfg);
+
 #endif

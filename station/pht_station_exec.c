@@ -11,6 +11,7 @@
 #include "pht_permit.h"
 #include "pht_station_gov.h"
 #include "pht_station_optout.h"
+#include "pht_audit_archive.h"
 #include "pht_station_diff.h"
 #include "pht_station_round.h"
 #include "pht_station_seen.h"
@@ -357,6 +358,12 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	memset(res, 0, sizeof(*res));
 	pht_err_clear(&why);
 	sha256_hex(envelope, len, env_sha);
+
+	/* the audit log rotates at the configured size, between trains */
+	if (pht_station_config_audit_rotate_bytes(st->cfg) > 0 &&
+	    (r = pht_audit_rotate_at(pht_station_config_audit_log(st->cfg), st->key,
+	    pht_station_config_audit_rotate_bytes(st->cfg), NULL, err)) != PHT_OK)
+		return r;
 
 	/* 1. the envelope and its signature */
 	if ((r = pht_envelope_parse(envelope, len, &env, &why)) != PHT_OK) {

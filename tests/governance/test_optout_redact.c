@@ -2,6 +2,7 @@
 #include "tap.h"
 
 #include "pht_audit.h"
+#include "pht_audit_archive.h"
 #include "pht_dataset.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
@@ -508,6 +509,48 @@ test_redact(void)
 	tap_ok(strlen(reason) == 7, "the reason is cut to the buffer");
 }
 
+/* audit_rotate_kb: the station rotates its log between trains, the chain holds */
+static void
+test_rotate_at(void)
+{
+	struct pht_station *st;
+	struct pht_station_result res;
+	struct pht_audit_report rep;
+	struct pht_key *pub = NULL;
+	struct pht_err e;
+	char lp[1200], kp[1200], **files = NULL, *out;
+	size_t n = 0, before = 0, i;
+	int r;
+
+	snprintf(lp, sizeof(lp), "%s/audit.log", dir);
+	snprintf(kp, sizeof(kp), "%s/st-a.sign.pub", dir);
+	if (pht_audit_files(lp, &files, &before, &e) == PHT_OK)
+		pht_audit_files_free(files);
+	files = NULL;
+	st = open_station("{\"good\":{\"csv\":\"cohort.csv\",\"dict\":\"cohort.dict.json\"}}",
+	    "{\"k\":3},\"audit_rotate_kb\":1");
+	if (st == NULL) {
+		tap_ok(0, "open a station with audit_rotate_kb");
+		return;
+	}
+	for (i = 0; i < 3; i++) {
+		out = run(st, stats_code, "{}", "good", &res, &e);
+		free(out);
+		pht_station_result_clear(&res);
+	}
+	pht_station_close(st);
+	r = pht_audit_files(lp, &files, &n, &e);
+	tap_ok(r == PHT_OK && n >= before + 2,
+	    "audit_rotate_kb 1: the log was rotated between trains (%zu files, %zu before)",
+	    n, before);
+	pht_key_load(kp, &pub, NULL);
+	tap_ok(pht_audit_verify_files((const char *const *)files, n, pub, NULL, &rep, &e) ==
+	    PHT_OK && rep.start.seq == 0, "and the files verify as one chain from entry 1 (%s)",
+	    e.msg);
+	pht_key_free(pub);
+	pht_audit_files_free(files);
+}
+
 int
 main(void)
 {
@@ -524,6 +567,7 @@ main(void)
 	test_optout_errors();
 	test_optout();
 	test_redact();
+	test_rotate_at();
 	if (tap_failed_ == 0) {
 		/* keep the directory for inspection when something failed */
 		char rm[1200];
