@@ -81,6 +81,23 @@ rule(struct filter *f, uint32_t action, int nr, const char *name, unsigned int n
 	return PHT_OK;
 }
 
+/*
+ * One argument comparison with every field set (libseccomp's SCMP_A*
+ * macros leave datum_b to a compound literal, which clang warns about).
+ * MASKED_EQ: (arg & a) == b; the others compare with a.
+ */
+static struct scmp_arg_cmp
+cmp(unsigned int arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+	struct scmp_arg_cmp c;
+
+	c.arg = arg;
+	c.op = op;
+	c.datum_a = a;
+	c.datum_b = b;
+	return c;
+}
+
 #define ALLOW(f, name) rule((f), SCMP_ACT_ALLOW, SCMP_SYS(name), #name, 0, NULL)
 
 static int
@@ -96,20 +113,20 @@ build(struct filter *f)
 	    (r = ALLOW(f, mremap)) != PHT_OK || (r = ALLOW(f, madvise)) != PHT_OK)
 		return r;
 	/* mmap: anonymous memory, never executable; mprotect never to executable. */
-	a[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
-	a[1] = SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS);
+	a[0] = cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+	a[1] = cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS);
 	if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(mmap), "mmap", 2, a)) != PHT_OK)
 		return r;
-	a[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
+	a[0] = cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
 	if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(mmap), "mmap", 1, a)) != PHT_OK)
 		return r;
-	a[0] = SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0);
+	a[0] = cmp(3, SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, 0);
 	if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(mmap), "mmap", 1, a)) != PHT_OK)
 		return r;
-	a[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
+	a[0] = cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0);
 	if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), "mprotect", 1, a)) != PHT_OK)
 		return r;
-	a[0] = SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
+	a[0] = cmp(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, PROT_EXEC);
 	if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(mprotect), "mprotect", 1, a)) != PHT_OK)
 		return r;
 
@@ -118,20 +135,20 @@ build(struct filter *f)
 	 * AddressSanitizer, to stderr, where ASan and UBSan print their
 	 * reports). Closing descriptors the child already holds is harmless.
 	 */
-	a[0] = SCMP_A0_32(SCMP_CMP_EQ, PHT_SANDBOX_FD);
+	a[0] = cmp(0, SCMP_CMP_EQ, PHT_SANDBOX_FD, 0);
 	if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
 		return r;
 	if (PHT_SECCOMP_ASAN) {
 		/* fds 2 and 3 allowed; one comparison per rule for the rest. */
-		a[0] = SCMP_A0_32(SCMP_CMP_EQ, PHT_SECCOMP_STDERR);
+		a[0] = cmp(0, SCMP_CMP_EQ, PHT_SECCOMP_STDERR, 0);
 		if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
 			return r;
-		a[0] = SCMP_A0_32(SCMP_CMP_LT, PHT_SECCOMP_STDERR);
+		a[0] = cmp(0, SCMP_CMP_LT, PHT_SECCOMP_STDERR, 0);
 		if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
 			return r;
-		a[0] = SCMP_A0_32(SCMP_CMP_GT, PHT_SANDBOX_FD);
+		a[0] = cmp(0, SCMP_CMP_GT, PHT_SANDBOX_FD, 0);
 	} else
-		a[0] = SCMP_A0_32(SCMP_CMP_NE, PHT_SANDBOX_FD);
+		a[0] = cmp(0, SCMP_CMP_NE, PHT_SANDBOX_FD, 0);
 	if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(write), "write", 1, a)) != PHT_OK)
 		return r;
 	if ((r = ALLOW(f, close)) != PHT_OK)
@@ -151,12 +168,12 @@ build(struct filter *f)
 	    (r = ALLOW(f, getpid)) != PHT_OK || (r = ALLOW(f, gettid)) != PHT_OK)
 		return r;
 	/* Signals to itself only. */
-	a[0] = SCMP_A0_32(SCMP_CMP_EQ, (uint32_t)pid);
+	a[0] = cmp(0, SCMP_CMP_EQ, (uint32_t)pid, 0);
 	if ((r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(kill), "kill", 1, a)) != PHT_OK ||
 	    (r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(tkill), "tkill", 1, a)) != PHT_OK ||
 	    (r = rule(f, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), "tgkill", 1, a)) != PHT_OK)
 		return r;
-	a[0] = SCMP_A0_32(SCMP_CMP_NE, (uint32_t)pid);
+	a[0] = cmp(0, SCMP_CMP_NE, (uint32_t)pid, 0);
 	if ((r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(kill), "kill", 1, a)) != PHT_OK ||
 	    (r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(tkill), "tkill", 1, a)) != PHT_OK ||
 	    (r = rule(f, SCMP_ACT_TRAP, SCMP_SYS(tgkill), "tgkill", 1, a)) != PHT_OK)
