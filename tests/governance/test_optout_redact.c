@@ -363,6 +363,42 @@ test_optout_errors(void)
 		    strncmp(e.msg, "st.json: ", 9) == 0, "config opt_out %s refused: %s",
 		    bad[i].spec, e.msg);
 	}
+	/* the other governance fields of the config */
+	{
+		static const struct {
+			const char *extra, *want;
+		} bad2[] = {
+			{"\"retention_years\":0", "st.json: retention_years: not a positive integer (1 to 100)"},
+			{"\"retention_years\":101", "retention_years: not a positive integer"},
+			{"\"audit_rotate_kb\":-1", "audit_rotate_kb: not a positive integer"},
+			{"\"catalog\":[]", "st.json: catalog: not an object"},
+			{"\"catalog\":{\"owner\":\"x\"}", "catalog.owner: unknown field"},
+			{"\"catalog\":{\"title\":\"\"}", "catalog.title: not a non-empty string"},
+			{"\"catalog\":{\"contact\":{\"email\":\"nobody\"}}", "catalog.contact.email: not an e-mail address"},
+			{"\"catalog\":{\"legislation\":[\"GDPR\"]}", "catalog.legislation: entries must be http(s) or urn: URIs"},
+			{"\"catalog\":{\"datasets\":{\"zz\":{}}}", "catalog.datasets.zz: not a dataset of this station"},
+			{"\"catalog\":{\"datasets\":{\"r\":{\"coding\":{\"pid\":\"icd\"}}}}", "catalog.datasets.r.coding.pid: not an http(s) or urn: URI"},
+		};
+		for (i = 0; i < sizeof(bad2) / sizeof(bad2[0]); i++) {
+			snprintf(text, sizeof(text), "{\"station\":\"s\",\"datasets\":{\"r\":{\"csv\":"
+			    "\"cohort.csv\"}},\"signers\":[],\"audit_log\":\"a\",\"key\":\"k\","
+			    "\"seen_ids\":\"s\",%s}", bad2[i].extra);
+			pht_err_clear(&e);
+			r = pht_station_config_parse(text, strlen(text), "st.json", dir, &cfg, &e);
+			tap_ok(r == PHT_ERR_MALFORMED && cfg == NULL && strstr(e.msg, bad2[i].want) != NULL,
+			    "config %s refused: %s", bad2[i].extra, e.msg);
+		}
+		snprintf(text, sizeof(text), "{\"station\":\"s\",\"datasets\":{\"r\":{\"csv\":"
+		    "\"cohort.csv\"}},\"signers\":[],\"audit_log\":\"a\",\"key\":\"k\","
+		    "\"seen_ids\":\"s\"}");
+		tap_ok(pht_station_config_parse(text, strlen(text), "st.json", dir, &cfg, &e) ==
+		    PHT_OK && pht_station_config_retention_years(cfg) == 5 &&
+		    pht_station_config_audit_rotate_bytes(cfg) == 0 &&
+		    pht_station_config_catalog(cfg) == NULL,
+		    "defaults: retention 5 years, no automatic rotation, no catalog section");
+		pht_station_config_free(cfg);
+		cfg = NULL;
+	}
 	/* a column that is not in the dataset; a missing list */
 	snprintf(text, sizeof(text), "{\"station\":\"s\",\"datasets\":{"
 	    "\"a\":{\"csv\":\"cohort.csv\",\"opt_out\":{\"column\":\"nhs\",\"value\":\"1\"}},"
