@@ -274,6 +274,13 @@ rc=$?
 [ $rc -eq 0 ] && grep -q '"stations":1' "$dir/run9.json" && grep -q 'station zz, round 1: no answer' "$dir/run9.err"
 ok $? "--min-stations 1: the run goes on without the silent station and names it" "$dir/run9.err"
 
+"$PHT" run "$here/count.lua" --config "$dir/analyst.json" --stations all --datasets colon \
+  >"$dir/all.json" 2>"$dir/all.err"
+rc=$?
+[ $rc -eq 0 ] && grep -q '"stations":3' "$dir/all.json" &&
+  grep -q 'station zz has no pinned key' "$dir/all.err"
+ok $? "--stations all: every listed station with a pinned key (zz, unpinned, left out)" "$dir/all.err"
+
 # ---- a replayed envelope ----
 "$PHT" train sign "$here/count.lua" --key "$dir/ana-keys/ana.sign.key" --stations a \
   --datasets colon --expires 1h --out "$dir/replay.signed" >"$dir/sign.err" 2>&1
