@@ -281,6 +281,19 @@ rc=$?
   grep -q 'station zz has no pinned key' "$dir/all.err"
 ok $? "--stations all: every listed station with a pinned key (zz, unpinned, left out)" "$dir/all.err"
 
+# ---- usage errors ----
+"$PHT" run "$here/count.lua" >/dev/null 2>"$dir/usage.err"
+[ $? -eq 2 ] && grep -q 'give TRAIN.lua, --node' "$dir/usage.err"
+ok $? "pht run without the node options: exit 2, says what is missing" "$dir/usage.err"
+echo '{"node": "https://127.0.0.1:1", "sign_keys": "x"}' >"$dir/bad-analyst.json"
+"$PHT" run "$here/count.lua" --config "$dir/bad-analyst.json" >/dev/null 2>"$dir/usage.err"
+[ $? -eq 2 ] && grep -q 'unknown field "sign_keys"' "$dir/usage.err"
+ok $? "ANALYST.json with an unknown field: exit 2, names it" "$dir/usage.err"
+grep -v '"node":' "$dir/a/station.json" | sed 's/"seen_ids": "seen-ids",/"seen_ids": "seen-ids"}/' >"$dir/a/nonode.json"
+"$PHT" station run --config "$dir/a/nonode.json" >/dev/null 2>"$dir/usage.err"
+[ $? -ne 0 ] && grep -q 'no node section' "$dir/usage.err"
+ok $? "pht station run without a node section refuses to start and says why" "$dir/usage.err"
+
 # ---- a replayed envelope ----
 "$PHT" train sign "$here/count.lua" --key "$dir/ana-keys/ana.sign.key" --stations a \
   --datasets colon --expires 1h --out "$dir/replay.signed" >"$dir/sign.err" 2>&1
