@@ -36,7 +36,11 @@ static const char *dict_text =
     "{\"name\":\"site\",\"type\":\"category\",\"levels\":[\"north\",\"" SENTINEL_LEVEL "\"]},"
     "{\"name\":\"consent_research\",\"type\":\"category\",\"levels\":[\"yes\",\"no\"]}]}";
 
-/* Row i of the cohort: pid 700001+i; consent "no" for rows 3 and 17. */
+/*
+ * Row i of the cohort: pid 700001+i; consent "no" for rows 3 and 17; age
+ * missing in rows 2, 12 (opted out by pseudonym) and 14, so that removing
+ * rows must also move the missing-value bitmap.
+ */
 static void
 row(int i, char *out, size_t n)
 {
@@ -45,7 +49,10 @@ row(int i, char *out, size_t n)
 	snprintf(out, n, "%d,%s,%s,%s,%s\n", 700001 + i,
 	    i == 9 ? SENTINEL_NUM : "", i % 2 ? "M" : "F",
 	    i == 11 ? SENTINEL_LEVEL : "north", i == 3 || i == 17 ? "no" : "yes");
-	if (i != 9)
+	if (i == 2 || i == 12 || i == 14)
+		snprintf(out, n, "%d,,%s,%s,%s\n", 700001 + i, i % 2 ? "M" : "F",
+		    i == 11 ? SENTINEL_LEVEL : "north", i == 3 || i == 17 ? "no" : "yes");
+	else if (i != 9)
 		snprintf(out, n, "%d,%.2f,%s,%s,%s\n", 700001 + i, age, i % 2 ? "M" : "F",
 		    i == 11 ? SENTINEL_LEVEL : "north", i == 3 || i == 17 ? "no" : "yes");
 }
@@ -195,9 +202,11 @@ static const char *stats_code =
     "return { name = 'stats', version = '1',\n"
     "  station = function(data, params)\n"
     "    local a = data:column('age')\n"
-    "    local out = { n = data:nrows(), sum = a:sum(), sumsq = a:sumsq(), groups = {} }\n"
+    "    local out = { n = data:nrows(), nage = a:count(), sum = a:sum(), sumsq = a:sumsq(),\n"
+    "      groups = {} }\n"
     "    for _, g in ipairs(data:group_by('sex')) do\n"
-    "      out.groups[#out.groups + 1] = { n = g.n, sum = g.data:column('age'):sum() }\n"
+    "      out.groups[#out.groups + 1] = { n = g.n, nage = g.data:column('age'):count(),\n"
+    "        sum = g.data:column('age'):sum() }\n"
     "    end\n"
     "    return out\n"
     "  end,\n"
