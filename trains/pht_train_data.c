@@ -1182,6 +1182,52 @@ register_metatables(lua_State *L)
 	lua_pop(L, 1);
 }
 
+/* ---- interface for kernels in other files of trains/ ---- */
+
+void
+pht_train_data_view_rows(lua_State *L, int idx, struct pht_train_view_rows *out)
+{
+	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+
+	out->ds = v->ds;
+	out->n = v->n;
+	out->sel = v->all ? NULL : v->sel;
+}
+
+void
+pht_train_data_use(lua_State *L, int idx)
+{
+	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+
+	guard_rows(L, v->n);
+	mark_rows(L, v);
+	note_rows(L, v);
+}
+
+const struct pht_column *
+pht_train_data_column_arg(lua_State *L, int view_idx, int name_idx)
+{
+	struct view *v = luaL_checkudata(L, view_idx, VIEW_MT);
+
+	return find_col(L, v, name_idx);
+}
+
+void
+pht_train_data_guard_values(lua_State *L, size_t n, const struct pht_column *col)
+{
+	guard_values(L, n, col);
+}
+
+void
+pht_train_data_view_methods_add(lua_State *L, const luaL_Reg *methods)
+{
+	register_metatables(L);
+	luaL_getmetatable(L, VIEW_MT);
+	lua_getfield(L, -1, "__index");
+	luaL_setfuncs(L, methods, 0);
+	lua_pop(L, 2);
+}
+
 void
 pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
 {

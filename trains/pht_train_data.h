@@ -26,4 +26,80 @@ uint64_t pht_train_data_rows_read(const struct pht_train_ctx *ctx);
 void pht_train_data_columns_read(const struct pht_train_ctx *ctx, char *out,
     size_t outlen);
 
+/*
+ * ---- Interface for kernels in other files of trains/ ----
+ *
+ * Other files (e.g. pht_train_model.c) may add methods to the view
+ * metatable (`data:method(...)`) and read a view's rows and columns
+ * directly. They must keep the disclosure controls: call
+ * pht_train_data_use() on a view before computing anything from its rows
+ * (k guard on the row count, rows recorded as read, the row set recorded
+ * for the differencing check), and pht_train_data_guard_values() on the
+ * number of non-missing values a result is computed from. Everything
+ * reached through this interface is read-only and lives as long as the
+ * view at the given stack index stays reachable.
+ */
+
+#include <lauxlib.h>
+
+struct pht_column;
+
+/* The rows a view selects, in view order (read-only). */
+struct pht_train_view_rows {
+	const struct pht_dataset *ds;
+	size_t n;               /* rows in the view */
+	const uint32_t *sel;    /* row indices of ds; NULL when the view is rows 0..n-1 */
+};
+
+/* Row index of ds at view position i (0 <= i < vr->n). */
+static inline size_t
+pht_train_view_row(const struct pht_train_view_rows *vr, size_t i)
+{
+	return vr->sel != NULL ? vr->sel[i] : i;
+}
+
+/*
+ * Fills out with the rows of the view at stack index idx. Raises the
+ * usual "bad argument #idx (pht.view expected, got T)" if the value is not
+ * a view. No disclosure check: see pht_train_data_use().
+ */
+void pht_train_data_view_rows(lua_State *L, int idx,
+    struct pht_train_view_rows *out);
+
+/*
+ * Declares that a result is about to be computed over the rows of the
+ * view at idx: ends the run (uncatchable) with "subset smaller than k (N
+ * rows, k = K)" when 0 < rows < k, records its rows as read and its row
+ * set as behind the output. Raises if idx is not a view.
+ */
+void pht_train_data_use(lua_State *L, int idx);
+
+/*
+ * The column of the view at view_idx named by the string argument at
+ * name_idx, recorded as read by the train; raises "no column 'X' in
+ * dataset D" if there is none, or a bad-argument error if name_idx is not
+ * a string. Its arrays (c->v.f64/i64/i32/u8, indexed by dataset row) and
+ * its missing bitmap (c->missing, NULL when nothing is missing; test with
+ * pht_column_is_missing()) are read-only.
+ */
+const struct pht_column *pht_train_data_column_arg(lua_State *L, int view_idx,
+    int name_idx);
+
+/*
+ * Ends the run with "subset smaller than k (N non-missing values in
+ * column C, k = K)" when 0 < n < k.
+ */
+void pht_train_data_guard_values(lua_State *L, size_t n,
+    const struct pht_column *col);
+
+/*
+ * Adds methods (a {NULL, NULL}-terminated list) to the view metatable,
+ * making it first if needed; a name already present is replaced. Meant to
+ * be called once per state from a file's registration function, e.g.
+ * `void pht_train_model_register(lua_State *L)`, which
+ * pht_train_data_push() calls right after making the metatables (one
+ * line there per registering file). Raises on memory errors.
+ */
+void pht_train_data_view_methods_add(lua_State *L, const luaL_Reg *methods);
+
 #endif
