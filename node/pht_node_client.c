@@ -248,6 +248,7 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 	ts.n_datasets = s->ndatasets;
 	ts.permit = s->permit;
 	ts.permit_envelope = s->permit_envelope;
+	ts.code_approval = s->code_approval;
 	ts.stations = stations;
 	ts.n_stations = n;
 	ts.round = round;

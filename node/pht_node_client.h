@@ -40,6 +40,7 @@ struct pht_node_run_spec {
 	size_t ndatasets;
 	const char *permit;                  /* data permit id, or NULL */
 	const char *permit_envelope;         /* the signed permit's text, or NULL */
+	const char *code_approval;           /* a reviewer's code approval text, or NULL */
 	int64_t round_timeout;               /* seconds each round may take */
 	size_t min_stations;                 /* 0: every station must answer */
 	int max_rounds;                      /* 0: 50 */

@@ -1,8 +1,12 @@
 /* pht_permit.c — permits, revocation lists and halt orders: building, strict parsing, coverage checks. */
 #include "pht_permit.h"
+#include "pht_enc.h"
+#include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_json.h"
+#include "pht_key.h"
 #include "pht_time.h"
+#include "pht_trust.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -24,6 +28,10 @@ struct pht_revocations {
 	const char **ids;
 	size_t n;
 	int64_t seq, issued;
+};
+
+struct pht_code_approval {
+	json_t *root;
 };
 
 struct pht_halt {
@@ -311,8 +319,8 @@ static int
 permit_fields(struct pht_permit *p, struct pht_err *err)
 {
 	static const char *const known[] = {"kind", "id", "issued", "purpose",
-	    "users", "stations", "datasets", "code_sha256", "valid_from",
-	    "valid_until", "max_runs", "max_rounds", NULL};
+	    "users", "stations", "datasets", "code_sha256", "reviewers",
+	    "valid_from", "valid_until", "max_runs", "max_rounds", NULL};
 	static const char *const user_known[] = {"name", "key", NULL};
 	const char *W = "permit", *key, *name, *fp;
 	json_t *root = p->root, *a, *v, *w;
@@ -395,9 +403,56 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 		    err)) != PHT_OK)
 			return r;
 	}
-	if ((r = check_list(json_object_get(root, "code_sha256"), W, "code_sha256",
-	    1, PHT_PERMIT_MAX_CODES, ITEM_HEX64, err)) != PHT_OK)
-		return r;
+	a = json_object_get(root, "reviewers");
+	if (a != NULL) {
+		uint8_t raw[PHT_KEY_RAW_LEN + 3];
+		size_t rl;
+		if (!json_is_array(a))
+			return bad(err, W, "reviewers", "not an array");
+		n = json_array_size(a);
+		if (n < 1 || n > PHT_PERMIT_MAX_LIST)
+			return bad(err, W, "reviewers", "not 1 to 256 entries");
+		json_array_foreach(a, i, v) {
+			if (!json_is_object(v)) {
+				snprintf(why, sizeof(why), "entry %zu is not an object {name, "
+				    "key}", i + 1);
+				return bad(err, W, "reviewers", why);
+			}
+			if ((r = only_known(v, W, user_known, err)) != PHT_OK)
+				return r;
+			if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
+			    strlen(name) != json_string_length(json_object_get(v, "name")) ||
+			    !is_ident(name, 64)) {
+				snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
+				    "[A-Za-z0-9_.-]", i + 1);
+				return bad(err, W, "reviewers", why);
+			}
+			if ((fp = json_string_value(json_object_get(v, "key"))) == NULL ||
+			    strlen(fp) != pht_b64_encoded_len(PHT_KEY_RAW_LEN) ||
+			    pht_b64_decode(fp, strlen(fp), raw, sizeof(raw), &rl) != PHT_OK ||
+			    rl != PHT_KEY_RAW_LEN) {
+				snprintf(why, sizeof(why), "entry %zu: key is not the base64 of "
+				    "a 32-byte Ed25519 public key", i + 1);
+				return bad(err, W, "reviewers", why);
+			}
+			for (j = 0; j < i; j++)
+				if (strcmp(json_string_value(json_object_get(json_array_get(a, j),
+				    "key")), fp) == 0) {
+					snprintf(why, sizeof(why), "entry %zu repeats the key of "
+					    "entry %zu", i + 1, j + 1);
+					return bad(err, W, "reviewers", why);
+				}
+		}
+	}
+	if (json_object_get(root, "code_sha256") != NULL) {
+		if ((r = check_list(json_object_get(root, "code_sha256"), W,
+		    "code_sha256", 1, PHT_PERMIT_MAX_CODES, ITEM_HEX64, err)) != PHT_OK)
+			return r;
+	} else if (a == NULL) {
+		/* without reviewers the hashes are the only way to name code */
+		return bad(err, W, "code_sha256", "missing (a permit names train code "
+		    "hashes, reviewers or both)");
+	}
 	if ((r = get_time(root, W, "valid_from", 0, &p->valid_from, err)) != PHT_OK ||
 	    (r = get_time(root, W, "valid_until", 0, &p->valid_until, err)) != PHT_OK)
 		return r;
@@ -468,10 +523,73 @@ pht_permit_check_time(const struct pht_permit *p, int64_t now, struct pht_err *e
 	return PHT_OK;
 }
 
+/*
+ * Whether approval (envelope text) is a code approval signed by one of the
+ * permit's reviewers that lists code_sha256. PHT_OK or PHT_ERR_DENIED with
+ * the reason.
+ */
+static int
+check_approval(const struct pht_permit *p, const char *code_sha256,
+    const char *approval, struct pht_err *err)
+{
+	json_t *revs = json_object_get(p->root, "reviewers"), *v;
+	struct pht_trust *trust = NULL;
+	struct pht_envelope *env = NULL;
+	struct pht_code_approval *a = NULL;
+	struct pht_key *k = NULL;
+	struct pht_err e;
+	uint8_t raw[PHT_KEY_RAW_LEN + 3];
+	const uint8_t *pl;
+	size_t i, rl, plen;
+	int r;
+
+	pht_err_clear(&e);
+	if ((trust = pht_trust_new()) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	json_array_foreach(revs, i, v) {
+		const char *b64 = json_string_value(json_object_get(v, "key"));
+		if (pht_b64_decode(b64, strlen(b64), raw, sizeof(raw), &rl) != PHT_OK ||
+		    rl != PHT_KEY_RAW_LEN ||
+		    pht_key_from_raw_public(PHT_KEY_SIGN, raw, &k, &e) != PHT_OK ||
+		    pht_trust_add(trust, json_string_value(json_object_get(v, "name")), k,
+		    &e) != PHT_OK) {
+			r = pht_errf(err, PHT_ERR_DENIED, "permit %s: reviewer %zu: %s",
+			    p->id, i + 1, pht_err_msg(&e));
+			goto out;
+		}
+		pht_key_free(k);
+		k = NULL;
+	}
+	if (pht_envelope_open(approval, strlen(approval), trust, &env, &e) != PHT_OK) {
+		r = pht_errf(err, PHT_ERR_DENIED, "permit %s: code approval: %s "
+		    "(not signed by one of the permit's reviewers)", p->id, pht_err_msg(&e));
+		goto out;
+	}
+	pl = pht_envelope_payload(env, &plen);
+	if (pht_code_approval_parse(pl, plen, &a, &e) != PHT_OK) {
+		r = pht_errf(err, PHT_ERR_DENIED, "permit %s: code approval: %s", p->id,
+		    pht_err_msg(&e));
+		goto out;
+	}
+	if (!pht_code_approval_has(a, code_sha256)) {
+		r = pht_errf(err, PHT_ERR_DENIED, "permit %s: code approval by %s does "
+		    "not list train code %.64s", p->id, pht_envelope_signer_name(env),
+		    code_sha256);
+		goto out;
+	}
+	r = PHT_OK;
+out:
+	pht_code_approval_free(a);
+	pht_envelope_free(env);
+	pht_key_free(k);
+	pht_trust_free(trust);
+	return r;
+}
+
 int
 pht_permit_check_train(const struct pht_permit *p, const char *signer_fp,
     const char *station, const char *dataset, const char *code_sha256,
-    int64_t round, struct pht_err *err)
+    int64_t round, const char *approval, struct pht_err *err)
 {
 	json_t *users = json_object_get(p->root, "users"), *v;
 	size_t i;
@@ -491,9 +609,18 @@ pht_permit_check_train(const struct pht_permit *p, const char *signer_fp,
 		return pht_errf(err, PHT_ERR_DENIED, "permit %s: does not name dataset "
 		    "%.64s", p->id, dataset != NULL ? dataset : "?");
 	if (code_sha256 == NULL ||
-	    !list_has(json_object_get(p->root, "code_sha256"), code_sha256))
+	    (!list_has(json_object_get(p->root, "code_sha256"), code_sha256) &&
+	    (approval == NULL || json_object_get(p->root, "reviewers") == NULL))) {
 		return pht_errf(err, PHT_ERR_DENIED, "permit %s: does not allow train "
-		    "code %.64s", p->id, code_sha256 != NULL ? code_sha256 : "?");
+		    "code %.64s%s", p->id, code_sha256 != NULL ? code_sha256 : "?",
+		    json_object_get(p->root, "reviewers") != NULL && approval == NULL ?
+		    " (and the train carries no code approval)" : "");
+	}
+	if (!list_has(json_object_get(p->root, "code_sha256"), code_sha256)) {
+		int r = check_approval(p, code_sha256, approval, err);
+		if (r != PHT_OK)
+			return r;
+	}
 	if (p->max_rounds > 0 && round > p->max_rounds)
 		return pht_errf(err, PHT_ERR_DENIED, "permit %s: allows rounds up to "
 		    "%" PRId64 ", this train is round %" PRId64, p->id, p->max_rounds,
@@ -627,8 +754,31 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 	    (r = set_time(obj, W, "valid_from", s->valid_from, err)) != PHT_OK ||
 	    (r = set_time(obj, W, "valid_until", s->valid_until, err)) != PHT_OK ||
 	    (r = set_list(obj, W, "stations", s->stations, s->nstations, err)) != PHT_OK ||
-	    (r = set_list(obj, W, "code_sha256", s->code_sha256, s->ncodes, err)) != PHT_OK)
+	    (s->ncodes > 0 && (r = set_list(obj, W, "code_sha256", s->code_sha256,
+	    s->ncodes, err)) != PHT_OK))
 		goto out;
+	if (s->nreviewers > 0) {
+		json_t *ra = json_array();
+		if (ra == NULL || json_object_set_new(obj, "reviewers", ra) != 0) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+		for (i = 0; i < s->nreviewers; i++) {
+			if ((u = json_object()) == NULL || json_array_append_new(ra, u) != 0) {
+				r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+				goto out;
+			}
+			if (s->reviewers[i].name == NULL || s->reviewers[i].key == NULL) {
+				r = pht_errf(err, PHT_ERR_INVALID, "permit: field reviewers: "
+				    "entry %zu has no %s", i + 1, s->reviewers[i].name == NULL ?
+				    "name" : "key");
+				goto out;
+			}
+			if ((r = set_string(u, W, "name", s->reviewers[i].name, err)) != PHT_OK ||
+			    (r = set_string(u, W, "key", s->reviewers[i].key, err)) != PHT_OK)
+				goto out;
+		}
+	}
 	if ((a = json_array()) == NULL || json_object_set_new(obj, "users", a) != 0 ||
 	    (ds = json_object()) == NULL || json_object_set_new(obj, "datasets", ds) != 0) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
@@ -670,6 +820,98 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 		goto out;
 	}
 	r = finish_build(obj, check_permit, out, outlen, err);
+out:
+	json_decref(obj);
+	return r;
+}
+
+/* ---- code approvals ---- */
+
+int
+pht_code_approval_parse(const uint8_t *payload, size_t len,
+    struct pht_code_approval **out, struct pht_err *err)
+{
+	static const char *const known[] = {"kind", "issued", "code_sha256", "note",
+	    NULL};
+	const char *W = "code approval", *note;
+	struct pht_code_approval *a = NULL;
+	int64_t t;
+	int r;
+
+	*out = NULL;
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if ((r = parse_root(payload, len, W, &a->root, err)) != PHT_OK ||
+	    (r = only_known(a->root, W, known, err)) != PHT_OK ||
+	    (r = check_kind(a->root, W, PHT_CODE_APPROVAL_KIND, err)) != PHT_OK ||
+	    (r = get_time(a->root, W, "issued", 0, &t, err)) != PHT_OK ||
+	    (r = check_list(json_object_get(a->root, "code_sha256"), W, "code_sha256",
+	    1, PHT_PERMIT_MAX_CODES, ITEM_HEX64, err)) != PHT_OK ||
+	    (r = get_str(a->root, W, "note", 1, &note, err)) != PHT_OK)
+		goto out;
+	if (note != NULL && (strlen(note) == 0 || strlen(note) > MAX_REASON)) {
+		r = bad(err, W, "note", "not 1 to 1024 bytes");
+		goto out;
+	}
+	*out = a;
+	a = NULL; /* transferred */
+out:
+	pht_code_approval_free(a);
+	return r;
+}
+
+void
+pht_code_approval_free(struct pht_code_approval *a)
+{
+	if (a == NULL)
+		return;
+	json_decref(a->root);
+	free(a);
+}
+
+int
+pht_code_approval_has(const struct pht_code_approval *a, const char *code_sha256)
+{
+	return code_sha256 != NULL &&
+	    list_has(json_object_get(a->root, "code_sha256"), code_sha256);
+}
+
+const json_t *
+pht_code_approval_json(const struct pht_code_approval *a)
+{
+	return a->root;
+}
+
+static int
+check_code_approval(const char *text, size_t len, struct pht_err *err)
+{
+	struct pht_code_approval *a = NULL;
+	int r = pht_code_approval_parse((const uint8_t *)text, len, &a, err);
+
+	pht_code_approval_free(a);
+	return r;
+}
+
+int
+pht_code_approval_build(int64_t issued, const char *const *hashes, size_t n,
+    const char *note, char **out, size_t *outlen, struct pht_err *err)
+{
+	json_t *obj = NULL;
+	int r;
+
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if ((obj = json_pack("{s:s}", "kind", PHT_CODE_APPROVAL_KIND)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = set_time(obj, "code approval", "issued", issued, err)) != PHT_OK ||
+	    (r = set_list(obj, "code approval", "code_sha256", hashes, n, err)) != PHT_OK ||
+	    (note != NULL && (r = set_string(obj, "code approval", "note", note,
+	    err)) != PHT_OK))
+		goto out;
+	r = finish_build(obj, check_code_approval, out, outlen, err);
 out:
 	json_decref(obj);
 	return r;

@@ -27,7 +27,14 @@ struct pht_err;
  *                1..1024 distinct allowed column names (1..128 printable
  *                ASCII characters each)
  *   code_sha256  1..1024 distinct SHA-256 hashes (64 lower-case hex) of the
- *                train code the permit allows
+ *                train code the permit allows; optional when reviewers is
+ *                given (a permit names at least one of the two)
+ *   reviewers    optional, 1..256 code reviewers {"name": NAME, "key": B64}:
+ *                B64 the standard base64 of the reviewer's raw 32-byte
+ *                Ed25519 public key (the key itself, so that stations can
+ *                verify the reviewer's signature); keys distinct. Any train
+ *                whose code hash is listed in a code approval signed by
+ *                one of them is allowed too
  *   valid_from, valid_until  RFC 3339 UTC; valid_until later than valid_from
  *   max_runs     optional integer 1..1000000000: runs allowed per station
  *   max_rounds   optional integer 1..1000000: highest round a train may have
@@ -36,6 +43,11 @@ struct pht_err;
  *   seq          integer 1..2^53: strictly increasing per authority
  *   issued       RFC 3339 UTC time
  *   revoked      0..65536 distinct permit ids
+ *
+ * Code approval ("kind": "pht-code-approval"), signed by a reviewer:
+ *   issued       RFC 3339 UTC time
+ *   code_sha256  1..1024 distinct SHA-256 hashes of reviewed train code
+ *   note         optional 1..1024 bytes of text
  *
  * Halt order ("kind": "pht-halt"):
  *   scope        "all", "permit:ID" or "dataset:NAME"
@@ -54,6 +66,7 @@ struct pht_err;
 #define PHT_PERMIT_KIND "pht-permit"
 #define PHT_REVOCATIONS_KIND "pht-revocations"
 #define PHT_HALT_KIND "pht-halt"
+#define PHT_CODE_APPROVAL_KIND "pht-code-approval"
 #define PHT_PERMIT_MAX (1u << 20)       /* largest payload of any of the three kinds */
 #define PHT_PERMIT_ID_MAX 128
 #define PHT_PERMIT_MAX_LIST 256
@@ -94,7 +107,9 @@ struct pht_permit_spec {
 	const struct pht_permit_dataset *datasets;
 	size_t ndatasets;
 	const char *const *code_sha256;
-	size_t ncodes;
+	size_t ncodes;                  /* 0: none (then reviewers are needed) */
+	const struct pht_permit_user *reviewers;   /* key: base64 raw public key */
+	size_t nreviewers;
 	int64_t valid_from, valid_until;
 	int64_t max_runs;           /* 0: no cap */
 	int64_t max_rounds;         /* 0: no cap */
@@ -145,14 +160,17 @@ int pht_permit_check_time(const struct pht_permit *p, int64_t now,
  * Whether the permit covers a train before it runs: a data user with
  * signing-key fingerprint signer_fp ("permit ID: signer FP is not among
  * its data users"), station ("... does not name station S"), dataset
- * ("... does not name dataset D"), code hash ("... does not allow train
- * code H"), round within max_rounds ("... allows rounds up to N, this
- * train is round R"). PHT_ERR_DENIED with that detail, else PHT_OK.
- * Time, revocation and run counts are checked elsewhere.
+ * ("... does not name dataset D"), code hash: listed in the permit, or
+ * listed in the code approval (approval: its envelope text, may be NULL)
+ * signed by one of the permit's reviewers ("... does not allow train code
+ * H", "... code approval: ..." saying why the approval does not count),
+ * round within max_rounds ("... allows rounds up to N, this train is
+ * round R"). PHT_ERR_DENIED with that detail, else PHT_OK. Time,
+ * revocation and run counts are checked elsewhere.
  */
 int pht_permit_check_train(const struct pht_permit *p, const char *signer_fp,
     const char *station, const char *dataset, const char *code_sha256,
-    int64_t round, struct pht_err *err);
+    int64_t round, const char *approval, struct pht_err *err);
 
 /*
  * Whether every one of the n column names is allowed for dataset.
@@ -168,6 +186,28 @@ int pht_permit_allows_column(const struct pht_permit *p, const char *dataset,
 
 /* 1 if s is a valid permit id (1..128 of [A-Za-z0-9_.-], not "." or ".."). */
 int pht_permit_id_ok(const char *s);
+
+/* ---- code approvals ---- */
+
+struct pht_code_approval;
+
+/* Serializes a code approval (note NULL: none); as pht_permit_build. */
+int pht_code_approval_build(int64_t issued, const char *const *hashes, size_t n,
+    const char *note, char **out, size_t *outlen, struct pht_err *err);
+
+/* Parses strictly ("code approval: malformed field ..."). */
+int pht_code_approval_parse(const uint8_t *payload, size_t len,
+    struct pht_code_approval **out, struct pht_err *err);
+
+/* Frees a; accepts NULL. */
+void pht_code_approval_free(struct pht_code_approval *a);
+
+/* 1 if the approval lists code_sha256, else 0. */
+int pht_code_approval_has(const struct pht_code_approval *a,
+    const char *code_sha256);
+
+/* The parsed payload (borrowed), for display. */
+const json_t *pht_code_approval_json(const struct pht_code_approval *a);
 
 /* ---- revocation lists ---- */
 

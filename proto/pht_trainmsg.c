@@ -20,6 +20,7 @@
 struct pht_trainmsg {
 	json_t *root;
 	const char *id, *name, *code, *code_sha256, *permit, *permit_envelope;
+	const char *code_approval;
 	size_t code_len;
 	const json_t *params;
 	const char **datasets, **stations;
@@ -31,6 +32,7 @@ struct pht_trainmsg {
 static const char *const known[] = {
 	"id", "name", "code", "code_sha256", "params", "datasets", "stations",
 	"round", "issued", "expires", "result_key", "permit", "permit_envelope",
+	"code_approval",
 };
 
 static const char *
@@ -259,6 +261,13 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 		return bad(err, "permit_envelope", "not 1 to 65536 bytes");
 	if (m->permit_envelope != NULL && m->permit == NULL)
 		return bad(err, "permit_envelope", "given without permit");
+	if ((r = get_str(root, "code_approval", 1, &m->code_approval, &n,
+	    err)) != PHT_OK)
+		return r;
+	if (m->code_approval != NULL && (n == 0 || n > PHT_TRAINMSG_MAX_PERMIT))
+		return bad(err, "code_approval", "not 1 to 65536 bytes");
+	if (m->code_approval != NULL && m->permit == NULL)
+		return bad(err, "code_approval", "given without permit");
 	return PHT_OK;
 }
 
@@ -421,7 +430,10 @@ pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
 	    (r = set_str(obj, "permit", spec->permit, strlen(spec->permit), err)) != PHT_OK) ||
 	    (spec->permit_envelope != NULL &&
 	    (r = set_str(obj, "permit_envelope", spec->permit_envelope,
-	    strlen(spec->permit_envelope), err)) != PHT_OK))
+	    strlen(spec->permit_envelope), err)) != PHT_OK) ||
+	    (spec->code_approval != NULL &&
+	    (r = set_str(obj, "code_approval", spec->code_approval,
+	    strlen(spec->code_approval), err)) != PHT_OK))
 		goto out;
 	if (json_object_set_new(obj, "round", json_integer((json_int_t)spec->round)) != 0) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
@@ -463,6 +475,7 @@ int64_t pht_trainmsg_expires(const struct pht_trainmsg *m) { return m->expires; 
 const uint8_t *pht_trainmsg_result_key(const struct pht_trainmsg *m) { return m->result_key; }
 const char *pht_trainmsg_permit(const struct pht_trainmsg *m) { return m->permit; }
 const char *pht_trainmsg_permit_envelope(const struct pht_trainmsg *m) { return m->permit_envelope; }
+const char *pht_trainmsg_code_approval(const struct pht_trainmsg *m) { return m->code_approval; }
 
 const char *
 pht_trainmsg_code(const struct pht_trainmsg *m, size_t *len)

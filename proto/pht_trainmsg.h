@@ -35,6 +35,10 @@ struct pht_err;
  *                travels with the train under the analyst's signature and
  *                the authority's signature still covers its exact bytes.
  *                Checked by the station, not here.
+ *   code_approval  optional, only with permit: a reviewer's signed code
+ *                approval envelope (pht_permit.h) as its exact text,
+ *                1..PHT_TRAINMSG_MAX_PERMIT bytes, for permits that allow
+ *                code by reviewers. Checked by the station, not here.
  *
  * What an empty datasets or stations list means is for the station's
  * policy to decide; this layer only carries it.
@@ -65,6 +69,7 @@ struct pht_trainmsg_spec {
 	uint8_t result_key[PHT_KEY_RAW_LEN];
 	const char *permit;             /* NULL: none */
 	const char *permit_envelope;    /* NULL: none; needs permit */
+	const char *code_approval;      /* NULL: none; needs permit */
 };
 
 /*
@@ -111,6 +116,8 @@ const uint8_t *pht_trainmsg_result_key(const struct pht_trainmsg *msg); /* 32 by
 const char *pht_trainmsg_permit(const struct pht_trainmsg *msg); /* NULL if none */
 /* The embedded permit envelope text, NULL if none. */
 const char *pht_trainmsg_permit_envelope(const struct pht_trainmsg *msg);
+/* The embedded code approval envelope text, NULL if none. */
+const char *pht_trainmsg_code_approval(const struct pht_trainmsg *msg);
 
 /* Writes a fresh random train id (32 hex digits and a NUL) to out. */
 int pht_trainmsg_new_id(char out[PHT_TRAINMSG_ID_LEN + 1], struct pht_err *err);

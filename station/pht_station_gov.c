@@ -809,7 +809,7 @@ pht_station_gov_check(struct pht_station_gov *gov, const struct pht_trainmsg *ms
 	/* 8. what it covers */
 	if ((r = pht_permit_check_train(p, signer_fp, pht_station_config_id(gov->cfg),
 	    dataset, pht_trainmsg_code_sha256(msg), pht_trainmsg_round(msg),
-	    why)) != PHT_OK)
+	    pht_trainmsg_code_approval(msg), why)) != PHT_OK)
 		goto out;
 	/* 9. caps */
 	runs = pht_station_gov_runs(gov, id);

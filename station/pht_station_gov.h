@@ -89,8 +89,9 @@ const char *pht_station_gov_state_dir(const struct pht_station_gov *gov);
  *  - not revoked by its authority's latest list ("permit P was revoked
  *    (revocation list seq N)");
  *  - authority halt orders in force for the permit;
- *  - it names the signer, this station, the dataset, the code hash and
- *    allows the round (pht_permit_check_train);
+ *  - it names the signer, this station, the dataset, the code hash (or
+ *    one of its reviewers approved the code: the train's code_approval)
+ *    and allows the round (pht_permit_check_train);
  *  - runs left under max_runs ("permit P: all N runs are used").
  * On PHT_OK *permit (may be NULL) is the permit the train runs under; the
  * caller frees it.

@@ -234,6 +234,23 @@ PY
 ok $? "the catalogue lists every dataset of every station, with rounded counts and no data value" "$dir/check.out"
 sed 's/^/# /' "$dir/check.out" | head -3
 
+# the node refuses a catalogue that is not an object, and serves it to anyone authenticated
+if command -v curl >/dev/null; then
+  code=$(curl -sS --max-time 30 --cacert "$dir/ca/ca.pem" --cert "$dir/a/tls/cert.pem" \
+    --key "$dir/a/tls/key.pem" -o "$dir/pub.out" -w '%{http_code}' \
+    -H 'Content-Type: application/json' --data '{"dictionaries": {}, "catalog": [1]}' \
+    "$url/v1/stations/self")
+  [ "$code" = 400 ] && grep -q "field catalog: not an object" "$dir/pub.out"
+  ok $? "POST /v1/stations/self with a catalog that is not an object: 400" "$dir/pub.out"
+  code=$(curl -sS --max-time 30 --cacert "$dir/ca/ca.pem" --cert "$dir/a/tls/cert.pem" \
+    --key "$dir/a/tls/key.pem" -o "$dir/cat.out" -w '%{http_code}' -X POST "$url/v1/catalog")
+  [ "$code" = 405 ]
+  ok $? "POST /v1/catalog: 405 (GET only)" "$dir/cat.out"
+else
+  n=$((n + 1)); echo "ok $n - # SKIP curl not installed"
+  n=$((n + 1)); echo "ok $n - # SKIP curl not installed"
+fi
+
 # a bad catalog section is refused with the field named
 sed 's/"access_rights": "restricted"/"access_rights": "open"/' "$dir/a/station.json" >"$dir/bad.json"
 "$PHT" station catalog --config "$dir/bad.json" >/dev/null 2>"$dir/bad.err"

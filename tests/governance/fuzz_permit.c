@@ -27,8 +27,8 @@ payload(const uint8_t *p, size_t n)
 	if (pht_permit_parse(p, n, &pm, &err) == PHT_OK) {
 		(void)pht_permit_check_time(pm, 0, &err);
 		(void)pht_permit_check_time(pm, INT64_C(1767225600), &err);
-		(void)pht_permit_check_train(pm, FP, "a", "reg", CODE, 1, &err);
-		(void)pht_permit_check_train(pm, NULL, NULL, NULL, NULL, 1000000, &err);
+		(void)pht_permit_check_train(pm, FP, "a", "reg", CODE, 1, NULL, &err);
+		(void)pht_permit_check_train(pm, NULL, NULL, NULL, NULL, 1000000, NULL, &err);
 		(void)pht_permit_check_columns(pm, "reg", cols, 3, &err);
 		(void)strlen(pht_permit_id(pm));
 		(void)strlen(pht_permit_purpose(pm));

@@ -33,7 +33,7 @@ exec_train() { "$PHT" station exec --config "$T/station.json" "$1" >"$T/out" 2>"
 sign() { local out=$1; shift; "$PHT" train sign "$@" --out "$out" >/dev/null 2>"$T/sign.err"; }
 issue() { "$PHT" permit issue --key "$T/keys/authority.sign.key" "$@" >"$T/issue.out" 2>"$T/issue.err"; }
 
-for who in st-a analyst other authority rogue; do
+for who in st-a analyst other authority rogue reviewer; do
   "$PHT" keygen --name "$who" --out "$T/keys" >/dev/null || { echo "Bail out! keygen $who"; exit 1; }
 done
 cp "$DATA/registry.csv" "$DATA/registry.dict.json" "$T/"
@@ -133,6 +133,64 @@ exec_train "$T/unk.signed"
 [ $? -eq 1 ] && grep -q "permit P-unknown is not known at this station" "$T/err" &&
   [ "$(entry_field permit)" = P-unknown ]
 ok $? "a train naming an unknown permit is refused and logged with that permit id"
+
+# ---- code reviewers: a permit that allows any train its reviewer approved
+{ cat "$MEAN"; echo "-- reviewed copy"; } >"$T/mean2.lua"
+MEAN2_SHA=$(sha256sum "$T/mean2.lua" | cut -d' ' -f1)
+issue --id P-review --analyst "analyst=$ANALYST_FP" --station st-a --dataset registry \
+  --columns registry:age,sex --purpose "reviewed trains" \
+  --reviewer "rita=$T/keys/reviewer.sign.pub" --from 2020-01-01 --until 30d --out "$T/P-review.permit"
+ok $? "pht permit issue --reviewer without any train hash"
+[ $? -eq 0 ] || diag "$T/issue.err"
+REV_FP=$(python3 - "$T/keys/reviewer.sign.pub" <<'PY'
+import base64, hashlib, sys
+der = base64.b64decode("".join(l for l in open(sys.argv[1]) if not l.startswith("-----")))
+print(hashlib.sha256(der[-32:]).hexdigest())
+PY
+)
+"$PHT" permit show "$T/P-review.permit" >"$T/show-rev" 2>&1 &&
+  grep -q "^code reviewer: rita $REV_FP " "$T/show-rev" && ! grep -q "^train code sha256" "$T/show-rev"
+ok $? "  show names the reviewer by fingerprint and lists no hashes"
+"$PHT" permit approve --key "$T/keys/reviewer.sign.key" --train "$T/mean2.lua" \
+  --note "read line by line" --out "$T/mean2.approval" >"$T/appr.out" 2>&1
+ok $? "pht permit approve"
+"$PHT" permit verify "$T/mean2.approval" --authority "$T/keys/reviewer.sign.pub" >"$T/appr.v" 2>&1 &&
+  grep -q "^train code sha256: $MEAN2_SHA$" "$T/appr.v" && grep -q "^note: read line by line$" "$T/appr.v" &&
+  grep -q "^signature: good$" "$T/appr.v"
+ok $? "  verify shows the approved hash, the note and a good signature"
+"$PHT" permit verify "$T/mean2.approval" --authority "$T/keys/authority.sign.pub" >/dev/null 2>&1
+[ $? -eq 1 ]
+ok $? "  verify against another key fails"
+sign "$T/rv-ok.signed" "$T/mean2.lua" --key "$AK" --params '{"column":"age"}' --datasets registry \
+  --stations st-a --permit-file "$T/P-review.permit" --approval "$T/mean2.approval"
+ok $? "train sign --approval"
+exec_train "$T/rv-ok.signed"
+ok $? "a train its reviewer approved runs under the reviewer's permit"
+[ $? -eq 0 ] || diag "$T/err"
+[ "$(entry_field permit released)" = P-review ]
+ok $? "  released under permit P-review"
+sign "$T/rv-none.signed" "$T/mean2.lua" --key "$AK" --params '{"column":"age"}' --datasets registry \
+  --stations st-a --permit-file "$T/P-review.permit"
+exec_train "$T/rv-none.signed"
+[ $? -eq 1 ] && grep -qF "permit P-review: does not allow train code $MEAN2_SHA (and the train carries no code approval)" "$T/err"
+ok $? "the same train without the approval is refused with the reason"
+"$PHT" permit approve --key "$T/keys/rogue.sign.key" --train "$T/mean2.lua" --out "$T/rogue.approval" >/dev/null 2>&1
+sign "$T/rv-rogue.signed" "$T/mean2.lua" --key "$AK" --params '{"column":"age"}' --datasets registry \
+  --stations st-a --permit-file "$T/P-review.permit" --approval "$T/rogue.approval"
+exec_train "$T/rv-rogue.signed"
+[ $? -eq 1 ] && grep -qF "not signed by one of the permit's reviewers" "$T/err" &&
+  grep -qF "not signed by one of the permit's reviewers" <<<"$(entry_field reason)"
+ok $? "an approval signed by someone else is refused and logged"
+"$PHT" train sign "$MEAN" --key "$AK" --datasets registry --stations st-a \
+  --permit-file "$T/P-review.permit" --approval "$T/mean2.approval" --out "$T/x.signed" >/dev/null 2>"$T/sign.err"
+[ $? -eq 2 ] && grep -qF "does not list this train's code (sha256 $MEAN_SHA)" "$T/sign.err"
+ok $? "train sign refuses an approval that does not list the train's code (exit 2)"
+"$PHT" train sign "$T/mean2.lua" --key "$AK" --approval "$T/mean2.approval" --out "$T/x.signed" >/dev/null 2>"$T/sign.err"
+[ $? -eq 2 ] && grep -qF -- "--approval needs --permit or --permit-file" "$T/sign.err"
+ok $? "train sign --approval without a permit: usage error"
+"$PHT" permit post "$T/mean2.approval" --node https://127.0.0.1:1 --cert x --tls-key x --ca x >/dev/null 2>"$T/post.err"
+[ $? -eq 2 ] && grep -qF "is a code approval" "$T/post.err"
+ok $? "permit post refuses a code approval (it travels with the train)"
 
 # ---- permits that do not cover the train; each refused with its reason
 refused() { # $1 permit file, $2 expected reason text, $3 what, [$4 params]

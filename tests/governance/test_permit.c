@@ -1,6 +1,7 @@
 /* test_permit.c — permits, revocation lists and halt orders: every refusal of the parsers, the builders, the coverage checks. */
 #include "tap.h"
 
+#include "pht_enc.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_json.h"
@@ -127,7 +128,11 @@ static const struct bad_case cases[] = {
 	{K_PERMIT, "datasets", "{\"reg\":\"age\"}", "permit: malformed field datasets.reg: not an array"},
 	{K_PERMIT, "datasets", "{\"reg\":[\"age\",\"age\"]}", "permit: malformed field datasets.reg: entry age appears twice"},
 	{K_PERMIT, "datasets", "{\"reg\":[\"\"]}", "permit: malformed field datasets.reg: entry 1 is not 1 to 128 printable ASCII characters"},
-	{K_PERMIT, "code_sha256", NULL, "permit: malformed field code_sha256: missing"},
+	{K_PERMIT, "code_sha256", NULL, "permit: malformed field code_sha256: missing (a permit names train code hashes, reviewers or both)"},
+	{K_PERMIT, "reviewers", "[]", "permit: malformed field reviewers: not 1 to 256 entries"},
+	{K_PERMIT, "reviewers", "[{\"name\":\"r\",\"key\":\"" H64A "\"}]", "permit: malformed field reviewers: entry 1: key is not the base64 of a 32-byte Ed25519 public key"},
+	{K_PERMIT, "reviewers", "[{\"name\":\"r\",\"key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"},{\"name\":\"s\",\"key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]", "permit: malformed field reviewers: entry 2 repeats the key of entry 1"},
+	{K_PERMIT, "reviewers", "[{\"name\":\"r s\",\"key\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}]", "permit: malformed field reviewers: entry 1: name is not 1 to 64 of [A-Za-z0-9_.-]"},
 	{K_PERMIT, "code_sha256", "[\"" H64A "x\"]", "permit: malformed field code_sha256: entry 1 is not 64 lower-case hex digits"},
 	{K_PERMIT, "code_sha256", "[\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"]", "permit: malformed field code_sha256: entry 1 is not 64 lower-case hex digits"},
 	{K_PERMIT, "valid_from", NULL, "permit: malformed field valid_from: missing"},
@@ -272,21 +277,21 @@ test_accessors_and_checks(void)
 	tap_str(err.msg, "permit P1: expired at 2026-02-01T00:00:00Z (now "
 	    "2026-02-01T00:00:00Z)", "  detail");
 
-	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64A, 3, &err) == PHT_OK,
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64A, 3, NULL, &err) == PHT_OK,
 	    "covers its user, station, dataset, code and round 3");
-	tap_ok(pht_permit_check_train(p, H64C, "a", "reg", H64A, 1, &err) == PHT_ERR_DENIED,
+	tap_ok(pht_permit_check_train(p, H64C, "a", "reg", H64A, 1, NULL, &err) == PHT_ERR_DENIED,
 	    "another signer: PHT_ERR_DENIED");
 	tap_str(err.msg, "permit P1: signer " H64C " is not among its data users", "  detail");
-	tap_ok(pht_permit_check_train(p, H64B, "b", "reg", H64A, 1, &err) == PHT_ERR_DENIED,
+	tap_ok(pht_permit_check_train(p, H64B, "b", "reg", H64A, 1, NULL, &err) == PHT_ERR_DENIED,
 	    "another station: PHT_ERR_DENIED");
 	tap_str(err.msg, "permit P1: does not name station b", "  detail");
-	tap_ok(pht_permit_check_train(p, H64B, "a", "cohort", H64A, 1, &err) == PHT_ERR_DENIED,
+	tap_ok(pht_permit_check_train(p, H64B, "a", "cohort", H64A, 1, NULL, &err) == PHT_ERR_DENIED,
 	    "another dataset: PHT_ERR_DENIED");
 	tap_str(err.msg, "permit P1: does not name dataset cohort", "  detail");
-	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, &err) == PHT_ERR_DENIED,
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, NULL, &err) == PHT_ERR_DENIED,
 	    "other code: PHT_ERR_DENIED");
 	tap_str(err.msg, "permit P1: does not allow train code " H64C, "  detail");
-	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64A, 4, &err) == PHT_ERR_DENIED,
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64A, 4, NULL, &err) == PHT_ERR_DENIED,
 	    "round 4 past max_rounds 3: PHT_ERR_DENIED");
 	tap_str(err.msg, "permit P1: allows rounds up to 3, this train is round 4", "  detail");
 
@@ -468,6 +473,100 @@ test_envelope(void)
 	pht_key_free(rogue);
 }
 
+/* Reviewers: a code approval signed by one of them allows code the permit does not list. */
+static void
+test_reviewers(void)
+{
+	struct pht_key *rev = NULL, *other = NULL;
+	struct pht_permit *p = NULL;
+	struct pht_code_approval *a = NULL;
+	struct pht_err err;
+	uint8_t raw[32];
+	char b64[64], *text, *payload = NULL, *appr = NULL, *appr_other = NULL, *appr_wrong = NULL;
+	const char *codes[] = {H64C}, *other_codes[] = {H64B};
+	json_t *revs;
+	size_t len;
+	int64_t t0;
+
+	pht_time_parse("2026-01-01T00:00:00Z", &t0);
+	pht_key_generate(PHT_KEY_SIGN, &rev, &err);
+	pht_key_generate(PHT_KEY_SIGN, &other, &err);
+	pht_key_public_raw(rev, raw, &err);
+	pht_b64_encode(raw, 32, b64);
+	revs = json_pack("[{s:s, s:s}]", "name", "rita", "key", b64);
+	{
+		char *rv = json_dumps(revs, JSON_COMPACT);
+		text = mutate(base_permit, "reviewers", rv);
+		free(rv);
+	}
+	json_decref(revs);
+	tap_ok(pht_permit_parse((const uint8_t *)text, strlen(text), &p, &err) == PHT_OK,
+	    "a permit with reviewers parses");
+	/* approvals: by the reviewer listing H64C, by another key, not listing it */
+	pht_code_approval_build(t0, codes, 1, "reviewed", &payload, &len, &err);
+	pht_envelope_sign(rev, (uint8_t *)payload, len, &appr, &len, &err);
+	pht_envelope_sign(other, (uint8_t *)payload, strlen(payload), &appr_other, &len, &err);
+	free(payload);
+	pht_code_approval_build(t0, other_codes, 1, NULL, &payload, &len, &err);
+	pht_envelope_sign(rev, (uint8_t *)payload, len, &appr_wrong, &len, &err);
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64A, 1, NULL, &err) == PHT_OK,
+	    "listed code needs no approval");
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, NULL, &err) ==
+	    PHT_ERR_DENIED, "unlisted code without an approval: PHT_ERR_DENIED");
+	tap_str(err.msg, "permit P1: does not allow train code " H64C " (and the train "
+	    "carries no code approval)", "  detail");
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, appr, &err) == PHT_OK,
+	    "unlisted code with the reviewer's approval listing it: allowed");
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, appr_other, &err) ==
+	    PHT_ERR_DENIED, "an approval signed by someone else: PHT_ERR_DENIED");
+	tap_ok(strstr(err.msg, "permit P1: code approval: envelope: unknown signer") ==
+	    err.msg && strstr(err.msg, "(not signed by one of the permit's reviewers)") !=
+	    NULL, "  detail: %s", err.msg);
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, appr_wrong, &err) ==
+	    PHT_ERR_DENIED, "an approval that does not list the code: PHT_ERR_DENIED");
+	tap_str(err.msg, "permit P1: code approval by rita does not list train code "
+	    H64C, "  detail");
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, "{}", &err) ==
+	    PHT_ERR_DENIED, "garbage as an approval: PHT_ERR_DENIED");
+	pht_permit_free(p);
+	p = NULL;
+	free(text);
+	/* a permit without reviewers ignores approvals */
+	pht_permit_parse((const uint8_t *)base_permit, strlen(base_permit), &p, &err);
+	tap_ok(pht_permit_check_train(p, H64B, "a", "reg", H64C, 1, appr, &err) ==
+	    PHT_ERR_DENIED, "without reviewers an approval does not count");
+	tap_str(err.msg, "permit P1: does not allow train code " H64C, "  detail");
+	pht_permit_free(p);
+	/* approval parsing */
+	tap_ok(pht_code_approval_parse((const uint8_t *)payload, strlen(payload), &a, &err) ==
+	    PHT_OK && pht_code_approval_has(a, H64B) && !pht_code_approval_has(a, H64C),
+	    "an approval lists exactly its hashes");
+	pht_code_approval_free(a);
+	a = NULL;
+	text = mutate(payload, "note", "\"\"");
+	tap_ok(pht_code_approval_parse((const uint8_t *)text, strlen(text), &a, &err) ==
+	    PHT_ERR_MALFORMED, "an empty note is refused");
+	tap_str(err.msg, "code approval: malformed field note: not 1 to 1024 bytes", "  detail");
+	free(text);
+	text = mutate(payload, "code_sha256", "[]");
+	tap_ok(pht_code_approval_parse((const uint8_t *)text, strlen(text), &a, &err) ==
+	    PHT_ERR_MALFORMED, "an approval of no code is refused");
+	tap_str(err.msg, "code approval: malformed field code_sha256: has 0 entries, not "
+	    "1 to 1024", "  detail");
+	free(text);
+	tap_ok(pht_code_approval_parse((const uint8_t *)base_permit, strlen(base_permit), &a,
+	    &err) == PHT_ERR_MALFORMED, "a permit is not a code approval");
+	tap_str(err.msg, "code approval: malformed: unknown field datasets", "  detail");
+	tap_ok(pht_permit_parse((const uint8_t *)payload, strlen(payload), &p, &err) ==
+	    PHT_ERR_MALFORMED, "a code approval is not a permit");
+	free(payload);
+	free(appr);
+	free(appr_other);
+	free(appr_wrong);
+	pht_key_free(rev);
+	pht_key_free(other);
+}
+
 int
 main(void)
 {
@@ -478,5 +577,6 @@ main(void)
 	test_revocations_and_halts();
 	test_builders();
 	test_envelope();
+	test_reviewers();
 	return tap_done();
 }

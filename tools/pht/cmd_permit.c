@@ -1,4 +1,4 @@
-/* cmd_permit.c — pht permit issue|show|verify|revoke|halt|post, and pht station halt|resume. */
+/* cmd_permit.c — pht permit issue|approve|show|verify|revoke|halt|post, and pht station halt|resume. */
 #include "cmd_permit.h"
 #include "pht_cli.h"
 
@@ -15,6 +15,7 @@
 #include "pht_station_exec.h"
 #include "pht_station_gov.h"
 #include "pht_time.h"
+#include "pht_trainmsg.h"
 #include "pht_trust.h"
 
 #include <openssl/evp.h>
@@ -32,8 +33,10 @@ static const char *permit_help =
 "usage: pht permit issue --key AUTHORITY.sign.key --id ID\n"
 "           --analyst NAME=FINGERPRINT|NAME=KEY.sign.pub ...  --station ID ...\n"
 "           --dataset NAME ... --columns NAME:col,col,... ...  --purpose TEXT\n"
-"           (--train-sha256 HASH | --train FILE.lua) ...\n"
+"           (--train-sha256 HASH | --train FILE.lua | --reviewer NAME=KEY.sign.pub) ...\n"
 "           --from DATE --until DATE [--max-runs N] [--max-rounds N] --out FILE\n"
+"       pht permit approve --key REVIEWER.sign.key (--train FILE.lua | --train-sha256 HASH) ...\n"
+"           [--note TEXT] --out FILE\n"
 "       pht permit show FILE\n"
 "       pht permit verify FILE --authority AUTHORITY.sign.pub|DIR\n"
 "       pht permit revoke --key AUTHORITY.sign.key --seq N [--id ID ...] --out FILE\n"
@@ -49,10 +52,15 @@ static const char *permit_help =
 "  issue   sign a permit. Every --dataset needs a --columns NAME:... naming\n"
 "          the columns allowed in it. --train FILE.lua adds the SHA-256 of\n"
 "          that file. DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, now, or a\n"
-"          duration from now (30m, 12h, 90d).\n"
-"  show    print a permit, revocation list or halt order (signature not\n"
-"          checked: use verify).\n"
-"  verify  check the signature against the authority's public key and, for\n"
+"          duration from now (30m, 12h, 90d). --reviewer allows, besides\n"
+"          the listed hashes, any train code that reviewer approved.\n"
+"  approve sign a code approval as a reviewer: the SHA-256 of each train\n"
+"          file reviewed. A train carries it (pht train sign --approval,\n"
+"          pht run --approval); a permit naming the reviewer then allows it.\n"
+"  show    print a permit, code approval, revocation list or halt order\n"
+"          (signature not checked: use verify).\n"
+"  verify  check the signature against the authority's (or reviewer's)\n"
+"          public key and, for\n"
 "          a permit, that it is valid now (exit 1 otherwise).\n"
 "  revoke  sign a revocation list: the complete list of revoked permit ids,\n"
 "          with a sequence number larger than that of the previous list.\n"
@@ -205,7 +213,7 @@ static int
 permit_issue(int argc, char **argv)
 {
 	enum { O_KEY, O_ID, O_ANALYST, O_STATION, O_DATASET, O_COLUMNS, O_PURPOSE,
-	    O_SHA, O_TRAIN, O_FROM, O_UNTIL, O_RUNS, O_ROUNDS, O_OUT, O_N };
+	    O_SHA, O_TRAIN, O_FROM, O_UNTIL, O_RUNS, O_ROUNDS, O_OUT, O_REVIEWER, O_N };
 	struct ropt o[O_N] = {
 		{"key", 1, 0, {0}, 0}, {"id", 1, 0, {0}, 0},
 		{"analyst", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
@@ -218,10 +226,11 @@ permit_issue(int argc, char **argv)
 		{"from", 1, 0, {0}, 0}, {"until", 1, 0, {0}, 0},
 		{"max-runs", 1, 0, {0}, 0}, {"max-rounds", 1, 0, {0}, 0},
 		{"out", 1, 0, {0}, 0},
+		{"reviewer", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
 	};
 	const char *cmd = "permit issue", *pos[1];
 	struct pht_permit_spec spec;
-	struct pht_permit_user *users = NULL;
+	struct pht_permit_user *users = NULL, *revs = NULL;
 	struct pht_permit_dataset *ds = NULL;
 	struct pht_key *k = NULL;
 	struct pht_err err;
@@ -238,10 +247,10 @@ permit_issue(int argc, char **argv)
 	if (one(&o[O_KEY]) == NULL || one(&o[O_ID]) == NULL || one(&o[O_OUT]) == NULL ||
 	    one(&o[O_PURPOSE]) == NULL || one(&o[O_FROM]) == NULL ||
 	    one(&o[O_UNTIL]) == NULL || o[O_ANALYST].n == 0 || o[O_STATION].n == 0 ||
-	    o[O_DATASET].n == 0 || o[O_SHA].n + o[O_TRAIN].n == 0)
+	    o[O_DATASET].n == 0 || o[O_SHA].n + o[O_TRAIN].n + o[O_REVIEWER].n == 0)
 		return pht_cli_usage_error(cmd, "--key, --id, --analyst, --station, "
-		    "--dataset (with --columns), --purpose, --train-sha256 or --train, "
-		    "--from, --until and --out are required");
+		    "--dataset (with --columns), --purpose, --train-sha256, --train or "
+		    "--reviewer, --from, --until and --out are required");
 	if (parse_date(one(&o[O_FROM]), now, &spec.valid_from) != 0)
 		return pht_cli_usage_error(cmd, "--from: '%s' is not a date",
 		    one(&o[O_FROM]));
@@ -258,11 +267,39 @@ permit_issue(int argc, char **argv)
 		    "to %d", PHT_PERMIT_MAX_ROUNDS);
 	users = calloc(o[O_ANALYST].n, sizeof(*users));
 	ds = calloc(o[O_DATASET].n, sizeof(*ds));
-	strs = calloc(o[O_ANALYST].n * 2 + o[O_COLUMNS].n * 2 + 1, sizeof(*strs));
-	codes = calloc(o[O_SHA].n + o[O_TRAIN].n, sizeof(*codes));
+	revs = calloc(o[O_REVIEWER].n + 1, sizeof(*revs));
+	strs = calloc(o[O_ANALYST].n * 2 + o[O_REVIEWER].n * 2 + o[O_COLUMNS].n * 2 +
+	    o[O_TRAIN].n + 1, sizeof(*strs));
+	codes = calloc(o[O_SHA].n + o[O_TRAIN].n + 1, sizeof(*codes));
 	cols = calloc(o[O_COLUMNS].n * (PHT_PERMIT_MAX_COLUMNS + 1) + 1, sizeof(*cols));
-	if (users == NULL || ds == NULL || strs == NULL || codes == NULL || cols == NULL)
+	if (users == NULL || ds == NULL || strs == NULL || codes == NULL ||
+	    cols == NULL || revs == NULL)
 		goto nomem;
+	/* --reviewer NAME=KEYFILE: the permit carries the key itself (base64) */
+	for (i = 0; i < o[O_REVIEWER].n; i++) {
+		const char *a = o[O_REVIEWER].vals[i], *eq = strchr(a, '=');
+		uint8_t raw[PHT_KEY_RAW_LEN];
+		if (eq == NULL || eq == a || eq[1] == '\0') {
+			pht_cli_usage_error(cmd, "--reviewer: '%s' is not NAME=KEY.sign.pub", a);
+			goto out;
+		}
+		if ((strs[nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
+			goto nomem;
+		revs[i].name = strs[nstrs++];
+		if ((r = pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &err)) != PHT_OK ||
+		    (r = pht_key_public_raw(k, raw, &err)) != PHT_OK) {
+			pht_err_prefix(&err, "--reviewer %s", revs[i].name);
+			pht_cli_error(cmd, &err);
+			ex = pht_cli_exit_for(r);
+			goto out;
+		}
+		pht_key_free(k);
+		k = NULL;
+		if ((strs[nstrs] = malloc(pht_b64_encoded_len(PHT_KEY_RAW_LEN) + 1)) == NULL)
+			goto nomem;
+		pht_b64_encode(raw, PHT_KEY_RAW_LEN, strs[nstrs]);
+		revs[i].key = strs[nstrs++];
+	}
 	/* --analyst NAME=FPR or NAME=KEYFILE */
 	for (i = 0; i < o[O_ANALYST].n; i++) {
 		const char *a = o[O_ANALYST].vals[i], *eq = strchr(a, '=');
@@ -363,6 +400,8 @@ permit_issue(int argc, char **argv)
 	spec.ndatasets = o[O_DATASET].n;
 	spec.code_sha256 = (const char *const *)codes;
 	spec.ncodes = ncodes;
+	spec.reviewers = revs;
+	spec.nreviewers = o[O_REVIEWER].n;
 	if ((r = pht_permit_build(&spec, &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error(cmd, &err);
 		ex = pht_cli_exit_for(r);
@@ -387,9 +426,122 @@ out:
 	free(codes);
 	free(cols);
 	free(users);
+	free(revs);
 	free(ds);
 	free(payload);
 	pht_key_free(k);
+	return ex;
+}
+
+static int
+permit_approve(int argc, char **argv)
+{
+	enum { O_KEY, O_SHA, O_TRAIN, O_NOTE, O_OUT, O_N };
+	struct ropt o[O_N] = {
+		{"key", 1, 0, {0}, 0},
+		{"train-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
+		{"train", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
+		{"note", 1, 0, {0}, 0}, {"out", 1, 0, {0}, 0},
+	};
+	const char *cmd = "permit approve", *pos[1];
+	struct pht_err err;
+	char **codes = NULL, *payload = NULL, fp[PHT_KEY_FP_LEN + 1];
+	size_t npos, i, ncodes, nalloc = 0, plen = 0;
+	int ex = PHT_EXIT_USAGE, r;
+
+	pht_err_clear(&err);
+	if ((r = parse_ropts(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+		return r;
+	if (one(&o[O_KEY]) == NULL || one(&o[O_OUT]) == NULL ||
+	    o[O_SHA].n + o[O_TRAIN].n == 0)
+		return pht_cli_usage_error(cmd, "--key, --train or --train-sha256, and "
+		    "--out are required");
+	if ((codes = calloc(o[O_SHA].n + o[O_TRAIN].n, sizeof(*codes))) == NULL)
+		goto nomem;
+	for (i = 0; i < o[O_SHA].n; i++)
+		codes[i] = (char *)o[O_SHA].vals[i];
+	ncodes = o[O_SHA].n;
+	for (i = 0; i < o[O_TRAIN].n; i++) {
+		char h[65];
+		if ((r = sha256_file(o[O_TRAIN].vals[i], h, &err)) != PHT_OK) {
+			pht_cli_error(cmd, &err);
+			ex = pht_cli_exit_for(r);
+			goto out;
+		}
+		if ((codes[ncodes] = strdup(h)) == NULL)
+			goto nomem;
+		ncodes++;
+		nalloc++;
+	}
+	if ((r = pht_code_approval_build(pht_time_now(), (const char *const *)codes,
+	    ncodes, one(&o[O_NOTE]), &payload, &plen, &err)) != PHT_OK) {
+		pht_cli_error(cmd, &err);
+		ex = pht_cli_exit_for(r);
+		goto out;
+	}
+	if ((ex = sign_to(cmd, one(&o[O_KEY]), payload, plen, one(&o[O_OUT]), fp)) ==
+	    PHT_EXIT_OK)
+		printf("signed code approval of %zu train%s by %s; wrote %s\n", ncodes,
+		    ncodes == 1 ? "" : "s", fp, one(&o[O_OUT]));
+	goto out;
+nomem:
+	fprintf(stderr, "pht %s: out of memory\n", cmd);
+	ex = PHT_EXIT_FAIL;
+out:
+	for (i = 0; codes != NULL && i < nalloc; i++)
+		free(codes[o[O_SHA].n + i]);
+	free(codes);
+	free(payload);
+	return ex;
+}
+
+int
+pht_cli_load_approval(const char *cmd, const char *path, const char *code,
+    size_t len, struct pht_buf **out)
+{
+	struct pht_envelope *env = NULL;
+	struct pht_code_approval *a = NULL;
+	struct pht_buf *b = NULL;
+	struct pht_err err;
+	const uint8_t *pl;
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+	char hex[65];
+	size_t pn;
+	int r, ex;
+
+	*out = NULL;
+	pht_err_clear(&err);
+	if ((r = pht_file_read(path, PHT_TRAINMSG_MAX_PERMIT, &b, &err)) == PHT_OK &&
+	    (r = pht_envelope_parse(pht_buf_str(b), pht_buf_len(b), &env,
+	    &err)) == PHT_OK) {
+		pl = pht_envelope_payload(env, &pn);
+		r = pht_code_approval_parse(pl, pn, &a, &err);
+	}
+	if (r != PHT_OK) {
+		pht_err_prefix(&err, "--approval");
+		pht_cli_error(cmd, &err);
+		ex = pht_cli_exit_for(r);
+		goto out;
+	}
+	if (EVP_Digest(code, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
+		fprintf(stderr, "pht %s: SHA-256 failed\n", cmd);
+		ex = PHT_EXIT_FAIL;
+		goto out;
+	}
+	pht_hex_encode(md, 32, hex);
+	if (!pht_code_approval_has(a, hex)) {
+		ex = pht_cli_usage_error(cmd, "--approval %s does not list this train's "
+		    "code (sha256 %s)", path, hex);
+		goto out;
+	}
+	*out = b;
+	b = NULL; /* transferred */
+	ex = PHT_EXIT_OK;
+out:
+	pht_code_approval_free(a);
+	pht_envelope_free(env);
+	pht_buf_free(b);
 	return ex;
 }
 
@@ -398,6 +550,7 @@ struct parsed {
 	struct pht_permit *permit;
 	struct pht_revocations *rev;
 	struct pht_halt *halt;
+	struct pht_code_approval *approval;
 };
 
 static void
@@ -406,6 +559,7 @@ parsed_clear(struct parsed *p)
 	pht_permit_free(p->permit);
 	pht_revocations_free(p->rev);
 	pht_halt_free(p->halt);
+	pht_code_approval_free(p->approval);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -443,6 +597,8 @@ load_any(const char *path, const struct pht_trust *trust, struct parsed *p,
 		r = pht_revocations_parse(pl, plen, &p->rev, err);
 	else if (kind != NULL && strcmp(kind, PHT_HALT_KIND) == 0)
 		r = pht_halt_parse(pl, plen, &p->halt, err);
+	else if (kind != NULL && strcmp(kind, PHT_CODE_APPROVAL_KIND) == 0)
+		r = pht_code_approval_parse(pl, plen, &p->approval, err);
 	else
 		r = pht_permit_parse(pl, plen, &p->permit, err);
 	if (r != PHT_OK)
@@ -490,7 +646,20 @@ print_parsed(const struct parsed *p, const char *fp, const char *name)
 			snprintf(label, sizeof(label), "dataset %s, columns", k);
 			print_strings(label, v);
 		}
-		print_strings("train code sha256", json_object_get(root, "code_sha256"));
+		if (json_object_get(root, "code_sha256") != NULL)
+			print_strings("train code sha256", json_object_get(root,
+			    "code_sha256"));
+		json_array_foreach(json_object_get(root, "reviewers"), i, v) {
+			uint8_t raw[PHT_KEY_RAW_LEN + 3];
+			char rfp[PHT_KEY_FP_LEN + 1] = "?";
+			size_t rl;
+			const char *b64 = json_string_value(json_object_get(v, "key"));
+			if (pht_b64_decode(b64, strlen(b64), raw, sizeof(raw), &rl) == PHT_OK &&
+			    rl == PHT_KEY_RAW_LEN)
+				pht_key_fingerprint_raw(raw, rfp);
+			printf("code reviewer: %s %s (trains it approves are allowed)\n",
+			    json_string_value(json_object_get(v, "name")), rfp);
+		}
 		pht_time_format(pht_permit_valid_from(p->permit), t);
 		pht_time_format(pht_permit_valid_until(p->permit), u);
 		printf("valid: %s to %s\n", t, u);
@@ -509,6 +678,15 @@ print_parsed(const struct parsed *p, const char *fp, const char *name)
 		for (i = 0; i < pht_revocations_count(p->rev); i++)
 			printf("%s%s", i == 0 ? " " : ", ", pht_revocations_id(p->rev, i));
 		printf("%s\n", pht_revocations_count(p->rev) == 0 ? " (none)" : "");
+	} else if (p->approval != NULL) {
+		const json_t *root = pht_code_approval_json(p->approval);
+		printf("code approval, issued %s\n", json_string_value(json_object_get(root,
+		    "issued")));
+		printf("reviewer: %s%s%s%s\n", fp, name[0] ? " (" : "", name,
+		    name[0] ? ")" : "");
+		print_strings("train code sha256", json_object_get(root, "code_sha256"));
+		if (json_object_get(root, "note") != NULL)
+			printf("note: %s\n", json_string_value(json_object_get(root, "note")));
 	} else if (p->halt != NULL) {
 		pht_time_format(pht_halt_issued(p->halt), t);
 		printf("halt order: scope %s, issued %s\n", pht_halt_scope(p->halt), t);
@@ -706,10 +884,12 @@ permit_post(int argc, char **argv)
 		ex = pht_cli_exit_for(r);
 		goto out;
 	}
-	if (p.permit != NULL) {
-		ex = pht_cli_usage_error("permit post", "%s is a permit: permits travel "
-		    "with the trains (pht train sign --permit-file); post revocation "
-		    "lists and halt orders", pos[0]);
+	if (p.permit != NULL || p.approval != NULL) {
+		ex = pht_cli_usage_error("permit post", "%s is a %s: %s travel with the "
+		    "trains (pht train sign --%s); post revocation lists and halt orders",
+		    pos[0], p.permit != NULL ? "permit" : "code approval",
+		    p.permit != NULL ? "permits" : "code approvals",
+		    p.permit != NULL ? "permit-file" : "approval");
 		goto out;
 	}
 	n = strlen(one(&o[O_NODE]));
@@ -753,6 +933,8 @@ pht_cmd_permit(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "issue") == 0)
 		return permit_issue(argc, argv);
+	if (strcmp(argv[1], "approve") == 0)
+		return permit_approve(argc, argv);
 	if (strcmp(argv[1], "show") == 0)
 		return permit_show(argc, argv);
 	if (strcmp(argv[1], "verify") == 0)

@@ -2,6 +2,8 @@
 #ifndef CMD_PERMIT_H
 #define CMD_PERMIT_H
 
+#include <stddef.h>
+
 /*
  * pht station halt|resume --config STATION.json [--by NAME] [--reason TEXT];
  * argv[1] is "halt" or "resume".
@@ -14,5 +16,18 @@ int pht_station_cmd_halt(int argc, char **argv);
  * every poll cycle), for stations without a node or in a hurry.
  */
 int pht_station_cmd_orders(int argc, char **argv);
+
+struct pht_buf;
+
+/*
+ * Reads a reviewer's code approval envelope (pht permit approve) from path
+ * for a train whose code is code[0..len): checks that it parses as a code
+ * approval and lists the code's SHA-256 (the signature is the station's to
+ * check against the permit's reviewers). On success *out holds the file's
+ * text and 0 is returned; otherwise prints "pht CMD: --approval ..." and
+ * returns the exit code.
+ */
+int pht_cli_load_approval(const char *cmd, const char *path, const char *code,
+    size_t len, struct pht_buf **out);
 
 #endif

@@ -1,5 +1,6 @@
 /* cmd_proto.c — pht keygen and pht train sign|verify: argument parsing over the proto library. */
 #include "pht_cli.h"
+#include "cmd_permit.h"
 
 #include "pht_buf.h"
 #include "pht_envelope.h"
@@ -148,6 +149,9 @@ static const char *train_help =
     "  --permit ID          the data permit it runs under (optional)\n"
     "  --permit-file FILE   the signed permit (pht permit issue): carried inside\n"
     "                       the train, sets --permit to its id\n"
+    "  --approval FILE      a reviewer's code approval (pht permit approve)\n"
+    "                       listing this code: carried inside the train, for\n"
+    "                       permits that allow trains their reviewers approved\n"
     "\n"
     "verify: checks the envelope's signature against the trusted public keys\n"
     "(a .pub file, or every *.pub in a directory except *.seal.pub; a key's\n"
@@ -223,14 +227,14 @@ static int
 train_sign(int argc, char **argv)
 {
 	enum { O_KEY, O_OUT, O_PARAMS, O_DATASETS, O_STATIONS, O_EXPIRES, O_ROUND,
-	    O_RESULT, O_NAME, O_PERMIT, O_PERMIT_FILE, O_N };
+	    O_RESULT, O_NAME, O_PERMIT, O_PERMIT_FILE, O_APPROVAL, O_N };
 	struct opt opts[O_N] = {
 		{"key", NULL}, {"out", NULL}, {"params", NULL}, {"datasets", NULL},
 		{"stations", NULL}, {"expires", NULL}, {"round", NULL},
 		{"result-key", NULL}, {"name", NULL}, {"permit", NULL},
-		{"permit-file", NULL},
+		{"permit-file", NULL}, {"approval", NULL},
 	};
-	struct pht_buf *pfile = NULL;
+	struct pht_buf *pfile = NULL, *abuf = NULL;
 	struct pht_envelope *penv = NULL;
 	struct pht_permit *permit = NULL;
 	struct pht_trainmsg_spec spec;
@@ -344,6 +348,18 @@ train_sign(int argc, char **argv)
 		spec.permit = pht_permit_id(permit);
 		spec.permit_envelope = pht_buf_str(pfile);
 	}
+	if (opts[O_APPROVAL].val != NULL) {
+		if (spec.permit == NULL) {
+			pht_cli_usage_error("train sign", "--approval needs --permit or "
+			    "--permit-file (approvals count under a permit's reviewers)");
+			goto out;
+		}
+		if ((ex = pht_cli_load_approval("train sign", opts[O_APPROVAL].val,
+		    pht_buf_str(code), pht_buf_len(code), &abuf)) != PHT_EXIT_OK)
+			goto out;
+		ex = PHT_EXIT_USAGE;
+		spec.code_approval = pht_buf_str(abuf);
+	}
 	spec.code = pht_buf_str(code);
 	spec.code_len = pht_buf_len(code);
 	spec.params = params;
@@ -386,6 +402,7 @@ out:
 	pht_buf_free(pfile);
 	pht_envelope_free(penv);
 	pht_permit_free(permit);
+	pht_buf_free(abuf);
 	pht_key_free(key);
 	pht_key_free(rkey);
 	return ex;

@@ -1,5 +1,6 @@
 /* cmd_run.c — pht run (dispatch a train through the federation) and pht stations (list them). */
 #include "pht_cli.h"
+#include "cmd_permit.h"
 
 #include "pht_buf.h"
 #include "pht_err.h"
@@ -32,7 +33,7 @@ static const char *run_help =
     "               --station-keys DIR --stations A,B,...|all [--params JSON]\n"
     "               [--datasets D1,D2] [--timeout 10m] [--min-stations N]\n"
     "               [--max-rounds N] [--out FILE] [--config ANALYST.json]\n"
-    "               [--permit-file PERMIT]\n"
+    "               [--permit-file PERMIT [--approval APPROVAL]]\n"
     "       pht stations --node URL --cert CERT --key KEY --ca CA [--json]\n"
     "               [--config ANALYST.json]\n"
     "\n"
@@ -51,6 +52,8 @@ static const char *run_help =
     "  --stations all     every station the node lists that has a pinned key\n"
     "  --permit-file F    the data permit (pht permit issue) every round runs\n"
     "                     under, carried inside each signed train\n"
+    "  --approval F       a reviewer's code approval of TRAIN.lua (pht permit\n"
+    "                     approve), carried with the permit\n"
     "  --config FILE      ANALYST.json with any of: node, cert, key, ca,\n"
     "                     sign_key, seal_key, station_keys, stations, datasets,\n"
     "                     timeout, min_stations (paths relative to the file;\n"
@@ -76,7 +79,7 @@ on_signal(int sig)
 struct run_opts {
 	const char *train, *node, *cert, *key, *ca, *sign_key, *seal_key;
 	const char *station_keys, *stations, *params, *datasets, *timeout, *out;
-	const char *min_stations, *max_rounds, *config, *permit_file;
+	const char *min_stations, *max_rounds, *config, *permit_file, *approval;
 	int json;
 	json_t *cfg;          /* holds the strings taken from the config */
 	char *paths[16];      /* resolved config paths (freed at the end) */
@@ -208,6 +211,7 @@ parse_opts(int argc, char **argv, int first, struct run_opts *o, const char *cmd
 		{"--timeout", &o->timeout}, {"--out", &o->out},
 		{"--min-stations", &o->min_stations}, {"--max-rounds", &o->max_rounds},
 		{"--config", &o->config}, {"--permit-file", &o->permit_file},
+		{"--approval", &o->approval},
 	};
 	size_t t;
 	int i;
@@ -344,7 +348,7 @@ pht_cmd_run(int argc, char **argv)
 	struct pht_node_run_spec spec;
 	struct pht_key *sign = NULL, *seal = NULL;
 	struct pht_trust *keys = NULL;
-	struct pht_buf *code = NULL, *pbuf = NULL;
+	struct pht_buf *code = NULL, *pbuf = NULL, *abuf = NULL;
 	struct pht_permit *permit = NULL;
 	struct pht_limits lim;
 	struct pht_err err;
@@ -465,6 +469,18 @@ pht_cmd_run(int argc, char **argv)
 		spec.permit = pht_permit_id(permit);
 		spec.permit_envelope = pht_buf_str(pbuf);
 	}
+	if (o.approval != NULL) {
+		if (o.permit_file == NULL) {
+			rc = pht_cli_usage_error("run", "--approval needs --permit-file "
+			    "(approvals count under a permit's reviewers)");
+			goto out;
+		}
+		if ((rc = pht_cli_load_approval("run", o.approval, pht_buf_str(code),
+		    pht_buf_len(code), &abuf)) != PHT_EXIT_OK)
+			goto out;
+		spec.code_approval = pht_buf_str(abuf);
+		rc = PHT_EXIT_FAIL;
+	}
 	pht_limits_default(&lim);
 	if ((r = pht_train_describe(pht_buf_str(code), pht_buf_len(code), o.train, &lim,
 	    &meta, &err)) != PHT_OK) {
@@ -570,6 +586,7 @@ out:
 	json_decref(report);
 	pht_buf_free(code);
 	pht_buf_free(pbuf);
+	pht_buf_free(abuf);
 	pht_permit_free(permit);
 	pht_trust_free(keys);
 	pht_key_free(sign);
