@@ -35,14 +35,14 @@ int pht_cli_wants_help(int argc, char **argv);
 /* Commands (one file each, cmd_*.c). */
 #define PHT_COMMANDS(X) \
 	X("version", pht_cmd_version, "print the version") \
-	X("station", pht_cmd_station, "run a signed train at this station (exec)") \
+	X("station", pht_cmd_station, "the station: run the daemon, exec one train, queue/approve/refuse, halt/resume, catalog") \
 	X("audit", pht_cmd_audit, "verify, list, show and replay a station's audit log") \
 	X("keygen", pht_cmd_keygen, "generate signing and result-sealing key pairs") \
 	X("train", pht_cmd_train, "sign a train or verify a signed train") \
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \
 	X("node", pht_cmd_node, "run the federation node (mTLS relay and mailbox)") \
 	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)") \
-	X("permit", pht_cmd_permit, "issue, show and verify data permits; revocation lists and halt orders") \
+	X("permit", pht_cmd_permit, "issue, approve, show and verify permits and code approvals; revocations and halts") \
 	X("run", pht_cmd_run, "dispatch a train through the federation and combine the results") \
 	X("stations", pht_cmd_stations, "list the stations a node knows and their datasets") \
 	X("catalog", pht_cmd_catalog, "print the federation's catalogue of datasets (DCAT-AP)")
