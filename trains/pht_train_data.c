@@ -1,6 +1,7 @@
 /* pht_train_data.c — the data API: views over a dataset through selection vectors, vectorized in C. */
 #include "pht_train_data.h"
 #include "pht_train_lua.h"
+#include "pht_train_model.h"
 #include "pht_train_rowsets.h"
 #include "pht_dataset.h"
 #include "pht_err.h"
@@ -1237,6 +1238,7 @@ pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
 		luaL_error(L, "dataset %s has more than %u rows", pht_dataset_name(ds),
 		    (unsigned)UINT32_MAX);
 	register_metatables(L);
+	pht_train_model_register(L);
 	new_view(L, ds, n, 1);
 }
 

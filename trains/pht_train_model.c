@@ -1,0 +1,944 @@
+/* pht_train_model.c — model kernels of the data API: Cox stratum sums and GLM IRLS pieces straight from the column arrays. */
+#include "pht_train_model.h"
+#include "pht_train_data.h"
+#include "pht_dataset.h"
+
+#include <float.h>
+#include <lauxlib.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Columns a kernel may read: the covariates plus time/event or outcome/offset. */
+#define MAX_COLS (PHT_TRAIN_MODEL_MAX_TERMS + 3)
+
+/*
+ * One design term: a numeric or boolean column as it is (level < 0), or
+ * the 0/1 indicator of one category level (level >= 0); or the intercept
+ * (col NULL).
+ */
+struct term {
+	const struct pht_column *col;
+	int32_t level;
+};
+
+/*
+ * The complete cases of a view over the columns a kernel uses, and the
+ * design over them. Invariant after build_design(): rows[0..n-1] are the
+ * dataset rows (in view order) with a value in every used column;
+ * x[i * p + j] is term j at rows[i]; ones[j] counts the rows where term j
+ * is exactly 1 and is01[j] says whether every value of term j is 0 or 1.
+ * All arrays live in the Lua heap (scratch userdata on the stack).
+ */
+struct design {
+	const struct pht_column *cols[MAX_COLS];
+	size_t ncols;
+	struct term terms[PHT_TRAIN_MODEL_MAX_TERMS];
+	size_t p;
+	size_t n, dropped;
+	uint32_t *rows;
+	double *x;
+	size_t ones[PHT_TRAIN_MODEL_MAX_TERMS];
+	int is01[PHT_TRAIN_MODEL_MAX_TERMS];
+	int names_idx;          /* stack index of the sequence of term names */
+};
+
+/* Scratch memory inside the Lua heap (counted against the cap, freed by the collector). */
+static void *
+scratch(lua_State *L, const char *fn, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		luaL_error(L, "%s: request too large", fn);
+	return lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
+}
+
+/* Pushes args[name] without metamethods; returns its type. */
+static int
+rawfield(lua_State *L, const char *name)
+{
+	lua_pushstring(L, name);
+	return lua_rawget(L, 2);
+}
+
+static int
+is_numeric(const struct pht_column *c)
+{
+	return c->type == PHT_COL_NUMBER || c->type == PHT_COL_INTEGER;
+}
+
+/* The column named by args[field]; NULL when absent and not required. */
+static const struct pht_column *
+col_field(lua_State *L, const char *fn, const char *field, int required)
+{
+	const struct pht_column *c;
+	int t = rawfield(L, field);
+
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		if (required)
+			luaL_error(L, "%s: %s: a column name is required", fn, field);
+		return NULL;
+	}
+	if (t != LUA_TSTRING)
+		luaL_error(L, "%s: %s: a column name is required, not a %s", fn, field,
+		    luaL_typename(L, -1));
+	c = pht_train_data_column_arg(L, 1, lua_gettop(L));
+	lua_pop(L, 1);
+	return c;
+}
+
+static void
+use_col(lua_State *L, const char *fn, struct design *d, const struct pht_column *c)
+{
+	if (d->ncols == MAX_COLS)
+		luaL_error(L, "%s: too many columns", fn);
+	d->cols[d->ncols++] = c;
+}
+
+static void
+add_term(lua_State *L, const char *fn, struct design *d, const struct pht_column *c,
+    int32_t level)
+{
+	if (d->p == PHT_TRAIN_MODEL_MAX_TERMS)
+		luaL_error(L, "%s: covariates: more than %d design terms", fn,
+		    PHT_TRAIN_MODEL_MAX_TERMS);
+	d->terms[d->p].col = c;
+	d->terms[d->p].level = level;
+	if (c == NULL)
+		lua_pushstring(L, "(Intercept)");
+	else if (level >= 0)
+		lua_pushfstring(L, "%s%s", c->name, c->levels[level]);
+	else
+		lua_pushstring(L, c->name);
+	lua_rawseti(L, d->names_idx, (lua_Integer)++d->p);
+}
+
+/*
+ * Reads args.covariates into design terms (after an intercept when asked),
+ * pushing the sequence of term names (left on the stack at d->names_idx).
+ */
+static void
+read_covariates(lua_State *L, const char *fn, struct design *d, int need_one,
+    int intercept)
+{
+	const struct pht_column *c;
+	size_t i, m;
+	int32_t lv;
+
+	lua_newtable(L);
+	d->names_idx = lua_gettop(L);
+	if (intercept)
+		add_term(L, fn, d, NULL, -1);
+	if (rawfield(L, "covariates") != LUA_TTABLE)
+		luaL_error(L, need_one ? "%s: covariates: a non-empty list of column names is required" :
+		    "%s: covariates: a list of column names is required", fn);
+	m = (size_t)lua_rawlen(L, -1);
+	if (need_one && m == 0)
+		luaL_error(L, "%s: covariates: a non-empty list of column names is required", fn);
+	for (i = 1; i <= m; i++) {
+		if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING)
+			luaL_error(L, "%s: covariates[%d]: a column name is required, not a %s", fn,
+			    (int)i, luaL_typename(L, -1));
+		c = pht_train_data_column_arg(L, 1, lua_gettop(L));
+		lua_pop(L, 1);
+		switch (c->type) {
+		case PHT_COL_NUMBER:
+		case PHT_COL_INTEGER:
+		case PHT_COL_BOOLEAN:
+			add_term(L, fn, d, c, -1);
+			break;
+		case PHT_COL_CATEGORY:
+			if (c->nlevels < 2)
+				luaL_error(L, "%s: covariates: category column '%s' needs at least two "
+				    "levels in the dictionary", fn, c->name);
+			for (lv = 1; (size_t)lv < c->nlevels; lv++)
+				add_term(L, fn, d, c, lv);
+			break;
+		default:
+			luaL_error(L, "%s: covariates: column '%s' has type %s, which cannot be a "
+			    "covariate", fn, c->name, pht_coltype_name(c->type));
+		}
+		use_col(L, fn, d, c);
+	}
+	lua_pop(L, 1);
+}
+
+/* beta (p numbers) into out; 0 when args.beta is absent. */
+static int
+read_beta(lua_State *L, const char *fn, size_t p, double *out)
+{
+	size_t j, m;
+	int t = rawfield(L, "beta");
+
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		for (j = 0; j < p; j++)
+			out[j] = 0;
+		return 0;
+	}
+	if (t != LUA_TTABLE)
+		luaL_error(L, "%s: beta: a list of %d numbers is required, not a %s", fn, (int)p,
+		    luaL_typename(L, -1));
+	m = (size_t)lua_rawlen(L, -1);
+	if (m != p)
+		luaL_error(L, "%s: beta: expected %d numbers (one per design term), got %d", fn,
+		    (int)p, (int)m);
+	for (j = 0; j < p; j++) {
+		if (lua_rawgeti(L, -1, (lua_Integer)j + 1) != LUA_TNUMBER)
+			luaL_error(L, "%s: beta[%d]: a number is required, not a %s", fn, (int)j + 1,
+			    luaL_typename(L, -1));
+		out[j] = (double)lua_tonumber(L, -1);
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	return 1;
+}
+
+static inline int
+cell_ok(const struct pht_column *c, size_t r)
+{
+	if (pht_column_is_missing(c, r))
+		return 0;
+	if (c->type == PHT_COL_CATEGORY)
+		return c->v.i32[r] >= 0 && (size_t)c->v.i32[r] < c->nlevels;
+	return 1;
+}
+
+/* A number, integer or boolean cell as a double. */
+static inline double
+cell_num(const struct pht_column *c, size_t r)
+{
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		return c->v.f64[r];
+	case PHT_COL_INTEGER:
+		return (double)c->v.i64[r];
+	case PHT_COL_BOOLEAN:
+		return c->v.u8[r];
+	default:
+		return c->v.i32[r];
+	}
+}
+
+/* Pushes a cell of a number or integer column as Lua would see it. */
+static void
+push_num_cell(lua_State *L, const struct pht_column *c, size_t r)
+{
+	if (c->type == PHT_COL_INTEGER)
+		lua_pushinteger(L, (lua_Integer)c->v.i64[r]);
+	else
+		lua_pushnumber(L, cell_num(c, r));
+}
+
+/*
+ * Declares the view's rows used (k guard, accounting), then finds the
+ * complete cases and builds the design over them (see struct design).
+ */
+static void
+build_design(lua_State *L, const char *fn, struct design *d)
+{
+	struct pht_train_view_rows vr;
+	size_t i, j, r, n = 0;
+	double v;
+	int ok;
+
+	pht_train_data_use(L, 1);
+	pht_train_data_view_rows(L, 1, &vr);
+	d->rows = scratch(L, fn, vr.n, sizeof(uint32_t));
+	for (i = 0; i < vr.n; i++) {
+		r = pht_train_view_row(&vr, i);
+		ok = 1;
+		for (j = 0; j < d->ncols && ok; j++)
+			ok = cell_ok(d->cols[j], r);
+		if (ok)
+			d->rows[n++] = (uint32_t)r;
+	}
+	d->n = n;
+	d->dropped = vr.n - n;
+	d->x = scratch(L, fn, n, d->p * sizeof(double));
+	for (j = 0; j < d->p; j++) {
+		d->ones[j] = 0;
+		d->is01[j] = 1;
+	}
+	for (i = 0; i < n; i++) {
+		r = d->rows[i];
+		for (j = 0; j < d->p; j++) {
+			const struct term *t = &d->terms[j];
+
+			if (t->col == NULL)
+				v = 1;
+			else if (t->level >= 0)
+				v = t->col->v.i32[r] == t->level;
+			else
+				v = cell_num(t->col, r);
+			d->x[i * d->p + j] = v;
+			if (v == 1)
+				d->ones[j]++;
+			else if (v != 0)
+				d->is01[j] = 0;
+		}
+	}
+}
+
+static void
+push_vector(lua_State *L, const double *x, size_t n)
+{
+	size_t i;
+
+	lua_createtable(L, (int)n, 0);
+	for (i = 0; i < n; i++) {
+		lua_pushnumber(L, x[i]);
+		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	}
+}
+
+/* Sets the design's fields of the result table on top: names, binary, ones, n, dropped. */
+static void
+push_design_fields(lua_State *L, const struct design *d)
+{
+	size_t j;
+
+	lua_pushvalue(L, d->names_idx);
+	lua_setfield(L, -2, "names");
+	lua_createtable(L, (int)d->p, 0);
+	for (j = 0; j < d->p; j++) {
+		const struct term *t = &d->terms[j];
+
+		lua_pushboolean(L, t->col != NULL && (t->level >= 0 ||
+		    t->col->type == PHT_COL_BOOLEAN || d->is01[j]));
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	lua_setfield(L, -2, "binary");
+	lua_createtable(L, (int)d->p, 0);
+	for (j = 0; j < d->p; j++) {
+		lua_pushinteger(L, (lua_Integer)d->ones[j]);
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	lua_setfield(L, -2, "ones");
+	lua_pushinteger(L, (lua_Integer)d->n);
+	lua_setfield(L, -2, "n");
+	lua_pushinteger(L, (lua_Integer)d->dropped);
+	lua_setfield(L, -2, "dropped");
+}
+
+static void
+check_args_table(lua_State *L, const char *fn, const char *shape)
+{
+	if (!lua_istable(L, 2))
+		luaL_error(L, "%s: expects a table of arguments, %s", fn, shape);
+	lua_settop(L, 2);
+}
+
+/* ---- Cox: one stratum ---- */
+
+/* How the event column codes an event. */
+enum ev_kind {
+	EV_NEVER,       /* no cell is an event (event_value names no value of the column) */
+	EV_TRUE,        /* boolean true */
+	EV_FALSE,       /* boolean false */
+	EV_01,          /* numeric coded 0/1; anything else is invalid */
+	EV_EQUAL,       /* numeric equal to value */
+	EV_LEVEL,       /* category code equal to level */
+};
+
+struct evcode {
+	enum ev_kind kind;
+	double value;
+	int32_t level;
+};
+
+static void
+read_event_code(lua_State *L, const char *fn, const struct pht_column *c, struct evcode *ev)
+{
+	int t = rawfield(L, "event_value");
+	const char *s;
+
+	memset(ev, 0, sizeof(*ev));
+	switch (c->type) {
+	case PHT_COL_BOOLEAN:
+		if (t == LUA_TNIL || (t == LUA_TBOOLEAN && lua_toboolean(L, -1)))
+			ev->kind = EV_TRUE;
+		else if (t == LUA_TBOOLEAN)
+			ev->kind = EV_FALSE;
+		else
+			ev->kind = EV_NEVER;
+		break;
+	case PHT_COL_NUMBER:
+	case PHT_COL_INTEGER:
+		if (t == LUA_TNIL)
+			ev->kind = EV_01;
+		else if (t == LUA_TNUMBER) {
+			ev->kind = EV_EQUAL;
+			ev->value = (double)lua_tonumber(L, -1);
+		} else
+			luaL_error(L, "%s: event_value: column '%s' is numeric, event_value must be "
+			    "a number", fn, c->name);
+		break;
+	case PHT_COL_CATEGORY:
+		if (t != LUA_TSTRING)
+			luaL_error(L, "%s: event_value: column '%s' is a category; name the level "
+			    "meaning an event", fn, c->name);
+		s = lua_tostring(L, -1);
+		ev->level = pht_column_level_code(c, s);
+		ev->kind = ev->level >= 0 ? EV_LEVEL : EV_NEVER;
+		break;
+	default:
+		luaL_error(L, "%s: event: column '%s' has type %s, which cannot be an event "
+		    "indicator", fn, c->name, pht_coltype_name(c->type));
+	}
+	lua_pop(L, 1);
+}
+
+/* 1 event, 0 not, -1 not a valid code (EV_01 only). */
+static inline int
+event_of(const struct evcode *ev, const struct pht_column *c, size_t r)
+{
+	double v;
+
+	switch (ev->kind) {
+	case EV_TRUE:
+		return c->v.u8[r] != 0;
+	case EV_FALSE:
+		return c->v.u8[r] == 0;
+	case EV_01:
+		v = cell_num(c, r);
+		return v == 1 ? 1 : v == 0 ? 0 : -1;
+	case EV_EQUAL:
+		return cell_num(c, r) == ev->value;
+	case EV_LEVEL:
+		return c->v.i32[r] == ev->level;
+	default:
+		return 0;
+	}
+}
+
+struct tkey {
+	double t;
+	uint32_t i;
+};
+
+/* Descending time; ties in complete-case order (any order gives the same sums). */
+static int
+cmp_tkey(const void *pa, const void *pb)
+{
+	const struct tkey *a = pa, *b = pb;
+
+	if (a->t != b->t)
+		return a->t < b->t ? 1 : -1;
+	return (a->i > b->i) - (a->i < b->i);
+}
+
+/*
+ * Log partial likelihood, score U (p) and information I (p x p) of one
+ * stratum at beta, over x (n x p, row-major; centred here, which leaves
+ * all three unchanged in exact arithmetic and keeps exp() in range), by
+ * risk sets in descending time: Breslow uses the whole risk set for each
+ * of d tied deaths, Efron removes m/d of the deaths' share for the m-th.
+ */
+static size_t
+cox_sums(lua_State *L, size_t n, size_t p, double *x, const double *time,
+    const uint8_t *status, const double *beta, int efron, double *ll_out,
+    double *U, double *I)
+{
+	struct tkey *ord;
+	double *eta, *r, *mean, *S1, *S2, *e1, *e2, S0, e0, ll = 0, f, s0, s1j, s1k;
+	size_t i, j, k, q, pos, m, d, events = 0;
+	const double *xi;
+
+	ord = scratch(L, "cox_stratum", n, sizeof(*ord));
+	eta = scratch(L, "cox_stratum", n, 2 * sizeof(double));
+	r = eta + n;
+	mean = scratch(L, "cox_stratum", 3 * p + 2 * p * p, sizeof(double));
+	S1 = mean + p;
+	e1 = S1 + p;
+	S2 = e1 + p;
+	e2 = S2 + p * p;
+	memset(mean, 0, (3 * p + 2 * p * p) * sizeof(double));
+	memset(U, 0, p * sizeof(double));
+	memset(I, 0, p * p * sizeof(double));
+	for (i = 0; i < n; i++)
+		for (j = 0; j < p; j++)
+			mean[j] += x[i * p + j];
+	for (j = 0; j < p; j++)
+		mean[j] = n > 0 ? mean[j] / (double)n : 0;
+	for (i = 0; i < n; i++) {
+		double e = 0;
+
+		for (j = 0; j < p; j++) {
+			x[i * p + j] -= mean[j];
+			e += x[i * p + j] * beta[j];
+		}
+		eta[i] = e;
+		r[i] = exp(e);
+		ord[i].t = time[i];
+		ord[i].i = (uint32_t)i;
+	}
+	qsort(ord, n, sizeof(*ord), cmp_tkey);
+	S0 = 0;
+	pos = 0;
+	while (pos < n) {
+		double t = ord[pos].t;
+
+		d = 0;
+		e0 = 0;
+		memset(e1, 0, p * sizeof(double));
+		memset(e2, 0, p * p * sizeof(double));
+		for (q = pos; q < n && ord[q].t == t; q++) {
+			double ri;
+
+			i = ord[q].i;
+			ri = r[i];
+			xi = x + i * p;
+			S0 += ri;
+			for (j = 0; j < p; j++) {
+				double rx = ri * xi[j];
+
+				S1[j] += rx;
+				for (k = j; k < p; k++)
+					S2[j * p + k] += rx * xi[k];
+			}
+			if (status[i]) {
+				d++;
+				e0 += ri;
+				ll += eta[i];
+				for (j = 0; j < p; j++) {
+					double rx = ri * xi[j];
+
+					U[j] += xi[j];
+					e1[j] += rx;
+					for (k = j; k < p; k++)
+						e2[j * p + k] += rx * xi[k];
+				}
+			}
+		}
+		if (d > 0) {
+			events += d;
+			if (!efron || d == 1) {
+				ll -= (double)d * log(S0);
+				for (j = 0; j < p; j++) {
+					U[j] -= (double)d * S1[j] / S0;
+					for (k = j; k < p; k++)
+						I[j * p + k] += (double)d * (S2[j * p + k] / S0 -
+						    S1[j] * S1[k] / (S0 * S0));
+				}
+			} else {
+				for (m = 0; m < d; m++) {
+					f = (double)m / (double)d;
+					s0 = S0 - f * e0;
+					ll -= log(s0);
+					for (j = 0; j < p; j++) {
+						s1j = S1[j] - f * e1[j];
+						U[j] -= s1j / s0;
+						for (k = j; k < p; k++) {
+							s1k = S1[k] - f * e1[k];
+							I[j * p + k] += (S2[j * p + k] - f * e2[j * p + k]) / s0 -
+							    s1j * s1k / (s0 * s0);
+						}
+					}
+				}
+			}
+		}
+		pos = q;
+	}
+	for (j = 0; j < p; j++)
+		for (k = 0; k < j; k++)
+			I[j * p + k] = I[k * p + j];
+	*ll_out = ll;
+	return events;
+}
+
+/*
+ * data:cox_stratum{time=, event=, event_value=, covariates=, beta=, ties=}
+ * -> {names, binary, ones, n, dropped, events, loglik, score, info
+ *     [, invalid = "time"|"event", invalid_value]}
+ */
+static int
+model_cox_stratum(lua_State *L)
+{
+	static const char *fn = "cox_stratum";
+	struct design *d;
+	const struct pht_column *tc, *ec;
+	struct evcode ev;
+	double *time, *beta, *U, *I, ll;
+	uint8_t *status;
+	size_t i, r, events;
+	int efron = 1, t, inv = 0, e;
+	size_t inv_row = 0;
+
+	check_args_table(L, fn, "{time = ..., event = ..., covariates = {...}}");
+	d = scratch(L, fn, 1, sizeof(*d));
+	memset(d, 0, sizeof(*d));
+	tc = col_field(L, fn, "time", 1);
+	if (!is_numeric(tc))
+		luaL_error(L, "%s: time: column '%s' is a %s column; it must be number or integer",
+		    fn, tc->name, pht_coltype_name(tc->type));
+	ec = col_field(L, fn, "event", 1);
+	read_event_code(L, fn, ec, &ev);
+	use_col(L, fn, d, tc);
+	use_col(L, fn, d, ec);
+	t = rawfield(L, "ties");
+	if (t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "breslow") == 0)
+		efron = 0;
+	else if (t != LUA_TNIL && !(t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "efron") == 0))
+		luaL_error(L, "%s: ties: must be \"efron\" or \"breslow\", not %s", fn,
+		    luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+	read_covariates(L, fn, d, 1, 0);
+	beta = scratch(L, fn, d->p, sizeof(double));
+	read_beta(L, fn, d->p, beta);
+	build_design(L, fn, d);
+	time = scratch(L, fn, d->n, sizeof(double));
+	status = scratch(L, fn, d->n, 1);
+	for (i = 0; i < d->n; i++) {
+		r = d->rows[i];
+		time[i] = cell_num(tc, r);
+		e = event_of(&ev, ec, r);
+		status[i] = e == 1;
+		if (inv == 0 && time[i] < 0) {
+			inv = 1;
+			inv_row = r;
+		} else if (inv == 0 && e < 0) {
+			inv = 2;
+			inv_row = r;
+		}
+	}
+	U = scratch(L, fn, d->p, sizeof(double));
+	I = scratch(L, fn, d->p * d->p, sizeof(double));
+	events = cox_sums(L, d->n, d->p, d->x, time, status, beta, efron, &ll, U, I);
+	lua_createtable(L, 0, 12);
+	push_design_fields(L, d);
+	lua_pushinteger(L, (lua_Integer)events);
+	lua_setfield(L, -2, "events");
+	lua_pushnumber(L, ll);
+	lua_setfield(L, -2, "loglik");
+	push_vector(L, U, d->p);
+	lua_setfield(L, -2, "score");
+	push_vector(L, I, d->p * d->p);
+	lua_setfield(L, -2, "info");
+	if (inv != 0) {
+		lua_pushstring(L, inv == 1 ? "time" : "event");
+		lua_setfield(L, -2, "invalid");
+		if (inv == 1)
+			push_num_cell(L, tc, inv_row);
+		else
+			push_num_cell(L, ec, inv_row);
+		lua_setfield(L, -2, "invalid_value");
+	}
+	return 1;
+}
+
+/* ---- GLM: one station's IRLS pieces (R's family objects and glm.fit) ---- */
+
+enum family { FAM_GAUSSIAN, FAM_BINOMIAL, FAM_POISSON };
+
+static const char *const family_names[] = {"gaussian", "binomial", "poisson", NULL};
+static const char *const family_links[] = {"identity", "logit", "log"};
+
+#define THRESH 30.0
+#define MTHRESH (-30.0)
+#define INVEPS (1 / DBL_EPSILON)
+
+static inline double
+ylogy(double y, double mu)
+{
+	return y == 0 ? 0 : y * log(y / mu);
+}
+
+static inline double
+fam_linkinv(enum family f, double eta)
+{
+	double t;
+
+	switch (f) {
+	case FAM_BINOMIAL:
+		t = eta < MTHRESH ? DBL_EPSILON : (eta > THRESH ? INVEPS : exp(eta));
+		return t / (1 + t);
+	case FAM_POISSON:
+		t = exp(eta);
+		return t > DBL_EPSILON ? t : DBL_EPSILON;
+	default:
+		return eta;
+	}
+}
+
+static inline double
+fam_linkfun(enum family f, double mu)
+{
+	switch (f) {
+	case FAM_BINOMIAL:
+		return log(mu / (1 - mu));
+	case FAM_POISSON:
+		return log(mu);
+	default:
+		return mu;
+	}
+}
+
+static inline double
+fam_mu_eta(enum family f, double eta)
+{
+	double t, o;
+
+	switch (f) {
+	case FAM_BINOMIAL:
+		if (eta > THRESH || eta < MTHRESH)
+			return DBL_EPSILON;
+		t = exp(eta);
+		o = 1 + t;
+		return t / (o * o);
+	case FAM_POISSON:
+		t = exp(eta);
+		return t > DBL_EPSILON ? t : DBL_EPSILON;
+	default:
+		return 1;
+	}
+}
+
+static inline double
+fam_variance(enum family f, double mu)
+{
+	switch (f) {
+	case FAM_BINOMIAL:
+		return mu * (1 - mu);
+	case FAM_POISSON:
+		return mu;
+	default:
+		return 1;
+	}
+}
+
+static inline double
+fam_dev(enum family f, double y, double mu)
+{
+	switch (f) {
+	case FAM_BINOMIAL:
+		return 2 * (ylogy(y, mu) + ylogy(1 - y, 1 - mu));
+	case FAM_POISSON:
+		return 2 * (y > 0 ? y * log(y / mu) - (y - mu) : mu);
+	default:
+		return (y - mu) * (y - mu);
+	}
+}
+
+static inline double
+fam_loglik(enum family f, double y, double mu)
+{
+	switch (f) {
+	case FAM_BINOMIAL:
+		return y == 1 ? log(mu) : log(1 - mu);
+	case FAM_POISSON:
+		return y * log(mu) - mu - lgamma(y + 1);
+	default:
+		return 0;
+	}
+}
+
+static inline int
+fam_extreme(enum family f, double mu)
+{
+	switch (f) {
+	case FAM_BINOMIAL:
+		return mu > 1 - 10 * DBL_EPSILON || mu < 10 * DBL_EPSILON;
+	case FAM_POISSON:
+		return mu < 10 * DBL_EPSILON;
+	default:
+		return 0;
+	}
+}
+
+/* How the outcome column is read: 0/1 from a boolean or a two-level category, or numbers. */
+enum ykind { Y_BOOL, Y_LEVEL2, Y_NUM };
+
+/* y of row r; *bad set when the value is outside what the family accepts. */
+static inline double
+outcome_of(enum family f, enum ykind yk, const struct pht_column *c, size_t r, int *bad)
+{
+	double v;
+
+	*bad = 0;
+	if (yk == Y_BOOL)
+		return c->v.u8[r];
+	if (yk == Y_LEVEL2)
+		return c->v.i32[r] == 1;
+	v = cell_num(c, r);
+	if (f == FAM_BINOMIAL)
+		*bad = v != 0 && v != 1;
+	else if (f == FAM_POISSON)
+		*bad = v < 0 || v != floor(v);
+	return v;
+}
+
+/*
+ * data:glm_step{outcome=, covariates=, offset=, beta=, family=, link=,
+ * nullmu=, intercept=}
+ * -> {names, binary, ones, n, dropped, XtWX, XtWz, deviance, loglik, sum_y,
+ *     sum_exp_offset, y_ones, extreme [, null_deviance] [, invalid_value]}
+ */
+static int
+model_glm_step(lua_State *L)
+{
+	static const char *fn = "glm_step";
+	struct design *d;
+	const struct pht_column *yc, *oc;
+	enum family fam;
+	enum ykind yk = Y_NUM;
+	double *beta, *A, *b, dev = 0, ll = 0, sumy = 0, sumexp = 0, nulldev = 0, nullmu = 0;
+	double y, off, eta, mu, me, z, w, wx;
+	const double *xi;
+	size_t i, j, k, r, p, yones = 0;
+	int t, has_beta, has_null = 0, intercept = 1, extreme = 0, bad, inv = 0;
+	size_t inv_row = 0;
+
+	check_args_table(L, fn, "{outcome = ..., covariates = {...}, family = ...}");
+	d = scratch(L, fn, 1, sizeof(*d));
+	memset(d, 0, sizeof(*d));
+	t = rawfield(L, "family");
+	if (t == LUA_TNIL)
+		fam = FAM_GAUSSIAN;
+	else {
+		const char *s = t == LUA_TSTRING ? lua_tostring(L, -1) : "";
+
+		for (j = 0; family_names[j] != NULL && strcmp(family_names[j], s) != 0; j++)
+			;
+		if (family_names[j] == NULL)
+			luaL_error(L, "%s: family: must be binomial, poisson or gaussian, not %s", fn,
+			    luaL_tolstring(L, -1, NULL));
+		fam = (enum family)j;
+	}
+	lua_pop(L, 1);
+	t = rawfield(L, "link");
+	if (t != LUA_TNIL && !(t == LUA_TSTRING &&
+	    strcmp(lua_tostring(L, -1), family_links[fam]) == 0))
+		luaL_error(L, "%s: link: family %s has the %s link only, not %s", fn,
+		    family_names[fam], family_links[fam], luaL_tolstring(L, -1, NULL));
+	lua_pop(L, 1);
+	t = rawfield(L, "intercept");
+	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+		luaL_error(L, "%s: intercept: true or false, not a %s", fn, luaL_typename(L, -1));
+	if (t == LUA_TBOOLEAN)
+		intercept = lua_toboolean(L, -1);
+	lua_pop(L, 1);
+	t = rawfield(L, "nullmu");
+	if (t == LUA_TNUMBER) {
+		has_null = 1;
+		nullmu = (double)lua_tonumber(L, -1);
+	} else if (t != LUA_TNIL)
+		luaL_error(L, "%s: nullmu: a number is required, not a %s", fn, luaL_typename(L, -1));
+	lua_pop(L, 1);
+	yc = col_field(L, fn, "outcome", 1);
+	if (yc->type == PHT_COL_BOOLEAN)
+		yk = Y_BOOL;
+	else if (fam != FAM_BINOMIAL) {
+		if (!is_numeric(yc))
+			luaL_error(L, "%s: outcome: column '%s' must be numeric for family %s", fn,
+			    yc->name, family_names[fam]);
+		yk = Y_NUM;
+	} else if (yc->type == PHT_COL_CATEGORY) {
+		if (yc->nlevels != 2)
+			luaL_error(L, "%s: outcome: category column '%s' must have exactly two levels "
+			    "for binomial", fn, yc->name);
+		yk = Y_LEVEL2;
+	} else if (is_numeric(yc))
+		yk = Y_NUM;
+	else
+		luaL_error(L, "%s: outcome: column '%s' has type %s", fn, yc->name,
+		    pht_coltype_name(yc->type));
+	use_col(L, fn, d, yc);
+	oc = col_field(L, fn, "offset", 0);
+	if (oc != NULL && !is_numeric(oc))
+		luaL_error(L, "%s: offset: column '%s' must be numeric", fn, oc->name);
+	read_covariates(L, fn, d, 0, intercept);
+	if (oc != NULL)
+		use_col(L, fn, d, oc);
+	p = d->p;
+	if (p == 0)
+		luaL_error(L, "%s: covariates: no design terms (no covariates and no intercept)", fn);
+	beta = scratch(L, fn, p, sizeof(double));
+	has_beta = read_beta(L, fn, p, beta);
+	build_design(L, fn, d);
+	A = scratch(L, fn, p * p + p, sizeof(double));
+	b = A + p * p;
+	memset(A, 0, (p * p + p) * sizeof(double));
+	for (i = 0; i < d->n; i++) {
+		r = d->rows[i];
+		xi = d->x + i * p;
+		y = outcome_of(fam, yk, yc, r, &bad);
+		if (bad && inv == 0) {
+			inv = 1;
+			inv_row = r;
+		}
+		off = oc != NULL ? cell_num(oc, r) : 0;
+		if (!has_beta) {
+			mu = fam == FAM_BINOMIAL ? (y + 0.5) / 2 : fam == FAM_POISSON ? y + 0.1 : y;
+			eta = fam_linkfun(fam, mu);
+			mu = fam_linkinv(fam, eta);
+		} else {
+			eta = off;
+			for (j = 0; j < p; j++)
+				eta += xi[j] * beta[j];
+			mu = fam_linkinv(fam, eta);
+			if (fam_extreme(fam, mu))
+				extreme = 1;
+		}
+		dev += fam_dev(fam, y, mu);
+		ll += fam_loglik(fam, y, mu);
+		me = fam_mu_eta(fam, eta);
+		z = (eta - off) + (y - mu) / me;
+		w = me * me / fam_variance(fam, mu);
+		for (j = 0; j < p; j++) {
+			wx = w * xi[j];
+			b[j] += wx * z;
+			for (k = j; k < p; k++)
+				A[j * p + k] += wx * xi[k];
+		}
+		sumy += y;
+		if (y == 1)
+			yones++;
+		sumexp += exp(off);
+		if (has_null)
+			nulldev += fam_dev(fam, y, fam == FAM_POISSON && oc != NULL ?
+			    exp(nullmu + off) : nullmu);
+	}
+	for (j = 0; j < p; j++)
+		for (k = 0; k < j; k++)
+			A[j * p + k] = A[k * p + j];
+	lua_createtable(L, 0, 16);
+	push_design_fields(L, d);
+	push_vector(L, A, p * p);
+	lua_setfield(L, -2, "XtWX");
+	push_vector(L, b, p);
+	lua_setfield(L, -2, "XtWz");
+	lua_pushnumber(L, dev);
+	lua_setfield(L, -2, "deviance");
+	lua_pushnumber(L, ll);
+	lua_setfield(L, -2, "loglik");
+	lua_pushnumber(L, sumy);
+	lua_setfield(L, -2, "sum_y");
+	lua_pushnumber(L, sumexp);
+	lua_setfield(L, -2, "sum_exp_offset");
+	lua_pushinteger(L, (lua_Integer)yones);
+	lua_setfield(L, -2, "y_ones");
+	lua_pushboolean(L, extreme);
+	lua_setfield(L, -2, "extreme");
+	if (has_null) {
+		lua_pushnumber(L, nulldev);
+		lua_setfield(L, -2, "null_deviance");
+	}
+	if (inv) {
+		push_num_cell(L, yc, inv_row);
+		lua_setfield(L, -2, "invalid_value");
+	}
+	return 1;
+}
+
+void
+pht_train_model_register(lua_State *L)
+{
+	static const luaL_Reg methods[] = {
+		{"cox_stratum", model_cox_stratum},
+		{"glm_step", model_glm_step},
+		{NULL, NULL},
+	};
+
+	pht_train_data_view_methods_add(L, methods);
+}
