@@ -31,13 +31,23 @@ struct view {
 	int all;
 	int marked;             /* rows already recorded in rows_touched */
 	int noted;              /* set already recorded in the run's row sets */
-	uint32_t sel[];
+	uint32_t *sel;          /* own[] or a scratch block kept as user value 1 */
+	uint32_t own[];
 };
 
-/* A column of a view; the view is kept alive as user value 1. */
+/*
+ * A column of a view; the view is kept alive as user value 1. Both are
+ * immutable, so the count and sum, once computed, are kept here (have_count,
+ * have_sum) and reused by later calls (sum then mean: one pass).
+ */
 struct colview {
 	const struct pht_column *col;
 	struct view *v;
+	int have_count, have_sum;
+	size_t count;           /* non-missing values */
+	double sum;             /* compensated sum (number columns, integer overflow) */
+	int64_t isum;           /* exact sum (integer and boolean columns) */
+	int ioverflow;          /* the exact sum is outside int64: use sum */
 };
 
 /* The row handed to a filter() predicate; valid only during that call. */
@@ -64,7 +74,8 @@ new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all)
 {
 	struct view *v;
 
-	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 0);
+	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 1);
+	v->sel = v->own;
 	v->ds = ds;
 	v->n = n;
 	v->all = all;
@@ -112,10 +123,16 @@ mark_rows(lua_State *L, struct view *v)
 
 	if (v->marked || c->rows_touched == NULL || c->ds != v->ds)
 		return;
-	for (i = 0; i < v->n; i++) {
-		r = vrow(v, i);
-		c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
-	}
+	if (v->all) {
+		/* rows 0..n-1: whole bytes, then the bits of the last one */
+		memset(c->rows_touched, 0xff, v->n >> 3);
+		if ((v->n & 7) != 0)
+			c->rows_touched[v->n >> 3] |= (uint8_t)((1u << (v->n & 7)) - 1);
+	} else
+		for (i = 0; i < v->n; i++) {
+			r = v->sel[i];
+			c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
+		}
 	v->marked = 1;
 }
 
@@ -345,9 +362,185 @@ check_col(lua_State *L)
 	return luaL_checkudata(L, 1, COLUMN_MT);
 }
 
-/* Runs the aggregate with the guards; the kind of result needs. */
+/* Missing cells of col among the rows of v. */
+static size_t
+count_missing(const struct pht_column *col, const struct view *v)
+{
+	const uint8_t *miss = col->missing;
+	size_t i, m = 0, r;
+
+	if (miss == NULL)
+		return 0;
+	if (v->all) {
+		for (i = 0; i + 8 <= (v->n >> 3); i += 8) {
+			uint64_t w;
+
+			memcpy(&w, miss + i, 8);
+			m += (size_t)__builtin_popcountll(w);
+		}
+		for (; i < (v->n >> 3); i++)
+			m += (size_t)__builtin_popcount(miss[i]);
+		for (r = v->n & ~(size_t)7; r < v->n; r++)
+			m += (miss[r >> 3] >> (r & 7)) & 1;
+		return m;
+	}
+	for (i = 0; i < v->n; i++) {
+		r = v->sel[i];
+		m += (miss[r >> 3] >> (r & 7)) & 1;
+	}
+	return m;
+}
+
+/*
+ * Compensated sum of doubles: Knuth's TwoSum gives the exact rounding error
+ * of each addition without a branch (the same error term as Neumaier's
+ * step, so the same result and error bound). A missing cell adds -0.0,
+ * which leaves every sum unchanged. Specialised by the constant flags
+ * has_sel and has_miss once inlined.
+ */
+static inline __attribute__((always_inline)) void
+sum_f64_kernel(const double *x, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, size_t *nmiss, double *sum)
+{
+	double s = 0, c = 0, v, t, z;
+	size_t i, r, m = 0;
+	unsigned b;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		v = x[r];
+		if (has_miss) {
+			b = (miss[r >> 3] >> (r & 7)) & 1;
+			v = b ? -0.0 : v;
+			m += b;
+		}
+		t = s + v;
+		z = t - s;
+		c += (s - (t - z)) + (v - z);
+		s = t;
+	}
+	*nmiss = m;
+	*sum = s + c;
+}
+
+__extension__ typedef __int128 i128;
+
+/* Exact sum of int64 cells (128 bits cannot overflow below 2^64 rows). */
+static inline __attribute__((always_inline)) i128
+sum_i64_kernel(const int64_t *x, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, size_t *nmiss)
+{
+	i128 s = 0;
+	int64_t v;
+	size_t i, r, m = 0;
+	unsigned b;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		v = x[r];
+		if (has_miss) {
+			b = (miss[r >> 3] >> (r & 7)) & 1;
+			v = b ? 0 : v;
+			m += b;
+		}
+		s += v;
+	}
+	*nmiss = m;
+	return s;
+}
+
+/* Sum of a boolean column: the number of true cells. */
+static inline __attribute__((always_inline)) int64_t
+sum_u8_kernel(const uint8_t *x, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, size_t *nmiss)
+{
+	int64_t s = 0;
+	size_t i, r, m = 0;
+	unsigned b;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		if (has_miss) {
+			b = (miss[r >> 3] >> (r & 7)) & 1;
+			s += b ? 0 : x[r];
+			m += b;
+		} else
+			s += x[r];
+	}
+	*nmiss = m;
+	return s;
+}
+
+/* Calls kernel K with constant has_sel/has_miss flags for view v. */
+#define SPECIALISE(K, x, miss, v, ...) do {					\
+	if ((v)->all && (miss) == NULL)						\
+		K(x, NULL, NULL, (v)->n, 0, 0, __VA_ARGS__);			\
+	else if ((v)->all)							\
+		K(x, miss, NULL, (v)->n, 0, 1, __VA_ARGS__);			\
+	else if ((miss) == NULL)						\
+		K(x, NULL, (v)->sel, (v)->n, 1, 0, __VA_ARGS__);		\
+	else									\
+		K(x, miss, (v)->sel, (v)->n, 1, 1, __VA_ARGS__);		\
+} while (0)
+
+#define SPECIALISE_RET(res, K, x, miss, v, ...) do {				\
+	if ((v)->all && (miss) == NULL)						\
+		res = K(x, NULL, NULL, (v)->n, 0, 0, __VA_ARGS__);		\
+	else if ((v)->all)							\
+		res = K(x, miss, NULL, (v)->n, 0, 1, __VA_ARGS__);		\
+	else if ((miss) == NULL)						\
+		res = K(x, NULL, (v)->sel, (v)->n, 1, 0, __VA_ARGS__);		\
+	else									\
+		res = K(x, miss, (v)->sel, (v)->n, 1, 1, __VA_ARGS__);		\
+} while (0)
+
+static void
+col_fill_count(struct colview *cv)
+{
+	if (!cv->have_count) {
+		cv->count = cv->v->n - count_missing(cv->col, cv->v);
+		cv->have_count = 1;
+	}
+}
+
+/* The count and sum of a numeric column (one pass, kept in cv). */
+static void
+col_fill_sum(struct colview *cv)
+{
+	const struct pht_column *col = cv->col;
+	const struct view *v = cv->v;
+	size_t nmiss = 0;
+	i128 total;
+
+	if (cv->have_sum)
+		return;
+	switch (col->type) {
+	case PHT_COL_NUMBER:
+		SPECIALISE(sum_f64_kernel, col->v.f64, col->missing, v, &nmiss, &cv->sum);
+		break;
+	case PHT_COL_INTEGER:
+		SPECIALISE_RET(total, sum_i64_kernel, col->v.i64, col->missing, v, &nmiss);
+		/* outside the 64-bit range: the float nearest the exact sum */
+		cv->ioverflow = total < INT64_MIN || total > INT64_MAX;
+		cv->isum = cv->ioverflow ? 0 : (int64_t)total;
+		cv->sum = (double)total;
+		break;
+	case PHT_COL_BOOLEAN:
+		SPECIALISE_RET(cv->isum, sum_u8_kernel, col->v.u8, col->missing, v, &nmiss);
+		cv->sum = (double)cv->isum;
+		break;
+	default:
+		nmiss = count_missing(col, v);
+		break;
+	}
+	cv->count = v->n - nmiss;
+	cv->have_count = 1;
+	cv->have_sum = 1;
+}
+
+/* The guards and checks of every aggregate; the kind of result needs. */
 static struct colview *
-col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
+col_prepare(lua_State *L, int numeric, const char *what)
 {
 	struct colview *cv = check_col(L);
 	enum pht_coltype t = cv->col->type;
@@ -360,6 +553,15 @@ col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
 	guard_rows(L, cv->v->n);
 	mark_rows(L, cv->v);
 	note_rows(L, cv->v);
+	return cv;
+}
+
+/* Runs the full aggregate (sumsq, min, max) with the guards. */
+static struct colview *
+col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
+{
+	struct colview *cv = col_prepare(L, numeric, what);
+
 	aggregate(cv->col, cv->v, a);
 	guard_values(L, a->count, cv->col);
 	return cv;
@@ -368,23 +570,25 @@ col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
 static int
 col_count(lua_State *L)
 {
-	struct agg a;
+	struct colview *cv = col_prepare(L, 0, "count");
 
-	col_agg(L, &a, 0, "count");
-	lua_pushinteger(L, (lua_Integer)a.count);
+	col_fill_count(cv);
+	guard_values(L, cv->count, cv->col);
+	lua_pushinteger(L, (lua_Integer)cv->count);
 	return 1;
 }
 
 static int
 col_sum(lua_State *L)
 {
-	struct agg a;
-	struct colview *cv = col_agg(L, &a, 1, "sum");
+	struct colview *cv = col_prepare(L, 1, "sum");
 
-	if (cv->col->type != PHT_COL_NUMBER && !a.ioverflow)
-		lua_pushinteger(L, a.isum);
+	col_fill_sum(cv);
+	guard_values(L, cv->count, cv->col);
+	if (cv->col->type != PHT_COL_NUMBER && !cv->ioverflow)
+		lua_pushinteger(L, cv->isum);
 	else
-		lua_pushnumber(L, a.sum);
+		lua_pushnumber(L, cv->sum);
 	return 1;
 }
 
@@ -401,13 +605,14 @@ col_sumsq(lua_State *L)
 static int
 col_mean(lua_State *L)
 {
-	struct agg a;
+	struct colview *cv = col_prepare(L, 1, "mean");
 
-	col_agg(L, &a, 1, "mean");
-	if (a.count == 0)
+	col_fill_sum(cv);
+	guard_values(L, cv->count, cv->col);
+	if (cv->count == 0)
 		lua_pushnil(L);
 	else
-		lua_pushnumber(L, a.sum / (double)a.count);
+		lua_pushnumber(L, cv->sum / (double)cv->count);
 	return 1;
 }
 
@@ -588,6 +793,7 @@ view_column(lua_State *L)
 	struct colview *cv;
 
 	cv = lua_newuserdatauv(L, sizeof(*cv), 1);
+	memset(cv, 0, sizeof(*cv));
 	cv->col = col;
 	cv->v = v;
 	lua_pushvalue(L, 1);
@@ -605,14 +811,33 @@ view_dictionary(lua_State *L)
 	return 1;
 }
 
-/* Pushes a view made of the first m entries of sel. */
+/*
+ * Pushes a view made of the first m entries of sel, a scratch block of
+ * parent->n entries at stack index sel_idx. When the selection fills at
+ * least a quarter of the block the view keeps the block (as its user
+ * value) instead of a copy: no second allocation and no copy, for at most
+ * three times its size in unused entries; a smaller one is copied.
+ */
 static void
-push_selection(lua_State *L, const struct view *parent, const uint32_t *sel, size_t m)
+push_selection(lua_State *L, const struct view *parent, uint32_t *sel, int sel_idx,
+    size_t m)
 {
-	struct view *nv = new_view(L, parent->ds, m, 0);
+	struct view *nv;
 
-	if (m > 0)
-		memcpy(nv->sel, sel, m * sizeof(uint32_t));
+	sel_idx = lua_absindex(L, sel_idx);
+	if (m >= parent->n / 4 && m > 0) {
+		nv = new_view(L, parent->ds, 0, 0);
+		nv->n = m;
+		nv->sel = sel;
+		lua_pushvalue(L, sel_idx);
+		lua_setiuservalue(L, -2, 1);
+	} else {
+		nv = new_view(L, parent->ds, m, 0);
+		if (m > 0)
+			memcpy(nv->sel, sel, m * sizeof(uint32_t));
+	}
+	/* the parent's rows were all marked before the selection was made */
+	nv->marked = parent->marked;
 }
 
 enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOTNULL, OP_ISNULL };
@@ -702,6 +927,140 @@ cmp_cell(const struct pht_column *c, size_t r, const struct key *k)
 	return (x > k->i) - (x < k->i);
 }
 
+/*
+ * where() kernels: one loop per (column representation, operator), each
+ * specialised for views with and without a selection and columns with and
+ * without missing cells, writing the selection branch-free. Data cells are
+ * never NaN (the loader refuses them) nor is a key (to_key refuses it), so
+ * plain comparisons agree with cmp_cell().
+ */
+enum wty { W_F64, W_I64, W_I64D, W_I32, W_U8 };
+
+static inline __attribute__((always_inline)) int
+where_test(const void *arr, size_t r, int ty, int op, double kd, int64_t ki)
+{
+	double d = 0;
+	int64_t x = 0;
+
+	switch (ty) {
+	case W_F64:
+		d = ((const double *)arr)[r];
+		break;
+	case W_I64D:
+		d = (double)((const int64_t *)arr)[r];
+		break;
+	case W_I64:
+		x = ((const int64_t *)arr)[r];
+		break;
+	case W_I32:
+		x = ((const int32_t *)arr)[r];
+		break;
+	default:
+		x = ((const uint8_t *)arr)[r];
+		break;
+	}
+	if (ty == W_F64 || ty == W_I64D) {
+		switch (op) {
+		case OP_EQ: return d == kd;
+		case OP_NE: return d != kd;
+		case OP_LT: return d < kd;
+		case OP_LE: return d <= kd;
+		case OP_GT: return d > kd;
+		default: return d >= kd;
+		}
+	}
+	switch (op) {
+	case OP_EQ: return x == ki;
+	case OP_NE: return x != ki;
+	case OP_LT: return x < ki;
+	case OP_LE: return x <= ki;
+	case OP_GT: return x > ki;
+	default: return x >= ki;
+	}
+}
+
+static inline __attribute__((always_inline)) size_t
+where_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, int op, double kd, int64_t ki, uint32_t *out)
+{
+	size_t i, r, m = 0;
+	int keep;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		keep = where_test(arr, r, ty, op, kd, ki);
+		if (has_miss)
+			keep &= !((miss[r >> 3] >> (r & 7)) & 1);
+		out[m] = (uint32_t)r;
+		m += (size_t)keep;
+	}
+	return m;
+}
+
+#define WHERE_OP(TY) do {							\
+	switch (op) {								\
+	case OP_EQ: SPECIALISE_RET(m, where_kernel, arr, c->missing, v, TY, OP_EQ, kd, ki, out); break; \
+	case OP_NE: SPECIALISE_RET(m, where_kernel, arr, c->missing, v, TY, OP_NE, kd, ki, out); break; \
+	case OP_LT: SPECIALISE_RET(m, where_kernel, arr, c->missing, v, TY, OP_LT, kd, ki, out); break; \
+	case OP_LE: SPECIALISE_RET(m, where_kernel, arr, c->missing, v, TY, OP_LE, kd, ki, out); break; \
+	case OP_GT: SPECIALISE_RET(m, where_kernel, arr, c->missing, v, TY, OP_GT, kd, ki, out); break; \
+	default: SPECIALISE_RET(m, where_kernel, arr, c->missing, v, TY, OP_GE, kd, ki, out); break; \
+	}									\
+} while (0)
+
+/* Comparison op (OP_EQ..OP_GE) of column c with key k over v into out; the count. */
+static size_t
+where_compare(const struct pht_column *c, const struct view *v, enum op op,
+    const struct key *k, uint32_t *out)
+{
+	const double kd = k->d;
+	const int64_t ki = k->i;
+	const void *arr;
+	size_t m = 0;
+
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		arr = c->v.f64;
+		WHERE_OP(W_F64);
+		break;
+	case PHT_COL_INTEGER:
+		arr = c->v.i64;
+		if (k->isint)
+			WHERE_OP(W_I64);
+		else
+			WHERE_OP(W_I64D);
+		break;
+	case PHT_COL_BOOLEAN:
+		arr = c->v.u8;
+		WHERE_OP(W_U8);
+		break;
+	default:
+		arr = c->v.i32;
+		WHERE_OP(W_I32);
+		break;
+	}
+	return m;
+}
+
+/* 'in' on a category or boolean column: a table of the wanted codes. */
+static size_t
+where_in_codes(const struct pht_column *c, const struct view *v, const uint8_t *want,
+    size_t ncodes, uint32_t *out)
+{
+	size_t i, r, m = 0;
+	int64_t x;
+	int keep;
+
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		x = c->type == PHT_COL_BOOLEAN ? c->v.u8[r] : c->v.i32[r];
+		keep = x >= 0 && (uint64_t)x < ncodes && want[x] && !is_missing(c->missing, r);
+		out[m] = (uint32_t)r;
+		m += (size_t)keep;
+	}
+	return m;
+}
+
 static int
 view_where(lua_State *L)
 {
@@ -713,7 +1072,7 @@ view_where(lua_State *L)
 	struct key k, *set = NULL;
 	size_t i, j, r, m = 0, nset = 0;
 	uint32_t *out;
-	int keep, cmp;
+	int keep, out_idx;
 
 	if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
 	    (c->type == PHT_COL_CATEGORY || c->type == PHT_COL_BOOLEAN))
@@ -734,33 +1093,36 @@ view_where(lua_State *L)
 		to_key(L, c, 4, &k);
 	mark_rows(L, v);
 	out = scratch(L, v->n, sizeof(uint32_t));
-	for (i = 0; i < v->n; i++) {
-		r = vrow(v, i);
-		if (op == OP_ISNULL)
-			keep = is_missing(c->missing, r);
-		else if (op == OP_NOTNULL)
-			keep = !is_missing(c->missing, r);
-		else if (is_missing(c->missing, r))
-			keep = 0;
-		else if (op == OP_IN) {
-			keep = 0;
-			for (j = 0; j < nset && !keep; j++)
-				keep = cmp_cell(c, r, &set[j]) == 0;
-		} else {
-			cmp = cmp_cell(c, r, &k);
-			switch (op) {
-			case OP_EQ: keep = cmp == 0; break;
-			case OP_NE: keep = cmp != 0; break;
-			case OP_LT: keep = cmp < 0; break;
-			case OP_LE: keep = cmp <= 0; break;
-			case OP_GT: keep = cmp > 0; break;
-			default: keep = cmp >= 0; break;
+	out_idx = lua_gettop(L);
+	if (op != OP_IN && op != OP_NOTNULL && op != OP_ISNULL)
+		m = where_compare(c, v, op, &k, out);
+	else if (op == OP_IN && (c->type == PHT_COL_CATEGORY || c->type == PHT_COL_BOOLEAN)) {
+		size_t ncodes = c->type == PHT_COL_BOOLEAN ? 2 : c->nlevels;
+		uint8_t *want = scratch(L, ncodes, 1);
+
+		memset(want, 0, ncodes);
+		for (j = 0; j < nset; j++)
+			if (set[j].i >= 0 && (uint64_t)set[j].i < ncodes)
+				want[set[j].i] = 1;
+		m = where_in_codes(c, v, want, ncodes, out);
+	} else
+		for (i = 0; i < v->n; i++) {
+			r = vrow(v, i);
+			if (op == OP_ISNULL)
+				keep = is_missing(c->missing, r);
+			else if (op == OP_NOTNULL)
+				keep = !is_missing(c->missing, r);
+			else if (is_missing(c->missing, r))
+				keep = 0;
+			else {
+				keep = 0;
+				for (j = 0; j < nset && !keep; j++)
+					keep = cmp_cell(c, r, &set[j]) == 0;
 			}
+			if (keep)
+				out[m++] = (uint32_t)r;
 		}
-		if (keep)
-			out[m++] = (uint32_t)r;
-	}
-	push_selection(L, v, out, m);
+	push_selection(L, v, out, out_idx, m);
 	return 1;
 }
 
@@ -809,7 +1171,7 @@ view_filter(lua_State *L)
 			out[m++] = (uint32_t)ra->row;
 	}
 	ra->live = 0;
-	push_selection(L, v, out, m);
+	push_selection(L, v, out, 3, m);
 	return 1;
 }
 
@@ -846,6 +1208,43 @@ ival(const struct pht_column *c, size_t r)
 	}
 }
 
+/*
+ * Group ids of a category (i32 codes) or boolean (u8) column: the code, or
+ * NO_GROUP when missing or out of range; the number of those. Specialised
+ * like the other kernels.
+ */
+static inline __attribute__((always_inline)) size_t
+code_gid_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int is_u8, uint32_t ngroups, uint32_t *gid)
+{
+	size_t i, r, nmiss = 0;
+	uint32_t x;
+	int bad;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		x = is_u8 ? ((const uint8_t *)arr)[r] : (uint32_t)((const int32_t *)arr)[r];
+		bad = x >= ngroups;
+		if (has_miss)
+			bad |= (miss[r >> 3] >> (r & 7)) & 1;
+		gid[i] = bad ? NO_GROUP : x;
+		nmiss += (size_t)bad;
+	}
+	return nmiss;
+}
+
+static size_t
+code_gid(const struct pht_column *c, const struct view *v, uint32_t ngroups, uint32_t *gid)
+{
+	size_t m = 0;
+
+	if (c->type == PHT_COL_BOOLEAN)
+		SPECIALISE_RET(m, code_gid_kernel, c->v.u8, c->missing, v, 1, ngroups, gid);
+	else
+		SPECIALISE_RET(m, code_gid_kernel, c->v.i32, c->missing, v, 0, ngroups, gid);
+	return m;
+}
+
 /* Leaves two scratch userdata on the stack (gid, keys). */
 static void
 group_rows(lua_State *L, const struct view *v, const struct pht_column *c,
@@ -874,6 +1273,10 @@ group_rows(lua_State *L, const struct view *v, const struct pht_column *c,
 	} else {
 		lua_pushnil(L);
 		g->ngroups = c->type == PHT_COL_BOOLEAN ? 2 : c->nlevels;
+		if (g->ngroups < NO_GROUP) {
+			g->nmissing = code_gid(c, v, (uint32_t)g->ngroups, g->gid);
+			return;
+		}
 	}
 	for (i = 0; i < v->n; i++) {
 		r = vrow(v, i);
@@ -995,6 +1398,349 @@ view_group_by(lua_State *L)
 			views[slot]->sel[fill[slot]++] = (uint32_t)vrow(v, i);
 	}
 	return 1;
+}
+
+/* ---- aggregate_by: per group aggregates of several columns in one pass each ---- */
+
+#define AGG_COLS_MAX 256
+
+/* The aggregates of one column over one group. */
+struct gacc {
+	double s, c;            /* compensated sum (number columns) */
+	double ss, sc;          /* compensated sum of squares */
+	double dmin, dmax;      /* number columns */
+	i128 isum;              /* exact sum (integer and boolean columns) */
+	int64_t imin, imax;     /* integer and boolean columns */
+	size_t rows;            /* rows of the group */
+	size_t n;               /* non-missing values among them */
+};
+
+static inline __attribute__((always_inline)) void
+two_sum(double *s, double *c, double x)
+{
+	double t = *s + x, z = t - *s;
+
+	*c += (*s - (t - z)) + (x - z);
+	*s = t;
+}
+
+/*
+ * Adds the cells of one column to the accumulators of their groups: slot
+ * gid[i] (NO_GROUP: the missing-key slot ngroups). A missing cell counts
+ * as a row and adds -0.0 to the sums (which changes none) and nothing to
+ * min and max, through selects rather than branches. ty is W_F64, W_I64
+ * or W_U8.
+ */
+static inline __attribute__((always_inline)) void
+gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, const uint32_t *gid, uint32_t ngroups,
+    struct gacc *acc)
+{
+	size_t i, r;
+	uint32_t g;
+	struct gacc *a;
+	double x;
+	int64_t xi;
+	int b = 0;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		g = gid[i];
+		g = g == NO_GROUP ? ngroups : g;
+		if (has_miss)
+			b = (miss[r >> 3] >> (r & 7)) & 1;
+		a = &acc[g];
+		a->rows++;
+		a->n += (size_t)!b;
+		if (ty == W_F64) {
+			x = ((const double *)arr)[r];
+			x = b ? -0.0 : x;
+			two_sum(&a->s, &a->c, x);
+			two_sum(&a->ss, &a->sc, x * x);
+			a->dmin = !b && x < a->dmin ? x : a->dmin;
+			a->dmax = !b && x > a->dmax ? x : a->dmax;
+		} else {
+			xi = ty == W_I64 ? ((const int64_t *)arr)[r] : ((const uint8_t *)arr)[r];
+			xi = b ? 0 : xi;
+			a->isum += xi;
+			if (ty == W_I64) {
+				x = b ? -0.0 : (double)xi;
+				two_sum(&a->ss, &a->sc, x * x);
+			}
+			a->imin = !b && xi < a->imin ? xi : a->imin;
+			a->imax = !b && xi > a->imax ? xi : a->imax;
+		}
+	}
+}
+
+static void
+gacc_column(const struct pht_column *c, const struct view *v, const uint32_t *gid,
+    uint32_t ngroups, struct gacc *acc)
+{
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		SPECIALISE(gacc_kernel, c->v.f64, c->missing, v, W_F64, gid, ngroups, acc);
+		break;
+	case PHT_COL_INTEGER:
+		SPECIALISE(gacc_kernel, c->v.i64, c->missing, v, W_I64, gid, ngroups, acc);
+		break;
+	default:
+		SPECIALISE(gacc_kernel, c->v.u8, c->missing, v, W_U8, gid, ngroups, acc);
+		break;
+	}
+}
+
+/*
+ * Fills slot nslots of one column's accumulators with the total of slots
+ * 0..nslots-1: counts, exact integer sums, min and max combine exactly;
+ * the compensated sums are summed again with compensation (each slot's
+ * sum and its error term).
+ */
+static void
+gacc_total(struct gacc *acc, size_t nslots)
+{
+	struct gacc *t = &acc[nslots];
+	size_t j;
+
+	for (j = 0; j < nslots; j++) {
+		t->rows += acc[j].rows;
+		t->n += acc[j].n;
+		two_sum(&t->s, &t->c, acc[j].s);
+		t->c += acc[j].c;
+		two_sum(&t->ss, &t->sc, acc[j].ss);
+		t->sc += acc[j].sc;
+		t->dmin = acc[j].dmin < t->dmin ? acc[j].dmin : t->dmin;
+		t->dmax = acc[j].dmax > t->dmax ? acc[j].dmax : t->dmax;
+		t->isum += acc[j].isum;
+		t->imin = acc[j].imin < t->imin ? acc[j].imin : t->imin;
+		t->imax = acc[j].imax > t->imax ? acc[j].imax : t->imax;
+	}
+}
+
+/* Pushes an exact integer sum: an integer if it fits, else the nearest float. */
+static void
+push_i128(lua_State *L, i128 x)
+{
+	if (x >= INT64_MIN && x <= INT64_MAX)
+		lua_pushinteger(L, (lua_Integer)x);
+	else
+		lua_pushnumber(L, (double)x);
+}
+
+/*
+ * Pushes {n, sum, sumsq, mean, min, max} of column c over one group, or
+ * {suppressed = true} when 0 < n < k (no figure of fewer than k values).
+ */
+static void
+push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_t k)
+{
+	lua_createtable(L, 0, 6);
+	if (a->n > 0 && (int64_t)a->n < k) {
+		lua_pushboolean(L, 1);
+		lua_setfield(L, -2, "suppressed");
+		return;
+	}
+	lua_pushinteger(L, (lua_Integer)a->n);
+	lua_setfield(L, -2, "n");
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		lua_pushnumber(L, a->s + a->c);
+		lua_setfield(L, -2, "sum");
+		lua_pushnumber(L, a->ss + a->sc);
+		lua_setfield(L, -2, "sumsq");
+		if (a->n > 0) {
+			lua_pushnumber(L, (a->s + a->c) / (double)a->n);
+			lua_setfield(L, -2, "mean");
+			lua_pushnumber(L, a->dmin);
+			lua_setfield(L, -2, "min");
+			lua_pushnumber(L, a->dmax);
+			lua_setfield(L, -2, "max");
+		}
+		return;
+	case PHT_COL_INTEGER:
+		push_i128(L, a->isum);
+		lua_setfield(L, -2, "sum");
+		lua_pushnumber(L, a->ss + a->sc);
+		lua_setfield(L, -2, "sumsq");
+		break;
+	default:
+		push_i128(L, a->isum);
+		lua_setfield(L, -2, "sum");
+		lua_pushnumber(L, (double)a->isum);
+		lua_setfield(L, -2, "sumsq");
+		break;
+	}
+	if (a->n == 0)
+		return;
+	lua_pushnumber(L, (double)a->isum / (double)a->n);
+	lua_setfield(L, -2, "mean");
+	if (c->type == PHT_COL_INTEGER) {
+		lua_pushinteger(L, a->imin);
+		lua_setfield(L, -2, "min");
+		lua_pushinteger(L, a->imax);
+		lua_setfield(L, -2, "max");
+	} else {
+		lua_pushboolean(L, a->imin != 0);
+		lua_setfield(L, -2, "min");
+		lua_pushboolean(L, a->imax != 0);
+		lua_setfield(L, -2, "max");
+	}
+}
+
+/*
+ * Records the rows of each released, non-empty group as a row set behind
+ * the output (what g.data:column(c):sum() would record for each group).
+ */
+static void
+note_groups(lua_State *L, const struct view *v, const struct grouping *g,
+    const size_t *counts, const int *released)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	size_t nslots = g->ngroups + 1, i, j, *off, slot;
+	uint32_t *rows;
+	int r;
+
+	if (c->rowsets == NULL || c->ds != v->ds)
+		return;
+	off = scratch(L, nslots, sizeof(size_t));
+	rows = scratch(L, v->n, sizeof(uint32_t));
+	for (j = 0, i = 0; j < nslots; j++) {
+		off[j] = i;
+		i += released[j] ? counts[j] : 0;
+	}
+	for (i = 0; i < v->n; i++) {
+		slot = g->gid[i] == NO_GROUP ? g->ngroups : g->gid[i];
+		if (released[slot])
+			rows[off[slot]++] = (uint32_t)vrow(v, i);
+	}
+	for (j = 0; j < nslots; j++) {
+		if (!released[j] || counts[j] == 0)
+			continue;
+		r = pht_train_rowsets_add(c->rowsets, rows + off[j] - counts[j], counts[j], 0);
+		if (r == PHT_ERR_TOO_LARGE)
+			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row "
+			    "sets (or %zu MiB of them) behind one output",
+			    PHT_TRAIN_ROWSETS_MAX_SETS, PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
+		else if (r != PHT_OK)
+			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+	}
+	lua_pop(L, 2);
+}
+
+/*
+ * data:aggregate_by(group, {col, ...}): per group of column group (as
+ * group_by: same order, same suppression under k, the missing-key group
+ * last when there is one) n and, per column, {n, sum, sumsq, mean, min,
+ * max} of its non-missing values, in one pass per column. A column's
+ * figures over fewer than k values (but more than none) come back as
+ * {suppressed = true}.
+ */
+static int
+view_aggregate_by(lua_State *L)
+{
+	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
+	struct view *v = check_view(L);
+	const struct pht_column *gc = find_col(L, v, 2), **cols;
+	struct grouping g;
+	struct gacc *acc, init;
+	size_t ncols, nslots, width, i, j, *counts;
+	int *released;
+
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	ncols = (size_t)lua_rawlen(L, 3);
+	if (ncols > AGG_COLS_MAX)
+		return luaL_error(L, "aggregate_by: more than %d columns", AGG_COLS_MAX);
+	cols = scratch(L, ncols, sizeof(*cols));                       /* 4 */
+	for (j = 0; j < ncols; j++) {
+		enum pht_coltype t;
+
+		if (lua_rawgeti(L, 3, (lua_Integer)j + 1) != LUA_TSTRING)
+			return luaL_error(L, "aggregate_by: columns[%d] is a %s, not a column name",
+			    (int)j + 1, luaL_typename(L, -1));
+		cols[j] = find_col(L, v, -1);
+		lua_pop(L, 1);
+		t = cols[j]->type;
+		if (t != PHT_COL_NUMBER && t != PHT_COL_INTEGER && t != PHT_COL_BOOLEAN)
+			return luaL_error(L, "aggregate_by: column %s is a %s column, not numeric",
+			    cols[j]->name, pht_coltype_name(t));
+	}
+	guard_rows(L, v->n);
+	mark_rows(L, v);
+	note_rows(L, v);
+	group_rows(L, v, gc, "aggregate_by", &g);                      /* 5, 6 */
+	if (g.ngroups > GROUPS_MAX)
+		return luaL_error(L, "aggregate_by: column %s has more than %d distinct values",
+		    gc->name, GROUPS_MAX);
+	/* Slot ngroups: rows missing the key; slot nslots: the total. */
+	nslots = g.ngroups + 1;
+	width = nslots + 1;
+	if (ncols > 0 && width > GROUPS_MAX / ncols)
+		return luaL_error(L, "aggregate_by: more than %d group and column cells",
+		    GROUPS_MAX);
+	counts = scratch(L, nslots, sizeof(size_t));                   /* 7 */
+	released = scratch(L, nslots, sizeof(int));                    /* 8 */
+	acc = scratch(L, width * ncols, sizeof(*acc));                 /* 9 */
+	memset(&init, 0, sizeof(init));
+	init.dmin = HUGE_VAL;
+	init.dmax = -HUGE_VAL;
+	init.imin = INT64_MAX;
+	init.imax = INT64_MIN;
+	for (i = 0; i < width * ncols; i++)
+		acc[i] = init;
+	for (j = 0; j < ncols; j++) {
+		gacc_column(cols[j], v, g.gid, (uint32_t)g.ngroups, acc + j * width);
+		gacc_total(acc + j * width, nslots);
+	}
+	memset(counts, 0, nslots * sizeof(size_t));
+	if (ncols > 0)
+		for (j = 0; j < nslots; j++)
+			counts[j] = acc[j].rows;
+	else
+		for (i = 0; i < v->n; i++)
+			counts[g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i]]++;
+	for (j = 0; j < nslots; j++)
+		released[j] = (j < g.ngroups || counts[j] > 0) &&
+		    !(counts[j] > 0 && (int64_t)counts[j] < ctx->k);
+	note_groups(L, v, &g, counts, released);
+	lua_createtable(L, (int)nslots, 0);
+	for (j = 0; j < nslots; j++) {
+		if (j == g.ngroups && counts[j] == 0)
+			break;
+		lua_createtable(L, 0, 3);
+		if (j == g.ngroups) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, "missing");
+		} else {
+			push_group_key(L, &g, j);
+			lua_setfield(L, -2, "key");
+		}
+		if (!released[j]) {
+			lua_pushboolean(L, 1);
+			lua_setfield(L, -2, "suppressed");
+		} else {
+			lua_pushinteger(L, (lua_Integer)counts[j]);
+			lua_setfield(L, -2, "n");
+			lua_createtable(L, 0, (int)ncols);
+			for (i = 0; i < ncols; i++) {
+				push_gacc(L, cols[i], &acc[i * width + j], ctx->k);
+				lua_setfield(L, -2, cols[i]->name);
+			}
+			lua_setfield(L, -2, "stats");
+		}
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	/* the total over the whole view: {n, stats} */
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, (lua_Integer)v->n);
+	lua_setfield(L, -2, "n");
+	lua_createtable(L, 0, (int)ncols);
+	for (i = 0; i < ncols; i++) {
+		push_gacc(L, cols[i], &acc[i * width + nslots], ctx->k);
+		lua_setfield(L, -2, cols[i]->name);
+	}
+	lua_setfield(L, -2, "stats");
+	return 2;
 }
 
 static int
@@ -1144,7 +1890,8 @@ register_metatables(lua_State *L)
 		{"columns", view_columns},
 		{"column", view_column}, {"dictionary", view_dictionary},
 		{"where", view_where}, {"filter", view_filter},
-		{"group_by", view_group_by}, {"crosstab", view_crosstab},
+		{"group_by", view_group_by}, {"aggregate_by", view_aggregate_by},
+		{"crosstab", view_crosstab},
 		{"order", view_order}, {NULL, NULL},
 	};
 	static const luaL_Reg col_methods[] = {
@@ -1251,7 +1998,14 @@ pht_train_data_rows_read(const struct pht_train_ctx *ctx)
 	if (ctx->ds == NULL || ctx->rows_touched == NULL)
 		return 0;
 	nrows = pht_dataset_nrows(ctx->ds);
-	for (i = 0; i < nrows / 8 + 1; i++)
+	/* eight bytes at a time, then the rest of the nrows / 8 + 1 bytes */
+	for (i = 0; i + 8 <= nrows / 8 + 1; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, ctx->rows_touched + i, 8);
+		n += (uint64_t)__builtin_popcountll(w);
+	}
+	for (; i < nrows / 8 + 1; i++)
 		n += (uint64_t)__builtin_popcount(ctx->rows_touched[i]);
 	return n;
 }

@@ -18,7 +18,7 @@ struct set_ref {
 	size_t body_len;
 	uint64_t count;
 	uint8_t kind;
-	uint64_t hash;          /* FNV-1a of kind, count and body */
+	uint64_t hash;          /* hash_bytes() of kind, count and body */
 };
 
 /*
@@ -96,17 +96,25 @@ varint_get(const uint8_t *p, size_t avail, size_t *used, uint32_t *v)
 	return 0;
 }
 
+/*
+ * A 64-bit hash of n bytes, eight at a time (only compared within one
+ * process, to find equal sets quickly; equality is then checked byte for
+ * byte).
+ */
 static uint64_t
-fnv(const uint8_t *p, size_t n)
+hash_bytes(const uint8_t *p, size_t n)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	size_t i;
+	uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, w;
 
-	for (i = 0; i < n; i++) {
-		h ^= p[i];
-		h *= 0x100000001b3ULL;
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 29;
 	}
-	return h;
+	for (w = 0; n > 0; n--)
+		w = (w << 8) | p[n - 1];
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 32);
 }
 
 struct pht_train_rowsets *
@@ -138,6 +146,32 @@ pht_train_rowsets_free(struct pht_train_rowsets *rs)
 	free(rs);
 }
 
+/*
+ * Writes the bitmap of the n ascending rows s into p (len bytes): the bits
+ * of each 64-row word gathered in a register, then stored byte by byte
+ * (LSB first, whatever the host's byte order).
+ */
+static void
+put_bitmap(uint8_t *p, size_t len, const uint32_t *s, size_t n)
+{
+	uint64_t w = 0;
+	size_t i, cur = 0, wi, k;
+
+	memset(p, 0, len);
+	for (i = 0; i < n; i++) {
+		wi = s[i] >> 6;
+		if (wi != cur) {
+			for (k = 0; k < 8 && cur * 8 + k < len; k++)
+				p[cur * 8 + k] = (uint8_t)(w >> (8 * k));
+			cur = wi;
+			w = 0;
+		}
+		w |= (uint64_t)1 << (s[i] & 63);
+	}
+	for (k = 0; k < 8 && cur * 8 + k < len; k++)
+		p[cur * 8 + k] |= (uint8_t)(w >> (8 * k));
+}
+
 static int
 cmp_u32(const void *a, const void *b)
 {
@@ -164,9 +198,13 @@ reserve(struct pht_train_rowsets *rs, size_t more)
 	return PHT_OK;
 }
 
-/* Appends a set reference for the set just written at [start, rs->len). */
+/*
+ * Appends a set reference for the set just written at [start, rs->len),
+ * whose hash_bytes() is h.
+ */
 static int
-push_ref(struct pht_train_rowsets *rs, size_t start, uint8_t kind, uint64_t count)
+push_ref(struct pht_train_rowsets *rs, size_t start, uint8_t kind, uint64_t count,
+    uint64_t h)
 {
 	struct set_ref *ns;
 
@@ -181,7 +219,7 @@ push_ref(struct pht_train_rowsets *rs, size_t start, uint8_t kind, uint64_t coun
 	rs->sets[rs->nsets].body_len = rs->len - start - SET_HEAD;
 	rs->sets[rs->nsets].count = count;
 	rs->sets[rs->nsets].kind = kind;
-	rs->sets[rs->nsets].hash = fnv(rs->bytes + start, rs->len - start);
+	rs->sets[rs->nsets].hash = h;
 	rs->nsets++;
 	return PHT_OK;
 }
@@ -204,12 +242,25 @@ pht_train_rowsets_add(struct pht_train_rowsets *rs, const uint32_t *rows,
 	if (n > rs->nrows)
 		return PHT_ERR_INVALID;
 	if (!all) {
-		for (i = 0; i < n; i++) {
-			if (rows[i] >= rs->nrows)
-				return PHT_ERR_INVALID;
-			if (i > 0 && rows[i] <= rows[i - 1])
-				ordered = 0;
+		/* one pass: order and the LIST length if ordered (no carried state) */
+		uint32_t gap;
+		int unordered = 0;
+
+		list_len = varint_len(rows[0]);
+		for (i = 1; i < n; i++) {
+			gap = rows[i] - rows[i - 1];
+			unordered |= rows[i] <= rows[i - 1];
+			list_len += 1 + (size_t)(gap >= 1u << 7) + (size_t)(gap >= 1u << 14) +
+			    (size_t)(gap >= 1u << 21) + (size_t)(gap >= 1u << 28);
 		}
+		ordered = !unordered;
+		/* ascending: the last row is the largest */
+		if (ordered && rows[n - 1] >= rs->nrows)
+			return PHT_ERR_INVALID;
+		if (!ordered)
+			for (i = 0; i < n; i++)
+				if (rows[i] >= rs->nrows)
+					return PHT_ERR_INVALID;
 		if (!ordered) {
 			if ((sorted = malloc(n * sizeof(*sorted))) == NULL)
 				return PHT_ERR_NOMEM;
@@ -228,9 +279,11 @@ pht_train_rowsets_add(struct pht_train_rowsets *rs, const uint32_t *rows,
 		kind = KIND_ALL;
 		body_len = 0;
 	} else {
-		list_len = varint_len(s[0]);
-		for (i = 1; i < n && list_len <= bmp_len; i++)
-			list_len += varint_len(s[i] - s[i - 1]);
+		if (!ordered) {
+			list_len = varint_len(s[0]);
+			for (i = 1; i < n && list_len <= bmp_len; i++)
+				list_len += varint_len(s[i] - s[i - 1]);
+		}
 		kind = list_len <= bmp_len ? KIND_LIST : KIND_BITMAP;
 		body_len = kind == KIND_LIST ? list_len : bmp_len;
 	}
@@ -248,15 +301,18 @@ pht_train_rowsets_add(struct pht_train_rowsets *rs, const uint32_t *rows,
 	p += SET_HEAD;
 	if (kind == KIND_LIST) {
 		p += varint_put(p, s[0]);
-		for (i = 1; i < n; i++)
-			p += varint_put(p, s[i] - s[i - 1]);
-	} else if (kind == KIND_BITMAP) {
-		memset(p, 0, bmp_len);
-		for (i = 0; i < n; i++)
-			p[s[i] >> 3] |= (uint8_t)(1u << (s[i] & 7));
-	}
+		for (i = 1; i < n; i++) {
+			uint32_t gap = s[i] - s[i - 1];
+
+			if (gap < 0x80)
+				*p++ = (uint8_t)gap;
+			else
+				p += varint_put(p, gap);
+		}
+	} else if (kind == KIND_BITMAP)
+		put_bitmap(p, bmp_len, s, n);
 	/* Already there? The encoding is canonical: same bytes, same set. */
-	h = fnv(rs->bytes + start, SET_HEAD + body_len);
+	h = hash_bytes(rs->bytes + start, SET_HEAD + body_len);
 	for (i = 0; i < rs->nsets; i++)
 		if (rs->sets[i].hash == h && rs->sets[i].kind == kind &&
 		    rs->sets[i].count == n && rs->sets[i].body_len == body_len &&
@@ -264,7 +320,7 @@ pht_train_rowsets_add(struct pht_train_rowsets *rs, const uint32_t *rows,
 		    body_len) == 0)
 			goto out;       /* not committed: len unchanged */
 	rs->len = start + SET_HEAD + body_len;
-	if ((r = push_ref(rs, start, kind, n)) != PHT_OK) {
+	if ((r = push_ref(rs, start, kind, n, h)) != PHT_OK) {
 		rs->len = start;
 		goto out;
 	}
@@ -315,89 +371,140 @@ pht_train_rowsets_put_one(const struct pht_train_rowsets *rs, size_t i,
 	return PHT_OK;
 }
 
-/* Ascending iteration over one set. */
-struct iter {
-	const struct pht_train_rowsets *rs;
-	const struct set_ref *s;
-	size_t pos;             /* LIST: byte offset in body; BITMAP/ALL: next row */
-	uint64_t seen;
+/* Ascending iteration over a LIST set (validated on the way in). */
+struct list_iter {
+	const uint8_t *body;
+	size_t len, pos;
+	uint64_t left;          /* rows not yet read */
 	uint32_t row;
+	int started;
 };
 
 static void
-iter_init(struct iter *it, const struct pht_train_rowsets *rs, size_t i)
+list_init(struct list_iter *it, const struct pht_train_rowsets *rs, const struct set_ref *s)
 {
-	memset(it, 0, sizeof(*it));
-	it->rs = rs;
-	it->s = &rs->sets[i];
+	it->body = rs->bytes + s->body;
+	it->len = s->body_len;
+	it->pos = 0;
+	it->left = s->count;
+	it->row = 0;
+	it->started = 0;
 }
 
-/* 1 with *row the next row, 0 at the end. The encoding was validated. */
+/* 1 with *row the next row, 0 at the end. */
 static int
-iter_next(struct iter *it, uint32_t *row)
+list_next(struct list_iter *it, uint32_t *row)
 {
-	const uint8_t *body = it->rs->bytes + it->s->body;
 	size_t used;
-	uint32_t v, r;
+	uint32_t v;
 
-	if (it->seen >= it->s->count)
+	if (it->left == 0 || !varint_get(it->body + it->pos, it->len - it->pos, &used, &v))
 		return 0;
-	switch (it->s->kind) {
-	case KIND_ALL:
-		*row = (uint32_t)it->seen;
-		break;
-	case KIND_LIST:
-		if (!varint_get(body + it->pos, it->s->body_len - it->pos, &used, &v))
-			return 0;
-		it->pos += used;
-		it->row = it->seen == 0 ? v : it->row + v;
-		*row = it->row;
-		break;
-	default:
-		for (r = (uint32_t)it->pos; r < it->rs->nrows; r++)
-			if ((body[r >> 3] >> (r & 7)) & 1)
-				break;
-		if (r >= it->rs->nrows)
-			return 0;
-		it->pos = (size_t)r + 1;
-		*row = r;
-		break;
-	}
-	it->seen++;
+	it->pos += used;
+	it->row = it->started ? it->row + v : v;
+	it->started = 1;
+	it->left--;
+	*row = it->row;
 	return 1;
 }
 
+static int
+bit_at(const uint8_t *bmp, uint32_t r)
+{
+	return (bmp[r >> 3] >> (r & 7)) & 1;
+}
+
+/* Rows of set s of rs below limit. Linear in the size of s's encoding. */
+static uint64_t
+count_below(const struct pht_train_rowsets *rs, const struct set_ref *s, uint64_t limit)
+{
+	const uint8_t *bmp = rs->bytes + s->body;
+	struct list_iter it;
+	uint64_t n = 0, i;
+	uint32_t r;
+
+	if (limit >= rs->nrows)
+		return s->count;
+	switch (s->kind) {
+	case KIND_ALL:
+		return limit;
+	case KIND_LIST:
+		list_init(&it, rs, s);
+		while (list_next(&it, &r) && r < limit)
+			n++;
+		return n;
+	default:
+		for (i = 0; i < limit >> 3; i++)
+			n += (uint64_t)__builtin_popcount(bmp[i]);
+		for (i = limit & ~(uint64_t)7; i < limit; i++)
+			n += (uint64_t)bit_at(bmp, (uint32_t)i);
+		return n;
+	}
+}
+
+/*
+ * |A xor B| = |A| + |B| - 2 |A and B|, with the intersection counted in
+ * time linear in the encodings (never in the rows an ALL set describes):
+ * ALL with anything is the other set's rows below its size, LIST with
+ * LIST a merge, LIST with BITMAP a bit test per listed row, BITMAP with
+ * BITMAP a byte-wise AND.
+ */
 uint64_t
 pht_train_rowsets_symdiff(const struct pht_train_rowsets *a, size_t i,
     const struct pht_train_rowsets *b, size_t j, uint64_t stop)
 {
-	struct iter ia, ib;
-	uint64_t na = a->sets[i].count, nb = b->sets[j].count, d;
-	uint32_t x = 0, y = 0;
+	const struct set_ref *sa = &a->sets[i], *sb = &b->sets[j];
+	uint64_t na = sa->count, nb = sb->count, d, inter = 0, k, nbytes;
+	struct list_iter ia, ib;
+	const uint8_t *ba, *bb;
+	uint32_t x, y;
 	int hx, hy;
 
 	d = na > nb ? na - nb : nb - na;
 	if (d >= stop)
 		return stop;            /* the sizes alone differ by stop or more */
-	if (a->sets[i].kind == KIND_ALL && b->sets[j].kind == KIND_ALL)
-		return 0;
-	d = 0;
-	iter_init(&ia, a, i);
-	iter_init(&ib, b, j);
-	hx = iter_next(&ia, &x);
-	hy = iter_next(&ib, &y);
-	while ((hx || hy) && d < stop) {
-		if (hx && (!hy || x < y)) {
-			d++;
-			hx = iter_next(&ia, &x);
-		} else if (hy && (!hx || y < x)) {
-			d++;
-			hy = iter_next(&ib, &y);
-		} else {
-			hx = iter_next(&ia, &x);
-			hy = iter_next(&ib, &y);
+	if (sa->kind == KIND_ALL)
+		inter = count_below(b, sb, a->nrows);
+	else if (sb->kind == KIND_ALL)
+		inter = count_below(a, sa, b->nrows);
+	else if (sa->kind == KIND_LIST && sb->kind == KIND_LIST) {
+		/* a merge that stops once the difference reaches stop */
+		d = 0;
+		list_init(&ia, a, sa);
+		list_init(&ib, b, sb);
+		hx = list_next(&ia, &x);
+		hy = list_next(&ib, &y);
+		while ((hx || hy) && d < stop) {
+			if (hx && (!hy || x < y)) {
+				d++;
+				hx = list_next(&ia, &x);
+			} else if (hy && (!hx || y < x)) {
+				d++;
+				hy = list_next(&ib, &y);
+			} else {
+				hx = list_next(&ia, &x);
+				hy = list_next(&ib, &y);
+			}
 		}
+		return d < stop ? d : stop;
+	} else if (sa->kind == KIND_LIST || sb->kind == KIND_LIST) {
+		const struct pht_train_rowsets *lr = sa->kind == KIND_LIST ? a : b;
+		const struct pht_train_rowsets *br = sa->kind == KIND_LIST ? b : a;
+		const struct set_ref *ls = sa->kind == KIND_LIST ? sa : sb;
+		const struct set_ref *bs = sa->kind == KIND_LIST ? sb : sa;
+
+		bb = br->bytes + bs->body;
+		list_init(&ia, lr, ls);
+		while (list_next(&ia, &x))
+			inter += x < br->nrows && bit_at(bb, x);
+	} else {
+		ba = a->bytes + sa->body;
+		bb = b->bytes + sb->body;
+		nbytes = sa->body_len < sb->body_len ? sa->body_len : sb->body_len;
+		for (k = 0; k < nbytes; k++)
+			inter += (uint64_t)__builtin_popcount(ba[k] & bb[k]);
 	}
+	d = na + nb - 2 * inter;
 	return d < stop ? d : stop;
 }
 
@@ -536,7 +643,8 @@ pht_train_rowsets_decode(const uint8_t *data, size_t len, const char *what,
 		}
 		off += body_len;
 		rs->len = off;
-		if ((r = push_ref(rs, off - body_len - SET_HEAD, kind, count)) != PHT_OK) {
+		if ((r = push_ref(rs, off - body_len - SET_HEAD, kind, count,
+		    hash_bytes(data + off - body_len - SET_HEAD, SET_HEAD + body_len))) != PHT_OK) {
 			r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", what);
 			goto fail;
 		}

@@ -1,6 +1,6 @@
 --[[
 scan.lua — benchmark train: the filtered count/sum/mean and group-by of
-benchmark 2 through the data API (where, count, sum, mean, group_by).
+benchmark 2 through the data API (where, then aggregate_by: per group and in all).
 Runs the scan params.reps times (0 = only the fixed cost of a run) and
 returns the last result: n, sum, mean and per treatment {n, sum}.
 ]]
@@ -11,14 +11,17 @@ return {
     local out = { n = 0, sum = 0, mean = 0, groups = {} }
     for _ = 1, params.reps do
       local v = data:where("age", ">=", 65)
-      local cost = v:column("cost")
+      -- per treatment and in all: count and sum of cost in one pass
+      -- (groups under k come back suppressed)
+      local by, all = v:aggregate_by("treatment", { "cost" })
       local groups = {}
-      for _, g in ipairs(v:group_by("treatment")) do
-        if g.data then
-          groups[g.key] = { n = g.n, sum = g.data:column("cost"):sum() }
+      for _, g in ipairs(by) do
+        if g.key ~= nil and not g.suppressed then
+          groups[g.key] = { n = g.n, sum = g.stats.cost.sum }
         end
       end
-      out = { n = cost:count(), sum = cost:sum(), mean = cost:mean(), groups = groups }
+      local cost = all.stats.cost
+      out = { n = cost.n, sum = cost.sum, mean = cost.mean, groups = groups }
     end
     return out
   end,
