@@ -59,6 +59,12 @@ wait_until() {
   for i in $(seq 1 $((secs * 10))); do "$@" && return 0; sleep 0.1; done
   return 1
 }
+# alog S: the paths of station S's audit log files, oldest first (rotated ones, then the live one)
+alog() { ls "$dir/$1"/audit.log.[0-9]* 2>/dev/null | sort; echo "$dir/$1/audit.log"; }
+# acat S: S's whole audit log, every file in order
+acat() { local f; for f in $(alog "$1"); do cat "$f"; done 2>/dev/null; }
+# has S TEXT: S's audit log holds TEXT
+has() { acat "$1" | grep -q -- "$2"; }
 # train_id FILE: the round-1 train id pht run reported in its stderr FILE
 train_id() { sed -n 's/.*round 1: train \([0-9a-f]*\) sent.*/\1/p' "$1" | head -n 1; }
 
@@ -143,7 +149,7 @@ station_config() {
  "signers": [{"name": "ana", "key": "../ana-keys/ana.sign.pub", "mode": "auto"},
              {"name": "eve", "key": "../eve-keys/eve.sign.pub", "mode": "auto"}],
  "policy": {"k": 5, "limits": {"instructions": 1000000000000, "time_seconds": 60}},
- "audit_log": "audit.log", "key": "keys/$1.sign.key", "seen_ids": "seen-ids",
+ "audit_log": "audit.log", "audit_rotate_kb": 8, "key": "keys/$1.sign.key", "seen_ids": "seen-ids",
  "permit_authorities": ["../dab-keys/dab.sign.pub"], $catalog
  "node": {"url": "$url", "cert": "tls/cert.pem", "key": "tls/key.pem", "ca": "tls/ca.pem"}}
 EOF
@@ -166,6 +172,11 @@ ok $? "station daemons a and b polling, b with its opt-out list" "$dir/b/daemon.
 "$PHT" catalog --node "$url" --cert "$dir/ana-tls/cert.pem" --key "$dir/ana-tls/key.pem" \
   --ca "$dir/ca/ca.pem" --json >"$dir/catalog.jsonld" 2>"$dir/catalog.err"
 ok $? "pht catalog --json fetches the federation's catalogue" "$dir/catalog.err"
+"$PHT" catalog --node "$url" --cert "$dir/ana-tls/cert.pem" --key "$dir/ana-tls/key.pem" \
+  --ca "$dir/ca/ca.pem" >"$dir/catalog.txt" 2>>"$dir/catalog.err"
+grep -q "^station a: " "$dir/catalog.txt" && grep -q "^station b: " "$dir/catalog.txt" &&
+  [ "$(grep -c "^  dataset cohort: " "$dir/catalog.txt")" -eq 2 ]
+ok $? "pht catalog prints both stations' cohort datasets for analysts" "$dir/catalog.txt"
 curl -sS --max-time 30 --cacert "$dir/ca/ca.pem" --cert "$dir/ana-tls/cert.pem" \
   --key "$dir/ana-tls/key.pem" "$url/v1/catalog" >"$dir/catalog.get" 2>&1
 ok $? "GET /v1/catalog answers" "$dir/catalog.get"
@@ -233,12 +244,16 @@ for what, doc in docs.items():
     hits = [c for c in cells if len(c) >= 4 and c in raw]
     if hits:
         fails.append("%s: cell values in the raw text: %s" % (what, hits[:10]))
+# the analysts' summary: no cell value as a word (a number may only be a rounded count)
+for w in re.split(r"[\s,;:()\[\]{}\"'/]+", open(d + "/catalog.txt").read()):
+    if w in cells and not (w.isdigit() and int(w) % 10 == 0):
+        fails.append("pht catalog: cell value %r in the summary" % w)
 print("checked %d distinct cell values" % len(cells))
 for f in fails:
     print("FAIL: " + f)
 sys.exit(1 if fails else 0)
 PY
-ok $? "both list a/cohort and b/cohort (counts rounded to 10, after opt-outs), every variable, no cell value" "$dir/catalog.check"
+ok $? "both list a/cohort and b/cohort (counts rounded to 10, after opt-outs), every variable, no cell value; nor does the summary" "$dir/catalog.check"
 
 # ---- permits ----
 AUTH=$dir/dab-keys/dab.sign.key
@@ -283,8 +298,7 @@ ok $? "the authority issues the permits (good, expired, to revoke, one column, o
 "$PHT" permit post "$dir/rev1" --node "$url" --cert "$dir/dab-tls/cert.pem" \
   --tls-key "$dir/dab-tls/key.pem" --ca "$dir/ca/ca.pem" >>"$dir/revoke.log" 2>&1
 ok $? "pht permit post: the revocation list of P-rev reaches the node" "$dir/revoke.log"
-wait_until 20 grep -qs '"event":"revocations"' "$dir/a/audit.log" &&
-  wait_until 20 grep -qs '"event":"revocations"' "$dir/b/audit.log"
+wait_until 20 has a '"event":"revocations"' && wait_until 20 has b '"event":"revocations"' 
 ok $? "both daemons fetched it within a poll cycle and logged it" "$dir/b/daemon.log"
 
 # ---- 1. refusals: each run in parallel; each station answers with a signed refusal ----
@@ -328,6 +342,7 @@ SUMMARY_SHA=$(sha256sum "$SUMMARY" | cut -d' ' -f1)
 # (seq, hash) that is the station's EVENT entry for the train, which carries PERMIT
 # and the full DETAIL in its reason
 refused() {
+  acat a >"$dir/a.alog"; acat b >"$dir/b.alog"
   python3 - "$dir" "$@" >"$dir/$1.check" 2>&1 <<'PY'
 import json, re, sys
 d, name, permit, event, category, detail = sys.argv[1:7]
@@ -349,7 +364,7 @@ for s in "ab":
     if not m.group(1).startswith(category):
         fails.append("station %s told %r, want category %r" % (s, m.group(1), category))
     seq, h = int(m.group(2)), m.group(3)
-    lines = [json.loads(l) for l in open("%s/%s/audit.log" % (d, s))]
+    lines = [json.loads(l) for l in open("%s/%s.alog" % (d, s))]
     hit = [l for l in lines if l["entry"]["seq"] == seq]
     if not hit or hit[0]["hash"] != h:
         fails.append("station %s: the reference seq %d is not an entry of its log" % (s, seq))
@@ -385,13 +400,30 @@ refused code P-code rejected "rejected: refused: permit or halt" "permit P-code:
   "code the permit does not allow: refused at both, logged with P-code"
 refused eve P-eve rejected "rejected: refused: permit or halt" "permit P-eve: signer $ANA_FP is not among its data users" \
   "another analyst's permit: refused at both, logged with P-eve"
+# what the analyst was told holds no data value (weights, pseudonyms) of either station
+python3 - "$dir" nopermit exp rev col code eve >"$dir/told.check" 2>&1 <<'PY'
+import csv, re, sys
+d, names = sys.argv[1], sys.argv[2:]
+vals = set()
+for s in "ab":
+    for r in csv.DictReader(open("%s/%s/data/cohort.csv" % (d, s))):
+        vals.update((r["pid"], r["weight"]))
+bad = []
+for nm in names:
+    text = open("%s/%s.err" % (d, nm)).read() + open("%s/%s.json" % (d, nm)).read()
+    bad += ["%s: %s" % (nm, t) for t in re.split(r"[^0-9.]+", text) if t.strip(".") in vals]
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+ok $? "no refusal the analyst got names a data value" "$dir/told.check"
 
 # ---- 2. opted-out patients change no released number ----
 run optout "$SUMMARY" --stations a,b --params "$P2" --permit-file "$dir/P-ok.permit"
 [ "$(cat "$dir/optout.rc")" = 0 ] && [ -s "$dir/optout.json" ]
 ok $? "(a) summary.lua at a and b, b with 7 patients opted out: released" "$dir/optout.err"
 T_A=$(train_id "$dir/optout.err")
-python3 - "$dir/b/audit.log" "$T_A" "$n_out" "$(sha256sum "$dir/b/data/optout.txt" | cut -d' ' -f1)" <<'PY'
+acat b >"$dir/b.alog"
+python3 - "$dir/b.alog" "$T_A" "$n_out" "$(sha256sum "$dir/b/data/optout.txt" | cut -d' ' -f1)" <<'PY'
 import json, sys
 path, train, n, sha = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 ex = [json.loads(l)["entry"] for l in open(path)]
@@ -439,7 +471,7 @@ run spin "$dir/spin.lua" --stations a --permit-file "$dir/P-spin.permit" &
 spin_pid=$!
 T_S=""
 running() { T_S=$(train_id "$dir/spin.err"); [ -n "$T_S" ] &&
-  grep -q "\"event\":\"received\".*\"train\":\"$T_S\"" "$dir/a/audit.log"; }
+  has a "\"event\":\"received\".*\"train\":\"$T_S\""; }
 wait_until 20 running
 ok $? "a spinning train is under way at station a" "$dir/spin.err"
 sleep 0.5
@@ -447,13 +479,14 @@ t0=$(date +%s%N)
 "$PHT" station halt --config "$dir/a/station.json" --by steward --reason "acceptance" \
   >"$dir/halt.log" 2>&1
 ok $? "pht station halt while it runs" "$dir/halt.log"
-stopped() { grep -q "\"event\":\"failed\".*\"train\":\"$T_S\"" "$dir/a/audit.log"; }
+stopped() { has a "\"event\":\"failed\".*\"train\":\"$T_S\""; }
 for _ in $(seq 1 500); do stopped && break; sleep 0.02; done
 t1=$(date +%s%N)
 stopped
 ok $? "the train was stopped within the bounded wait (10 s; its own limit is 60 s)" "$dir/a/daemon.log"
 echo "# stop latency: $(( (t1 - t0) / 1000000 )) ms from pht station halt to the failed entry"
-python3 - "$dir/a/audit.log" "$T_S" <<'PY'
+acat a >"$dir/a.alog"
+python3 - "$dir/a.alog" "$T_S" <<'PY'
 import json, sys
 ev = [json.loads(l)["entry"] for l in open(sys.argv[1])]
 h = [i for i, e in enumerate(ev) if e["event"] == "halted" and e.get("by") == "steward"]
@@ -469,13 +502,14 @@ wait "$spin_pid"
   grep -q "station a, round 1: failed: halted: the station was halted while the train ran (audit entry seq" "$dir/spin.err"
 ok $? "  the analyst got a's signed answer: halted" "$dir/spin.err"
 "$PHT" station resume --config "$dir/a/station.json" --by steward >"$dir/resume.log" 2>&1 &&
-  grep -q '"event":"resumed"' "$dir/a/audit.log"
+  has a '"event":"resumed"' 
 ok $? "pht station resume, logged" "$dir/resume.log"
 
 # ---- 4. an auditor bundle with the node's head verifies offline ----
 curl -sS --max-time 30 --cacert "$dir/ca/ca.pem" --cert "$dir/ana-tls/cert.pem" \
   --key "$dir/ana-tls/key.pem" "$url/v1/stations" >"$dir/stations.json" 2>&1
-python3 - "$dir/stations.json" "$dir/a/audit.log" >"$dir/heads.json" 2>"$dir/heads.err" <<'PY'
+acat a >"$dir/a.alog"
+python3 - "$dir/stations.json" "$dir/a.alog" >"$dir/heads.json" 2>"$dir/heads.err" <<'PY'
 import json, sys
 st = [s for s in json.load(open(sys.argv[1]))["stations"] if s["id"] == "a"]
 head = st[0]["log_head"]
@@ -488,16 +522,17 @@ from=$(date -u -d '-1 day' +%Y-%m-%d)
 to=$(date -u -d '+1 day' +%Y-%m-%d)
 "$PHT" audit export --config "$dir/a/station.json" --from "$from" --to "$to" \
   --head-file "$dir/heads.json" --out "$dir/bundle" >"$dir/export.log" 2>&1
-ok $? "pht audit export --from $from --to $to --head-file" "$dir/export.log"
+ok $? "pht audit export --from $from --to $to --head-file: station a's log, rotated at 8 KiB" "$dir/export.log"
 mkdir -p "$dir/auditor"
 cp -r "$dir/bundle" "$dir/auditor/bundle"
 cp "$dir/station-keys/a.sign.pub" "$dir/auditor/"
 (cd "$dir/auditor" && "$PHT" audit verify bundle --station-key a.sign.pub) >"$dir/verify.log" 2>&1
 rc=$?
-entries=$(grep -c . "$dir/a/audit.log")
-[ $rc -eq 0 ] && grep -q "bundle: OK, $entries entries (1 to $entries)" "$dir/verify.log" &&
+entries=$(acat a | grep -c .)
+files=$(alog a | wc -l)
+[ $rc -eq 0 ] && [ "$files" -ge 2 ] && grep -q "bundle: OK, $entries entries (1 to $entries)" "$dir/verify.log" &&
   grep -q "node heads: 1 matched" "$dir/verify.log"
-ok $? "in a fresh directory, pht audit verify BUNDLE: all $entries entries and the node's head" "$dir/verify.log"
+ok $? "in a fresh directory, pht audit verify BUNDLE: all $entries entries (of $files files: the log rotated) and the node's head" "$dir/verify.log"
 cp -r "$dir/bundle" "$dir/auditor/flipped"
 python3 - "$dir/auditor/flipped" <<'PY'
 import hashlib, sys
@@ -527,10 +562,10 @@ rc=$?
 ok $? "  and with the manifest's hash forged too: hash mismatch at line 3" "$dir/flip2.log"
 
 for s in a b; do
-  "$PHT" audit verify "$dir/$s/audit.log" --station-key "$dir/station-keys/$s.sign.pub" \
+  "$PHT" audit verify $(alog $s) --station-key "$dir/station-keys/$s.sign.pub" \
     >"$dir/verify-$s.log" 2>&1 || break
 done
-ok $? "both stations' audit logs verify" "$dir/verify-$s.log"
+ok $? "both stations' audit logs verify, every rotated file in one chain" "$dir/verify-$s.log"
 ! grep -l 'Sanitizer\|runtime error' "$dir"/*.err "$dir"/[ab]/daemon.log "$dir/node.log" >"$dir/san.out" 2>/dev/null
 ok $? "no sanitizer report from pht run, the node or the daemons" "$dir/san.out"
 
