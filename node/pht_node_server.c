@@ -22,6 +22,7 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -74,6 +75,7 @@ struct pht_node_server {
 	struct event *sigterm, *sigint;
 	int port;
 	struct waiter_list waiters[WAIT_BUCKETS];
+	TAILQ_HEAD(, conn_guard) guards; /* every connection's guard */
 	pht_node_log_fn log;
 	void *log_arg;
 	struct pht_trust *authorities;   /* permit authorities (cfg.permit_authorities) */
@@ -100,6 +102,7 @@ struct conn_guard {
 	struct event *timer;
 	unsigned long requests;          /* requests completed */
 	unsigned long seen;              /* requests at the last tick */
+	TAILQ_ENTRY(conn_guard) link;    /* on srv->guards */
 };
 
 /* The authenticated peer of a request. */
@@ -1231,7 +1234,20 @@ peer_of(struct evhttp_request *req, struct peer *p, struct pht_err *err)
 	return pht_pki_identity(cert, &p->role, p->name, sizeof(p->name), err);
 }
 
-/* Counts a completed request on its connection's guard. */
+/* Turns Nagle's algorithm off on a TCP socket; 0 or -1 with errno. */
+static int
+nodelay(evutil_socket_t fd)
+{
+	int one = 1;
+
+	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/*
+ * Counts a completed request on its connection's guard. On a connection's
+ * first request also makes sure it has TCP_NODELAY (set on the listener in
+ * pht_node_server_new; not every system hands it on to accepted sockets).
+ */
 static void
 guard_count(struct pht_node_server *srv, struct evhttp_request *req)
 {
@@ -1239,9 +1255,14 @@ guard_count(struct pht_node_server *srv, struct evhttp_request *req)
 	struct bufferevent *bev = conn ? evhttp_connection_get_bufferevent(conn) : NULL;
 	SSL *ssl = bev ? bufferevent_openssl_get_ssl(bev) : NULL;
 	struct conn_guard *g = ssl ? SSL_get_ex_data(ssl, srv->guard_idx) : NULL;
+	int on = 0;
+	socklen_t len = sizeof(on);
 
-	if (g != NULL)
-		g->requests++;
+	if (g == NULL)
+		return;
+	if (g->requests++ == 0 && getsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
+	    TCP_NODELAY, &on, &len) == 0 && on == 0)
+		(void)nodelay(bufferevent_getfd(bev));
 }
 
 /*
@@ -1275,6 +1296,7 @@ guard_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 
 	if (g == NULL)
 		return;
+	TAILQ_REMOVE(&g->srv->guards, g, link);
 	if (g->timer != NULL)
 		event_free(g->timer);
 	free(g);
@@ -1350,7 +1372,8 @@ guard_attach(struct pht_node_server *srv, struct event_base *base,
 		free(g);
 		return -1;
 	}
-	/* from here on guard_free owns g */
+	/* from here on guard_free owns g (or pht_node_server_free) */
+	TAILQ_INSERT_TAIL(&srv->guards, g, link);
 	if ((g->timer = event_new(base, -1, EV_PERSIST, guard_tick, g)) == NULL ||
 	    event_add(g->timer, srv->guard_tv) != 0)
 		return -1;
@@ -1463,6 +1486,7 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	for (i = 0; i < WAIT_BUCKETS; i++)
 		TAILQ_INIT(&srv->waiters[i]);
+	TAILQ_INIT(&srv->guards);
 	srv->log = log;
 	srv->log_arg = log_arg;
 	if (config_copy(&srv->cfg, cfg) != 0) {
@@ -1512,6 +1536,18 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 	evhttp_set_bevcb(srv->http, new_bev, srv);
 	evhttp_set_gencb(srv->http, route, srv);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->cfg.max_body);
+	/*
+	 * A body over max_body is read and dropped (never kept: at most
+	 * max_body bytes are buffered) before the 413 goes out: closing with
+	 * the client's bytes unread would reset the connection, and a client
+	 * still sending would see a broken pipe instead of the 413. The
+	 * connection's deadline (struct conn_guard) bounds how long that
+	 * reading may take.
+	 */
+	if (evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE) != 0) {
+		r = pht_errf(err, PHT_ERR_INTERNAL, "libevent lacks lingering close");
+		goto out;
+	}
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)srv->cfg.max_headers);
 	evhttp_set_timeout(srv->http, srv->cfg.timeout);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
@@ -1520,6 +1556,18 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 	    (ev_uint16_t)srv->cfg.port)) == NULL) {
 		r = pht_errf(err, PHT_ERR_IO, "cannot listen on %s port %d: %s",
 		    srv->cfg.listen, srv->cfg.port, strerror(errno));
+		goto out;
+	}
+	/*
+	 * No Nagle: a response leaves as several small TLS records (head,
+	 * body), and with Nagle on each one after the first waits for the
+	 * ACK of the one before, which the peer delays by up to 40 ms.
+	 * Accepted sockets inherit the option from the listener (Linux);
+	 * guard_count sets it again on each connection where they do not.
+	 */
+	if (nodelay(evhttp_bound_socket_get_fd(bound)) != 0) {
+		r = pht_errf(err, PHT_ERR_IO, "cannot set TCP_NODELAY on %s port "
+		    "%d: %s", srv->cfg.listen, srv->cfg.port, strerror(errno));
 		goto out;
 	}
 	if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss,
@@ -1564,6 +1612,7 @@ pht_node_server_run(struct pht_node_server *srv, struct pht_err *err)
 void
 pht_node_server_free(struct pht_node_server *srv)
 {
+	struct conn_guard *g;
 	struct waiter *w;
 	int i;
 
@@ -1581,15 +1630,27 @@ pht_node_server_free(struct pht_node_server *srv)
 		event_free(srv->sigterm);
 	if (srv->sigint != NULL)
 		event_free(srv->sigint);
+	/* The guards' timers go while their event base is still there. */
+	TAILQ_FOREACH(g, &srv->guards, link) {
+		if (g->timer != NULL)
+			event_free(g->timer);
+		g->timer = NULL;
+	}
 	if (srv->base != NULL)
 		event_base_free(srv->base);
 	/*
 	 * Only now: libevent frees a connection's bufferevent (and with it the
 	 * SSL object, which calls guard_free) in a deferred finalizer, and
-	 * event_base_free runs the last of those.
+	 * event_base_free runs the last of those. A guard still listed belongs
+	 * to a connection libevent did not finalize: it is freed here, and once
+	 * the index is gone no SSL_free can reach it.
 	 */
 	if (srv->guard_idx > 0)
 		CRYPTO_free_ex_index(CRYPTO_EX_INDEX_SSL, srv->guard_idx);
+	while ((g = TAILQ_FIRST(&srv->guards)) != NULL) {
+		TAILQ_REMOVE(&srv->guards, g, link);
+		free(g);
+	}
 	SSL_CTX_free(srv->ssl);
 	pht_node_store_free(srv->store);
 	pht_trust_free(srv->authorities);
