@@ -457,6 +457,15 @@ ok $? "station b restarted on its full data without the opt-out" "$dir/b/daemon.
 run full "$SUMMARY" --stations a,b --params "$P2" --permit-file "$dir/P-ok.permit"
 [ "$(cat "$dir/full.rc")" = 0 ] && [ -s "$dir/full.json" ] && ! cmp -s "$dir/optout.json" "$dir/full.json"
 ok $? "(c) without the opt-out the result differs (so the comparison can fail)" "$dir/full.err"
+"$PHT" catalog --node "$url" --cert "$dir/ana-tls/cert.pem" --key "$dir/ana-tls/key.pem" \
+  --ca "$dir/ca/ca.pem" --json >"$dir/catalog2.jsonld" 2>"$dir/catalog2.err"
+python3 - "$dir/catalog2.jsonld" "$(($(wc -l <"$dir/b/data/cohort.csv") - 1))" <<'PY'
+import json, sys
+want = (int(sys.argv[2]) + 5) // 10 * 10
+b = [c for c in json.load(open(sys.argv[1]))["dcat:catalog"] if c["dct:identifier"] == "b"][0]
+sys.exit(0 if [d["healthdcatap:numberOfRecords"] for d in b["dcat:dataset"]] == [want] else 1)
+PY
+ok $? "  and b, restarted without the opt-out, republished its catalogue with all its records (rounded)" "$dir/catalog2.err"
 leaks=""
 for p in $(cat "$dir/b/data/optout.txt"); do
   grep -rl --exclude-dir=data -- "$p" "$dir/a" "$dir/b" "$dir"/node.db* "$dir"/*.json "$dir"/*.err \
@@ -497,6 +506,7 @@ sys.exit(0 if h and f and h[-1] < f[0] and "the run was stopped" in ev[f[0]].get
 PY
 ok $? "  logged: halted, then failed (the run was stopped) with P-spin; nothing released"
 for _ in $(seq 1 300); do kill -0 "$spin_pid" 2>/dev/null || break; sleep 0.1; done
+kill -TERM "$spin_pid" 2>/dev/null
 wait "$spin_pid"
 [ "$(cat "$dir/spin.rc")" = 1 ] &&
   grep -q "station a, round 1: failed: halted: the station was halted while the train ran (audit entry seq" "$dir/spin.err"
@@ -566,6 +576,23 @@ for s in a b; do
     >"$dir/verify-$s.log" 2>&1 || break
 done
 ok $? "both stations' audit logs verify, every rotated file in one chain" "$dir/verify-$s.log"
+acat a >"$dir/a.alog"; acat b >"$dir/b.alog"
+python3 - "$dir/a.alog" "$dir/b.alog" >"$dir/permits.check" 2>&1 <<'PY'
+import json, sys
+bad = []
+for path in sys.argv[1:]:
+    ev = [json.loads(l)["entry"] for l in open(path)]
+    named = {e["train"]: e.get("permit") for e in ev if e["event"] == "received" and e.get("permit")}
+    for e in ev:
+        if e.get("train") in named and e.get("permit") != named[e["train"]]:
+            bad.append("%s: entry %d (%s) of train %s has permit %r, not %r" % (
+                path, e["seq"], e["event"], e["train"], e.get("permit"), named[e["train"]]))
+    if len(named) < 6:
+        bad.append("%s: only %d trains under a permit" % (path, len(named)))
+print("\n".join(bad))
+sys.exit(1 if bad else 0)
+PY
+ok $? "every audit entry about a train under a permit carries its permit id" "$dir/permits.check"
 ! grep -l 'Sanitizer\|runtime error' "$dir"/*.err "$dir"/[ab]/daemon.log "$dir/node.log" >"$dir/san.out" 2>/dev/null
 ok $? "no sanitizer report from pht run, the node or the daemons" "$dir/san.out"
 
