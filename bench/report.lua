@@ -244,7 +244,7 @@ if e then
   if e.med < 0.05 then
     print(string.format("- 4. a round well under 50 ms: met (%s)", what))
   else
-    print(string.format("- 4. a round well under 50 ms: **not met** (%s): a round costs %s of CPU across `pht run`, the node and ten daemons on two shared cores, about half of it in the sandbox children (each compiles its seccomp filter afresh) (PROFILE.md §4)",
+    print(string.format("- 4. a round well under 50 ms: **not met** (%s): a round is CPU-bound: %s of CPU across `pht run`, the node and ten daemons on two shared cores, the largest part in the sandbox children of the station runs and of combine (PROFILE.md §4b)",
       what, c and fmt(c.med, "s") or "an unmeasured amount"))
   end
 else
