@@ -354,6 +354,30 @@ main(void)
 	    "(%zu sets)", d != NULL ? pht_train_rowsets_count(d) : 0);
 	pht_train_rowsets_free(d);
 	d = NULL;
+	/* aggregate_by records what group_by + a sum per released group records */
+	{
+		struct pht_train_rowsets *e = NULL;
+		const uint8_t *be;
+		size_t lene;
+
+		r = run_rows(ds, "local by = data:where('id', '>', 10):aggregate_by('stage', {'age'})\n"
+		    "return { n = #by }", &d, &err);
+		if (r == PHT_OK)
+			r = run_rows(ds, "local n = 0\n"
+			    "for _, grp in ipairs(data:where('id', '>', 10):group_by('stage')) do\n"
+			    "  if grp.data then n = n + grp.data:column('age'):sum() end\n"
+			    "end\nreturn { n = n }", &e, &err);
+		bytes = d != NULL ? pht_train_rowsets_bytes(d, &len) : NULL;
+		be = e != NULL ? pht_train_rowsets_bytes(e, &lene) : NULL;
+		tap_ok(r == PHT_OK && bytes != NULL && be != NULL && pht_train_rowsets_count(d) >= 3 &&
+		    len == lene && memcmp(bytes, be, len) == 0,
+		    "aggregate_by(stage) records the view and each released group: the same %zu sets, "
+		    "byte for byte, as group_by + sums (%s)", d != NULL ? pht_train_rowsets_count(d) : 0,
+		    r == PHT_OK ? "ok" : err.msg);
+		pht_train_rowsets_free(d);
+		pht_train_rowsets_free(e);
+		d = NULL;
+	}
 	r = run_rows(ds, "local v = data:where('id', '<=', 40)\n"
 	    "return { a = v:nrows(), b = v:order('age'):column('age'):sum() }", &d, &err);
 	tap_ok(r == PHT_OK && d != NULL && pht_train_rowsets_count(d) == 1 &&
