@@ -1426,10 +1426,10 @@ two_sum(double *s, double *c, double x)
 
 /*
  * Adds the cells of one column to the accumulators of their groups: slot
- * gid[i] (NO_GROUP: the missing-key slot ngroups). A missing cell counts
- * as a row and adds -0.0 to the sums (which changes none) and nothing to
- * min and max, through selects rather than branches. ty is W_F64, W_I64
- * or W_U8.
+ * gid[i] (NO_GROUP, and every row when gid is NULL: slot ngroups). A
+ * missing cell counts as a row and adds -0.0 to the sums (which changes
+ * none) and nothing to min and max, through selects rather than branches.
+ * ty is W_F64, W_I64 or W_U8.
  */
 static inline __attribute__((always_inline)) void
 gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
@@ -1445,7 +1445,7 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 
 	for (i = 0; i < n; i++) {
 		r = has_sel ? sel[i] : i;
-		g = gid[i];
+		g = gid != NULL ? gid[i] : NO_GROUP;
 		g = g == NO_GROUP ? ngroups : g;
 		if (has_miss)
 			b = (miss[r >> 3] >> (r & 7)) & 1;
@@ -1628,6 +1628,99 @@ note_groups(lua_State *L, const struct view *v, const struct grouping *g,
 }
 
 /*
+ * The columns named in the sequence at stack index idx (numeric, at most
+ * AGG_COLS_MAX), recorded as read; leaves one scratch block on the stack.
+ */
+static const struct pht_column **
+agg_columns(lua_State *L, const struct view *v, int idx, const char *what, size_t *ncols)
+{
+	const struct pht_column **cols;
+	enum pht_coltype t;
+	size_t j, n;
+
+	n = (size_t)lua_rawlen(L, idx);
+	if (n > AGG_COLS_MAX)
+		luaL_error(L, "%s: more than %d columns", what, AGG_COLS_MAX);
+	cols = scratch(L, n, sizeof(*cols));
+	for (j = 0; j < n; j++) {
+		if (lua_rawgeti(L, idx, (lua_Integer)j + 1) != LUA_TSTRING)
+			luaL_error(L, "%s: columns[%d] is a %s, not a column name", what,
+			    (int)j + 1, luaL_typename(L, -1));
+		cols[j] = find_col(L, v, -1);
+		lua_pop(L, 1);
+		t = cols[j]->type;
+		if (t != PHT_COL_NUMBER && t != PHT_COL_INTEGER && t != PHT_COL_BOOLEAN)
+			luaL_error(L, "%s: column %s is a %s column, not numeric", what,
+			    cols[j]->name, pht_coltype_name(t));
+	}
+	*ncols = n;
+	return cols;
+}
+
+static void
+gacc_init(struct gacc *acc, size_t n)
+{
+	struct gacc init;
+	size_t i;
+
+	memset(&init, 0, sizeof(init));
+	init.dmin = HUGE_VAL;
+	init.dmax = -HUGE_VAL;
+	init.imin = INT64_MAX;
+	init.imax = INT64_MIN;
+	for (i = 0; i < n; i++)
+		acc[i] = init;
+}
+
+/* Pushes {n = rows, stats = {col = figures, ...}} from slot `slot` of each column. */
+static void
+push_agg_record(lua_State *L, const struct pht_column **cols, size_t ncols,
+    const struct gacc *acc, size_t width, size_t slot, size_t rows, int64_t k)
+{
+	size_t i;
+
+	lua_createtable(L, 0, 2);
+	lua_pushinteger(L, (lua_Integer)rows);
+	lua_setfield(L, -2, "n");
+	lua_createtable(L, 0, (int)ncols);
+	for (i = 0; i < ncols; i++) {
+		push_gacc(L, cols[i], &acc[i * width + slot], k);
+		lua_setfield(L, -2, cols[i]->name);
+	}
+	lua_setfield(L, -2, "stats");
+}
+
+/*
+ * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean, min,
+ * max}}} over the whole view, as aggregate_by's total.
+ */
+static int
+view_aggregate(lua_State *L)
+{
+	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
+	struct view *v = check_view(L);
+	const struct pht_column **cols;
+	struct gacc *acc;
+	size_t ncols, j;
+
+	luaL_checktype(L, 2, LUA_TTABLE);
+	lua_settop(L, 2);
+	cols = agg_columns(L, v, 2, "aggregate", &ncols);               /* 3 */
+	guard_rows(L, v->n);
+	mark_rows(L, v);
+	note_rows(L, v);
+	/* slot 0: every row; slot 1: the total (the same figures) */
+	acc = scratch(L, 2 * ncols, sizeof(*acc));                     /* 4 */
+	gacc_init(acc, 2 * ncols);
+	for (j = 0; j < ncols; j++) {
+		gacc_column(cols[j], v, NULL, 0, acc + j * 2);
+		gacc_total(acc + j * 2, 1);
+	}
+	push_agg_record(L, cols, ncols, acc, 2, 1, v->n, ctx->k);
+	return 1;
+}
+
+/*
  * data:aggregate_by(group, {col, ...}): per group of column group (as
  * group_by: same order, same suppression under k, the missing-key group
  * last when there is one) n and, per column, {n, sum, sumsq, mean, min,
@@ -1642,29 +1735,13 @@ view_aggregate_by(lua_State *L)
 	struct view *v = check_view(L);
 	const struct pht_column *gc = find_col(L, v, 2), **cols;
 	struct grouping g;
-	struct gacc *acc, init;
+	struct gacc *acc;
 	size_t ncols, nslots, width, i, j, *counts;
 	int *released;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
-	ncols = (size_t)lua_rawlen(L, 3);
-	if (ncols > AGG_COLS_MAX)
-		return luaL_error(L, "aggregate_by: more than %d columns", AGG_COLS_MAX);
-	cols = scratch(L, ncols, sizeof(*cols));                       /* 4 */
-	for (j = 0; j < ncols; j++) {
-		enum pht_coltype t;
-
-		if (lua_rawgeti(L, 3, (lua_Integer)j + 1) != LUA_TSTRING)
-			return luaL_error(L, "aggregate_by: columns[%d] is a %s, not a column name",
-			    (int)j + 1, luaL_typename(L, -1));
-		cols[j] = find_col(L, v, -1);
-		lua_pop(L, 1);
-		t = cols[j]->type;
-		if (t != PHT_COL_NUMBER && t != PHT_COL_INTEGER && t != PHT_COL_BOOLEAN)
-			return luaL_error(L, "aggregate_by: column %s is a %s column, not numeric",
-			    cols[j]->name, pht_coltype_name(t));
-	}
+	cols = agg_columns(L, v, 3, "aggregate_by", &ncols);           /* 4 */
 	guard_rows(L, v->n);
 	mark_rows(L, v);
 	note_rows(L, v);
@@ -1681,13 +1758,7 @@ view_aggregate_by(lua_State *L)
 	counts = scratch(L, nslots, sizeof(size_t));                   /* 7 */
 	released = scratch(L, nslots, sizeof(int));                    /* 8 */
 	acc = scratch(L, width * ncols, sizeof(*acc));                 /* 9 */
-	memset(&init, 0, sizeof(init));
-	init.dmin = HUGE_VAL;
-	init.dmax = -HUGE_VAL;
-	init.imin = INT64_MAX;
-	init.imax = INT64_MIN;
-	for (i = 0; i < width * ncols; i++)
-		acc[i] = init;
+	gacc_init(acc, width * ncols);
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, g.gid, (uint32_t)g.ngroups, acc + j * width);
 		gacc_total(acc + j * width, nslots);
@@ -1731,15 +1802,7 @@ view_aggregate_by(lua_State *L)
 		lua_rawseti(L, -2, (lua_Integer)j + 1);
 	}
 	/* the total over the whole view: {n, stats} */
-	lua_createtable(L, 0, 2);
-	lua_pushinteger(L, (lua_Integer)v->n);
-	lua_setfield(L, -2, "n");
-	lua_createtable(L, 0, (int)ncols);
-	for (i = 0; i < ncols; i++) {
-		push_gacc(L, cols[i], &acc[i * width + nslots], ctx->k);
-		lua_setfield(L, -2, cols[i]->name);
-	}
-	lua_setfield(L, -2, "stats");
+	push_agg_record(L, cols, ncols, acc, width, nslots, v->n, ctx->k);
 	return 2;
 }
 
@@ -1890,7 +1953,8 @@ register_metatables(lua_State *L)
 		{"columns", view_columns},
 		{"column", view_column}, {"dictionary", view_dictionary},
 		{"where", view_where}, {"filter", view_filter},
-		{"group_by", view_group_by}, {"aggregate_by", view_aggregate_by},
+		{"group_by", view_group_by}, {"aggregate", view_aggregate},
+		{"aggregate_by", view_aggregate_by},
 		{"crosstab", view_crosstab},
 		{"order", view_order}, {NULL, NULL},
 	};

@@ -1023,6 +1023,44 @@ test_aggregate_by(void)
 	tap_ok(o == NULL && err.code == PHT_ERR_TRAIN &&
 	    strstr(err.msg, "aggregate_by: more than 256 columns") != NULL,
 	    "257 columns: %s", err.msg);
+	/* aggregate: the total alone, as aggregate_by's total and the naive loop */
+	{
+		struct naive_agg na[2];
+
+		memset(na, 0, sizeof(na));
+		for (i = 100; i < N; i++) {
+			nagg_add(&na[0], g.age_miss[i], g.age[i]);
+			nagg_add(&na[1], g.stage_miss[i], (double)g.stage[i]);
+		}
+		o = run_body("local v = data:where('id', '>', 100)\n"
+		    "local _, all = v:aggregate_by('sex', {'age', 'stage'})\n"
+		    "return {a = v:aggregate({'age', 'stage'}), all = all,\n"
+		    "  sum = v:column('age'):sum(), sumsq = v:column('age'):sumsq()}", 1);
+		e = json_object_get(o, "a");
+		s = json_object_get(e, "stats");
+		tap_ok(o != NULL && num(e, "n") == N - 100 &&
+		    stats_match(json_object_get(s, "age"), &na[0], 5, 0) &&
+		    stats_match(json_object_get(s, "stage"), &na[1], 5, 1) &&
+		    num(json_object_get(s, "age"), "sum") == num(o, "sum") &&
+		    num(json_object_get(s, "age"), "sumsq") == num(o, "sumsq") &&
+		    near(num(json_object_get(json_object_get(json_object_get(o, "all"), "stats"), "age"),
+		    "sum"), na[0].sum),
+		    "aggregate({age, stage}) on a selection: the naive figures; age sum and sumsq "
+		    "bit-equal to the column methods");
+		json_decref(o);
+	}
+	o = run_body("return data:aggregate({'sex'})", 1);
+	tap_ok(o == NULL && err.code == PHT_ERR_TRAIN &&
+	    strstr(err.msg, "aggregate: column sex is a category column, not numeric") != NULL,
+	    "aggregate of a category column: %s", err.msg);
+	o = run_body("return data:aggregate('age')", 1);
+	tap_ok(o == NULL && err.code == PHT_ERR_TRAIN &&
+	    strstr(err.msg, "bad argument #1 to 'aggregate' (table expected, got string)") != NULL,
+	    "aggregate without a list: %s", err.msg);
+	o = run_body("return data:where('id', '<=', 4):aggregate({'age'})", 1);
+	tap_ok(o == NULL && err.code == PHT_ERR_DISCLOSURE &&
+	    strstr(err.msg, "subset smaller than k (4 rows, k = 5)") != NULL,
+	    "aggregate on a view of 4 rows: %s", err.msg);
 	o = run_body("return select('#', data:aggregate_by('smoker', {}))", 1);
 	tap_ok(o != NULL && json_integer_value(o) == 2, "an empty column list still gives groups and total");
 	json_decref(o);

@@ -2,7 +2,7 @@
 --   lua5.4 mocksim.lua TRAIN.lua --station NAME=PATH.csv ... [--params JSON] [--k N]
 -- Loads each CSV with its NAME.dict.json, offers the part of the data API the
 -- standard trains use (column, #col, col[i], type, levels, values, count,
--- sum, sumsq, nrows, dictionary, group_by, crosstab — with the runtime's
+-- sum, sumsq, nrows, dictionary, group_by, aggregate, aggregate_by, crosstab — with the runtime's
 -- "subset smaller than k" and suppressed cells), runs station() and
 -- combine() round after round and prints the result as JSON.
 local dir = arg[0]:match("^(.*)/[^/]*$") or "."
@@ -150,6 +150,66 @@ local function load_dataset(csv_path, k)
         else out[#out + 1] = { missing = true, n = #miss, data = make_view(miss) } end
       end
       return out
+    end
+    -- aggregate / aggregate_by: per column n, sum, sumsq, mean, min, max,
+    -- {suppressed = true} over 0 < n < k values (as the runtime)
+    local function stats_of(rows, name)
+      local c = meta[name] or error("no column '" .. tostring(name) .. "'")
+      if c.type ~= "number" and c.type ~= "integer" and c.type ~= "boolean" then
+        error("aggregate: column " .. name .. " is a " .. c.type .. " column, not numeric")
+      end
+      local m, s, ss, mn, mx = 0, 0, 0.0, nil, nil
+      for _, r in ipairs(rows) do
+        local v = raw[name][r]
+        if v ~= nil then
+          local x = v == true and 1 or v == false and 0 or v
+          m, s, ss = m + 1, s + x, ss + x * x
+          if mn == nil or x < mn then mn = x end
+          if mx == nil or x > mx then mx = x end
+        end
+      end
+      if m > 0 and m < k then return { suppressed = true } end
+      local out = { n = m, sum = c.type == "number" and s + 0.0 or s, sumsq = ss }
+      if m > 0 then
+        out.mean = s / m
+        if c.type == "boolean" then out.min, out.max = mn == 1, mx == 1
+        else out.min, out.max = mn, mx end
+      end
+      return out
+    end
+    local function record(rows, cols)
+      local st = {}
+      for _, name in ipairs(cols) do st[name] = stats_of(rows, name) end
+      return { n = #rows, stats = st }
+    end
+    function data:aggregate(cols)
+      guard(#sel)
+      return record(sel, cols)
+    end
+    function data:aggregate_by(name, cols)
+      guard(#sel)
+      if not meta[name] then error("no column '" .. tostring(name) .. "'") end
+      local out, miss = {}, {}
+      for _, key in ipairs(keys_of(sel, name)) do
+        local rows = {}
+        for _, r in ipairs(sel) do if raw[name][r] == key then rows[#rows + 1] = r end end
+        if #rows > 0 and #rows < k then out[#out + 1] = { key = key, suppressed = true }
+        else
+          local rec = record(rows, cols)
+          rec.key = key
+          out[#out + 1] = rec
+        end
+      end
+      for _, r in ipairs(sel) do if raw[name][r] == nil then miss[#miss + 1] = r end end
+      if #miss > 0 then
+        if #miss < k then out[#out + 1] = { missing = true, suppressed = true }
+        else
+          local rec = record(miss, cols)
+          rec.missing = true
+          out[#out + 1] = rec
+        end
+      end
+      return out, record(sel, cols)
     end
     function data:crosstab(a, b)
       guard(#sel)

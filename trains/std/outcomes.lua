@@ -788,7 +788,15 @@ local function station(data, params, round)
   if cname and ccol.type ~= "number" and ccol.type ~= "integer" then
     error("cost: column '" .. cname .. "' must be numeric", 0)
   end
-  local cost = cname and whole(ccol)
+  -- n and sum of cost per arm in one pass in the runtime (groups and
+  -- figures under the station's k come back suppressed)
+  local cost_by
+  if cname then
+    cost_by = {}
+    for _, grp in ipairs(data:aggregate_by(tname, { cname })) do
+      if grp.key ~= nil and grp.stats then cost_by[grp.key] = grp.stats[cname] end
+    end
+  end
   -- rows by arm, in dictionary order
   local order, rows = {}, {}
   if tcol.type == "category" then
@@ -848,12 +856,11 @@ local function station(data, params, round)
         end
         rec.ae = O.proportion(num, den, k)
       end
-      if cost then
-        local n, s = 0, 0
-        for _, i in ipairs(ix) do
-          if cost[i] ~= nil then n = n + 1; s = s + cost[i] end
-        end
-        if n >= k then rec.cost = { n = n, sum = s } elseif n > 0 then rec.cost = { suppressed = true } end
+      local c = cost_by and cost_by[a]
+      if c then
+        if c.suppressed then rec.cost = { suppressed = true }
+        elseif c.n >= k then rec.cost = { n = c.n, sum = c.sum }
+        elseif c.n > 0 then rec.cost = { suppressed = true } end
       end
     end
     arms[#arms + 1] = rec

@@ -22,7 +22,7 @@ Output (combine result)
   notes
 
 What a station releases: per numeric column n, number missing, sum and sum
-of squares (the runtime's count/sum/sumsq, under the station's k); per
+of squares (the runtime's data:aggregate, under the station's k); per
 category level a count (the runtime's group_by, which suppresses counts
 under the station's k); per histogram bin a count. Missing counts and bin
 counts between 1 and k - 1 are released only as "suppressed" (k here is
@@ -329,12 +329,22 @@ local function station(data, params, round)
   for _, name in ipairs(column_list(data, params)) do
     local col = E.column(data, name, "columns")
     if col.type == "number" or col.type == "integer" then
-      local x, missing = values(col, nrows)
+      -- n, sum and sum of squares in one pass in the runtime, under the
+      -- station's k; only a column with 0 < n < that k is read row by row
+      -- (for its missing count)
+      local a = data:aggregate({ name }).stats[name]
+      local n, missing
+      if a.suppressed then
+        local x
+        x, missing = values(col, nrows)
+        n = #x
+      else
+        n, missing = a.n, nrows - a.n
+      end
       local rm = T.release(missing, k)
       local rec = { column = name, missing = rm.count, missing_suppressed = rm.suppressed }
-      if #x >= k then
-        -- the runtime's vectorized aggregates, under the station's k
-        rec.n, rec.sum, rec.sumsq = col:count(), col:sum(), col:sumsq()
+      if n >= k then
+        rec.n, rec.sum, rec.sumsq = a.n, a.sum, a.sumsq
       else
         rec.suppressed = true
       end
