@@ -1012,6 +1012,10 @@ h_publish(struct pht_node_server *srv, struct evhttp_request *req,
 		    "missing or not an object or array");
 		goto out;
 	}
+	if ((cat = json_object_get(body, "catalog")) != NULL && !json_is_object(cat)) {
+		reply_error(srv, req, 400, "request body: field catalog: not an object");
+		goto out;
+	}
 	if ((text = pht_json_dump(d)) == NULL) {
 		reply_error(srv, req, 500, "out of memory");
 		goto out;
@@ -1022,11 +1026,10 @@ h_publish(struct pht_node_server *srv, struct evhttp_request *req,
 		goto out;
 	}
 	/* the station's catalogue entry (docs/catalog.md), kept per station */
-	if ((cat = json_object_get(body, "catalog")) != NULL) {
+	if (cat != NULL) {
 		free(text);
-		if (!json_is_object(cat) || (text = pht_json_dump(cat)) == NULL) {
-			text = NULL;
-			reply_error(srv, req, 400, "request body: field catalog: not an object");
+		if ((text = pht_json_dump(cat)) == NULL) {
+			reply_error(srv, req, 500, "out of memory");
 			goto out;
 		}
 		if (pht_node_store_gov_put(srv->store, "catalog", p->name, pht_time_now(),
