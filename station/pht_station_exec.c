@@ -289,6 +289,35 @@ pick_dataset(struct pht_station *st, const struct pht_trainmsg *msg, size_t *idx
 	    pht_station_config_id(cfg));
 }
 
+/*
+ * Puts the row sets a train reported on dataset ds into the rows of the
+ * dataset's file. A dataset with opt-outs holds fewer rows, numbered anew;
+ * compared in those numbers, the same query before and after a new opt-out
+ * would look like two unrelated row sets and the difference of the two
+ * releases would disclose the patient who opted out. In the file's rows
+ * they differ by exactly the rows that went. Replaces *rows.
+ */
+static int
+rows_in_file(const struct pht_dataset *ds, struct pht_train_rowsets **rows,
+    struct pht_err *why)
+{
+	struct pht_train_rowsets *in_file = NULL;
+	const uint32_t *map;
+	size_t n;
+	int r;
+
+	if (*rows == NULL || (map = pht_dataset_file_rows(ds, &n)) == NULL)
+		return PHT_OK;
+	if (n > UINT32_MAX || (r = pht_train_rowsets_remap(*rows, map, (uint32_t)n,
+	    &in_file)) != PHT_OK)
+		return pht_errf(why, n > UINT32_MAX ? PHT_ERR_TOO_LARGE : r, "differencing: "
+		    "the row sets behind the output could not be mapped to the rows of "
+		    "the data file; nothing is released");
+	pht_train_rowsets_free(*rows);
+	*rows = in_file;
+	return PHT_OK;
+}
+
 static int
 load_dataset(struct pht_station *st, size_t idx, struct pht_err *why)
 {
@@ -564,7 +593,8 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 	/* 9b. rounding, then differencing and the budget (recorded durably if released) */
 	rounded = pht_station_round_counts(output, pol->round_counts);
-	if ((r = pht_station_diff_admit(pht_station_config_released_rows(st->cfg),
+	if ((r = rows_in_file(st->datasets[idx], &rows, &why)) != PHT_OK ||
+	    (r = pht_station_diff_admit(pht_station_config_released_rows(st->cfg),
 	    signer_fp, pht_station_config_dataset(st->cfg, idx)->name,
 	    pht_dataset_csv_sha256(st->datasets[idx]), res->train, rows, pol->limits.k,
 	    &pol->budget, pht_time_now(), &why)) != PHT_OK) {

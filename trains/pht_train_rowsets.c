@@ -519,6 +519,53 @@ pht_train_rowsets_equal(const struct pht_train_rowsets *a, size_t i,
 	    memcmp(a->bytes + x->body, b->bytes + y->body, x->body_len) == 0;
 }
 
+int
+pht_train_rowsets_remap(const struct pht_train_rowsets *rs, const uint32_t *map,
+    uint32_t nrows, struct pht_train_rowsets **out)
+{
+	struct pht_train_rowsets *o = NULL;
+	const struct set_ref *s;
+	struct list_iter it;
+	uint32_t *rows = NULL, row, r;
+	size_t i, n;
+	int rc = PHT_OK;
+
+	*out = NULL;
+	for (r = 0; r < rs->nrows; r++)
+		if (map[r] >= nrows || (r > 0 && map[r] <= map[r - 1]))
+			return PHT_ERR_INVALID;
+	if ((o = pht_train_rowsets_new(nrows)) == NULL ||
+	    (rows = malloc(((size_t)rs->nrows + 1) * sizeof(*rows))) == NULL) {
+		pht_train_rowsets_free(o);
+		return PHT_ERR_NOMEM;
+	}
+	/* the map is ascending, so each set stays ascending in the new rows */
+	for (i = 0; i < rs->nsets && rc == PHT_OK; i++) {
+		s = &rs->sets[i];
+		n = 0;
+		if (s->kind == KIND_ALL) {
+			for (r = 0; r < rs->nrows; r++)
+				rows[n++] = map[r];
+		} else if (s->kind == KIND_LIST) {
+			list_init(&it, rs, s);
+			while (n < rs->nrows && list_next(&it, &row))
+				rows[n++] = map[row];
+		} else {
+			for (r = 0; r < rs->nrows; r++)
+				if (bit_at(rs->bytes + s->body, r))
+					rows[n++] = map[r];
+		}
+		rc = pht_train_rowsets_add(o, rows, n, 0);
+	}
+	free(rows);
+	if (rc != PHT_OK) {
+		pht_train_rowsets_free(o);
+		return rc;
+	}
+	*out = o;
+	return PHT_OK;
+}
+
 static int
 bad(struct pht_err *err, const char *what, size_t set, const char *why)
 {

@@ -62,6 +62,19 @@ uint64_t pht_train_rowsets_symdiff(const struct pht_train_rowsets *a, size_t i,
 int pht_train_rowsets_equal(const struct pht_train_rowsets *a, size_t i,
     const struct pht_train_rowsets *b, size_t j);
 
+/*
+ * The sets of rs, computed on a dataset cut from a larger one, in the
+ * rows of the larger one: *out gets a new list over nrows rows holding
+ * each set of rs with every row r replaced by map[r]. map has
+ * pht_train_rowsets_nrows(rs) entries, strictly ascending, each < nrows
+ * (the rows of the whole that the cut kept, as pht_dataset_file_rows gives
+ * them). *out is NULL on failure: PHT_ERR_INVALID for a map that is not
+ * strictly ascending or reaches nrows, PHT_ERR_TOO_LARGE when the new
+ * list would pass a bound, PHT_ERR_NOMEM.
+ */
+int pht_train_rowsets_remap(const struct pht_train_rowsets *rs, const uint32_t *map,
+    uint32_t nrows, struct pht_train_rowsets **out);
+
 /* The encoding (borrowed; valid until rs changes) and its length. */
 const uint8_t *pht_train_rowsets_bytes(const struct pht_train_rowsets *rs, size_t *len);
 

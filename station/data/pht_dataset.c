@@ -60,6 +60,8 @@ struct pht_dataset {
 	struct col_store *store;    /* same order */
 	char csv_sha256[65];
 	char dict_sha256[65];
+	uint32_t *file_row;         /* after drop_rows: row -> row of the file */
+	size_t file_nrows;          /* after drop_rows: data rows of the file */
 };
 
 /*
@@ -575,6 +577,7 @@ pht_dataset_free(struct pht_dataset *ds)
 	}
 	free(ds->store);
 	free(ds->cols);
+	free(ds->file_row);
 	pht_dict_free(ds->dict);
 	free(ds);
 }
@@ -959,6 +962,7 @@ pht_dataset_drop_rows(struct pht_dataset *ds, const uint8_t *drop, size_t *ndrop
 {
 	struct col_store *st;
 	size_t i, row, w, n = 0, keep;
+	uint32_t *file_row;
 	uint8_t *bm;
 
 	if (ndropped != NULL)
@@ -967,7 +971,20 @@ pht_dataset_drop_rows(struct pht_dataset *ds, const uint8_t *drop, size_t *ndrop
 		n += (drop[row >> 3] >> (row & 7)) & 1;
 	if (n == 0)
 		return PHT_OK;
+	if (ds->nrows > UINT32_MAX)
+		return pht_errf(err, PHT_ERR_TOO_LARGE, "%zu rows: too many to drop rows "
+		    "from", ds->nrows);
 	keep = ds->nrows - n;
+	/* which row of the file each kept row is (through earlier drops too) */
+	if ((file_row = malloc((keep + 1) * sizeof(*file_row))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	for (row = 0, w = 0; row < ds->nrows; row++)
+		if (!((drop[row >> 3] >> (row & 7)) & 1))
+			file_row[w++] = ds->file_row != NULL ? ds->file_row[row] : (uint32_t)row;
+	if (ds->file_row == NULL)
+		ds->file_nrows = ds->nrows;
+	free(ds->file_row);
+	ds->file_row = file_row;
 	for (i = 0; i < ds->ncols; i++) {
 		st = &ds->store[i];
 		bm = NULL;
@@ -999,6 +1016,13 @@ pht_dataset_drop_rows(struct pht_dataset *ds, const uint8_t *drop, size_t *ndrop
 	if (ndropped != NULL)
 		*ndropped = n;
 	return PHT_OK;
+}
+
+const uint32_t *
+pht_dataset_file_rows(const struct pht_dataset *ds, size_t *file_nrows)
+{
+	*file_nrows = ds->file_row != NULL ? ds->file_nrows : ds->nrows;
+	return ds->file_row;
 }
 
 const json_t *

@@ -129,6 +129,18 @@ const json_t *pht_dataset_dict(const struct pht_dataset *ds);
 int pht_dataset_drop_rows(struct pht_dataset *ds, const uint8_t *drop,
     size_t *ndropped, struct pht_err *err);
 
+/*
+ * After pht_dataset_drop_rows, which rows of the file ds still holds: the
+ * result (borrowed; valid while ds lives and until the next drop) has one
+ * entry per row of ds, the row of the file it came from (0 = the first
+ * data row), strictly ascending, and *file_nrows gets the number of data
+ * rows the file had. NULL, with *file_nrows = pht_dataset_nrows(ds), when
+ * no row was ever dropped. So the station compares what trains saw of a
+ * dataset with opt-outs in the file's rows (station/pht_station_diff.h).
+ */
+const uint32_t *pht_dataset_file_rows(const struct pht_dataset *ds,
+    size_t *file_nrows);
+
 /* Bytes held by the column arrays and bitmaps (for memory accounting). */
 size_t pht_dataset_column_bytes(const struct pht_dataset *ds);
 
