@@ -527,9 +527,10 @@ spin_pid=$!
 T_S=""
 running() { T_S=$(train_id "$dir/spin.err"); [ -n "$T_S" ] &&
   has a "\"event\":\"received\".*\"train\":\"$T_S\""; }
-wait_until 20 running
-ok $? "a spinning train is under way at station a" "$dir/spin.err"
-sleep 0.5
+# under way: received, and the daemon has forked the sandboxed run (its only child)
+wait_until 20 running && wait_until 20 pgrep -P "${st_pid[a]}" >/dev/null
+ok $? "a spinning train is running at station a (its sandbox process started)" "$dir/spin.err"
+sleep 0.3
 t0=$(date +%s%N)
 "$PHT" station halt --config "$dir/a/station.json" --by steward --reason "acceptance" \
   >"$dir/halt.log" 2>&1
