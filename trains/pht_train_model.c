@@ -412,42 +412,84 @@ event_of(const struct evcode *ev, const struct pht_column *c, size_t r)
 	}
 }
 
-struct tkey {
-	double t;
-	uint32_t i;
-};
-
-/* Descending time; ties in complete-case order (any order gives the same sums). */
-static int
-cmp_tkey(const void *pa, const void *pb)
+/*
+ * Sorts idx[0..n-1] (complete-case positions) by time, descending, ties
+ * in position order: a stable LSD radix sort on the order-preserving
+ * 64-bit image of each double (8 passes of 8 bits, a pass skipped when
+ * every key has the same byte there, as for the low bytes of whole days).
+ * Uses tmp (n), keys and ktmp (n each) as scratch.
+ */
+static void
+sort_time_desc(size_t n, const double *time, uint32_t *idx, uint32_t *tmp,
+    uint64_t *keys, uint64_t *ktmp)
 {
-	const struct tkey *a = pa, *b = pb;
+	size_t count[256], i, b, pass, sum, c;
+	uint64_t u, *kt;
+	uint32_t *it, *out = idx;
 
-	if (a->t != b->t)
-		return a->t < b->t ? 1 : -1;
-	return (a->i > b->i) - (a->i < b->i);
+	for (i = 0; i < n; i++) {
+		double t = time[i] == 0 ? 0 : time[i];  /* -0 sorts with 0 */
+
+		memcpy(&u, &t, sizeof(u));
+		u = (u >> 63) ? ~u : u | (1ULL << 63);  /* ascending image */
+		keys[i] = ~u;                           /* descending */
+		idx[i] = (uint32_t)i;
+	}
+	for (pass = 0; pass < 8; pass++) {
+		unsigned shift = (unsigned)pass * 8;
+
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < n; i++)
+			count[(keys[i] >> shift) & 0xff]++;
+		if (n == 0 || count[(keys[0] >> shift) & 0xff] == n)
+			continue;
+		for (b = 0, sum = 0; b < 256; b++) {
+			c = count[b];
+			count[b] = sum;
+			sum += c;
+		}
+		for (i = 0; i < n; i++) {
+			b = (keys[i] >> shift) & 0xff;
+			ktmp[count[b]] = keys[i];
+			tmp[count[b]++] = idx[i];
+		}
+		kt = keys;
+		keys = ktmp;
+		ktmp = kt;
+		it = idx;
+		idx = tmp;
+		tmp = it;
+	}
+	if (idx != out)         /* an odd number of passes: the result is in the caller's tmp */
+		memcpy(out, idx, n * sizeof(*out));
 }
 
 /*
  * Log partial likelihood, score U (p) and information I (p x p) of one
- * stratum at beta, over x (n x p, row-major; centred here, which leaves
- * all three unchanged in exact arithmetic and keeps exp() in range), by
- * risk sets in descending time: Breslow uses the whole risk set for each
+ * stratum at beta, over x (n x p, row-major; copied in descending time
+ * and centred, which leaves all three unchanged in exact arithmetic and
+ * keeps exp() in range), by risk sets in descending time: Breslow uses the whole risk set for each
  * of d tied deaths, Efron removes m/d of the deaths' share for the m-th.
  */
 static size_t
-cox_sums(lua_State *L, size_t n, size_t p, double *x, const double *time,
+cox_sums(lua_State *L, size_t n, size_t p, const double *x, const double *time,
     const uint8_t *status, const double *beta, int efron, double *ll_out,
     double *U, double *I)
 {
-	struct tkey *ord;
-	double *eta, *r, *mean, *S1, *S2, *e1, *e2, S0, e0, ll = 0, f, s0, s1j, s1k;
+	uint32_t *ord;
+	uint64_t *keys;
+	uint8_t *st;
+	double *xs, *ts, *eta, *r, *mean, *S1, *S2, *e1, *e2, S0, e0, ll = 0, f, s0, s1j, s1k;
 	size_t i, j, k, q, pos, m, d, events = 0;
 	const double *xi;
 
-	ord = scratch(L, "cox_stratum", n, sizeof(*ord));
-	eta = scratch(L, "cox_stratum", n, 2 * sizeof(double));
+	ord = scratch(L, "cox_stratum", n, 2 * sizeof(*ord));
+	keys = scratch(L, "cox_stratum", n, 2 * sizeof(*keys));
+	xs = scratch(L, "cox_stratum", n, (p + 3) * sizeof(double));
+	ts = xs + n * p;
+	eta = ts + n;
 	r = eta + n;
+	st = scratch(L, "cox_stratum", n, 1);
 	mean = scratch(L, "cox_stratum", 3 * p + 2 * p * p, sizeof(double));
 	S1 = mean + p;
 	e1 = S1 + p;
@@ -461,34 +503,33 @@ cox_sums(lua_State *L, size_t n, size_t p, double *x, const double *time,
 			mean[j] += x[i * p + j];
 	for (j = 0; j < p; j++)
 		mean[j] = n > 0 ? mean[j] / (double)n : 0;
-	for (i = 0; i < n; i++) {
-		double e = 0;
+	sort_time_desc(n, time, ord, ord + n, keys, keys + n);
+	/* the rows in risk-set order, centred, with their linear predictors */
+	for (q = 0; q < n; q++) {
+		double e = 0, *xq = xs + q * p;
 
+		i = ord[q];
+		xi = x + i * p;
 		for (j = 0; j < p; j++) {
-			x[i * p + j] -= mean[j];
-			e += x[i * p + j] * beta[j];
+			xq[j] = xi[j] - mean[j];
+			e += xq[j] * beta[j];
 		}
-		eta[i] = e;
-		r[i] = exp(e);
-		ord[i].t = time[i];
-		ord[i].i = (uint32_t)i;
+		ts[q] = time[i];
+		st[q] = status[i];
+		eta[q] = e;
+		r[q] = exp(e);
 	}
-	qsort(ord, n, sizeof(*ord), cmp_tkey);
 	S0 = 0;
 	pos = 0;
 	while (pos < n) {
-		double t = ord[pos].t;
+		double t = ts[pos];
 
 		d = 0;
 		e0 = 0;
-		memset(e1, 0, p * sizeof(double));
-		memset(e2, 0, p * p * sizeof(double));
-		for (q = pos; q < n && ord[q].t == t; q++) {
-			double ri;
+		for (q = pos; q < n && ts[q] == t; q++) {
+			double ri = r[q];
 
-			i = ord[q].i;
-			ri = r[i];
-			xi = x + i * p;
+			xi = xs + q * p;
 			S0 += ri;
 			for (j = 0; j < p; j++) {
 				double rx = ri * xi[j];
@@ -497,10 +538,15 @@ cox_sums(lua_State *L, size_t n, size_t p, double *x, const double *time,
 				for (k = j; k < p; k++)
 					S2[j * p + k] += rx * xi[k];
 			}
-			if (status[i]) {
+			if (st[q]) {
+				if (d == 0) {
+					e0 = 0;
+					memset(e1, 0, p * sizeof(double));
+					memset(e2, 0, p * p * sizeof(double));
+				}
 				d++;
 				e0 += ri;
-				ll += eta[i];
+				ll += eta[q];
 				for (j = 0; j < p; j++) {
 					double rx = ri * xi[j];
 

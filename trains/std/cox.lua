@@ -478,6 +478,63 @@ function E.model_guards(n, nparam, names, X, binary, k, round, max_rounds)
 end
 
 ---------------------------------------------------------------------------
+-- shared block: model kernels (the same text in cox and glm)
+-- Where the runtime offers them, the station's work is done in C by the
+-- data API's model kernels (data:cox_stratum, data:glm_step;
+-- docs/train-api.md): complete cases, design and sums straight from the
+-- column arrays. They return sums and the counts the guards need; the
+-- guards stay here, in Lua, and only the documented quantities leave.
+-- Elsewhere (stock lua5.4, tests/trains/mocksim.lua) the plain-Lua path
+-- of each train computes the same quantities from E.complete_cases.
+---------------------------------------------------------------------------
+local K = {}
+
+-- The kernel method `name` of the view `data`, or nil when the runtime has
+-- none (a plain table standing in for data, an older runtime).
+function K.kernel(data, name)
+  if type(data) ~= "userdata" then return nil end
+  local ok, f = pcall(function() return data[name] end)
+  if ok and type(f) == "function" then return f end
+  return nil
+end
+
+-- The design's term names for the covariate columns (E.terms), checked
+-- and named as E.design names them, without reading any data.
+function K.term_names(data, covariates)
+  local names = {}
+  for _, cname in ipairs(covariates) do
+    local col = E.column(data, cname, "covariates")
+    for _, term in ipairs(E.terms(col, cname, "covariates")) do names[#names + 1] = term.name end
+  end
+  return names
+end
+
+-- E.model_guards on a kernel's counts: out.n complete rows, and per term
+-- out.binary[j] (0/1 term) and out.ones[j] (rows where it is 1). The round
+-- cap is checked before the kernel runs.
+function K.guards(out, nparam, k)
+  if out.n < 3 * nparam then
+    error(string.format("refused: %d complete rows for %d parameters; a model needs n >= 3 x parameters at each station",
+      out.n, nparam), 0)
+  end
+  for j = 1, #out.names do
+    if out.binary[j] then
+      local small = math.min(out.ones[j], out.n - out.ones[j])
+      if small > 0 and small < k then
+        error(string.format("refused: binary covariate '%s' has a class of %d rows at this station, fewer than k = %d",
+          out.names[j], small, k), 0)
+      end
+    end
+  end
+end
+
+function K.round_cap(round, max_rounds)
+  if round > max_rounds then
+    error(string.format("refused: round %d exceeds the cap of %d rounds", round, max_rounds), 0)
+  end
+end
+
+---------------------------------------------------------------------------
 -- Cox math over plain arrays
 ---------------------------------------------------------------------------
 local C = {}
@@ -682,6 +739,27 @@ local function station(data, params, round)
   end
   local ecol = E.column(data, params.event, "event")
   local is_event = E.event_fn(ecol, params.event, params.event_value)
+  local cox_stratum = K.kernel(data, "cox_stratum")
+  if cox_stratum then
+    -- the same quantities, guards and refusals as the plain-Lua path below
+    local names = K.term_names(data, params.covariates)
+    local p = #names
+    K.round_cap(round, max_iter + 2)
+    if params.beta ~= nil and #params.beta ~= p then error("beta: expected " .. p .. " values", 0) end
+    local out = cox_stratum(data, { time = params.time, event = params.event,
+      event_value = params.event_value, covariates = params.covariates, beta = params.beta, ties = ties })
+    K.guards(out, p, k)
+    if out.invalid == "time" then error("time: negative follow-up time at this station", 0) end
+    if out.invalid == "event" then
+      is_event(out.invalid_value) -- raises the event column's own message
+      error("event: column '" .. params.event .. "' has the value " .. tostring(out.invalid_value), 0)
+    end
+    if out.events > 0 and out.events < k then
+      error(string.format("refused: %d events at this station, fewer than k = %d", out.events, k), 0)
+    end
+    return { names = out.names, n = out.n, dropped = out.dropped, events = out.events,
+      loglik = out.loglik, score = out.score, info = out.info }
+  end
   local cols = { { col = tcol }, { col = ecol } }
   for _, c in ipairs(params.covariates) do
     cols[#cols + 1] = { col = E.column(data, c, "covariates") }

@@ -475,6 +475,63 @@ function E.model_guards(n, nparam, names, X, binary, k, round, max_rounds)
 end
 
 ---------------------------------------------------------------------------
+-- shared block: model kernels (the same text in cox and glm)
+-- Where the runtime offers them, the station's work is done in C by the
+-- data API's model kernels (data:cox_stratum, data:glm_step;
+-- docs/train-api.md): complete cases, design and sums straight from the
+-- column arrays. They return sums and the counts the guards need; the
+-- guards stay here, in Lua, and only the documented quantities leave.
+-- Elsewhere (stock lua5.4, tests/trains/mocksim.lua) the plain-Lua path
+-- of each train computes the same quantities from E.complete_cases.
+---------------------------------------------------------------------------
+local K = {}
+
+-- The kernel method `name` of the view `data`, or nil when the runtime has
+-- none (a plain table standing in for data, an older runtime).
+function K.kernel(data, name)
+  if type(data) ~= "userdata" then return nil end
+  local ok, f = pcall(function() return data[name] end)
+  if ok and type(f) == "function" then return f end
+  return nil
+end
+
+-- The design's term names for the covariate columns (E.terms), checked
+-- and named as E.design names them, without reading any data.
+function K.term_names(data, covariates)
+  local names = {}
+  for _, cname in ipairs(covariates) do
+    local col = E.column(data, cname, "covariates")
+    for _, term in ipairs(E.terms(col, cname, "covariates")) do names[#names + 1] = term.name end
+  end
+  return names
+end
+
+-- E.model_guards on a kernel's counts: out.n complete rows, and per term
+-- out.binary[j] (0/1 term) and out.ones[j] (rows where it is 1). The round
+-- cap is checked before the kernel runs.
+function K.guards(out, nparam, k)
+  if out.n < 3 * nparam then
+    error(string.format("refused: %d complete rows for %d parameters; a model needs n >= 3 x parameters at each station",
+      out.n, nparam), 0)
+  end
+  for j = 1, #out.names do
+    if out.binary[j] then
+      local small = math.min(out.ones[j], out.n - out.ones[j])
+      if small > 0 and small < k then
+        error(string.format("refused: binary covariate '%s' has a class of %d rows at this station, fewer than k = %d",
+          out.names[j], small, k), 0)
+      end
+    end
+  end
+end
+
+function K.round_cap(round, max_rounds)
+  if round > max_rounds then
+    error(string.format("refused: round %d exceeds the cap of %d rounds", round, max_rounds), 0)
+  end
+end
+
+---------------------------------------------------------------------------
 -- GLM math over plain arrays (R's family objects and glm.fit)
 ---------------------------------------------------------------------------
 local G = {}
@@ -729,6 +786,35 @@ local function station(data, params, round)
   local k = E.min_count(data, params)
   local ycol = E.column(data, params.outcome, "outcome")
   local yval = outcome_fn(ycol, params.outcome, family)
+  local glm_step = K.kernel(data, "glm_step")
+  if glm_step then
+    -- the same quantities, guards and refusals as the plain-Lua path below
+    local names = K.term_names(data, params.covariates)
+    table.insert(names, 1, "(Intercept)")
+    local p = #names
+    if params.offset ~= nil then
+      local ocol = E.column(data, params.offset, "offset")
+      if ocol.type ~= "number" and ocol.type ~= "integer" then
+        error("offset: column '" .. params.offset .. "' must be numeric", 0)
+      end
+    end
+    K.round_cap(round, max_iter + 2)
+    if params.beta ~= nil and #params.beta ~= p then error("beta: expected " .. p .. " values", 0) end
+    local out = glm_step(data, { family = family, outcome = params.outcome, covariates = params.covariates,
+      offset = params.offset, beta = params.beta, nullmu = params.nullmu })
+    K.guards(out, p, k)
+    if out.invalid_value ~= nil then
+      yval(out.invalid_value) -- raises the outcome column's own message
+      error("outcome: column '" .. params.outcome .. "' has the value " .. tostring(out.invalid_value), 0)
+    end
+    if family == "binomial" and math.min(out.y_ones, out.n - out.y_ones) < k then
+      error(string.format("refused: the outcome's smaller class has %d rows at this station, fewer than k = %d",
+        math.min(out.y_ones, out.n - out.y_ones), k), 0)
+    end
+    return { XtWX = out.XtWX, XtWz = out.XtWz, deviance = out.deviance, loglik = out.loglik,
+      sum_y = out.sum_y, sum_exp_offset = out.sum_exp_offset, null_deviance = out.null_deviance,
+      extreme = out.extreme, names = out.names, n = out.n, dropped = out.dropped }
+  end
   local cols = { { col = ycol } }
   for _, c in ipairs(params.covariates) do
     cols[#cols + 1] = { col = E.column(data, c, "covariates") }

@@ -1,0 +1,283 @@
+/* test_model.c — the model kernels (data:cox_stratum, data:glm_step) against straightforward Lua references, through the real runtime. */
+#include "tap.h"
+
+#include "pht_buf.h"
+#include "pht_dataset.h"
+#include "pht_err.h"
+#include "pht_json.h"
+#include "pht_train.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N 240
+
+/*
+ * The "model" dataset, in dictionary order: id, site a/b/c, time 1..25
+ * (integer, ties, ~3% missing), status, x1 (number, 5% missing), grp
+ * g1/g2/g3 (some missing), flag, age, ev01 (0/1), evcode (1/2), y (number,
+ * not whole), cnt (0..6), bin no/yes, off, dx (date), one (a one-level
+ * category), rare (2 rows true), rareev (3 rows true), negt (time + 0.5,
+ * row 7 negative).
+ */
+static const char model_dict[] =
+    "{\"dataset\":\"model\",\"columns\":["
+    "{\"name\":\"id\",\"type\":\"integer\"},"
+    "{\"name\":\"site\",\"type\":\"category\",\"levels\":[\"a\",\"b\",\"c\"]},"
+    "{\"name\":\"time\",\"type\":\"integer\"},"
+    "{\"name\":\"status\",\"type\":\"boolean\"},"
+    "{\"name\":\"x1\",\"type\":\"number\"},"
+    "{\"name\":\"grp\",\"type\":\"category\",\"levels\":[\"g1\",\"g2\",\"g3\"]},"
+    "{\"name\":\"flag\",\"type\":\"boolean\"},"
+    "{\"name\":\"age\",\"type\":\"integer\"},"
+    "{\"name\":\"ev01\",\"type\":\"integer\"},"
+    "{\"name\":\"evcode\",\"type\":\"integer\"},"
+    "{\"name\":\"y\",\"type\":\"number\"},"
+    "{\"name\":\"cnt\",\"type\":\"integer\"},"
+    "{\"name\":\"bin\",\"type\":\"category\",\"levels\":[\"no\",\"yes\"]},"
+    "{\"name\":\"off\",\"type\":\"number\"},"
+    "{\"name\":\"dx\",\"type\":\"date\"},"
+    "{\"name\":\"one\",\"type\":\"category\",\"levels\":[\"only\"]},"
+    "{\"name\":\"rare\",\"type\":\"boolean\"},"
+    "{\"name\":\"rareev\",\"type\":\"boolean\"},"
+    "{\"name\":\"negt\",\"type\":\"number\"}]}";
+
+/* Hand-sized strata: part a (3 deaths), b (a tie), one (a single event), none (all censored). */
+static const char hand_dict[] =
+    "{\"dataset\":\"hand\",\"columns\":["
+    "{\"name\":\"part\",\"type\":\"category\",\"levels\":[\"a\",\"b\",\"one\",\"none\"]},"
+    "{\"name\":\"time\",\"type\":\"number\"},"
+    "{\"name\":\"status\",\"type\":\"boolean\"},"
+    "{\"name\":\"x\",\"type\":\"number\"}]}";
+
+static const char hand_csv[] =
+    "part,time,status,x\n"
+    "a,1,1,0\na,2,1,1\na,3,1,0\n"
+    "b,4,1,0\nb,4,1,1\n"
+    "one,5,0,0.5\none,6,0,1.5\none,7,1,2\none,7,0,-1\none,8,0,0\none,9,0,NA\none,10,0,1\n"
+    "none,1,0,1\nnone,2,0,2\nnone,2,0,3\nnone,3,0,0\nnone,4,0,1\nnone,5,0,2\nnone,6,0,0\nnone,9,0,1\n";
+
+static uint64_t
+rnd(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+static unsigned
+below(uint64_t *s, unsigned n)
+{
+	return (unsigned)((rnd(s) >> 11) % n);
+}
+
+static char *
+make_csv(size_t *len)
+{
+	struct pht_buf *b = pht_buf_new((size_t)1 << 20);
+	uint64_t s = 12345;
+	char *out;
+	int i;
+
+	if (b == NULL)
+		return NULL;
+	pht_buf_puts(b, "id,site,time,status,x1,grp,flag,age,ev01,evcode,y,cnt,bin,off,dx,one,"
+	    "rare,rareev,negt\n");
+	for (i = 1; i <= N; i++) {
+		unsigned t = 1 + below(&s, 25);
+		int st = below(&s, 3) != 0;
+		int x1c = (int)below(&s, 4001) - 2000;          /* x1 = x1c / 1000 */
+		unsigned grp = below(&s, 3), age = 30 + below(&s, 51), cnt = below(&s, 7);
+		int yc = (int)below(&s, 100001) - 30000;          /* y = yc / 1000 */
+		int offc = (int)below(&s, 2001) - 1000;            /* off = offc / 1000 */
+
+		pht_buf_putf(b, "%d,%c,", i, "abc"[below(&s, 3)]);
+		if (i % 33 == 5)
+			pht_buf_puts(b, "NA,");
+		else
+			pht_buf_putf(b, "%u,", t);
+		pht_buf_putf(b, "%d,", st);
+		if (i % 20 == 3)
+			pht_buf_puts(b, ",");
+		else
+			pht_buf_putf(b, "%s%d.%03d,", x1c < 0 ? "-" : "", abs(x1c) / 1000, abs(x1c) % 1000);
+		if (i % 37 == 9)
+			pht_buf_puts(b, "NA,");
+		else
+			pht_buf_putf(b, "g%u,", grp + 1);
+		pht_buf_putf(b, "%d,%u,%d,%d,", below(&s, 4) == 0, age, st, 1 + (below(&s, 5) == 0));
+		pht_buf_putf(b, "%s%d.%03d,%u,%s,", yc < 0 ? "-" : "", abs(yc) / 1000, abs(yc) % 1000,
+		    cnt, below(&s, 3) == 0 ? "yes" : "no");
+		pht_buf_putf(b, "%s%d.%03d,2020-01-%02d,only,", offc < 0 ? "-" : "", abs(offc) / 1000,
+		    abs(offc) % 1000, 1 + i % 28);
+		pht_buf_putf(b, "%d,%d,", i == 10 || i == 30, i == 11 || i == 31 || i == 51);
+		if (i == 7)
+			pht_buf_puts(b, "-1.5\n");
+		else
+			pht_buf_putf(b, "%u.5\n", t);
+	}
+	out = pht_buf_steal(b, len);
+	pht_buf_free(b);
+	return out;
+}
+
+static char *
+read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long n;
+
+	if (f == NULL)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+	    (buf = malloc((size_t)n + 1)) != NULL) {
+		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = 0;
+			*len = (size_t)n;
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+struct env {
+	char *code, *cox, *glm;
+	size_t code_len;
+};
+
+/* Runs case `name` over ds with station k; returns the run's result code, output in *out. */
+static int
+run_case(const struct env *e, const char *name, const struct pht_dataset *ds, int64_t k,
+    json_t **out, struct pht_run_stats *st, struct pht_err *err)
+{
+	struct pht_limits lim;
+	json_t *params = json_pack("{s:s, s:s, s:s}", "case", name, "cox_src", e->cox,
+	    "glm_src", e->glm);
+	int r;
+
+	pht_limits_default(&lim);
+	lim.k = k;
+	lim.wall_seconds = 300;
+	*out = NULL;
+	r = pht_train_run_station(e->code, e->code_len, "model_check.lua", ds, params, 1, 1, &lim,
+	    out, st, err);
+	json_decref(params);
+	return r;
+}
+
+/* Runs a case and reports each of its checks as a TAP line; then that there were `want` of them. */
+static void
+checks_case(const struct env *e, const char *name, const struct pht_dataset *ds, int64_t k,
+    size_t want)
+{
+	struct pht_run_stats st;
+	struct pht_err err;
+	json_t *out = NULL, *list, *c;
+	size_t i;
+	int r = run_case(e, name, ds, k, &out, &st, &err);
+
+	if (!tap_ok(r == PHT_OK, "case %s runs", name)) {
+		tap_diag("%s", err.msg);
+		return;
+	}
+	list = json_object_get(out, "checks");
+	json_array_foreach(list, i, c) {
+		const char *diag = json_string_value(json_object_get(c, "diag"));
+
+		if (!tap_ok(json_is_true(json_object_get(c, "ok")), "%s: %s", name,
+		    json_string_value(json_object_get(c, "name"))) && diag != NULL)
+			tap_diag("%s", diag);
+	}
+	tap_ok(json_array_size(list) == want, "case %s made its %zu checks (%zu)", name, want,
+	    json_array_size(list));
+	json_decref(out);
+}
+
+static void
+fatal_case(const struct env *e, const char *name, const struct pht_dataset *ds, const char *detail)
+{
+	struct pht_run_stats st;
+	struct pht_err err;
+	json_t *out = NULL;
+	int r = run_case(e, name, ds, 5, &out, &st, &err);
+
+	tap_ok(r == PHT_ERR_DISCLOSURE, "%s: the run ends with a disclosure error (%d)", name, r);
+	tap_ok(r != PHT_OK && strstr(err.msg, detail) != NULL, "%s: detail \"%s\"", name, detail);
+	if (r != PHT_OK && strstr(err.msg, detail) == NULL)
+		tap_diag("detail: %s", err.msg);
+	json_decref(out);
+}
+
+int
+main(void)
+{
+	const char *src = getenv("PHT_SRC");
+	struct pht_dataset *ds = NULL, *hand = NULL;
+	struct pht_run_stats st;
+	struct pht_err err;
+	struct env e;
+	char path[4096], *csv;
+	size_t len, n;
+	json_t *out = NULL;
+
+	memset(&e, 0, sizeof(e));
+	if (src == NULL)
+		src = ".";
+	snprintf(path, sizeof(path), "%s/tests/model/model_check.lua", src);
+	e.code = read_file(path, &e.code_len);
+	snprintf(path, sizeof(path), "%s/trains/std/cox.lua", src);
+	e.cox = read_file(path, &n);
+	snprintf(path, sizeof(path), "%s/trains/std/glm.lua", src);
+	e.glm = read_file(path, &n);
+	csv = make_csv(&len);
+	if (e.code == NULL || e.cox == NULL || e.glm == NULL || csv == NULL) {
+		printf("Bail out! cannot read the check train or the standard trains under %s\n", src);
+		return 1;
+	}
+	if (pht_dataset_load_mem(csv, len, model_dict, strlen(model_dict), "model.csv", &ds,
+	    &err) != PHT_OK || pht_dataset_load_mem(hand_csv, strlen(hand_csv), hand_dict,
+	    strlen(hand_dict), "hand.csv", &hand, &err) != PHT_OK) {
+		printf("Bail out! cannot load the test data: %s\n", err.msg);
+		return 1;
+	}
+
+	checks_case(&e, "cox", ds, 5, 43);
+	checks_case(&e, "strata", ds, 5, 45);
+	checks_case(&e, "glm", ds, 5, 127);
+	checks_case(&e, "hand", hand, 1, 4);
+	checks_case(&e, "few", hand, 1, 12);
+	checks_case(&e, "errors", ds, 5, 33);
+	checks_case(&e, "std", ds, 5, 35);
+
+	/* a view under k: the kernel call is fatal, not an error the train can catch */
+	fatal_case(&e, "under_k", ds, "subset smaller than k (3 rows, k = 5)");
+	fatal_case(&e, "under_k_glm", ds, "subset smaller than k (2 rows, k = 5)");
+
+	/* the view's rows and the kernel's columns are recorded as read */
+	if (tap_ok(run_case(&e, "accounting", ds, 5, &out, &st, &err) == PHT_OK,
+	    "accounting case runs")) {
+		tap_ok(st.rows_read == N, "rows read: all %d rows of the view (%llu)", N,
+		    (unsigned long long)st.rows_read);
+		tap_str(st.columns_read, "time,status,x1",
+		    "columns read: time, status and x1, the kernel's columns");
+		tap_ok(json_integer_value(json_object_get(out, "n")) +
+		    json_integer_value(json_object_get(out, "dropped")) == N,
+		    "n + dropped is the view's row count");
+	} else
+		tap_diag("%s", err.msg);
+	json_decref(out);
+
+	pht_dataset_free(ds);
+	pht_dataset_free(hand);
+	free(csv);
+	free(e.code);
+	free(e.cox);
+	free(e.glm);
+	return tap_done();
+}
