@@ -1425,17 +1425,39 @@ two_sum(double *s, double *c, double x)
 }
 
 /*
- * Adds the cells of one column to the accumulators of their groups: slot
- * gid[i] (NO_GROUP, and every row when gid is NULL: slot ngroups). A
+ * Where a row's group slot comes from (slot ngroups: rows missing the key):
+ * SLOT_GID32 gid[i] (NO_GROUP for that slot; every row there when gid is
+ * NULL); SLOT_GID8 the byte gid8[i]; SLOT_I32 and SLOT_U8 the key column's
+ * code at the row (category i32, boolean u8; missing or out of range: slot
+ * ngroups), written to gid8[i] for the later passes.
+ */
+enum { SLOT_GID32, SLOT_GID8, SLOT_I32, SLOT_U8 };
+
+struct slots {
+	int src;
+	const uint32_t *gid;
+	uint8_t *gid8;
+	const void *codes;
+	const uint8_t *kmiss;   /* the key column's missing bitmap */
+	uint32_t ngroups;
+};
+
+/*
+ * Adds the cells of one column to the accumulators of their groups. A
  * missing cell counts as a row and adds -0.0 to the sums (which changes
  * none) and nothing to min and max, through selects rather than branches.
- * ty is W_F64, W_I64 or W_U8.
+ * ty is W_F64, W_I64 or W_U8; src one of SLOT_*, constant once inlined.
  */
 static inline __attribute__((always_inline)) void
 gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
-    int has_sel, int has_miss, int ty, const uint32_t *gid, uint32_t ngroups,
+    int has_sel, int has_miss, int ty, int src, const struct slots *sl,
     struct gacc *acc)
 {
+	const uint32_t *gid = sl->gid;
+	uint8_t *gid8 = sl->gid8;
+	const void *codes = sl->codes;
+	const uint8_t *kmiss = sl->kmiss;
+	const uint32_t ngroups = sl->ngroups;
 	size_t i, r;
 	uint32_t g;
 	struct gacc *a;
@@ -1445,8 +1467,19 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 
 	for (i = 0; i < n; i++) {
 		r = has_sel ? sel[i] : i;
-		g = gid != NULL ? gid[i] : NO_GROUP;
-		g = g == NO_GROUP ? ngroups : g;
+		if (src == SLOT_GID32) {
+			g = gid != NULL ? gid[i] : NO_GROUP;
+			g = g == NO_GROUP ? ngroups : g;
+		} else if (src == SLOT_GID8)
+			g = gid8[i];
+		else {
+			g = src == SLOT_U8 ? ((const uint8_t *)codes)[r] :
+			    (uint32_t)((const int32_t *)codes)[r];
+			g = g >= ngroups ? ngroups : g;
+			if (kmiss != NULL)
+				g = ((kmiss[r >> 3] >> (r & 7)) & 1) ? ngroups : g;
+			gid8[i] = (uint8_t)g;
+		}
 		if (has_miss)
 			b = (miss[r >> 3] >> (r & 7)) & 1;
 		a = &acc[g];
@@ -1473,19 +1506,28 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 	}
 }
 
+#define GACC_SRC(ARR, TY) do {							\
+	switch (sl->src) {							\
+	case SLOT_GID32: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); break; \
+	case SLOT_GID8: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); break; \
+	case SLOT_I32: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_I32, sl, acc); break; \
+	default: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_U8, sl, acc); break; \
+	}									\
+} while (0)
+
 static void
-gacc_column(const struct pht_column *c, const struct view *v, const uint32_t *gid,
-    uint32_t ngroups, struct gacc *acc)
+gacc_column(const struct pht_column *c, const struct view *v, const struct slots *sl,
+    struct gacc *acc)
 {
 	switch (c->type) {
 	case PHT_COL_NUMBER:
-		SPECIALISE(gacc_kernel, c->v.f64, c->missing, v, W_F64, gid, ngroups, acc);
+		GACC_SRC(c->v.f64, W_F64);
 		break;
 	case PHT_COL_INTEGER:
-		SPECIALISE(gacc_kernel, c->v.i64, c->missing, v, W_I64, gid, ngroups, acc);
+		GACC_SRC(c->v.i64, W_I64);
 		break;
 	default:
-		SPECIALISE(gacc_kernel, c->v.u8, c->missing, v, W_U8, gid, ngroups, acc);
+		GACC_SRC(c->v.u8, W_U8);
 		break;
 	}
 }
@@ -1590,10 +1632,11 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 /*
  * Records the rows of each released, non-empty group as a row set behind
  * the output (what g.data:column(c):sum() would record for each group).
+ * The slots come from gid8 when not NULL, else from g->gid.
  */
 static void
 note_groups(lua_State *L, const struct view *v, const struct grouping *g,
-    const size_t *counts, const int *released)
+    const uint8_t *gid8, const size_t *counts, const int *released)
 {
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
 	size_t nslots = g->ngroups + 1, i, j, *off, slot;
@@ -1609,7 +1652,10 @@ note_groups(lua_State *L, const struct view *v, const struct grouping *g,
 		i += released[j] ? counts[j] : 0;
 	}
 	for (i = 0; i < v->n; i++) {
-		slot = g->gid[i] == NO_GROUP ? g->ngroups : g->gid[i];
+		if (gid8 != NULL)
+			slot = gid8[i];
+		else
+			slot = g->gid[i] == NO_GROUP ? g->ngroups : g->gid[i];
 		if (released[slot])
 			rows[off[slot]++] = (uint32_t)vrow(v, i);
 	}
@@ -1701,6 +1747,7 @@ view_aggregate(lua_State *L)
 	struct view *v = check_view(L);
 	const struct pht_column **cols;
 	struct gacc *acc;
+	struct slots sl;
 	size_t ncols, j;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
@@ -1712,8 +1759,10 @@ view_aggregate(lua_State *L)
 	/* slot 0: every row; slot 1: the total (the same figures) */
 	acc = scratch(L, 2 * ncols, sizeof(*acc));                     /* 4 */
 	gacc_init(acc, 2 * ncols);
+	memset(&sl, 0, sizeof(sl));
+	sl.src = SLOT_GID32;    /* gid NULL: every row in slot 0 */
 	for (j = 0; j < ncols; j++) {
-		gacc_column(cols[j], v, NULL, 0, acc + j * 2);
+		gacc_column(cols[j], v, &sl, acc + j * 2);
 		gacc_total(acc + j * 2, 1);
 	}
 	push_agg_record(L, cols, ncols, acc, 2, 1, v->n, ctx->k);
@@ -1735,6 +1784,7 @@ view_aggregate_by(lua_State *L)
 	struct view *v = check_view(L);
 	const struct pht_column *gc = find_col(L, v, 2), **cols;
 	struct grouping g;
+	struct slots sl;
 	struct gacc *acc;
 	size_t ncols, nslots, width, i, j, *counts;
 	int *released;
@@ -1745,7 +1795,25 @@ view_aggregate_by(lua_State *L)
 	guard_rows(L, v->n);
 	mark_rows(L, v);
 	note_rows(L, v);
-	group_rows(L, v, gc, "aggregate_by", &g);                      /* 5, 6 */
+	memset(&sl, 0, sizeof(sl));
+	if ((gc->type == PHT_COL_CATEGORY || gc->type == PHT_COL_BOOLEAN) && ncols > 0 &&
+	    (gc->type == PHT_COL_BOOLEAN || gc->nlevels < UINT8_MAX)) {
+		/* slots straight from the key's codes in the first column's pass, one byte each */
+		memset(&g, 0, sizeof(g));
+		g.col = gc;
+		g.ngroups = gc->type == PHT_COL_BOOLEAN ? 2 : gc->nlevels;
+		sl.src = gc->type == PHT_COL_BOOLEAN ? SLOT_U8 : SLOT_I32;
+		sl.codes = gc->type == PHT_COL_BOOLEAN ? (const void *)gc->v.u8 :
+		    (const void *)gc->v.i32;
+		sl.kmiss = gc->missing;
+		sl.gid8 = scratch(L, v->n, 1);                          /* 5 */
+		lua_pushnil(L);                                         /* 6 */
+	} else {
+		group_rows(L, v, gc, "aggregate_by", &g);              /* 5, 6 */
+		sl.src = SLOT_GID32;
+		sl.gid = g.gid;
+	}
+	sl.ngroups = (uint32_t)(g.ngroups <= GROUPS_MAX ? g.ngroups : 0);
 	if (g.ngroups > GROUPS_MAX)
 		return luaL_error(L, "aggregate_by: column %s has more than %d distinct values",
 		    gc->name, GROUPS_MAX);
@@ -1760,8 +1828,10 @@ view_aggregate_by(lua_State *L)
 	acc = scratch(L, width * ncols, sizeof(*acc));                 /* 9 */
 	gacc_init(acc, width * ncols);
 	for (j = 0; j < ncols; j++) {
-		gacc_column(cols[j], v, g.gid, (uint32_t)g.ngroups, acc + j * width);
+		gacc_column(cols[j], v, &sl, acc + j * width);
 		gacc_total(acc + j * width, nslots);
+		if (sl.src == SLOT_I32 || sl.src == SLOT_U8)
+			sl.src = SLOT_GID8;     /* the slots are written: read them back */
 	}
 	memset(counts, 0, nslots * sizeof(size_t));
 	if (ncols > 0)
@@ -1773,7 +1843,7 @@ view_aggregate_by(lua_State *L)
 	for (j = 0; j < nslots; j++)
 		released[j] = (j < g.ngroups || counts[j] > 0) &&
 		    !(counts[j] > 0 && (int64_t)counts[j] < ctx->k);
-	note_groups(L, v, &g, counts, released);
+	note_groups(L, v, &g, sl.src == SLOT_GID8 ? sl.gid8 : NULL, counts, released);
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
 		if (j == g.ngroups && counts[j] == 0)

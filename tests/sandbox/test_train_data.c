@@ -1073,7 +1073,8 @@ test_integer_sums(void)
 	static const char csv[] = "v,g\n9223372036854775807,a\n9223372036854775807,a\n"
 	    "-9223372036854775807,a\n-9223372036854775807,a\n1,a\n"
 	    "9223372036854775807,b\n9223372036854775807,b\n9223372036854775807,b\n"
-	    "9223372036854775807,b\n9223372036854775807,b\n";
+	    "9223372036854775807,b\n9223372036854775807,b\n"
+	    "7,\n7,\n7,\n7,\n7,\n";
 	static const char dict[] = "{\"dataset\":\"big\",\"description\":\"x\",\"columns\":["
 	    "{\"name\":\"v\",\"type\":\"integer\"},"
 	    "{\"name\":\"g\",\"type\":\"category\",\"levels\":[\"a\",\"b\"]}]}";
@@ -1091,6 +1092,7 @@ test_integer_sums(void)
 	    "local by = data:aggregate_by('g', {'v'})\n"
 	    "return {a = a:column('v'):sum(), b = b:column('v'):sum(),\n"
 	    "  ga = by[1].stats.v.sum, gb = by[2].stats.v.sum,\n"
+	    "  miss = by[3].missing, gm = by[3].stats.v.sum, nm = by[3].n, ng = #by,\n"
 	    "  ta = math.type(a:column('v'):sum()), tb = math.type(b:column('v'):sum())}", 1);
 	ds = saved;
 	b = json_object_get(o, "b");
@@ -1100,6 +1102,8 @@ test_integer_sums(void)
 	tap_ok(json_is_real(b) && json_real_value(b) == (double)want &&
 	    json_real_value(json_object_get(o, "gb")) == (double)want && strcmp(str(o, "tb"), "float") == 0,
 	    "5 x INT64_MAX: the float nearest the exact sum (%.17g)", (double)want);
+	tap_ok(json_is_true(json_object_get(o, "miss")) && num(o, "gm") == 35 && num(o, "nm") == 5 &&
+	    num(o, "ng") == 3, "rows missing a category key: the missing group last (n 5, sum 35)");
 	json_decref(o);
 	pht_dataset_free(big);
 }
