@@ -1032,9 +1032,9 @@ h_publish(struct pht_node_server *srv, struct evhttp_request *req,
 			reply_error(srv, req, 500, "out of memory");
 			goto out;
 		}
-		if (pht_node_store_gov_put(srv->store, "catalog", p->name, pht_time_now(),
-		    text, strlen(text), pht_time_now(), NULL, &e) != PHT_OK &&
-		    e.code != PHT_ERR_REPLAY) {
+		if (pht_node_store_gov_put(srv->store, "catalog", p->name,
+		    PHT_NODE_GOV_LATEST, text, strlen(text), pht_time_now(), NULL,
+		    &e) != PHT_OK) {
 			reply_err(srv, req, &e);
 			goto out;
 		}

@@ -842,6 +842,15 @@ pht_node_store_gov_put(struct pht_node_store *st, const char *kind,
 		old_rank = sqlite3_column_int64(s, 0);
 		old = sqlite3_column_blob(s, 1);
 		old_len = (size_t)sqlite3_column_bytes(s, 1);
+		if (rank == PHT_NODE_GOV_LATEST) {
+			/* the sender's newest document: ranked after the stored one */
+			rank = old_rank < now ? now : old_rank + 1;
+			if (old_len == len && memcmp(old, body, len) == 0) {
+				sqlite3_reset(s);
+				r = PHT_OK; /* unchanged */
+				goto out;
+			}
+		}
 		if (old_rank == rank && old_len == len && memcmp(old, body, len) == 0) {
 			sqlite3_reset(s);
 			r = PHT_OK; /* the same document again */
@@ -857,6 +866,8 @@ pht_node_store_gov_put(struct pht_node_store *st, const char *kind,
 		sqlite3_reset(s);
 		r = db_err(st, err, "read governance document");
 		goto out;
+	} else if (rank == PHT_NODE_GOV_LATEST) {
+		rank = now;
 	}
 	sqlite3_reset(s);
 	s = stmt(st, S_GOV_PUT);

@@ -190,7 +190,12 @@ void pht_node_stations_free(struct pht_node_station *s, size_t n);
  * the same bytes again is a no-op (*created 0); a document whose rank is
  * not higher than the stored one's is PHT_ERR_REPLAY and changes nothing.
  * created may be NULL. The caller has verified the document.
+ * rank PHT_NODE_GOV_LATEST: the document replaces any stored one (for
+ * documents whose sender is authenticated and always current, such as a
+ * station's catalogue entry); it is ranked max(now, stored rank + 1), so a
+ * republish within the same second is not lost.
  */
+#define PHT_NODE_GOV_LATEST INT64_MIN
 int pht_node_store_gov_put(struct pht_node_store *st, const char *kind,
     const char *key, int64_t rank, const char *body, size_t len, int64_t now,
     int *created, struct pht_err *err);

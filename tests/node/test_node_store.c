@@ -300,6 +300,55 @@ test_sigkill(void)
 	sqlite3_close(db);
 }
 
+/* Governance documents: highest rank wins, replays refused; LATEST always replaces. */
+static void
+test_gov(void)
+{
+	struct pht_node_store *st = NULL;
+	struct pht_err e;
+	char **l = NULL;
+	size_t n = 0;
+	int created, r;
+
+	pht_err_clear(&e);
+	if (pht_node_store_open(db_path("gov.db"), &st, &e) != PHT_OK) {
+		tap_ok(0, "open gov.db: %s", pht_err_msg(&e));
+		return;
+	}
+	r = pht_node_store_gov_put(st, "revocations", "auth", 2, "{\"seq\":2}", 9, 100,
+	    &created, &e);
+	tap_ok(r == PHT_OK && created == 1, "a revocation list of seq 2 is stored");
+	r = pht_node_store_gov_put(st, "revocations", "auth", 2, "{\"seq\":2}", 9, 101,
+	    &created, &e);
+	tap_ok(r == PHT_OK && created == 0, "the same list again is a no-op");
+	r = pht_node_store_gov_put(st, "revocations", "auth", 1, "{\"seq\":1}", 9, 102,
+	    &created, &e);
+	tap_ok(r == PHT_ERR_REPLAY && strstr(e.msg, "at least as new (2)") != NULL,
+	    "an older list is PHT_ERR_REPLAY (%s)", pht_err_msg(&e));
+	r = pht_node_store_gov_put(st, "revocations", "auth", 2, "{\"seq\":9}", 9, 102,
+	    &created, &e);
+	tap_ok(r == PHT_ERR_REPLAY, "other bytes under the same rank: PHT_ERR_REPLAY");
+	/* a catalogue entry: the sender's newest always wins, even in the same second */
+	r = pht_node_store_gov_put(st, "catalog", "a", PHT_NODE_GOV_LATEST, "{\"n\":10}",
+	    8, 500, &created, &e);
+	tap_ok(r == PHT_OK && created == 1, "LATEST: the first entry is stored");
+	r = pht_node_store_gov_put(st, "catalog", "a", PHT_NODE_GOV_LATEST, "{\"n\":20}",
+	    8, 500, &created, &e);
+	tap_ok(r == PHT_OK && created == 1, "LATEST: a changed entry in the same second "
+	    "replaces it");
+	r = pht_node_store_gov_put(st, "catalog", "a", PHT_NODE_GOV_LATEST, "{\"n\":30}",
+	    8, 400, &created, &e);
+	tap_ok(r == PHT_OK && created == 1, "LATEST: and so does one with an earlier clock");
+	r = pht_node_store_gov_put(st, "catalog", "a", PHT_NODE_GOV_LATEST, "{\"n\":30}",
+	    8, 600, &created, &e);
+	tap_ok(r == PHT_OK && created == 0, "LATEST: the same bytes again are a no-op");
+	r = pht_node_store_gov_list(st, "catalog", &l, &n, &e);
+	tap_ok(r == PHT_OK && n == 1 && strcmp(l[0], "{\"n\":30}") == 0,
+	    "the catalogue holds the last entry sent");
+	pht_node_store_gov_free(l, n);
+	pht_node_store_free(st);
+}
+
 int
 main(void)
 {
@@ -310,6 +359,7 @@ main(void)
 		return 1;
 	}
 	test_basic();
+	test_gov();
 	test_open_errors();
 	test_sigkill();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
