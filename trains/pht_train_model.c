@@ -194,16 +194,6 @@ read_beta(lua_State *L, const char *fn, size_t p, double *out)
 	return 1;
 }
 
-static inline int
-cell_ok(const struct pht_column *c, size_t r)
-{
-	if (pht_column_is_missing(c, r))
-		return 0;
-	if (c->type == PHT_COL_CATEGORY)
-		return c->v.i32[r] >= 0 && (size_t)c->v.i32[r] < c->nlevels;
-	return 1;
-}
-
 /* A number, integer or boolean cell as a double. */
 static inline double
 cell_num(const struct pht_column *c, size_t r)
@@ -232,51 +222,66 @@ push_num_cell(lua_State *L, const struct pht_column *c, size_t r)
 
 /*
  * Declares the view's rows used (k guard, accounting), then finds the
- * complete cases and builds the design over them (see struct design).
+ * complete cases and builds the design over them (see struct design),
+ * column by column.
  */
 static void
 build_design(lua_State *L, const char *fn, struct design *d)
 {
 	struct pht_train_view_rows vr;
-	size_t i, j, r, n = 0;
+	uint8_t *ok;
+	size_t i, j, r, n = 0, p = d->p, ones;
 	double v;
-	int ok;
+	int is01;
 
 	pht_train_data_use(L, 1);
 	pht_train_data_view_rows(L, 1, &vr);
-	d->rows = scratch(L, fn, vr.n, sizeof(uint32_t));
-	for (i = 0; i < vr.n; i++) {
-		r = pht_train_view_row(&vr, i);
-		ok = 1;
-		for (j = 0; j < d->ncols && ok; j++)
-			ok = cell_ok(d->cols[j], r);
-		if (ok)
-			d->rows[n++] = (uint32_t)r;
+	ok = scratch(L, fn, vr.n, 1);
+	memset(ok, 1, vr.n);
+	for (j = 0; j < d->ncols; j++) {
+		const struct pht_column *c = d->cols[j];
+
+		if (c->missing != NULL)
+			for (i = 0; i < vr.n; i++)
+				ok[i] &= !pht_column_is_missing(c, pht_train_view_row(&vr, i));
+		if (c->type == PHT_COL_CATEGORY)
+			for (i = 0; i < vr.n; i++) {
+				int32_t code = c->v.i32[pht_train_view_row(&vr, i)];
+
+				ok[i] &= code >= 0 && (size_t)code < c->nlevels;
+			}
 	}
+	d->rows = scratch(L, fn, vr.n, sizeof(uint32_t));
+	for (i = 0; i < vr.n; i++)
+		if (ok[i])
+			d->rows[n++] = (uint32_t)pht_train_view_row(&vr, i);
 	d->n = n;
 	d->dropped = vr.n - n;
-	d->x = scratch(L, fn, n, d->p * sizeof(double));
-	for (j = 0; j < d->p; j++) {
-		d->ones[j] = 0;
-		d->is01[j] = 1;
-	}
-	for (i = 0; i < n; i++) {
-		r = d->rows[i];
-		for (j = 0; j < d->p; j++) {
-			const struct term *t = &d->terms[j];
+	d->x = scratch(L, fn, n, p * sizeof(double));
+	for (j = 0; j < p; j++) {
+		const struct term *t = &d->terms[j];
+		const struct pht_column *c = t->col;
 
-			if (t->col == NULL)
+		ones = 0;
+		is01 = 1;
+		for (i = 0; i < n; i++) {
+			r = d->rows[i];
+			if (c == NULL)
 				v = 1;
 			else if (t->level >= 0)
-				v = t->col->v.i32[r] == t->level;
+				v = c->v.i32[r] == t->level;
+			else if (c->type == PHT_COL_NUMBER)
+				v = c->v.f64[r];
+			else if (c->type == PHT_COL_INTEGER)
+				v = (double)c->v.i64[r];
 			else
-				v = cell_num(t->col, r);
-			d->x[i * d->p + j] = v;
-			if (v == 1)
-				d->ones[j]++;
-			else if (v != 0)
-				d->is01[j] = 0;
+				v = c->v.u8[r];
+			d->x[i * p + j] = v;
+			ones += v == 1;
+			is01 &= v == 0 || v == 1;
 		}
+		d->ones[j] = ones;
+		d->is01[j] = is01;
 	}
 }
 
@@ -321,12 +326,18 @@ push_design_fields(lua_State *L, const struct design *d)
 	lua_setfield(L, -2, "dropped");
 }
 
+/*
+ * Checks the argument table and makes room on the stack: a kernel keeps
+ * its scratch arrays as userdata on the stack (about 20 values), more
+ * than the LUA_MINSTACK a C function is guaranteed.
+ */
 static void
 check_args_table(lua_State *L, const char *fn, const char *shape)
 {
 	if (!lua_istable(L, 2))
 		luaL_error(L, "%s: expects a table of arguments, %s", fn, shape);
 	lua_settop(L, 2);
+	luaL_checkstack(L, 48, fn);
 }
 
 /* ---- Cox: one stratum ---- */
