@@ -24,8 +24,9 @@ struct term {
 
 /*
  * The complete cases of a view over the columns a kernel uses, and the
- * design over them. Invariant after build_design(): rows[0..n-1] are the
- * dataset rows (in view order) with a value in every used column;
+ * design over them. After complete_cases(), rows[0..n-1] are the dataset
+ * rows (in view order) with a value in every used column; a kernel may
+ * reorder them (Cox: risk-set order) before fill_design(), after which
  * x[i * p + j] is term j at rows[i]; ones[j] counts the rows where term j
  * is exactly 1 and is01[j] says whether every value of term j is 0 or 1.
  * All arrays live in the Lua heap (scratch userdata on the stack).
@@ -222,17 +223,14 @@ push_num_cell(lua_State *L, const struct pht_column *c, size_t r)
 
 /*
  * Declares the view's rows used (k guard, accounting), then finds the
- * complete cases and builds the design over them (see struct design),
- * column by column.
+ * complete cases: d->rows, d->n, d->dropped (see struct design).
  */
 static void
-build_design(lua_State *L, const char *fn, struct design *d)
+complete_cases(lua_State *L, const char *fn, struct design *d)
 {
 	struct pht_train_view_rows vr;
 	uint8_t *ok;
-	size_t i, j, r, n = 0, p = d->p, ones;
-	double v;
-	int is01;
+	size_t i, j, n = 0;
 
 	pht_train_data_use(L, 1);
 	pht_train_data_view_rows(L, 1, &vr);
@@ -257,6 +255,16 @@ build_design(lua_State *L, const char *fn, struct design *d)
 			d->rows[n++] = (uint32_t)pht_train_view_row(&vr, i);
 	d->n = n;
 	d->dropped = vr.n - n;
+}
+
+/* Builds the design over d->rows (in their order), column by column. */
+static void
+fill_design(lua_State *L, const char *fn, struct design *d)
+{
+	size_t i, j, r, n = d->n, p = d->p, ones;
+	double v;
+	int is01;
+
 	d->x = scratch(L, fn, n, p * sizeof(double));
 	for (j = 0; j < p; j++) {
 		const struct term *t = &d->terms[j];
@@ -477,30 +485,22 @@ sort_time_desc(size_t n, const double *time, uint32_t *idx, uint32_t *tmp,
 
 /*
  * Log partial likelihood, score U (p) and information I (p x p) of one
- * stratum at beta, over x (n x p, row-major; copied in descending time
- * and centred, which leaves all three unchanged in exact arithmetic and
- * keeps exp() in range), by risk sets in descending time: Breslow uses the whole risk set for each
+ * stratum at beta, over rows in descending time: x (n x p, row-major;
+ * centred here, which leaves all three unchanged in exact arithmetic and
+ * keeps exp() in range), time and status. By risk sets: Breslow uses the whole risk set for each
  * of d tied deaths, Efron removes m/d of the deaths' share for the m-th.
  */
 static size_t
-cox_sums(lua_State *L, size_t n, size_t p, const double *x, const double *time,
-    const uint8_t *status, const double *beta, int efron, double *ll_out,
+cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
+    const uint8_t *st, const double *beta, int efron, double *ll_out,
     double *U, double *I)
 {
-	uint32_t *ord;
-	uint64_t *keys;
-	uint8_t *st;
-	double *xs, *ts, *eta, *r, *mean, *S1, *S2, *e1, *e2, S0, e0, ll = 0, f, s0, s1j, s1k;
+	double *eta, *r, *mean, *S1, *S2, *e1, *e2, S0, e0, ll = 0, f, s0, s1j, s1k;
 	size_t i, j, k, q, pos, m, d, events = 0;
 	const double *xi;
 
-	ord = scratch(L, "cox_stratum", n, 2 * sizeof(*ord));
-	keys = scratch(L, "cox_stratum", n, 2 * sizeof(*keys));
-	xs = scratch(L, "cox_stratum", n, (p + 3) * sizeof(double));
-	ts = xs + n * p;
-	eta = ts + n;
+	eta = scratch(L, "cox_stratum", n, 2 * sizeof(double));
 	r = eta + n;
-	st = scratch(L, "cox_stratum", n, 1);
 	mean = scratch(L, "cox_stratum", 3 * p + 2 * p * p, sizeof(double));
 	S1 = mean + p;
 	e1 = S1 + p;
@@ -511,22 +511,16 @@ cox_sums(lua_State *L, size_t n, size_t p, const double *x, const double *time,
 	memset(I, 0, p * p * sizeof(double));
 	for (i = 0; i < n; i++)
 		for (j = 0; j < p; j++)
-			mean[j] += x[i * p + j];
+			mean[j] += xs[i * p + j];
 	for (j = 0; j < p; j++)
 		mean[j] = n > 0 ? mean[j] / (double)n : 0;
-	sort_time_desc(n, time, ord, ord + n, keys, keys + n);
-	/* the rows in risk-set order, centred, with their linear predictors */
 	for (q = 0; q < n; q++) {
 		double e = 0, *xq = xs + q * p;
 
-		i = ord[q];
-		xi = x + i * p;
 		for (j = 0; j < p; j++) {
-			xq[j] = xi[j] - mean[j];
+			xq[j] -= mean[j];
 			e += xq[j] * beta[j];
 		}
-		ts[q] = time[i];
-		st[q] = status[i];
 		eta[q] = e;
 		r[q] = exp(e);
 	}
@@ -616,10 +610,12 @@ model_cox_stratum(lua_State *L)
 	struct design *d;
 	const struct pht_column *tc, *ec;
 	struct evcode ev;
-	double *time, *beta, *U, *I, ll;
+	double *time, *ts, *beta, *U, *I, ll;
 	uint8_t *status;
-	size_t i, r, events;
-	int efron = 1, t, inv = 0, e;
+	uint32_t *ord, *sorted;
+	uint64_t *keys;
+	size_t i, q, r, n, events;
+	int efron = 1, t, inv = 0;
 	size_t inv_row = 0;
 
 	check_args_table(L, fn, "{time = ..., event = ..., covariates = {...}}");
@@ -643,25 +639,37 @@ model_cox_stratum(lua_State *L)
 	read_covariates(L, fn, d, 1, 0);
 	beta = scratch(L, fn, d->p, sizeof(double));
 	read_beta(L, fn, d->p, beta);
-	build_design(L, fn, d);
-	time = scratch(L, fn, d->n, sizeof(double));
-	status = scratch(L, fn, d->n, 1);
-	for (i = 0; i < d->n; i++) {
+	complete_cases(L, fn, d);
+	n = d->n;
+	time = scratch(L, fn, n, 2 * sizeof(double));
+	ts = time + n;
+	status = scratch(L, fn, n, 1);
+	for (i = 0; i < n; i++) {
 		r = d->rows[i];
 		time[i] = cell_num(tc, r);
-		e = event_of(&ev, ec, r);
-		status[i] = e == 1;
 		if (inv == 0 && time[i] < 0) {
 			inv = 1;
 			inv_row = r;
-		} else if (inv == 0 && e < 0) {
+		} else if (inv == 0 && event_of(&ev, ec, r) < 0) {
 			inv = 2;
 			inv_row = r;
 		}
 	}
+	/* the rows in risk-set order (descending time, ties in view order); the design in that order */
+	ord = scratch(L, fn, n, 3 * sizeof(uint32_t));
+	keys = scratch(L, fn, n, 2 * sizeof(uint64_t));
+	sort_time_desc(n, time, ord, ord + n, keys, keys + n);
+	sorted = ord + n;
+	for (q = 0; q < n; q++) {
+		sorted[q] = d->rows[ord[q]];
+		ts[q] = time[ord[q]];
+		status[q] = event_of(&ev, ec, sorted[q]) == 1;
+	}
+	d->rows = sorted;
+	fill_design(L, fn, d);
 	U = scratch(L, fn, d->p, sizeof(double));
 	I = scratch(L, fn, d->p * d->p, sizeof(double));
-	events = cox_sums(L, d->n, d->p, d->x, time, status, beta, efron, &ll, U, I);
+	events = cox_sums(L, n, d->p, d->x, ts, status, beta, efron, &ll, U, I);
 	lua_createtable(L, 0, 12);
 	push_design_fields(L, d);
 	lua_pushinteger(L, (lua_Integer)events);
@@ -912,7 +920,8 @@ model_glm_step(lua_State *L)
 		luaL_error(L, "%s: covariates: no design terms (no covariates and no intercept)", fn);
 	beta = scratch(L, fn, p, sizeof(double));
 	has_beta = read_beta(L, fn, p, beta);
-	build_design(L, fn, d);
+	complete_cases(L, fn, d);
+	fill_design(L, fn, d);
 	A = scratch(L, fn, p * p + p, sizeof(double));
 	b = A + p * p;
 	memset(A, 0, (p * p + p) * sizeof(double));
