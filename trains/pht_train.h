@@ -12,12 +12,13 @@ struct pht_err;
 /*
  * Limits for one run. The station policy sets them; pht sim takes them on
  * the command line. Each is enforced where the train cannot evade it:
- * instructions by a Lua count hook that keeps firing once the budget is
- * spent, memory by the Lua allocator, wall time by the parent process,
- * which kills the child at the deadline.
+ * instructions as CPU time (N x 10 ns) by a CPU timer in the child whose
+ * hook keeps firing once the budget is spent (trains/pht_train_lua.h),
+ * memory by the Lua allocator, wall time by the parent process, which
+ * kills the child at the deadline.
  */
 struct pht_limits {
-	uint64_t instructions;  /* Lua VM instructions; default 2e9 */
+	uint64_t instructions;  /* budget, as CPU time at 1e8 per second; default 2e9 */
 	size_t memory_bytes;    /* Lua heap cap; default 512 MiB */
 	double wall_seconds;    /* default 60 */
 	size_t output_bytes;    /* largest JSON output; default 1 MiB */
@@ -38,7 +39,7 @@ void pht_limits_default(struct pht_limits *lim);
 
 /* What one run used; filled on success and, as far as known, on failure. */
 struct pht_run_stats {
-	uint64_t instructions;  /* counted in steps of 1000 by the hook */
+	uint64_t instructions;  /* the train's CPU time x 1e8 per second (not a count) */
 	size_t peak_memory;     /* Lua heap high-water mark, bytes */
 	double wall_ms;
 	double cpu_ms;          /* child user+system CPU */

@@ -1,4 +1,4 @@
-/* pht_train_lua.c — the sandboxed Lua state: capped allocator, count hook, safe library set, plain-data conversion. */
+/* pht_train_lua.c — the sandboxed Lua state: capped allocator, CPU-time budget, safe library set, plain-data conversion. */
 #include "pht_train_lua.h"
 #include "pht_train.h"
 #include "pht_train_rowsets.h"
@@ -6,6 +6,7 @@
 #include "pht_dataset.h"
 #include "pht_err.h"
 
+#include <errno.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <math.h>
@@ -21,6 +22,38 @@ void PHT_TRAIN_FIXTURE_OPENLIB(lua_State *L);
 /* Deepest table nesting accepted in an output (pht_json_parse allows 64). */
 #define PHT_TRAIN_MAX_DEPTH 60
 
+/* CPU nanoseconds worth n instructions, saturating. */
+static int64_t
+budget_ns(uint64_t n)
+{
+	const uint64_t rate = PHT_TRAIN_INSN_PER_SEC, sec = 1000000000ULL;
+	uint64_t whole = n / rate;
+
+	if (whole >= (uint64_t)INT64_MAX / sec - 1)
+		return INT64_MAX;
+	return (int64_t)(whole * sec + (n % rate) * sec / rate);
+}
+
+/* Instructions worth ns CPU nanoseconds (the inverse of budget_ns). */
+static uint64_t
+ns_instructions(int64_t ns)
+{
+	const uint64_t rate = PHT_TRAIN_INSN_PER_SEC, sec = 1000000000ULL;
+	uint64_t u = ns > 0 ? (uint64_t)ns : 0;
+
+	return u / sec * rate + (u % sec) * rate / sec;
+}
+
+static int64_t
+cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int
 pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
     const struct pht_dataset *ds)
@@ -28,6 +61,7 @@ pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->cap = lim->memory_bytes;
 	ctx->budget = lim->instructions;
+	ctx->cpu_budget_ns = budget_ns(lim->instructions);
 	ctx->k = lim->k;
 	ctx->ds = ds;
 	if (ds != NULL) {
@@ -144,21 +178,126 @@ pht_train_lua_fatal(lua_State *L, int code, const char *fmt, ...)
 	return rethrow(L);
 }
 
-/* Count hook: charges the budget; once anything is fatal, raises forever. */
+/*
+ * The budget hook, set with a count of 1 by the CPU timer's signal (and
+ * by rethrow): if the CPU time since the start is within the budget it
+ * removes itself, so the interpreter runs without a hook until the next
+ * tick; otherwise the run is fatal and it stays, raising on every
+ * instruction.
+ */
 static void
 sb_hook(lua_State *L, lua_Debug *ar)
 {
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	uint64_t used;
 
 	(void)ar;
 	if (c->fatal == 0) {
-		c->instructions += PHT_TRAIN_HOOK_STEP;
-		if (c->instructions <= c->budget)
+		if (c->cpu_start_ns == 0 ||
+		    (used = ns_instructions(cpu_now_ns() - c->cpu_start_ns)) <= c->budget) {
+			lua_sethook(L, NULL, 0, 0);
 			return;
+		}
+		c->instructions = used;
 		set_fatal(c, PHT_ERR_LIMIT, "instruction budget of %llu exceeded",
 		    (unsigned long long)c->budget);
 	}
 	rethrow(L);
+}
+
+/*
+ * The CPU timer's signal: only lua_sethook (which lua.c also calls from a
+ * signal handler), on the running thread and the main one. The run's ctx
+ * comes with the signal; a SIGPROF from anything but the timer is
+ * ignored.
+ */
+static void
+on_tick(int sig, siginfo_t *si, void *uc)
+{
+	struct pht_train_ctx *c;
+	lua_State *T;
+
+	(void)sig;
+	(void)uc;
+	if (si == NULL || si->si_code != SI_TIMER)
+		return;
+	c = si->si_value.sival_ptr;
+	if (c == NULL || !c->ticking)
+		return;
+	T = c->running;
+	if (T != NULL)
+		lua_sethook(T, sb_hook, LUA_MASKCOUNT, 1);
+	if (T != c->main && c->main != NULL)
+		lua_sethook(c->main, sb_hook, LUA_MASKCOUNT, 1);
+}
+
+int
+pht_train_lua_arm(lua_State *L, struct pht_err *err)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	struct sigaction sa;
+	struct sigevent sev;
+	struct itimerspec its;
+	sigset_t set;
+	int64_t tick;
+
+	c->main = L;
+	c->running = L;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_tick;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigemptyset(&set);
+	sigaddset(&set, SIGPROF);
+	if (sigaction(SIGPROF, &sa, NULL) != 0 || sigprocmask(SIG_UNBLOCK, &set, NULL) != 0)
+		return pht_errf(err, PHT_ERR_INTERNAL, "budget: SIGPROF handler: %s",
+		    strerror(errno));
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGPROF;
+	sev.sigev_value.sival_ptr = c;
+	if (timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &c->timer) != 0)
+		return pht_errf(err, PHT_ERR_INTERNAL, "budget: timer_create: %s",
+		    strerror(errno));
+	tick = c->cpu_budget_ns;
+	if (tick > PHT_TRAIN_TICK_MAX_NS)
+		tick = PHT_TRAIN_TICK_MAX_NS;
+	if (tick < PHT_TRAIN_TICK_MIN_NS)
+		tick = PHT_TRAIN_TICK_MIN_NS;
+	its.it_value.tv_sec = 0;
+	its.it_value.tv_nsec = (long)tick;
+	its.it_interval = its.it_value;
+	if (timer_settime(c->timer, 0, &its, NULL) != 0)
+		return pht_errf(err, PHT_ERR_INTERNAL, "budget: timer_settime: %s",
+		    strerror(errno));
+	return PHT_OK;
+}
+
+void
+pht_train_lua_start(lua_State *L)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+
+	c->main = L;
+	c->running = L;
+	c->cpu_start_ns = cpu_now_ns();
+	if (c->cpu_start_ns == 0)
+		c->cpu_start_ns = 1;
+	c->ticking = 1;
+}
+
+void
+pht_train_lua_stop(lua_State *L)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	uint64_t used;
+
+	c->ticking = 0;
+	if (c->cpu_start_ns == 0)
+		return;
+	used = ns_instructions(cpu_now_ns() - c->cpu_start_ns);
+	if (used > c->instructions)
+		c->instructions = used;
 }
 
 /* pcall and xpcall as in lbaselib.c, but a fatal condition is re-raised. */
@@ -225,22 +364,32 @@ sb_xpcall(lua_State *L)
 	return finish_pcall(L, status, 2);
 }
 
-/* coroutine.resume / coroutine.close: the original (upvalue 1), then a check. */
+/*
+ * coroutine.resume / coroutine.close: the original (upvalue 1), then a
+ * check. While it runs, the coroutine is ctx->running, the thread the
+ * CPU timer hooks; an error raised through here leaves it restored.
+ */
 static int
 sb_co_checked(lua_State *L)
 {
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
-	lua_State *co = lua_tothread(L, 1);
+	lua_State *co = lua_tothread(L, 1), *prev;
+	int status;
 
 	if (co == NULL)
 		return luaL_typeerror(L, 1, "coroutine");
 	lua_pushvalue(L, lua_upvalueindex(1));
 	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	if (lua_status(co) == LUA_ERRMEM)
+	prev = c->running;
+	c->running = co;
+	status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+	c->running = prev;
+	if (status == LUA_ERRMEM || lua_status(co) == LUA_ERRMEM)
 		set_fatal_memory(c);
 	if (c->fatal != 0)
 		return rethrow(L);
+	if (status != LUA_OK)
+		return lua_error(L);
 	return lua_gettop(L);
 }
 
@@ -414,7 +563,6 @@ pht_train_lua_new(struct pht_train_ctx *ctx, uint64_t seed)
 	 */
 	PHT_TRAIN_FIXTURE_OPENLIB(L);
 #endif
-	lua_sethook(L, sb_hook, LUA_MASKCOUNT, PHT_TRAIN_HOOK_STEP);
 	return L;
 }
 

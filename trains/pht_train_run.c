@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -235,7 +236,8 @@ child_main(const struct job *job, int wfd)
 		goto done;
 	}
 	pht_err_clear(&err);
-	if (pht_sandbox_child_enter(job->lim, &err) != PHT_OK) {
+	if (pht_train_lua_arm(L, &err) != PHT_OK ||
+	    pht_sandbox_child_enter(job->lim, &err) != PHT_OK) {
 		code = PHT_ERR_INTERNAL;
 		snprintf(msg, sizeof(msg), "%s", err.msg);
 		goto done;
@@ -244,7 +246,9 @@ child_main(const struct job *job, int wfd)
 	lua_insert(L, -2);
 	lua_pushlightuserdata(L, (void *)job);
 	lua_pushlightuserdata(L, out);
+	pht_train_lua_start(L);
 	status = lua_pcall(L, 3, 0, 0);
+	pht_train_lua_stop(L);
 	if (ctx.fatal != 0) {
 		code = ctx.fatal;
 		snprintf(msg, sizeof(msg), "%s", ctx.fatal_msg);
@@ -357,28 +361,45 @@ read_frame(int fd, struct pht_buf *buf, int64_t deadline, int *timed_out,
 	}
 }
 
-/* Waits for the child, killing it if it outlives the deadline. */
+/*
+ * Waits for the child, killing it if it outlives the deadline. The child
+ * has sent its frame and is exiting: a pidfd (Linux 5.3) wakes the parent
+ * the moment it is gone; without one, wait4 is polled every 2 ms.
+ */
 static void
 reap(pid_t pid, int64_t deadline, int *status, struct rusage *ru, int *timed_out)
 {
 	struct timespec ts = {0, 2000000};
+	struct pollfd pfd;
+	int64_t left;
+	int pidfd;
 	pid_t r;
 
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	for (;;) {
 		r = wait4(pid, status, WNOHANG, ru);
 		if (r == pid)
-			return;
+			break;
 		if (r < 0 && errno != EINTR)
-			return;
-		if (pht_time_mono_ms() >= deadline) {
+			break;
+		left = deadline - pht_time_mono_ms();
+		if (left <= 0) {
 			*timed_out = 1;
 			kill(pid, SIGKILL);
 			while (wait4(pid, status, 0, ru) < 0 && errno == EINTR)
 				;
-			return;
+			break;
 		}
-		nanosleep(&ts, NULL);
+		if (pidfd >= 0) {
+			pfd.fd = pidfd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			(void)poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+		} else
+			nanosleep(&ts, NULL);
 	}
+	if (pidfd >= 0)
+		close(pidfd);
 }
 
 static int

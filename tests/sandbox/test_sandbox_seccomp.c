@@ -19,6 +19,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -34,6 +35,7 @@ struct outcome {
 	int status;
 	int reported;           /* a violation record arrived */
 	char name[64];          /* the system call it names */
+	int nr;                 /* and its number */
 	long value;             /* the attempt's return value, if it returned */
 	int err;                /* errno after the attempt */
 	int returned;           /* the attempt returned and reported */
@@ -97,6 +99,7 @@ try_in_child(attempt_fn prep, attempt_fn fn, void *arg, struct outcome *o)
 	}
 	if (pht_sandbox_report_decode(buf, len, &nr)) {
 		o->reported = 1;
+		o->nr = nr;
 		pht_sandbox_syscall_name(nr, o->name, sizeof(o->name));
 	}
 	if (o->exited && o->status == 0 && len == sizeof(res)) {
@@ -317,6 +320,111 @@ do_unnamed(void *arg)
 	return syscall(1000);
 }
 
+/*
+ * The runtime's CPU-time budget: a timer on the thread CPU clock,
+ * created before the filter, whose SIGPROF carries a pointer to a
+ * counter. Under the filter the signal must still be delivered and its
+ * handler return (rt_sigreturn); creating or changing timers must not.
+ */
+struct ticker {
+	timer_t timer;
+	volatile sig_atomic_t ticks;
+};
+
+static void
+on_prof(int sig, siginfo_t *si, void *uc)
+{
+	struct ticker *t = si->si_value.sival_ptr;
+
+	(void)sig;
+	(void)uc;
+	if (si->si_code == SI_TIMER && t != NULL)
+		t->ticks++;
+}
+
+static long
+prep_timer(void *arg)
+{
+	struct ticker *t = arg;
+	struct sigaction sa;
+	struct sigevent sev;
+	struct itimerspec its;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_prof;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SIGPROF;
+	sev.sigev_value.sival_ptr = t;
+	memset(&its, 0, sizeof(its));
+	its.it_value.tv_nsec = 1000000;
+	its.it_interval.tv_nsec = 1000000;
+	if (sigaction(SIGPROF, &sa, NULL) != 0 ||
+	    timer_create(CLOCK_THREAD_CPUTIME_ID, &sev, &t->timer) != 0 ||
+	    timer_settime(t->timer, 0, &its, NULL) != 0)
+		return -1;
+	return 0;
+}
+
+/* Computes until the timer has fired 5 times (bounded: at most 2^34 steps). */
+static long
+do_ticks(void *arg)
+{
+	struct ticker *t = arg;
+	volatile uint64_t x = 0;
+	uint64_t i;
+
+	for (i = 0; i < ((uint64_t)1 << 34) && t->ticks < 5; i++)
+		x += i;
+	(void)x;
+	return t->ticks;
+}
+
+static long
+do_timer_settime(void *arg)
+{
+	struct ticker *t = arg;
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	return timer_settime(t->timer, 0, &its, NULL);
+}
+
+static long
+do_timer_create(void *arg)
+{
+	struct sigevent sev;
+	timer_t id;
+
+	(void)arg;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_NONE;
+	return timer_create(CLOCK_MONOTONIC, &sev, &id);
+}
+
+static long
+do_setitimer(void *arg)
+{
+	struct itimerval it;
+
+	(void)arg;
+	memset(&it, 0, sizeof(it));
+	return setitimer(ITIMER_PROF, &it, NULL);
+}
+
+static long
+do_sigaction(void *arg)
+{
+	struct sigaction sa;
+
+	(void)arg;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	return sigaction(SIGPROF, &sa, NULL);
+}
+
 #ifdef __x86_64__
 static long
 do_x32(void *arg)
@@ -411,10 +519,29 @@ main(void)
 	    "prlimit64");
 	expect_refused("prctl()", NULL, do_prctl, NULL, "prctl");
 
+	{
+		struct ticker t;
+
+		memset(&t, 0, sizeof(t));
+		try_in_child(prep_timer, do_ticks, &t, &o);
+		tap_ok(o.returned && o.value >= 5,
+		    "a CPU-time timer armed before the filter keeps firing under it: its "
+		    "signal is delivered and the handler returns (ticks %ld, signal %d, "
+		    "refused '%s')", o.value, o.sigsys ? SIGSYS : o.other_signal,
+		    o.reported ? o.name : "");
+		expect_refused("timer_settime() on the budget's timer (disarming it)",
+		    prep_timer, do_timer_settime, &t, "timer_settime");
+		expect_refused("timer_create()", NULL, do_timer_create, NULL, "timer_create");
+		expect_refused("setitimer(ITIMER_PROF)", NULL, do_setitimer, NULL, "setitimer");
+		expect_refused("sigaction(SIGPROF, SIG_IGN)", prep_timer, do_sigaction, &t,
+		    "rt_sigaction");
+	}
+
 	try_in_child(NULL, do_unnamed, NULL, &o);
-	tap_ok(o.sigsys && !o.reported,
-	    "system call 1000 (no name) meets the default action: killed by SIGSYS, no "
-	    "record (sigsys %d, reported %d)", o.sigsys, o.reported);
+	tap_ok(o.sigsys && o.reported && o.nr == 1000 && strcmp(o.name, "unknown") == 0,
+	    "system call 1000 (no name) meets the default action: killed by SIGSYS, the "
+	    "record names number 1000 (sigsys %d, reported %d, number %d, named '%s')",
+	    o.sigsys, o.reported, o.nr, o.reported ? o.name : "");
 #ifdef __x86_64__
 	try_in_child(NULL, do_x32, NULL, &o);
 	tap_ok(o.sigsys && !o.reported,

@@ -1,5 +1,6 @@
 -- out_huge_string: hostile train for the sandbox suite.
 -- expect: disclosure output exceeds the cap of 1048576 bytes
+-- limits: instructions=2000000000
 return {
   name = "out_huge_string", version = "1",
   station = function(data, params, round)
