@@ -230,8 +230,31 @@ pht_station_gov_set_halt(const struct pht_station_config *cfg, int halt,
 			    "valid UTF-8");
 			goto out;
 		}
-		if ((r = write_state(dir, path, text, strlen(text), err)) != PHT_OK)
+		/*
+		 * Logged before the flag is written: a run the flag stops logs its
+		 * failure after the halt that stopped it. Should the flag not be
+		 * written, the log says so at once ("resumed", with the reason).
+		 */
+		if ((f = json_pack("{s:s, s:s}", "by", by != NULL ? by : "operator",
+		    "station", pht_station_config_id(cfg))) == NULL ||
+		    (reason != NULL && json_object_set_new(f, "reason",
+		    json_string(reason)) != 0)) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 			goto out;
+		}
+		if ((r = pht_audit_append(log, "halted", f, NULL, err)) != PHT_OK)
+			goto out;
+		if ((r = write_state(dir, path, text, strlen(text), err)) != PHT_OK) {
+			struct pht_err e2;
+			json_t *undo = json_pack("{s:s, s:s, s:s}", "by", "station",
+			    "station", pht_station_config_id(cfg), "reason", "the halt "
+			    "could not take effect: its flag was not written");
+			pht_err_clear(&e2);
+			if (undo != NULL)
+				(void)pht_audit_append(log, "resumed", undo, NULL, &e2);
+			json_decref(undo);
+		}
+		goto out;
 	} else {
 		if (!pht_station_gov_halted_cb(dir)) {
 			r = pht_errf(err, PHT_ERR_DENIED, "station %s is not halted",
