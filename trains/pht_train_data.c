@@ -1645,6 +1645,15 @@ note_groups(lua_State *L, const struct view *v, const struct grouping *g,
 
 	if (c->rowsets == NULL || c->ds != v->ds)
 		return;
+	if (gid8 != NULL) {
+		/* one pass per group list, no gathering, when the rows ascend */
+		r = pht_train_rowsets_add_groups(c->rowsets, v->all ? NULL : v->sel, v->n, gid8,
+		    nslots, released);
+		if (r == PHT_ERR_NOMEM)
+			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+		if (r == PHT_OK)
+			return;
+	}
 	off = scratch(L, nslots, sizeof(size_t));
 	rows = scratch(L, v->n, sizeof(uint32_t));
 	for (j = 0, i = 0; j < nslots; j++) {

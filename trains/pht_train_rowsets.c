@@ -330,6 +330,113 @@ out:
 	return r;
 }
 
+int
+pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
+    size_t n, const uint8_t *slot, size_t nslots, const int *want)
+{
+	uint64_t count[256], list_len[256];
+	uint32_t prev[256], r, gap;
+	size_t off[256], body[256], i, total = 0, start, len, k, nnew = 0;
+	uint8_t kind[256], use[256], *base, *p[256], g;
+	size_t bmp_len = ((size_t)rs->nrows + 7) / 8;
+	uint64_t h;
+	int rc;
+
+	if (nslots > 256)
+		return PHT_ERR_INVALID;
+	memset(count, 0, sizeof(count));
+	memset(list_len, 0, sizeof(list_len));
+	/* pass 1: ascending rows in range; per group its size and LIST length */
+	for (i = 0; i < n; i++) {
+		r = rows != NULL ? rows[i] : (uint32_t)i;
+		if (r >= rs->nrows || (i > 0 && rows != NULL && r <= rows[i - 1]) ||
+		    slot[i] >= nslots)
+			return PHT_ERR_INVALID;
+		g = slot[i];
+		gap = count[g] == 0 ? r : r - prev[g];
+		list_len[g] += 1 + (gap >= 1u << 7) + (gap >= 1u << 14) + (gap >= 1u << 21) +
+		    (gap >= 1u << 28);
+		prev[g] = r;
+		count[g]++;
+	}
+	for (k = 0; k < nslots; k++) {
+		body[k] = 0;
+		use[k] = want[k] && count[k] > 0;
+		if (!use[k])
+			continue;
+		if (count[k] == rs->nrows)
+			kind[k] = KIND_ALL;
+		else
+			kind[k] = list_len[k] <= bmp_len ? KIND_LIST : KIND_BITMAP;
+		body[k] = kind[k] == KIND_LIST ? list_len[k] : kind[k] == KIND_BITMAP ? bmp_len : 0;
+		off[k] = total;
+		total += SET_HEAD + body[k];
+		nnew++;
+	}
+	if (nnew == 0)
+		return PHT_OK;
+	/* the bounds as if every set were new: else the caller adds one by one */
+	if (rs->nsets + nnew > PHT_TRAIN_ROWSETS_MAX_SETS ||
+	    rs->len + total > PHT_TRAIN_ROWSETS_MAX_BYTES)
+		return PHT_ERR_INVALID;
+	if ((rc = reserve(rs, total)) != PHT_OK)
+		return rc;
+	base = rs->bytes + rs->len;
+	for (k = 0; k < nslots; k++) {
+		if (!use[k])
+			continue;
+		p[k] = base + off[k];
+		p[k][0] = kind[k];
+		put32(p[k] + 1, (uint32_t)count[k]);
+		p[k] += SET_HEAD;
+		if (kind[k] == KIND_BITMAP)
+			memset(p[k], 0, bmp_len);
+		count[k] = 0;   /* reused: rows written so far */
+	}
+	/* pass 2: the bodies */
+	for (i = 0; i < n; i++) {
+		g = slot[i];
+		if (!use[g] || kind[g] == KIND_ALL)
+			continue;
+		r = rows != NULL ? rows[i] : (uint32_t)i;
+		if (kind[g] == KIND_LIST) {
+			gap = count[g] == 0 ? r : r - prev[g];
+			if (gap < 0x80)
+				*p[g]++ = (uint8_t)gap;
+			else
+				p[g] += varint_put(p[g], gap);
+			prev[g] = r;
+			count[g]++;
+		} else
+			p[g][r >> 3] |= (uint8_t)(1u << (r & 7));
+	}
+	/* commit in group order, dropping a set already listed (as add does) */
+	start = rs->len;
+	for (k = 0; k < nslots; k++) {
+		if (!use[k])
+			continue;
+		len = SET_HEAD + body[k];
+		if (base + off[k] != rs->bytes + start)
+			memmove(rs->bytes + start, base + off[k], len);
+		h = hash_bytes(rs->bytes + start, len);
+		for (i = 0; i < rs->nsets; i++)
+			if (rs->sets[i].hash == h && rs->sets[i].kind == kind[k] &&
+			    rs->sets[i].body_len == body[k] &&
+			    memcmp(rs->bytes + rs->sets[i].body - SET_HEAD, rs->bytes + start, len) == 0)
+				break;
+		if (i < rs->nsets)
+			continue;
+		rs->len = start + len;
+		if ((rc = push_ref(rs, start, kind[k], get32(rs->bytes + start + 1), h)) != PHT_OK) {
+			rs->len = start;
+			return rc;
+		}
+		put32(rs->bytes + 4, (uint32_t)rs->nsets);
+		start += len;
+	}
+	return PHT_OK;
+}
+
 uint32_t
 pht_train_rowsets_nrows(const struct pht_train_rowsets *rs)
 {

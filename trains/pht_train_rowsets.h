@@ -45,6 +45,18 @@ void pht_train_rowsets_free(struct pht_train_rowsets *rs);
 int pht_train_rowsets_add(struct pht_train_rowsets *rs, const uint32_t *rows,
     size_t n, int all);
 
+/*
+ * Adds one set per group g < nslots (at most 256) with want[g]: the rows
+ * rows[i] (i < n; row i when rows is NULL) whose slot[i] is g, in the
+ * order g = 0, 1, ...: the same list as pht_train_rowsets_add() called for
+ * each group's rows, without gathering them first. PHT_ERR_INVALID, with
+ * nothing added, when the rows do not strictly ascend, a row or slot is
+ * out of range, or the new sets could pass a bound: the caller then adds
+ * the groups one by one. PHT_ERR_NOMEM.
+ */
+int pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
+    size_t n, const uint8_t *slot, size_t nslots, const int *want);
+
 /* Rows of the dataset, number of sets, and the size of set i. */
 uint32_t pht_train_rowsets_nrows(const struct pht_train_rowsets *rs);
 size_t pht_train_rowsets_count(const struct pht_train_rowsets *rs);

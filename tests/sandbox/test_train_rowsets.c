@@ -227,6 +227,87 @@ main(void)
 	tap_ok(ok == trials, "100 random sets against ALL and each other, both ways round: exact "
 	    "symdiff (LIST or BITMAP, 1-100%% dense) and the stop (%zu/%zu)", ok, trials);
 
+	/* add_groups: the same list as one add per group, duplicates dropped */
+	for (trials = 0, ok = 0; trials < 50; trials++) {
+		uint8_t slot[1000];
+		int wg[6];
+		uint32_t grp[1000];
+		size_t ng = 0, k, j, la, lb;
+		const uint8_t *xa, *xb;
+		struct pht_train_rowsets *x = pht_train_rowsets_new(nrows), *y = pht_train_rowsets_new(nrows);
+		uint32_t dens = gen_below(&seed, 100) + 1;
+
+		for (i = 0, n = 0; i < nrows; i++)
+			if (gen_below(&seed, 100) < dens) {
+				rows[n] = i;
+				/* mostly 6 groups; sometimes one group takes everything */
+				slot[n] = trials % 10 == 0 ? 2 : (uint8_t)gen_below(&seed, 6);
+				n++;
+			}
+		for (k = 0; k < 6; k++)
+			wg[k] = gen_below(&seed, 4) != 0;
+		/* an existing set equal to group 1 (dropped as a duplicate) */
+		for (j = 0; j < n; j++)
+			if (slot[j] == 1)
+				grp[ng++] = rows[j];
+		pht_train_rowsets_add(x, grp, ng, 0);
+		pht_train_rowsets_add(y, grp, ng, 0);
+		if (trials % 7 == 0)
+			for (j = n; j < nrows; j++)
+				slot[j] = 0;    /* rows NULL: row j is in group slot[j], j < nrows */
+		r = pht_train_rowsets_add_groups(x, trials % 7 == 0 ? NULL : rows,
+		    trials % 7 == 0 ? nrows : n, slot, 6, wg);
+		for (k = 0; k < 6 && r == PHT_OK; k++) {
+			if (!wg[k])
+				continue;
+			for (j = 0, ng = 0; j < (trials % 7 == 0 ? (size_t)nrows : n); j++)
+				if (slot[j] == k)
+					grp[ng++] = trials % 7 == 0 ? (uint32_t)j : rows[j];
+			if (pht_train_rowsets_add(y, grp, ng, 0) != PHT_OK)
+				r = -1;
+		}
+		xa = pht_train_rowsets_bytes(x, &la);
+		xb = pht_train_rowsets_bytes(y, &lb);
+		if (r == PHT_OK && la == lb && memcmp(xa, xb, la) == 0)
+			ok++;
+		pht_train_rowsets_free(x);
+		pht_train_rowsets_free(y);
+	}
+	tap_ok(ok == trials, "add_groups: 50 random groupings (LIST, BITMAP, ALL, a duplicate, "
+	    "rows NULL) give the bytes of one add per group (%zu/%zu)", ok, trials);
+	{
+		uint8_t slot[5] = {0, 1, 0, 1, 0};
+		int wg[2] = {1, 1};
+		uint32_t desc[5] = {9, 7, 5, 3, 1};
+
+		b = pht_train_rowsets_new(nrows);
+		tap_ok(pht_train_rowsets_add_groups(b, desc, 5, slot, 2, wg) == PHT_ERR_INVALID &&
+		    pht_train_rowsets_count(b) == 0 &&
+		    (desc[0] = 1000, pht_train_rowsets_add_groups(b, desc, 1, slot, 2, wg)) ==
+		    PHT_ERR_INVALID && pht_train_rowsets_count(b) == 0,
+		    "add_groups refuses descending rows and a row past the end, adding nothing");
+		pht_train_rowsets_free(b);
+	}
+	{
+		uint8_t zero[1000];
+		int wg[1] = {1};
+		const uint8_t *xb;
+		size_t lb;
+
+		memset(zero, 0, sizeof(zero));
+		struct pht_train_rowsets *whole = pht_train_rowsets_new(nrows);
+
+		b = pht_train_rowsets_new(nrows);
+		pht_train_rowsets_add(whole, NULL, 0, 1);
+		bytes = pht_train_rowsets_bytes(whole, &len);
+		r = pht_train_rowsets_add_groups(b, NULL, nrows, zero, 1, wg);
+		xb = pht_train_rowsets_bytes(b, &lb);
+		tap_ok(r == PHT_OK && lb == len && memcmp(bytes, xb, len) == 0 && xb[8] == 0,
+		    "add_groups: one group of every row is an ALL set");
+		pht_train_rowsets_free(whole);
+		pht_train_rowsets_free(b);
+	}
+
 	/*
 	 * An ALL set of 2^32 - 1 rows against a LIST: the difference without
 	 * walking the rows (the fuzz suite's slow input was of this kind).
@@ -360,23 +441,34 @@ main(void)
 		const uint8_t *be;
 		size_t lene;
 
-		r = run_rows(ds, "local by = data:where('id', '>', 10):aggregate_by('stage', {'age'})\n"
-		    "return { n = #by }", &d, &err);
-		if (r == PHT_OK)
-			r = run_rows(ds, "local n = 0\n"
-			    "for _, grp in ipairs(data:where('id', '>', 10):group_by('stage')) do\n"
+		static const char *const views[] = {"data:where('id', '>', 10)", "data:where('id', '>', 10)",
+		    "data:order('age', 'desc')"};
+		static const char *const keys[] = {"stage", "sex", "sex"};
+		char body[1024];
+		int t;
+
+		for (t = 0; t < 3; t++) {
+			e = NULL;
+			snprintf(body, sizeof(body), "local by = %s:aggregate_by('%s', {'age'})\n"
+			    "return { n = #by }", views[t], keys[t]);
+			r = run_rows(ds, body, &d, &err);
+			snprintf(body, sizeof(body), "local n = 0\n"
+			    "for _, grp in ipairs(%s:group_by('%s')) do\n"
 			    "  if grp.data then n = n + grp.data:column('age'):sum() end\n"
-			    "end\nreturn { n = n }", &e, &err);
-		bytes = d != NULL ? pht_train_rowsets_bytes(d, &len) : NULL;
-		be = e != NULL ? pht_train_rowsets_bytes(e, &lene) : NULL;
-		tap_ok(r == PHT_OK && bytes != NULL && be != NULL && pht_train_rowsets_count(d) >= 3 &&
-		    len == lene && memcmp(bytes, be, len) == 0,
-		    "aggregate_by(stage) records the view and each released group: the same %zu sets, "
-		    "byte for byte, as group_by + sums (%s)", d != NULL ? pht_train_rowsets_count(d) : 0,
-		    r == PHT_OK ? "ok" : err.msg);
-		pht_train_rowsets_free(d);
-		pht_train_rowsets_free(e);
-		d = NULL;
+			    "end\nreturn { n = n }", views[t], keys[t]);
+			if (r == PHT_OK)
+				r = run_rows(ds, body, &e, &err);
+			bytes = d != NULL ? pht_train_rowsets_bytes(d, &len) : NULL;
+			be = e != NULL ? pht_train_rowsets_bytes(e, &lene) : NULL;
+			tap_ok(r == PHT_OK && bytes != NULL && be != NULL && pht_train_rowsets_count(d) >= 3 &&
+			    len == lene && memcmp(bytes, be, len) == 0,
+			    "%s:aggregate_by('%s') records the view and each released group: the same "
+			    "%zu sets, byte for byte, as group_by + sums (%s)", views[t], keys[t],
+			    d != NULL ? pht_train_rowsets_count(d) : 0, r == PHT_OK ? "ok" : err.msg);
+			pht_train_rowsets_free(d);
+			pht_train_rowsets_free(e);
+			d = NULL;
+		}
 	}
 	r = run_rows(ds, "local v = data:where('id', '<=', 40)\n"
 	    "return { a = v:nrows(), b = v:order('age'):column('age'):sum() }", &d, &err);
