@@ -1782,9 +1782,10 @@ view_aggregate(lua_State *L)
  * data:aggregate_by(group, {col, ...}): per group of column group (as
  * group_by: same order, same suppression under k, the missing-key group
  * last when there is one) n and, per column, {n, sum, sumsq, mean, min,
- * max} of its non-missing values, in one pass per column. A column's
- * figures over fewer than k values (but more than none) come back as
- * {suppressed = true}.
+ * max} of its non-missing values, in one pass per column; second result
+ * {n, stats} over the whole view. A column's figures over fewer than k
+ * values (but more than none) come back as {suppressed = true}. The view
+ * and each released group are recorded as row sets behind the output.
  */
 static int
 view_aggregate_by(lua_State *L)
