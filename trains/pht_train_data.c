@@ -12,12 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define VIEW_MT "pht.view"
 #define COLUMN_MT "pht.column"
 #define ROW_MT "pht.row"
 #define GROUPS_MAX 1000000
 #define IN_MAX 100000
+#define HUGE_SCRATCH ((size_t)4 << 20)  /* scratch blocks offered huge pages */
+#define HUGE_ALIGN ((size_t)2 << 20)
 
 /*
  * A view: the dataset plus the rows it selects, in order. When all is set
@@ -85,13 +88,30 @@ new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all)
 	return v;
 }
 
-/* Scratch memory inside the Lua heap (counted, freed by the collector). */
+/*
+ * Scratch memory inside the Lua heap (counted, freed by the collector). A
+ * large block (selection vectors, group bytes: written once, streamed) is
+ * offered transparent huge pages over its 2 MiB-aligned interior, which
+ * cuts the page faults of its first writes about 500-fold where the kernel
+ * has them (THP "madvise" mode); the advice is only a hint, its failure is
+ * ignored.
+ */
 static void *
 scratch(lua_State *L, size_t n, size_t size)
 {
+	void *p;
+	uintptr_t a, e;
+
 	if (size != 0 && n > SIZE_MAX / size)
 		luaL_error(L, "data: request too large");
-	return lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
+	p = lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
+	if (n * size >= HUGE_SCRATCH) {
+		a = ((uintptr_t)p + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1);
+		e = ((uintptr_t)p + n * size) & ~(uintptr_t)(HUGE_ALIGN - 1);
+		if (e > a)
+			(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+	}
+	return p;
 }
 
 static void
