@@ -1540,17 +1540,14 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 	evhttp_set_gencb(srv->http, route, srv);
 	evhttp_set_max_body_size(srv->http, (ev_ssize_t)srv->cfg.max_body);
 	/*
-	 * A body over max_body is read and dropped (never kept: at most
-	 * max_body bytes are buffered) before the 413 goes out: closing with
-	 * the client's bytes unread would reset the connection, and a client
-	 * still sending would see a broken pipe instead of the 413. The
-	 * connection's deadline (struct conn_guard) bounds how long that
-	 * reading may take.
+	 * A body over max_body is refused as soon as its length is known: a
+	 * declared Content-Length at once, before any of it is read, a chunked
+	 * body when it passes the limit. libevent sends the 413 and closes. A
+	 * client still sending may see the close (a broken pipe or reset)
+	 * before it reads the 413; libevent's lingering close would avoid that
+	 * only by reading the whole declared body first, which lets any client
+	 * hold the node to a 100 MB upload. Refusing early is the bound we keep.
 	 */
-	if (evhttp_set_flags(srv->http, EVHTTP_SERVER_LINGERING_CLOSE) != 0) {
-		r = pht_errf(err, PHT_ERR_INTERNAL, "libevent lacks lingering close");
-		goto out;
-	}
 	evhttp_set_max_headers_size(srv->http, (ev_ssize_t)srv->cfg.max_headers);
 	evhttp_set_timeout(srv->http, srv->cfg.timeout);
 	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
