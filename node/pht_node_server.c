@@ -195,7 +195,7 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
 	static const char *const top[] = {"listen", "port", "cert", "key", "ca",
 	    "database", "limits", "permit_authorities", NULL};
 	static const char *const lim[] = {"max_body", "max_headers", "max_wait",
-	    "timeout", "inbox_batch", "results_batch", NULL};
+	    "timeout", "inbox_batch", "results_batch", "max_pending", NULL};
 	struct pht_node_config *cfg = NULL;
 	struct pht_buf *b = NULL;
 	json_t *root = NULL, *limits = NULL;
@@ -232,6 +232,7 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
 	cfg->timeout = 90;
 	cfg->inbox_batch = 16;
 	cfg->results_batch = 256;
+	cfg->max_pending = 100000;
 
 	s = "127.0.0.1";
 	if ((r = pht_json_get_str_opt(root, "listen", path, &s, err)) != PHT_OK)
@@ -298,6 +299,11 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
 		    err)) != PHT_OK)
 			goto out;
 		cfg->results_batch = (size_t)v;
+		v = (int64_t)cfg->max_pending;
+		if ((r = config_size(limits, "max_pending", what, 1, 100000000, &v,
+		    err)) != PHT_OK)
+			goto out;
+		cfg->max_pending = (size_t)v;
 	}
 	if (cfg->timeout <= cfg->max_wait) {
 		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: limits: timeout (%d) must "
@@ -369,6 +375,7 @@ reason_for(int code)
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
 	case 413: return "Payload Too Large";
+	case 429: return "Too Many Requests";
 	case 503: return "Service Unavailable";
 	default: return "Internal Server Error";
 	}
@@ -411,6 +418,7 @@ reply_err(struct pht_node_server *srv, struct evhttp_request *req,
 	case PHT_ERR_NOT_FOUND: code = 404; break;
 	case PHT_ERR_REPLAY: code = 409; break;
 	case PHT_ERR_TOO_LARGE: code = 413; break;
+	case PHT_ERR_POLICY: code = 429; break;
 	default:
 		logf_(srv, "internal error: %s", pht_err_msg(e));
 		reply_error(srv, req, 500, "internal error");
@@ -1510,6 +1518,7 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 		goto out;
 	if ((r = pht_node_store_open(srv->cfg.database, &srv->store, err)) != PHT_OK)
 		goto out;
+	pht_node_store_set_max_pending(srv->store, srv->cfg.max_pending);
 	if ((srv->authorities = pht_trust_new()) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;

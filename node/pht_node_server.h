@@ -23,6 +23,7 @@ struct pht_node_config {
 	int timeout;            /* idle connection timeout, seconds (> max_wait) */
 	size_t inbox_batch;     /* most trains handed out per inbox reply */
 	size_t results_batch;   /* most results per results reply */
+	size_t max_pending;     /* inbox entries one analyst may have waiting */
 	char *permit_authorities; /* permit authorities' keys: a .pub file or a
 	                           * directory of them; NULL: none, and the node
 	                           * relays no revocation lists or halt orders */

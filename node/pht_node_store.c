@@ -54,7 +54,7 @@ enum {
 	S_INBOX_LIST, S_INBOX_DELIVER, S_INBOX_PENDING, S_INBOX_HAS, S_ACK,
 	S_RES_GET, S_RES_INS, S_RES_LIST, S_DELIV,
 	S_ST_SEEN, S_ST_PUB, S_ST_HEAD, S_ST_LIST,
-	S_GOV_GET, S_GOV_PUT, S_GOV_LIST,
+	S_GOV_GET, S_GOV_PUT, S_GOV_LIST, S_PENDING_ANALYST,
 	S_COUNT
 };
 
@@ -108,13 +108,22 @@ static const char *const stmt_sql[S_COUNT] = {
 	    " VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(kind, key) DO UPDATE SET"
 	    " rank = excluded.rank, body = excluded.body, received = excluded.received",
 	[S_GOV_LIST] = "SELECT body FROM governance WHERE kind = ?1 ORDER BY key",
+	[S_PENDING_ANALYST] = "SELECT count(*) FROM inbox i JOIN trains t"
+	    " ON t.id = i.train WHERE t.analyst = ?1 AND i.state < 2",
 };
 
 struct pht_node_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[S_COUNT];
+	size_t max_pending;     /* per analyst; 0: no limit */
 };
+
+void
+pht_node_store_set_max_pending(struct pht_node_store *st, size_t max)
+{
+	st->max_pending = max;
+}
 
 static int
 db_err(struct pht_node_store *st, struct pht_err *err, const char *what)
@@ -363,6 +372,27 @@ pht_node_store_post_train(struct pht_node_store *st, const char *train,
 		if (rc != SQLITE_DONE) {
 			r = db_err(st, err, "read envelope");
 			goto out;
+		}
+		/* a new round: within the analyst's share of the mailbox */
+		if (st->max_pending > 0) {
+			int64_t pending;
+			s = stmt(st, S_PENDING_ANALYST);
+			bind_text(s, 1, analyst);
+			if (sqlite3_step(s) != SQLITE_ROW) {
+				sqlite3_reset(s);
+				r = db_err(st, err, "count waiting trains");
+				goto out;
+			}
+			pending = sqlite3_column_int64(s, 0);
+			sqlite3_reset(s);
+			if ((uint64_t)pending + n > st->max_pending) {
+				r = pht_errf(err, PHT_ERR_POLICY, "analyst %s has %lld "
+				    "deliveries waiting at stations; %zu more would pass the "
+				    "limit of %zu (limits.max_pending): wait until stations "
+				    "take them", analyst, (long long)pending, n,
+				    st->max_pending);
+				goto out;
+			}
 		}
 		s = stmt(st, S_ENV_INS);
 		bind_text(s, 1, train);

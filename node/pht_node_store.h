@@ -87,13 +87,22 @@ int pht_node_store_open(const char *path, struct pht_node_store **out,
 void pht_node_store_free(struct pht_node_store *st);
 
 /*
+ * Caps the inbox entries (station, train, round) one analyst may have
+ * waiting, not yet acknowledged by their stations: a new round that would
+ * pass it is refused by pht_node_store_post_train with PHT_ERR_POLICY and
+ * stores nothing (a re-post of a stored round is not counted). 0: no cap.
+ */
+void pht_node_store_set_max_pending(struct pht_node_store *st, size_t max);
+
+/*
  * Records round `round` of train `train` posted by `analyst`, with its
  * envelope, and queues it in the inbox of each of the n stations, in one
  * transaction. Posting the same round again with the same envelope adds
  * the stations not yet targeted and is otherwise a no-op (*created = 0 if
  * nothing was new, else 1). PHT_ERR_DENIED if the train belongs to another
  * analyst; PHT_ERR_REPLAY if this round was posted with a different
- * envelope. created may be NULL.
+ * envelope; PHT_ERR_POLICY past the analyst's cap (set_max_pending).
+ * created may be NULL.
  */
 int pht_node_store_post_train(struct pht_node_store *st, const char *train,
     int64_t round, const char *analyst, const char *envelope, size_t len,

@@ -156,6 +156,7 @@ status_code(long status)
 	case 404: return PHT_ERR_NOT_FOUND;
 	case 409: return PHT_ERR_REPLAY;
 	case 413: return PHT_ERR_TOO_LARGE;
+	case 429: return PHT_ERR_POLICY;
 	default: return PHT_ERR_NETWORK;
 	}
 }

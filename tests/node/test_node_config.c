@@ -66,15 +66,18 @@ main(void)
 		tap_str(cfg->cert, want, "relative path resolved against the file");
 		tap_str(cfg->ca, "/etc/ca.pem", "absolute path kept");
 		tap_ok(cfg->max_wait == 60 && cfg->timeout == 90 &&
-		    cfg->max_body == 4 * 1024 * 1024 && cfg->inbox_batch == 16,
-		    "limit defaults");
+		    cfg->max_body == 4 * 1024 * 1024 && cfg->inbox_batch == 16 &&
+		    cfg->max_pending == 100000, "limit defaults");
 	}
 	pht_node_config_free(cfg);
 	pht_node_config_free(NULL);
 
 	expect("{" BASE ",\"port\":0,\"listen\":\"::1\",\"limits\":{\"max_wait\":5,"
 	    "\"timeout\":6,\"max_body\":1024,\"max_headers\":2048,\"inbox_batch\":1,"
-	    "\"results_batch\":1}}", PHT_OK, "", "all fields at their bounds");
+	    "\"results_batch\":1,\"max_pending\":1}}", PHT_OK, "",
+	    "all fields at their bounds");
+	expect("{" BASE ",\"limits\":{\"max_pending\":0}}", PHT_ERR_MALFORMED,
+	    "max_pending: 0 is out of range", "max_pending 0");
 	expect("{" BASE ",\"colour\":1}", PHT_ERR_MALFORMED, "unknown field \"colour\"",
 	    "unknown top-level field");
 	expect("{" BASE ",\"limits\":{\"max_waitt\":1}}", PHT_ERR_MALFORMED,

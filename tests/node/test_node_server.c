@@ -929,9 +929,50 @@ setup(void)
 		return -1;
 	fprintf(f, "{\"listen\":\"127.0.0.1\",\"port\":0,\"cert\":\"node/cert.pem\","
 	    "\"key\":\"node/key.pem\",\"ca\":\"ca/ca.pem\",\"database\":\"node.db\","
-	    "\"limits\":{\"max_body\":65536,\"max_wait\":60,\"timeout\":90}}\n");
+	    "\"limits\":{\"max_body\":65536,\"max_wait\":60,\"timeout\":90,"
+	    "\"max_pending\":300}}\n");
 	fclose(f);
 	return 0;
+}
+
+/*
+ * A train flood: new rounds to three stations that never take them, until
+ * the analyst's share of the mailbox (max_pending 300 here) is used. The
+ * next round gets 429 with the reason and is not stored; another analyst
+ * still posts. Bounded: at most 120 rounds are tried.
+ */
+static void
+test_flood(struct pht_http *ana, struct pht_http *bob)
+{
+	struct pht_err e;
+	json_t *j = NULL;
+	char body[512];
+	long st = 0;
+	int i, r = PHT_OK, posted = 0;
+
+	for (i = 0; i < 120; i++) {
+		snprintf(body, sizeof(body), "{\"train\":\"flood%d\",\"round\":1,"
+		    "\"stations\":[\"x\",\"y\",\"z\"],\"envelope\":\"{\\\"id\\\":"
+		    "\\\"flood%d\\\"}\"}", i, i);
+		r = req(ana, "POST", url("/v1/trains"), body, &st, &j, &e);
+		json_decref(j);
+		if (r != PHT_OK)
+			break;
+		posted++;
+	}
+	tap_ok(r == PHT_ERR_POLICY && st == 429 && strstr(e.msg, "analyst ana has ") !=
+	    NULL && strstr(e.msg, "limit of 300 (limits.max_pending)") != NULL,
+	    "a flood of rounds ends in 429 at the analyst's share (%s)", e.msg);
+	tap_ok(posted >= 1 && posted <= 100, "  after %d rounds of 3 entries", posted);
+	snprintf(body, sizeof(body), "/v1/trains/flood%d/results?wait=0", posted);
+	r = req(ana, "GET", url(body), NULL, &st, &j, &e);
+	tap_ok(r == PHT_ERR_NOT_FOUND && st == 404, "  the refused round was not stored "
+	    "(%s)", e.msg);
+	json_decref(j);
+	r = req(bob, "POST", url("/v1/trains"), "{\"train\":\"bobs\",\"round\":1,"
+	    "\"stations\":[\"x\"],\"envelope\":\"{}\"}", &st, &j, &e);
+	tap_ok(r == PHT_OK && st == 201, "  another analyst still posts (%s)", e.msg);
+	json_decref(j);
 }
 
 int
@@ -965,6 +1006,7 @@ main(void)
 			test_long_polls(ana, b);
 			test_many_polls(ana);
 			test_small_response_bound();
+			test_flood(ana, bob);
 		}
 		pht_http_free(ana);
 		pht_http_free(bob);

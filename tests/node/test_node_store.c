@@ -349,6 +349,50 @@ test_gov(void)
 	pht_node_store_free(st);
 }
 
+/* An analyst's share of the mailbox: rounds past max_pending are refused and store nothing. */
+static void
+test_max_pending(void)
+{
+	struct pht_node_store *st = NULL;
+	struct pht_node_msg *m = NULL;
+	struct pht_err e;
+	const char *abc[] = {"a", "b", "c"}, *ab[] = {"a", "b"};
+	size_t n = 0, nacked = 0;
+	int created, r;
+
+	pht_err_clear(&e);
+	if (pht_node_store_open(db_path("pending.db"), &st, &e) != PHT_OK) {
+		tap_ok(0, "open pending.db: %s", pht_err_msg(&e));
+		return;
+	}
+	pht_node_store_set_max_pending(st, 4);
+	r = pht_node_store_post_train(st, "p1", 1, "ana", "env1", 4, abc, 3, 10,
+	    &created, &e);
+	tap_ok(r == PHT_OK && created == 1, "3 entries waiting of 4 allowed");
+	r = pht_node_store_post_train(st, "p2", 1, "ana", "env2", 4, ab, 2, 11,
+	    &created, &e);
+	tap_ok(r == PHT_ERR_POLICY && strstr(e.msg, "analyst ana has 3 deliveries waiting "
+	    "at stations; 2 more would pass the limit of 4 (limits.max_pending)") != NULL,
+	    "a round that would make 5: PHT_ERR_POLICY (%s)", pht_err_msg(&e));
+	r = pht_node_store_inbox(st, "a", 10, 12, &m, &n, &e);
+	tap_ok(r == PHT_OK && n == 1 && strcmp(m[0].train, "p1") == 0,
+	    "the refused round stored nothing (a's inbox holds p1 only)");
+	pht_node_msgs_free(m, n);
+	m = NULL;
+	r = pht_node_store_post_train(st, "p1", 1, "ana", "env1", 4, abc, 3, 12,
+	    &created, &e);
+	tap_ok(r == PHT_OK && created == 0, "re-posting a stored round is not counted");
+	r = pht_node_store_post_train(st, "q1", 1, "bob", "envq", 4, abc, 3, 12,
+	    &created, &e);
+	tap_ok(r == PHT_OK && created == 1, "another analyst has a share of his own");
+	r = pht_node_store_ack(st, "a", "p1", 1, 13, &nacked, &e);
+	r |= pht_node_store_ack(st, "b", "p1", 1, 13, &nacked, &e);
+	r = pht_node_store_post_train(st, "p2", 1, "ana", "env2", 4, ab, 2, 14,
+	    &created, &e);
+	tap_ok(r == PHT_OK && created == 1, "once stations took p1, the round fits");
+	pht_node_store_free(st);
+}
+
 int
 main(void)
 {
@@ -360,6 +404,7 @@ main(void)
 	}
 	test_basic();
 	test_gov();
+	test_max_pending();
 	test_open_errors();
 	test_sigkill();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
