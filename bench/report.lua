@@ -21,6 +21,16 @@ for _, r in ipairs({ "round1", "round5" }) do
     values["net." .. r .. ".all_cpu_seconds"] = t
   end
 end
+-- benchmark 5 through the federation, per repetition: the CPU of pht run and
+-- of the node and daemons meanwhile, together
+for _, m in ipairs({ "cox", "glm" }) do
+  local a, f = values["fed." .. m .. ".cpu_seconds"], values["fed." .. m .. ".fed_cpu_seconds"]
+  if a and f then
+    local t = {}
+    for i = 1, math.min(#a, #f) do t[i] = a[i] + f[i] end
+    values["fed." .. m .. ".all_cpu_seconds"] = t
+  end
+end
 -- per repetition: (5-round run - 1-round run) / 4, the cost of one more round
 for _, p in ipairs({ "net", "netsim" }) do
   for _, m in ipairs({ "seconds", "cpu_seconds", "all_cpu_seconds" }) do
@@ -119,7 +129,7 @@ row("3", "CPU-bound Lua loop in the runtime, CPU", "sandbox.pht.cpu_seconds", "s
   "same file in stock lua5.4, CPU", "sandbox.lua.cpu_seconds", nil, "≤ 1.15×")
 row("3", "CPU-bound Lua loop in the runtime, wall", "sandbox.pht.seconds", "s",
   "same file in stock lua5.4, wall", "sandbox.lua.seconds", nil, "≤ 1.15×")
-row("3", "stock lua5.4 with the runtime's count hook (every 1000), CPU",
+row("3", "historical baseline: stock lua5.4 with a count hook every 1000 instructions (the runtime's budget before 59b4772; now a CPU-time timer, PROFILE.md §3), CPU",
   "sandbox.lua_hook.cpu_seconds", "s", "stock lua5.4 without hook, CPU", "sandbox.lua.cpu_seconds")
 row("3", "fixed cost of one run (fork, sandbox, load, output), wall", "sandbox.pht_fixed.seconds", "s",
   "`lua5.4 loop.lua 0` (fork, exec, load), wall", "sandbox.lua_fixed.seconds")
@@ -145,6 +155,14 @@ row("5", "`pht sim glm.lua` binomial, 10 × 100k rows, wall", "sim.glm.seconds",
   "R `glm(..., binomial)` on pooled 1M rows, wall of the fit", "r.glm.seconds", nil, "≤ 1×")
 row("5", "`pht sim glm.lua` binomial, CPU", "sim.glm.cpu_seconds", "s",
   "R glm fit, CPU", "r.glm.cpu_seconds", nil, "≤ 1×")
+row("5", "`pht run cox.lua` through node + 10 station daemons (same CSVs and params), `pht run` start to printed result, wall",
+  "fed.cox.seconds", "s", "R `coxph(... + strata(station))` on pooled 1M rows, wall of the fit", "r.cox.seconds", nil, "≤ 2×")
+row("5", "`pht run cox.lua`, CPU of `pht run`, the node and the 10 daemons (sandboxes included)",
+  "fed.cox.all_cpu_seconds", "s", "R coxph fit, CPU", "r.cox.cpu_seconds", nil, "≤ 2×")
+row("5", "`pht run glm.lua` binomial through node + 10 station daemons, `pht run` start to printed result, wall",
+  "fed.glm.seconds", "s", "R `glm(..., binomial)` on pooled 1M rows, wall of the fit", "r.glm.seconds", nil, "≤ 2×")
+row("5", "`pht run glm.lua`, CPU of `pht run`, the node and the 10 daemons (sandboxes included)",
+  "fed.glm.all_cpu_seconds", "s", "R glm fit, CPU", "r.glm.cpu_seconds", nil, "≤ 2×")
 row("5", "one Cox station run (100k rows, one round), CPU", "sim.cox.station_run.cpu_seconds", "s",
   "–", "none")
 row("5", "one GLM station run (100k rows, one round), CPU", "sim.glm.station_run.cpu_seconds", "s",
@@ -235,7 +253,7 @@ target("1. load memory vs raw columns", "load.hwm_kib/load.column_bytes", 1.5, "
 target("2. scan vs plain C", "scan.train.cpu_seconds/scan.c.cpu_seconds", 2,
   "the data API makes a pass per primitive (where, count, sum, mean, group_by, one sum per group) where C makes one fused pass, and count/sum/mean each run the full aggregate (PROFILE.md §2)")
 target("3. Lua loop in the runtime vs stock lua5.4", "sandbox.pht.cpu_seconds/sandbox.lua.cpu_seconds", 1.15,
-  "the instruction-budget count hook puts Lua 5.4 on its per-instruction trap path; stock lua5.4 with the same hook is as slow (PROFILE.md §3)")
+  "the runtime's Lua is the PIC shared liblua5.4 (stock lua5.4 has its own copy built in) and the capped allocator accounts every allocation (PROFILE.md §3)")
 local e = stat("net.extra_round.seconds")
 if e then
   local c, sim = stat("net.extra_round.all_cpu_seconds"), stat("netsim.extra_round.seconds")
@@ -254,6 +272,10 @@ target("5. pht sim cox.lua vs R coxph", "sim.cox.cpu_seconds/r.cox.cpu_seconds",
   "the Cox station work is per-row interpreted Lua (complete cases, design, table.sort, risk-set sums), redone each round in a fresh child (PROFILE.md §5)")
 target("5. pht sim glm.lua vs R glm", "sim.glm.cpu_seconds/r.glm.cpu_seconds", 1,
   "the IRLS cross-products X'WX are per-row interpreted Lua, redone each round (PROFILE.md §5)")
+target("5. pht run cox.lua through the federation vs R coxph", "fed.cox.all_cpu_seconds/r.cox.cpu_seconds", 2,
+  "the same station work as `pht sim` (row above) plus, for each of the 5 rounds, benchmark 4's cost of a round through the node and ten daemons (PROFILE.md §4b, §5)")
+target("5. pht run glm.lua through the federation vs R glm", "fed.glm.all_cpu_seconds/r.glm.cpu_seconds", 2,
+  "the same station work as `pht sim` plus, per round, benchmark 4's cost of a round through the node and ten daemons (PROFILE.md §4b, §5)")
 print("- 6. node scale: no numeric target; figures above")
 local el = tonumber(elapsed) or 0
 print(string.format("- bench/run under 10 minutes: %s (%d s%s)", el < 600 and "met" or "**not met**", el,
@@ -263,6 +285,15 @@ print("Checks (same work on both sides):")
 print()
 print("- Cox, pht sim vs R coxph: " .. check("cox", cox_path, "coef"))
 print("- GLM, pht sim vs R glm: " .. check("glm", glm_path, "estimate"))
+for _, m in ipairs({ { "cox", "Cox" }, { "glm", "GLM" } }) do
+  local d = stat("fed." .. m[1] .. ".coef_max_rel_diff")
+  if d then
+    print(string.format("- %s, pht run through the federation vs pht sim: coefficients equal in all %d repetitions (largest relative difference %.1e; fedmodels.sh fails the benchmark above 1e-12)",
+      m[2], d.n, d.max))
+  else
+    print(string.format("- %s, pht run through the federation vs pht sim: not run", m[2]))
+  end
+end
 local cc, lc, tc = stat("scan.c.count"), stat("scan.lua.count"), stat("scan.c.sum")
 if cc and lc then
   print(string.format("- scan: plain C and stock Lua count %d and %d rows (the train's counts and sums are checked against C by pht-bench-scan, which fails otherwise); C sum %.2f",
