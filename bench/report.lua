@@ -251,7 +251,7 @@ local function target(label, key, limit, cause)
 end
 target("1. load memory vs raw columns", "load.hwm_kib/load.column_bytes", 1.5, "")
 target("2. scan vs plain C", "scan.train.cpu_seconds/scan.c.cpu_seconds", 2,
-  "the data API makes a pass per primitive (where, count, sum, mean, group_by, one sum per group) where C makes one fused pass, and count/sum/mean each run the full aggregate (PROFILE.md §2)")
+  "the train makes two passes where C makes one (where writes a selection vector, aggregate_by reads it back) and records the row sets the differencing guard needs; it is bound by memory bandwidth and page faults, which other processes on the machine share, while the C loop is not, so the ratio moves with the load (1.7–2.5× measured; PROFILE.md §2)")
 target("3. Lua loop in the runtime vs stock lua5.4", "sandbox.pht.cpu_seconds/sandbox.lua.cpu_seconds", 1.15,
   "the runtime's Lua is the PIC shared liblua5.4 (stock lua5.4 has its own copy built in) and the capped allocator accounts every allocation (PROFILE.md §3)")
 local e = stat("net.extra_round.seconds")
@@ -269,9 +269,9 @@ else
   print("- 4. round trip: not measured")
 end
 target("5. pht sim cox.lua vs R coxph", "sim.cox.cpu_seconds/r.cox.cpu_seconds", 1,
-  "the Cox station work is per-row interpreted Lua (complete cases, design, table.sort, risk-set sums), redone each round in a fresh child (PROFILE.md §5)")
+  "`pht sim`'s time includes loading the 10 CSVs (about 0.7–0.9 s of CPU, which R's fit time does not), and each round redoes complete cases and the design in a fresh child (PROFILE.md §5)")
 target("5. pht sim glm.lua vs R glm", "sim.glm.cpu_seconds/r.glm.cpu_seconds", 1,
-  "the IRLS cross-products X'WX are per-row interpreted Lua, redone each round (PROFILE.md §5)")
+  "`pht sim`'s time includes loading the 10 CSVs (about 0.7–0.9 s of CPU, which R's fit time does not), and each of the 5 IRLS rounds redoes complete cases, the design and X'WX in a fresh child, about 20 ms per station (PROFILE.md §5)")
 target("5. pht run cox.lua through the federation vs R coxph", "fed.cox.all_cpu_seconds/r.cox.cpu_seconds", 2,
   "the same station work as `pht sim` (row above) plus, for each of the 5 rounds, benchmark 4's cost of a round through the node and ten daemons (PROFILE.md §4b, §5)")
 target("5. pht run glm.lua through the federation vs R glm", "fed.glm.all_cpu_seconds/r.glm.cpu_seconds", 2,
@@ -279,7 +279,7 @@ target("5. pht run glm.lua through the federation vs R glm", "fed.glm.all_cpu_se
 print("- 6. node scale: no numeric target; figures above")
 local el = tonumber(elapsed) or 0
 print(string.format("- bench/run under 10 minutes: %s (%d s%s)", el < 600 and "met" or "**not met**", el,
-  el < 600 and "" or "; its benchmarks ran one after another and their CPU times add up to about 400 s (the two sims about 270 s of it): the rest is waiting for a core at the load average above"))
+  el < 600 and "" or "; its benchmarks run one after another and their CPU times add up to about 100 s on a quiet machine: the rest is waiting for a core at the load average above"))
 print()
 print("Checks (same work on both sides):")
 print()
