@@ -36,7 +36,7 @@ int pht_cli_wants_help(int argc, char **argv);
 #define PHT_COMMANDS(X) \
 	X("version", pht_cmd_version, "print the version") \
 	X("station", pht_cmd_station, "the station: run the daemon, exec one train, queue/approve/refuse, halt/resume, catalog") \
-	X("audit", pht_cmd_audit, "verify, list, show and replay a station's audit log") \
+	X("audit", pht_cmd_audit, "verify, list, show, replay, export, rotate and prune a station's audit log") \
 	X("keygen", pht_cmd_keygen, "generate signing and result-sealing key pairs") \
 	X("train", pht_cmd_train, "sign a train or verify a signed train") \
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \
