@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <stdarg.h>
@@ -49,6 +50,8 @@ struct col_store {
 	void *data;
 	uint8_t *missing;
 	size_t elem;
+	uint64_t misslen;           /* bit n: a missing code of n bytes (n < 63);
+	                               bit 63: one of 63 bytes or more */
 	struct strtab levels;       /* category only */
 };
 
@@ -117,6 +120,21 @@ strtab_build(struct strtab *t, const char *const *s, const size_t *len, size_t n
 	return PHT_OK;
 }
 
+/*
+ * a[0..len) == b[0..len): inline, as levels and names are short and a
+ * call to memcmp per cell cost more than the comparison.
+ */
+static int
+same_bytes(const char *a, const char *b, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (a[i] != b[i])
+			return 0;
+	return 1;
+}
+
 /* Index of p[0..len) in the table, or -1. */
 static long
 strtab_find(const struct strtab *t, const char *p, size_t len)
@@ -125,7 +143,7 @@ strtab_find(const struct strtab *t, const char *p, size_t len)
 
 	while (t->slot[h] != 0) {
 		i = t->slot[h] - 1;
-		if (t->len[i] == len && memcmp(t->s[i], p, len) == 0)
+		if (t->len[i] == len && same_bytes(t->s[i], p, len))
 			return (long)i;
 		h = (h + 1) & t->mask;
 	}
@@ -268,6 +286,64 @@ parse_int(const char *p, size_t len, int64_t *out)
 	return 0;
 }
 
+/* 10^0 .. 10^22: every one is exactly a double. */
+static const double pow10_exact[23] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * Clinger's fast path. When p[0..len) is -?digits[.digits] (at least one
+ * digit) with at most 19 significant digits, a mantissa below 2^53 and at
+ * most 22 digits after the point, its value is mantissa / 10^fraction
+ * digits: both exact doubles, so the one correctly rounded division gives
+ * the bits strtod gives (in every rounding mode, as the sign is applied
+ * before dividing). Returns 1 with *out set, or 0 when the text is not of
+ * that form (the caller then uses strtod). Off where doubles are evaluated
+ * with more precision (x87), which would round twice.
+ */
+static int
+num_fast(const char *p, size_t len, double *out)
+{
+#if FLT_EVAL_METHOD == 0
+	uint64_t m = 0;
+	size_t i = 0, ndig = 0, nsig = 0, nfrac = 0;
+	int neg = 0, dot = 0;
+	double v;
+	unsigned d;
+
+	if (len > 0 && p[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	for (; i < len; i++) {
+		d = (unsigned)(uint8_t)p[i] - '0';
+		if (d <= 9) {
+			ndig++;
+			nfrac += (size_t)dot;
+			if (m == 0 && d == 0)
+				continue; /* a leading zero: not significant */
+			if (++nsig > 19)
+				return 0;
+			m = m * 10 + d;
+		} else if (p[i] == '.' && !dot)
+			dot = 1;
+		else
+			return 0;
+	}
+	if (ndig == 0 || nfrac > 22 || m >= ((uint64_t)1 << 53))
+		return 0;
+	v = (double)m;
+	*out = (neg ? -v : v) / pow10_exact[nfrac];
+	return 1;
+#else
+	(void)p;
+	(void)len;
+	(void)out;
+	return 0;
+#endif
+}
+
 /* 0: a finite double in *out; 1: not a number; 2: out of range; 3: too long. */
 static int
 parse_num(locale_t loc, const char *p, size_t len, double *out)
@@ -280,6 +356,8 @@ parse_num(locale_t loc, const char *p, size_t len, double *out)
 		return 1;
 	if (len > NUMBER_MAX_LEN)
 		return 3;
+	if (num_fast(p, len, out))
+		return 0;
 	/* Plain decimal notation only: no spaces, inf, nan, hex, leading '+'. */
 	if (!((p[0] >= '0' && p[0] <= '9') || p[0] == '-' || p[0] == '.'))
 		return 1;
@@ -407,9 +485,10 @@ cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
 		len = pht_csv_unescape(f, L->scratch);
 		p = L->scratch;
 	}
-	for (i = 0; i < dc->nmissing; i++) {
+	for (i = 0; ((st->misslen >> (len < 63 ? len : 63)) & 1) &&
+	    i < dc->nmissing; i++) {
 		if (dc->missing_len[i] == len &&
-		    memcmp(dc->missing[i], p, len) == 0) {
+		    same_bytes(dc->missing[i], p, len)) {
 			if (st->missing == NULL &&
 			    (st->missing = calloc((L->cap + 7) / 8, 1)) == NULL)
 				return PHT_ERR_NOMEM;
@@ -674,7 +753,7 @@ alloc_columns(struct pht_dataset *ds, size_t cap)
 {
 	const struct pht_dict_col *dc;
 	struct col_store *st;
-	size_t i;
+	size_t i, k;
 
 	ds->ncols = ds->dict->ncols;
 	if ((ds->cols = calloc(ds->ncols, sizeof(*ds->cols))) == NULL ||
@@ -684,6 +763,9 @@ alloc_columns(struct pht_dataset *ds, size_t cap)
 		dc = &ds->dict->cols[i];
 		st = &ds->store[i];
 		st->elem = elem_size(dc->type);
+		for (k = 0; k < dc->nmissing; k++)
+			st->misslen |= (uint64_t)1 << (dc->missing_len[k] < 63 ?
+			    dc->missing_len[k] : 63);
 		if (cap > SIZE_MAX / st->elem ||
 		    (st->data = malloc(cap * st->elem)) == NULL)
 			return PHT_ERR_NOMEM;
