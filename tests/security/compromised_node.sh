@@ -10,7 +10,10 @@
 #      (bad signature) is refused by the analyst and never taken as a's;
 #   2. a result signed by an unknown key is refused too;
 #   3. the control: the same kind of result signed with a's real key is
-#      accepted as a's answer.
+#      accepted as a's answer;
+#   4. a stolen station key (T11): without a station certificate the thief
+#      cannot post anything (403), and once the analyst re-pins station a
+#      to its new key, results signed with the stolen one are refused.
 # Every wait is bounded; the node and pht run are killed at exit.
 set -u
 sign_payload=${1:?usage: compromised_node.sh SIGN_PAYLOAD}
@@ -139,6 +142,28 @@ run_case genuine "$dir/a-keys/a.sign.key" ""
 ok $? "a result signed with station a's real key posted" "$dir/genuine.post"
 grep -q "MARKER-genuine" "$dir/genuine.err" "$dir/genuine.out" && ! grep -q "result from a refused" "$dir/genuine.err"
 ok $? "control: the genuinely signed result is accepted as a's answer" "$dir/genuine.err"
+
+# ---- T11: station a's signing key stolen
+# (a) the key alone does not reach the node: a result signed with it,
+# posted with a certificate that is not a station's, is refused
+train=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["trains"][-1]["train"])' "$dir/inbox.json" 2>/dev/null)
+code=$(curl -sS --max-time 20 --cacert "$dir/ca/ca.pem" --cert "$dir/ana-tls/cert.pem" \
+  --key "$dir/ana-tls/key.pem" -o "$dir/stolen-post.out" -w '%{http_code}' -X POST \
+  -H 'Content-Type: application/json' --data-binary @"$dir/genuine.body" \
+  "$url/v1/trains/$train/results" 2>&1)
+[ "$code" = 403 ] && grep -q "only stations may post results" "$dir/stolen-post.out"
+ok $? "a result signed with the stolen key, posted without a station certificate: 403" "$dir/stolen-post.out"
+# (b) the analyst re-pins station a to its new key: the stolen key's results are refused
+"$PHT" keygen --name a --out "$dir/a-keys-new" >/dev/null 2>&1 &&
+  cp "$dir/a-keys-new/a.sign.pub" "$dir/station-keys/a.sign.pub"
+ok $? "station a gets a new key; the analyst re-pins it"
+run_case stolen "$dir/a-keys/a.sign.key" ""
+ok $? "the thief (through a's certificate) posted a result signed with the old key" "$dir/stolen.post"
+grep -q "result from a refused" "$dir/stolen.err" && ! grep -q "MARKER-stolen" "$dir/stolen.err" "$dir/stolen.out"
+ok $? "pht run refuses it: the old key is no longer a's" "$dir/stolen.err"
+run_case renewed "$dir/a-keys-new/a.sign.key" ""
+grep -q "MARKER-renewed" "$dir/renewed.err" "$dir/renewed.out" && ! grep -q "result from a refused" "$dir/renewed.err"
+ok $? "control: a result signed with a's new key is accepted" "$dir/renewed.err"
 
 echo "1..$n"
 [ $fails -eq 0 ]
