@@ -1,11 +1,11 @@
 /* pht_trainmsg.c — building and validating train payloads. */
 #include "pht_trainmsg.h"
+#include "pht_hash.h"
 #include "pht_enc.h"
 #include "pht_err.h"
 #include "pht_json.h"
 #include "pht_time.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <stdlib.h>
@@ -179,18 +179,6 @@ get_list(json_t *root, const char *name, const char ***out, size_t *n,
 	return PHT_OK;
 }
 
-static int
-sha256_hex(const void *data, size_t len, char out[65], struct pht_err *err)
-{
-	uint8_t md[32];
-	size_t n = 0;
-
-	if (EVP_Q_digest(NULL, "SHA256", NULL, data, len, md, &n) != 1 || n != 32)
-		return pht_errf(err, PHT_ERR_CRYPTO, "SHA-256 failed");
-	pht_hex_encode(md, sizeof(md), out);
-	return PHT_OK;
-}
-
 /* Checks the structure and fields of root into m (no hash or time checks). */
 static int
 parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
@@ -292,7 +280,7 @@ pht_trainmsg_parse(const uint8_t *payload, size_t len, int64_t now,
 	}
 	if ((r = parse_fields(m->root, m, err)) != PHT_OK)
 		goto out;
-	if ((r = sha256_hex(m->code, m->code_len, hash, err)) != PHT_OK)
+	if ((r = pht_sha256_hex(m->code, m->code_len, hash, err)) != PHT_OK)
 		goto out;
 	if (strcmp(hash, m->code_sha256) != 0) {
 		r = pht_errf(err, PHT_ERR_HASH_MISMATCH, "train: code hash mismatch: "
@@ -399,7 +387,7 @@ pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
 		memcpy(id, spec->id, sizeof(id));
 	} else if ((r = pht_trainmsg_new_id(id, err)) != PHT_OK)
 		return r;
-	if ((r = sha256_hex(spec->code, spec->code_len, hash, err)) != PHT_OK)
+	if ((r = pht_sha256_hex(spec->code, spec->code_len, hash, err)) != PHT_OK)
 		return r;
 	if ((obj = json_object()) == NULL ||
 	    (rk = pht_b64_encode_alloc(spec->result_key, PHT_KEY_RAW_LEN)) == NULL) {

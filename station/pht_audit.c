@@ -2,6 +2,7 @@
 #include "pht_audit.h"
 #include "pht_buf.h"
 #include "pht_enc.h"
+#include "pht_hash.h"
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_json.h"
@@ -13,7 +14,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -162,17 +162,6 @@ is_lower_hex(const char *s, size_t n)
 	return 1;
 }
 
-static void
-sha256_hex(const void *data, size_t len, char out[PHT_AUDIT_HASH_HEX + 1])
-{
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		memset(md, 0, sizeof(md));
-	pht_hex_encode(md, 32, out);
-}
-
 static int fault(struct chain *ch, enum pht_audit_fault f, const char *path,
     struct pht_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -230,7 +219,7 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
 		    "sig is not the base64 of a 64-byte signature");
 	elen = len - 1 - L_ENTRY_OFF;
-	sha256_hex(l + L_ENTRY_OFF, elen, hash);
+	(void)pht_sha256_hex(l + L_ENTRY_OFF, elen, hash, NULL);
 	if (memcmp(hash, l + L_HASH_OFF, PHT_AUDIT_HASH_HEX) != 0)
 		return fault(ch, PHT_AUDIT_FAULT_HASH, path, err, "%s",
 		    "the entry's SHA-256 differs from the recorded hash");
@@ -556,7 +545,7 @@ append_locked(struct pht_audit *log, const char *event, const json_t *fields,
 		goto out;
 	}
 	tlen = strlen(text);
-	sha256_hex(text, tlen, hash);
+	(void)pht_sha256_hex(text, tlen, hash, NULL);
 	memcpy(msg, SIG_DOMAIN, SIG_DOMAIN_LEN);
 	memcpy(msg + SIG_DOMAIN_LEN, hash, PHT_AUDIT_HASH_HEX);
 	if ((r = pht_key_sign(log->key, (const uint8_t *)msg, sizeof(msg), sig, err)) != PHT_OK)
@@ -835,7 +824,7 @@ pht_audit_repair(const char *path, const struct pht_key *station_key,
 		r = pht_errf(err, PHT_ERR_IO, "%s: truncate: %s", path, strerror(errno));
 		goto unlock;
 	}
-	sha256_hex(pht_buf_data(tail), pht_buf_len(tail), hash);
+	(void)pht_sha256_hex(pht_buf_data(tail), pht_buf_len(tail), hash, NULL);
 	if ((fields = json_pack("{s:I, s:s, s:s}", "bytes_removed", (json_int_t)n,
 	    "removed_sha256", hash, "moved_to", aside)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");

@@ -3,6 +3,7 @@
 #include "pht_audit.h"
 #include "pht_dataset.h"
 #include "pht_enc.h"
+#include "pht_hash.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_json.h"
@@ -23,7 +24,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,17 +53,6 @@ pht_station_outcome_name(enum pht_station_outcome o)
 	case PHT_STATION_WITHHELD: return "withheld";
 	}
 	return "unknown";
-}
-
-static void
-sha256_hex(const void *data, size_t len, char out[65])
-{
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
-		memset(md, 0, sizeof(md));
-	pht_hex_encode(md, 32, out);
 }
 
 int
@@ -386,7 +375,7 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 
 	memset(res, 0, sizeof(*res));
 	pht_err_clear(&why);
-	sha256_hex(envelope, len, env_sha);
+	(void)pht_sha256_hex(envelope, len, env_sha, NULL);
 
 	/* the audit log rotates at the configured size, between trains */
 	if (pht_station_config_audit_rotate_bytes(st->cfg) > 0 &&
@@ -607,7 +596,7 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	sha256_hex(dump, strlen(dump), res->output_sha256);
+	(void)pht_sha256_hex(dump, strlen(dump), res->output_sha256, NULL);
 	f = json_pack("{s:s, s:O, s:s, s:I}", "train", res->train, "output", output,
 	    "output_sha256", res->output_sha256, "row_sets",
 	    (json_int_t)pht_train_rowsets_count(rows));
@@ -735,7 +724,7 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 		r = pht_errf(err, PHT_ERR_MALFORMED, "executed entry: bad seed or round");
 		goto out;
 	}
-	sha256_hex(code, code_len, sha);
+	(void)pht_sha256_hex(code, code_len, sha, NULL);
 	if (strcmp(sha, code_sha) != 0) {
 		r = pht_errf(err, PHT_ERR_HASH_MISMATCH, "the code given has SHA-256 %s, "
 		    "train %s ran code %s", sha, train_id, code_sha);
@@ -768,7 +757,7 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	sha256_hex(dump, strlen(dump), rep->replay_sha256);
+	(void)pht_sha256_hex(dump, strlen(dump), rep->replay_sha256, NULL);
 	snprintf(rep->recorded_sha256, sizeof(rep->recorded_sha256), "%s", out_sha);
 	rep->matches = strcmp(rep->replay_sha256, rep->recorded_sha256) == 0;
 	rep->output = output;

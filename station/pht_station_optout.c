@@ -3,11 +3,11 @@
 #include "pht_buf.h"
 #include "pht_dataset.h"
 #include "pht_enc.h"
+#include "pht_hash.h"
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_station_config.h"
 
-#include <openssl/evp.h>
 
 #include <errno.h>
 #include <math.h>
@@ -212,19 +212,6 @@ keyset_has(const struct keyset *ks, const struct pht_column *c, size_t row)
 	return bsearch(&iv, ks->i, ks->n, sizeof(*ks->i), cmp_i64) != NULL;
 }
 
-static void
-sha256_hex(const void *data, size_t len, char out[65])
-{
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
-		out[0] = '\0';
-		return;
-	}
-	pht_hex_encode(md, 32, out);
-}
-
 /* Reads the pseudonym file into ks; info gets its line count and hash. */
 static int
 read_list(const char *path, const struct pht_column *c, struct keyset *ks,
@@ -239,7 +226,8 @@ read_list(const char *path, const struct pht_column *c, struct keyset *ks,
 		pht_err_prefix(err, "opt-out list");
 		return r;
 	}
-	sha256_hex(pht_buf_data(b), pht_buf_len(b), info->sha256);
+	if (pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), info->sha256, NULL) != PHT_OK)
+		info->sha256[0] = '\0';
 	p = pht_buf_str(b);
 	end = p + pht_buf_len(b);
 	while (p < end) {
@@ -335,7 +323,8 @@ pht_station_optout_stale(const struct pht_station_dataset *d,
 		return 0;
 	if (pht_file_read(d->opt_out->file, OPTOUT_FILE_MAX, &b, NULL) != PHT_OK)
 		return 1;
-	sha256_hex(pht_buf_data(b), pht_buf_len(b), now);
+	if (pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), now, NULL) != PHT_OK)
+		now[0] = '\0';
 	pht_buf_free(b);
 	stale = strcmp(now, info->sha256) != 0;
 	return stale;
