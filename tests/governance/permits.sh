@@ -56,12 +56,15 @@ AK=$T/keys/analyst.sign.key
 MEAN=$DATA/mean.lua
 MEAN_SHA=$(sha256sum "$MEAN" | cut -d' ' -f1)
 BOOM_SHA=$(sha256sum "$DATA/boom.lua" | cut -d' ' -f1)
-ANALYST_FP=$(python3 - "$T/keys/analyst.sign.pub" <<'PY'
+# fp KEY.sign.pub: the key's fingerprint (SHA-256 of the raw public key), computed here
+fp() {
+  python3 - "$1" <<'PY'
 import base64, hashlib, sys
 der = base64.b64decode("".join(l for l in open(sys.argv[1]) if not l.startswith("-----")))
 print(hashlib.sha256(der[-32:]).hexdigest())
 PY
-)
+}
+ANALYST_FP=$(fp "$T/keys/analyst.sign.pub")
 # the usual permit: analyst, st-a, registry columns age and sex, mean.lua
 good_permit() {
   local id=$1; shift
@@ -142,12 +145,7 @@ issue --id P-review --analyst "analyst=$ANALYST_FP" --station st-a --dataset reg
   --reviewer "rita=$T/keys/reviewer.sign.pub" --from 2020-01-01 --until 30d --out "$T/P-review.permit"
 ok $? "pht permit issue --reviewer without any train hash"
 [ $? -eq 0 ] || diag "$T/issue.err"
-REV_FP=$(python3 - "$T/keys/reviewer.sign.pub" <<'PY'
-import base64, hashlib, sys
-der = base64.b64decode("".join(l for l in open(sys.argv[1]) if not l.startswith("-----")))
-print(hashlib.sha256(der[-32:]).hexdigest())
-PY
-)
+REV_FP=$(fp "$T/keys/reviewer.sign.pub")
 "$PHT" permit show "$T/P-review.permit" >"$T/show-rev" 2>&1 &&
   grep -q "^code reviewer: rita $REV_FP " "$T/show-rev" && ! grep -q "^train code sha256" "$T/show-rev"
 ok $? "  show names the reviewer by fingerprint and lists no hashes"

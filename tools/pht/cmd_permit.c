@@ -7,6 +7,7 @@
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_file.h"
+#include "pht_hash.h"
 #include "pht_http.h"
 #include "pht_json.h"
 #include "pht_key.h"
@@ -18,7 +19,6 @@
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
 
-#include <openssl/evp.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -192,21 +192,49 @@ sign_to(const char *cmd, const char *keyfile, const char *payload, size_t len,
 }
 
 static int
-sha256_file(const char *path, char out[65], struct pht_err *err)
+sha256_file(const char *path, char out[PHT_SHA256_HEX_LEN + 1], struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
-	uint8_t md[32];
-	unsigned int n = 0;
 	int r;
 
 	if ((r = pht_file_read(path, CODE_MAX, &b, err)) != PHT_OK)
 		return r;
-	if (EVP_Digest(pht_buf_data(b), pht_buf_len(b), md, &n, EVP_sha256(), NULL) != 1)
-		r = pht_errf(err, PHT_ERR_CRYPTO, "SHA-256 failed");
-	else
-		pht_hex_encode(md, 32, out);
+	r = pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), out, err);
 	pht_buf_free(b);
 	return r;
+}
+
+/*
+ * The train code hashes of --train-sha256 (given) and --train FILE (hashed)
+ * into codes[0..*n): codes must hold sha->n + train->n entries; the hashes
+ * of files are allocated and their strings appended to strs[*nstrs..].
+ * Prints the error and returns its exit code, or PHT_EXIT_OK.
+ */
+static int
+collect_codes(const char *cmd, const struct ropt *sha, const struct ropt *train,
+    char **codes, size_t *n, char **strs, size_t *nstrs)
+{
+	struct pht_err err;
+	char h[PHT_SHA256_HEX_LEN + 1];
+	size_t i;
+	int r;
+
+	pht_err_clear(&err);
+	for (i = 0; i < sha->n; i++)
+		codes[i] = (char *)sha->vals[i];
+	*n = sha->n;
+	for (i = 0; i < train->n; i++) {
+		if ((r = sha256_file(train->vals[i], h, &err)) != PHT_OK) {
+			pht_cli_error(cmd, &err);
+			return pht_cli_exit_for(r);
+		}
+		if ((strs[*nstrs] = strdup(h)) == NULL) {
+			fprintf(stderr, "pht %s: out of memory\n", cmd);
+			return PHT_EXIT_FAIL;
+		}
+		codes[(*n)++] = strs[(*nstrs)++];
+	}
+	return PHT_EXIT_OK;
 }
 
 static int
@@ -375,20 +403,10 @@ permit_issue(int argc, char **argv)
 			}
 		}
 	}
-	/* code hashes */
-	for (i = 0; i < o[O_SHA].n; i++)
-		codes[i] = (char *)o[O_SHA].vals[i];
-	ncodes = o[O_SHA].n;
-	for (i = 0; i < o[O_TRAIN].n; i++) {
-		char h[65];
-		if ((r = sha256_file(o[O_TRAIN].vals[i], h, &err)) != PHT_OK) {
-			pht_cli_error(cmd, &err);
-			goto out;
-		}
-		if ((strs[nstrs] = strdup(h)) == NULL)
-			goto nomem;
-		codes[ncodes++] = strs[nstrs++];
-	}
+	if ((ex = collect_codes(cmd, &o[O_SHA], &o[O_TRAIN], codes, &ncodes, strs,
+	    &nstrs)) != PHT_EXIT_OK)
+		goto out;
+	ex = PHT_EXIT_USAGE;
 	spec.id = one(&o[O_ID]);
 	spec.issued = now;
 	spec.purpose = one(&o[O_PURPOSE]);
@@ -445,8 +463,8 @@ permit_approve(int argc, char **argv)
 	};
 	const char *cmd = "permit approve", *pos[1];
 	struct pht_err err;
-	char **codes = NULL, *payload = NULL, fp[PHT_KEY_FP_LEN + 1];
-	size_t npos, i, ncodes, nalloc = 0, plen = 0;
+	char **codes = NULL, **strs = NULL, *payload = NULL, fp[PHT_KEY_FP_LEN + 1];
+	size_t npos, i, ncodes = 0, nstrs = 0, plen = 0;
 	int ex = PHT_EXIT_USAGE, r;
 
 	pht_err_clear(&err);
@@ -456,23 +474,12 @@ permit_approve(int argc, char **argv)
 	    o[O_SHA].n + o[O_TRAIN].n == 0)
 		return pht_cli_usage_error(cmd, "--key, --train or --train-sha256, and "
 		    "--out are required");
-	if ((codes = calloc(o[O_SHA].n + o[O_TRAIN].n, sizeof(*codes))) == NULL)
+	if ((codes = calloc(o[O_SHA].n + o[O_TRAIN].n, sizeof(*codes))) == NULL ||
+	    (strs = calloc(o[O_TRAIN].n + 1, sizeof(*strs))) == NULL)
 		goto nomem;
-	for (i = 0; i < o[O_SHA].n; i++)
-		codes[i] = (char *)o[O_SHA].vals[i];
-	ncodes = o[O_SHA].n;
-	for (i = 0; i < o[O_TRAIN].n; i++) {
-		char h[65];
-		if ((r = sha256_file(o[O_TRAIN].vals[i], h, &err)) != PHT_OK) {
-			pht_cli_error(cmd, &err);
-			ex = pht_cli_exit_for(r);
-			goto out;
-		}
-		if ((codes[ncodes] = strdup(h)) == NULL)
-			goto nomem;
-		ncodes++;
-		nalloc++;
-	}
+	if ((ex = collect_codes(cmd, &o[O_SHA], &o[O_TRAIN], codes, &ncodes, strs,
+	    &nstrs)) != PHT_EXIT_OK)
+		goto out;
 	if ((r = pht_code_approval_build(pht_time_now(), (const char *const *)codes,
 	    ncodes, one(&o[O_NOTE]), &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error(cmd, &err);
@@ -488,8 +495,9 @@ nomem:
 	fprintf(stderr, "pht %s: out of memory\n", cmd);
 	ex = PHT_EXIT_FAIL;
 out:
-	for (i = 0; codes != NULL && i < nalloc; i++)
-		free(codes[o[O_SHA].n + i]);
+	for (i = 0; i < nstrs; i++)
+		free(strs[i]);
+	free(strs);
 	free(codes);
 	free(payload);
 	return ex;
@@ -504,9 +512,7 @@ pht_cli_load_approval(const char *cmd, const char *path, const char *code,
 	struct pht_buf *b = NULL;
 	struct pht_err err;
 	const uint8_t *pl;
-	uint8_t md[32];
-	unsigned int mdlen = 0;
-	char hex[65];
+	char hex[PHT_SHA256_HEX_LEN + 1];
 	size_t pn;
 	int r, ex;
 
@@ -524,12 +530,11 @@ pht_cli_load_approval(const char *cmd, const char *path, const char *code,
 		ex = pht_cli_exit_for(r);
 		goto out;
 	}
-	if (EVP_Digest(code, len, md, &mdlen, EVP_sha256(), NULL) != 1) {
-		fprintf(stderr, "pht %s: SHA-256 failed\n", cmd);
+	if (pht_sha256_hex(code, len, hex, &err) != PHT_OK) {
+		pht_cli_error(cmd, &err);
 		ex = PHT_EXIT_FAIL;
 		goto out;
 	}
-	pht_hex_encode(md, 32, hex);
 	if (!pht_code_approval_has(a, hex)) {
 		ex = pht_cli_usage_error(cmd, "--approval %s does not list this train's "
 		    "code (sha256 %s)", path, hex);
