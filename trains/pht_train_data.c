@@ -186,6 +186,16 @@ no_row_values(lua_State *L, const char *what)
 	    "(docs/train-api.md)", what);
 }
 
+/*
+ * A column a train may see: any but the identifier, which is not in the
+ * train's view at all.
+ */
+static inline int
+visible(const struct pht_column *col)
+{
+	return col->role != PHT_ROLE_IDENTIFIER;
+}
+
 /* The column named by argument arg; recorded as read. */
 static const struct pht_column *
 find_col(lua_State *L, const struct view *v, int arg)
@@ -194,7 +204,7 @@ find_col(lua_State *L, const struct view *v, int arg)
 	const char *name = luaL_checkstring(L, arg);
 	int i = pht_dataset_find_index(v->ds, name);
 
-	if (i < 0)
+	if (i < 0 || !visible(pht_dataset_column(v->ds, (size_t)i)))
 		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
 	if (c->cols_touched != NULL && c->ds == v->ds)
 		c->cols_touched[i] = 1;
@@ -821,12 +831,14 @@ static int
 view_columns(lua_State *L)
 {
 	struct view *v = check_view(L);
-	size_t i, n = pht_dataset_ncols(v->ds);
+	size_t i, j = 0, n = pht_dataset_ncols(v->ds);
 
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {
+		if (!visible(pht_dataset_column(v->ds, i)))
+			continue;
 		lua_pushstring(L, pht_dataset_column(v->ds, i)->name);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		lua_rawseti(L, -2, (lua_Integer)++j);
 	}
 	return 1;
 }
@@ -848,12 +860,30 @@ view_column(lua_State *L)
 	return 1;
 }
 
+/* The dictionary as a table, without the identifier column's entry. */
 static int
 view_dictionary(lua_State *L)
 {
 	struct view *v = check_view(L);
+	size_t i, j = 0, n = pht_dataset_ncols(v->ds);
 
 	pht_train_lua_push_json(L, pht_dataset_dict(v->ds));
+	if (pht_dataset_identifier(v->ds) == NULL)
+		return 1;
+	/* columns[i] is column i of the dataset (dictionary order): compact it */
+	lua_getfield(L, -1, "columns");
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		if (visible(pht_dataset_column(v->ds, i)))
+			lua_rawseti(L, -2, (lua_Integer)++j);
+		else
+			lua_pop(L, 1);
+	}
+	for (; j < n; j++) {
+		lua_pushnil(L);
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	lua_pop(L, 1);
 	return 1;
 }
 
