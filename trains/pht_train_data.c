@@ -1358,6 +1358,34 @@ push_group_key(lua_State *L, const struct grouping *g, size_t j)
 }
 
 /*
+ * Keys of integer and date columns are data values (only the values
+ * present are keys), so a group of 0 < n < k rows must not show its key:
+ * such groups fold into one {suppressed = true} entry without a key, after
+ * the released groups and before the missing group. Category and boolean
+ * keys are the dictionary's, public: their small groups keep the key.
+ */
+static inline int
+folds_small_keys(const struct grouping *g)
+{
+	return g->keys != NULL;
+}
+
+static inline int
+is_small(size_t n, int64_t k)
+{
+	return n > 0 && (int64_t)n < k;
+}
+
+/* Pushes the entry the folded small groups stand for: {suppressed = true}. */
+static void
+push_folded(lua_State *L)
+{
+	lua_createtable(L, 0, 1);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "suppressed");
+}
+
+/*
  * Pushes {key=..., n=..., data=view} or {key=..., suppressed=true} (with
  * missing=true instead of a key for the rows missing the column). Returns
  * the group's view, to be filled by the caller, or NULL if suppressed.
@@ -1397,7 +1425,8 @@ view_group_by(lua_State *L)
 	const struct pht_column *c = find_col(L, v, 2);
 	struct grouping g;
 	struct view **views;
-	size_t *counts, *fill, i, j, slot, nslots;
+	size_t *counts, *fill, i, j, slot, nslots, nfolded = 0;
+	lua_Integer idx = 0;
 
 	lua_settop(L, 2);
 	guard_rows(L, v->n);
@@ -1419,10 +1448,18 @@ view_group_by(lua_State *L)
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
 		views[j] = NULL;
+		if (j < g.ngroups && folds_small_keys(&g) && is_small(counts[j], ctx->k)) {
+			nfolded++;
+			continue;
+		}
+		if (j == g.ngroups && nfolded > 0) {
+			push_folded(L);
+			lua_rawseti(L, -2, ++idx);
+		}
 		if (j == g.ngroups && counts[j] == 0)
 			break;
 		views[j] = push_group(L, v, &g, j, counts[j], ctx->k);
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
+		lua_rawseti(L, -2, ++idx);
 	}
 	for (i = 0; i < v->n; i++) {
 		slot = g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i];
@@ -1922,7 +1959,8 @@ view_aggregate_by(lua_State *L)
 	struct grouping g;
 	struct slots sl;
 	struct gacc *acc;
-	size_t ncols, nslots, width, i, j, *counts;
+	size_t ncols, nslots, width, i, j, *counts, nfolded = 0;
+	lua_Integer idx = 0;
 	int *released;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
@@ -1983,6 +2021,14 @@ view_aggregate_by(lua_State *L)
 	note_groups(L, v, &g, sl.src == SLOT_GID8 ? sl.gid8 : NULL, counts, released);
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
+		if (j < g.ngroups && folds_small_keys(&g) && is_small(counts[j], ctx->k)) {
+			nfolded++;
+			continue;
+		}
+		if (j == g.ngroups && nfolded > 0) {
+			push_folded(L);
+			lua_rawseti(L, -2, ++idx);
+		}
 		if (j == g.ngroups && counts[j] == 0)
 			break;
 		lua_createtable(L, 0, 3);
@@ -2006,7 +2052,7 @@ view_aggregate_by(lua_State *L)
 			}
 			lua_setfield(L, -2, "stats");
 		}
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
+		lua_rawseti(L, -2, ++idx);
 	}
 	/* the total over the whole view: {n, stats} */
 	push_agg_record(L, cols, ncols, acc, width, nslots, v->n, ctx->k);

@@ -393,6 +393,93 @@ test_group_by(void)
 	json_decref(o);
 }
 
+/* Entry e is the folded small groups: {suppressed = true} and nothing else. */
+static int
+is_folded(const json_t *e)
+{
+	return json_is_true(json_object_get(e, "suppressed")) && json_object_size(e) == 1;
+}
+
+/*
+ * Integer and date keys are values: groups of 0 < n < k rows lose their
+ * key and fold into one {suppressed = true} entry before the missing
+ * group, in group_by and aggregate_by alike.
+ */
+static void
+test_key_folding(void)
+{
+	size_t cnt[5] = {0}, i, j, m = 300, nmiss = 0, mx = 0, mn = SIZE_MAX, nrel = 0;
+	int64_t saved_k = lim.k;
+	json_t *o, *e;
+	int ok, w;
+
+	for (i = 0; i < m; i++) {
+		if (g.stage_miss[i])
+			nmiss++;
+		else
+			cnt[g.stage[i]]++;
+	}
+	for (j = 1; j <= 4; j++) {
+		mx = cnt[j] > mx ? cnt[j] : mx;
+		mn = cnt[j] < mn ? cnt[j] : mn;
+	}
+	lim.k = (int64_t)mx;    /* the largest stage groups released, the others small */
+	for (j = 1; j <= 4; j++)
+		nrel += cnt[j] == mx;
+	tap_ok(mn > 0 && mn < mx && nmiss > 0,
+	    "generator: the first %zu rows have stage groups of %zu..%zu rows and %zu missing",
+	    m, mn, mx, nmiss);
+	for (w = 0; w < 2; w++) {
+		o = run_body(w == 0 ? "local gb = data:where('id', '<=', 300):group_by('stage')\n"
+		    "for _, e in ipairs(gb) do e.data = nil end\nreturn gb" :
+		    "return data:where('id', '<=', 300):aggregate_by('stage', {'age'})", 1);
+		ok = json_array_size(o) == nrel + 2;
+		for (i = 0, j = 1; ok && j <= 4; j++) {
+			if (cnt[j] != mx)
+				continue;
+			e = json_array_get(o, i++);
+			ok = num(e, "key") == (double)j && num(e, "n") == (double)mx;
+		}
+		e = json_array_get(o, nrel);
+		ok = ok && is_folded(e);
+		e = json_array_get(o, nrel + 1);
+		ok = ok && json_is_true(json_object_get(e, "missing")) &&
+		    json_object_get(e, "key") == NULL &&
+		    (nmiss >= mx ? num(e, "n") == (double)nmiss :
+		    json_is_true(json_object_get(e, "suppressed")));
+		tap_ok(o != NULL && ok, "%s on an integer key at k = %zu: %zu released groups with "
+		    "keys, then one {suppressed = true} without key for the %zu small ones, then "
+		    "the missing group", w == 0 ? "group_by" : "aggregate_by", mx, nrel, 4 - nrel);
+		json_decref(o);
+	}
+	lim.k = saved_k;
+
+	/* dates: nearly every day is a group of one; at k = 5 none shows its key */
+	{
+		size_t dmiss = 0;
+
+		for (i = 0; i < N; i++)
+			dmiss += (size_t)g.dx_miss[i];
+		o = run_body("local gb, ab = data:group_by('dx'), data:aggregate_by('dx', {'age'})\n"
+		    "for _, e in ipairs(gb) do e.data = nil end\n"
+		    "return {gb = gb, ab = ab}", 1);
+		ok = 1;
+		for (w = 0; w < 2; w++) {
+			json_t *l = json_object_get(o, w == 0 ? "gb" : "ab");
+			size_t n = json_array_size(l);
+
+			ok = ok && n >= 2 && is_folded(json_array_get(l, n - 2)) &&
+			    json_is_true(json_object_get(json_array_get(l, n - 1), "missing")) &&
+			    num(json_array_get(l, n - 1), "n") == (double)dmiss;
+			for (i = 0; ok && i + 2 < n; i++)
+				ok = num(json_array_get(l, i), "n") >= 5;
+		}
+		tap_ok(o != NULL && ok, "group_by and aggregate_by(dx): only days of >= 5 rows keep "
+		    "their key; the rest is one folded entry, then the %zu rows missing dx", dmiss);
+		json_decref(o);
+	}
+}
+
 static void
 test_crosstab(void)
 {
@@ -1356,6 +1443,7 @@ main(void)
 	test_where();
 	test_chained_and_empty();
 	test_group_by();
+	test_key_folding();
 	test_crosstab();
 	test_removed();
 	test_rows_and_meta();
