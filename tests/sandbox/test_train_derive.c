@@ -831,6 +831,43 @@ test_memory(void)
 	pht_dataset_free(big);
 }
 
+/* An identifier column: not a with{} name, and not reachable through one. */
+static void
+test_identifier(void)
+{
+	static const char csv[] = "pid,v\n11,1\n12,2\n13,3\n14,4\n15,5\n16,6\n";
+	static const char dict[] = "{\"dataset\":\"ids\",\"description\":\"x\",\"columns\":["
+	    "{\"name\":\"pid\",\"type\":\"integer\",\"role\":\"identifier\"},"
+	    "{\"name\":\"v\",\"type\":\"integer\"}]}";
+	struct pht_dataset *d = NULL;
+	json_t *o;
+
+	if (pht_dataset_load_mem(csv, strlen(csv), dict, strlen(dict), "ids.csv", &d, &err) !=
+	    PHT_OK) {
+		tap_ok(0, "identifier dataset loads: %s", err.msg);
+		return;
+	}
+	o = run_on(d, "return data:with{pid = data:column('v') * 2}");
+	tap_ok(o == NULL && err.code == PHT_ERR_TRAIN &&
+	    strstr(err.msg, "with: 'pid' is already a column of dataset ids") != NULL,
+	    "with{} cannot take the identifier column's name: %s", o == NULL ? err.msg : "ran");
+	json_decref(o);
+	o = run_on(d, "local w = data:with{v2 = data:column('v') * 2}\n"
+	    "local c, dict = w:columns(), w:dictionary().columns\n"
+	    "return {c = c, n = #dict, last = dict[#dict].name, s = w:column('v2'):sum()}");
+	{
+		static const char *const want[] = {"v", "v2"};
+
+		tap_ok(o != NULL && levels_are(json_object_get(o, "c"), want, 2) &&
+		    num(o, "n") == 2 &&
+		    strcmp(json_string_value(json_object_get(o, "last")), "v2") == 0 &&
+		    num(o, "s") == 42, "columns() and dictionary() of a with{} view: no identifier, "
+		    "the new name after the visible columns");
+	}
+	json_decref(o);
+	pht_dataset_free(d);
+}
+
 /* date - date between two date columns: days. */
 static void
 test_date_diff(void)
@@ -898,6 +935,7 @@ main(void)
 	test_two_datasets();
 	test_memory();
 	test_date_diff();
+	test_identifier();
 	pht_dataset_free(ds);
 	gen_free(&g);
 	return tap_done();
