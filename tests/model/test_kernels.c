@@ -1,4 +1,4 @@
-/* test_kernels.c — the release kernels (data:km, data:histogram, data:quantile) against km.lua's station(), brute-force counts and hand-computed cases, with their row sets, through the real runtime. */
+/* test_kernels.c — the release kernels (data:km, data:histogram, data:quantile) against km.lua's station() as it was before data:km (km_reference.lua), brute-force counts and hand-computed cases, with their row sets, through the real runtime. */
 #include "tap.h"
 #include "model_util.h"
 
@@ -286,11 +286,11 @@ main(void)
 		src = ".";
 	snprintf(path, sizeof(path), "%s/tests/model/kernels_check.lua", src);
 	e.code = read_file(path, &e.code_len);
-	snprintf(path, sizeof(path), "%s/trains/std/km.lua", src);
+	snprintf(path, sizeof(path), "%s/tests/model/km_reference.lua", src);
 	e.km = read_file(path, &n);
 	csv = make_data(&len, &e.rows);
 	if (e.code == NULL || e.km == NULL || csv == NULL) {
-		printf("Bail out! cannot read the check train or km.lua under %s\n", src);
+		printf("Bail out! cannot read the check train or km_reference.lua under %s\n", src);
 		return 1;
 	}
 	if (pht_dataset_load_mem(csv, len, surv_dict, strlen(surv_dict), "surv.csv", &ds,
