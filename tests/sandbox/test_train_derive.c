@@ -147,10 +147,19 @@ num_c(double v)
 	return mk(0, v);
 }
 
-/* The cases: a Lua expression over the prelude's locals and its value at row i. */
+/*
+ * The cases: a Lua expression over the prelude's locals, its value at row
+ * i, and what col:sum() does on it: AGG sums, SHAPE raises the shape-only
+ * rule (exp, abs, a division by a column, a power other than 1 or 2, log
+ * or sqrt of a derived column), SMALL is aggregatable but one of its cells
+ * has fewer than k rows (summing it ends the run: test_lineage).
+ */
+enum { AGG, SHAPE, SMALL };
+
 struct xcase {
 	const char *expr;
 	struct cell (*f)(size_t i);
+	int agg;
 };
 
 static struct cell e_add(size_t i) { return bin(age(i), stage(i), o_add); }
@@ -241,26 +250,26 @@ static struct cell e_kor(size_t i)
 }
 
 static const struct xcase cases[] = {
-	{"a + s", e_add}, {"a - 2.5", e_subc}, {"3 * a", e_mul}, {"a / s", e_div},
-	{"s / (s - 2)", e_div0}, {"a ^ 0.5", e_pow}, {"(a - 50) ^ 0.5", e_pownan},
-	{"-a", e_unm}, {"k + a", e_bool}, {"-k", e_unmb}, {"a:log()", e_log},
-	{"(a - 40):log()", e_log40}, {"(a / 10):exp()", e_exp}, {"(a - 45):sqrt()", e_sqrt},
-	{"(a - 45):abs()", e_abs}, {"a * 1e308 * 10", e_inf}, {"id - s", e_ints},
-	{"dx - '2010-01-01'", e_dsub}, {"'2010-01-01' - dx", e_dsubr},
-	{"a * 2 / (s + 1)", e_chain},
-	{"a:gt(50):ifelse(a, s)", e_ife}, {"k:ifelse(1, 0.5)", e_ifk},
-	{"a:lt(30):ifelse(a, -1)", e_ifs},
-	{"a:lt(40)", e_lt}, {"a:le(30.5)", e_le}, {"a:gt(50)", e_gt}, {"a:ge(60)", e_ge},
-	{"a:eq(AGE0)", e_eq}, {"a:ne(AGE0)", e_ne}, {"s:eq(2)", e_seq}, {"s:ne(2)", e_sne},
-	{"s:gt(2.5)", e_sgt}, {"s:ge(3)", e_sge}, {"a:lt(s * 20)", e_colcol},
-	{"s:ge(id)", e_intint},
-	{"x:eq('M')", e_xeq}, {"x:ne('F')", e_xne}, {"x:eq(x:recode{X = 'M'})", e_xrec},
-	{"dx:lt('2010-01-01')", e_dlt}, {"dx:ge('2015-06-30')", e_dge}, {"dx:eq(dx)", e_deq},
-	{"k:eq(true)", e_keq}, {"k:ne(false)", e_kne},
-	{"a:is_missing()", e_ami}, {"dx:is_missing()", e_dmi}, {"x:is_missing()", e_xmi},
-	{"a:gt(50) & k", e_and}, {"a:gt(50) | k", e_or}, {"~k", e_notk}, {"~a:gt(50)", e_not},
-	{"a:gt(50) & true", e_andt}, {"false | a:gt(50)", e_orf},
-	{"a:gt(50) & dx:lt('2010-01-01')", e_kand}, {"a:gt(50) | dx:lt('2010-01-01')", e_kor},
+	{"a + s", e_add, AGG}, {"a - 2.5", e_subc, AGG}, {"3 * a", e_mul, AGG}, {"a / s", e_div, SHAPE},
+	{"s / (s - 2)", e_div0, SHAPE}, {"a ^ 0.5", e_pow, SHAPE}, {"(a - 50) ^ 0.5", e_pownan, SHAPE},
+	{"-a", e_unm, AGG}, {"k + a", e_bool, AGG}, {"-k", e_unmb, AGG}, {"a:log()", e_log, AGG},
+	{"(a - 40):log()", e_log40, SHAPE}, {"(a / 10):exp()", e_exp, SHAPE}, {"(a - 45):sqrt()", e_sqrt, SHAPE},
+	{"(a - 45):abs()", e_abs, SHAPE}, {"a * 1e308 * 10", e_inf, AGG}, {"id - s", e_ints, AGG},
+	{"dx - '2010-01-01'", e_dsub, AGG}, {"'2010-01-01' - dx", e_dsubr, AGG},
+	{"a * 2 / (s + 1)", e_chain, SHAPE},
+	{"a:gt(50):ifelse(a, s)", e_ife, AGG}, {"k:ifelse(1, 0.5)", e_ifk, AGG},
+	{"a:lt(30):ifelse(a, -1)", e_ifs, AGG},
+	{"a:lt(40)", e_lt, AGG}, {"a:le(30.5)", e_le, AGG}, {"a:gt(50)", e_gt, AGG}, {"a:ge(60)", e_ge, AGG},
+	{"a:eq(AGE0)", e_eq, SMALL}, {"a:ne(AGE0)", e_ne, SMALL}, {"s:eq(2)", e_seq, AGG}, {"s:ne(2)", e_sne, AGG},
+	{"s:gt(2.5)", e_sgt, AGG}, {"s:ge(3)", e_sge, AGG}, {"a:lt(s * 20)", e_colcol, AGG},
+	{"s:ge(id)", e_intint, SMALL},
+	{"x:eq('M')", e_xeq, AGG}, {"x:ne('F')", e_xne, AGG}, {"x:eq(x:recode{X = 'M'})", e_xrec, AGG},
+	{"dx:lt('2010-01-01')", e_dlt, AGG}, {"dx:ge('2015-06-30')", e_dge, AGG}, {"dx:eq(dx)", e_deq, AGG},
+	{"k:eq(true)", e_keq, AGG}, {"k:ne(false)", e_kne, AGG},
+	{"a:is_missing()", e_ami, AGG}, {"dx:is_missing()", e_dmi, AGG}, {"x:is_missing()", e_xmi, AGG},
+	{"a:gt(50) & k", e_and, AGG}, {"a:gt(50) | k", e_or, AGG}, {"~k", e_notk, AGG}, {"~a:gt(50)", e_not, AGG},
+	{"a:gt(50) & true", e_andt, AGG}, {"false | a:gt(50)", e_orf, AGG},
+	{"a:gt(50) & dx:lt('2010-01-01')", e_kand, AGG}, {"a:gt(50) | dx:lt('2010-01-01')", e_kor, AGG},
 };
 
 /* Replaces AGE0 in expr with the exact first age. */
@@ -275,16 +284,25 @@ expand(const char *expr, char *out, size_t len)
 		snprintf(out, len, "%.*s%.17g%s", (int)(p - expr), expr, age0, p + 4);
 }
 
+/*
+ * Each case's count and sum over all rows and over the F rows, against the
+ * same computation here. The values are read with row access (a steward's
+ * run, col:values()), so that shape-only columns are checked too; then
+ * col:sum() must give the same sum (AGG) or raise the shape-only rule
+ * (SHAPE).
+ */
 static void
 test_cases(void)
 {
-	char body[1024], e[256];
+	char body[2048], e[256];
 	size_t c, i;
 
+	lim.row_access = 1;
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t n = 0, nf = 0;
 		double sum = 0, sumf = 0;
 		json_t *o;
+		int agg = cases[c].agg;
 
 		for (i = 0; i < N; i++) {
 			struct cell v = cases[c].f(i);
@@ -304,24 +322,48 @@ test_cases(void)
 		 * column taken from the view of the F rows: the handle is bound
 		 * to that view, so count and sum are over those rows only.
 		 */
-		snprintf(body, sizeof(body), "local c = %s\n"
-		    "local all = {n = c:count(), s = c:sum(), t = c.type, nm = c.name}\n"
+		snprintf(body, sizeof(body), "local function tot(c)\n"
+		    "  local v, s = c:values(), 0\n"
+		    "  for i = 1, #c do\n"
+		    "    local y = v[i]\n"
+		    "    if y ~= nil then s = s + (y == true and 1 or y == false and 0 or y) end\n"
+		    "  end\n"
+		    "  local ok, cs = %s\n"
+		    "  return s, ok, cs\n"
+		    "end\n"
+		    "local c = %s\n"
+		    "local s, ok, cs = tot(c)\n"
+		    "local all = {n = c:count(), s = s, ok = ok, cs = cs, t = c.type, nm = c.name}\n"
 		    "data = data:where('sex', '==', 'F')\n" PRELUDE
 		    "local f = %s\n"
-		    "return {n = all.n, s = all.s, t = all.t, nm = all.nm, fn = f:count(),\n"
-		    "  fs = f:sum()}", e, e);
+		    "local fs, fok, fcs = tot(f)\n"
+		    "return {n = all.n, s = all.s, ok = all.ok, cs = all.cs, t = all.t, nm = all.nm,\n"
+		    "  fn = f:count(), fs = fs, fok = fok, fcs = fcs}",
+		    agg == SMALL ? "false, 'not summed'" : "pcall(c.sum, c)", e, e);
 		o = run_body(body);
 		tap_ok(o != NULL && num(o, "n") == (double)n && near(num(o, "s"), sum) &&
 		    num(o, "fn") == (double)nf && near(num(o, "fs"), sumf),
 		    "%s: count %zu, sum %.10g; over the F rows %zu, %.10g (got %g, %.10g; %g, "
 		    "%.10g)%s%s", e, n, sum, nf, sumf, num(o, "n"), num(o, "s"), num(o, "fn"),
 		    num(o, "fs"), o == NULL ? ": " : "", o == NULL ? err.msg : "");
+		if (o != NULL && agg == AGG)
+			tap_ok(json_is_true(json_object_get(o, "ok")) && near(num(o, "cs"), sum) &&
+			    json_is_true(json_object_get(o, "fok")) && near(num(o, "fcs"), sumf),
+			    "%s is aggregatable: col:sum() gives the same sums", e);
+		else if (o != NULL && agg == SHAPE) {
+			const char *m = json_string_value(json_object_get(o, "cs"));
+
+			tap_ok(json_is_false(json_object_get(o, "ok")) && m != NULL &&
+			    strstr(m, "sum: column <derived> is shape-only (made by ") != NULL,
+			    "%s is shape-only: col:sum() raises the rule: %s", e, m != NULL ? m : "?");
+		}
 		if (o != NULL && c == 0)
 			tap_ok(strcmp(json_string_value(json_object_get(o, "t")), "number") == 0 &&
 			    strcmp(json_string_value(json_object_get(o, "nm")), "<derived>") == 0,
 			    "a derived column is a number column named <derived>");
 		json_decref(o);
 	}
+	lim.row_access = 0;
 }
 
 /* The left operand's view: a scalar on the left binds to the column on the right. */
@@ -352,7 +394,10 @@ test_binding(void)
 	json_decref(o);
 }
 
-/* The row set behind an aggregate of a derived column is its view's. */
+/*
+ * The row set behind an aggregate of a derived column: its view's rows
+ * where the column is not missing (the rows actually summed).
+ */
 static void
 test_rowsets(void)
 {
@@ -361,18 +406,25 @@ test_rowsets(void)
 	    "  local v = data:where('id', '<=', 100)\n"
 	    "  return (v:column('age') * 2 + data:column('stage')):sum() end,\n"
 	    "combine = function() return {done = true, result = 0} end }\n";
-	struct pht_train_rowsets *rs = NULL;
+	struct pht_train_rowsets *rs = NULL, *want = pht_train_rowsets_new(N);
+	uint32_t rows[100];
 	json_t *out = NULL;
+	size_t i, n = 0;
 	int r;
 
+	for (i = 0; i < 100; i++)
+		if (!g.age_miss[i] && !g.stage_miss[i])
+			rows[n++] = (uint32_t)i;
+	pht_train_rowsets_add(want, rows, n, 0);
 	r = pht_train_run_station_rows(code, strlen(code), "r.lua", ds, NULL, 1, 1, &lim,
 	    &out, &st, &rs, &err);
-	tap_ok(r == PHT_OK && rs != NULL && pht_train_rowsets_count(rs) == 1 &&
-	    pht_train_rowsets_size(rs, 0) == 100,
-	    "the sum of a derived column records its view's rows (one set of 100): %s",
-	    r == PHT_OK ? "ok" : err.msg);
+	tap_ok(r == PHT_OK && rs != NULL && pht_train_rowsets_count(rs) == 1 && n < 100 &&
+	    pht_train_rowsets_equal(rs, 0, want, 0),
+	    "the sum of a derived column records the rows of its view where it is not missing "
+	    "(one set of %zu of the 100): %s", n, r == PHT_OK ? "ok" : err.msg);
 	json_decref(out);
 	pht_train_rowsets_free(rs);
+	pht_train_rowsets_free(want);
 }
 
 /* ---- cut and recode ---- */
