@@ -683,11 +683,11 @@ test_with_cox(void)
 	json_t *o;
 
 	for (i = 0; i < N; i++) {
-		if (g.dx_miss[i] || g.age_miss[i])
+		if (g.dx_miss[i] || g.age_miss[i] || g.stage_miss[i])
 			continue;
-		t[n] = (double)(g.dx[i] - pht_days_from_civil(2000, 1, 1)) / 365;
-		x[n] = g.age[i] / 10;
-		ev[n] = g.age[i] > 50;
+		t[n] = g.age[i] * 2;
+		x[n] = (double)g.stage[i] / 10;
+		ev[n] = g.dx[i] < d2010;
 		n++;
 	}
 	for (i = 0; i < n; i++) {
@@ -704,8 +704,8 @@ test_with_cox(void)
 		ll -= log(r);
 		score += x[i] - sx / r;
 	}
-	o = run_body("local d = data:with{fu = (dx - '2000-01-01') / 365, ev = a:gt(50),\n"
-	    "  a10 = a / 10}\n"
+	o = run_body("local d = data:with{fu = a * 2, ev = dx:lt('2010-01-01'),\n"
+	    "  a10 = s / 10}\n"
 	    "local c = d:cox_stratum{time = 'fu', event = 'ev', covariates = {'a10'},\n"
 	    "  beta = {0}, ties = 'breslow'}\n"
 	    "return {n = c.n, events = c.events, loglik = c.loglik, score = c.score[1]}");
@@ -714,6 +714,16 @@ test_with_cox(void)
 	    "cox_stratum with time, event and covariate named by with{}: n %zu, %zu events, "
 	    "log partial likelihood %.10g and score %.10g at beta 0%s%s", n, events, ll, score,
 	    o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	/* a kernel reads rounded values: no constant added to the data */
+	o = run_body("local d = data:with{fu = (dx - '2000-01-01') / 365, ev = a:gt(50)}\n"
+	    "local ok, e = pcall(d.cox_stratum, d, {time = 'fu', event = 'ev',\n"
+	    "  covariates = {'age'}, beta = {0}})\n"
+	    "return tostring(e)");
+	tap_ok(o != NULL && json_string_value(o) != NULL &&
+	    strstr(json_string_value(o), "column fu adds a constant to data values") != NULL,
+	    "cox_stratum refuses time = (dx - '2000-01-01') / 365 (a constant added): %s",
+	    o != NULL && json_string_value(o) != NULL ? json_string_value(o) : err.msg);
 	json_decref(o);
 }
 
@@ -853,6 +863,34 @@ test_attacks(void)
 	    "log of a derived column (a pole the train places)");
 	expect_rule(d, "(2 ^ age):sum()", "shape-only (made by a power with a column as exponent)",
 	    "2 ^ age");
+	/*
+	 * Rounding: adding 2^52 and subtracting it again rounds to integers,
+	 * so affine operations alone make a step (1 above t, 0 below).
+	 * Aggregates come from the polynomial, where the constants cancel
+	 * exactly, so the "indicator" is 0, not the patient aged 30.
+	 */
+	o = run_on(d, HOSP "local M = 2^52\n"
+	    "local function step(t) return ((age - t) * 1e-6 + 0.5 + M) - M end\n"
+	    "local ind = step(29.5) - step(30.5)\n"
+	    "local big = (age - 30.5) * 1e-6 + 0.5 + M\n"
+	    "local g = data:with{ind = ind}:glm_step{family = 'gaussian', outcome = 'cost',\n"
+	    "  covariates = {'ind'}}\n"
+	    "return {c = (cost * ind):sum(), i = ind:sum(), m = data:with{z = cost * ind}:"
+	    "aggregate{'z'}.stats.z.sum,\n"
+	    "  v = big:var(), va = age:var(), x = g.XtWz[2], n = ind:gt(0.5):count()}");
+	tap_ok(o != NULL && fabs(num(o, "c")) < 1 && fabs(num(o, "i")) < 0.5 &&
+	    fabs(num(o, "m")) < 1 && fabs(num(o, "x")) < 1,
+	    "rounding: cost * (step(29.5) - step(30.5)) sums to %g, not the cost 4321.5 of the "
+	    "patient aged 30 (the step sums to %g; aggregate %g; glm_step's X'y %g)%s%s",
+	    num(o, "c"), num(o, "i"), num(o, "m"), num(o, "x"), o == NULL ? ": " : "",
+	    o == NULL ? err.msg : "");
+	tap_ok(o != NULL && near(num(o, "v"), 1e-12 * num(o, "va")),
+	    "rounding: var of (age - 30.5) * 1e-6 + 0.5 + 2^52 is 1e-12 var(age) = %g (got %g), "
+	    "not the count its rounded values would give", 1e-12 * num(o, "va"), num(o, "v"));
+	json_decref(o);
+	expect_rule(d, "data:with{z = (age - 30.5) * 1e-6 + 0.5 + 2^52}:glm_step{\n"
+	    "  family = 'gaussian', outcome = 'cost', covariates = {'z'}}",
+	    "column z adds a constant to data values", "a kernel refuses a column with a constant");
 	/* a shape-only column still compares, cuts and selects */
 	o = run_on(d, HOSP "local e = ((age - 60) * 50):exp()\n"
 	    "return {n = data:where(e:gt(1)):nrows(), m = e:gt(1):sum(),\n"
