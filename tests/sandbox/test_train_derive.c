@@ -872,21 +872,29 @@ test_attacks(void)
 	o = run_on(d, HOSP "local M = 2^52\n"
 	    "local function step(t) return ((age - t) * 1e-6 + 0.5 + M) - M end\n"
 	    "local ind = step(29.5) - step(30.5)\n"
-	    "local big = (age - 30.5) * 1e-6 + 0.5 + M\n"
+	    "local big = age / 61 + M\n"
 	    "local g = data:with{ind = ind}:glm_step{family = 'gaussian', outcome = 'cost',\n"
 	    "  covariates = {'ind'}}\n"
 	    "return {c = (cost * ind):sum(), i = ind:sum(), m = data:with{z = cost * ind}:"
 	    "aggregate{'z'}.stats.z.sum,\n"
-	    "  v = big:var(), va = age:var(), x = g.XtWz[2], n = ind:gt(0.5):count()}");
+	    "  v = big:var(), va = age:var(), x = g.XtWz[2],\n"
+	    "  av = data:with{z = big}:aggregate{'z'}.stats.z.var,\n"
+	    "  bv = data:with{z = big}:aggregate_by('sex', {'z'})[1].stats.z.var,\n"
+	    "  fv = data:where('sex', '==', 'F'):column('age'):var()}");
 	tap_ok(o != NULL && fabs(num(o, "c")) < 1 && fabs(num(o, "i")) < 0.5 &&
 	    fabs(num(o, "m")) < 1 && fabs(num(o, "x")) < 1,
 	    "rounding: cost * (step(29.5) - step(30.5)) sums to %g, not the cost 4321.5 of the "
 	    "patient aged 30 (the step sums to %g; aggregate %g; glm_step's X'y %g)%s%s",
 	    num(o, "c"), num(o, "i"), num(o, "m"), num(o, "x"), o == NULL ? ": " : "",
 	    o == NULL ? err.msg : "");
-	tap_ok(o != NULL && near(num(o, "v"), 1e-12 * num(o, "va")),
-	    "rounding: var of (age - 30.5) * 1e-6 + 0.5 + 2^52 is 1e-12 var(age) = %g (got %g), "
-	    "not the count its rounded values would give", 1e-12 * num(o, "va"), num(o, "v"));
+	/* the rounded values of age / 61 + 2^52 are 2^52 up to age 30, 2^52 + 1 above */
+	tap_ok(o != NULL && fabs(num(o, "v") - num(o, "va") / 3721) <= 1e-9 * num(o, "va") &&
+	    fabs(num(o, "av") - num(o, "va") / 3721) <= 1e-9 * num(o, "va") &&
+	    fabs(num(o, "bv") - num(o, "fv") / 3721) <= 1e-9 * num(o, "fv"),
+	    "rounding: var of age / 61 + 2^52 is var(age) / 61^2 = %.10g (got %.10g; aggregate "
+	    "%.10g; aggregate_by, F: %.10g for %.10g), not the 0.02 of its rounded values' "
+	    "step", num(o, "va") / 3721, num(o, "v"), num(o, "av"), num(o, "bv"),
+	    num(o, "fv") / 3721);
 	json_decref(o);
 	expect_rule(d, "data:with{z = (age - 30.5) * 1e-6 + 0.5 + 2^52}:glm_step{\n"
 	    "  family = 'gaussian', outcome = 'cost', covariates = {'z'}}",
