@@ -749,7 +749,8 @@ poly_moments(lua_State *L, const struct view *v, const struct pht_column *col,
 			for (t = 0; t < T; t++)
 				for (u = 0; u < T; u++)
 					if (a[t] != 0 && a[u] != 0)
-						ksum(&w, &wc, a[t] * a[u] * Q[(pt * T + t) * T + u]);
+						ksum(&w, &wc, a[t] * a[u] *
+						    Q[(pt * T + t) * T + u]);
 			x = vbar - mean;
 			ksum(&w, &wc, (double)cnt[pt] * x * x);
 		}

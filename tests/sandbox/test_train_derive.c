@@ -250,26 +250,29 @@ static struct cell e_kor(size_t i)
 }
 
 static const struct xcase cases[] = {
-	{"a + s", e_add, AGG}, {"a - 2.5", e_subc, AGG}, {"3 * a", e_mul, AGG}, {"a / s", e_div, SHAPE},
-	{"s / (s - 2)", e_div0, SHAPE}, {"a ^ 0.5", e_pow, SHAPE}, {"(a - 50) ^ 0.5", e_pownan, SHAPE},
-	{"-a", e_unm, AGG}, {"k + a", e_bool, AGG}, {"-k", e_unmb, AGG}, {"a:log()", e_log, AGG},
-	{"(a - 40):log()", e_log40, SHAPE}, {"(a / 10):exp()", e_exp, SHAPE}, {"(a - 45):sqrt()", e_sqrt, SHAPE},
-	{"(a - 45):abs()", e_abs, SHAPE}, {"a * 1e308 * 10", e_inf, AGG}, {"id - s", e_ints, AGG},
-	{"dx - '2010-01-01'", e_dsub, AGG}, {"'2010-01-01' - dx", e_dsubr, AGG},
-	{"a * 2 / (s + 1)", e_chain, SHAPE},
+	{"a + s", e_add, AGG}, {"a - 2.5", e_subc, AGG}, {"3 * a", e_mul, AGG},
+	{"a / s", e_div, SHAPE}, {"s / (s - 2)", e_div0, SHAPE}, {"a ^ 0.5", e_pow, SHAPE},
+	{"(a - 50) ^ 0.5", e_pownan, SHAPE}, {"-a", e_unm, AGG}, {"k + a", e_bool, AGG},
+	{"-k", e_unmb, AGG}, {"a:log()", e_log, AGG}, {"(a - 40):log()", e_log40, SHAPE},
+	{"(a / 10):exp()", e_exp, SHAPE}, {"(a - 45):sqrt()", e_sqrt, SHAPE},
+	{"(a - 45):abs()", e_abs, SHAPE}, {"a * 1e308 * 10", e_inf, AGG},
+	{"id - s", e_ints, AGG}, {"dx - '2010-01-01'", e_dsub, AGG},
+	{"'2010-01-01' - dx", e_dsubr, AGG}, {"a * 2 / (s + 1)", e_chain, SHAPE},
 	{"a:gt(50):ifelse(a, s)", e_ife, AGG}, {"k:ifelse(1, 0.5)", e_ifk, AGG},
-	{"a:lt(30):ifelse(a, -1)", e_ifs, AGG},
-	{"a:lt(40)", e_lt, AGG}, {"a:le(30.5)", e_le, AGG}, {"a:gt(50)", e_gt, AGG}, {"a:ge(60)", e_ge, AGG},
-	{"a:eq(AGE0)", e_eq, SMALL}, {"a:ne(AGE0)", e_ne, SMALL}, {"s:eq(2)", e_seq, AGG}, {"s:ne(2)", e_sne, AGG},
-	{"s:gt(2.5)", e_sgt, AGG}, {"s:ge(3)", e_sge, AGG}, {"a:lt(s * 20)", e_colcol, AGG},
-	{"s:ge(id)", e_intint, SMALL},
-	{"x:eq('M')", e_xeq, AGG}, {"x:ne('F')", e_xne, AGG}, {"x:eq(x:recode{X = 'M'})", e_xrec, AGG},
-	{"dx:lt('2010-01-01')", e_dlt, AGG}, {"dx:ge('2015-06-30')", e_dge, AGG}, {"dx:eq(dx)", e_deq, AGG},
-	{"k:eq(true)", e_keq, AGG}, {"k:ne(false)", e_kne, AGG},
-	{"a:is_missing()", e_ami, AGG}, {"dx:is_missing()", e_dmi, AGG}, {"x:is_missing()", e_xmi, AGG},
-	{"a:gt(50) & k", e_and, AGG}, {"a:gt(50) | k", e_or, AGG}, {"~k", e_notk, AGG}, {"~a:gt(50)", e_not, AGG},
-	{"a:gt(50) & true", e_andt, AGG}, {"false | a:gt(50)", e_orf, AGG},
-	{"a:gt(50) & dx:lt('2010-01-01')", e_kand, AGG}, {"a:gt(50) | dx:lt('2010-01-01')", e_kor, AGG},
+	{"a:lt(30):ifelse(a, -1)", e_ifs, AGG}, {"a:lt(40)", e_lt, AGG},
+	{"a:le(30.5)", e_le, AGG}, {"a:gt(50)", e_gt, AGG}, {"a:ge(60)", e_ge, AGG},
+	{"a:eq(AGE0)", e_eq, SMALL}, {"a:ne(AGE0)", e_ne, SMALL}, {"s:eq(2)", e_seq, AGG},
+	{"s:ne(2)", e_sne, AGG}, {"s:gt(2.5)", e_sgt, AGG}, {"s:ge(3)", e_sge, AGG},
+	{"a:lt(s * 20)", e_colcol, AGG}, {"s:ge(id)", e_intint, SMALL},
+	{"x:eq('M')", e_xeq, AGG}, {"x:ne('F')", e_xne, AGG},
+	{"x:eq(x:recode{X = 'M'})", e_xrec, AGG}, {"dx:lt('2010-01-01')", e_dlt, AGG},
+	{"dx:ge('2015-06-30')", e_dge, AGG}, {"dx:eq(dx)", e_deq, AGG},
+	{"k:eq(true)", e_keq, AGG}, {"k:ne(false)", e_kne, AGG}, {"a:is_missing()", e_ami, AGG},
+	{"dx:is_missing()", e_dmi, AGG}, {"x:is_missing()", e_xmi, AGG},
+	{"a:gt(50) & k", e_and, AGG}, {"a:gt(50) | k", e_or, AGG}, {"~k", e_notk, AGG},
+	{"~a:gt(50)", e_not, AGG}, {"a:gt(50) & true", e_andt, AGG},
+	{"false | a:gt(50)", e_orf, AGG}, {"a:gt(50) & dx:lt('2010-01-01')", e_kand, AGG},
+	{"a:gt(50) | dx:lt('2010-01-01')", e_kor, AGG},
 };
 
 /* Replaces AGE0 in expr with the exact first age. */
@@ -355,7 +358,8 @@ test_cases(void)
 
 			tap_ok(json_is_false(json_object_get(o, "ok")) && m != NULL &&
 			    strstr(m, "sum: column <derived> is shape-only (made by ") != NULL,
-			    "%s is shape-only: col:sum() raises the rule: %s", e, m != NULL ? m : "?");
+			    "%s is shape-only: col:sum() raises the rule: %s", e,
+			    m != NULL ? m : "?");
 		}
 		if (o != NULL && c == 0)
 			tap_ok(strcmp(json_string_value(json_object_get(o, "t")), "number") == 0 &&
@@ -846,7 +850,8 @@ test_attacks(void)
 	    "  outcome = 'z', covariates = {'age'}}", "column z is shape-only (made by exp)",
 	    "glm_step refuses a shape-only outcome");
 	expect_rule(d, "data:with{z = ((age - 60) * 50):exp()}:aggregate{'z'}",
-	    "aggregate: column z is shape-only (made by exp)", "aggregate refuses a shape-only column");
+	    "aggregate: column z is shape-only (made by exp)",
+	    "aggregate refuses a shape-only column");
 	/* degree */
 	expect_rule(d, "(cost * cost * age):sum()",
 	    "shape-only (made by a product of degree 3 (above 2))", "(cost * cost * age):sum()");
@@ -1041,7 +1046,8 @@ test_legit(void)
 	pht_train_rowsets_free(rs);
 	pht_train_rowsets_free(want);
 	/* over groups of >= k: aggregate_by smoker of ifelse(sex:eq('F'), age, 0) */
-	o = run_body("local by = data:with{z = x:eq('F'):ifelse(a, 0)}:aggregate_by('smoker', {'z'})\n"
+	o = run_body("local w = data:with{z = x:eq('F'):ifelse(a, 0)}\n"
+	    "local by = w:aggregate_by('smoker', {'z'})\n"
 	    "return {f = by[1].stats.z.sum, t = by[2].stats.z.sum}");
 	tap_ok(o != NULL && near(num(o, "f"), sm[0]) && near(num(o, "t"), sm[1]),
 	    "aggregate_by('smoker') of ifelse(sex:eq('F'), age, 0): %.10g and %.10g%s%s", sm[0],
