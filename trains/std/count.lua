@@ -90,7 +90,7 @@ end
 
 return {
   name = "count",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     columns = "array of strings: count rows complete in these columns (optional)",
     by = "string: count per value of this column (optional)",

@@ -293,7 +293,7 @@ end
 
 return {
   name = "outcomes",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     treatment = "string: arm column [treatment]",
     os_time = "string: overall survival time [os_days]",
