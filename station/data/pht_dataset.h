@@ -17,6 +17,18 @@ enum pht_coltype {
 };
 
 /*
+ * What a column is for (the dictionary's "role"). An identifier column
+ * (at most one per dataset) keys the rows for the station and is never
+ * in a train's view; a quasi-identifier is a variable the dictionary marks
+ * as one that could help single out a patient.
+ */
+enum pht_colrole {
+	PHT_ROLE_VARIABLE = 0,      /* the default */
+	PHT_ROLE_QUASI_IDENTIFIER,
+	PHT_ROLE_IDENTIFIER,
+};
+
+/*
  * One loaded column. Read-only for everyone but the loader; the arrays hold
  * nrows values each. A missing cell has its bit set in `missing`
  * (bit i of byte i/8, least significant first) and the value 0 in the
@@ -27,6 +39,7 @@ struct pht_column {
 	enum pht_coltype type;
 	const char *unit;           /* "" when the dictionary gives none */
 	const char *description;    /* "" when the dictionary gives none */
+	enum pht_colrole role;
 	size_t nlevels;             /* category only */
 	const char *const *levels;  /* category only: level names */
 	union {
@@ -46,6 +59,43 @@ pht_column_is_missing(const struct pht_column *c, size_t row)
 }
 
 /*
+ * The cell at row as a double: numbers as they are, integers converted,
+ * booleans 0/1, category codes and dates (days) as their int32. A missing
+ * cell gives 0; test pht_column_is_missing() first.
+ */
+static inline double
+pht_column_num(const struct pht_column *c, size_t row)
+{
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		return c->v.f64[row];
+	case PHT_COL_INTEGER:
+		return (double)c->v.i64[row];
+	case PHT_COL_BOOLEAN:
+		return c->v.u8[row];
+	default:
+		return c->v.i32[row];
+	}
+}
+
+/*
+ * The cell at row of an integer, boolean, category (code) or date (days)
+ * column as an int64 (not for number columns). A missing cell gives 0.
+ */
+static inline int64_t
+pht_column_int(const struct pht_column *c, size_t row)
+{
+	switch (c->type) {
+	case PHT_COL_INTEGER:
+		return c->v.i64[row];
+	case PHT_COL_BOOLEAN:
+		return c->v.u8[row];
+	default:
+		return c->v.i32[row];
+	}
+}
+
+/*
  * Code (0-based, dictionary order) of the level called name in category
  * column c; -1 when c is not a category column or has no such level.
  */
@@ -60,6 +110,9 @@ int pht_dataset_parse_date(const char *s, size_t len, int32_t *days);
 
 /* Name of a column type as the dictionary spells it ("number", ...). */
 const char *pht_coltype_name(enum pht_coltype t);
+
+/* Name of a role as the dictionary spells it ("identifier", ...). */
+const char *pht_colrole_name(enum pht_colrole r);
 
 /* Options for loading; zero-initialise for the defaults. */
 struct pht_dataset_opts {
@@ -105,6 +158,13 @@ const struct pht_column *pht_dataset_find(const struct pht_dataset *ds,
 
 /* Index of a column by name, or -1. */
 int pht_dataset_find_index(const struct pht_dataset *ds, const char *name);
+
+/*
+ * The dataset's identifier column (role "identifier" in the dictionary;
+ * at most one), or NULL when it has none. The station keys rows by it;
+ * trains never see it.
+ */
+const struct pht_column *pht_dataset_identifier(const struct pht_dataset *ds);
 
 /* Hex SHA-256 of the CSV file and of the dictionary file as loaded. */
 const char *pht_dataset_csv_sha256(const struct pht_dataset *ds);

@@ -96,6 +96,7 @@ for fam in binomial poisson; do
 done
 
 # ---- separation, collinearity -------------------------------------------------
+# (the station's glm_step refuses the run once a fitted probability reaches the clamp)
 expect_error separation glm '{"family":"binomial","outcome":"flag","covariates":["x1"]}' \
   "glm_step: refused: a fitted value at the given beta would be clamped" separated
 expect_error collinear_glm glm '{"family":"gaussian","outcome":"y","covariates":["x1","x2"]}' \
