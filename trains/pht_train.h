@@ -51,6 +51,12 @@ struct pht_limits {
 	int64_t k;              /* smallest subset usable for an aggregate; default 5 */
 	const struct pht_resolution *resolution; /* NULL (default): pht_resolution_default */
 	/*
+	 * Non-zero: col:values() hands the train row-level values (a data
+	 * permit's row_access for this code hash; docs/train-api.md). Default
+	 * 0, and nothing but a permit (or pht sim --row-access) may set it.
+	 */
+	int row_access;
+	/*
 	 * Polled by the parent about every 50 ms while the child runs (NULL,
 	 * the default: never). A non-zero return kills the child at once and
 	 * the run fails with PHT_ERR_DENIED ("run stopped by the station").

@@ -1,5 +1,6 @@
 /* pht_train_data.c — the data API: views over a dataset through selection vectors, vectorized in C. */
 #include "pht_train_data.h"
+#include "pht_train_derive.h"
 #include "pht_train_lua.h"
 #include "pht_train_model.h"
 #include "pht_train_stat.h"
@@ -18,7 +19,6 @@
 
 #define VIEW_MT "pht.view"
 #define COLUMN_MT "pht.column"
-#define ROW_MT "pht.row"
 #define GROUPS_MAX 1000000
 #define IN_MAX 100000
 #define HUGE_SCRATCH ((size_t)4 << 20)  /* scratch blocks offered huge pages */
@@ -36,6 +36,7 @@ struct view {
 	int all;
 	int marked;             /* rows already recorded in rows_touched */
 	int noted;              /* set already recorded in the run's row sets */
+	const struct pht_train_with *with; /* with{} names (user value 2), or NULL */
 	uint32_t *sel;          /* own[] or a scratch block kept as user value 1 */
 	uint32_t own[];
 };
@@ -48,19 +49,16 @@ struct view {
 struct colview {
 	const struct pht_column *col;
 	struct view *v;
-	int have_count, have_sum;
+	int have_count, have_sum, have_var;
 	size_t count;           /* non-missing values */
 	double sum;             /* compensated sum (number columns, integer overflow) */
 	int64_t isum;           /* exact sum (integer and boolean columns) */
 	int ioverflow;          /* the exact sum is outside int64: use sum */
+	double var;             /* sample variance (count >= 2) */
 };
 
-/* The row handed to a filter() predicate; valid only during that call. */
-struct rowacc {
-	struct view *v;
-	size_t row;
-	int live;
-};
+/* How a kernel reads a column's array: double, int64 (as such or as double), int32, uint8. */
+enum wty { W_F64, W_I64, W_I64D, W_I32, W_U8 };
 
 static inline size_t
 vrow(const struct view *v, size_t i)
@@ -79,8 +77,9 @@ new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all)
 {
 	struct view *v;
 
-	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 1);
+	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 2);
 	v->sel = v->own;
+	v->with = NULL;
 	v->ds = ds;
 	v->n = n;
 	v->all = all;
@@ -181,13 +180,15 @@ note_rows(lua_State *L, struct view *v)
 	v->noted = 1;
 }
 
-static void
-mark_row(lua_State *L, const struct view *v, size_t r)
+/*
+ * Raises the (catchable) error of a call that would hand the train a
+ * row-level value: no such value reaches a train.
+ */
+static int
+no_row_values(lua_State *L, const char *what)
 {
-	struct pht_train_ctx *c = pht_train_ctx_of(L);
-
-	if (c->rows_touched != NULL && c->ds == v->ds)
-		c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
+	return luaL_error(L, "%s is not available: no row-level value reaches a train "
+	    "(docs/train-api.md)", what);
 }
 
 /* The column named by argument arg; recorded as read. */
@@ -197,7 +198,10 @@ find_col(lua_State *L, const struct view *v, int arg)
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
 	const char *name = luaL_checkstring(L, arg);
 	int i = pht_dataset_find_index(v->ds, name);
+	const struct pht_column *d;
 
+	if (i < 0 && (d = pht_train_derive_find(v->with, name)) != NULL)
+		return d;       /* a with{} name (its sources were recorded as read) */
 	if (i < 0)
 		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
 	if (c->cols_touched != NULL && c->ds == v->ds)
@@ -276,8 +280,8 @@ push_cell(lua_State *L, const struct pht_column *c, size_t r)
 
 struct agg {
 	size_t count;
-	double sum, sum_c, sumsq, sumsq_c, dmin, dmax;
-	int64_t isum, imin, imax;
+	double sum, sum_c, sumsq, sumsq_c;
+	int64_t isum;
 	int ioverflow;
 };
 
@@ -301,10 +305,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 	size_t i, r, n = v->n;
 
 	memset(a, 0, sizeof(*a));
-	a->dmin = HUGE_VAL;
-	a->dmax = -HUGE_VAL;
-	a->imin = INT64_MAX;
-	a->imax = INT64_MIN;
 	switch (col->type) {
 	case PHT_COL_NUMBER:
 		for (i = 0; i < n; i++) {
@@ -317,10 +317,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 			a->count++;
 			ksum(&a->sum, &a->sum_c, x);
 			ksum(&a->sumsq, &a->sumsq_c, x * x);
-			if (x < a->dmin)
-				a->dmin = x;
-			if (x > a->dmax)
-				a->dmax = x;
 		}
 		break;
 	case PHT_COL_INTEGER:
@@ -336,10 +332,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 				a->ioverflow = 1;
 			ksum(&a->sum, &a->sum_c, (double)x);
 			ksum(&a->sumsq, &a->sumsq_c, (double)x * (double)x);
-			if (x < a->imin)
-				a->imin = x;
-			if (x > a->imax)
-				a->imax = x;
 		}
 		break;
 	case PHT_COL_BOOLEAN:
@@ -349,29 +341,11 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 				continue;
 			a->count++;
 			a->isum += col->v.u8[r];
-			if (col->v.u8[r] < a->imin)
-				a->imin = col->v.u8[r];
-			if (col->v.u8[r] > a->imax)
-				a->imax = col->v.u8[r];
 		}
 		a->sum = (double)a->isum;
 		a->sumsq = (double)a->isum;
 		break;
-	case PHT_COL_DATE:
-	case PHT_COL_CATEGORY:
-		for (i = 0; i < n; i++) {
-			int64_t x;
-
-			r = vrow(v, i);
-			if (is_missing(miss, r))
-				continue;
-			x = col->v.i32[r];
-			a->count++;
-			if (x < a->imin)
-				a->imin = x;
-			if (x > a->imax)
-				a->imax = x;
-		}
+	default:
 		break;
 	}
 	a->sum += a->sum_c;
@@ -560,6 +534,71 @@ col_fill_sum(struct colview *cv)
 	cv->have_sum = 1;
 }
 
+/*
+ * The second pass of the variance: over the non-missing cells, the
+ * compensated sum of (x - m)^2 into *m2 and the plain sum of (x - m) into
+ * *dev (the correction term of the corrected two-pass algorithm, which
+ * absorbs the rounding of m). ty is W_F64, W_I64 or W_U8; a missing cell
+ * adds 0 through a select.
+ */
+static inline __attribute__((always_inline)) void
+dev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, double m, double *m2, double *dev)
+{
+	double s = 0, c = 0, d = 0, x, t, z, q;
+	size_t i, r;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
+		    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
+		x -= m;
+		if (has_miss)
+			x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
+		d += x;
+		q = x * x;
+		t = s + q;
+		z = t - s;
+		c += (s - (t - z)) + (q - z);
+		s = t;
+	}
+	*m2 = s + c;
+	*dev = d;
+}
+
+/*
+ * The sample variance of a numeric column (n - 1 denominator), exactly by
+ * two passes: the mean from the compensated or exact sum, then the sums of
+ * the deviations from it; kept in cv. Needs count >= 2.
+ */
+static void
+col_fill_var(struct colview *cv)
+{
+	const struct pht_column *col = cv->col;
+	const struct view *v = cv->v;
+	double m, m2 = 0, dev = 0, n;
+
+	if (cv->have_var)
+		return;
+	col_fill_sum(cv);
+	n = (double)cv->count;
+	m = cv->sum / n;
+	switch (col->type) {
+	case PHT_COL_NUMBER:
+		SPECIALISE(dev_kernel, col->v.f64, col->missing, v, W_F64, m, &m2, &dev);
+		break;
+	case PHT_COL_INTEGER:
+		SPECIALISE(dev_kernel, col->v.i64, col->missing, v, W_I64, m, &m2, &dev);
+		break;
+	default:
+		SPECIALISE(dev_kernel, col->v.u8, col->missing, v, W_U8, m, &m2, &dev);
+		break;
+	}
+	m2 -= dev * dev / n;
+	cv->var = m2 > 0 ? m2 / (n - 1) : 0.0;
+	cv->have_var = 1;
+}
+
 /* The guards and checks of every aggregate; the kind of result needs. */
 static struct colview *
 col_prepare(lua_State *L, int numeric, const char *what)
@@ -578,7 +617,7 @@ col_prepare(lua_State *L, int numeric, const char *what)
 	return cv;
 }
 
-/* Runs the full aggregate (sumsq, min, max) with the guards. */
+/* Runs the full aggregate (count, sum, sumsq) with the guards. */
 static struct colview *
 col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
 {
@@ -638,55 +677,61 @@ col_mean(lua_State *L)
 	return 1;
 }
 
+/* col:var() and col:sd(): sample variance and standard deviation; nil when n < 2. */
 static int
-col_minmax(lua_State *L, int max)
+col_var_sd(lua_State *L, int sd)
 {
-	struct agg a;
-	struct colview *cv = col_agg(L, &a, 0, max ? "max" : "min");
-	int64_t iv = max ? a.imax : a.imin;
+	struct colview *cv = col_prepare(L, 1, sd ? "sd" : "var");
 
-	if (a.count == 0) {
+	col_fill_sum(cv);
+	guard_values(L, cv->count, cv->col);
+	if (cv->count < 2) {
 		lua_pushnil(L);
 		return 1;
 	}
-	switch (cv->col->type) {
-	case PHT_COL_NUMBER:
-		lua_pushnumber(L, max ? a.dmax : a.dmin);
-		break;
-	case PHT_COL_INTEGER:
-		lua_pushinteger(L, iv);
-		break;
-	case PHT_COL_BOOLEAN:
-		lua_pushboolean(L, iv != 0);
-		break;
-	case PHT_COL_DATE:
-		push_date(L, iv);
-		break;
-	case PHT_COL_CATEGORY:
-		lua_pushnil(L);
-		break;
-	}
+	col_fill_var(cv);
+	lua_pushnumber(L, sd ? sqrt(cv->var) : cv->var);
 	return 1;
+}
+
+static int
+col_var(lua_State *L)
+{
+	return col_var_sd(L, 0);
+}
+
+static int
+col_sd(lua_State *L)
+{
+	return col_var_sd(L, 1);
 }
 
 static int
 col_min(lua_State *L)
 {
-	return col_minmax(L, 0);
+	check_col(L);
+	return no_row_values(L, "col:min()");
 }
 
 static int
 col_max(lua_State *L)
 {
-	return col_minmax(L, 1);
+	check_col(L);
+	return no_row_values(L, "col:max()");
 }
 
+/*
+ * col:values(): every value of the view, only in a run with row access
+ * (a data permit's row_access); otherwise an error.
+ */
 static int
 col_values(lua_State *L)
 {
 	struct colview *cv = check_col(L);
 	size_t i;
 
+	if (!pht_train_ctx_of(L)->row_access)
+		return no_row_values(L, "col:values()");
 	guard_rows(L, cv->v->n);
 	mark_rows(L, cv->v);
 	note_rows(L, cv->v);
@@ -719,21 +764,8 @@ col_index(lua_State *L)
 	const char *k;
 	size_t i;
 
-	if (lua_type(L, 2) == LUA_TNUMBER) {
-		lua_Integer li;
-
-		if (!lua_isinteger(L, 2))
-			return 0;
-		li = lua_tointeger(L, 2);
-		guard_rows(L, cv->v->n);
-		note_rows(L, cv->v);
-		if (li < 1 || (lua_Unsigned)li > cv->v->n)
-			return 0;
-		i = vrow(cv->v, (size_t)li - 1);
-		mark_row(L, cv->v, i);
-		push_cell(L, c, i);
-		return 1;
-	}
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		return no_row_values(L, "col[i]");
 	k = luaL_checkstring(L, 2);
 	if (strcmp(k, "name") == 0)
 		lua_pushstring(L, c->name);
@@ -804,6 +836,7 @@ view_columns(lua_State *L)
 		lua_pushstring(L, pht_dataset_column(v->ds, i)->name);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	pht_train_derive_push_names(L, v->with);
 	return 1;
 }
 
@@ -830,7 +863,24 @@ view_dictionary(lua_State *L)
 	struct view *v = check_view(L);
 
 	pht_train_lua_push_json(L, pht_dataset_dict(v->ds));
+	pht_train_derive_push_dictionary(L, v->with);
 	return 1;
+}
+
+/*
+ * The view nv, just pushed, sees the with{} names of parent, which is the
+ * view at stack index 1 (the method's self).
+ */
+static void
+inherit_with(lua_State *L, const struct view *parent, struct view *nv)
+{
+	if (parent->with == NULL)
+		return;
+	if (lua_touserdata(L, 1) != (const void *)parent)
+		luaL_error(L, "data: internal error: parent view is not argument 1");
+	nv->with = parent->with;
+	lua_getiuservalue(L, 1, 2);
+	lua_setiuservalue(L, -2, 2);
 }
 
 /*
@@ -860,6 +910,7 @@ push_selection(lua_State *L, const struct view *parent, uint32_t *sel, int sel_i
 	}
 	/* the parent's rows were all marked before the selection was made */
 	nv->marked = parent->marked;
+	inherit_with(L, parent, nv);
 }
 
 enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOTNULL, OP_ISNULL };
@@ -956,8 +1007,6 @@ cmp_cell(const struct pht_column *c, size_t r, const struct key *k)
  * never NaN (the loader refuses them) nor is a key (to_key refuses it), so
  * plain comparisons agree with cmp_cell().
  */
-enum wty { W_F64, W_I64, W_I64D, W_I32, W_U8 };
-
 static inline __attribute__((always_inline)) int
 where_test(const void *arr, size_t r, int ty, int op, double kd, int64_t ki)
 {
@@ -1083,19 +1132,49 @@ where_in_codes(const struct pht_column *c, const struct view *v, const uint8_t *
 	return m;
 }
 
+/* data:where(col): the rows of the view where the boolean column col is true. */
+static int
+where_column(lua_State *L, struct view *v)
+{
+	struct colview *cv = luaL_checkudata(L, 2, COLUMN_MT);
+	const struct pht_column *c = cv->col;
+	uint32_t *out;
+	size_t i, r, m = 0;
+
+	if (c->type != PHT_COL_BOOLEAN)
+		return luaL_error(L, "where: column %s is a %s column, not boolean", c->name,
+		    pht_coltype_name(c->type));
+	if (cv->v->ds != v->ds)
+		return luaL_error(L, "where: column %s is from another dataset", c->name);
+	lua_settop(L, 2);
+	mark_rows(L, v);
+	out = scratch(L, v->n, sizeof(uint32_t));                      /* 3 */
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		out[m] = (uint32_t)r;
+		m += (size_t)(c->v.u8[r] != 0 && !is_missing(c->missing, r));
+	}
+	push_selection(L, v, out, 3, m);
+	return 1;
+}
+
 static int
 view_where(lua_State *L)
 {
 	static const char *const ops[] = {"==", "~=", "<", "<=", ">", ">=", "in",
 	    "notnull", "isnull", NULL};
 	struct view *v = check_view(L);
-	const struct pht_column *c = find_col(L, v, 2);
-	enum op op = (enum op)luaL_checkoption(L, 3, NULL, ops);
+	const struct pht_column *c;
+	enum op op;
 	struct key k, *set = NULL;
 	size_t i, j, r, m = 0, nset = 0;
 	uint32_t *out;
 	int keep, out_idx;
 
+	if (lua_type(L, 2) == LUA_TUSERDATA)
+		return where_column(L, v);
+	c = find_col(L, v, 2);
+	op = (enum op)luaL_checkoption(L, 3, NULL, ops);
 	if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
 	    (c->type == PHT_COL_CATEGORY || c->type == PHT_COL_BOOLEAN))
 		return luaL_error(L, "where: operator %s is not defined for %s column %s",
@@ -1149,52 +1228,10 @@ view_where(lua_State *L)
 }
 
 static int
-row_index(lua_State *L)
-{
-	struct rowacc *ra = luaL_checkudata(L, 1, ROW_MT);
-	const struct pht_column *c;
-
-	if (!ra->live)
-		return luaL_error(L, "row used outside its filter() call");
-	c = find_col(L, ra->v, 2);
-	push_cell(L, c, ra->row);
-	return 1;
-}
-
-static int
 view_filter(lua_State *L)
 {
-	struct view *v = check_view(L);
-	struct rowacc *ra;
-	uint32_t *out;
-	size_t i, m = 0;
-	int keep;
-
-	luaL_checktype(L, 2, LUA_TFUNCTION);
-	lua_settop(L, 2);
-	mark_rows(L, v);
-	note_rows(L, v);
-	out = scratch(L, v->n, sizeof(uint32_t));              /* 3 */
-	ra = lua_newuserdatauv(L, sizeof(*ra), 1);              /* 4 */
-	ra->v = v;
-	ra->row = 0;
-	ra->live = 1;
-	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, 4, 1);
-	luaL_setmetatable(L, ROW_MT);
-	for (i = 0; i < v->n; i++) {
-		ra->row = vrow(v, i);
-		lua_pushvalue(L, 2);
-		lua_pushvalue(L, 4);
-		lua_call(L, 1, 1);
-		keep = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		if (keep)
-			out[m++] = (uint32_t)ra->row;
-	}
-	ra->live = 0;
-	push_selection(L, v, out, 3, m);
-	return 1;
+	check_view(L);
+	return no_row_values(L, "data:filter()");
 }
 
 /* ---- grouping: each row of a view mapped to a group number ---- */
@@ -1375,6 +1412,7 @@ push_group(lua_State *L, const struct view *v, const struct grouping *g,
 	lua_setfield(L, -2, "n");
 	nv = new_view(L, v->ds, count, 0);
 	nv->marked = v->marked;
+	inherit_with(L, v, nv);
 	lua_setfield(L, -2, "data");
 	return nv;
 }
@@ -1430,11 +1468,12 @@ view_group_by(lua_State *L)
 struct gacc {
 	double s, c;            /* compensated sum (number columns) */
 	double ss, sc;          /* compensated sum of squares */
-	double dmin, dmax;      /* number columns */
 	i128 isum;              /* exact sum (integer and boolean columns) */
-	int64_t imin, imax;     /* integer and boolean columns */
 	size_t rows;            /* rows of the group */
 	size_t n;               /* non-missing values among them */
+	double mean;            /* the mean, between the two passes */
+	double m2, m2c;         /* compensated sum of squared deviations from mean */
+	double dev;             /* sum of deviations (the two-pass correction) */
 };
 
 static inline __attribute__((always_inline)) void
@@ -1467,7 +1506,7 @@ struct slots {
 /*
  * Adds the cells of one column to the accumulators of their groups. A
  * missing cell counts as a row and adds -0.0 to the sums (which changes
- * none) and nothing to min and max, through selects rather than branches.
+ * none), through selects rather than branches.
  * ty is W_F64, W_I64 or W_U8; src one of SLOT_*, constant once inlined.
  */
 static inline __attribute__((always_inline)) void
@@ -1512,8 +1551,6 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 			x = b ? -0.0 : x;
 			two_sum(&a->s, &a->c, x);
 			two_sum(&a->ss, &a->sc, x * x);
-			a->dmin = !b && x < a->dmin ? x : a->dmin;
-			a->dmax = !b && x > a->dmax ? x : a->dmax;
 		} else {
 			xi = ty == W_I64 ? ((const int64_t *)arr)[r] : ((const uint8_t *)arr)[r];
 			xi = b ? 0 : xi;
@@ -1522,8 +1559,6 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 				x = b ? -0.0 : (double)xi;
 				two_sum(&a->ss, &a->sc, x * x);
 			}
-			a->imin = !b && xi < a->imin ? xi : a->imin;
-			a->imax = !b && xi > a->imax ? xi : a->imax;
 		}
 	}
 }
@@ -1555,15 +1590,102 @@ gacc_column(const struct pht_column *c, const struct view *v, const struct slots
 }
 
 /*
- * Fills slot nslots of one column's accumulators with the total of slots
- * 0..nslots-1: counts, exact integer sums, min and max combine exactly;
- * the compensated sums are summed again with compensation (each slot's
- * sum and its error term).
+ * The second pass of the grouped variance: adds each non-missing cell's
+ * squared deviation from its group's mean (compensated) and the deviation
+ * itself to the group's accumulator. The slots come from gid (SLOT_GID32)
+ * or gid8 (SLOT_GID8), as the first pass left them.
+ */
+static inline __attribute__((always_inline)) void
+gdev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, int src, const struct slots *sl,
+    struct gacc *acc)
+{
+	const uint32_t *gid = sl->gid;
+	const uint8_t *gid8 = sl->gid8;
+	const uint32_t ngroups = sl->ngroups;
+	size_t i, r;
+	uint32_t g;
+	struct gacc *a;
+	double x;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		if (src == SLOT_GID32) {
+			g = gid != NULL ? gid[i] : NO_GROUP;
+			g = g == NO_GROUP ? ngroups : g;
+		} else
+			g = gid8[i];
+		a = &acc[g];
+		x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
+		    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
+		x -= a->mean;
+		if (has_miss)
+			x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
+		a->dev += x;
+		two_sum(&a->m2, &a->m2c, x * x);
+	}
+}
+
+#define GDEV_SRC(ARR, TY) do {							\
+	if (sl->src == SLOT_GID32)						\
+		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); \
+	else									\
+		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); \
+} while (0)
+
+/*
+ * The variance figures of one column over slots 0..nslots-1, after its
+ * first pass (gacc_column, whose slots sl now reads back): each slot's
+ * mean, then a second pass for the sums of deviations from it, then each
+ * slot's m2 = sum of (x - mean)^2 corrected by (sum of (x - mean))^2 / n
+ * (the corrected two-pass algorithm; never from the sum of squares).
  */
 static void
-gacc_total(struct gacc *acc, size_t nslots)
+gacc_var(const struct pht_column *c, const struct view *v, const struct slots *sl,
+    struct gacc *acc, size_t nslots)
+{
+	struct gacc *a;
+	size_t j;
+
+	for (j = 0; j < nslots; j++) {
+		a = &acc[j];
+		a->mean = a->n == 0 ? 0.0 : c->type == PHT_COL_NUMBER ?
+		    (a->s + a->c) / (double)a->n : (double)a->isum / (double)a->n;
+	}
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		GDEV_SRC(c->v.f64, W_F64);
+		break;
+	case PHT_COL_INTEGER:
+		GDEV_SRC(c->v.i64, W_I64);
+		break;
+	default:
+		GDEV_SRC(c->v.u8, W_U8);
+		break;
+	}
+	for (j = 0; j < nslots; j++) {
+		a = &acc[j];
+		a->m2 += a->m2c;
+		a->m2c = 0;
+		if (a->n > 0)
+			a->m2 -= a->dev * a->dev / (double)a->n;
+		a->m2 = a->m2 > 0 ? a->m2 : 0.0;
+	}
+}
+
+/*
+ * Fills slot nslots of one column's accumulators with the total of slots
+ * 0..nslots-1: counts and exact integer sums combine exactly;
+ * the compensated sums are summed again with compensation (each slot's
+ * sum and its error term); the squared deviations combine exactly as
+ * Chan, Golub and LeVeque's pairwise update: the slots' m2 plus
+ * n_j (mean_j - mean)^2 each (after gacc_var).
+ */
+static void
+gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots)
 {
 	struct gacc *t = &acc[nslots];
+	double d;
 	size_t j;
 
 	for (j = 0; j < nslots; j++) {
@@ -1573,12 +1695,21 @@ gacc_total(struct gacc *acc, size_t nslots)
 		t->c += acc[j].c;
 		two_sum(&t->ss, &t->sc, acc[j].ss);
 		t->sc += acc[j].sc;
-		t->dmin = acc[j].dmin < t->dmin ? acc[j].dmin : t->dmin;
-		t->dmax = acc[j].dmax > t->dmax ? acc[j].dmax : t->dmax;
 		t->isum += acc[j].isum;
-		t->imin = acc[j].imin < t->imin ? acc[j].imin : t->imin;
-		t->imax = acc[j].imax > t->imax ? acc[j].imax : t->imax;
 	}
+	if (t->n == 0)
+		return;
+	t->mean = c->type == PHT_COL_NUMBER ? (t->s + t->c) / (double)t->n :
+	    (double)t->isum / (double)t->n;
+	for (j = 0; j < nslots; j++) {
+		if (acc[j].n == 0)
+			continue;
+		d = acc[j].mean - t->mean;
+		two_sum(&t->m2, &t->m2c, acc[j].m2);
+		two_sum(&t->m2, &t->m2c, (double)acc[j].n * d * d);
+	}
+	t->m2 += t->m2c;
+	t->m2c = 0;
 }
 
 /* Pushes an exact integer sum: an integer if it fits, else the nearest float. */
@@ -1591,14 +1722,30 @@ push_i128(lua_State *L, i128 x)
 		lua_pushnumber(L, (double)x);
 }
 
+/* Sets var and sd of a stats table from the squared deviations (n >= 2 only). */
+static void
+push_var(lua_State *L, const struct gacc *a)
+{
+	double var;
+
+	if (a->n < 2)
+		return;
+	var = a->m2 / (double)(a->n - 1);
+	lua_pushnumber(L, var);
+	lua_setfield(L, -2, "var");
+	lua_pushnumber(L, sqrt(var));
+	lua_setfield(L, -2, "sd");
+}
+
 /*
- * Pushes {n, sum, sumsq, mean, min, max} of column c over one group, or
- * {suppressed = true} when 0 < n < k (no figure of fewer than k values).
+ * Pushes {n, sum, sumsq, mean, var, sd} of column c over one group (mean
+ * when n >= 1, var and sd when n >= 2), or {suppressed = true} when
+ * 0 < n < k (no figure of fewer than k values).
  */
 static void
 push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_t k)
 {
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 8);
 	if (a->n > 0 && (int64_t)a->n < k) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "suppressed");
@@ -1615,11 +1762,8 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		if (a->n > 0) {
 			lua_pushnumber(L, (a->s + a->c) / (double)a->n);
 			lua_setfield(L, -2, "mean");
-			lua_pushnumber(L, a->dmin);
-			lua_setfield(L, -2, "min");
-			lua_pushnumber(L, a->dmax);
-			lua_setfield(L, -2, "max");
 		}
+		push_var(L, a);
 		return;
 	case PHT_COL_INTEGER:
 		push_i128(L, a->isum);
@@ -1638,17 +1782,7 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		return;
 	lua_pushnumber(L, (double)a->isum / (double)a->n);
 	lua_setfield(L, -2, "mean");
-	if (c->type == PHT_COL_INTEGER) {
-		lua_pushinteger(L, a->imin);
-		lua_setfield(L, -2, "min");
-		lua_pushinteger(L, a->imax);
-		lua_setfield(L, -2, "max");
-	} else {
-		lua_pushboolean(L, a->imin != 0);
-		lua_setfield(L, -2, "min");
-		lua_pushboolean(L, a->imax != 0);
-		lua_setfield(L, -2, "max");
-	}
+	push_var(L, a);
 }
 
 /*
@@ -1741,10 +1875,6 @@ gacc_init(struct gacc *acc, size_t n)
 	size_t i;
 
 	memset(&init, 0, sizeof(init));
-	init.dmin = HUGE_VAL;
-	init.dmax = -HUGE_VAL;
-	init.imin = INT64_MAX;
-	init.imax = INT64_MIN;
 	for (i = 0; i < n; i++)
 		acc[i] = init;
 }
@@ -1768,8 +1898,8 @@ push_agg_record(lua_State *L, const struct pht_column **cols, size_t ncols,
 }
 
 /*
- * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean, min,
- * max}}} over the whole view, as aggregate_by's total.
+ * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean,
+ * var, sd}}} over the whole view, as aggregate_by's total.
  */
 static int
 view_aggregate(lua_State *L)
@@ -1794,7 +1924,8 @@ view_aggregate(lua_State *L)
 	sl.src = SLOT_GID32;    /* gid NULL: every row in slot 0 */
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, &sl, acc + j * 2);
-		gacc_total(acc + j * 2, 1);
+		gacc_var(cols[j], v, &sl, acc + j * 2, 1);
+		gacc_total(cols[j], acc + j * 2, 1);
 	}
 	push_agg_record(L, cols, ncols, acc, 2, 1, v->n, ctx->k);
 	return 1;
@@ -1803,9 +1934,10 @@ view_aggregate(lua_State *L)
 /*
  * data:aggregate_by(group, {col, ...}): per group of column group (as
  * group_by: same order, same suppression under k, the missing-key group
- * last when there is one) n and, per column, {n, sum, sumsq, mean, min,
- * max} of its non-missing values, in one pass per column; second result
- * {n, stats} over the whole view. A column's figures over fewer than k
+ * last when there is one) n and, per column, {n, sum, sumsq, mean, var,
+ * sd} of its non-missing values, in two passes per column (sums, then
+ * deviations from the group's mean); second result {n, stats} over the
+ * whole view. A column's figures over fewer than k
  * values (but more than none) come back as {suppressed = true}. The view
  * and each released group are recorded as row sets behind the output.
  */
@@ -1861,9 +1993,10 @@ view_aggregate_by(lua_State *L)
 	gacc_init(acc, width * ncols);
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, &sl, acc + j * width);
-		gacc_total(acc + j * width, nslots);
 		if (sl.src == SLOT_I32 || sl.src == SLOT_U8)
 			sl.src = SLOT_GID8;     /* the slots are written: read them back */
+		gacc_var(cols[j], v, &sl, acc + j * width, nslots);
+		gacc_total(cols[j], acc + j * width, nslots);
 	}
 	memset(counts, 0, nslots * sizeof(size_t));
 	if (ncols > 0)
@@ -1962,71 +2095,11 @@ view_crosstab(lua_State *L)
 	return 1;
 }
 
-/* ---- order ---- */
-
-struct okey {
-	union {
-		double d;
-		int64_t i;
-	} v;
-	uint32_t row;
-	uint32_t pos;
-	uint8_t miss;
-};
-
-static int
-cmp_okey(const void *pa, const void *pb, void *arg)
-{
-	const struct okey *a = pa, *b = pb;
-	const int *mode = arg;          /* [0] = is double, [1] = descending */
-	int c;
-
-	if (a->miss != b->miss)
-		return a->miss ? 1 : -1;
-	if (!a->miss) {
-		if (mode[0])
-			c = (a->v.d > b->v.d) - (a->v.d < b->v.d);
-		else
-			c = (a->v.i > b->v.i) - (a->v.i < b->v.i);
-		if (c != 0)
-			return mode[1] ? -c : c;
-	}
-	return (a->pos > b->pos) - (a->pos < b->pos);
-}
-
 static int
 view_order(lua_State *L)
 {
-	static const char *const dirs[] = {"asc", "desc", NULL};
-	struct view *v = check_view(L);
-	const struct pht_column *c = find_col(L, v, 2);
-	int mode[2];
-	struct okey *keys;
-	struct view *nv;
-	size_t i, r;
-
-	mode[0] = c->type == PHT_COL_NUMBER;
-	mode[1] = luaL_checkoption(L, 3, "asc", dirs);
-	lua_settop(L, 3);
-	mark_rows(L, v);
-	keys = scratch(L, v->n, sizeof(*keys));
-	for (i = 0; i < v->n; i++) {
-		r = vrow(v, i);
-		keys[i].row = (uint32_t)r;
-		keys[i].pos = (uint32_t)i;
-		keys[i].miss = (uint8_t)is_missing(c->missing, r);
-		if (mode[0])
-			keys[i].v.d = c->v.f64[r];
-		else
-			keys[i].v.i = ival(c, r);
-	}
-	qsort_r(keys, v->n, sizeof(*keys), cmp_okey, mode);
-	nv = new_view(L, v->ds, v->n, 0);
-	for (i = 0; i < v->n; i++)
-		nv->sel[i] = keys[i].row;
-	nv->marked = v->marked;
-	nv->noted = v->noted;   /* the same set, in another order */
-	return 1;
+	check_view(L);
+	return no_row_values(L, "data:order()");
 }
 
 static int
@@ -2062,7 +2135,8 @@ register_metatables(lua_State *L)
 	};
 	static const luaL_Reg col_methods[] = {
 		{"count", col_count}, {"sum", col_sum}, {"sumsq", col_sumsq},
-		{"mean", col_mean}, {"min", col_min}, {"max", col_max},
+		{"mean", col_mean}, {"var", col_var}, {"sd", col_sd},
+		{"min", col_min}, {"max", col_max},
 		{"values", col_values}, {NULL, NULL},
 	};
 
@@ -2083,13 +2157,6 @@ register_metatables(lua_State *L)
 		lua_setfield(L, -2, "__len");
 		lua_pushcfunction(L, col_tostring);
 		lua_setfield(L, -2, "__tostring");
-		lua_pushboolean(L, 0);
-		lua_setfield(L, -2, "__metatable");
-	}
-	lua_pop(L, 1);
-	if (luaL_newmetatable(L, ROW_MT)) {
-		lua_pushcfunction(L, row_index);
-		lua_setfield(L, -2, "__index");
 		lua_pushboolean(L, 0);
 		lua_setfield(L, -2, "__metatable");
 	}
@@ -2154,6 +2221,7 @@ pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
 	pht_train_model_register(L);
 	pht_train_stat_register(L);
 	pht_train_surv_register(L);
+	pht_train_derive_register(L);
 	new_view(L, ds, n, 1);
 }
 
@@ -2207,4 +2275,91 @@ pht_train_data_columns_read(const struct pht_train_ctx *ctx, char *out,
 		len += nl;
 		out[len] = 0;
 	}
+}
+
+/* ---- interface for derived columns (pht_train_derive.c) ---- */
+
+const struct pht_column *
+pht_train_data_column_test(lua_State *L, int idx, struct pht_train_view_rows *rows)
+{
+	struct colview *cv = luaL_testudata(L, idx, COLUMN_MT);
+
+	if (cv == NULL)
+		return NULL;
+	if (rows != NULL) {
+		rows->ds = cv->v->ds;
+		rows->n = cv->v->n;
+		rows->sel = cv->v->all ? NULL : cv->v->sel;
+	}
+	return cv->col;
+}
+
+void
+pht_train_data_push_derived(lua_State *L, int col_idx, const struct pht_column *col,
+    int owner_idx)
+{
+	struct colview *src = luaL_checkudata(L, col_idx, COLUMN_MT), *cv;
+
+	col_idx = lua_absindex(L, col_idx);
+	owner_idx = lua_absindex(L, owner_idx);
+	cv = lua_newuserdatauv(L, sizeof(*cv), 2);
+	memset(cv, 0, sizeof(*cv));
+	cv->col = col;
+	cv->v = src->v;
+	lua_getiuservalue(L, col_idx, 1);       /* the view */
+	lua_setiuservalue(L, -2, 1);
+	lua_pushvalue(L, owner_idx);
+	lua_setiuservalue(L, -2, 2);
+	luaL_setmetatable(L, COLUMN_MT);
+}
+
+void
+pht_train_data_column_methods_add(lua_State *L, const luaL_Reg *methods,
+    const luaL_Reg *metamethods)
+{
+	register_metatables(L);
+	luaL_getmetatable(L, COLUMN_MT);
+	if (metamethods != NULL)
+		luaL_setfuncs(L, metamethods, 0);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);               /* col_index's method table */
+	luaL_setfuncs(L, methods, 0);
+	lua_pop(L, 3);
+}
+
+const struct pht_train_with *
+pht_train_data_view_with(lua_State *L, int idx)
+{
+	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+
+	if (v->with != NULL)
+		lua_getiuservalue(L, idx, 2);
+	else
+		lua_pushnil(L);
+	return v->with;
+}
+
+void
+pht_train_data_push_with(lua_State *L, int view_idx, const struct pht_train_with *with,
+    int with_idx)
+{
+	struct view *v = luaL_checkudata(L, view_idx, VIEW_MT), *nv;
+
+	view_idx = lua_absindex(L, view_idx);
+	with_idx = lua_absindex(L, with_idx);
+	if (v->all)
+		nv = new_view(L, v->ds, v->n, 1);
+	else {
+		/* the same selection, kept alive through the parent */
+		nv = new_view(L, v->ds, 0, 0);
+		nv->n = v->n;
+		nv->sel = v->sel;
+		lua_pushvalue(L, view_idx);
+		lua_setiuservalue(L, -2, 1);
+	}
+	nv->marked = v->marked;
+	nv->noted = v->noted;   /* the same set of rows */
+	nv->with = with;
+	lua_pushvalue(L, with_idx);
+	lua_setiuservalue(L, -2, 2);
 }

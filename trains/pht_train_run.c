@@ -57,6 +57,7 @@ pht_limits_default(struct pht_limits *lim)
 	lim->output_numbers = 100000;
 	lim->k = 5;
 	lim->resolution = NULL;
+	lim->row_access = 0;
 	lim->cancel = NULL;
 	lim->cancel_arg = NULL;
 }

@@ -28,8 +28,8 @@ run() {  # run NAME TRAIN PARAMS
 run count count '{}'
 run count_by_treatment count '{"by":"treatment"}'
 run crosstab crosstab '{"rows":"treatment","cols":"best_response"}'
-run summary summary '{"columns":["age","cost_eur","sex"],"histograms":{"age":{"from":20,"to":100,"width":10}}}'
-run km_by_treatment km '{"time":"os_days","event":"os_event","group":"treatment","interval":30.4375}'
+run summary summary '{"columns":["age","cost_eur","sex"],"histograms":{"age":{"from":20,"to":100,"width":10}},"quantiles":[0.1,0.5,0.9]}'
+run km_by_treatment km '{"time":"os_days","event":"os_event","group":"treatment"}'
 run outcomes outcomes '{}'
 while IFS= read -r line; do
   case "$line" in

@@ -24,7 +24,7 @@ static const char *sim_help =
     "               [--params JSON] [--time-limit SECONDS] [--memory-limit MB]\n"
     "               [--instruction-limit N] [--k N] [--max-rounds N] [--seed N]\n"
     "               [--time-resolution DAYS] [--km-min-cell N] [--grid COLUMN=STEP]\n"
-    "               [--grid-digits N]\n"
+    "               [--grid-digits N] [--row-access]\n"
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
@@ -51,6 +51,9 @@ static const char *sim_help =
     "  --grid-digits N           significant digits of other edges (default 2)\n"
     "  --max-rounds N            give up after N rounds (default 50)\n"
     "  --seed N                  math.random seed for every run (default: fresh)\n"
+    "  --row-access              let col:values() hand row-level values to the\n"
+    "                            train, as a station does only for a code hash a\n"
+    "                            data permit grants row_access (default: off)\n"
     "\n"
     "Prints the final result as JSON on stdout and nothing else there; progress\n"
     "per round goes to stderr.\n"
@@ -197,6 +200,10 @@ pht_cmd_sim(int argc, char **argv)
 			train = opt;
 			continue;
 		}
+		if (strcmp(opt, "--row-access") == 0 && !lim.row_access) {
+			lim.row_access = 1;
+			continue;
+		}
 		if (val == NULL) {
 			rc = pht_cli_usage_error("sim", "option %s needs a value", opt);
 			goto out;
@@ -314,7 +321,7 @@ pht_cmd_sim(int argc, char **argv)
 		}
 	} else if ((params = json_object()) == NULL)
 		goto out;
-	if ((r = pht_file_read(train, SIM_TRAIN_MAX, &code, &err)) != PHT_OK) {
+	if ((r = pht_cli_read_train(train, SIM_TRAIN_MAX, &code, &err)) != PHT_OK) {
 		pht_cli_error("sim", &err);
 		rc = pht_cli_exit_for(r);
 		goto out;
