@@ -59,8 +59,7 @@ end
 -- Checks that the event column can code events with event_value (from the
 -- dictionary alone): booleans (true = event, or event_value), numbers
 -- (coded 0/1 unless event_value is a number), categories (event_value a
--- level name). Returns the message for a cell `v` that is not a valid
--- code, for the kernels' `invalid_value`.
+-- level name). A cell that is not a valid code ends the run in the kernel.
 function E.event_check(col, name, event_value)
   local ty = col.type
   if ty == "number" or ty == "integer" then
@@ -73,10 +72,6 @@ function E.event_check(col, name, event_value)
     end
   elseif ty ~= "boolean" then
     error("event: column '" .. name .. "' has type " .. tostring(ty) .. ", which cannot be an event indicator", 0)
-  end
-  return function(v)
-    return "event: column '" .. name .. "' has the value " .. tostring(v) ..
-      "; code it 0/1 or give params.event_value (the code meaning an event)"
   end
 end
 

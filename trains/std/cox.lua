@@ -176,8 +176,7 @@ local function station(data, params, round)
   local ties, max_iter = settings(params)
   local k = E.min_count(data, params)
   E.time_column(data, params.time)
-  local ecol = E.column(data, params.event, "event")
-  local invalid_event = E.event_check(ecol, params.event, params.event_value)
+  E.event_check(E.column(data, params.event, "event"), params.event, params.event_value)
   local names = E.term_names(data, params.covariates)
   local p = #names
   E.round_cap(round, max_iter + 2)
@@ -188,8 +187,6 @@ local function station(data, params, round)
   local out = data:cox_stratum({ time = params.time, event = params.event,
     event_value = params.event_value, covariates = params.covariates, beta = params.beta, ties = ties })
   E.model_guards(out, p, k)
-  if out.invalid == "time" then error("time: negative follow-up time at this station", 0) end
-  if out.invalid == "event" then error(invalid_event(out.invalid_value), 0) end
   if out.events > 0 and out.events < k then
     error(string.format("refused: %d events at this station, fewer than k = %d", out.events, k), 0)
   end
