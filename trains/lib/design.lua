@@ -113,6 +113,17 @@ function E.model_guards(out, nparam, k)
   end
 end
 
+-- A model's complete cases must not differ from the view by a few rows:
+-- with 0 < dropped < k, the model's sums minus sums over all rows (another
+-- release) would be those rows' values. out.dropped: rows left out for a
+-- missing value.
+function E.dropped_guard(out, k)
+  if out.dropped > 0 and out.dropped < k then
+    error(string.format("refused: %d rows at this station miss a value the model uses, fewer than k = %d " ..
+      "(the complete cases would differ from all rows by them)", out.dropped, k), 0)
+  end
+end
+
 -- Iterative trains answer a bounded number of rounds.
 function E.round_cap(round, max_rounds)
   if round > max_rounds then

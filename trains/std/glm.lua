@@ -41,8 +41,8 @@ its deviance and log-likelihood sums, round 1 the sum of y (and of
 e^offset), round 2 its null-deviance sum. Not disclosive because: the
 station refuses unless n >= 3 x p (DataSHIELD's nfilter.glm), every binary
 covariate's smaller class and, for binomial, the outcome's smaller class
-is 0 (absent) or >= k (outcome: >= k), and it answers no more than
-max_iter + 2 rounds. Round 1 is at R's starting means whatever the params
+is 0 (absent) or >= k (outcome: >= k), the rows dropped for a missing
+value are 0 or >= k, and it answers no more than max_iter + 2 rounds. Round 1 is at R's starting means whatever the params
 say, so its release is a fixed function of the data; the kernel refuses
 a beta at which a fitted mean would be clamped to 0 or 1 (at a huge beta
 the deviance would count the rows on one side of a chosen hyperplane).
@@ -210,6 +210,7 @@ local function station(data, params, round)
   local out = data:glm_step({ family = family, outcome = params.outcome, covariates = params.covariates,
     offset = params.offset, beta = params.beta, nullmu = params.nullmu })
   E.model_guards(out, p, k)
+  E.dropped_guard(out, k)
   if family == "binomial" and math.min(out.y_ones, out.n - out.y_ones) < k then
     error(string.format("refused: the outcome's smaller class has %d rows at this station, fewer than k = %d",
       math.min(out.y_ones, out.n - out.y_ones), k), 0)
