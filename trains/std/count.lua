@@ -60,7 +60,7 @@ local function station(data, params, round)
   end
   -- the cells and the missing count add up to the rows a count without
   -- `by` releases: a lone suppressed cell takes the smallest other with it
-  T.complement(all)
+  T.complement(all, view:nrows(), E.min_count(data, params))
   out.missing, out.missing_suppressed = miss.count, miss.suppressed
   out.cells = cells
   return out

@@ -175,9 +175,10 @@ local function station(data, params, round)
   end
   -- the arms' patients and the rows without an arm add up to the station's
   -- rows: a lone suppressed arm takes the smallest other arm with it
-  local groups, cells = view:aggregate_by(tname, cols), {}
+  local groups, total = view:aggregate_by(tname, cols)
+  local cells = {}
   for i, g in ipairs(groups) do cells[i] = g.suppressed and { suppressed = true } or { count = g.n } end
-  T.complement(cells)
+  T.complement(cells, total.n, k)
   local arms, others = {}, false
   for i, g in ipairs(groups) do
     if g.missing then

@@ -145,6 +145,7 @@ local function station(data, params, round)
   end
   -- n, sum and exact variance of every numeric column, in the runtime
   local agg = #numeric > 0 and data:aggregate(numeric) or nil
+  local nrows = agg and agg.n or data:nrows()
   for _, c in ipairs(kinds) do
     if c.type == "number" or c.type == "integer" then
       out.numeric[#out.numeric + 1] = numeric_record(data, c.name, agg.n, agg.stats[c.name], k, quantiles)
@@ -162,7 +163,7 @@ local function station(data, params, round)
       local all = {}
       for i, cell in ipairs(cells) do all[i] = cell end
       all[#all + 1] = miss
-      T.complement(all)
+      T.complement(all, nrows, k)
       out.categories[#out.categories + 1] = { column = c.name, levels = cells,
         missing = miss.count, missing_suppressed = miss.suppressed }
     else
@@ -190,7 +191,13 @@ local function station(data, params, round)
     for b, cell in ipairs(cells) do all[b] = cell end
     all[#all + 1] = below
     all[#all + 1] = above
-    T.complement(all)
+    -- the bins add up to the column's values (released as n, or fewer than k)
+    local a = data:aggregate({ name }).stats[name]
+    if a.suppressed then
+      for _, cell in ipairs(all) do cell.count, cell.suppressed = nil, true end
+    else
+      T.complement(all, a.n, k)
+    end
     out.histograms[#out.histograms + 1] = { column = name, bins = cells,
       below = below.count, below_suppressed = below.suppressed,
       above = above.count, above_suppressed = above.suppressed }
