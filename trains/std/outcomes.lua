@@ -39,9 +39,9 @@ Output (combine result)
   notes
 
 What a station releases, per arm: the number of patients (the runtime's
-aggregate_by: an arm with fewer than k is suppressed, and with a lone
-suppressed arm the smallest other one too, since the arms add up to the
-station's rows); survival steps
+aggregate_by: an arm with fewer than k is suppressed, and while the
+suppressed arms hold fewer than k patients together the smallest other
+one too, since the arms add up to the station's rows); survival steps
 exactly as km.lua (the station's kernel data:km on its own grid, steps
 merged to at least max(min_cell, k, policy minimum) patients with k at
 risk; an arm with fewer is suppressed, and with it the smallest other
@@ -174,7 +174,7 @@ local function station(data, params, round)
     cols[#cols + 1] = RESPONDER
   end
   -- the arms' patients and the rows without an arm add up to the station's
-  -- rows: a lone suppressed arm takes the smallest other arm with it
+  -- rows: the suppressed arms must hold 0 or at least k patients together
   local groups, total = view:aggregate_by(tname, cols)
   local cells = {}
   for i, g in ipairs(groups) do cells[i] = g.suppressed and { suppressed = true } or { count = g.n } end

@@ -38,11 +38,12 @@ sorted values (data:quantile); per category level a count (the runtime's
 group_by); per histogram bin a count (data:histogram, on the station's
 grid). Counts between 1 and k - 1 are released only as "suppressed" (k
 here is the station's, from data:k(); params.k may only raise it), and
-because a column's counts add up to the station's rows, a lone
-suppressed count is complemented: a numeric column with 0 < missing < k
-releases neither n nor missing (n would give the missing count), and
-among a category's levels and missing count, or a histogram's bins, one
-suppressed cell takes the smallest other non-zero cell with it. Histogram
+because a column's counts add up to the station's rows, suppressed counts
+are complemented: a numeric column with 0 < missing < k releases neither
+n nor missing (n would give the missing count), and among a category's
+levels and missing count, or a histogram's bins, while the suppressed
+cells hold fewer than k rows together the smallest released non-zero cell
+is suppressed too. Histogram
 edges are the station's grid, so a moving edge cannot isolate a value.
 ]]
 --#include "lib/design.lua"
