@@ -2006,6 +2006,14 @@ gdev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); \
 } while (0)
 
+/* The mean of an accumulator of column c with n > 0 (from the exact or compensated sum). */
+static inline double
+gacc_mean(const struct pht_column *c, const struct gacc *a)
+{
+	return c->type == PHT_COL_NUMBER ? (a->s + a->c) / (double)a->n :
+	    (double)a->isum / (double)a->n;
+}
+
 /*
  * The variance figures of one column over slots 0..nslots-1, after its
  * first pass (gacc_column, whose slots sl now reads back): each slot's
@@ -2022,8 +2030,7 @@ gacc_var(const struct pht_column *c, const struct view *v, const struct slots *s
 
 	for (j = 0; j < nslots; j++) {
 		a = &acc[j];
-		a->mean = a->n == 0 ? 0.0 : c->type == PHT_COL_NUMBER ?
-		    (a->s + a->c) / (double)a->n : (double)a->isum / (double)a->n;
+		a->mean = a->n == 0 ? 0.0 : gacc_mean(c, a);
 	}
 	switch (c->type) {
 	case PHT_COL_NUMBER:
@@ -2103,8 +2110,7 @@ gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots)
 	}
 	if (t->n == 0)
 		return;
-	t->mean = c->type == PHT_COL_NUMBER ? (t->s + t->c) / (double)t->n :
-	    (double)t->isum / (double)t->n;
+	t->mean = gacc_mean(c, t);
 	for (j = 0; j < nslots; j++) {
 		if (acc[j].n == 0)
 			continue;

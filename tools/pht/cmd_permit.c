@@ -51,11 +51,13 @@ static const char *permit_help =
 "\n"
 "  issue   sign a permit. Every --dataset needs a --columns NAME:... naming\n"
 "          the columns allowed in it. --train FILE.lua adds the SHA-256 of\n"
-"          that file. DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, now, or a\n"
+"          that train as signed (its --#include lines assembled, as pht\n"
+"          train assemble prints it). DATE is YYYY-MM-DD,\n"
+"          YYYY-MM-DDTHH:MM:SSZ, now, or a\n"
 "          duration from now (30m, 12h, 90d). --reviewer allows, besides\n"
 "          the listed hashes, any train code that reviewer approved.\n"
 "  approve sign a code approval as a reviewer: the SHA-256 of each train\n"
-"          file reviewed. A train carries it (pht train sign --approval,\n"
+"          file reviewed, assembled. A train carries it (pht train sign --approval,\n"
 "          pht run --approval); a permit naming the reviewer then allows it.\n"
 "  show    print a permit, code approval, revocation list or halt order\n"
 "          (signature not checked: use verify).\n"
@@ -197,7 +199,7 @@ sha256_file(const char *path, char out[PHT_SHA256_HEX_LEN + 1], struct pht_err *
 	struct pht_buf *b = NULL;
 	int r;
 
-	if ((r = pht_file_read(path, CODE_MAX, &b, err)) != PHT_OK)
+	if ((r = pht_cli_read_train(path, CODE_MAX, &b, err)) != PHT_OK)
 		return r;
 	r = pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), out, err);
 	pht_buf_free(b);
