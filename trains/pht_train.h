@@ -24,6 +24,7 @@ struct pht_limits {
 	size_t output_bytes;    /* largest JSON output; default 1 MiB */
 	size_t output_numbers;  /* most numeric values in an output; default 100000 */
 	int64_t k;              /* smallest subset usable for an aggregate; default 5 */
+	int row_access;         /* 1: col:values() works (a permit granted it); default 0 */
 	/*
 	 * Polled by the parent about every 50 ms while the child runs (NULL,
 	 * the default: never). A non-zero return kills the child at once and
@@ -44,6 +45,14 @@ struct pht_run_stats {
 	double wall_ms;
 	double cpu_ms;          /* child user+system CPU */
 	uint64_t rows_read;     /* rows touched through the data API */
+	/*
+	 * 1 if the train was handed anything computed from data values (rows
+	 * read, a row set recorded, a disclosure guard tripped), and also when
+	 * the run ended without the child saying (killed at the wall-clock
+	 * limit, a signal): then it cannot be ruled out. 0 only when the
+	 * child reported that nothing it did depended on data values.
+	 */
+	int data_touched;
 	uint64_t seed;          /* math.random seed used (recorded for replay) */
 	char columns_read[1024];/* comma-separated column names the train read */
 };
