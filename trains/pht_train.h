@@ -24,7 +24,12 @@ struct pht_limits {
 	size_t output_bytes;    /* largest JSON output; default 1 MiB */
 	size_t output_numbers;  /* most numeric values in an output; default 100000 */
 	int64_t k;              /* smallest subset usable for an aggregate; default 5 */
-	int row_access;         /* 1: col:values() works (a permit granted it); default 0 */
+	/*
+	 * Non-zero: col:values() hands the train row-level values (a data
+	 * permit's row_access for this code hash; docs/train-api.md). Default
+	 * 0, and nothing but a permit (or pht sim --row-access) may set it.
+	 */
+	int row_access;
 	/*
 	 * Polled by the parent about every 50 ms while the child runs (NULL,
 	 * the default: never). A non-zero return kills the child at once and
