@@ -330,6 +330,27 @@ test_one_answer(const char *dsj)
 	    &len), &len, &m);
 	tap_ok(m.data_dependent == 1 && strcmp(m.reason, t[0].reason) == 0,
 	    "a run killed before it could report (wall clock): assumed data-dependent");
+
+	/* an auto signer at a station without permits: never row access */
+	{
+		struct pht_station_result res;
+		struct pht_err e;
+		char *env = envelope("analyst", train_code(
+		    "    local ok = pcall(function() return data:column('age'):values() end)\n"
+		    "    return { rows = ok }"), "{}", "registry", "st-a", 0, 3600, &len);
+		json_t *x;
+
+		tap_ok(pht_station_exec(st, env, len, &res, &e) == PHT_OK &&
+		    res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
+		    json_is_false(json_object_get(res.output, "rows")),
+		    "an auto signer without a permit: col:values() refused");
+		x = last_of("executed");
+		tap_ok(x != NULL && json_object_get(x, "row_access") == NULL,
+		    "  and its executed entry has no row_access");
+		json_decref(x);
+		pht_station_result_clear(&res);
+		free(env);
+	}
 	pht_station_close(st);
 }
 
