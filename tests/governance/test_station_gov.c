@@ -290,6 +290,18 @@ test_row_access(struct pht_station *st)
 	tap_ok(logged_row_access(res.train, "executed") == 1 &&
 	    logged_row_access(res.train, "released") == 1,
 	    "  executed and released entries say row_access: true");
+	{
+		struct pht_station_replay rep;
+		char path[1100];
+
+		snprintf(path, sizeof(path), "%s/audit.log", dir);
+		r = pht_station_replay(pht_station_config(st), path, res.train, qc_code,
+		    strlen(qc_code), &rep, &e);
+		tap_ok(r == PHT_OK && rep.matches == 1 &&
+		    json_is_true(json_object_get(rep.output, "rows")),
+		    "  pht audit replay repeats it with the row access it had: MATCH");
+		pht_station_replay_clear(&rep);
+	}
 	pht_station_result_clear(&res);
 	free(t);
 
