@@ -16,7 +16,6 @@
 
 #define VIEW_MT "pht.view"
 #define COLUMN_MT "pht.column"
-#define ROW_MT "pht.row"
 #define GROUPS_MAX 1000000
 #define IN_MAX 100000
 #define HUGE_SCRATCH ((size_t)4 << 20)  /* scratch blocks offered huge pages */
@@ -46,19 +45,16 @@ struct view {
 struct colview {
 	const struct pht_column *col;
 	struct view *v;
-	int have_count, have_sum;
+	int have_count, have_sum, have_var;
 	size_t count;           /* non-missing values */
 	double sum;             /* compensated sum (number columns, integer overflow) */
 	int64_t isum;           /* exact sum (integer and boolean columns) */
 	int ioverflow;          /* the exact sum is outside int64: use sum */
+	double var;             /* sample variance (count >= 2) */
 };
 
-/* The row handed to a filter() predicate; valid only during that call. */
-struct rowacc {
-	struct view *v;
-	size_t row;
-	int live;
-};
+/* How a kernel reads a column's array: double, int64 (as such or as double), int32, uint8. */
+enum wty { W_F64, W_I64, W_I64D, W_I32, W_U8 };
 
 static inline size_t
 vrow(const struct view *v, size_t i)
@@ -179,13 +175,25 @@ note_rows(lua_State *L, struct view *v)
 	v->noted = 1;
 }
 
-static void
-mark_row(lua_State *L, const struct view *v, size_t r)
+/*
+ * Raises the (catchable) error of a call that would hand the train a
+ * row-level value: no such value reaches a train.
+ */
+static int
+no_row_values(lua_State *L, const char *what)
 {
-	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	return luaL_error(L, "%s is not available: no row-level value reaches a train "
+	    "(docs/train-api.md)", what);
+}
 
-	if (c->rows_touched != NULL && c->ds == v->ds)
-		c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
+/*
+ * A column a train may see: any but the identifier, which is not in the
+ * train's view at all.
+ */
+static inline int
+visible(const struct pht_column *col)
+{
+	return col->role != PHT_ROLE_IDENTIFIER;
 }
 
 /* The column named by argument arg; recorded as read. */
@@ -196,7 +204,7 @@ find_col(lua_State *L, const struct view *v, int arg)
 	const char *name = luaL_checkstring(L, arg);
 	int i = pht_dataset_find_index(v->ds, name);
 
-	if (i < 0)
+	if (i < 0 || !visible(pht_dataset_column(v->ds, (size_t)i)))
 		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
 	if (c->cols_touched != NULL && c->ds == v->ds)
 		c->cols_touched[i] = 1;
@@ -274,8 +282,8 @@ push_cell(lua_State *L, const struct pht_column *c, size_t r)
 
 struct agg {
 	size_t count;
-	double sum, sum_c, sumsq, sumsq_c, dmin, dmax;
-	int64_t isum, imin, imax;
+	double sum, sum_c, sumsq, sumsq_c;
+	int64_t isum;
 	int ioverflow;
 };
 
@@ -299,10 +307,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 	size_t i, r, n = v->n;
 
 	memset(a, 0, sizeof(*a));
-	a->dmin = HUGE_VAL;
-	a->dmax = -HUGE_VAL;
-	a->imin = INT64_MAX;
-	a->imax = INT64_MIN;
 	switch (col->type) {
 	case PHT_COL_NUMBER:
 		for (i = 0; i < n; i++) {
@@ -315,10 +319,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 			a->count++;
 			ksum(&a->sum, &a->sum_c, x);
 			ksum(&a->sumsq, &a->sumsq_c, x * x);
-			if (x < a->dmin)
-				a->dmin = x;
-			if (x > a->dmax)
-				a->dmax = x;
 		}
 		break;
 	case PHT_COL_INTEGER:
@@ -334,10 +334,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 				a->ioverflow = 1;
 			ksum(&a->sum, &a->sum_c, (double)x);
 			ksum(&a->sumsq, &a->sumsq_c, (double)x * (double)x);
-			if (x < a->imin)
-				a->imin = x;
-			if (x > a->imax)
-				a->imax = x;
 		}
 		break;
 	case PHT_COL_BOOLEAN:
@@ -347,29 +343,11 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 				continue;
 			a->count++;
 			a->isum += col->v.u8[r];
-			if (col->v.u8[r] < a->imin)
-				a->imin = col->v.u8[r];
-			if (col->v.u8[r] > a->imax)
-				a->imax = col->v.u8[r];
 		}
 		a->sum = (double)a->isum;
 		a->sumsq = (double)a->isum;
 		break;
-	case PHT_COL_DATE:
-	case PHT_COL_CATEGORY:
-		for (i = 0; i < n; i++) {
-			int64_t x;
-
-			r = vrow(v, i);
-			if (is_missing(miss, r))
-				continue;
-			x = col->v.i32[r];
-			a->count++;
-			if (x < a->imin)
-				a->imin = x;
-			if (x > a->imax)
-				a->imax = x;
-		}
+	default:
 		break;
 	}
 	a->sum += a->sum_c;
@@ -558,6 +536,71 @@ col_fill_sum(struct colview *cv)
 	cv->have_sum = 1;
 }
 
+/*
+ * The second pass of the variance: over the non-missing cells, the
+ * compensated sum of (x - m)^2 into *m2 and the plain sum of (x - m) into
+ * *dev (the correction term of the corrected two-pass algorithm, which
+ * absorbs the rounding of m). ty is W_F64, W_I64 or W_U8; a missing cell
+ * adds 0 through a select.
+ */
+static inline __attribute__((always_inline)) void
+dev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, double m, double *m2, double *dev)
+{
+	double s = 0, c = 0, d = 0, x, t, z, q;
+	size_t i, r;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
+		    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
+		x -= m;
+		if (has_miss)
+			x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
+		d += x;
+		q = x * x;
+		t = s + q;
+		z = t - s;
+		c += (s - (t - z)) + (q - z);
+		s = t;
+	}
+	*m2 = s + c;
+	*dev = d;
+}
+
+/*
+ * The sample variance of a numeric column (n - 1 denominator), exactly by
+ * two passes: the mean from the compensated or exact sum, then the sums of
+ * the deviations from it; kept in cv. Needs count >= 2.
+ */
+static void
+col_fill_var(struct colview *cv)
+{
+	const struct pht_column *col = cv->col;
+	const struct view *v = cv->v;
+	double m, m2 = 0, dev = 0, n;
+
+	if (cv->have_var)
+		return;
+	col_fill_sum(cv);
+	n = (double)cv->count;
+	m = cv->sum / n;
+	switch (col->type) {
+	case PHT_COL_NUMBER:
+		SPECIALISE(dev_kernel, col->v.f64, col->missing, v, W_F64, m, &m2, &dev);
+		break;
+	case PHT_COL_INTEGER:
+		SPECIALISE(dev_kernel, col->v.i64, col->missing, v, W_I64, m, &m2, &dev);
+		break;
+	default:
+		SPECIALISE(dev_kernel, col->v.u8, col->missing, v, W_U8, m, &m2, &dev);
+		break;
+	}
+	m2 -= dev * dev / n;
+	cv->var = m2 > 0 ? m2 / (n - 1) : 0.0;
+	cv->have_var = 1;
+}
+
 /* The guards and checks of every aggregate; the kind of result needs. */
 static struct colview *
 col_prepare(lua_State *L, int numeric, const char *what)
@@ -576,7 +619,7 @@ col_prepare(lua_State *L, int numeric, const char *what)
 	return cv;
 }
 
-/* Runs the full aggregate (sumsq, min, max) with the guards. */
+/* Runs the full aggregate (count, sum, sumsq) with the guards. */
 static struct colview *
 col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
 {
@@ -636,55 +679,61 @@ col_mean(lua_State *L)
 	return 1;
 }
 
+/* col:var() and col:sd(): sample variance and standard deviation; nil when n < 2. */
 static int
-col_minmax(lua_State *L, int max)
+col_var_sd(lua_State *L, int sd)
 {
-	struct agg a;
-	struct colview *cv = col_agg(L, &a, 0, max ? "max" : "min");
-	int64_t iv = max ? a.imax : a.imin;
+	struct colview *cv = col_prepare(L, 1, sd ? "sd" : "var");
 
-	if (a.count == 0) {
+	col_fill_sum(cv);
+	guard_values(L, cv->count, cv->col);
+	if (cv->count < 2) {
 		lua_pushnil(L);
 		return 1;
 	}
-	switch (cv->col->type) {
-	case PHT_COL_NUMBER:
-		lua_pushnumber(L, max ? a.dmax : a.dmin);
-		break;
-	case PHT_COL_INTEGER:
-		lua_pushinteger(L, iv);
-		break;
-	case PHT_COL_BOOLEAN:
-		lua_pushboolean(L, iv != 0);
-		break;
-	case PHT_COL_DATE:
-		push_date(L, iv);
-		break;
-	case PHT_COL_CATEGORY:
-		lua_pushnil(L);
-		break;
-	}
+	col_fill_var(cv);
+	lua_pushnumber(L, sd ? sqrt(cv->var) : cv->var);
 	return 1;
+}
+
+static int
+col_var(lua_State *L)
+{
+	return col_var_sd(L, 0);
+}
+
+static int
+col_sd(lua_State *L)
+{
+	return col_var_sd(L, 1);
 }
 
 static int
 col_min(lua_State *L)
 {
-	return col_minmax(L, 0);
+	check_col(L);
+	return no_row_values(L, "col:min()");
 }
 
 static int
 col_max(lua_State *L)
 {
-	return col_minmax(L, 1);
+	check_col(L);
+	return no_row_values(L, "col:max()");
 }
 
+/*
+ * col:values(): every value of the view, only in a run with row access
+ * (a data permit's row_access); otherwise an error.
+ */
 static int
 col_values(lua_State *L)
 {
 	struct colview *cv = check_col(L);
 	size_t i;
 
+	if (!pht_train_ctx_of(L)->row_access)
+		return no_row_values(L, "col:values()");
 	guard_rows(L, cv->v->n);
 	mark_rows(L, cv->v);
 	note_rows(L, cv->v);
@@ -717,21 +766,8 @@ col_index(lua_State *L)
 	const char *k;
 	size_t i;
 
-	if (lua_type(L, 2) == LUA_TNUMBER) {
-		lua_Integer li;
-
-		if (!lua_isinteger(L, 2))
-			return 0;
-		li = lua_tointeger(L, 2);
-		guard_rows(L, cv->v->n);
-		note_rows(L, cv->v);
-		if (li < 1 || (lua_Unsigned)li > cv->v->n)
-			return 0;
-		i = vrow(cv->v, (size_t)li - 1);
-		mark_row(L, cv->v, i);
-		push_cell(L, c, i);
-		return 1;
-	}
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		return no_row_values(L, "col[i]");
 	k = luaL_checkstring(L, 2);
 	if (strcmp(k, "name") == 0)
 		lua_pushstring(L, c->name);
@@ -795,12 +831,14 @@ static int
 view_columns(lua_State *L)
 {
 	struct view *v = check_view(L);
-	size_t i, n = pht_dataset_ncols(v->ds);
+	size_t i, j = 0, n = pht_dataset_ncols(v->ds);
 
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {
+		if (!visible(pht_dataset_column(v->ds, i)))
+			continue;
 		lua_pushstring(L, pht_dataset_column(v->ds, i)->name);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		lua_rawseti(L, -2, (lua_Integer)++j);
 	}
 	return 1;
 }
@@ -822,12 +860,30 @@ view_column(lua_State *L)
 	return 1;
 }
 
+/* The dictionary as a table, without the identifier column's entry. */
 static int
 view_dictionary(lua_State *L)
 {
 	struct view *v = check_view(L);
+	size_t i, j = 0, n = pht_dataset_ncols(v->ds);
 
 	pht_train_lua_push_json(L, pht_dataset_dict(v->ds));
+	if (pht_dataset_identifier(v->ds) == NULL)
+		return 1;
+	/* columns[i] is column i of the dataset (dictionary order): compact it */
+	lua_getfield(L, -1, "columns");
+	for (i = 0; i < n; i++) {
+		lua_rawgeti(L, -1, (lua_Integer)i + 1);
+		if (visible(pht_dataset_column(v->ds, i)))
+			lua_rawseti(L, -2, (lua_Integer)++j);
+		else
+			lua_pop(L, 1);
+	}
+	for (; j < n; j++) {
+		lua_pushnil(L);
+		lua_rawseti(L, -2, (lua_Integer)j + 1);
+	}
+	lua_pop(L, 1);
 	return 1;
 }
 
@@ -954,8 +1010,6 @@ cmp_cell(const struct pht_column *c, size_t r, const struct key *k)
  * never NaN (the loader refuses them) nor is a key (to_key refuses it), so
  * plain comparisons agree with cmp_cell().
  */
-enum wty { W_F64, W_I64, W_I64D, W_I32, W_U8 };
-
 static inline __attribute__((always_inline)) int
 where_test(const void *arr, size_t r, int ty, int op, double kd, int64_t ki)
 {
@@ -1147,52 +1201,10 @@ view_where(lua_State *L)
 }
 
 static int
-row_index(lua_State *L)
-{
-	struct rowacc *ra = luaL_checkudata(L, 1, ROW_MT);
-	const struct pht_column *c;
-
-	if (!ra->live)
-		return luaL_error(L, "row used outside its filter() call");
-	c = find_col(L, ra->v, 2);
-	push_cell(L, c, ra->row);
-	return 1;
-}
-
-static int
 view_filter(lua_State *L)
 {
-	struct view *v = check_view(L);
-	struct rowacc *ra;
-	uint32_t *out;
-	size_t i, m = 0;
-	int keep;
-
-	luaL_checktype(L, 2, LUA_TFUNCTION);
-	lua_settop(L, 2);
-	mark_rows(L, v);
-	note_rows(L, v);
-	out = scratch(L, v->n, sizeof(uint32_t));              /* 3 */
-	ra = lua_newuserdatauv(L, sizeof(*ra), 1);              /* 4 */
-	ra->v = v;
-	ra->row = 0;
-	ra->live = 1;
-	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, 4, 1);
-	luaL_setmetatable(L, ROW_MT);
-	for (i = 0; i < v->n; i++) {
-		ra->row = vrow(v, i);
-		lua_pushvalue(L, 2);
-		lua_pushvalue(L, 4);
-		lua_call(L, 1, 1);
-		keep = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		if (keep)
-			out[m++] = (uint32_t)ra->row;
-	}
-	ra->live = 0;
-	push_selection(L, v, out, 3, m);
-	return 1;
+	check_view(L);
+	return no_row_values(L, "data:filter()");
 }
 
 /* ---- grouping: each row of a view mapped to a group number ---- */
@@ -1346,6 +1358,34 @@ push_group_key(lua_State *L, const struct grouping *g, size_t j)
 }
 
 /*
+ * Keys of integer and date columns are data values (only the values
+ * present are keys), so a group of 0 < n < k rows must not show its key:
+ * such groups fold into one {suppressed = true} entry without a key, after
+ * the released groups and before the missing group. Category and boolean
+ * keys are the dictionary's, public: their small groups keep the key.
+ */
+static inline int
+folds_small_keys(const struct grouping *g)
+{
+	return g->keys != NULL;
+}
+
+static inline int
+is_small(size_t n, int64_t k)
+{
+	return n > 0 && (int64_t)n < k;
+}
+
+/* Pushes the entry the folded small groups stand for: {suppressed = true}. */
+static void
+push_folded(lua_State *L)
+{
+	lua_createtable(L, 0, 1);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "suppressed");
+}
+
+/*
  * Pushes {key=..., n=..., data=view} or {key=..., suppressed=true} (with
  * missing=true instead of a key for the rows missing the column). Returns
  * the group's view, to be filled by the caller, or NULL if suppressed.
@@ -1385,7 +1425,8 @@ view_group_by(lua_State *L)
 	const struct pht_column *c = find_col(L, v, 2);
 	struct grouping g;
 	struct view **views;
-	size_t *counts, *fill, i, j, slot, nslots;
+	size_t *counts, *fill, i, j, slot, nslots, nfolded = 0;
+	lua_Integer idx = 0;
 
 	lua_settop(L, 2);
 	guard_rows(L, v->n);
@@ -1407,10 +1448,18 @@ view_group_by(lua_State *L)
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
 		views[j] = NULL;
+		if (j < g.ngroups && folds_small_keys(&g) && is_small(counts[j], ctx->k)) {
+			nfolded++;
+			continue;
+		}
+		if (j == g.ngroups && nfolded > 0) {
+			push_folded(L);
+			lua_rawseti(L, -2, ++idx);
+		}
 		if (j == g.ngroups && counts[j] == 0)
 			break;
 		views[j] = push_group(L, v, &g, j, counts[j], ctx->k);
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
+		lua_rawseti(L, -2, ++idx);
 	}
 	for (i = 0; i < v->n; i++) {
 		slot = g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i];
@@ -1428,11 +1477,12 @@ view_group_by(lua_State *L)
 struct gacc {
 	double s, c;            /* compensated sum (number columns) */
 	double ss, sc;          /* compensated sum of squares */
-	double dmin, dmax;      /* number columns */
 	i128 isum;              /* exact sum (integer and boolean columns) */
-	int64_t imin, imax;     /* integer and boolean columns */
 	size_t rows;            /* rows of the group */
 	size_t n;               /* non-missing values among them */
+	double mean;            /* the mean, between the two passes */
+	double m2, m2c;         /* compensated sum of squared deviations from mean */
+	double dev;             /* sum of deviations (the two-pass correction) */
 };
 
 static inline __attribute__((always_inline)) void
@@ -1465,7 +1515,7 @@ struct slots {
 /*
  * Adds the cells of one column to the accumulators of their groups. A
  * missing cell counts as a row and adds -0.0 to the sums (which changes
- * none) and nothing to min and max, through selects rather than branches.
+ * none), through selects rather than branches.
  * ty is W_F64, W_I64 or W_U8; src one of SLOT_*, constant once inlined.
  */
 static inline __attribute__((always_inline)) void
@@ -1510,8 +1560,6 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 			x = b ? -0.0 : x;
 			two_sum(&a->s, &a->c, x);
 			two_sum(&a->ss, &a->sc, x * x);
-			a->dmin = !b && x < a->dmin ? x : a->dmin;
-			a->dmax = !b && x > a->dmax ? x : a->dmax;
 		} else {
 			xi = ty == W_I64 ? ((const int64_t *)arr)[r] : ((const uint8_t *)arr)[r];
 			xi = b ? 0 : xi;
@@ -1520,8 +1568,6 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 				x = b ? -0.0 : (double)xi;
 				two_sum(&a->ss, &a->sc, x * x);
 			}
-			a->imin = !b && xi < a->imin ? xi : a->imin;
-			a->imax = !b && xi > a->imax ? xi : a->imax;
 		}
 	}
 }
@@ -1553,15 +1599,102 @@ gacc_column(const struct pht_column *c, const struct view *v, const struct slots
 }
 
 /*
- * Fills slot nslots of one column's accumulators with the total of slots
- * 0..nslots-1: counts, exact integer sums, min and max combine exactly;
- * the compensated sums are summed again with compensation (each slot's
- * sum and its error term).
+ * The second pass of the grouped variance: adds each non-missing cell's
+ * squared deviation from its group's mean (compensated) and the deviation
+ * itself to the group's accumulator. The slots come from gid (SLOT_GID32)
+ * or gid8 (SLOT_GID8), as the first pass left them.
+ */
+static inline __attribute__((always_inline)) void
+gdev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, int src, const struct slots *sl,
+    struct gacc *acc)
+{
+	const uint32_t *gid = sl->gid;
+	const uint8_t *gid8 = sl->gid8;
+	const uint32_t ngroups = sl->ngroups;
+	size_t i, r;
+	uint32_t g;
+	struct gacc *a;
+	double x;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		if (src == SLOT_GID32) {
+			g = gid != NULL ? gid[i] : NO_GROUP;
+			g = g == NO_GROUP ? ngroups : g;
+		} else
+			g = gid8[i];
+		a = &acc[g];
+		x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
+		    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
+		x -= a->mean;
+		if (has_miss)
+			x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
+		a->dev += x;
+		two_sum(&a->m2, &a->m2c, x * x);
+	}
+}
+
+#define GDEV_SRC(ARR, TY) do {							\
+	if (sl->src == SLOT_GID32)						\
+		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); \
+	else									\
+		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); \
+} while (0)
+
+/*
+ * The variance figures of one column over slots 0..nslots-1, after its
+ * first pass (gacc_column, whose slots sl now reads back): each slot's
+ * mean, then a second pass for the sums of deviations from it, then each
+ * slot's m2 = sum of (x - mean)^2 corrected by (sum of (x - mean))^2 / n
+ * (the corrected two-pass algorithm; never from the sum of squares).
  */
 static void
-gacc_total(struct gacc *acc, size_t nslots)
+gacc_var(const struct pht_column *c, const struct view *v, const struct slots *sl,
+    struct gacc *acc, size_t nslots)
+{
+	struct gacc *a;
+	size_t j;
+
+	for (j = 0; j < nslots; j++) {
+		a = &acc[j];
+		a->mean = a->n == 0 ? 0.0 : c->type == PHT_COL_NUMBER ?
+		    (a->s + a->c) / (double)a->n : (double)a->isum / (double)a->n;
+	}
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		GDEV_SRC(c->v.f64, W_F64);
+		break;
+	case PHT_COL_INTEGER:
+		GDEV_SRC(c->v.i64, W_I64);
+		break;
+	default:
+		GDEV_SRC(c->v.u8, W_U8);
+		break;
+	}
+	for (j = 0; j < nslots; j++) {
+		a = &acc[j];
+		a->m2 += a->m2c;
+		a->m2c = 0;
+		if (a->n > 0)
+			a->m2 -= a->dev * a->dev / (double)a->n;
+		a->m2 = a->m2 > 0 ? a->m2 : 0.0;
+	}
+}
+
+/*
+ * Fills slot nslots of one column's accumulators with the total of slots
+ * 0..nslots-1: counts and exact integer sums combine exactly;
+ * the compensated sums are summed again with compensation (each slot's
+ * sum and its error term); the squared deviations combine exactly as
+ * Chan, Golub and LeVeque's pairwise update: the slots' m2 plus
+ * n_j (mean_j - mean)^2 each (after gacc_var).
+ */
+static void
+gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots)
 {
 	struct gacc *t = &acc[nslots];
+	double d;
 	size_t j;
 
 	for (j = 0; j < nslots; j++) {
@@ -1571,12 +1704,21 @@ gacc_total(struct gacc *acc, size_t nslots)
 		t->c += acc[j].c;
 		two_sum(&t->ss, &t->sc, acc[j].ss);
 		t->sc += acc[j].sc;
-		t->dmin = acc[j].dmin < t->dmin ? acc[j].dmin : t->dmin;
-		t->dmax = acc[j].dmax > t->dmax ? acc[j].dmax : t->dmax;
 		t->isum += acc[j].isum;
-		t->imin = acc[j].imin < t->imin ? acc[j].imin : t->imin;
-		t->imax = acc[j].imax > t->imax ? acc[j].imax : t->imax;
 	}
+	if (t->n == 0)
+		return;
+	t->mean = c->type == PHT_COL_NUMBER ? (t->s + t->c) / (double)t->n :
+	    (double)t->isum / (double)t->n;
+	for (j = 0; j < nslots; j++) {
+		if (acc[j].n == 0)
+			continue;
+		d = acc[j].mean - t->mean;
+		two_sum(&t->m2, &t->m2c, acc[j].m2);
+		two_sum(&t->m2, &t->m2c, (double)acc[j].n * d * d);
+	}
+	t->m2 += t->m2c;
+	t->m2c = 0;
 }
 
 /* Pushes an exact integer sum: an integer if it fits, else the nearest float. */
@@ -1589,14 +1731,30 @@ push_i128(lua_State *L, i128 x)
 		lua_pushnumber(L, (double)x);
 }
 
+/* Sets var and sd of a stats table from the squared deviations (n >= 2 only). */
+static void
+push_var(lua_State *L, const struct gacc *a)
+{
+	double var;
+
+	if (a->n < 2)
+		return;
+	var = a->m2 / (double)(a->n - 1);
+	lua_pushnumber(L, var);
+	lua_setfield(L, -2, "var");
+	lua_pushnumber(L, sqrt(var));
+	lua_setfield(L, -2, "sd");
+}
+
 /*
- * Pushes {n, sum, sumsq, mean, min, max} of column c over one group, or
- * {suppressed = true} when 0 < n < k (no figure of fewer than k values).
+ * Pushes {n, sum, sumsq, mean, var, sd} of column c over one group (mean
+ * when n >= 1, var and sd when n >= 2), or {suppressed = true} when
+ * 0 < n < k (no figure of fewer than k values).
  */
 static void
 push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_t k)
 {
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 8);
 	if (a->n > 0 && (int64_t)a->n < k) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "suppressed");
@@ -1613,11 +1771,8 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		if (a->n > 0) {
 			lua_pushnumber(L, (a->s + a->c) / (double)a->n);
 			lua_setfield(L, -2, "mean");
-			lua_pushnumber(L, a->dmin);
-			lua_setfield(L, -2, "min");
-			lua_pushnumber(L, a->dmax);
-			lua_setfield(L, -2, "max");
 		}
+		push_var(L, a);
 		return;
 	case PHT_COL_INTEGER:
 		push_i128(L, a->isum);
@@ -1636,17 +1791,7 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		return;
 	lua_pushnumber(L, (double)a->isum / (double)a->n);
 	lua_setfield(L, -2, "mean");
-	if (c->type == PHT_COL_INTEGER) {
-		lua_pushinteger(L, a->imin);
-		lua_setfield(L, -2, "min");
-		lua_pushinteger(L, a->imax);
-		lua_setfield(L, -2, "max");
-	} else {
-		lua_pushboolean(L, a->imin != 0);
-		lua_setfield(L, -2, "min");
-		lua_pushboolean(L, a->imax != 0);
-		lua_setfield(L, -2, "max");
-	}
+	push_var(L, a);
 }
 
 /*
@@ -1739,10 +1884,6 @@ gacc_init(struct gacc *acc, size_t n)
 	size_t i;
 
 	memset(&init, 0, sizeof(init));
-	init.dmin = HUGE_VAL;
-	init.dmax = -HUGE_VAL;
-	init.imin = INT64_MAX;
-	init.imax = INT64_MIN;
 	for (i = 0; i < n; i++)
 		acc[i] = init;
 }
@@ -1766,8 +1907,8 @@ push_agg_record(lua_State *L, const struct pht_column **cols, size_t ncols,
 }
 
 /*
- * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean, min,
- * max}}} over the whole view, as aggregate_by's total.
+ * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean,
+ * var, sd}}} over the whole view, as aggregate_by's total.
  */
 static int
 view_aggregate(lua_State *L)
@@ -1792,7 +1933,8 @@ view_aggregate(lua_State *L)
 	sl.src = SLOT_GID32;    /* gid NULL: every row in slot 0 */
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, &sl, acc + j * 2);
-		gacc_total(acc + j * 2, 1);
+		gacc_var(cols[j], v, &sl, acc + j * 2, 1);
+		gacc_total(cols[j], acc + j * 2, 1);
 	}
 	push_agg_record(L, cols, ncols, acc, 2, 1, v->n, ctx->k);
 	return 1;
@@ -1801,9 +1943,10 @@ view_aggregate(lua_State *L)
 /*
  * data:aggregate_by(group, {col, ...}): per group of column group (as
  * group_by: same order, same suppression under k, the missing-key group
- * last when there is one) n and, per column, {n, sum, sumsq, mean, min,
- * max} of its non-missing values, in one pass per column; second result
- * {n, stats} over the whole view. A column's figures over fewer than k
+ * last when there is one) n and, per column, {n, sum, sumsq, mean, var,
+ * sd} of its non-missing values, in two passes per column (sums, then
+ * deviations from the group's mean); second result {n, stats} over the
+ * whole view. A column's figures over fewer than k
  * values (but more than none) come back as {suppressed = true}. The view
  * and each released group are recorded as row sets behind the output.
  */
@@ -1816,7 +1959,8 @@ view_aggregate_by(lua_State *L)
 	struct grouping g;
 	struct slots sl;
 	struct gacc *acc;
-	size_t ncols, nslots, width, i, j, *counts;
+	size_t ncols, nslots, width, i, j, *counts, nfolded = 0;
+	lua_Integer idx = 0;
 	int *released;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
@@ -1859,9 +2003,10 @@ view_aggregate_by(lua_State *L)
 	gacc_init(acc, width * ncols);
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, &sl, acc + j * width);
-		gacc_total(acc + j * width, nslots);
 		if (sl.src == SLOT_I32 || sl.src == SLOT_U8)
 			sl.src = SLOT_GID8;     /* the slots are written: read them back */
+		gacc_var(cols[j], v, &sl, acc + j * width, nslots);
+		gacc_total(cols[j], acc + j * width, nslots);
 	}
 	memset(counts, 0, nslots * sizeof(size_t));
 	if (ncols > 0)
@@ -1876,6 +2021,14 @@ view_aggregate_by(lua_State *L)
 	note_groups(L, v, &g, sl.src == SLOT_GID8 ? sl.gid8 : NULL, counts, released);
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
+		if (j < g.ngroups && folds_small_keys(&g) && is_small(counts[j], ctx->k)) {
+			nfolded++;
+			continue;
+		}
+		if (j == g.ngroups && nfolded > 0) {
+			push_folded(L);
+			lua_rawseti(L, -2, ++idx);
+		}
 		if (j == g.ngroups && counts[j] == 0)
 			break;
 		lua_createtable(L, 0, 3);
@@ -1899,13 +2052,178 @@ view_aggregate_by(lua_State *L)
 			}
 			lua_setfield(L, -2, "stats");
 		}
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
+		lua_rawseti(L, -2, ++idx);
 	}
 	/* the total over the whole view: {n, stats} */
 	push_agg_record(L, cols, ncols, acc, width, nslots, v->n, ctx->k);
 	return 2;
 }
 
+/* ---- crosstab ---- */
+
+/*
+ * The lines (rows or columns) of a crosstab over grouping g: each group
+ * its own line, in group order, except that (integer and date keys, as in
+ * group_by) the groups of 0 < n < k rows of the view share one last line,
+ * shown as {suppressed = true}. count[j] is group j's rows in the view.
+ * Fills line[j] for every group; returns the number of lines, *folded set
+ * when the last one is the shared line.
+ */
+static size_t
+crosstab_lines(const struct grouping *g, const size_t *count, int64_t k, uint32_t *line,
+    int *folded)
+{
+	size_t j, n = 0, nsmall = 0;
+
+	for (j = 0; j < g->ngroups; j++)
+		if (folds_small_keys(g) && is_small(count[j], k))
+			nsmall++;
+		else
+			line[j] = (uint32_t)n++;
+	*folded = nsmall > 0;
+	if (*folded)
+		for (j = 0; j < g->ngroups; j++)
+			if (is_small(count[j], k))
+				line[j] = (uint32_t)n;
+	return n + (size_t)*folded;
+}
+
+/* Pushes the keys of the lines as a sequence ({suppressed = true} for a shared line). */
+static void
+push_lines(lua_State *L, const struct grouping *g, const size_t *count, int64_t k,
+    size_t nlines, int folded)
+{
+	size_t j;
+	lua_Integer idx = 0;
+
+	lua_createtable(L, (int)nlines, 0);
+	for (j = 0; j < g->ngroups; j++) {
+		if (folds_small_keys(g) && is_small(count[j], k))
+			continue;
+		push_group_key(L, g, j);
+		lua_rawseti(L, -2, ++idx);
+	}
+	if (folded) {
+		push_folded(L);
+		lua_rawseti(L, -2, ++idx);
+	}
+}
+
+/*
+ * Complementary suppression of an nr x nc table of counts cnt (row-major)
+ * whose primarily suppressed cells are set in sup: while some row or
+ * column has exactly one suppressed cell, the smallest non-zero released
+ * cell of that line (the first on a tie) is suppressed too, so that no
+ * suppressed cell is its line's total minus the released ones. A line
+ * whose only suppressed cell has no non-zero released cell beside it is
+ * left so (there is nothing to suppress; its other cells are zeros).
+ * Lines wait in a queue (rows 0..nr-1, columns nr..nr+nc-1), each at most
+ * once, and are checked again when one of their cells is suppressed.
+ * Scratch: nsup and queue of nr + nc entries, queued of nr + nc bytes.
+ */
+static void
+complementary_suppress(const size_t *cnt, uint8_t *sup, size_t nr, size_t nc, size_t *nsup,
+    uint32_t *queue, uint8_t *queued)
+{
+	size_t nl = nr + nc, head = 0, len, l, t, c, start, step, n, best, i, j;
+
+	memset(nsup, 0, nl * sizeof(*nsup));
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < nc; j++)
+			if (sup[i * nc + j]) {
+				nsup[i]++;
+				nsup[nr + j]++;
+			}
+	for (l = 0; l < nl; l++) {
+		queue[l] = (uint32_t)l;
+		queued[l] = 1;
+	}
+	len = nl;
+	while (len > 0) {
+		l = queue[head];
+		head = (head + 1) % nl;
+		len--;
+		queued[l] = 0;
+		if (nsup[l] != 1)
+			continue;
+		if (l < nr) {
+			start = l * nc;
+			step = 1;
+			n = nc;
+		} else {
+			start = l - nr;
+			step = nc;
+			n = nr;
+		}
+		best = SIZE_MAX;
+		for (t = 0; t < n; t++) {
+			c = start + t * step;
+			if (!sup[c] && cnt[c] > 0 && (best == SIZE_MAX || cnt[c] < cnt[best]))
+				best = c;
+		}
+		if (best == SIZE_MAX)
+			continue;
+		sup[best] = 1;
+		i = best / nc;
+		j = best % nc;
+		nsup[i]++;
+		nsup[nr + j]++;
+		if (!queued[i]) {
+			queue[(head + len++) % nl] = (uint32_t)i;
+			queued[i] = 1;
+		}
+		if (!queued[nr + j]) {
+			queue[(head + len++) % nl] = (uint32_t)(nr + j);
+			queued[nr + j] = 1;
+		}
+	}
+}
+
+/*
+ * Records the rows of each released, non-zero cell as a row set behind
+ * the output (cell[i]: view position i's cell, SIZE_MAX for rows missing
+ * either column). Suppressed cells and the view as a whole are not
+ * recorded: only the released counts leave.
+ */
+static void
+note_cells(lua_State *L, const struct view *v, const size_t *cell, const size_t *cnt,
+    const uint8_t *sup, size_t ncells)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	size_t *off, i, j, at;
+	uint32_t *rows;
+	int r;
+
+	if (c->rowsets == NULL || c->ds != v->ds)
+		return;
+	off = scratch(L, ncells, sizeof(size_t));
+	rows = scratch(L, v->n, sizeof(uint32_t));
+	for (j = 0, at = 0; j < ncells; j++) {
+		off[j] = at;
+		at += sup[j] ? 0 : cnt[j];
+	}
+	for (i = 0; i < v->n; i++)
+		if (cell[i] != SIZE_MAX && !sup[cell[i]])
+			rows[off[cell[i]]++] = (uint32_t)vrow(v, i);
+	for (j = 0; j < ncells; j++) {
+		if (sup[j] || cnt[j] == 0)
+			continue;
+		r = pht_train_rowsets_add(c->rowsets, rows + off[j] - cnt[j], cnt[j], 0);
+		if (r == PHT_ERR_TOO_LARGE)
+			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row "
+			    "sets (or %zu MiB of them) behind one output",
+			    PHT_TRAIN_ROWSETS_MAX_SETS, PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
+		else if (r != PHT_OK)
+			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+	}
+	lua_pop(L, 2);
+}
+
+/*
+ * data:crosstab(a, b): {rows, cols, counts} over the rows with both a and
+ * b. Lines as crosstab_lines; cells of 0 < count < k suppressed, then
+ * complementary suppression; each released non-zero cell's rows recorded.
+ */
 static int
 view_crosstab(lua_State *L)
 {
@@ -1913,45 +2231,67 @@ view_crosstab(lua_State *L)
 	struct view *v = check_view(L);
 	const struct pht_column *ca = find_col(L, v, 2), *cb = find_col(L, v, 3);
 	struct grouping ga, gb;
-	size_t *cells, i, j, cnt;
+	size_t *cells, *acount, *bcount, *cell, *nsup, i, j, nr, nc, ncells;
+	uint32_t *aline, *bline, *queue;
+	uint8_t *sup, *queued;
+	int afold, bfold;
 
 	lua_settop(L, 3);
 	guard_rows(L, v->n);
 	mark_rows(L, v);
-	note_rows(L, v);
-	group_rows(L, v, ca, "crosstab", &ga);
-	group_rows(L, v, cb, "crosstab", &gb);
-	if (gb.ngroups > 0 && ga.ngroups > GROUPS_MAX / gb.ngroups)
+	group_rows(L, v, ca, "crosstab", &ga);                        /* 4, 5 */
+	group_rows(L, v, cb, "crosstab", &gb);                        /* 6, 7 */
+	if (ga.ngroups > GROUPS_MAX || gb.ngroups > GROUPS_MAX ||
+	    (gb.ngroups > 0 && ga.ngroups > GROUPS_MAX / gb.ngroups))
 		return luaL_error(L, "crosstab: more than %d cells", GROUPS_MAX);
-	cells = scratch(L, ga.ngroups * gb.ngroups, sizeof(size_t));
-	memset(cells, 0, ga.ngroups * gb.ngroups * sizeof(size_t));
-	for (i = 0; i < v->n; i++)
-		if (ga.gid[i] != NO_GROUP && gb.gid[i] != NO_GROUP)
-			cells[(size_t)ga.gid[i] * gb.ngroups + gb.gid[i]]++;
-	lua_createtable(L, 0, 4);
-	lua_createtable(L, (int)ga.ngroups, 0);
-	for (i = 0; i < ga.ngroups; i++) {
-		push_group_key(L, &ga, i);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	acount = scratch(L, ga.ngroups, sizeof(size_t));
+	bcount = scratch(L, gb.ngroups, sizeof(size_t));
+	aline = scratch(L, ga.ngroups, sizeof(uint32_t));
+	bline = scratch(L, gb.ngroups, sizeof(uint32_t));
+	memset(acount, 0, ga.ngroups * sizeof(size_t));
+	memset(bcount, 0, gb.ngroups * sizeof(size_t));
+	for (i = 0; i < v->n; i++) {
+		if (ga.gid[i] != NO_GROUP)
+			acount[ga.gid[i]]++;
+		if (gb.gid[i] != NO_GROUP)
+			bcount[gb.gid[i]]++;
 	}
+	nr = crosstab_lines(&ga, acount, ctx->k, aline, &afold);
+	nc = crosstab_lines(&gb, bcount, ctx->k, bline, &bfold);
+	ncells = nr * nc;
+	cells = scratch(L, ncells, sizeof(size_t));
+	sup = scratch(L, ncells, 1);
+	cell = scratch(L, v->n, sizeof(size_t));
+	nsup = scratch(L, nr + nc, sizeof(size_t));
+	queue = scratch(L, nr + nc, sizeof(uint32_t));
+	queued = scratch(L, nr + nc, 1);
+	memset(cells, 0, ncells * sizeof(size_t));
+	for (i = 0; i < v->n; i++) {
+		cell[i] = SIZE_MAX;
+		if (ga.gid[i] != NO_GROUP && gb.gid[i] != NO_GROUP) {
+			cell[i] = (size_t)aline[ga.gid[i]] * nc + bline[gb.gid[i]];
+			cells[cell[i]]++;
+		}
+	}
+	for (j = 0; j < ncells; j++)
+		sup[j] = (uint8_t)is_small(cells[j], ctx->k);
+	complementary_suppress(cells, sup, nr, nc, nsup, queue, queued);
+	note_cells(L, v, cell, cells, sup, ncells);
+	lua_createtable(L, 0, 3);
+	push_lines(L, &ga, acount, ctx->k, nr, afold);
 	lua_setfield(L, -2, "rows");
-	lua_createtable(L, (int)gb.ngroups, 0);
-	for (j = 0; j < gb.ngroups; j++) {
-		push_group_key(L, &gb, j);
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
-	}
+	push_lines(L, &gb, bcount, ctx->k, nc, bfold);
 	lua_setfield(L, -2, "cols");
-	lua_createtable(L, (int)ga.ngroups, 0);
-	for (i = 0; i < ga.ngroups; i++) {
-		lua_createtable(L, (int)gb.ngroups, 0);
-		for (j = 0; j < gb.ngroups; j++) {
-			cnt = cells[i * gb.ngroups + j];
-			if (cnt > 0 && (int64_t)cnt < ctx->k) {
+	lua_createtable(L, (int)nr, 0);
+	for (i = 0; i < nr; i++) {
+		lua_createtable(L, (int)nc, 0);
+		for (j = 0; j < nc; j++) {
+			if (sup[i * nc + j]) {
 				lua_createtable(L, 0, 1);
 				lua_pushboolean(L, 1);
 				lua_setfield(L, -2, "suppressed");
 			} else
-				lua_pushinteger(L, (lua_Integer)cnt);
+				lua_pushinteger(L, (lua_Integer)cells[i * nc + j]);
 			lua_rawseti(L, -2, (lua_Integer)j + 1);
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
@@ -1960,71 +2300,11 @@ view_crosstab(lua_State *L)
 	return 1;
 }
 
-/* ---- order ---- */
-
-struct okey {
-	union {
-		double d;
-		int64_t i;
-	} v;
-	uint32_t row;
-	uint32_t pos;
-	uint8_t miss;
-};
-
-static int
-cmp_okey(const void *pa, const void *pb, void *arg)
-{
-	const struct okey *a = pa, *b = pb;
-	const int *mode = arg;          /* [0] = is double, [1] = descending */
-	int c;
-
-	if (a->miss != b->miss)
-		return a->miss ? 1 : -1;
-	if (!a->miss) {
-		if (mode[0])
-			c = (a->v.d > b->v.d) - (a->v.d < b->v.d);
-		else
-			c = (a->v.i > b->v.i) - (a->v.i < b->v.i);
-		if (c != 0)
-			return mode[1] ? -c : c;
-	}
-	return (a->pos > b->pos) - (a->pos < b->pos);
-}
-
 static int
 view_order(lua_State *L)
 {
-	static const char *const dirs[] = {"asc", "desc", NULL};
-	struct view *v = check_view(L);
-	const struct pht_column *c = find_col(L, v, 2);
-	int mode[2];
-	struct okey *keys;
-	struct view *nv;
-	size_t i, r;
-
-	mode[0] = c->type == PHT_COL_NUMBER;
-	mode[1] = luaL_checkoption(L, 3, "asc", dirs);
-	lua_settop(L, 3);
-	mark_rows(L, v);
-	keys = scratch(L, v->n, sizeof(*keys));
-	for (i = 0; i < v->n; i++) {
-		r = vrow(v, i);
-		keys[i].row = (uint32_t)r;
-		keys[i].pos = (uint32_t)i;
-		keys[i].miss = (uint8_t)is_missing(c->missing, r);
-		if (mode[0])
-			keys[i].v.d = c->v.f64[r];
-		else
-			keys[i].v.i = ival(c, r);
-	}
-	qsort_r(keys, v->n, sizeof(*keys), cmp_okey, mode);
-	nv = new_view(L, v->ds, v->n, 0);
-	for (i = 0; i < v->n; i++)
-		nv->sel[i] = keys[i].row;
-	nv->marked = v->marked;
-	nv->noted = v->noted;   /* the same set, in another order */
-	return 1;
+	check_view(L);
+	return no_row_values(L, "data:order()");
 }
 
 static int
@@ -2060,7 +2340,8 @@ register_metatables(lua_State *L)
 	};
 	static const luaL_Reg col_methods[] = {
 		{"count", col_count}, {"sum", col_sum}, {"sumsq", col_sumsq},
-		{"mean", col_mean}, {"min", col_min}, {"max", col_max},
+		{"mean", col_mean}, {"var", col_var}, {"sd", col_sd},
+		{"min", col_min}, {"max", col_max},
 		{"values", col_values}, {NULL, NULL},
 	};
 
@@ -2081,13 +2362,6 @@ register_metatables(lua_State *L)
 		lua_setfield(L, -2, "__len");
 		lua_pushcfunction(L, col_tostring);
 		lua_setfield(L, -2, "__tostring");
-		lua_pushboolean(L, 0);
-		lua_setfield(L, -2, "__metatable");
-	}
-	lua_pop(L, 1);
-	if (luaL_newmetatable(L, ROW_MT)) {
-		lua_pushcfunction(L, row_index);
-		lua_setfield(L, -2, "__index");
 		lua_pushboolean(L, 0);
 		lua_setfield(L, -2, "__metatable");
 	}
