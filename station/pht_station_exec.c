@@ -40,6 +40,7 @@ struct pht_station {
 	struct pht_dataset **datasets;
 	struct pht_station_optout_info *optinfo; /* opt-outs applied to datasets[i] */
 	struct pht_station_gov *gov;
+	struct pht_station_diff *diff;  /* the release auditor (pht_station_diff.h) */
 };
 
 const char *
@@ -100,6 +101,9 @@ pht_station_open(struct pht_station_config *cfg, struct pht_station **out,
 		goto out;
 	if ((r = pht_station_gov_open(cfg, st->log, &st->gov, err)) != PHT_OK)
 		goto out;
+	if ((r = pht_station_diff_open(pht_station_config_released_rows(cfg), st->key,
+	    &st->diff, err)) != PHT_OK)
+		goto out;
 	*out = st;
 	st = NULL; /* transferred */
 out:
@@ -120,6 +124,7 @@ pht_station_close(struct pht_station *st)
 	free(st->datasets);
 	free(st->optinfo);
 	pht_station_gov_free(st->gov);
+	pht_station_diff_free(st->diff);
 	pht_audit_close(st->log);
 	pht_trust_free(st->trust);
 	pht_key_free(st->key);
@@ -192,7 +197,8 @@ log_event(struct pht_station *st, struct pht_station_result *res, const char *ev
 
 /*
  * Logs a refusal and finishes: fields (consumed, may be NULL) get the reason
- * and error name. Returns PHT_OK with err = why if logged.
+ * and error name, and "data_dependent": true when res says the outcome may
+ * depend on data values. Returns PHT_OK with err = why if logged.
  */
 static int
 finish(struct pht_station *st, struct pht_station_result *res,
@@ -208,7 +214,9 @@ finish(struct pht_station *st, struct pht_station_result *res,
 		set_str(fields, "train", res->train);
 	if (fields != NULL && (set_str(fields, "reason", pht_err_msg(why)) != 0 ||
 	    (why->code != PHT_OK &&
-	    set_str(fields, "error", pht_strerror(why->code)) != 0))) {
+	    set_str(fields, "error", pht_strerror(why->code)) != 0) ||
+	    (res->data_dependent &&
+	    json_object_set_new(fields, "data_dependent", json_true()) != 0))) {
 		json_decref(fields);
 		fields = NULL;
 	}
@@ -278,35 +286,6 @@ pick_dataset(struct pht_station *st, const struct pht_trainmsg *msg, size_t *idx
 	    pht_station_config_id(cfg));
 }
 
-/*
- * Puts the row sets a train reported on dataset ds into the rows of the
- * dataset's file. A dataset with opt-outs holds fewer rows, numbered anew;
- * compared in those numbers, the same query before and after a new opt-out
- * would look like two unrelated row sets and the difference of the two
- * releases would disclose the patient who opted out. In the file's rows
- * they differ by exactly the rows that went. Replaces *rows.
- */
-static int
-rows_in_file(const struct pht_dataset *ds, struct pht_train_rowsets **rows,
-    struct pht_err *why)
-{
-	struct pht_train_rowsets *in_file = NULL;
-	const uint32_t *map;
-	size_t n;
-	int r;
-
-	if (*rows == NULL || (map = pht_dataset_file_rows(ds, &n)) == NULL)
-		return PHT_OK;
-	if (n > UINT32_MAX || (r = pht_train_rowsets_remap(*rows, map, (uint32_t)n,
-	    &in_file)) != PHT_OK)
-		return pht_errf(why, n > UINT32_MAX ? PHT_ERR_TOO_LARGE : r, "differencing: "
-		    "the row sets behind the output could not be mapped to the rows of "
-		    "the data file; nothing is released");
-	pht_train_rowsets_free(*rows);
-	*rows = in_file;
-	return PHT_OK;
-}
-
 static int
 load_dataset(struct pht_station *st, size_t idx, struct pht_err *why)
 {
@@ -369,9 +348,10 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	const uint8_t *payload;
 	json_t *output = NULL, *f = NULL, *meta = NULL;
 	struct pht_train_rowsets *rows = NULL;
+	const uint64_t *rowkeys = NULL;
 	size_t rounded = 0;
 	size_t plen, code_len, ntargets, i, idx = 0;
-	int r;
+	int r, rl, halted;
 
 	memset(res, 0, sizeof(*res));
 	pht_err_clear(&why);
@@ -512,9 +492,9 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 
 	/* 7b. the analyst's query budget on this dataset (pht_station_diff.h) */
-	if ((r = pht_station_diff_budget(pht_station_config_released_rows(st->cfg),
-	    signer_fp, pht_station_config_dataset(st->cfg, idx)->name, &pol->budget,
-	    pht_time_now(), &why)) != PHT_OK) {
+	if ((r = pht_station_diff_budget(st->diff, pht_station_config_dataset(st->cfg,
+	    idx)->name, signer_fp, pol->limits.k, &pol->budget, pht_time_now(),
+	    &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
 		goto out;
 	}
@@ -531,15 +511,25 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 	memset(&stats, 0, sizeof(stats));
 	lim = pol->limits;
+	/* row-level values only under a permit granting them to this code */
+	lim.row_access = res->row_access = pht_permit_row_access(permit,
+	    pht_trainmsg_code_sha256(msg));
 	lim.cancel = pht_station_gov_halted_cb;
 	lim.cancel_arg = (void *)pht_station_gov_state_dir(st->gov);
 	r = pht_train_run_station_rows(code, code_len, tname != NULL ? tname : "train",
 	    st->datasets[idx], pht_trainmsg_params(msg), (int)pht_trainmsg_round(msg), 0,
 	    &lim, &output, &stats, &rows, &why);
-	if (r != PHT_OK && pht_station_gov_halted_cb(
-	    (void *)pht_station_gov_state_dir(st->gov)))
+	halted = r != PHT_OK && pht_station_gov_halted_cb(
+	    (void *)pht_station_gov_state_dir(st->gov));
+	if (halted)
 		pht_errf(&why, PHT_ERR_DENIED, "the station was halted while the train "
 		    "ran: the run was stopped");
+	/*
+	 * From here on every refusal may depend on data values unless the
+	 * child said it touched none (docs/governance.md, "What the analyst is
+	 * told"). The operator's halt is the station's own act.
+	 */
+	res->data_dependent = stats.data_touched && !halted;
 	f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:s, s:s}",
 	    "train", res->train, "signer", signer_fp, "signer_name", signer_name,
 	    "code_sha256", pht_trainmsg_code_sha256(msg), "dataset",
@@ -552,20 +542,28 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		json_object_set_new(f, "k", json_integer((json_int_t)pol->limits.k));
 		(void)pht_station_optout_log_fields(pht_station_config_dataset(st->cfg, idx),
 		    &st->optinfo[idx], f);
-		if (add_stats(f, &stats) != 0 || set_str(f, "name", tname) != 0) {
+		if (add_stats(f, &stats) != 0 || set_str(f, "name", tname) != 0 ||
+		    (res->row_access && json_object_set_new(f, "row_access",
+		    json_true()) != 0)) {
 			json_decref(f);
 			f = NULL;
 		}
 	}
-	if (r != PHT_OK) {
-		r = finish(st, res, PHT_STATION_FAILED, "failed", f, &why, err);
-		f = NULL;
+	/*
+	 * "executed" for every run, failed or not: a failure in the run and a
+	 * refusal after it then leave the same number of entries (the log head
+	 * the analyst gets tells them apart no more than the answer does).
+	 */
+	rl = log_event(st, res, "executed", f, err);
+	f = NULL; /* consumed */
+	if (rl != PHT_OK) {
+		r = rl;
 		goto out;
 	}
-	r = log_event(st, res, "executed", f, err);
-	f = NULL; /* consumed */
-	if (r != PHT_OK)
+	if (r != PHT_OK) {
+		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
 		goto out;
+	}
 
 	/* 8b. every column it read must be covered by the permit */
 	if (permit != NULL && (r = pht_station_gov_check_columns(permit,
@@ -582,11 +580,10 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 	/* 9b. rounding, then differencing and the budget (recorded durably if released) */
 	rounded = pht_station_round_counts(output, pol->round_counts);
-	if ((r = rows_in_file(st->datasets[idx], &rows, &why)) != PHT_OK ||
-	    (r = pht_station_diff_admit(pht_station_config_released_rows(st->cfg),
-	    signer_fp, pht_station_config_dataset(st->cfg, idx)->name,
-	    pht_dataset_csv_sha256(st->datasets[idx]), res->train, rows, pol->limits.k,
-	    &pol->budget, pht_time_now(), &why)) != PHT_OK) {
+	if ((r = pht_station_diff_rowkeys(st->diff, st->datasets[idx], &rowkeys,
+	    &why)) != PHT_OK || (r = pht_station_diff_admit(st->diff,
+	    pht_station_config_dataset(st->cfg, idx)->name, signer_fp, res->train, rows,
+	    rowkeys, pol->limits.k, &pol->budget, pht_time_now(), &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_WITHHELD, "withheld",
 		    json_pack("{s:I}", "row_sets", (json_int_t)pht_train_rowsets_count(rows)),
 		    &why, err);
@@ -600,6 +597,11 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	f = json_pack("{s:s, s:O, s:s, s:I}", "train", res->train, "output", output,
 	    "output_sha256", res->output_sha256, "row_sets",
 	    (json_int_t)pht_train_rowsets_count(rows));
+	if (f != NULL && res->row_access && json_object_set_new(f, "row_access",
+	    json_true()) != 0) {
+		json_decref(f);
+		f = NULL;
+	}
 	if (f != NULL && pol->round_counts > 1 && json_object_set_new(f, "rounding",
 	    json_pack("{s:I, s:I}", "counts", (json_int_t)pol->round_counts,
 	    "values_rounded", (json_int_t)rounded)) != 0) {
@@ -685,6 +687,7 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 	const struct pht_station_dataset *d;
 	struct pht_dataset *ds = NULL;
 	struct pht_run_stats stats;
+	struct pht_limits lim;
 	const char *code_sha, *dsname, *seed_s, *csv_sha, *dict_sha, *out_sha, *tname;
 	const char *opt_sha;
 	struct pht_station_optout_info optinfo;
@@ -748,9 +751,11 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 	    (size_t)json_integer_value(json_object_get(rec.executed, "opt_out_excluded")) !=
 	    optinfo.excluded);
 	memset(&stats, 0, sizeof(stats));
+	/* a run a permit gave row access is replayed with it, nothing else is */
+	lim = pht_station_config_policy(cfg)->limits;
+	lim.row_access = json_is_true(json_object_get(rec.executed, "row_access"));
 	if ((r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train", ds,
-	    params, (int)round, (uint64_t)seed, &pht_station_config_policy(cfg)->limits,
-	    &output, &stats, err)) != PHT_OK)
+	    params, (int)round, (uint64_t)seed, &lim, &output, &stats, err)) != PHT_OK)
 		goto out;
 	pht_station_round_counts(output, pht_station_config_policy(cfg)->round_counts);
 	if ((dump = pht_json_dump(output)) == NULL) {

@@ -24,7 +24,17 @@
 
 static char dir[] = "/tmp/pht-gov-XXXXXX";
 static char analyst_fp[PHT_KEY_FP_LEN + 1], visitor_fp[PHT_KEY_FP_LEN + 1];
-static char mean_sha[65];
+static char mean_sha[65], qc_sha[65];
+
+/* A steward's data-quality train: row-level values if it has row access. */
+static const char *qc_code =
+    "return { name = 'qc', version = '1',\n"
+    "  station = function(data, params, round)\n"
+    "    local ok, v = pcall(function() return data:column('age'):values() end)\n"
+    "    if not ok then return { rows = false, why = tostring(v) } end\n"
+    "    return { rows = true, first = v[1] }\n"
+    "  end,\n"
+    "  combine = function(r) return { done = true, result = r[1] } end }\n";
 
 static const char *mean_code =
     "return { name = 'mean', version = '1',\n"
@@ -91,13 +101,17 @@ sign_with(const char *name, const char *payload)
 	return env;
 }
 
-/* A permit for users (fingerprints) over columns of reg, signed by authority. */
+/*
+ * A permit for user_fp over the columns (comma-separated) of reg, for the
+ * codes, row access for ra (may be empty), signed by authority.
+ */
 static char *
-permit(const char *id, const char *user_fp, const char *columns_csv,
-    int64_t from, int64_t until, int64_t max_runs)
+permit_doc(const char *id, const char *user_fp, const char *columns_csv,
+    int64_t from, int64_t until, int64_t max_runs, const char *const *codes,
+    size_t ncodes, const char *const *ra, size_t nra)
 {
 	struct pht_permit_user users[1] = {{"someone", user_fp}};
-	const char *stations[1] = {"st-a"}, *codes[1] = {mean_sha};
+	const char *stations[1] = {"st-a"};
 	const char *cols[8];
 	struct pht_permit_dataset ds[1] = {{"reg", cols, 0}};
 	struct pht_permit_spec s;
@@ -117,7 +131,9 @@ permit(const char *id, const char *user_fp, const char *columns_csv,
 	s.datasets = ds;
 	s.ndatasets = 1;
 	s.code_sha256 = codes;
-	s.ncodes = 1;
+	s.ncodes = ncodes;
+	s.row_access = ra;
+	s.nrow_access = nra;
 	s.valid_from = from;
 	s.valid_until = until;
 	s.max_runs = max_runs;
@@ -129,22 +145,31 @@ permit(const char *id, const char *user_fp, const char *columns_csv,
 	return env;
 }
 
-/* A signed train by signer under permit_id, carrying permit_env (may be NULL). */
+/* A permit for users (fingerprints) over columns of reg for mean_code. */
 static char *
-train(const char *signer, const char *column, const char *permit_id,
-    const char *permit_env, size_t *len)
+permit(const char *id, const char *user_fp, const char *columns_csv,
+    int64_t from, int64_t until, int64_t max_runs)
+{
+	const char *codes[1] = {mean_sha};
+
+	return permit_doc(id, user_fp, columns_csv, from, until, max_runs, codes, 1,
+	    NULL, 0);
+}
+
+/* A signed train of code by signer under permit_id, carrying permit_env (may be NULL). */
+static char *
+signed_train(const char *signer, const char *code, const char *params,
+    const char *permit_id, const char *permit_env, size_t *len)
 {
 	struct pht_trainmsg_spec spec;
 	const char *dsv[1] = {"reg"}, *stv[1] = {"st-a"};
-	char params[128], *payload = NULL, *env;
-	json_t *p;
+	char *payload = NULL, *env;
+	json_t *p = params != NULL ? json_loads(params, 0, NULL) : NULL;
 	size_t plen;
 
-	snprintf(params, sizeof(params), "{\"column\":\"%s\"}", column);
-	p = json_loads(params, 0, NULL);
 	memset(&spec, 0, sizeof(spec));
-	spec.code = mean_code;
-	spec.code_len = strlen(mean_code);
+	spec.code = code;
+	spec.code_len = strlen(code);
 	spec.params = p;
 	spec.datasets = dsv;
 	spec.n_datasets = 1;
@@ -162,6 +187,132 @@ train(const char *signer, const char *column, const char *permit_id,
 	free(payload);
 	json_decref(p);
 	return env;
+}
+
+/* mean_code over column by signer under permit_id. */
+static char *
+train(const char *signer, const char *column, const char *permit_id,
+    const char *permit_env, size_t *len)
+{
+	char params[128];
+
+	snprintf(params, sizeof(params), "{\"column\":\"%s\"}", column);
+	return signed_train(signer, mean_code, params, permit_id, permit_env, len);
+}
+
+/* Every entry of the log about train id with this event: "row_access" true? -1 if none. */
+struct ra_scan {
+	const char *train, *event;
+	int found;
+};
+
+static int
+ra_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct ra_scan *a = arg;
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+	const char *id = json_string_value(json_object_get(entry, "train"));
+
+	(void)line;
+	(void)hash;
+	if (ev != NULL && id != NULL && strcmp(ev, a->event) == 0 && strcmp(id, a->train) == 0)
+		a->found = json_is_true(json_object_get(entry, "row_access"));
+	return 0;
+}
+
+static int
+logged_row_access(const char *train, const char *event)
+{
+	struct ra_scan a = {train, event, -1};
+	char path[1100];
+
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	if (pht_audit_foreach(path, ra_fn, &a, NULL) != PHT_OK)
+		return -2;
+	return a.found;
+}
+
+/*
+ * Row-level values reach a train only under a permit that grants row
+ * access to its code hash; such runs are marked in the audit log.
+ */
+static void
+test_row_access(struct pht_station *st)
+{
+	struct pht_station_result res;
+	struct pht_err e;
+	const char *both[2] = {mean_sha, qc_sha}, *only_mean[1] = {mean_sha},
+	    *only_qc[1] = {qc_sha};
+	char *p, *t;
+	size_t l;
+	int64_t now = pht_time_now();
+	int r;
+
+	/* a permit for the code, without row access */
+	p = permit_doc("P-ra0", analyst_fp, "age", now - 10, now + 3600, 0, both, 2, NULL, 0);
+	t = signed_train("analyst", qc_code, NULL, "P-ra0", p, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
+	    json_is_false(json_object_get(res.output, "rows")),
+	    "a permit for the code without row_access: the train runs, col:values() refused");
+	tap_ok(strstr(json_string_value(json_object_get(res.output, "why")) ?
+	    json_string_value(json_object_get(res.output, "why")) : "", "not available") != NULL,
+	    "  the train saw the API's error (%s)",
+	    json_string_value(json_object_get(res.output, "why")));
+	tap_ok(logged_row_access(res.train, "executed") == 0 &&
+	    logged_row_access(res.train, "released") == 0, "  no row_access in the log");
+	pht_station_result_clear(&res);
+	free(t);
+	free(p);
+
+	/* row access granted, but to another code hash */
+	p = permit_doc("P-ra1", analyst_fp, "age", now - 10, now + 3600, 0, both, 2, only_mean,
+	    1);
+	t = signed_train("analyst", qc_code, NULL, "P-ra1", p, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
+	    json_is_false(json_object_get(res.output, "rows")) &&
+	    logged_row_access(res.train, "executed") == 0,
+	    "row access granted to another code hash: refused to this one, not marked");
+	pht_station_result_clear(&res);
+	free(t);
+	free(p);
+
+	/* granted to this code: the run has it and the log says so */
+	p = permit_doc("P-ra2", analyst_fp, "age", now - 10, now + 3600, 0, only_qc, 1, only_qc,
+	    1);
+	t = signed_train("analyst", qc_code, NULL, "P-ra2", p, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 1 &&
+	    json_is_true(json_object_get(res.output, "rows")) &&
+	    json_integer_value(json_object_get(res.output, "first")) == 30,
+	    "row access granted to this code hash: col:values() works (first age 30)");
+	tap_ok(logged_row_access(res.train, "executed") == 1 &&
+	    logged_row_access(res.train, "released") == 1,
+	    "  executed and released entries say row_access: true");
+	{
+		struct pht_station_replay rep;
+		char path[1100];
+
+		snprintf(path, sizeof(path), "%s/audit.log", dir);
+		r = pht_station_replay(pht_station_config(st), path, res.train, qc_code,
+		    strlen(qc_code), &rep, &e);
+		tap_ok(r == PHT_OK && rep.matches == 1 &&
+		    json_is_true(json_object_get(rep.output, "rows")),
+		    "  pht audit replay repeats it with the row access it had: MATCH");
+		pht_station_replay_clear(&rep);
+	}
+	pht_station_result_clear(&res);
+	free(t);
+
+	/* an auto signer without a permit never gets it */
+	t = signed_train("analyst", qc_code, NULL, NULL, NULL, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_REJECTED && res.row_access == 0,
+	    "no permit at a station that requires one: rejected, no row access");
+	pht_station_result_clear(&res);
+	free(t);
+	free(p);
 }
 
 static void
@@ -436,6 +587,9 @@ main(void)
 	if (EVP_Digest(mean_code, strlen(mean_code), md, &n, EVP_sha256(), NULL) != 1)
 		return 1;
 	pht_hex_encode(md, 32, mean_sha);
+	if (EVP_Digest(qc_code, strlen(qc_code), md, &n, EVP_sha256(), NULL) != 1)
+		return 1;
+	pht_hex_encode(md, 32, qc_sha);
 	test_config();
 	test_columns();
 	if ((st = open_station()) == NULL) {
@@ -445,6 +599,7 @@ main(void)
 	test_revocations_store(st);
 	test_run_cap(st);
 	test_release_and_halt(st);
+	test_row_access(st);
 	test_queued_rechecked(&st);
 	pht_station_close(st);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
