@@ -311,8 +311,12 @@ main(int argc, char **argv)
 		printf("audit.%s.%zu.releases\t%zu\n", mix, target, nrel);
 		printf("audit.%s.%zu.withheld\t%zu\n", mix, target, withheld);
 		printf("audit.%s.%zu.withheld_by_bounds\t%zu\n", mix, target, bounds);
-		printf("audit.%s.%zu.kinds_group_crosstab_km_nested_adhoc\t%zu/%zu/%zu/%zu/%zu\n", mix, target,
-		    kinds[0], kinds[1], kinds[2], kinds[3], kinds[4]);
+		{
+			const char *kn[5] = {"group_by", "crosstab", "km", "nested", "adhoc"};
+
+			for (i = 0; i < 5; i++)
+				printf("audit.%s.%zu.releases_%s\t%zu\n", mix, target, kn[i], kinds[i]);
+		}
 		printf("audit.%s.%zu.ms_per_release_mean\t%.3f\n", mix, target, 1e3 * total / (double)nrel);
 		printf("audit.%s.%zu.ms_per_release_median\t%.3f\n", mix, target, 1e3 * lat[nrel / 2]);
 		printf("audit.%s.%zu.ms_per_release_p90\t%.3f\n", mix, target, 1e3 * lat[nrel * 9 / 10]);
