@@ -72,7 +72,7 @@ struct pht_node_server {
 	struct event_base *base;
 	struct evhttp *http;
 	SSL_CTX *ssl;
-	struct event *sigterm, *sigint;
+	struct event *sigterm, *sigint, *sighup;
 	int port;
 	struct waiter_list waiters[WAIT_BUCKETS];
 	TAILQ_HEAD(, conn_guard) guards; /* every connection's guard */
@@ -1482,6 +1482,17 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/* SIGHUP (a closed terminal, a reload by habit): logged and ignored. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct pht_node_server *srv = arg;
+
+	(void)what;
+	logf_(srv, "signal %d (SIGHUP): ignored (the node logs to stderr; nothing to "
+	    "reopen)", (int)sig);
+}
+
 int
 pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
     void *log_arg, struct pht_node_server **out, struct pht_err *err)
@@ -1589,8 +1600,10 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
 	if ((srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv)) == NULL ||
 	    (srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv)) == NULL ||
-	    evsignal_add(srv->sigterm, NULL) != 0 || evsignal_add(srv->sigint, NULL) != 0) {
-		r = pht_errf(err, PHT_ERR_INTERNAL, "cannot catch SIGTERM/SIGINT");
+	    (srv->sighup = evsignal_new(srv->base, SIGHUP, on_hup, srv)) == NULL ||
+	    evsignal_add(srv->sigterm, NULL) != 0 || evsignal_add(srv->sigint, NULL) != 0 ||
+	    evsignal_add(srv->sighup, NULL) != 0) {
+		r = pht_errf(err, PHT_ERR_INTERNAL, "cannot catch SIGTERM/SIGINT/SIGHUP");
 		goto out;
 	}
 	*out = srv;
@@ -1639,6 +1652,8 @@ pht_node_server_free(struct pht_node_server *srv)
 		event_free(srv->sigterm);
 	if (srv->sigint != NULL)
 		event_free(srv->sigint);
+	if (srv->sighup != NULL)
+		event_free(srv->sighup);
 	/* The guards' timers go while their event base is still there. */
 	TAILQ_FOREACH(g, &srv->guards, link) {
 		if (g->timer != NULL)
