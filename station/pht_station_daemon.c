@@ -803,8 +803,9 @@ handle_entry(struct daemon *d, const json_t *entry, struct pht_err *err)
 	}
 	memset(&res, 0, sizeof(res));
 	pht_err_clear(&why);
-	say(d, "train %s round %lld from analyst %s: received", node_train,
-	    (long long)round, analyst != NULL ? analyst : "?");
+	if (!d->paused)
+		say(d, "train %s round %lld from analyst %s: received", node_train,
+		    (long long)round, analyst != NULL ? analyst : "?");
 	if ((r = mark(d, node_train, round, envelope, err)) != PHT_OK)
 		return r;
 	rc = pht_station_exec(d->st, envelope, strlen(envelope), &res, &why);

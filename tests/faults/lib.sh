@@ -25,7 +25,7 @@ cleanup() {
   stop "$st_pid"
   stop "$node_pid"
   if [ -n "$mnt" ]; then umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null; fi
-  if [ "$failed" -eq 0 ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
+  if [ "$failed" -eq 0 ] && [ -z "${PHT_KEEP:-}" ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -89,7 +89,7 @@ print("none")'
 }
 # events TRAIN: the station's audit events for TRAIN, space-separated
 events() {
-  python3 - "$dir/a/audit.log" "$1" <<'PY'
+  python3 - "${ADIR:-$dir/a}/audit.log" "$1" <<'PY'
 import json, sys
 out = []
 for line in open(sys.argv[1]):
