@@ -112,12 +112,12 @@ setup_pki() {
     "$PHT" keygen --name other --out "$dir/other-keys"
   } >"$dir/setup.log" 2>&1
 }
-# node_config DB [LIMITS-JSON]: writes $dir/node.json
+# node_config DB [LIMITS-JSON]: writes $dir/node.json (limits default: max_wait 10, timeout 60)
 node_config() {
   cat >"$dir/node.json" <<EOF
 {"listen": "127.0.0.1", "port": 0, "cert": "node-tls/cert.pem", "key": "node-tls/key.pem",
  "ca": "node-tls/ca.pem", "database": "$1",
- "limits": {"max_wait": 10, "timeout": 60${2:+, $2}}}
+ "limits": {${2:-"max_wait": 10, "timeout": 60}}}
 EOF
 }
 # start_node: starts the node on $dir/node.json; sets node_pid and url
