@@ -85,7 +85,12 @@ struct pht_node_server {
 	const struct timeval *guard_tv;  /* common timeout: cfg.timeout */
 	size_t shed;                     /* connections closed by their guard */
 	struct pht_node_admit *admit;    /* connection budget (pht_node_admit.h) */
+	struct event *checkpoint;        /* CHECKPOINT_S: WAL checkpoint, disk watch */
+	int full_said;                   /* "disk full" logged, "writing again" not */
 };
+
+#define CHECKPOINT_S 10
+#define FULL_RETRY_S 30                  /* Retry-After while the disk is full */
 
 /*
  * The deadline of a connection. libevent's own timeout (cfg.timeout) is an
@@ -453,6 +458,16 @@ reply_err(struct pht_node_server *srv, struct evhttp_request *req,
 	case PHT_ERR_REPLAY: code = 409; break;
 	case PHT_ERR_TOO_LARGE: code = 413; break;
 	case PHT_ERR_POLICY: code = 429; break;
+	case PHT_ERR_NOSPACE:
+		/* said once per episode; the store clears by itself (checkpoint_tick) */
+		if (!srv->full_said)
+			logf_(srv, "store: %s: answering 503 to writes until space "
+			    "returns", pht_err_msg(e));
+		srv->full_said = 1;
+		(void)pht_node_store_checkpoint(srv->store, NULL);
+		reply_busy(srv, req, FULL_RETRY_S, "the node cannot write to its store "
+		    "(disk full): retry later", 1);
+		return;
 	default:
 		logf_(srv, "internal error: %s", pht_err_msg(e));
 		reply_error(srv, req, 500, "internal error");
@@ -1534,6 +1549,25 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/*
+ * Every CHECKPOINT_S seconds: the WAL is checkpointed and truncated (a WAL
+ * is otherwise only checkpointed on commits, and never shrinks without
+ * journal_size_limit), and the end of a disk-full episode is said.
+ */
+static void
+checkpoint_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct pht_node_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	(void)pht_node_store_checkpoint(srv->store, NULL);
+	if (srv->full_said && !pht_node_store_full(srv->store)) {
+		srv->full_said = 0;
+		logf_(srv, "store: writing again");
+	}
+}
+
 /* SIGHUP (a closed terminal, a reload by habit): logged and ignored. */
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
@@ -1667,6 +1701,16 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 		r = pht_errf(err, PHT_ERR_INTERNAL, "cannot catch SIGTERM/SIGINT/SIGHUP");
 		goto out;
 	}
+	{
+		struct timeval tv = {CHECKPOINT_S, 0};
+
+		if ((srv->checkpoint = event_new(srv->base, -1, EV_PERSIST,
+		    checkpoint_tick, srv)) == NULL ||
+		    event_add(srv->checkpoint, &tv) != 0) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
+	}
 	*out = srv;
 	srv = NULL; /* transferred */
 	r = PHT_OK;
@@ -1718,6 +1762,8 @@ pht_node_server_free(struct pht_node_server *srv)
 		event_free(srv->sigint);
 	if (srv->sighup != NULL)
 		event_free(srv->sighup);
+	if (srv->checkpoint != NULL)
+		event_free(srv->checkpoint);
 	/* The guards' timers go while their event base is still there. */
 	TAILQ_FOREACH(g, &srv->guards, link) {
 		if (g->timer != NULL)

@@ -114,10 +114,12 @@ setup_pki() {
 }
 # node_config DB [LIMITS-JSON]: writes $dir/node.json (limits default: max_wait 10, timeout 60)
 node_config() {
+  local lim='"max_wait": 10, "timeout": 60'
+  [ -z "${2:-}" ] || lim=$2
   cat >"$dir/node.json" <<EOF
 {"listen": "127.0.0.1", "port": 0, "cert": "node-tls/cert.pem", "key": "node-tls/key.pem",
  "ca": "node-tls/ca.pem", "database": "$1",
- "limits": {${2:-"max_wait": 10, "timeout": 60}}}
+ "limits": {$lim}}
 EOF
 }
 # start_node: starts the node on $dir/node.json; sets node_pid and url
