@@ -17,7 +17,7 @@ mark() {
 expired() { "$PHT" train verify "$1" --trust "$dir/ana-keys/ana.sign.pub" 2>&1 | grep -q expired; }
 alive() { kill -0 "$st_pid" 2>/dev/null; }
 
-echo "1..15"
+echo "1..18"
 setup_pki
 ok $? "PKI and keys" "$dir/setup.log"
 node_config node.db
@@ -82,3 +82,19 @@ ok $? "the audit log verifies" "$dir/verify.out"
 # ---- every start made progress: no exit, no restart loop
 alive && ! grep -q "missing (a released result is sealed)" "$dir/a/daemon.log"
 ok $? "the daemon is still running; no start ended in an error" "$dir/a/daemon.log"
+
+# ---- a start on a torn audit log says why and waits for the operator's repair
+stop "$st_pid"; st_pid=""
+printf '{"hash":"00' >>"$dir/a/audit.log"
+station_config
+start_station
+wait_until 30 grep -qs "cannot start: .*waiting for it to clear" "$dir/a/daemon.log"
+ok $? "torn audit log at start: the daemon says why and waits" "$dir/a/daemon.log"
+alive
+ok $? "it has not exited" "$dir/a/daemon.log"
+"$PHT" audit repair "$dir/a/audit.log" --station-key "$dir/a/keys/a.sign.key" >"$dir/repair.out" 2>&1
+sign "$dir/t4.signed"
+T4=$(post "$dir/t4.signed")
+wait_until 60 grep -qs "result for train $T4 round 1 posted" "$dir/a/daemon.log"
+[ "$(result_status "$T4")" = "released+sealed" ]
+ok $? "after pht audit repair it starts by itself and answers the next train" "$dir/a/daemon.log"
