@@ -135,7 +135,7 @@ struct pht_node_store {
 	sqlite3_stmt *stmt[S_COUNT];
 	size_t max_pending;     /* per analyst; 0: no limit */
 	int64_t writes, pending;
-	int acked_fd;
+	int acked_fd, acked_dirty;
 	int full;
 };
 
@@ -217,8 +217,9 @@ acked_read(int fd)
 	return a > b ? a : b;
 }
 
+/* Writes the record; synced only when sync is set (see commit). */
 static int
-acked_write(int fd, int64_t writes)
+acked_write(int fd, int64_t writes, int sync)
 {
 	char slot[ACKED_SLOT + 1];
 	int n;
@@ -228,7 +229,7 @@ acked_write(int fd, int64_t writes)
 	memset(slot + 44, ' ', ACKED_SLOT - 45);
 	slot[ACKED_SLOT - 1] = '\n';
 	if (pwrite(fd, slot, ACKED_SLOT, (off_t)(writes % 2) * ACKED_SLOT) != ACKED_SLOT ||
-	    fdatasync(fd) != 0)
+	    (sync && fdatasync(fd) != 0))
 		return -1;
 	return 0;
 }
@@ -297,9 +298,11 @@ begin(struct pht_node_store *st, struct pht_err *err)
 }
 
 /*
- * Commits; then records the new count in "<path>.acked". A record that
- * cannot be written (the disk full) lags behind: the check at open is
- * then weaker, never wrong.
+ * Commits; then records the new count in "<path>.acked" (a write into the
+ * page cache: it survives the process, and is synced to the disk by the
+ * next pht_node_store_checkpoint or close, so an fsync per commit is not
+ * paid twice). A record that lags behind (a power cut before the sync, a
+ * full disk) makes the check at open weaker, never wrong.
  */
 static int
 commit(struct pht_node_store *st, struct pht_err *err)
@@ -310,8 +313,8 @@ commit(struct pht_node_store *st, struct pht_err *err)
 		return r;
 	st->full = 0;
 	st->writes = st->pending;
-	if (st->acked_fd >= 0)
-		(void)acked_write(st->acked_fd, st->writes);
+	if (st->acked_fd >= 0 && acked_write(st->acked_fd, st->writes, 0) == 0)
+		st->acked_dirty = 1;
 	return PHT_OK;
 }
 
@@ -327,6 +330,8 @@ pht_node_store_checkpoint(struct pht_node_store *st, struct pht_err *err)
 	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 	    NULL, NULL);
 
+	if (st->acked_dirty && fdatasync(st->acked_fd) == 0)
+		st->acked_dirty = 0;
 	if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
 		return PHT_OK;
 	return db_err(st, err, "checkpoint");
@@ -435,7 +440,7 @@ store_check(struct pht_node_store *st, struct pht_err *err)
 	}
 	free(apath);
 	if (acked != st->writes)
-		(void)acked_write(st->acked_fd, st->writes);
+		(void)acked_write(st->acked_fd, st->writes, 1);
 	return PHT_OK;
 }
 
@@ -559,8 +564,11 @@ pht_node_store_free(struct pht_node_store *st)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
-	if (st->acked_fd >= 0)
+	if (st->acked_fd >= 0) {
+		if (st->acked_dirty)
+			(void)fdatasync(st->acked_fd);
 		close(st->acked_fd);
+	}
 	free(st->path);
 	free(st);
 }

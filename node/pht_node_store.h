@@ -81,8 +81,9 @@ struct pht_node_station {
  * and checks it before anything is served:
  *  - PRAGMA quick_check: PHT_ERR_TAMPERED with SQLite's first complaint;
  *  - the write journal: every write transaction bumps a counter in the
- *    store, and once it is committed the count is recorded (fdatasync) in
- *    "<path>.acked", beside it. A store whose count is below the recorded
+ *    store, and once it is committed the count is recorded in
+ *    "<path>.acked", beside it (synced by pht_node_store_checkpoint and at
+ *    close). A store whose count is below the recorded
  *    one lost writes the node acknowledged (its WAL cut or deleted, an old
  *    copy put back): PHT_ERR_TAMPERED saying how many
  *    (pht_node_store_accept_loss lets the operator go on knowingly).
@@ -105,8 +106,8 @@ int pht_node_store_accept_loss(const char *path, int64_t *lost,
 
 /*
  * Checkpoints the WAL into the database and truncates it (SQLite's
- * TRUNCATE checkpoint); a busy database is left for the next call.
- * PHT_ERR_NOSPACE, PHT_ERR_IO.
+ * TRUNCATE checkpoint), and syncs the write journal's record; a busy
+ * database is left for the next call. PHT_ERR_NOSPACE, PHT_ERR_IO.
  */
 int pht_node_store_checkpoint(struct pht_node_store *st, struct pht_err *err);
 
