@@ -1693,6 +1693,10 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 		logf_(srv, "limits.max_connections %zu is more than the descriptor "
 		    "limit allows: %zu (RLIMIT_NOFILE less a reserve of %d)",
 		    srv->cfg.max_connections, cap, PHT_NODE_ADMIT_RESERVE);
+	else
+		logf_(srv, "serving at most %zu connections at once (stations past "
+		    "it get 503; a reserve of %d descriptors for analysts and the "
+		    "store)", cap, PHT_NODE_ADMIT_RESERVE);
 	if ((srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv)) == NULL ||
 	    (srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv)) == NULL ||
 	    (srv->sighup = evsignal_new(srv->base, SIGHUP, on_hup, srv)) == NULL ||
