@@ -594,7 +594,7 @@ signer_mode(struct daemon *d, const char *envelope)
 static int
 local_fault(int code)
 {
-	return code == PHT_ERR_IO || code == PHT_ERR_NOMEM;
+	return code == PHT_ERR_IO || code == PHT_ERR_NOMEM || code == PHT_ERR_NOSPACE;
 }
 
 /*
