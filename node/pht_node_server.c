@@ -1,5 +1,6 @@
 /* pht_node_server.c — the node's HTTPS API: evhttp over bufferevent_openssl, mTLS identities, long polls. */
 #include "pht_node_server.h"
+#include "pht_node_admit.h"
 #include "pht_node_gov.h"
 #include "pht_node_req.h"
 #include "pht_node_store.h"
@@ -30,6 +31,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -72,7 +74,7 @@ struct pht_node_server {
 	struct event_base *base;
 	struct evhttp *http;
 	SSL_CTX *ssl;
-	struct event *sigterm, *sigint;
+	struct event *sigterm, *sigint, *sighup;
 	int port;
 	struct waiter_list waiters[WAIT_BUCKETS];
 	TAILQ_HEAD(, conn_guard) guards; /* every connection's guard */
@@ -82,7 +84,13 @@ struct pht_node_server {
 	int guard_idx;                   /* SSL ex_data index of a conn_guard */
 	const struct timeval *guard_tv;  /* common timeout: cfg.timeout */
 	size_t shed;                     /* connections closed by their guard */
+	struct pht_node_admit *admit;    /* connection budget (pht_node_admit.h) */
+	struct event *checkpoint;        /* CHECKPOINT_S: WAL checkpoint, disk watch */
+	int full_said;                   /* "disk full" logged, "writing again" not */
 };
+
+#define CHECKPOINT_S 10
+#define FULL_RETRY_S 30                  /* Retry-After while the disk is full */
 
 /*
  * The deadline of a connection. libevent's own timeout (cfg.timeout) is an
@@ -102,6 +110,7 @@ struct conn_guard {
 	struct event *timer;
 	unsigned long requests;          /* requests completed */
 	unsigned long seen;              /* requests at the last tick */
+	int over;                        /* accepted past limits.max_connections */
 	TAILQ_ENTRY(conn_guard) link;    /* on srv->guards */
 };
 
@@ -195,7 +204,8 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
 	static const char *const top[] = {"listen", "port", "cert", "key", "ca",
 	    "database", "limits", "permit_authorities", NULL};
 	static const char *const lim[] = {"max_body", "max_headers", "max_wait",
-	    "timeout", "inbox_batch", "results_batch", "max_pending", NULL};
+	    "timeout", "inbox_batch", "results_batch", "max_pending",
+	    "max_connections", NULL};
 	struct pht_node_config *cfg = NULL;
 	struct pht_buf *b = NULL;
 	json_t *root = NULL, *limits = NULL;
@@ -304,6 +314,11 @@ pht_node_config_load(const char *path, struct pht_node_config **out,
 		    err)) != PHT_OK)
 			goto out;
 		cfg->max_pending = (size_t)v;
+		v = (int64_t)cfg->max_connections;
+		if ((r = config_size(limits, "max_connections", what, 0, 10000000, &v,
+		    err)) != PHT_OK)
+			goto out;
+		cfg->max_connections = (size_t)v;
 	}
 	if (cfg->timeout <= cfg->max_wait) {
 		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: limits: timeout (%d) must "
@@ -404,6 +419,30 @@ reply_error(struct pht_node_server *srv, struct evhttp_request *req, int code,
 	json_decref(j);
 }
 
+/*
+ * 503 with Retry-After (seconds) and the connection closed after the
+ * reply: for a node that cannot take the request now but will.
+ */
+static void
+reply_busy(struct pht_node_server *srv, struct evhttp_request *req, int retry,
+    const char *msg, int quiet)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char secs[16];
+	json_t *j;
+
+	snprintf(secs, sizeof(secs), "%d", retry);
+	evhttp_add_header(h, "Retry-After", secs);
+	evhttp_add_header(h, "Connection", "close");
+	if (!quiet)
+		logf_(srv, "%s %s -> 503 %s",
+		    evhttp_request_get_command(req) == EVHTTP_REQ_POST ? "POST" : "GET",
+		    evhttp_request_get_uri(req), msg);
+	j = json_pack("{s:s, s:i}", "error", msg, "retry_after", retry);
+	reply_json(req, 503, reason_for(503), j);
+	json_decref(j);
+}
+
 /* Maps a store/library error to its HTTP status and replies. */
 static void
 reply_err(struct pht_node_server *srv, struct evhttp_request *req,
@@ -419,6 +458,16 @@ reply_err(struct pht_node_server *srv, struct evhttp_request *req,
 	case PHT_ERR_REPLAY: code = 409; break;
 	case PHT_ERR_TOO_LARGE: code = 413; break;
 	case PHT_ERR_POLICY: code = 429; break;
+	case PHT_ERR_NOSPACE:
+		/* said once per episode; the store clears by itself (checkpoint_tick) */
+		if (!srv->full_said)
+			logf_(srv, "store: %s: answering 503 to writes until space "
+			    "returns", pht_err_msg(e));
+		srv->full_said = 1;
+		(void)pht_node_store_checkpoint(srv->store, NULL);
+		reply_busy(srv, req, FULL_RETRY_S, "the node cannot write to its store "
+		    "(disk full): retry later", 1);
+		return;
 	default:
 		logf_(srv, "internal error: %s", pht_err_msg(e));
 		reply_error(srv, req, 500, "internal error");
@@ -1259,7 +1308,7 @@ nodelay(evutil_socket_t fd)
  * first request also makes sure it has TCP_NODELAY (set on the listener in
  * pht_node_server_new; not every system hands it on to accepted sockets).
  */
-static void
+static struct conn_guard *
 guard_count(struct pht_node_server *srv, struct evhttp_request *req)
 {
 	struct evhttp_connection *conn = evhttp_request_get_connection(req);
@@ -1270,10 +1319,11 @@ guard_count(struct pht_node_server *srv, struct evhttp_request *req)
 	socklen_t len = sizeof(on);
 
 	if (g == NULL)
-		return;
+		return NULL;
 	if (g->requests++ == 0 && getsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
 	    TCP_NODELAY, &on, &len) == 0 && on == 0)
 		(void)nodelay(bufferevent_getfd(bev));
+	return g;
 }
 
 /*
@@ -1308,6 +1358,8 @@ guard_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl,
 	if (g == NULL)
 		return;
 	TAILQ_REMOVE(&g->srv->guards, g, link);
+	if (g->srv->admit != NULL)
+		pht_node_admit_close(g->srv->admit);
 	if (g->timer != NULL)
 		event_free(g->timer);
 	free(g);
@@ -1321,13 +1373,27 @@ route(struct evhttp_request *req, void *arg)
 	const char *path = u != NULL ? evhttp_uri_get_path(u) : NULL;
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	char seg[PHT_NODE_REQ_SEGS][PHT_NODE_ID_MAX + 1];
+	struct conn_guard *g;
 	struct pht_err e;
 	struct peer p;
+	size_t n;
 
 	pht_err_clear(&e);
-	guard_count(srv, req);
+	g = guard_count(srv, req);
 	if (peer_of(req, &p, &e) != PHT_OK) {
 		reply_error(srv, req, 403, "%s", pht_err_msg(&e));
+		return;
+	}
+	/* past the cap only analysts are served, from the reserve */
+	if (g != NULL && g->over && (p.role != PHT_PKI_ANALYST ||
+	    !pht_node_admit_reserve_ok(srv->admit))) {
+		n = pht_node_admit_refused(srv->admit);
+		if (n == 1 || n % 100 == 0)
+			logf_(srv, "refusing connections past limits.max_connections: "
+			    "%zu open (%zu refused so far)",
+			    pht_node_admit_count(srv->admit), n);
+		reply_busy(srv, req, 5, "the node is at its connection limit "
+		    "(limits.max_connections): retry later", 1);
 		return;
 	}
 	if (p.role == PHT_PKI_NODE) {
@@ -1383,6 +1449,7 @@ guard_attach(struct pht_node_server *srv, struct event_base *base,
 		free(g);
 		return -1;
 	}
+	g->over = srv->admit != NULL && !pht_node_admit_open(srv->admit);
 	/* from here on guard_free owns g (or pht_node_server_free) */
 	TAILQ_INSERT_TAIL(&srv->guards, g, link);
 	if ((g->timer = event_new(base, -1, EV_PERSIST, guard_tick, g)) == NULL ||
@@ -1482,6 +1549,36 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(srv->base, NULL);
 }
 
+/*
+ * Every CHECKPOINT_S seconds: the WAL is checkpointed and truncated (a WAL
+ * is otherwise only checkpointed on commits, and never shrinks without
+ * journal_size_limit), and the end of a disk-full episode is said.
+ */
+static void
+checkpoint_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct pht_node_server *srv = arg;
+
+	(void)fd;
+	(void)what;
+	(void)pht_node_store_checkpoint(srv->store, NULL);
+	if (srv->full_said && !pht_node_store_full(srv->store)) {
+		srv->full_said = 0;
+		logf_(srv, "store: writing again");
+	}
+}
+
+/* SIGHUP (a closed terminal, a reload by habit): logged and ignored. */
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct pht_node_server *srv = arg;
+
+	(void)what;
+	logf_(srv, "signal %d (SIGHUP): ignored (the node logs to stderr; nothing to "
+	    "reopen)", (int)sig);
+}
+
 int
 pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
     void *log_arg, struct pht_node_server **out, struct pht_err *err)
@@ -1490,6 +1587,7 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 	struct evhttp_bound_socket *bound;
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	size_t cap;
 	int r, i;
 
 	*out = NULL;
@@ -1587,11 +1685,35 @@ pht_node_server_new(const struct pht_node_config *cfg, pht_node_log_fn log,
 	srv->port = ss.ss_family == AF_INET6 ?
 	    ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) :
 	    ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if ((r = pht_node_admit_new(srv->base, evhttp_bound_socket_get_listener(bound),
+	    srv->cfg.max_connections, srv->log, srv->log_arg, &srv->admit, &cap,
+	    err)) != PHT_OK)
+		goto out;
+	if (srv->cfg.max_connections != 0 && cap < srv->cfg.max_connections)
+		logf_(srv, "limits.max_connections %zu is more than the descriptor "
+		    "limit allows: %zu (RLIMIT_NOFILE less a reserve of %d)",
+		    srv->cfg.max_connections, cap, PHT_NODE_ADMIT_RESERVE);
+	else
+		logf_(srv, "serving at most %zu connections at once (stations past "
+		    "it get 503; a reserve of %d descriptors for analysts and the "
+		    "store)", cap, PHT_NODE_ADMIT_RESERVE);
 	if ((srv->sigterm = evsignal_new(srv->base, SIGTERM, on_signal, srv)) == NULL ||
 	    (srv->sigint = evsignal_new(srv->base, SIGINT, on_signal, srv)) == NULL ||
-	    evsignal_add(srv->sigterm, NULL) != 0 || evsignal_add(srv->sigint, NULL) != 0) {
-		r = pht_errf(err, PHT_ERR_INTERNAL, "cannot catch SIGTERM/SIGINT");
+	    (srv->sighup = evsignal_new(srv->base, SIGHUP, on_hup, srv)) == NULL ||
+	    evsignal_add(srv->sigterm, NULL) != 0 || evsignal_add(srv->sigint, NULL) != 0 ||
+	    evsignal_add(srv->sighup, NULL) != 0) {
+		r = pht_errf(err, PHT_ERR_INTERNAL, "cannot catch SIGTERM/SIGINT/SIGHUP");
 		goto out;
+	}
+	{
+		struct timeval tv = {CHECKPOINT_S, 0};
+
+		if ((srv->checkpoint = event_new(srv->base, -1, EV_PERSIST,
+		    checkpoint_tick, srv)) == NULL ||
+		    event_add(srv->checkpoint, &tv) != 0) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+			goto out;
+		}
 	}
 	*out = srv;
 	srv = NULL; /* transferred */
@@ -1635,10 +1757,17 @@ pht_node_server_free(struct pht_node_server *srv)
 		}
 	if (srv->http != NULL)
 		evhttp_free(srv->http);
+	/* its events go with the base; connections freed later count for nothing */
+	pht_node_admit_free(srv->admit);
+	srv->admit = NULL;
 	if (srv->sigterm != NULL)
 		event_free(srv->sigterm);
 	if (srv->sigint != NULL)
 		event_free(srv->sigint);
+	if (srv->sighup != NULL)
+		event_free(srv->sighup);
+	if (srv->checkpoint != NULL)
+		event_free(srv->checkpoint);
 	/* The guards' timers go while their event base is still there. */
 	TAILQ_FOREACH(g, &srv->guards, link) {
 		if (g->timer != NULL)

@@ -24,6 +24,9 @@ struct pht_node_config {
 	size_t inbox_batch;     /* most trains handed out per inbox reply */
 	size_t results_batch;   /* most results per results reply */
 	size_t max_pending;     /* inbox entries one analyst may have waiting */
+	size_t max_connections; /* connections served at once; 0: as many as
+	                         * RLIMIT_NOFILE allows less a reserve (past it
+	                         * stations get 503, analysts the reserve) */
 	char *permit_authorities; /* permit authorities' keys: a .pub file or a
 	                           * directory of them; NULL: none, and the node
 	                           * relays no revocation lists or halt orders */

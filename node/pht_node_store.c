@@ -12,7 +12,9 @@
 
 #include <sqlite3.h>
 
-#define STORE_SCHEMA_VERSION 1
+/* 2: the write journal (table journal, file <path>.acked) */
+#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION_S "2"
 
 /*
  * Schema. An inbox entry points at its envelope (train, round); an envelope
@@ -46,7 +48,11 @@ static const char schema_sql[] =
 	" log_seq INTEGER NOT NULL DEFAULT -1, log_hash TEXT NOT NULL DEFAULT '');"
 	"CREATE TABLE IF NOT EXISTS governance("
 	" kind TEXT NOT NULL, key TEXT NOT NULL, rank INTEGER NOT NULL,"
-	" body BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY(kind, key));";
+	" body BLOB NOT NULL, received INTEGER NOT NULL, PRIMARY KEY(kind, key));"
+	/* the write journal: one row, bumped by every write transaction */
+	"CREATE TABLE IF NOT EXISTS journal("
+	" id INTEGER PRIMARY KEY CHECK(id = 1), writes INTEGER NOT NULL);"
+	"INSERT OR IGNORE INTO journal(id, writes) VALUES(1, 0);";
 
 enum {
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
@@ -55,6 +61,7 @@ enum {
 	S_RES_GET, S_RES_INS, S_RES_LIST, S_DELIV,
 	S_ST_SEEN, S_ST_PUB, S_ST_HEAD, S_ST_LIST,
 	S_GOV_GET, S_GOV_PUT, S_GOV_LIST, S_PENDING_ANALYST,
+	S_JOURNAL_BUMP, S_JOURNAL_GET,
 	S_COUNT
 };
 
@@ -110,13 +117,26 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_GOV_LIST] = "SELECT body FROM governance WHERE kind = ?1 ORDER BY key",
 	[S_PENDING_ANALYST] = "SELECT count(*) FROM inbox i JOIN trains t"
 	    " ON t.id = i.train WHERE t.analyst = ?1 AND i.state < 2",
+	[S_JOURNAL_BUMP] = "UPDATE journal SET writes = writes + 1 WHERE id = 1",
+	[S_JOURNAL_GET] = "SELECT writes FROM journal WHERE id = 1",
 };
 
+#define ACKED_SLOT 64          /* bytes per record in <path>.acked; two slots */
+#define JOURNAL_LIMIT_S "4194304" /* journal_size_limit: the WAL after a checkpoint */
+
+/*
+ * writes is the journal count of the last committed write; acked_fd the
+ * open "<path>.acked" where it is recorded after each commit; full is 1
+ * while writes fail for want of space.
+ */
 struct pht_node_store {
 	sqlite3 *db;
 	char *path;
 	sqlite3_stmt *stmt[S_COUNT];
 	size_t max_pending;     /* per analyst; 0: no limit */
+	int64_t writes, pending;
+	int acked_fd, acked_dirty;
+	int full;
 };
 
 void
@@ -125,11 +145,104 @@ pht_node_store_set_max_pending(struct pht_node_store *st, size_t max)
 	st->max_pending = max;
 }
 
+/* SQLite's last error was for want of space. */
+static int
+db_full(sqlite3 *db)
+{
+	return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+	    ((sqlite3_extended_errcode(db) & 0xff) == SQLITE_IOERR &&
+	    sqlite3_system_errno(db) == ENOSPC);
+}
+
 static int
 db_err(struct pht_node_store *st, struct pht_err *err, const char *what)
 {
+	if (db_full(st->db)) {
+		st->full = 1;
+		return pht_errf(err, PHT_ERR_NOSPACE, "%s: %s: %s", st->path, what,
+		    sqlite3_errmsg(st->db));
+	}
 	return pht_errf(err, PHT_ERR_IO, "%s: %s: %s", st->path, what,
 	    sqlite3_errmsg(st->db));
+}
+
+/* ---- the write journal ("<path>.acked") ---- */
+
+/*
+ * A record: "pht-node-acked <writes, 20 digits> <crc, 8 hex>\n" padded with
+ * spaces to ACKED_SLOT bytes; slot writes % 2, so a torn record leaves the
+ * other slot whole. The recorded count is the larger valid one.
+ */
+static uint32_t
+acked_sum(const char *s, size_t n)
+{
+	uint32_t h = 2166136261u;  /* FNV-1a: against torn writes, not attackers */
+
+	while (n-- > 0)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+static int64_t
+acked_parse(const char *slot)
+{
+	char num[21];
+	unsigned int sum;
+	long long v;
+
+	if (memcmp(slot, "pht-node-acked ", 15) != 0)
+		return -1;
+	memcpy(num, slot + 15, 20);
+	num[20] = '\0';
+	if (sscanf(slot + 36, "%8x", &sum) != 1 || slot[35] != ' ' ||
+	    sum != acked_sum(slot, 35) || sscanf(num, "%20lld", &v) != 1 || v < 0)
+		return -1;
+	return (int64_t)v;
+}
+
+/* The recorded count; 0 if there is no record, -1 if unreadable. */
+static int64_t
+acked_read(int fd)
+{
+	char buf[2 * ACKED_SLOT];
+	int64_t a, b;
+	ssize_t n = pread(fd, buf, sizeof(buf), 0);
+
+	if (n <= 0)
+		return 0;
+	a = n >= ACKED_SLOT ? acked_parse(buf) : -1;
+	b = n >= 2 * ACKED_SLOT ? acked_parse(buf + ACKED_SLOT) : -1;
+	if (a < 0 && b < 0)
+		return -1;
+	return a > b ? a : b;
+}
+
+/* Writes the record; synced only when sync is set (see commit). */
+static int
+acked_write(int fd, int64_t writes, int sync)
+{
+	char slot[ACKED_SLOT + 1];
+	int n;
+
+	n = snprintf(slot, sizeof(slot), "pht-node-acked %020lld ", (long long)writes);
+	snprintf(slot + n, sizeof(slot) - (size_t)n, "%08x", acked_sum(slot, 35));
+	memset(slot + 44, ' ', ACKED_SLOT - 45);
+	slot[ACKED_SLOT - 1] = '\n';
+	if (pwrite(fd, slot, ACKED_SLOT, (off_t)(writes % 2) * ACKED_SLOT) != ACKED_SLOT ||
+	    (sync && fdatasync(fd) != 0))
+		return -1;
+	return 0;
+}
+
+static char *
+acked_path(const char *path)
+{
+	size_t n = strlen(path) + sizeof(".acked");
+	char *p = malloc(n);
+
+	if (p != NULL)
+		snprintf(p, n, "%s.acked", path);
+	return p;
 }
 
 /* Returns a reset statement ready for binding. */
@@ -156,16 +269,72 @@ exec_stmt(struct pht_node_store *st, sqlite3_stmt *s, const char *what,
 	return PHT_OK;
 }
 
+/* The journal count as the store has it. */
+static int
+journal_get(struct pht_node_store *st, int64_t *writes, struct pht_err *err)
+{
+	sqlite3_stmt *s = stmt(st, S_JOURNAL_GET);
+	int rc = sqlite3_step(s);
+
+	*writes = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_reset(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(st, err, "journal");
+	return PHT_OK;
+}
+
+/* A write transaction; it bumps the journal count. */
 static int
 begin(struct pht_node_store *st, struct pht_err *err)
 {
-	return exec_stmt(st, stmt(st, S_BEGIN), "begin transaction", err);
+	int r;
+
+	if ((r = exec_stmt(st, stmt(st, S_BEGIN), "begin transaction", err)) != PHT_OK)
+		return r;
+	if ((r = exec_stmt(st, stmt(st, S_JOURNAL_BUMP), "journal", err)) != PHT_OK ||
+	    (r = journal_get(st, &st->pending, err)) != PHT_OK)
+		exec_stmt(st, stmt(st, S_ROLLBACK), "rollback", NULL);
+	return r;
 }
 
+/*
+ * Commits; then records the new count in "<path>.acked" (a write into the
+ * page cache: it survives the process, and is synced to the disk by the
+ * next pht_node_store_checkpoint or close, so an fsync per commit is not
+ * paid twice). A record that lags behind (a power cut before the sync, a
+ * full disk) makes the check at open weaker, never wrong.
+ */
 static int
 commit(struct pht_node_store *st, struct pht_err *err)
 {
-	return exec_stmt(st, stmt(st, S_COMMIT), "commit", err);
+	int r;
+
+	if ((r = exec_stmt(st, stmt(st, S_COMMIT), "commit", err)) != PHT_OK)
+		return r;
+	st->full = 0;
+	st->writes = st->pending;
+	if (st->acked_fd >= 0 && acked_write(st->acked_fd, st->writes, 0) == 0)
+		st->acked_dirty = 1;
+	return PHT_OK;
+}
+
+int
+pht_node_store_full(const struct pht_node_store *st)
+{
+	return st->full;
+}
+
+int
+pht_node_store_checkpoint(struct pht_node_store *st, struct pht_err *err)
+{
+	int rc = sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL);
+
+	if (st->acked_dirty && fdatasync(st->acked_fd) == 0)
+		st->acked_dirty = 0;
+	if (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		return PHT_OK;
+	return db_err(st, err, "checkpoint");
 }
 
 static void
@@ -208,16 +377,115 @@ col_blob(sqlite3_stmt *s, int i, size_t *len)
 	return p;
 }
 
+/* PRAGMA user_version; -1 on failure. */
+static int
+user_version(sqlite3 *db)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/*
+ * The checks at open (see pht_node_store_open): integrity, then the
+ * journal count against the one recorded; opens st->acked_fd.
+ */
+static int
+store_check(struct pht_node_store *st, struct pht_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char *apath = NULL, what[200];
+	int64_t acked;
+	int r, rc;
+
+	what[0] = '\0';
+	if ((rc = sqlite3_prepare_v2(st->db, "PRAGMA quick_check(1)", -1, &s, NULL)) ==
+	    SQLITE_OK && (rc = sqlite3_step(s)) == SQLITE_ROW)
+		snprintf(what, sizeof(what), "%s", (const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW) {
+		r = db_err(st, err, "integrity check");
+		if (r == PHT_ERR_IO)
+			r = PHT_ERR_TAMPERED;
+		return r;
+	}
+	if (strcmp(what, "ok") != 0)
+		return pht_errf(err, PHT_ERR_TAMPERED, "%s: the store fails its integrity "
+		    "check: %s", st->path, what);
+	if ((r = journal_get(st, &st->writes, err)) != PHT_OK)
+		return r;
+	if ((apath = acked_path(st->path)) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	st->acked_fd = open(apath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (st->acked_fd < 0) {
+		r = pht_errf(err, errno == ENOSPC ? PHT_ERR_NOSPACE : PHT_ERR_IO,
+		    "%s: cannot open: %s", apath, strerror(errno));
+		free(apath);
+		return r;
+	}
+	acked = acked_read(st->acked_fd);
+	if (acked > st->writes) {
+		r = pht_errf(err, PHT_ERR_TAMPERED, "%s: the store lost writes the node "
+		    "acknowledged: %lld recorded in %s, %lld in the store (a cut or "
+		    "deleted WAL, or an older copy of the database): %lld missing",
+		    st->path, (long long)acked, apath, (long long)st->writes,
+		    (long long)(acked - st->writes));
+		free(apath);
+		return r;
+	}
+	free(apath);
+	if (acked != st->writes)
+		(void)acked_write(st->acked_fd, st->writes, 1);
+	return PHT_OK;
+}
+
+int
+pht_node_store_accept_loss(const char *path, int64_t *lost, struct pht_err *err)
+{
+	struct pht_node_store *st = NULL;
+	char *apath = NULL;
+	int64_t acked = 0;
+	int r, fd = -1;
+
+	*lost = 0;
+	if ((apath = acked_path(path)) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if ((fd = open(apath, O_RDWR | O_CLOEXEC)) >= 0) {
+		acked = acked_read(fd);
+		if (ftruncate(fd, 0) != 0 || fsync(fd) != 0) {
+			r = pht_errf(err, PHT_ERR_IO, "%s: %s", apath, strerror(errno));
+			goto out;
+		}
+	}
+	/* with no record, the open below records the store's own count */
+	r = pht_node_store_open(path, &st, err);
+	if (r == PHT_OK && acked > st->writes)
+		*lost = acked - st->writes;
+out:
+	if (fd >= 0)
+		close(fd);
+	pht_node_store_free(st);
+	free(apath);
+	return r;
+}
+
 int
 pht_node_store_open(const char *path, struct pht_node_store **out,
     struct pht_err *err)
 {
 	struct pht_node_store *st = NULL;
 	char *errmsg = NULL;
-	int i, r, fd;
+	int i, r, fd, version;
 
 	*out = NULL;
-	if ((st = calloc(1, sizeof(*st))) == NULL ||
+	if ((st = calloc(1, sizeof(*st))) != NULL)
+		st->acked_fd = -1;
+	if (st == NULL ||
 	    (st->path = strdup(path)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
@@ -238,10 +506,13 @@ pht_node_store_open(const char *path, struct pht_node_store **out,
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, 5000);
 	if (sqlite3_exec(st->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    " PRAGMA foreign_keys=ON;", NULL, NULL, &errmsg) != SQLITE_OK ||
-	    sqlite3_exec(st->db, schema_sql, NULL, NULL, &errmsg) != SQLITE_OK) {
-		r = pht_errf(err, PHT_ERR_IO, "%s: schema: %s", path,
-		    errmsg != NULL ? errmsg : sqlite3_errmsg(st->db));
+	    " PRAGMA foreign_keys=ON; PRAGMA journal_size_limit=" JOURNAL_LIMIT_S ";",
+	    NULL, NULL, &errmsg) != SQLITE_OK ||
+	    (version = user_version(st->db)) < 0 ||
+	    (version != STORE_SCHEMA_VERSION &&
+	    sqlite3_exec(st->db, schema_sql, NULL, NULL, &errmsg) != SQLITE_OK)) {
+		r = pht_errf(err, db_full(st->db) ? PHT_ERR_NOSPACE : PHT_ERR_IO,
+		    "%s: schema: %s", path, errmsg != NULL ? errmsg : sqlite3_errmsg(st->db));
 		goto out;
 	}
 	{
@@ -258,9 +529,11 @@ pht_node_store_open(const char *path, struct pht_node_store **out,
 			goto out;
 		}
 	}
-	if (sqlite3_exec(st->db, "PRAGMA user_version=1", NULL, NULL, &errmsg)
-	    != SQLITE_OK) {
-		r = pht_errf(err, PHT_ERR_IO, "%s: %s", path, errmsg);
+	/* written only when it changes: a full disk must not stop a start */
+	if (version != STORE_SCHEMA_VERSION && sqlite3_exec(st->db, "PRAGMA user_version="
+	    STORE_SCHEMA_VERSION_S, NULL, NULL, &errmsg) != SQLITE_OK) {
+		r = pht_errf(err, db_full(st->db) ? PHT_ERR_NOSPACE : PHT_ERR_IO,
+		    "%s: %s", path, errmsg);
 		goto out;
 	}
 	for (i = 0; i < S_COUNT; i++)
@@ -269,6 +542,8 @@ pht_node_store_open(const char *path, struct pht_node_store **out,
 			r = db_err(st, err, "prepare");
 			goto out;
 		}
+	if ((r = store_check(st, err)) != PHT_OK)
+		goto out;
 	*out = st;
 	st = NULL; /* transferred */
 	r = PHT_OK;
@@ -289,6 +564,11 @@ pht_node_store_free(struct pht_node_store *st)
 		sqlite3_finalize(st->stmt[i]);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
+	if (st->acked_fd >= 0) {
+		if (st->acked_dirty)
+			(void)fdatasync(st->acked_fd);
+		close(st->acked_fd);
+	}
 	free(st->path);
 	free(st);
 }

@@ -77,11 +77,46 @@ struct pht_node_station {
 };
 
 /*
- * Opens (creating if missing, mode 0600) the store at path and its schema.
- * PHT_ERR_IO with SQLite's message on failure; *out is NULL then.
+ * Opens (creating if missing, mode 0600) the store at path and its schema,
+ * and checks it before anything is served:
+ *  - PRAGMA quick_check: PHT_ERR_TAMPERED with SQLite's first complaint;
+ *  - the write journal: every write transaction bumps a counter in the
+ *    store, and once it is committed the count is recorded in
+ *    "<path>.acked", beside it (synced by pht_node_store_checkpoint and at
+ *    close). A store whose count is below the recorded
+ *    one lost writes the node acknowledged (its WAL cut or deleted, an old
+ *    copy put back): PHT_ERR_TAMPERED saying how many
+ *    (pht_node_store_accept_loss lets the operator go on knowingly).
+ * PHT_ERR_NOSPACE when the disk is full (nothing can be opened that needs
+ * writing); PHT_ERR_IO with SQLite's message on other failures; *out is
+ * NULL then. The WAL is bounded: checkpointed by SQLite every 1000 pages
+ * and by pht_node_store_checkpoint, and cut back to 4 MiB after each
+ * checkpoint (journal_size_limit).
  */
 int pht_node_store_open(const char *path, struct pht_node_store **out,
     struct pht_err *err);
+
+/*
+ * The operator's decision to serve from a store that lost acknowledged
+ * writes: records the store's own count in "<path>.acked". *lost gets the
+ * number of writes given up (0 if none were missing).
+ */
+int pht_node_store_accept_loss(const char *path, int64_t *lost,
+    struct pht_err *err);
+
+/*
+ * Checkpoints the WAL into the database and truncates it (SQLite's
+ * TRUNCATE checkpoint), and syncs the write journal's record; a busy
+ * database is left for the next call. PHT_ERR_NOSPACE, PHT_ERR_IO.
+ */
+int pht_node_store_checkpoint(struct pht_node_store *st, struct pht_err *err);
+
+/*
+ * 1 while the last write failed for want of space (SQLite's
+ * SQLITE_FULL, or ENOSPC underneath); a write that succeeds clears it.
+ * Every write then returns PHT_ERR_NOSPACE.
+ */
+int pht_node_store_full(const struct pht_node_store *st);
 
 /* Closes the store and frees it; accepts NULL. */
 void pht_node_store_free(struct pht_node_store *st);

@@ -33,6 +33,7 @@ pht_strerror(int code)
 	case PHT_ERR_DENIED: return "denied";
 	case PHT_ERR_USAGE: return "bad usage";
 	case PHT_ERR_INTERNAL: return "internal error";
+	case PHT_ERR_NOSPACE: return "no space left on the device";
 	}
 	return "unknown error";
 }

@@ -35,6 +35,7 @@ enum pht_errcode {
 	PHT_ERR_DENIED = -21,       /* authenticated but not allowed */
 	PHT_ERR_USAGE = -22,        /* bad command-line usage */
 	PHT_ERR_INTERNAL = -23,     /* a bug or an impossible state */
+	PHT_ERR_NOSPACE = -24,      /* no space left on the device: retry later */
 };
 
 #define PHT_ERR_DETAIL_MAX 512

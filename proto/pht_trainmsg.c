@@ -287,6 +287,8 @@ pht_trainmsg_parse(const uint8_t *payload, size_t len, int64_t now,
 		    "code_sha256 is %s but the code hashes to %s", m->code_sha256, hash);
 		goto out;
 	}
+	if (now == PHT_TRAINMSG_AT_ISSUE)
+		now = m->issued;
 	if (now >= m->expires) {
 		pht_time_format(m->expires, t);
 		pht_time_format(now, t2);

@@ -93,8 +93,12 @@ int pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
  *    ("train: code hash mismatch: ...");
  *  - PHT_ERR_EXPIRED: now >= expires ("train: expired at T");
  *  - PHT_ERR_NOT_YET_VALID: issued > now + PHT_TRAINMSG_SKEW.
+ * now = PHT_TRAINMSG_AT_ISSUE checks everything but the clock (as at the
+ * train's own issue time): for a train already admitted and logged, e.g.
+ * to seal the result of a run finished after a crash.
  * *out is NULL on failure.
  */
+#define PHT_TRAINMSG_AT_ISSUE INT64_MIN
 int pht_trainmsg_parse(const uint8_t *payload, size_t len, int64_t now,
     struct pht_trainmsg **out, struct pht_err *err);
 

@@ -51,6 +51,7 @@ struct daemon {
 	char *queue_dir, *outbox_dir, *inflight;
 	const char *id;                        /* station id */
 	int wait_s, min_ms, max_ms, delay_ms;
+	int paused;                            /* 1 while a local fault holds it */
 };
 
 static void
@@ -99,7 +100,8 @@ backoff(struct daemon *d)
 		rnd = (unsigned int)pht_time_mono_ms();
 	/* "equal jitter": half the delay fixed, half random */
 	ms = d->delay_ms / 2 + (int)(rnd % (unsigned int)(d->delay_ms / 2 + 1));
-	say(d, "retrying in %d ms", ms);
+	if (!d->paused)
+		say(d, "retrying in %d ms", ms);
 	nap(d, ms);
 }
 
@@ -153,7 +155,7 @@ static int
 make_result(struct daemon *d, const char *node_train, int64_t round,
     const char *status, const char *error, const char *reason,
     const json_t *output, const char *envelope, const struct pht_audit_head *head,
-    json_t **body, struct pht_err *err)
+    int64_t now, json_t **body, struct pht_err *err)
 {
 	struct pht_resultmsg_spec spec;
 	struct pht_envelope *env = NULL;
@@ -163,14 +165,24 @@ make_result(struct daemon *d, const char *node_train, int64_t round,
 	size_t plen, sealed_len = 0, outlen, envlen;
 	char *plain = NULL, *text = NULL, *envtext = NULL;
 	json_t *p = NULL;
+	struct pht_err pe;
 	int r;
 
 	*body = NULL;
 	memset(&spec, 0, sizeof(spec));
-	if (envelope != NULL &&
-	    pht_envelope_open(envelope, strlen(envelope), d->trust, &env, NULL) == PHT_OK) {
+	pht_err_clear(&pe);
+	if (envelope == NULL)
+		(void)pht_errf(&pe, PHT_ERR_NOT_FOUND, "no envelope");
+	else if (pht_envelope_open(envelope, strlen(envelope), d->trust, &env, &pe) ==
+	    PHT_OK) {
 		payload = pht_envelope_payload(env, &plen);
-		(void)pht_trainmsg_parse(payload, plen, pht_time_now(), &msg, NULL);
+		(void)pht_trainmsg_parse(payload, plen, now, &msg, &pe);
+	}
+	if (output != NULL && msg == NULL) {
+		/* a release is sealed or not sent at all */
+		r = pht_errf(err, pe.code != PHT_OK ? pe.code : PHT_ERR_INTERNAL,
+		    "the released output cannot be sealed: %s", pht_err_msg(&pe));
+		goto out;
 	}
 	spec.train = msg != NULL ? pht_trainmsg_id(msg) : node_train;
 	spec.round = round;
@@ -340,7 +352,7 @@ answer(struct daemon *d, const char *node_train, int64_t round, const char *enve
 	pht_station_answer(res, rc, why, &status, &error, reason, sizeof(reason));
 	if ((r = make_result(d, node_train, round, status, error, reason,
 	    res->outcome == PHT_STATION_RELEASED && rc == PHT_OK ? res->output : NULL,
-	    envelope, &res->head, &body, err)) != PHT_OK)
+	    envelope, &res->head, pht_time_now(), &body, err)) != PHT_OK)
 		return r;
 	r = send_result(d, node_train, round, body, err);
 	json_decref(body);
@@ -489,7 +501,7 @@ process_queue(struct daemon *d, struct pht_err *err)
 			fix_head(d, &res.head);
 			r = make_result(d, node_train, round, "refused", "refused",
 			    "refused by the station's data steward", NULL, envelope,
-			    &res.head, &body, &e);
+			    &res.head, pht_time_now(), &body, &e);
 			if (r == PHT_OK)
 				r = send_result(d, node_train, round, body, &e);
 			json_decref(body);
@@ -562,12 +574,65 @@ signer_mode(struct daemon *d, const char *envelope)
 	return mode;
 }
 
+/* A fault of the station's own disk or memory: worth waiting for, never final. */
+static int
+local_fault(int code)
+{
+	return code == PHT_ERR_IO || code == PHT_ERR_NOMEM || code == PHT_ERR_NOSPACE;
+}
+
 /*
- * Finishes the train a crash interrupted, from what the audit log says:
- * released → the same output is sent (nothing runs again); queued → back
- * into the queue; rejected/failed/withheld → that outcome is sent; no
- * outcome yet → the train runs now (as approved if its id was recorded
- * and its signer is auto; a review signer's train goes to the queue).
+ * Closes a run that cannot be finished as logged (its release can no
+ * longer be sealed, its envelope no longer verifies or parses): a signed
+ * "failed" entry with error "interrupted" and the reason, then a failed
+ * result (never an output) to the analyst. PHT_OK once both are kept.
+ */
+static int
+close_interrupted(struct daemon *d, const char *node_train, int64_t round,
+    const char *envelope, const struct pht_err *why, struct pht_err *err)
+{
+	struct pht_audit *log = NULL;
+	struct pht_audit_head head;
+	json_t *f = NULL, *body = NULL;
+	int r;
+
+	memset(&head, 0, sizeof(head));
+	if ((f = json_pack("{s:s, s:I, s:s, s:s}", "train", node_train, "round",
+	    (json_int_t)round, "error", "interrupted", "reason", pht_err_msg(why))) ==
+	    NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = pht_audit_open(pht_station_config_audit_log(d->cfg), d->key, &log,
+	    err)) != PHT_OK ||
+	    (r = pht_audit_append(log, "failed", f, &head, err)) != PHT_OK)
+		goto out;
+	say(d, "train %s round %lld: closed as failed: interrupted (%s)", node_train,
+	    (long long)round, pht_err_msg(why));
+	if ((r = make_result(d, node_train, round, "failed", "interrupted",
+	    "interrupted by a stop of the station and closed (see its audit log)", NULL,
+	    envelope, &head, PHT_TRAINMSG_AT_ISSUE, &body, err)) != PHT_OK)
+		goto out;
+	r = send_result(d, node_train, round, body, err);
+out:
+	pht_audit_close(log);
+	json_decref(body);
+	json_decref(f);
+	return r;
+}
+
+/*
+ * Finishes the train a crash interrupted, from what the audit log says,
+ * whatever the time now: released → the same output is sealed (the train
+ * checked as at its issue time: it was admitted then) and sent, nothing
+ * runs again; queued → back into the queue; rejected/failed/withheld →
+ * that outcome is sent; no outcome yet → the train goes through the
+ * station now (as approved if its id was recorded; a review signer's
+ * train goes to the queue; an expired one is rejected and logged). A run
+ * that cannot be finished so is closed as failed: interrupted
+ * (close_interrupted). Returns PHT_OK once the marker is gone; an error
+ * only for a local fault (disk, memory): the marker stays and the caller
+ * waits and tries again.
  */
 static int
 recover(struct daemon *d, struct pht_err *err)
@@ -577,17 +642,23 @@ recover(struct daemon *d, struct pht_err *err)
 	struct pht_buf *b = NULL;
 	struct pht_err why, e;
 	json_t *m = NULL, *body = NULL;
-	const char *node_train, *envelope;
+	const char *node_train = NULL, *envelope = NULL;
 	char reason[256];
-	int64_t round;
-	int r = PHT_OK, rc, seen;
+	int64_t round = 0;
+	int r = PHT_OK, rc, seen, queued = 0;
 
 	if (access(d->inflight, F_OK) != 0)
 		return PHT_OK;
 	memset(&le, 0, sizeof(le));
 	memset(&res, 0, sizeof(res));
 	pht_err_clear(&why);
-	if (pht_file_read(d->inflight, OUTBOX_ITEM_MAX, &b, &e) != PHT_OK ||
+	pht_err_clear(&e);
+	if ((r = pht_file_read(d->inflight, OUTBOX_ITEM_MAX, &b, &e)) != PHT_OK &&
+	    local_fault(r) && access(d->inflight, R_OK) == 0) {
+		*err = e;
+		goto out;
+	}
+	if (r != PHT_OK ||
 	    pht_json_parse(pht_buf_str(b), pht_buf_len(b), d->inflight, &m, &e) != PHT_OK ||
 	    !node_id_ok(node_train = json_string_value(json_object_get(m, "train"))) ||
 	    (envelope = json_string_value(json_object_get(m, "envelope"))) == NULL ||
@@ -598,22 +669,21 @@ recover(struct daemon *d, struct pht_err *err)
 	le.train = node_train;
 	if ((r = pht_audit_foreach(pht_station_config_audit_log(d->cfg), scan_entry, &le,
 	    err)) != PHT_OK)
-		goto out;
-	say(d, "train %s round %lld was interrupted by a stop (last logged: %s): "
-	    "finishing it", node_train, (long long)round, le.event[0] ? le.event : "nothing");
+		goto out; /* a torn or broken log: said by the caller, which waits */
+	if (!d->paused)
+		say(d, "train %s round %lld was interrupted by a stop (last logged: %s): "
+		    "finishing it", node_train, (long long)round,
+		    le.event[0] ? le.event : "nothing");
 	fix_head(d, &res.head);
 	if (strcmp(le.event, "released") == 0 && le.output != NULL) {
-		r = make_result(d, node_train, round, "released", "", "", le.output,
-		    envelope, &res.head, &body, err);
-		if (r == PHT_OK)
-			r = send_result(d, node_train, round, body, err);
+		if ((r = make_result(d, node_train, round, "released", "", "", le.output,
+		    envelope, &res.head, PHT_TRAINMSG_AT_ISSUE, &body, &e)) == PHT_OK)
+			r = send_result(d, node_train, round, body, &e);
 	} else if (strcmp(le.event, "queued") == 0) {
+		queued = 1;
 		r = queue_train(d, node_train, round, envelope, &e);
 		if (r == PHT_ERR_REPLAY)
 			r = PHT_OK;
-		if (r != PHT_OK)
-			*err = e;
-		goto done_r;
 	} else if (strcmp(le.event, "rejected") == 0 || strcmp(le.event, "failed") == 0 ||
 	    strcmp(le.event, "withheld") == 0) {
 		snprintf(reason, sizeof(reason), "%s before a restart of the station (the "
@@ -621,38 +691,53 @@ recover(struct daemon *d, struct pht_err *err)
 		r = le.data_dependent ?
 		    make_result(d, node_train, round, PHT_STATION_NO_RESULT_STATUS,
 		    PHT_STATION_NO_RESULT_ERROR, PHT_STATION_NO_RESULT_REASON, NULL,
-		    envelope, &res.head, &body, err) :
+		    envelope, &res.head, PHT_TRAINMSG_AT_ISSUE, &body, &e) :
 		    make_result(d, node_train, round, le.event, le.error[0] ? le.error :
-		    le.event, reason, NULL, envelope, &res.head, &body, err);
+		    le.event, reason, NULL, envelope, &res.head, PHT_TRAINMSG_AT_ISSUE, &body,
+		    &e);
 		if (r == PHT_OK)
-			r = send_result(d, node_train, round, body, err);
+			r = send_result(d, node_train, round, body, &e);
 	} else {
 		seen = pht_station_seen_has(pht_station_config_seen_ids(d->cfg), node_train,
 		    NULL) == 1;
 		if (seen && signer_mode(d, envelope) == (int)PHT_SIGNER_REVIEW) {
+			queued = 1;
 			r = queue_train(d, node_train, round, envelope, &e);
 			if (r == PHT_ERR_REPLAY)
 				r = PHT_OK;
-			if (r != PHT_OK)
-				*err = e;
-			goto done_r;
+		} else {
+			rc = seen ? pht_station_exec_approved(d->st, envelope, strlen(envelope),
+			    &res, &why) : pht_station_exec(d->st, envelope, strlen(envelope),
+			    &res, &why);
+			if (rc != PHT_OK) {
+				/* the station itself failed (its log): keep the marker */
+				*err = why;
+				r = rc;
+				goto out;
+			}
+			if (res.outcome == PHT_STATION_QUEUED) {
+				queued = 1;
+				r = queue_train(d, node_train, round, envelope, &e);
+			} else {
+				say(d, "train %s round %lld: %s", node_train, (long long)round,
+				    pht_station_outcome_name(res.outcome));
+				r = answer(d, node_train, round, envelope, &res, &why, rc, &e);
+			}
 		}
-		rc = seen ? pht_station_exec_approved(d->st, envelope, strlen(envelope), &res,
-		    &why) : pht_station_exec(d->st, envelope, strlen(envelope), &res, &why);
-		if (rc == PHT_OK && res.outcome == PHT_STATION_QUEUED) {
-			r = queue_train(d, node_train, round, envelope, err);
-			goto done_r;
-		}
-		say(d, "train %s round %lld: %s", node_train, (long long)round,
-		    rc == PHT_OK ? pht_station_outcome_name(res.outcome) : "station error");
-		r = answer(d, node_train, round, envelope, &res, &why, rc, err);
 	}
-	if (r == PHT_OK)
+	if (r != PHT_OK && !local_fault(r)) {
+		/* cannot be finished as logged, and never will be: close it */
+		why = e;
+		queued = 0;
+		r = close_interrupted(d, node_train, round, envelope, &why, &e);
+	}
+	if (r != PHT_OK) {
+		*err = e;
+		goto out;
+	}
+	if (!queued)
 		/* answered: a queue item it came from (approved) is done too */
 		pht_station_queue_remove(d->queue_dir, node_train, NULL);
-done_r:
-	if (r != PHT_OK)
-		goto out;
 done:
 	unmark(d);
 	r = PHT_OK;
@@ -707,8 +792,9 @@ handle_entry(struct daemon *d, const json_t *entry, struct pht_err *err)
 	}
 	memset(&res, 0, sizeof(res));
 	pht_err_clear(&why);
-	say(d, "train %s round %lld from analyst %s: received", node_train,
-	    (long long)round, analyst != NULL ? analyst : "?");
+	if (!d->paused)
+		say(d, "train %s round %lld from analyst %s: received", node_train,
+		    (long long)round, analyst != NULL ? analyst : "?");
 	if ((r = mark(d, node_train, round, envelope, err)) != PHT_OK)
 		return r;
 	rc = pht_station_exec(d->st, envelope, strlen(envelope), &res, &why);
@@ -723,19 +809,24 @@ handle_entry(struct daemon *d, const json_t *entry, struct pht_err *err)
 		pht_station_result_clear(&res);
 		return PHT_OK;
 	}
+	if (rc != PHT_OK) {
+		/*
+		 * the station itself failed (its audit log: a full disk, a torn
+		 * line): nothing is answered; the marker stays and the run is
+		 * finished from the log once the fault clears (recover)
+		 */
+		pht_station_result_clear(&res);
+		*err = why;
+		return rc;
+	}
 	say(d, "train %s round %lld: %s%s%s", node_train, (long long)round,
-	    rc == PHT_OK ? pht_station_outcome_name(res.outcome) : "station error",
-	    rc == PHT_OK && res.outcome == PHT_STATION_RELEASED ? "" : ": ",
-	    rc == PHT_OK && res.outcome == PHT_STATION_RELEASED ? "" : pht_err_msg(&why));
+	    pht_station_outcome_name(res.outcome),
+	    res.outcome == PHT_STATION_RELEASED ? "" : ": ",
+	    res.outcome == PHT_STATION_RELEASED ? "" : pht_err_msg(&why));
 	r = answer(d, node_train, round, envelope, &res, &why, rc, err);
 	pht_station_result_clear(&res);
 	if (r == PHT_OK)
 		unmark(d);
-	if (r == PHT_OK && rc != PHT_OK) {
-		/* the station itself failed (audit log): do not go on blindly */
-		*err = why;
-		return rc;
-	}
 	return r;
 }
 
@@ -873,6 +964,56 @@ queue_pending(struct daemon *d)
 	return n;
 }
 
+/*
+ * A local fault (a full disk, an audit log that cannot be written): said
+ * once, then waited out with backoff. Nothing is lost meanwhile: a train
+ * not yet marked in flight stays in the node's inbox (not acknowledged),
+ * one marked is finished from the audit log once the fault clears.
+ */
+static void
+pause_for(struct daemon *d, const char *what, const struct pht_err *e)
+{
+	if (!d->paused)
+		say(d, "paused: %s: %s; no new trains until it clears (retrying)", what,
+		    pht_err_msg(e));
+	d->paused = 1;
+	backoff(d);
+}
+
+static void
+resume(struct daemon *d)
+{
+	if (d->paused)
+		say(d, "resumed: the fault has cleared");
+	d->paused = 0;
+	d->delay_ms = 0;
+}
+
+/* Faults of the station's own state that may clear without a config change. */
+static int
+start_fault(int code)
+{
+	return local_fault(code) || code == PHT_ERR_TAMPERED;
+}
+
+static void
+close_daemon(struct daemon *d)
+{
+	pht_http_free(d->http);
+	pht_trust_free(d->trust);
+	pht_key_free(d->key);
+	pht_station_close(d->st);
+	free(d->base);
+	free(d->queue_dir);
+	free(d->outbox_dir);
+	free(d->inflight);
+	d->http = NULL;
+	d->trust = NULL;
+	d->key = NULL;
+	d->st = NULL;
+	d->base = d->queue_dir = d->outbox_dir = d->inflight = NULL;
+}
+
 static int
 open_daemon(struct daemon *d, struct pht_err *err)
 {
@@ -939,6 +1080,7 @@ int
 pht_station_daemon_run(const struct pht_station_daemon_opts *o, struct pht_err *err)
 {
 	struct daemon d;
+	struct pht_err e;
 	int r, published = 0, wait_s;
 
 	memset(&d, 0, sizeof(d));
@@ -948,12 +1090,23 @@ pht_station_daemon_run(const struct pht_station_daemon_opts *o, struct pht_err *
 	d.max_ms = o->backoff_max_ms >= d.min_ms ? o->backoff_max_ms : 30000;
 	if (d.max_ms < d.min_ms)
 		d.max_ms = d.min_ms;
-	if ((r = open_daemon(&d, err)) != PHT_OK)
-		goto out;
+	/* a bad config ends the start; a fault of the station's state is waited out */
+	while ((r = open_daemon(&d, err)) != PHT_OK) {
+		close_daemon(&d);
+		if (!start_fault(r) || stopping(&d))
+			goto out;
+		if (!d.paused)
+			say(&d, "cannot start: %s; waiting for it to clear (retrying every "
+			    "%d ms)", pht_err_msg(err), d.max_ms);
+		d.paused = 1;
+		nap(&d, d.max_ms);
+	}
 	say(&d, "station %s: polling %s", d.id, d.base);
-	if ((r = recover(&d, err)) != PHT_OK)
-		goto out;
 	while (!stopping(&d)) {
+		if (recover(&d, &e) != PHT_OK) {
+			pause_for(&d, "finishing an interrupted train", &e);
+			continue;
+		}
 		if (!published) {
 			if (publish(&d) != PHT_OK) {
 				backoff(&d);
@@ -967,23 +1120,21 @@ pht_station_daemon_run(const struct pht_station_daemon_opts *o, struct pht_err *
 			continue;
 		}
 		fetch_governance(&d);
-		if (queue_has_decided(&d) && (r = process_queue(&d, err)) != PHT_OK)
-			goto out;
+		if (queue_has_decided(&d) && process_queue(&d, &e) != PHT_OK) {
+			pause_for(&d, "the approval queue", &e);
+			continue;
+		}
 		/* with trains waiting for a steward, look at the queue more often */
 		wait_s = queue_pending(&d) > 0 && d.wait_s > 5 ? 5 : d.wait_s;
-		if ((r = poll_inbox(&d, wait_s, err)) != PHT_OK)
-			goto out;
+		if (poll_inbox(&d, wait_s, &e) != PHT_OK) {
+			pause_for(&d, "taking a train", &e);
+			continue;
+		}
+		resume(&d);
 	}
 	say(&d, "stopping");
 	r = PHT_OK;
 out:
-	pht_http_free(d.http);
-	pht_trust_free(d.trust);
-	pht_key_free(d.key);
-	pht_station_close(d.st);
-	free(d.base);
-	free(d.queue_dir);
-	free(d.outbox_dir);
-	free(d.inflight);
+	close_daemon(&d);
 	return r;
 }

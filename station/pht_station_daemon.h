@@ -35,14 +35,18 @@ struct pht_station_daemon_opts {
  * Results not yet posted are kept in "<audit_log>.outbox/" and posted
  * first after a restart. The entry being processed is kept in
  * "<audit_log>.inflight" until its answer is out of the station's hands;
- * a marker found at start is finished from the audit log (a logged
- * release is sent again, never recomputed; a train without an outcome
- * runs now). When the node cannot be reached, every request is
- * retried with exponential backoff (min..max, with jitter).
+ * a marker found at start is finished from the audit log whatever the
+ * time (a logged release is sealed as at the train's issue and sent again,
+ * never recomputed; a train without an outcome goes through the station
+ * now), or closed as failed: interrupted (logged, answered) when it cannot
+ * be finished. When the node cannot be reached, every request is
+ * retried with exponential backoff (min..max, with jitter). A local fault
+ * (disk full, an audit log that cannot be written) pauses the daemon:
+ * said once, no new train taken, retried with backoff, resumed.
  *
- * Returns PHT_OK after a clean stop; an error if the station cannot start
- * (config, keys, audit log) or can no longer do its job (audit log not
- * writable), with the detail.
+ * Returns PHT_OK after a clean stop; an error only if the configuration
+ * or the keys cannot be loaded (a broken station state at start is said
+ * and waited out), with the detail.
  */
 int pht_station_daemon_run(const struct pht_station_daemon_opts *opts,
     struct pht_err *err);

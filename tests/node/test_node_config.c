@@ -78,6 +78,10 @@ main(void)
 	    "all fields at their bounds");
 	expect("{" BASE ",\"limits\":{\"max_pending\":0}}", PHT_ERR_MALFORMED,
 	    "max_pending: 0 is out of range", "max_pending 0");
+	expect("{" BASE ",\"limits\":{\"max_connections\":10}}", PHT_OK, "",
+	    "max_connections 10");
+	expect("{" BASE ",\"limits\":{\"max_connections\":-1}}", PHT_ERR_MALFORMED,
+	    "max_connections: -1 is out of range 0..10000000", "max_connections -1");
 	expect("{" BASE ",\"colour\":1}", PHT_ERR_MALFORMED, "unknown field \"colour\"",
 	    "unknown top-level field");
 	expect("{" BASE ",\"limits\":{\"max_waitt\":1}}", PHT_ERR_MALFORMED,

@@ -299,6 +299,15 @@ test_checks(void)
 	expect_text(known_payload, n, T0 - 301, PHT_ERR_NOT_YET_VALID,
 	    "train: not yet valid: issued at 2026-01-01T00:00:00Z, more than 300 s after "
 	    "now (2025-12-31T23:54:59Z)", "issued 301 s ahead of now");
+	expect_text(known_payload, n, PHT_TRAINMSG_AT_ISSUE, PHT_OK, "",
+	    "PHT_TRAINMSG_AT_ISSUE: no clock check (a logged run finished after expiry)");
+	root = json_loads(known_payload, 0, NULL);
+	json_object_set_new(root, "code", json_string("return 2\n"));
+	text = json_dumps(root, JSON_COMPACT);
+	expect_text(text, strlen(text), PHT_TRAINMSG_AT_ISSUE, PHT_ERR_HASH_MISMATCH,
+	    "train: code hash mismatch", "PHT_TRAINMSG_AT_ISSUE: every other check stays");
+	free(text);
+	json_decref(root);
 
 	/* structure */
 	expect_text("[]", 2, T0, PHT_ERR_MALFORMED, "train: malformed: not a JSON object",

@@ -7,6 +7,7 @@
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_file.h"
+#include "pht_http.h"
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_station_config.h"
@@ -24,7 +25,7 @@ static const char *audit_help =
     "       pht audit list LOG\n"
     "       pht audit show LOG TRAIN_ID\n"
     "       pht audit replay LOG TRAIN_ID --config STATION.json --train FILE\n"
-    "       pht audit repair LOG --station-key KEY\n"
+    "       pht audit repair LOG --station-key KEY [--head SEQ:HASH | --config STATION.json]\n"
     "       pht audit verify LOG.000000000042 ... LOG --station-key PUB [--head SEQ:HASH]\n"
     "       pht audit verify BUNDLE [--station-key PUB]   (or --bundle BUNDLE)\n"
     "       pht audit export (--config STATION.json | --log LOG... --station-key PUB)\n"
@@ -49,6 +50,11 @@ static const char *audit_help =
     "repair  after a crash left a torn last line: moves the torn bytes to\n"
     "        LOG.torn-SEQ-TIME and logs a signed 'repaired' entry (KEY: the\n"
     "        station's private NAME.sign.key). Nothing else is ever repaired.\n"
+    "        Says what it removed (bytes, and the entries: never a complete\n"
+    "        one) and compares the log with the head the node published\n"
+    "        (--head, or fetched from the node in STATION.json's node\n"
+    "        section): entries the log lost before the repair are listed,\n"
+    "        and the exit code is then 1.\n"
     "\n"
     "export  writes an auditor's bundle: the entries from DATE to DATE\n"
     "        (YYYY-MM-DD or RFC 3339), the hash they continue from, the\n"
@@ -115,6 +121,24 @@ parse_args(const char *cmd, int argc, char **argv, size_t maxpos, struct args *a
 	return PHT_EXIT_OK;
 }
 
+/* SEQ:HASH (HASH 64 hex digits) into *h; a usage error for cmd otherwise. */
+static int
+parse_head(const char *cmd, const char *text, struct pht_audit_head *h)
+{
+	const char *colon = strchr(text, ':');
+	char *end;
+	unsigned long long s;
+
+	s = strtoull(text, &end, 10);
+	if (colon == NULL || end != colon || text[0] < '0' || text[0] > '9' ||
+	    strlen(colon + 1) != PHT_AUDIT_HASH_HEX)
+		return pht_cli_usage_error(cmd, "--head: '%s' is not SEQ:HASH (HASH 64 hex "
+		    "digits)", text);
+	h->seq = s;
+	memcpy(h->hash, colon + 1, PHT_AUDIT_HASH_HEX + 1);
+	return PHT_EXIT_OK;
+}
+
 static int
 audit_verify(int argc, char **argv)
 {
@@ -130,18 +154,8 @@ audit_verify(int argc, char **argv)
 		return r;
 	if (a.npos != 1 || a.station_key == NULL)
 		return pht_cli_usage_error("audit verify", "give LOG and --station-key PUB");
-	if (a.head != NULL) {
-		const char *colon = strchr(a.head, ':');
-		char *end;
-		unsigned long long s;
-		s = strtoull(a.head, &end, 10);
-		if (colon == NULL || end != colon || a.head[0] < '0' || a.head[0] > '9' ||
-		    strlen(colon + 1) != PHT_AUDIT_HASH_HEX)
-			return pht_cli_usage_error("audit verify", "--head: '%s' is not SEQ:HASH "
-			    "(HASH 64 hex digits)", a.head);
-		want.seq = s;
-		memcpy(want.hash, colon + 1, PHT_AUDIT_HASH_HEX + 1);
-	}
+	if (a.head != NULL && (r = parse_head("audit verify", a.head, &want)) != 0)
+		return r;
 	if ((r = pht_key_load_as(a.station_key, PHT_KEY_SIGN, 0, &pub, &err)) != PHT_OK) {
 		pht_cli_error("audit verify", &err);
 		return pht_cli_exit_for(r);
@@ -439,33 +453,145 @@ out:
 	return rc;
 }
 
+/*
+ * The head the node published for the station of config (GET /v1/stations
+ * with the station's own node credentials). PHT_ERR_NOT_FOUND if the node
+ * has none for it.
+ */
+static int
+node_head(const char *config, struct pht_audit_head *h, struct pht_err *err)
+{
+	struct pht_station_config *cfg = NULL;
+	const struct pht_station_node *node;
+	struct pht_http_opts ho;
+	struct pht_http *http = NULL;
+	json_t *resp = NULL, *st, *head;
+	char url[1024];
+	const char *hash;
+	long status;
+	size_t i, n;
+	int r;
+
+	if ((r = pht_station_config_load(config, &cfg, err)) != PHT_OK)
+		return r;
+	if ((node = pht_station_config_node(cfg)) == NULL || node->url == NULL) {
+		r = pht_errf(err, PHT_ERR_INVALID, "%s: no node section", config);
+		goto out;
+	}
+	memset(&ho, 0, sizeof(ho));
+	ho.cert = node->cert;
+	ho.key = node->key;
+	ho.ca = node->ca;
+	ho.connect_timeout_ms = 5000;
+	ho.timeout_ms = 15000;
+	n = strlen(node->url);
+	while (n > 0 && node->url[n - 1] == '/')
+		n--;
+	snprintf(url, sizeof(url), "%.*s/v1/stations", (int)n, node->url);
+	if ((r = pht_http_new(&ho, &http, err)) != PHT_OK ||
+	    (r = pht_http_request_json(http, "GET", url, NULL, 0, &status, &resp,
+	    err)) != PHT_OK)
+		goto out;
+	r = pht_errf(err, PHT_ERR_NOT_FOUND, "the node has no published head for "
+	    "station %s", pht_station_config_id(cfg));
+	json_array_foreach(json_object_get(resp, "stations"), i, st) {
+		head = json_object_get(st, "log_head");
+		hash = json_string_value(json_object_get(head, "hash"));
+		if (strcmp(json_string_value(json_object_get(st, "id")) != NULL ?
+		    json_string_value(json_object_get(st, "id")) : "",
+		    pht_station_config_id(cfg)) != 0 || hash == NULL ||
+		    strlen(hash) != PHT_AUDIT_HASH_HEX ||
+		    json_integer_value(json_object_get(head, "seq")) < 0)
+			continue;
+		h->seq = (uint64_t)json_integer_value(json_object_get(head, "seq"));
+		memcpy(h->hash, hash, PHT_AUDIT_HASH_HEX + 1);
+		r = PHT_OK;
+	}
+out:
+	json_decref(resp);
+	pht_http_free(http);
+	pht_station_config_free(cfg);
+	return r;
+}
+
+/*
+ * Repairs a torn last line (pht_audit_repair) and says exactly what went:
+ * the bytes, and that they were the unfinished start of one entry (a torn
+ * line is never a complete entry). With a published head (--head, or the
+ * node's through --config) it also says which entries the log had lost
+ * before the repair: those were cut, and no repair brings them back.
+ */
 static int
 audit_repair(int argc, char **argv)
 {
-	struct pht_key *key = NULL;
-	struct pht_err err;
+	struct pht_audit_report before;
+	struct pht_audit_head pub_head;
+	struct pht_key *key = NULL, *pub = NULL;
+	struct pht_err err, e;
 	struct args a;
 	size_t removed = 0;
-	int r;
+	int r, have_head = 0, rc = PHT_EXIT_OK;
 
 	pht_err_clear(&err);
+	pht_err_clear(&e);
+	memset(&before, 0, sizeof(before));
 	if ((r = parse_args("audit repair", argc, argv, 1, &a)) != 0)
 		return r;
-	if (a.npos != 1 || a.station_key == NULL || a.head || a.config || a.train)
-		return pht_cli_usage_error("audit repair", "give LOG and --station-key KEY");
+	if (a.npos != 1 || a.station_key == NULL || (a.head && a.config) || a.train)
+		return pht_cli_usage_error("audit repair", "give LOG and --station-key KEY "
+		    "(and --head SEQ:HASH or --config STATION.json)");
+	if (a.head != NULL && (r = parse_head("audit repair", a.head, &pub_head)) != 0)
+		return r;
+	have_head = a.head != NULL;
 	if ((r = pht_key_load_as(a.station_key, PHT_KEY_SIGN, 1, &key, &err)) != PHT_OK) {
 		pht_cli_error("audit repair", &err);
 		return pht_cli_exit_for(r);
 	}
+	if (a.config != NULL) {
+		if (node_head(a.config, &pub_head, &e) == PHT_OK)
+			have_head = 1;
+		else
+			printf("%s: the node's published head could not be read: %s\n",
+			    a.pos[0], pht_err_msg(&e));
+	}
+	/* what verifies before the repair: the entries that stay */
+	if ((pub = pht_key_public_copy(key)) != NULL)
+		(void)pht_audit_verify(a.pos[0], pub, NULL, &before, NULL);
 	r = pht_audit_repair(a.pos[0], key, &removed, &err);
-	pht_key_free(key);
 	if (r != PHT_OK) {
 		pht_cli_error("audit repair", &err);
-		return r == PHT_ERR_IO ? PHT_EXIT_USAGE : PHT_EXIT_FAIL;
+		rc = r == PHT_ERR_IO ? PHT_EXIT_USAGE : PHT_EXIT_FAIL;
+		goto out;
 	}
-	printf("%s: removed a torn last line of %zu bytes (kept aside) and logged "
-	    "the repair\n", a.pos[0], removed);
-	return PHT_EXIT_OK;
+	printf("%s: removed a torn last line of %zu bytes after entry %" PRIu64 ": "
+	    "the unfinished start of entry %" PRIu64 "; no complete entry was removed "
+	    "(the bytes are kept aside: see the 'repaired' entry, now entry %" PRIu64
+	    ")\n", a.pos[0], removed, before.head.seq, before.head.seq + 1,
+	    before.head.seq + 1);
+	if (!have_head) {
+		printf("%s: entries after entry %" PRIu64 " that were lost with the tear "
+		    "cannot be seen from the log alone: compare with the node's published "
+		    "head (--config STATION.json or --head SEQ:HASH)\n", a.pos[0],
+		    before.head.seq);
+	} else if (pub_head.seq > before.head.seq) {
+		printf("%s: the node's published head is entry %" PRIu64 ": entries %"
+		    PRIu64 " to %" PRIu64 " (%" PRIu64 " entries) are missing from this "
+		    "log; they were lost before the repair (the log was cut), not removed "
+		    "by it\n", a.pos[0], pub_head.seq, before.head.seq + 1, pub_head.seq,
+		    pub_head.seq - before.head.seq);
+		rc = PHT_EXIT_FAIL;
+	} else if (pht_audit_verify(a.pos[0], pub, &pub_head, NULL, &e) == PHT_OK) {
+		printf("%s: holds the node's published head (entry %" PRIu64 "): nothing "
+		    "acknowledged was lost\n", a.pos[0], pub_head.seq);
+	} else {
+		printf("%s: does not hold the node's published head (entry %" PRIu64
+		    "): %s\n", a.pos[0], pub_head.seq, pht_err_msg(&e));
+		rc = PHT_EXIT_FAIL;
+	}
+out:
+	pht_key_free(pub);
+	pht_key_free(key);
+	return rc;
 }
 
 int

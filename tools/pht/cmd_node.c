@@ -3,26 +3,35 @@
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_node_server.h"
+#include "pht_node_store.h"
 #include "pht_time.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 static void
 node_help(FILE *f)
 {
 	fprintf(f,
-	    "usage: pht node serve --config NODE.json [--port-file FILE]\n\n"
+	    "usage: pht node serve --config NODE.json [--port-file FILE]\n"
+	    "                      [--accept-store-loss]\n\n"
 	    "Runs the federation node: an HTTPS server (TLS 1.3, client\n"
 	    "certificates from the federation CA required) that relays signed\n"
 	    "trains to station inboxes and sealed results back to analysts,\n"
 	    "kept in a durable SQLite mailbox. See docs/node.md for NODE.json\n"
 	    "and proto/PROTOCOL-node.md for the API.\n\n"
 	    "  --port-file FILE  write the bound port to FILE once listening\n"
-	    "                    (useful with \"port\": 0)\n\n"
-	    "Stops cleanly on SIGTERM or SIGINT. Logs to stderr.\n");
+	    "                    (useful with \"port\": 0)\n"
+	    "  --accept-store-loss  serve from a store that lost writes the node\n"
+	    "                    had acknowledged (it refuses to otherwise); the\n"
+	    "                    number given up is logged\n\n"
+	    "At start the store is checked (integrity, and its write journal\n"
+	    "against NODE.db.acked); on a full disk the node waits for space.\n"
+	    "Stops cleanly on SIGTERM or SIGINT; SIGHUP is logged and ignored.\n"
+	    "Logs to stderr.\n");
 }
 
 static void
@@ -50,6 +59,9 @@ static int
 node_serve(int argc, char **argv)
 {
 	const char *config = NULL, *port_file = NULL;
+	struct timespec pause = {5, 0};
+	int accept_loss = 0, waiting = 0;
+	int64_t lost;
 	struct pht_node_config *cfg = NULL;
 	struct pht_node_server *srv = NULL;
 	struct pht_err err;
@@ -61,6 +73,8 @@ node_serve(int argc, char **argv)
 			config = argv[++i];
 		else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
 			port_file = argv[++i];
+		else if (strcmp(argv[i], "--accept-store-loss") == 0)
+			accept_loss = 1;
 		else
 			return pht_cli_usage_error("node", "serve: unexpected argument "
 			    "'%s'", argv[i]);
@@ -75,7 +89,30 @@ node_serve(int argc, char **argv)
 	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
-	if ((r = pht_node_server_new(cfg, log_stderr, NULL, &srv, &err)) != PHT_OK) {
+	if (accept_loss) {
+		if ((r = pht_node_store_accept_loss(cfg->database, &lost, &err)) != PHT_OK &&
+		    r != PHT_ERR_NOSPACE) {
+			pht_cli_error("node serve", &err);
+			goto out;
+		}
+		if (r == PHT_OK)
+			log_stderr(NULL, lost > 0 ? "--accept-store-loss: serving from a "
+			    "store that lost acknowledged writes" : "--accept-store-loss: "
+			    "the store had lost nothing");
+		if (lost > 0)
+			fprintf(stderr, "pht node: %lld acknowledged writes given up\n",
+			    (long long)lost);
+	}
+	/* a full disk is waited out (said once); anything else ends the start */
+	while ((r = pht_node_server_new(cfg, log_stderr, NULL, &srv, &err)) ==
+	    PHT_ERR_NOSPACE) {
+		if (!waiting)
+			fprintf(stderr, "pht node: %s: waiting for space (retrying every "
+			    "5 s)\n", pht_err_msg(&err));
+		waiting = 1;
+		nanosleep(&pause, NULL);
+	}
+	if (r != PHT_OK) {
 		pht_cli_error("node serve", &err);
 		goto out;
 	}

@@ -94,6 +94,8 @@ pht_station_cmd_run(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* a closed terminal or a reload by habit: the daemon logs to stderr */
+	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	o.stop = &stop_flag;
 	o.log = log_stderr;
