@@ -335,6 +335,21 @@ test_histogram(void)
 	r = admit("hist", rs, &e);
 	tap_ok(r == PHT_OK, "the station's auditor releases the histogram (%s)", e.msg);
 	json_decref(o);
+
+	/*
+	 * score, 2 missing: 5 values in (40, 50], 33 in (50, 60]. No bin is
+	 * under k, but the view's count minus the bins would be the 2 rows
+	 * missing: the smaller bin goes.
+	 */
+	o = run("return {h = data:histogram('score', {40, 50, 60}), n = data:nrows()}", &rs);
+	bins = json_object_get(json_object_get(o, "h"), "bins");
+	tap_ok(o != NULL && json_array_size(bins) == 2 &&
+	    json_is_true(json_object_get(json_array_get(bins, 0), "suppressed")) &&
+	    json_integer_value(json_object_get(json_array_get(bins, 1), "count")) == 33,
+	    "histogram(score), 2 values missing: (40, 50] (5, the smaller) suppressed");
+	r = admit("hist-miss", rs, &e);
+	tap_ok(r == PHT_OK, "the station's auditor releases it beside nrows (%s)", e.msg);
+	json_decref(o);
 }
 
 static void
