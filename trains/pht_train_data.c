@@ -1,6 +1,7 @@
 /* pht_train_data.c — the data API: views over a dataset through selection vectors, vectorized in C. */
 #include "pht_train_data.h"
 #include "pht_train_derive.h"
+#include "pht_train_kernel.h"
 #include "pht_train_lua.h"
 #include "pht_train_model.h"
 #include "pht_train_stat.h"
@@ -1749,13 +1750,14 @@ push_folded(lua_State *L)
 }
 
 /*
- * Pushes {key=..., n=..., data=view} or {key=..., suppressed=true} (with
- * missing=true instead of a key for the rows missing the column). Returns
- * the group's view, to be filled by the caller, or NULL if suppressed.
+ * Pushes {key=..., n=..., data=view} or, when suppressed, {key=...,
+ * suppressed=true} (with missing=true instead of a key for the rows
+ * missing the column). Returns the group's view, to be filled by the
+ * caller, or NULL if suppressed.
  */
 static struct view *
 push_group(lua_State *L, const struct view *v, const struct grouping *g,
-    size_t j, size_t count, int64_t k)
+    size_t j, size_t count, int suppressed)
 {
 	struct view *nv;
 
@@ -1767,7 +1769,7 @@ push_group(lua_State *L, const struct view *v, const struct grouping *g,
 		push_group_key(L, g, j);
 		lua_setfield(L, -2, "key");
 	}
-	if (count > 0 && (int64_t)count < k) {
+	if (suppressed) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "suppressed");
 		return NULL;
@@ -1781,6 +1783,77 @@ push_group(lua_State *L, const struct view *v, const struct grouping *g,
 	return nv;
 }
 
+/*
+ * Records the rows of each released, non-empty group as a row set behind
+ * the output (what g.data:column(c):sum() would record for each group).
+ * The slots come from gid8 when not NULL, else from g->gid.
+ */
+static void
+note_groups(lua_State *L, const struct view *v, const struct grouping *g,
+    const uint8_t *gid8, const size_t *counts, const int *released)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	size_t nslots = g->ngroups + 1, i, j, *off, slot;
+	uint32_t *rows;
+	int r;
+
+	if (c->rowsets == NULL || c->ds != v->ds)
+		return;
+	if (gid8 != NULL) {
+		/* one pass per group list, no gathering, when the rows ascend */
+		r = pht_train_rowsets_add_groups(c->rowsets, v->all ? NULL : v->sel, v->n, gid8,
+		    nslots, released);
+		if (r == PHT_ERR_NOMEM)
+			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+		if (r == PHT_OK)
+			return;
+	}
+	off = scratch(L, nslots, sizeof(size_t));
+	rows = scratch(L, v->n, sizeof(uint32_t));
+	for (j = 0, i = 0; j < nslots; j++) {
+		off[j] = i;
+		i += released[j] ? counts[j] : 0;
+	}
+	for (i = 0; i < v->n; i++) {
+		if (gid8 != NULL)
+			slot = gid8[i];
+		else
+			slot = g->gid[i] == NO_GROUP ? g->ngroups : g->gid[i];
+		if (released[slot])
+			rows[off[slot]++] = (uint32_t)vrow(v, i);
+	}
+	for (j = 0; j < nslots; j++) {
+		if (!released[j] || counts[j] == 0)
+			continue;
+		record_set(L, rows + off[j] - counts[j], counts[j], 0);
+	}
+	lua_pop(L, 2);
+}
+
+/*
+ * Suppression of the groups of a grouping, the missing-key group (slot
+ * ngroups) a cell like the others: sup[j] for a group of 0 < n < k rows
+ * (primary), then complementary suppression (pht_train_kernel_complement)
+ * until the suppressed groups hold 0 or at least k rows together, since
+ * the view minus the released groups is their union. released[j] (when
+ * not NULL) is 1 for the groups released: not suppressed, and present
+ * (a level with no rows is released as 0; the missing group only when it
+ * has rows).
+ */
+static void
+suppress_groups(const struct grouping *g, const size_t *counts, int64_t k, uint8_t *sup,
+    int *released)
+{
+	size_t j, nslots = g->ngroups + 1;
+
+	for (j = 0; j < nslots; j++)
+		sup[j] = (uint8_t)is_small(counts[j], k);
+	pht_train_kernel_complement(counts, sup, nslots, 0, k);
+	if (released != NULL)
+		for (j = 0; j < nslots; j++)
+			released[j] = !sup[j] && (j < g->ngroups || counts[j] > 0);
+}
+
 static int
 view_group_by(lua_State *L)
 {
@@ -1790,6 +1863,8 @@ view_group_by(lua_State *L)
 	struct grouping g;
 	struct view **views;
 	size_t *counts, *fill, i, j, slot, nslots, nfolded = 0;
+	uint8_t *sup;
+	int *released;
 	lua_Integer idx = 0;
 
 	lua_settop(L, 2);
@@ -1809,6 +1884,11 @@ view_group_by(lua_State *L)
 	memset(fill, 0, nslots * sizeof(size_t));
 	for (i = 0; i < v->n; i++)
 		counts[g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i]]++;
+	sup = scratch(L, nslots, 1);
+	released = scratch(L, nslots, sizeof(int));
+	suppress_groups(&g, counts, ctx->k, sup, released);
+	/* each released group's n leaves: its rows are a set behind the output */
+	note_groups(L, v, &g, NULL, counts, released);
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
 		views[j] = NULL;
@@ -1822,7 +1902,7 @@ view_group_by(lua_State *L)
 		}
 		if (j == g.ngroups && counts[j] == 0)
 			break;
-		views[j] = push_group(L, v, &g, j, counts[j], ctx->k);
+		views[j] = push_group(L, v, &g, j, counts[j], sup[j]);
 		lua_rawseti(L, -2, ++idx);
 	}
 	for (i = 0; i < v->n; i++) {
@@ -2148,19 +2228,31 @@ push_var(lua_State *L, const struct gacc *a)
 }
 
 /*
+ * 1 when a column's figures over n non-missing values in a scope of rows
+ * rows (a group, the view) are withheld: 0 < n < k (no figure of fewer
+ * than k values), or 0 < rows - n < k (the scope's n is released, so its
+ * rows minus the figures' would show the few rows missing the column).
+ */
+static inline int
+figure_small(size_t rows, size_t n, int64_t k)
+{
+	return is_small(n, k) || is_small(rows - n, k);
+}
+
+/*
  * Pushes {n, sum, sumsq, mean, var, sd} of column c over one group (mean
  * when n >= 1, var and sd when n >= 2), or {suppressed = true} when
- * 0 < n < k (no figure of fewer than k values). Without sumsq, var and sd
- * when c has lineage lin of degree 2 (their degree would be 4).
+ * suppressed is set. Without sumsq, var and sd when c has lineage lin of
+ * degree 2 (their degree would be 4).
  */
 static void
 push_gacc(lua_State *L, const struct pht_column *c, const struct pht_train_lineage *lin,
-    const struct gacc *a, int64_t k)
+    const struct gacc *a, int suppressed)
 {
 	int second = lin == NULL || lin->degree <= 1;
 
 	lua_createtable(L, 0, 8);
-	if (a->n > 0 && (int64_t)a->n < k) {
+	if (suppressed) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "suppressed");
 		return;
@@ -2204,53 +2296,6 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct pht_train_linea
 }
 
 /*
- * Records the rows of each released, non-empty group as a row set behind
- * the output (what g.data:column(c):sum() would record for each group).
- * The slots come from gid8 when not NULL, else from g->gid.
- */
-static void
-note_groups(lua_State *L, const struct view *v, const struct grouping *g,
-    const uint8_t *gid8, const size_t *counts, const int *released)
-{
-	struct pht_train_ctx *c = pht_train_ctx_of(L);
-	size_t nslots = g->ngroups + 1, i, j, *off, slot;
-	uint32_t *rows;
-	int r;
-
-	if (c->rowsets == NULL || c->ds != v->ds)
-		return;
-	if (gid8 != NULL) {
-		/* one pass per group list, no gathering, when the rows ascend */
-		r = pht_train_rowsets_add_groups(c->rowsets, v->all ? NULL : v->sel, v->n, gid8,
-		    nslots, released);
-		if (r == PHT_ERR_NOMEM)
-			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
-		if (r == PHT_OK)
-			return;
-	}
-	off = scratch(L, nslots, sizeof(size_t));
-	rows = scratch(L, v->n, sizeof(uint32_t));
-	for (j = 0, i = 0; j < nslots; j++) {
-		off[j] = i;
-		i += released[j] ? counts[j] : 0;
-	}
-	for (i = 0; i < v->n; i++) {
-		if (gid8 != NULL)
-			slot = gid8[i];
-		else
-			slot = g->gid[i] == NO_GROUP ? g->ngroups : g->gid[i];
-		if (released[slot])
-			rows[off[slot]++] = (uint32_t)vrow(v, i);
-	}
-	for (j = 0; j < nslots; j++) {
-		if (!released[j] || counts[j] == 0)
-			continue;
-		record_set(L, rows + off[j] - counts[j], counts[j], 0);
-	}
-	lua_pop(L, 2);
-}
-
-/*
  * The columns named in the sequence at stack index idx (numeric, at most
  * AGG_COLS_MAX), recorded as read; leaves one scratch block on the stack.
  */
@@ -2288,7 +2333,7 @@ agg_columns(lua_State *L, const struct view *v, int idx, const char *what, size_
 /*
  * Guards and records, per column, the rows behind its figures over the
  * whole view (slot `slot` of its accumulators, width apart): skipped when
- * they are suppressed (0 < n < k).
+ * they are suppressed (figure_small()).
  */
 static void
 note_total_values(lua_State *L, struct view *v, const struct pht_column **cols,
@@ -2299,7 +2344,7 @@ note_total_values(lua_State *L, struct view *v, const struct pht_column **cols,
 	size_t j;
 
 	for (j = 0; j < ncols; j++)
-		if (!is_small(acc[j * width + slot].n, k))
+		if (!figure_small(v->n, acc[j * width + slot].n, k))
 			note_values(L, v, cols[j], lins[j], 1, NULL, NULL, 0, NULL);
 }
 
@@ -2327,7 +2372,8 @@ push_agg_record(lua_State *L, const struct pht_column **cols,
 	lua_setfield(L, -2, "n");
 	lua_createtable(L, 0, (int)ncols);
 	for (i = 0; i < ncols; i++) {
-		push_gacc(L, cols[i], lins[i], &acc[i * width + slot], k);
+		push_gacc(L, cols[i], lins[i], &acc[i * width + slot],
+		    figure_small(rows, acc[i * width + slot].n, k));
 		lua_setfield(L, -2, cols[i]->name);
 	}
 	lua_setfield(L, -2, "stats");
@@ -2390,9 +2436,10 @@ view_aggregate_by(lua_State *L)
 	struct grouping g;
 	struct slots sl;
 	struct gacc *acc;
-	size_t ncols, nslots, width, i, j, *counts, nfolded = 0;
+	size_t ncols, nslots, width, i, j, *counts, *fn, nfolded = 0;
 	lua_Integer idx = 0;
 	int *released, *want;
+	uint8_t *sup, *figsup;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
@@ -2448,15 +2495,27 @@ view_aggregate_by(lua_State *L)
 	else
 		for (i = 0; i < v->n; i++)
 			counts[g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i]]++;
-	for (j = 0; j < nslots; j++)
-		released[j] = (j < g.ngroups || counts[j] > 0) &&
-		    !(counts[j] > 0 && (int64_t)counts[j] < ctx->k);
+	sup = scratch(L, nslots, 1);                                   /* 10 */
+	suppress_groups(&g, counts, ctx->k, sup, released);
 	note_groups(L, v, &g, sl.src == SLOT_GID8 ? sl.gid8 : NULL, counts, released);
-	/* per column, the rows behind each released group's figures (want) */
-	want = scratch(L, nslots, sizeof(int));                        /* 10 */
+	/*
+	 * Per column, its figures per group: withheld in a suppressed group,
+	 * under figure_small(), and then complemented as the groups are (the
+	 * column's total minus its released figures is the union of the
+	 * withheld ones); the rows behind each released figure recorded (want).
+	 */
+	want = scratch(L, nslots, sizeof(int));                        /* 11 */
+	figsup = scratch(L, ncols * nslots, 1);                        /* 12 */
+	fn = scratch(L, nslots, sizeof(size_t));                       /* 13 */
 	for (i = 0; i < ncols; i++) {
+		for (j = 0; j < nslots; j++) {
+			fn[j] = acc[i * width + j].n;
+			figsup[i * nslots + j] = (uint8_t)(!released[j] ||
+			    figure_small(counts[j], fn[j], ctx->k));
+		}
+		pht_train_kernel_complement(fn, figsup + i * nslots, nslots, 0, ctx->k);
 		for (j = 0; j < nslots; j++)
-			want[j] = released[j] && !is_small(acc[i * width + j].n, ctx->k);
+			want[j] = released[j] && !figsup[i * nslots + j];
 		note_values(L, v, cols[i], lins[i], 1, sl.src == SLOT_GID8 ? NULL : g.gid,
 		    sl.src == SLOT_GID8 ? sl.gid8 : NULL, (uint32_t)g.ngroups, want);
 	}
@@ -2481,7 +2540,7 @@ view_aggregate_by(lua_State *L)
 			push_group_key(L, &g, j);
 			lua_setfield(L, -2, "key");
 		}
-		if (!released[j]) {
+		if (sup[j]) {
 			lua_pushboolean(L, 1);
 			lua_setfield(L, -2, "suppressed");
 		} else {
@@ -2489,7 +2548,8 @@ view_aggregate_by(lua_State *L)
 			lua_setfield(L, -2, "n");
 			lua_createtable(L, 0, (int)ncols);
 			for (i = 0; i < ncols; i++) {
-				push_gacc(L, cols[i], lins[i], &acc[i * width + j], ctx->k);
+				push_gacc(L, cols[i], lins[i], &acc[i * width + j],
+				    figsup[i * nslots + j]);
 				lua_setfield(L, -2, cols[i]->name);
 			}
 			lua_setfield(L, -2, "stats");
@@ -2552,64 +2612,94 @@ push_lines(lua_State *L, const struct grouping *g, const size_t *count, int64_t 
 }
 
 /*
+ * The smallest non-zero released cell among n cells from start, step
+ * apart (the first on a tie), or SIZE_MAX when there is none.
+ */
+static size_t
+smallest_released(const size_t *cnt, const uint8_t *sup, size_t start, size_t step, size_t n)
+{
+	size_t t, c, best = SIZE_MAX;
+
+	for (t = 0; t < n; t++) {
+		c = start + t * step;
+		if (!sup[c] && cnt[c] > 0 && (best == SIZE_MAX || cnt[c] < cnt[best]))
+			best = c;
+	}
+	return best;
+}
+
+/*
  * Complementary suppression of an nr x nc table of counts cnt (row-major)
- * whose primarily suppressed cells are set in sup: while some row or
- * column has exactly one suppressed cell, the smallest non-zero released
- * cell of that line (the first on a tie) is suppressed too, so that no
- * suppressed cell is its line's total minus the released ones. A line
- * whose only suppressed cell has no non-zero released cell beside it is
- * left so (there is nothing to suppress; its other cells are zeros).
- * Lines wait in a queue (rows 0..nr-1, columns nr..nr+nc-1), each at most
- * once, and are checked again when one of their cells is suppressed.
- * Scratch: nsup and queue of nr + nc entries, queued of nr + nc bytes.
+ * whose primarily suppressed cells are set in sup. A line's (row's or
+ * column's) total, from group_by say, minus its released cells is the
+ * union of its suppressed cells and of its rows missing the other column
+ * (hide[l], never released: a cell like the others); the view's rows
+ * minus the released cells, the union of every suppressed cell and of the
+ * rows missing either column (hide_all). While one of these unions holds
+ * 0 < rows < k, or a line has exactly one suppressed cell and no hidden
+ * rows (the cell would be determined by the line alone, then usable in
+ * the other line it is in), the
+ * smallest non-zero released cell of that line (of the table, for the
+ * view's) is suppressed too. A line with no non-zero
+ * released cell left is left so (the line's total is then that union
+ * itself, which group_by suppresses). Lines wait in a queue (rows
+ * 0..nr-1, columns nr..nr+nc-1), each at most once, and are checked again
+ * when one of their cells is suppressed; the table's union after the
+ * queue is empty. Scratch: u (the unions) and nu (their suppressed cells)
+ * and queue of nr + nc entries, queued of nr + nc bytes.
+ * What lines alone cannot see (a suppressed cell determined through a
+ * chain of lines, each with two or more) the release auditor withholds.
  */
 static void
-complementary_suppress(const size_t *cnt, uint8_t *sup, size_t nr, size_t nc, size_t *nsup,
-    uint32_t *queue, uint8_t *queued)
+complementary_suppress(const size_t *cnt, uint8_t *sup, size_t nr, size_t nc,
+    const size_t *hide, size_t hide_all, int64_t k, size_t *u, size_t *nu, uint32_t *queue,
+    uint8_t *queued)
 {
-	size_t nl = nr + nc, head = 0, len, l, t, c, start, step, n, best, i, j;
+	size_t nl = nr + nc, head = 0, len, l, best, i, j, all = hide_all;
 
-	memset(nsup, 0, nl * sizeof(*nsup));
+	for (l = 0; l < nl; l++) {
+		u[l] = hide[l];
+		nu[l] = 0;
+	}
 	for (i = 0; i < nr; i++)
 		for (j = 0; j < nc; j++)
 			if (sup[i * nc + j]) {
-				nsup[i]++;
-				nsup[nr + j]++;
+				u[i] += cnt[i * nc + j];
+				u[nr + j] += cnt[i * nc + j];
+				nu[i]++;
+				nu[nr + j]++;
+				all += cnt[i * nc + j];
 			}
 	for (l = 0; l < nl; l++) {
 		queue[l] = (uint32_t)l;
 		queued[l] = 1;
 	}
 	len = nl;
-	while (len > 0) {
-		l = queue[head];
-		head = (head + 1) % nl;
-		len--;
-		queued[l] = 0;
-		if (nsup[l] != 1)
-			continue;
-		if (l < nr) {
-			start = l * nc;
-			step = 1;
-			n = nc;
+	for (;;) {
+		if (len == 0) {
+			if (!is_small(all, k) ||
+			    (best = smallest_released(cnt, sup, 0, 1, nr * nc)) == SIZE_MAX)
+				break;
 		} else {
-			start = l - nr;
-			step = nc;
-			n = nr;
+			l = queue[head];
+			head = (head + 1) % nl;
+			len--;
+			queued[l] = 0;
+			if (!is_small(u[l], k) && !(nu[l] == 1 && hide[l] == 0))
+				continue;
+			best = l < nr ? smallest_released(cnt, sup, l * nc, 1, nc) :
+			    smallest_released(cnt, sup, l - nr, nc, nr);
+			if (best == SIZE_MAX)
+				continue;
 		}
-		best = SIZE_MAX;
-		for (t = 0; t < n; t++) {
-			c = start + t * step;
-			if (!sup[c] && cnt[c] > 0 && (best == SIZE_MAX || cnt[c] < cnt[best]))
-				best = c;
-		}
-		if (best == SIZE_MAX)
-			continue;
 		sup[best] = 1;
 		i = best / nc;
 		j = best % nc;
-		nsup[i]++;
-		nsup[nr + j]++;
+		u[i] += cnt[best];
+		u[nr + j] += cnt[best];
+		nu[i]++;
+		nu[nr + j]++;
+		all += cnt[best];
 		if (!queued[i]) {
 			queue[(head + len++) % nl] = (uint32_t)i;
 			queued[i] = 1;
@@ -2657,7 +2747,9 @@ note_cells(lua_State *L, const struct view *v, const size_t *cell, const size_t 
 /*
  * data:crosstab(a, b): {rows, cols, counts} over the rows with both a and
  * b. Lines as crosstab_lines; cells of 0 < count < k suppressed, then
- * complementary suppression; each released non-zero cell's rows recorded.
+ * complementary suppression (complementary_suppress(), the rows missing
+ * a or b hidden in their lines); each released non-zero cell's rows
+ * recorded.
  */
 static int
 view_crosstab(lua_State *L)
@@ -2666,7 +2758,7 @@ view_crosstab(lua_State *L)
 	struct view *v = check_view(L);
 	const struct pht_column *ca = find_col(L, v, 2), *cb = find_col(L, v, 3);
 	struct grouping ga, gb;
-	size_t *cells, *acount, *bcount, *cell, *nsup, i, j, nr, nc, ncells;
+	size_t *cells, *acount, *bcount, *cell, *hide, *usum, i, j, nr, nc, ncells, nhidden = 0;
 	uint32_t *aline, *bline, *queue;
 	uint8_t *sup, *queued;
 	int afold, bfold;
@@ -2697,20 +2789,30 @@ view_crosstab(lua_State *L)
 	cells = scratch(L, ncells, sizeof(size_t));
 	sup = scratch(L, ncells, 1);
 	cell = scratch(L, v->n, sizeof(size_t));
-	nsup = scratch(L, nr + nc, sizeof(size_t));
+	hide = scratch(L, nr + nc, sizeof(size_t));
+	usum = scratch(L, 2 * (nr + nc), sizeof(size_t));
 	queue = scratch(L, nr + nc, sizeof(uint32_t));
 	queued = scratch(L, nr + nc, 1);
 	memset(cells, 0, ncells * sizeof(size_t));
+	memset(hide, 0, (nr + nc) * sizeof(size_t));
 	for (i = 0; i < v->n; i++) {
 		cell[i] = SIZE_MAX;
 		if (ga.gid[i] != NO_GROUP && gb.gid[i] != NO_GROUP) {
 			cell[i] = (size_t)aline[ga.gid[i]] * nc + bline[gb.gid[i]];
 			cells[cell[i]]++;
+			continue;
 		}
+		/* a row missing b is hidden in its a line, and the other way round */
+		if (ga.gid[i] != NO_GROUP)
+			hide[aline[ga.gid[i]]]++;
+		if (gb.gid[i] != NO_GROUP)
+			hide[nr + bline[gb.gid[i]]]++;
+		nhidden++;
 	}
 	for (j = 0; j < ncells; j++)
 		sup[j] = (uint8_t)is_small(cells[j], ctx->k);
-	complementary_suppress(cells, sup, nr, nc, nsup, queue, queued);
+	complementary_suppress(cells, sup, nr, nc, hide, nhidden, ctx->k, usum, usum + nr + nc,
+	    queue, queued);
 	note_cells(L, v, cell, cells, sup, ncells);
 	lua_createtable(L, 0, 3);
 	push_lines(L, &ga, acount, ctx->k, nr, afold);

@@ -18,6 +18,28 @@ pht_train_kernel_scratch(lua_State *L, const char *fn, size_t n, size_t size)
 	return lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
 }
 
+size_t
+pht_train_kernel_complement(const size_t *count, uint8_t *sup, size_t n, size_t hidden,
+    int64_t k)
+{
+	size_t u = hidden, i, best;
+
+	for (i = 0; i < n; i++)
+		if (sup[i])
+			u += count[i];
+	while (u > 0 && (int64_t)u < k) {
+		best = n;
+		for (i = 0; i < n; i++)
+			if (!sup[i] && count[i] > 0 && (best == n || count[i] < count[best]))
+				best = i;
+		if (best == n)
+			break;
+		sup[best] = 1;
+		u += count[best];
+	}
+	return u;
+}
+
 int
 pht_train_kernel_field(lua_State *L, const char *name)
 {

@@ -115,6 +115,21 @@ pht_train_kernel_is_event(const struct pht_train_event *ev, const struct pht_col
 void pht_train_kernel_note_rows(lua_State *L, const uint32_t *rows, size_t n);
 
 /*
+ * Complementary suppression of n cells that partition a total the train
+ * may know (a view's rows, a column's values): count[i] rows in cell i,
+ * sup[i] set for the cells already suppressed (0 < count < k, or never
+ * released), hidden more rows behind no cell that are not released either
+ * (rows missing the column, say). While the rows not released, hidden plus
+ * the suppressed cells', number 0 < U < k, the smallest released non-zero
+ * cell (the first on a tie) is suppressed too, so that the total minus the
+ * released cells never shows a small set. When no such cell is left, U
+ * stays as it is (the released cells are all zero: the total is U itself).
+ * Returns U.
+ */
+size_t pht_train_kernel_complement(const size_t *count, uint8_t *sup, size_t n,
+    size_t hidden, int64_t k);
+
+/*
  * The station's time resolution for time column c, in c's unit: the step
  * of a policy grid naming c, else time_resolution_days converted by c's
  * dictionary unit ("days"/"day" 1, "weeks"/"week" 7, "months"/"month"

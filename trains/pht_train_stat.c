@@ -149,7 +149,7 @@ stat_histogram(lua_State *L)
 	const struct pht_column *c;
 	struct pht_train_view_rows vr;
 	double *e;
-	size_t ne, ncells, i, r, nval = 0, *count, *off, *pos, nsupp = 0, best;
+	size_t ne, ncells, i, r, nval = 0, *count, *off, *pos;
 	uint32_t *rows;
 	uint8_t *supp;
 	int64_t k = ctx->k;
@@ -175,20 +175,17 @@ stat_histogram(lua_State *L)
 		}
 	}
 	pht_train_data_guard_values(L, nval, c);
-	/* primary suppression, then complementary: never exactly one suppressed cell */
+	/*
+	 * Primary suppression, then complementary: the suppressed cells hold 0
+	 * or at least k values together (the column's count minus the
+	 * released cells is their union), and so do they with the rows
+	 * missing the column (the view's count, recorded, minus the released
+	 * cells).
+	 */
 	for (i = 0; i < ncells; i++)
-		if (count[i] > 0 && (int64_t)count[i] < k) {
-			supp[i] = 1;
-			nsupp++;
-		}
-	if (nsupp == 1) {
-		best = ncells;
-		for (i = 0; i < ncells; i++)
-			if (!supp[i] && count[i] > 0 && (best == ncells || count[i] < count[best]))
-				best = i;
-		if (best < ncells)
-			supp[best] = 1;
-	}
+		supp[i] = count[i] > 0 && (int64_t)count[i] < k;
+	pht_train_kernel_complement(count, supp, ncells, 0, k);
+	pht_train_kernel_complement(count, supp, ncells, vr.n - nval, k);
 	/* the rows of each released non-empty cell, recorded as a row set */
 	rows = pht_train_kernel_scratch(L, fn, nval, sizeof(uint32_t));
 	for (i = 0, r = 0; i < ncells; i++) {

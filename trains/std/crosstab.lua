@@ -21,10 +21,12 @@ Output (combine result)
 
 What a station releases: the cell counts of the runtime's crosstab, which
 suppresses every count between 1 and k - 1 with the station's own k
-(primary suppression) and then, while a row or column has exactly one
-suppressed cell, its smallest released non-zero cell (complementary
-suppression), so a suppressed cell cannot be recovered from margins (a
-count train's totals or group counts). No margins are released here.
+(primary suppression) and then, while the suppressed cells of a row or
+column, with its rows missing the other column, hold fewer than k rows
+(or it has exactly one suppressed cell), its smallest released non-zero
+cell, and likewise over the whole table (complementary suppression), so
+that margins (a count train's totals or group counts) do not give back
+a small group. No margins are released here.
 ]]
 --#include "lib/design.lua"
 --#include "lib/tables.lua"

@@ -192,12 +192,15 @@ local function station(data, params, round)
     for b, cell in ipairs(cells) do all[b] = cell end
     all[#all + 1] = below
     all[#all + 1] = above
-    -- the bins add up to the column's values (released as n, or fewer than k)
+    -- the bins add up to the column's values (released as n, or fewer than
+    -- k): the runtime's histogram has complemented them under the station's
+    -- k, alone and with the rows missing the column; a larger k from params
+    -- is complemented here, against n when n is released
     local a = data:aggregate({ name }).stats[name]
-    if a.suppressed then
-      for _, cell in ipairs(all) do cell.count, cell.suppressed = nil, true end
-    else
+    if not a.suppressed then
       T.complement(all, a.n, k)
+    elseif k > data:k() then
+      for _, cell in ipairs(all) do cell.count, cell.suppressed = nil, true end
     end
     out.histograms[#out.histograms + 1] = { column = name, bins = cells,
       below = below.count, below_suppressed = below.suppressed,
