@@ -86,6 +86,12 @@ same "$tmp/cox_drop24.json" "$tmp/cox_a.json" coef lr_test.chisq &&
 ok $? "c lost from round 2 and b from round 4 (in the restarted iteration): equals cox on a alone, both named" \
   "$tmp/cox_drop24.json.cmp"
 
+sim "$tmp/cox_drop23.json" cox "$COX" a b c --drop-station c:2 --drop-station b:3
+same "$tmp/cox_drop23.json" "$tmp/cox_a.json" coef lr_test.chisq &&
+  [ "$(get "$tmp/cox_drop23.json" stations_dropped)" = '[{"id":"c","round":2},{"id":"b","round":3}]' ]
+ok $? "c lost from round 2 and b in the restart's first round: the iteration starts there on a alone, both named" \
+  "$tmp/cox_drop23.json.cmp"
+
 # ---- glm: the same rule through the shared code --------------------------------
 sim "$tmp/glm_ab.json" glm "$GLM" a b
 ok $? "binomial glm on a and b alone runs" "$tmp/glm_ab.json.err"
