@@ -180,6 +180,53 @@ local okn, errn = pcall(glm.station, fake_data(), { family = "gaussian", outcome
   nullmu = 2 }, 1)
 ok(not okn and errn == "nullmu: set by combine between rounds; round 1 starts from the values the train fixes",
   "glm refuses an analyst's nullmu in round 1", tostring(errn))
+
+-- a restarted iteration (a station dropped out): its first round is fixed
+-- like round 1, its cap counts from the restart, and a start the round has
+-- not reached is refused
+local COXP = { time = "time", event = "status", covariates = { "x" } }
+local function with(t, extra)
+  local c = {}
+  for key, v in pairs(t) do c[key] = v end
+  for key, v in pairs(extra) do c[key] = v end
+  return c
+end
+local ok1, e1 = pcall(cox.station, fake_data(), with(COXP, { beta = { 30 },
+  iteration = { start = 5, stations = { "a" }, dropped = {} } }), 5)
+ok(not ok1 and e1 == "beta: set by combine between rounds; round 5 restarts the iteration from the values the train fixes",
+  "cox refuses a beta in the first round of a restarted iteration", tostring(e1))
+local ok2, e2 = pcall(glm.station, fake_data(), { family = "gaussian", outcome = "time", covariates = { "x" },
+  nullmu = 2, iteration = { start = 3, stations = { "a" }, dropped = {} } }, 3)
+ok(not ok2 and e2 == "nullmu: set by combine between rounds; round 3 restarts the iteration from the values the train fixes",
+  "glm refuses a nullmu in the first round of a restarted iteration", tostring(e2))
+local ok3, e3 = pcall(cox.station, fake_data(), with(COXP, { iteration = { start = 4 } }), 26)
+ok(not ok3 and e3 == "refused: round 26 exceeds the cap of 22 rounds of the iteration restarted at round 4",
+  "cox counts its round cap from the restart", tostring(e3))
+local ok4, e4 = pcall(cox.station, fake_data(), with(COXP, { iteration = { start = 7 } }), 5)
+ok(not ok4 and e4 == "iteration: start must be an integer round from 1 to the current round 5",
+  "an iteration starting after the current round is refused", tostring(e4))
+local ok5, e5 = pcall(cox.station, fake_data(), with(COXP, { iteration = { start = 1 } }), 1)
+ok(not ok5 and e5 == "iteration: set by combine between rounds; round 1 starts from the values the train fixes",
+  "an iteration record in round 1 is refused", tostring(e5))
+
+-- at the analyst: a round whose results lack a station of the iteration is
+-- not used; combine returns the params of a restart on the others
+local res = { { names = { "x" } }, { names = { "x" } }, stations = { "a", "b" } }
+local it3 = { start = 1, stations = { "a", "b", "c" }, dropped = {} }
+local r1 = cox.combine(res, with(COXP, { iteration = it3, beta = { 0.5 }, state = { iter = 2 } }), 3)
+local ip = r1.params and r1.params.iteration
+ok(r1.done == false and r1.params.beta == nil and r1.params.state == nil and r1.params.time == "time"
+  and ip.start == 4 and #ip.stations == 2 and ip.stations[1] == "a" and ip.stations[2] == "b"
+  and #ip.dropped == 1 and ip.dropped[1].id == "c" and ip.dropped[1].round == 3,
+  "cox: c missing from round 3's results: restart at round 4 on a and b, beta and state dropped, c named")
+local r2 = glm.combine(res, { family = "gaussian", outcome = "y", covariates = { "x" }, iteration = it3,
+  beta = { 1, 2 }, nullmu = 3, state = { iter = 1 } }, 2)
+ok(r2.done == false and r2.params.beta == nil and r2.params.nullmu == nil and r2.params.state == nil
+  and r2.params.iteration.start == 3, "glm: the same restart, nullmu dropped too")
+local ok6, e6 = pcall(cox.combine, { { names = { "x" } }, stations = { "d" } },
+  with(COXP, { iteration = { start = 1, stations = { "a" }, dropped = {} } }), 2)
+ok(not ok6 and e6 == "station d answered round 2 but not round 1, where the iteration started",
+  "a station the iteration did not start with is an error", tostring(e6))
 local okk, errk = pcall(km.station, fake_data(), { time = "time", event = "status", interval = 5 }, 2)
 ok(not okk and errk == "refused: km answers one round only", "km answers one round only", tostring(errk))
 

@@ -24,7 +24,7 @@ static const char *sim_help =
     "               [--params JSON] [--time-limit SECONDS] [--memory-limit MB]\n"
     "               [--instruction-limit N] [--k N] [--max-rounds N] [--seed N]\n"
     "               [--time-resolution DAYS] [--km-min-cell N] [--grid COLUMN=STEP]\n"
-    "               [--grid-digits N] [--row-access]\n"
+    "               [--grid-digits N] [--row-access] [--drop-station NAME:ROUND]\n"
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
@@ -54,6 +54,10 @@ static const char *sim_help =
     "  --row-access              let col:values() hand row-level values to the\n"
     "                            train, as a station does only for a code hash a\n"
     "                            data permit grants row_access (default: off)\n"
+"  --drop-station NAME:ROUND  testing: station NAME gives no result from round\n"
+"                            ROUND on, as a station that stops answering, and\n"
+"                            the rounds go on with the others, as pht run\n"
+"                            --min-stations does (repeatable)\n"
     "\n"
     "Prints the final result as JSON on stdout and nothing else there; progress\n"
     "per round goes to stderr.\n"
@@ -66,6 +70,7 @@ struct sim_station {
 	char *csv;
 	char *dict;
 	struct pht_dataset *ds;
+	uint64_t drop_round;      /* --drop-station: no result from this round on (0: never) */
 };
 
 static int
@@ -149,6 +154,25 @@ parse_station(const char *arg, struct sim_station *st)
 	return (int)(eq - arg);
 }
 
+/* --drop-station NAME:ROUND: sets drop_round of the station named NAME. */
+static int
+parse_drop(const char *arg, struct sim_station *st, size_t nst)
+{
+	const char *colon = strrchr(arg, ':');
+	uint64_t round;
+	size_t i;
+
+	if (colon == NULL || colon == arg || parse_u64(colon + 1, 1, 100000, &round) != 0)
+		return -1;
+	for (i = 0; i < nst; i++)
+		if (strlen(st[i].name) == (size_t)(colon - arg) &&
+		    strncmp(st[i].name, arg, (size_t)(colon - arg)) == 0) {
+			st[i].drop_round = round;
+			return 0;
+		}
+	return -1;
+}
+
 static void
 progress(int round, const char *who, const struct pht_run_stats *s)
 {
@@ -172,7 +196,8 @@ pht_cmd_sim(int argc, char **argv)
 	struct pht_run_stats stats;
 	struct pht_buf *code = NULL;
 	struct pht_err err;
-	const char *train = NULL, *params_arg = NULL;
+	const char *train = NULL, *params_arg = NULL, *drops[SIM_MAX_STATIONS];
+	size_t ndrops = 0;
 	json_t *params = NULL, *meta = NULL, *results = NULL, *out = NULL, *next;
 	uint64_t v, max_rounds = 50, seed = 0;
 	char *name, *dump, who[300];
@@ -234,6 +259,12 @@ pht_cmd_sim(int argc, char **argv)
 					rc = pht_cli_usage_error("sim", "station %s named twice", name);
 					goto out;
 				}
+		} else if (strcmp(opt, "--drop-station") == 0) {
+			if (ndrops == SIM_MAX_STATIONS) {
+				rc = pht_cli_usage_error("sim", "at most %d --drop-station", SIM_MAX_STATIONS);
+				goto out;
+			}
+			drops[ndrops++] = val;
 		} else if (strcmp(opt, "--params") == 0 && params_arg == NULL) {
 			params_arg = val;
 		} else if (strcmp(opt, "--time-limit") == 0) {
@@ -310,6 +341,12 @@ pht_cmd_sim(int argc, char **argv)
 		    "--station NAME=PATH.csv");
 		goto out;
 	}
+	for (i = 0; i < ndrops; i++)
+		if (parse_drop(drops[i], stations, nst) != 0) {
+			rc = pht_cli_usage_error("sim", "--drop-station %s: give NAME:ROUND with a "
+			    "station NAME given by --station and ROUND from 1 to 100000", drops[i]);
+			goto out;
+		}
 	if (params_arg != NULL) {
 		if ((r = pht_json_parse(params_arg, strlen(params_arg), "--params", &params,
 		    &err)) != PHT_OK || !json_is_object(params)) {
@@ -350,7 +387,14 @@ pht_cmd_sim(int argc, char **argv)
 	for (round = 1; (uint64_t)round <= max_rounds; round++) {
 		if ((results = json_array()) == NULL)
 			goto out;
-		for (i = 0; i < nst; i++) {
+		for (i = 0, j = 0; i < nst; i++) {
+			if (stations[i].drop_round != 0 &&
+			    (uint64_t)round >= stations[i].drop_round) {
+				fprintf(stderr, "pht sim: round %d: station %s: no result "
+				    "(--drop-station)\n", round, stations[i].name);
+				continue;
+			}
+			j++;
 			r = pht_train_run_station(pht_buf_str(code), pht_buf_len(code), train,
 			    stations[i].ds, params, round, seed, &lim, &out, &stats, &err);
 			if (r != PHT_OK) {
@@ -364,6 +408,11 @@ pht_cmd_sim(int argc, char **argv)
 			    stations[i].name, "output", out)) != 0)
 				goto out;
 			out = NULL;
+		}
+		if (j == 0) {
+			fprintf(stderr, "pht sim: round %d: no station released a result\n",
+			    round);
+			goto out;
 		}
 		r = pht_train_run_combine(pht_buf_str(code), pht_buf_len(code), train, results,
 		    params, round, seed, &lim, &out, &stats, &err);

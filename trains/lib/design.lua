@@ -141,21 +141,117 @@ function E.same_terms(results, what)
   return names, p
 end
 
--- Iterative trains answer a bounded number of rounds.
-function E.round_cap(round, max_rounds)
-  if round > max_rounds then
-    error(string.format("refused: round %d exceeds the cap of %d rounds", round, max_rounds), 0)
+---------------------------------------------------------------------------
+-- Iterations and the stations they run on (docs/train-api.md, "Rounds and
+-- stations that drop out")
+---------------------------------------------------------------------------
+-- An iterative train's rounds form iterations. The first starts at round 1;
+-- combine starts another when the stations in a round's results are fewer
+-- than those the iteration started with (a station dropped out: pht run
+-- --min-stations goes on without it), because sums over a mixed set of
+-- stations give a wrong model. Combine carries params.iteration = {start,
+-- stations, dropped} from round to round: start is the round at which the
+-- current iteration began, stations its stations, dropped the stations lost
+-- so far ({id, round}: the first round without their result). A station reads
+-- start only.
+
+-- The round at which the current iteration started: 1, or params.iteration.start,
+-- which must lie in 1..round (above 1: a restart).
+function E.iteration_start(params, round)
+  local it = params.iteration
+  if it == nil then return 1 end
+  if round == 1 then
+    error("iteration: set by combine between rounds; round 1 starts from the values the train fixes", 0)
+  end
+  local start = type(it) == "table" and it.start or nil
+  if math.type(start) ~= "integer" or start < 1 or start > round then
+    error("iteration: start must be an integer round from 1 to the current round " .. round, 0)
+  end
+  return start
+end
+
+-- Iterative trains answer a bounded number of rounds per iteration: round
+-- may be at most start + max_rounds - 1.
+function E.round_cap(round, max_rounds, start)
+  start = start or 1
+  if round - start + 1 > max_rounds then
+    if start == 1 then
+      error(string.format("refused: round %d exceeds the cap of %d rounds", round, max_rounds), 0)
+    end
+    error(string.format("refused: round %d exceeds the cap of %d rounds of the iteration restarted at round %d",
+      round, max_rounds, start), 0)
   end
 end
 
--- Round 1 of an iterative train starts from values the train fixes: a
--- parameter the analyst could aim at a row (a chosen beta) is refused.
--- Later rounds take these parameters from combine.
-function E.round1_fixed(params, round, names)
-  if round ~= 1 then return end
+-- The first round of an iteration (round 1, or a restart) starts from values
+-- the train fixes: a parameter the analyst could aim at a row (a chosen
+-- beta) is refused. Later rounds take these parameters from combine.
+function E.round1_fixed(params, round, names, start)
+  if round ~= (start or 1) then return end
   for _, key in ipairs(names) do
     if params[key] ~= nil then
-      error(key .. ": set by combine between rounds; round 1 starts from the values the train fixes", 0)
+      if round == 1 then
+        error(key .. ": set by combine between rounds; round 1 starts from the values the train fixes", 0)
+      end
+      error(key .. ": set by combine between rounds; round " .. round ..
+        " restarts the iteration from the values the train fixes", 0)
     end
   end
+end
+
+-- At the analyst, first thing in combine: the iteration this round belongs
+-- to. Returns it = {start, stations, dropped} (to carry as params.iteration)
+-- when the round's results come from the iteration's stations; or nil and
+-- the params of a restart when some of them are missing: the iteration
+-- begins again at round + 1 on the stations that answered, from the fixed
+-- start (the keys in fixed, e.g. beta and state, are removed). A station in
+-- the results that the iteration did not start with is an error.
+function E.iteration(results, params, round, fixed)
+  local it = params.iteration
+  local now, seen = {}, {}
+  for i = 1, #results do
+    local id = results.stations[i]
+    now[i], seen[id] = id, true
+  end
+  local dropped = {}
+  for i, d in ipairs(it and it.dropped or {}) do dropped[i] = { id = d.id, round = d.round } end
+  local lost = {}
+  if it ~= nil then
+    local had = {}
+    for _, id in ipairs(it.stations) do
+      had[id] = true
+      if not seen[id] then
+        lost[#lost + 1] = id
+        dropped[#dropped + 1] = { id = id, round = round }
+      end
+    end
+    for _, id in ipairs(now) do
+      if not had[id] then
+        error("station " .. id .. " answered round " .. round .. " but not round " .. it.start ..
+          ", where the iteration started", 0)
+      end
+    end
+  end
+  if it == nil or it.start == round or #lost == 0 then
+    return { start = it and it.start or round, stations = now, dropped = dropped }
+  end
+  local nextp = {}
+  for key, v in pairs(params) do nextp[key] = v end
+  for _, key in ipairs(fixed) do nextp[key] = nil end
+  nextp.iteration = { start = round + 1, stations = now, dropped = dropped }
+  return nil, nextp
+end
+
+-- What a result says about the stations it covers: the stations dropped
+-- (nil when none) and notes naming them.
+function E.coverage(it, notes)
+  if #it.dropped == 0 then return nil end
+  local ids = {}
+  for i, d in ipairs(it.dropped) do
+    ids[i] = d.id
+    notes[#notes + 1] = string.format("station %s dropped out: no result in round %d", d.id, d.round)
+  end
+  notes[#notes + 1] = string.format("the iteration restarted at round %d from the fixed start; the result covers " ..
+    "stations %s only, not %s", it.start, table.concat(it.stations, ", "), table.concat(ids, ", "))
+  return it.dropped
 end

@@ -17,7 +17,8 @@ Params
               1e-9 (R's coxph.control)
   k           (integer, optional) may raise the station's k (data:k()),
               never lower it
-  (beta, state: set by combine between rounds; refused in round 1)
+  (beta, state, iteration: set by combine between rounds; beta and state
+  refused in the first round of an iteration)
 
 Each station is its own stratum with its own baseline hazard, which is
 exactly R's coxph(Surv(time, event) ~ covariates + strata(station)).
@@ -26,6 +27,9 @@ in round 1 is refused); combine sums the stations' log partial
 likelihood, score and information, takes a Newton step (halving it, as
 R's coxph.fit does, when the log likelihood falls) and sends the next
 beta, until the relative change of the log likelihood is at most eps.
+When a station drops out (a round's results come from fewer stations than
+the iteration started with), combine restarts the iteration at beta = 0 on
+the stations left, and the notes say so.
 The station's work is the data API's kernel data:cox_stratum (in C).
 
 Output (combine result)
@@ -34,8 +38,12 @@ Output (combine result)
   loglik        {at beta = 0, at the estimate}
   lr_test, wald_test, score_test  {chisq, df, p}
   iterations, converged, n, events, ties
-  stations      per station: id, n (complete cases), dropped (rows with a
-                missing value in a used column), events
+  stations      per station the result covers: id, n (complete cases),
+                dropped (rows with a missing value in a used column), events
+  stations_dropped  present when stations dropped out during the run: per
+                station id and the first round without its result; the
+                iteration restarted on the others (lib/design.lua,
+                E.iteration) and the result covers only them
   notes         e.g. stations without events (they add nothing: a stratum
                 without events has no partial likelihood)
 
@@ -47,10 +55,10 @@ or a row. Not disclosive because: the station refuses unless n >= 3 x p
 binary covariate's smaller class is 0 or >= k, its number of events is 0
 or >= k, the rows dropped for a missing value are 0 or >= k (else the
 complete cases would differ from all rows by a few), and no more than
-max_iter + 2 rounds are answered; stratifying by
-station means no event times ever leave (the WebDISCO leak). Round 1 is at
-beta = 0 whatever the params say, so its release is a fixed function of
-the data; the kernel refuses a beta at which a fitted value would be
+max_iter + 2 rounds of one iteration are answered; stratifying by
+station means no event times ever leave (the WebDISCO leak). Round 1 (and
+the first round of a restarted iteration) is at beta = 0 whatever the
+params say, so its release is a fixed function of the data; the kernel refuses a beta at which a fitted value would be
 clamped (no release turns into a count across a chosen hyperplane).
 ]]
 --#include "lib/stats.lua"
@@ -174,6 +182,9 @@ local function settings(params)
 end
 
 
+-- Set by combine between rounds, absent from the first round of an iteration.
+local FIXED = { "beta", "state" }
+
 local function station(data, params, round)
   local ties, max_iter = settings(params)
   local k = E.min_count(data, params)
@@ -181,8 +192,9 @@ local function station(data, params, round)
   E.event_check(E.column(data, params.event, "event"), params.event, params.event_value)
   local names = E.term_names(data, params.covariates)
   local p = #names
-  E.round_cap(round, max_iter + 2)
-  E.round1_fixed(params, round, { "beta", "state" })
+  local start = E.iteration_start(params, round)
+  E.round_cap(round, max_iter + 2, start)
+  E.round1_fixed(params, round, FIXED, start)
   if params.beta ~= nil and (type(params.beta) ~= "table" or #params.beta ~= p) then
     error("beta: expected " .. p .. " values", 0)
   end
@@ -199,6 +211,8 @@ end
 
 local function combine(results, params, round)
   local ties, max_iter, eps = settings(params)
+  local it, restart = E.iteration(results, params, round, FIXED)
+  if restart then return { done = false, params = restart } end
   local names, p = E.same_terms(results, "covariate")
   local ll, U, I = C.sum(results, p)
   local st = params.state or { iter = 0, halving = false }
@@ -209,6 +223,7 @@ local function combine(results, params, round)
     for key, v in pairs(params) do nextp[key] = v end
     nextp.state = st
     nextp.beta = st.newbeta
+    nextp.iteration = it
     return { done = false, params = nextp }
   end
   local res = C.report(st, I, p, names)
@@ -224,6 +239,7 @@ local function combine(results, params, round)
   if not st.converged then
     notes[#notes + 1] = "did not converge in " .. max_iter .. " iterations (coefficients may be infinite)"
   end
+  res.stations_dropped = E.coverage(it, notes)
   res.n, res.events, res.ties, res.stations, res.notes = n, events, ties, per, notes
   return { done = true, result = res }
 end

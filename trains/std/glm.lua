@@ -17,7 +17,8 @@ Params
               default 1e-8 (R's glm.control)
   k           (integer, optional) may raise the station's k (data:k()),
               never lower it
-  (beta, nullmu, state: set by combine between rounds; refused in round 1)
+  (beta, nullmu, state, iteration: set by combine between rounds; beta,
+  nullmu and state refused in the first round of an iteration)
 
 Rounds follow R's glm.fit exactly: round 1 evaluates R's starting means
 (binomial (y + 0.5)/2, poisson y + 0.1, gaussian y), fixed by the train (a
@@ -27,14 +28,22 @@ cross-products of the IRLS step and the deviance at the current means; the
 analyst sums, checks convergence and solves for the next beta. The null
 deviance comes in round 2 from the pooled intercept-only fit, which has a
 closed form (pooled mean of y; poisson with offset log(sum y / sum e^offset)).
+When a station drops out (a round's results come from fewer stations than
+the iteration started with), combine restarts the iteration at the starting
+means on the stations left, and the notes say so.
 The station's work is the data API's kernel data:glm_step (in C).
 
 Output (combine result)
   coefficients   per term: name, estimate, se, z (or t for gaussian), p
   deviance, null_deviance, df_residual, df_null, aic, dispersion
   iterations, converged, family, link, n
-  stations       per station: id, n (complete cases), dropped (rows with a
-                 missing value in a used column)
+  stations       per station the result covers: id, n (complete cases),
+                 dropped (rows with a missing value in a used column)
+  stations_dropped  present when stations dropped out during the run: per
+                 station id and the first round without its result; the
+                 iteration restarted on the others (lib/design.lua,
+                 E.iteration) and the result covers only them
+  notes          when it did not converge or stations dropped out
 
 What a station releases, per round: n, dropped, X'WX (p x p), X'Wz (p),
 its deviance and log-likelihood sums, round 1 the sum of y (and of
@@ -42,8 +51,9 @@ e^offset), round 2 its null-deviance sum. Not disclosive because: the
 station refuses unless n >= 3 x p (DataSHIELD's nfilter.glm), every binary
 covariate's smaller class and, for binomial, the outcome's smaller class
 is 0 (absent) or >= k (outcome: >= k), the rows dropped for a missing
-value are 0 or >= k, and it answers no more than max_iter + 2 rounds. Round 1 is at R's starting means whatever the params
-say, so its release is a fixed function of the data; the kernel refuses
+value are 0 or >= k, and it answers no more than max_iter + 2 rounds of
+one iteration. Round 1 (and the first round of a restarted iteration) is at
+R's starting means whatever the params say, so its release is a fixed function of the data; the kernel refuses
 a beta at which a fitted mean would be clamped to 0 or 1 (at a huge beta
 the deviance would count the rows on one side of a chosen hyperplane).
 ]]
@@ -188,6 +198,9 @@ local function outcome_check(col, name, family)
   error("outcome: column '" .. name .. "' has type " .. tostring(col.type), 0)
 end
 
+-- Set by combine between rounds, absent from the first round of an iteration.
+local FIXED = { "beta", "nullmu", "state" }
+
 local function station(data, params, round)
   local family, _, max_iter = settings(params)
   local k = E.min_count(data, params)
@@ -202,8 +215,9 @@ local function station(data, params, round)
       error("offset: column '" .. params.offset .. "' must be numeric", 0)
     end
   end
-  E.round_cap(round, max_iter + 2)
-  E.round1_fixed(params, round, { "beta", "nullmu", "state" })
+  local start = E.iteration_start(params, round)
+  E.round_cap(round, max_iter + 2, start)
+  E.round1_fixed(params, round, FIXED, start)
   if params.beta ~= nil and (type(params.beta) ~= "table" or #params.beta ~= p) then
     error("beta: expected " .. p .. " values", 0)
   end
@@ -222,15 +236,18 @@ end
 
 local function combine(results, params, round)
   local family, link, max_iter, epsilon = settings(params)
+  local it, restart = E.iteration(results, params, round, FIXED)
+  if restart then return { done = false, params = restart } end
+  local iround = round - it.start + 1 -- the round of this iteration
   local names, p = E.same_terms(results, "model")
   local tot = sum_pieces(results, p)
   local st = params.state or { iter = 0 }
-  if round == 2 then st.null_deviance = tot.null_deviance end
+  if iround == 2 then st.null_deviance = tot.null_deviance end
   local status
   status, st = G.step(st, tot, p, names, max_iter, epsilon)
   local nextp = {}
   for key, v in pairs(params) do nextp[key] = v end
-  if round == 1 then
+  if iround == 1 then
     if family == "poisson" and params.offset ~= nil then
       nextp.nullmu = math.log(tot.sum_y / tot.sum_exp_offset)
     else
@@ -245,6 +262,7 @@ local function combine(results, params, round)
   if status == "continue" then
     nextp.state = st
     nextp.beta = st.beta
+    nextp.iteration = it
     return { done = false, params = nextp }
   end
   local res = G.report(st, tot, link, family, p, names)
@@ -253,9 +271,12 @@ local function combine(results, params, round)
     per[i] = { id = results.stations[i], n = r.n, dropped = r.dropped }
   end
   res.stations = per
+  local notes = {}
   if not st.converged then
-    res.notes = { "did not converge in " .. max_iter .. " iterations" }
+    notes[#notes + 1] = "did not converge in " .. max_iter .. " iterations"
   end
+  res.stations_dropped = E.coverage(it, notes)
+  if #notes > 0 then res.notes = notes end
   return { done = true, result = res }
 end
 
