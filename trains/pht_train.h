@@ -25,6 +25,12 @@ struct pht_limits {
 	size_t output_numbers;  /* most numeric values in an output; default 100000 */
 	int64_t k;              /* smallest subset usable for an aggregate; default 5 */
 	/*
+	 * Non-zero: col:values() hands the train row-level values (a data
+	 * permit's row_access for this code hash; docs/train-api.md). Default
+	 * 0, and nothing but a permit (or pht sim --row-access) may set it.
+	 */
+	int row_access;
+	/*
 	 * Polled by the parent about every 50 ms while the child runs (NULL,
 	 * the default: never). A non-zero return kills the child at once and
 	 * the run fails with PHT_ERR_DENIED ("run stopped by the station").

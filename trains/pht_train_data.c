@@ -16,7 +16,6 @@
 
 #define VIEW_MT "pht.view"
 #define COLUMN_MT "pht.column"
-#define ROW_MT "pht.row"
 #define GROUPS_MAX 1000000
 #define IN_MAX 100000
 #define HUGE_SCRATCH ((size_t)4 << 20)  /* scratch blocks offered huge pages */
@@ -51,13 +50,6 @@ struct colview {
 	double sum;             /* compensated sum (number columns, integer overflow) */
 	int64_t isum;           /* exact sum (integer and boolean columns) */
 	int ioverflow;          /* the exact sum is outside int64: use sum */
-};
-
-/* The row handed to a filter() predicate; valid only during that call. */
-struct rowacc {
-	struct view *v;
-	size_t row;
-	int live;
 };
 
 static inline size_t
@@ -179,13 +171,15 @@ note_rows(lua_State *L, struct view *v)
 	v->noted = 1;
 }
 
-static void
-mark_row(lua_State *L, const struct view *v, size_t r)
+/*
+ * Raises the (catchable) error of a call that would hand the train a
+ * row-level value: no such value reaches a train.
+ */
+static int
+no_row_values(lua_State *L, const char *what)
 {
-	struct pht_train_ctx *c = pht_train_ctx_of(L);
-
-	if (c->rows_touched != NULL && c->ds == v->ds)
-		c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
+	return luaL_error(L, "%s is not available: no row-level value reaches a train "
+	    "(docs/train-api.md)", what);
 }
 
 /* The column named by argument arg; recorded as read. */
@@ -274,8 +268,8 @@ push_cell(lua_State *L, const struct pht_column *c, size_t r)
 
 struct agg {
 	size_t count;
-	double sum, sum_c, sumsq, sumsq_c, dmin, dmax;
-	int64_t isum, imin, imax;
+	double sum, sum_c, sumsq, sumsq_c;
+	int64_t isum;
 	int ioverflow;
 };
 
@@ -299,10 +293,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 	size_t i, r, n = v->n;
 
 	memset(a, 0, sizeof(*a));
-	a->dmin = HUGE_VAL;
-	a->dmax = -HUGE_VAL;
-	a->imin = INT64_MAX;
-	a->imax = INT64_MIN;
 	switch (col->type) {
 	case PHT_COL_NUMBER:
 		for (i = 0; i < n; i++) {
@@ -315,10 +305,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 			a->count++;
 			ksum(&a->sum, &a->sum_c, x);
 			ksum(&a->sumsq, &a->sumsq_c, x * x);
-			if (x < a->dmin)
-				a->dmin = x;
-			if (x > a->dmax)
-				a->dmax = x;
 		}
 		break;
 	case PHT_COL_INTEGER:
@@ -334,10 +320,6 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 				a->ioverflow = 1;
 			ksum(&a->sum, &a->sum_c, (double)x);
 			ksum(&a->sumsq, &a->sumsq_c, (double)x * (double)x);
-			if (x < a->imin)
-				a->imin = x;
-			if (x > a->imax)
-				a->imax = x;
 		}
 		break;
 	case PHT_COL_BOOLEAN:
@@ -347,29 +329,11 @@ aggregate(const struct pht_column *col, const struct view *v, struct agg *a)
 				continue;
 			a->count++;
 			a->isum += col->v.u8[r];
-			if (col->v.u8[r] < a->imin)
-				a->imin = col->v.u8[r];
-			if (col->v.u8[r] > a->imax)
-				a->imax = col->v.u8[r];
 		}
 		a->sum = (double)a->isum;
 		a->sumsq = (double)a->isum;
 		break;
-	case PHT_COL_DATE:
-	case PHT_COL_CATEGORY:
-		for (i = 0; i < n; i++) {
-			int64_t x;
-
-			r = vrow(v, i);
-			if (is_missing(miss, r))
-				continue;
-			x = col->v.i32[r];
-			a->count++;
-			if (x < a->imin)
-				a->imin = x;
-			if (x > a->imax)
-				a->imax = x;
-		}
+	default:
 		break;
 	}
 	a->sum += a->sum_c;
@@ -576,7 +540,7 @@ col_prepare(lua_State *L, int numeric, const char *what)
 	return cv;
 }
 
-/* Runs the full aggregate (sumsq, min, max) with the guards. */
+/* Runs the full aggregate (count, sum, sumsq) with the guards. */
 static struct colview *
 col_agg(lua_State *L, struct agg *a, int numeric, const char *what)
 {
@@ -637,54 +601,31 @@ col_mean(lua_State *L)
 }
 
 static int
-col_minmax(lua_State *L, int max)
-{
-	struct agg a;
-	struct colview *cv = col_agg(L, &a, 0, max ? "max" : "min");
-	int64_t iv = max ? a.imax : a.imin;
-
-	if (a.count == 0) {
-		lua_pushnil(L);
-		return 1;
-	}
-	switch (cv->col->type) {
-	case PHT_COL_NUMBER:
-		lua_pushnumber(L, max ? a.dmax : a.dmin);
-		break;
-	case PHT_COL_INTEGER:
-		lua_pushinteger(L, iv);
-		break;
-	case PHT_COL_BOOLEAN:
-		lua_pushboolean(L, iv != 0);
-		break;
-	case PHT_COL_DATE:
-		push_date(L, iv);
-		break;
-	case PHT_COL_CATEGORY:
-		lua_pushnil(L);
-		break;
-	}
-	return 1;
-}
-
-static int
 col_min(lua_State *L)
 {
-	return col_minmax(L, 0);
+	check_col(L);
+	return no_row_values(L, "col:min()");
 }
 
 static int
 col_max(lua_State *L)
 {
-	return col_minmax(L, 1);
+	check_col(L);
+	return no_row_values(L, "col:max()");
 }
 
+/*
+ * col:values(): every value of the view, only in a run with row access
+ * (a data permit's row_access); otherwise an error.
+ */
 static int
 col_values(lua_State *L)
 {
 	struct colview *cv = check_col(L);
 	size_t i;
 
+	if (!pht_train_ctx_of(L)->row_access)
+		return no_row_values(L, "col:values()");
 	guard_rows(L, cv->v->n);
 	mark_rows(L, cv->v);
 	note_rows(L, cv->v);
@@ -717,21 +658,8 @@ col_index(lua_State *L)
 	const char *k;
 	size_t i;
 
-	if (lua_type(L, 2) == LUA_TNUMBER) {
-		lua_Integer li;
-
-		if (!lua_isinteger(L, 2))
-			return 0;
-		li = lua_tointeger(L, 2);
-		guard_rows(L, cv->v->n);
-		note_rows(L, cv->v);
-		if (li < 1 || (lua_Unsigned)li > cv->v->n)
-			return 0;
-		i = vrow(cv->v, (size_t)li - 1);
-		mark_row(L, cv->v, i);
-		push_cell(L, c, i);
-		return 1;
-	}
+	if (lua_type(L, 2) == LUA_TNUMBER)
+		return no_row_values(L, "col[i]");
 	k = luaL_checkstring(L, 2);
 	if (strcmp(k, "name") == 0)
 		lua_pushstring(L, c->name);
@@ -1147,52 +1075,10 @@ view_where(lua_State *L)
 }
 
 static int
-row_index(lua_State *L)
-{
-	struct rowacc *ra = luaL_checkudata(L, 1, ROW_MT);
-	const struct pht_column *c;
-
-	if (!ra->live)
-		return luaL_error(L, "row used outside its filter() call");
-	c = find_col(L, ra->v, 2);
-	push_cell(L, c, ra->row);
-	return 1;
-}
-
-static int
 view_filter(lua_State *L)
 {
-	struct view *v = check_view(L);
-	struct rowacc *ra;
-	uint32_t *out;
-	size_t i, m = 0;
-	int keep;
-
-	luaL_checktype(L, 2, LUA_TFUNCTION);
-	lua_settop(L, 2);
-	mark_rows(L, v);
-	note_rows(L, v);
-	out = scratch(L, v->n, sizeof(uint32_t));              /* 3 */
-	ra = lua_newuserdatauv(L, sizeof(*ra), 1);              /* 4 */
-	ra->v = v;
-	ra->row = 0;
-	ra->live = 1;
-	lua_pushvalue(L, 1);
-	lua_setiuservalue(L, 4, 1);
-	luaL_setmetatable(L, ROW_MT);
-	for (i = 0; i < v->n; i++) {
-		ra->row = vrow(v, i);
-		lua_pushvalue(L, 2);
-		lua_pushvalue(L, 4);
-		lua_call(L, 1, 1);
-		keep = lua_toboolean(L, -1);
-		lua_pop(L, 1);
-		if (keep)
-			out[m++] = (uint32_t)ra->row;
-	}
-	ra->live = 0;
-	push_selection(L, v, out, 3, m);
-	return 1;
+	check_view(L);
+	return no_row_values(L, "data:filter()");
 }
 
 /* ---- grouping: each row of a view mapped to a group number ---- */
@@ -1428,9 +1314,7 @@ view_group_by(lua_State *L)
 struct gacc {
 	double s, c;            /* compensated sum (number columns) */
 	double ss, sc;          /* compensated sum of squares */
-	double dmin, dmax;      /* number columns */
 	i128 isum;              /* exact sum (integer and boolean columns) */
-	int64_t imin, imax;     /* integer and boolean columns */
 	size_t rows;            /* rows of the group */
 	size_t n;               /* non-missing values among them */
 };
@@ -1465,7 +1349,7 @@ struct slots {
 /*
  * Adds the cells of one column to the accumulators of their groups. A
  * missing cell counts as a row and adds -0.0 to the sums (which changes
- * none) and nothing to min and max, through selects rather than branches.
+ * none), through selects rather than branches.
  * ty is W_F64, W_I64 or W_U8; src one of SLOT_*, constant once inlined.
  */
 static inline __attribute__((always_inline)) void
@@ -1510,8 +1394,6 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 			x = b ? -0.0 : x;
 			two_sum(&a->s, &a->c, x);
 			two_sum(&a->ss, &a->sc, x * x);
-			a->dmin = !b && x < a->dmin ? x : a->dmin;
-			a->dmax = !b && x > a->dmax ? x : a->dmax;
 		} else {
 			xi = ty == W_I64 ? ((const int64_t *)arr)[r] : ((const uint8_t *)arr)[r];
 			xi = b ? 0 : xi;
@@ -1520,8 +1402,6 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 				x = b ? -0.0 : (double)xi;
 				two_sum(&a->ss, &a->sc, x * x);
 			}
-			a->imin = !b && xi < a->imin ? xi : a->imin;
-			a->imax = !b && xi > a->imax ? xi : a->imax;
 		}
 	}
 }
@@ -1554,7 +1434,7 @@ gacc_column(const struct pht_column *c, const struct view *v, const struct slots
 
 /*
  * Fills slot nslots of one column's accumulators with the total of slots
- * 0..nslots-1: counts, exact integer sums, min and max combine exactly;
+ * 0..nslots-1: counts and exact integer sums combine exactly;
  * the compensated sums are summed again with compensation (each slot's
  * sum and its error term).
  */
@@ -1571,11 +1451,7 @@ gacc_total(struct gacc *acc, size_t nslots)
 		t->c += acc[j].c;
 		two_sum(&t->ss, &t->sc, acc[j].ss);
 		t->sc += acc[j].sc;
-		t->dmin = acc[j].dmin < t->dmin ? acc[j].dmin : t->dmin;
-		t->dmax = acc[j].dmax > t->dmax ? acc[j].dmax : t->dmax;
 		t->isum += acc[j].isum;
-		t->imin = acc[j].imin < t->imin ? acc[j].imin : t->imin;
-		t->imax = acc[j].imax > t->imax ? acc[j].imax : t->imax;
 	}
 }
 
@@ -1590,7 +1466,7 @@ push_i128(lua_State *L, i128 x)
 }
 
 /*
- * Pushes {n, sum, sumsq, mean, min, max} of column c over one group, or
+ * Pushes {n, sum, sumsq, mean} of column c over one group, or
  * {suppressed = true} when 0 < n < k (no figure of fewer than k values).
  */
 static void
@@ -1613,10 +1489,6 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		if (a->n > 0) {
 			lua_pushnumber(L, (a->s + a->c) / (double)a->n);
 			lua_setfield(L, -2, "mean");
-			lua_pushnumber(L, a->dmin);
-			lua_setfield(L, -2, "min");
-			lua_pushnumber(L, a->dmax);
-			lua_setfield(L, -2, "max");
 		}
 		return;
 	case PHT_COL_INTEGER:
@@ -1636,17 +1508,6 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		return;
 	lua_pushnumber(L, (double)a->isum / (double)a->n);
 	lua_setfield(L, -2, "mean");
-	if (c->type == PHT_COL_INTEGER) {
-		lua_pushinteger(L, a->imin);
-		lua_setfield(L, -2, "min");
-		lua_pushinteger(L, a->imax);
-		lua_setfield(L, -2, "max");
-	} else {
-		lua_pushboolean(L, a->imin != 0);
-		lua_setfield(L, -2, "min");
-		lua_pushboolean(L, a->imax != 0);
-		lua_setfield(L, -2, "max");
-	}
 }
 
 /*
@@ -1739,10 +1600,6 @@ gacc_init(struct gacc *acc, size_t n)
 	size_t i;
 
 	memset(&init, 0, sizeof(init));
-	init.dmin = HUGE_VAL;
-	init.dmax = -HUGE_VAL;
-	init.imin = INT64_MAX;
-	init.imax = INT64_MIN;
 	for (i = 0; i < n; i++)
 		acc[i] = init;
 }
@@ -1766,8 +1623,7 @@ push_agg_record(lua_State *L, const struct pht_column **cols, size_t ncols,
 }
 
 /*
- * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean, min,
- * max}}} over the whole view, as aggregate_by's total.
+ * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean}}} over the whole view, as aggregate_by's total.
  */
 static int
 view_aggregate(lua_State *L)
@@ -1801,8 +1657,7 @@ view_aggregate(lua_State *L)
 /*
  * data:aggregate_by(group, {col, ...}): per group of column group (as
  * group_by: same order, same suppression under k, the missing-key group
- * last when there is one) n and, per column, {n, sum, sumsq, mean, min,
- * max} of its non-missing values, in one pass per column; second result
+ * last when there is one) n and, per column, {n, sum, sumsq, mean} of its non-missing values, in one pass per column; second result
  * {n, stats} over the whole view. A column's figures over fewer than k
  * values (but more than none) come back as {suppressed = true}. The view
  * and each released group are recorded as row sets behind the output.
@@ -1960,71 +1815,11 @@ view_crosstab(lua_State *L)
 	return 1;
 }
 
-/* ---- order ---- */
-
-struct okey {
-	union {
-		double d;
-		int64_t i;
-	} v;
-	uint32_t row;
-	uint32_t pos;
-	uint8_t miss;
-};
-
-static int
-cmp_okey(const void *pa, const void *pb, void *arg)
-{
-	const struct okey *a = pa, *b = pb;
-	const int *mode = arg;          /* [0] = is double, [1] = descending */
-	int c;
-
-	if (a->miss != b->miss)
-		return a->miss ? 1 : -1;
-	if (!a->miss) {
-		if (mode[0])
-			c = (a->v.d > b->v.d) - (a->v.d < b->v.d);
-		else
-			c = (a->v.i > b->v.i) - (a->v.i < b->v.i);
-		if (c != 0)
-			return mode[1] ? -c : c;
-	}
-	return (a->pos > b->pos) - (a->pos < b->pos);
-}
-
 static int
 view_order(lua_State *L)
 {
-	static const char *const dirs[] = {"asc", "desc", NULL};
-	struct view *v = check_view(L);
-	const struct pht_column *c = find_col(L, v, 2);
-	int mode[2];
-	struct okey *keys;
-	struct view *nv;
-	size_t i, r;
-
-	mode[0] = c->type == PHT_COL_NUMBER;
-	mode[1] = luaL_checkoption(L, 3, "asc", dirs);
-	lua_settop(L, 3);
-	mark_rows(L, v);
-	keys = scratch(L, v->n, sizeof(*keys));
-	for (i = 0; i < v->n; i++) {
-		r = vrow(v, i);
-		keys[i].row = (uint32_t)r;
-		keys[i].pos = (uint32_t)i;
-		keys[i].miss = (uint8_t)is_missing(c->missing, r);
-		if (mode[0])
-			keys[i].v.d = c->v.f64[r];
-		else
-			keys[i].v.i = ival(c, r);
-	}
-	qsort_r(keys, v->n, sizeof(*keys), cmp_okey, mode);
-	nv = new_view(L, v->ds, v->n, 0);
-	for (i = 0; i < v->n; i++)
-		nv->sel[i] = keys[i].row;
-	nv->marked = v->marked;
-	nv->noted = v->noted;   /* the same set, in another order */
-	return 1;
+	check_view(L);
+	return no_row_values(L, "data:order()");
 }
 
 static int
@@ -2081,13 +1876,6 @@ register_metatables(lua_State *L)
 		lua_setfield(L, -2, "__len");
 		lua_pushcfunction(L, col_tostring);
 		lua_setfield(L, -2, "__tostring");
-		lua_pushboolean(L, 0);
-		lua_setfield(L, -2, "__metatable");
-	}
-	lua_pop(L, 1);
-	if (luaL_newmetatable(L, ROW_MT)) {
-		lua_pushcfunction(L, row_index);
-		lua_setfield(L, -2, "__index");
 		lua_pushboolean(L, 0);
 		lua_setfield(L, -2, "__metatable");
 	}

@@ -11,7 +11,7 @@ struct pht_train_ctx;
 
 /*
  * Pushes the view of all rows of ds (the `data` argument). ds must outlive
- * the state. Registers the view, column and row metatables (protected:
+ * the state. Registers the view and column metatables (protected:
  * getmetatable gives false) on first use. Raises on memory errors.
  */
 void pht_train_data_push(lua_State *L, const struct pht_dataset *ds);

@@ -164,6 +164,8 @@ run_case(const struct env *e, const char *name, const struct pht_dataset *ds, in
 	pht_limits_default(&lim);
 	lim.k = k;
 	lim.wall_seconds = 300;
+	/* the brute-force references read the rows (col:values()), as a permit allows */
+	lim.row_access = 1;
 	*out = NULL;
 	r = pht_train_run_station(e->code, e->code_len, "model_check.lua", ds, params, 1, 1, &lim,
 	    out, st, err);
@@ -248,7 +250,7 @@ main(void)
 	}
 
 	checks_case(&e, "cox", ds, 5, 43);
-	checks_case(&e, "strata", ds, 5, 45);
+	checks_case(&e, "strata", ds, 5, 42);
 	checks_case(&e, "glm", ds, 5, 127);
 	checks_case(&e, "hand", hand, 1, 4);
 	checks_case(&e, "few", hand, 1, 12);

@@ -77,6 +77,19 @@ LUA
 ok "$([ $? = 1 ] && grep -q 'did not finish within 3 rounds' "$tmp/err" && echo 0 || echo 1)" \
   "--max-rounds caps the rounds"
 
+# Row access: off by default (values() is an error), on only with --row-access.
+cat > "$tmp/rows.lua" <<'LUA'
+return { name = "rows", version = "1",
+  station = function(data) return {n = #data:column("id"):values()} end,
+  combine = function(results) return {done = true, result = results[1].n} end }
+LUA
+"$pht" sim "$tmp/rows.lua" --station "a=$tmp/a.csv" >"$tmp/out" 2>"$tmp/err"
+ok "$([ $? = 1 ] && [ ! -s "$tmp/out" ] && grep -q 'col:values() is not available: no row-level value reaches a train' "$tmp/err" && echo 0 || echo 1)" \
+  "without --row-access values() fails the run"
+"$pht" sim "$tmp/rows.lua" --station "a=$tmp/a.csv" --row-access >"$tmp/out" 2>"$tmp/err"
+ok "$([ $? = 0 ] && [ "$(cat "$tmp/out")" = "$(($(wc -l < "$tmp/a.csv") - 1))" ] && echo 0 || echo 1)" \
+  "--row-access lets values() hand over every row"
+
 # Bad usage and bad input exit 2 with a clear message.
 "$pht" sim "$tmp/forever.lua" >/dev/null 2>"$tmp/err"
 ok "$([ $? = 2 ] && grep -q 'at least one --station' "$tmp/err" && echo 0 || echo 1)" "no station: usage error"

@@ -442,7 +442,7 @@ main(void)
 		size_t lene;
 
 		static const char *const views[] = {"data:where('id', '>', 10)", "data:where('id', '>', 10)",
-		    "data:order('age', 'desc')"};
+		    "data"};
 		static const char *const keys[] = {"stage", "sex", "sex"};
 		char body[1024];
 		int t;
@@ -471,10 +471,10 @@ main(void)
 		}
 	}
 	r = run_rows(ds, "local v = data:where('id', '<=', 40)\n"
-	    "return { a = v:nrows(), b = v:order('age'):column('age'):sum() }", &d, &err);
+	    "return { a = v:nrows(), b = data:where('id', '<', 41):column('age'):sum() }", &d, &err);
 	tap_ok(r == PHT_OK && d != NULL && pht_train_rowsets_count(d) == 1 &&
 	    pht_train_rowsets_size(d, 0) == 40,
-	    "a view and the same rows reordered are one set of 40 (%s)", r == PHT_OK ? "ok" : err.msg);
+	    "the same rows selected two ways are one set of 40 (%s)", r == PHT_OK ? "ok" : err.msg);
 	pht_train_rowsets_free(d);
 	d = NULL;
 	r = run_rows(ds, "return { x = 1 }", &d, &err);

@@ -21,6 +21,7 @@ static const char *sim_help =
     "usage: pht sim TRAIN.lua --station NAME=PATH.csv [--station NAME=PATH.csv ...]\n"
     "               [--params JSON] [--time-limit SECONDS] [--memory-limit MB]\n"
     "               [--instruction-limit N] [--k N] [--max-rounds N] [--seed N]\n"
+    "               [--row-access]\n"
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
@@ -42,6 +43,9 @@ static const char *sim_help =
     "  --k N                     smallest usable subset (default 5)\n"
     "  --max-rounds N            give up after N rounds (default 50)\n"
     "  --seed N                  math.random seed for every run (default: fresh)\n"
+    "  --row-access              let col:values() hand row-level values to the\n"
+    "                            train, as a station does only for a code hash a\n"
+    "                            data permit grants row_access (default: off)\n"
     "\n"
     "Prints the final result as JSON on stdout and nothing else there; progress\n"
     "per round goes to stderr.\n"
@@ -150,6 +154,10 @@ pht_cmd_sim(int argc, char **argv)
 				goto out;
 			}
 			train = opt;
+			continue;
+		}
+		if (strcmp(opt, "--row-access") == 0 && !lim.row_access) {
+			lim.row_access = 1;
 			continue;
 		}
 		if (val == NULL) {

@@ -1,7 +1,7 @@
--- tiny_filter: hostile train for the sandbox suite.
--- expect: disclosure subset smaller than k (2 rows, k = 5)
+-- removed_filter: hostile train for the sandbox suite (a removed row-level method).
+-- expect: train data:filter() is not available: no row-level value reaches a train (docs/train-api.md)
 return {
-  name = "tiny_filter", version = "1",
+  name = "removed_filter", version = "1",
   station = function(data, params, round)
     local v = data:filter(function(row) return row.id == 7 or row.id == 9 end)
     return v:column("smoker"):mean()

@@ -1,0 +1,9 @@
+-- removed_min: hostile train for the sandbox suite (a removed row-level method).
+-- expect: train col:min() is not available: no row-level value reaches a train (docs/train-api.md)
+return {
+  name = "removed_min", version = "1",
+  station = function(data, params, round)
+    return data:column("age"):min()
+  end,
+  combine = function(results) return {done = true, result = 0} end,
+}
