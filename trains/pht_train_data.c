@@ -1,5 +1,6 @@
 /* pht_train_data.c — the data API: views over a dataset through selection vectors, vectorized in C. */
 #include "pht_train_data.h"
+#include "pht_train_derive.h"
 #include "pht_train_lua.h"
 #include "pht_train_model.h"
 #include "pht_train_rowsets.h"
@@ -33,6 +34,7 @@ struct view {
 	int all;
 	int marked;             /* rows already recorded in rows_touched */
 	int noted;              /* set already recorded in the run's row sets */
+	const struct pht_train_with *with; /* with{} names (user value 2), or NULL */
 	uint32_t *sel;          /* own[] or a scratch block kept as user value 1 */
 	uint32_t own[];
 };
@@ -69,8 +71,9 @@ new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all)
 {
 	struct view *v;
 
-	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 1);
+	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 2);
 	v->sel = v->own;
+	v->with = NULL;
 	v->ds = ds;
 	v->n = n;
 	v->all = all;
@@ -189,7 +192,10 @@ find_col(lua_State *L, const struct view *v, int arg)
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
 	const char *name = luaL_checkstring(L, arg);
 	int i = pht_dataset_find_index(v->ds, name);
+	const struct pht_column *d;
 
+	if (i < 0 && (d = pht_train_derive_find(v->with, name)) != NULL)
+		return d;       /* a with{} name (its sources were recorded as read) */
 	if (i < 0)
 		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
 	if (c->cols_touched != NULL && c->ds == v->ds)
@@ -730,6 +736,7 @@ view_columns(lua_State *L)
 		lua_pushstring(L, pht_dataset_column(v->ds, i)->name);
 		lua_rawseti(L, -2, (lua_Integer)i + 1);
 	}
+	pht_train_derive_push_names(L, v->with);
 	return 1;
 }
 
@@ -756,7 +763,24 @@ view_dictionary(lua_State *L)
 	struct view *v = check_view(L);
 
 	pht_train_lua_push_json(L, pht_dataset_dict(v->ds));
+	pht_train_derive_push_dictionary(L, v->with);
 	return 1;
+}
+
+/*
+ * The view nv, just pushed, sees the with{} names of parent, which is the
+ * view at stack index 1 (the method's self).
+ */
+static void
+inherit_with(lua_State *L, const struct view *parent, struct view *nv)
+{
+	if (parent->with == NULL)
+		return;
+	if (lua_touserdata(L, 1) != (const void *)parent)
+		luaL_error(L, "data: internal error: parent view is not argument 1");
+	nv->with = parent->with;
+	lua_getiuservalue(L, 1, 2);
+	lua_setiuservalue(L, -2, 2);
 }
 
 /*
@@ -786,6 +810,7 @@ push_selection(lua_State *L, const struct view *parent, uint32_t *sel, int sel_i
 	}
 	/* the parent's rows were all marked before the selection was made */
 	nv->marked = parent->marked;
+	inherit_with(L, parent, nv);
 }
 
 enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_IN, OP_NOTNULL, OP_ISNULL };
@@ -1009,19 +1034,49 @@ where_in_codes(const struct pht_column *c, const struct view *v, const uint8_t *
 	return m;
 }
 
+/* data:where(col): the rows of the view where the boolean column col is true. */
+static int
+where_column(lua_State *L, struct view *v)
+{
+	struct colview *cv = luaL_checkudata(L, 2, COLUMN_MT);
+	const struct pht_column *c = cv->col;
+	uint32_t *out;
+	size_t i, r, m = 0;
+
+	if (c->type != PHT_COL_BOOLEAN)
+		return luaL_error(L, "where: column %s is a %s column, not boolean", c->name,
+		    pht_coltype_name(c->type));
+	if (cv->v->ds != v->ds)
+		return luaL_error(L, "where: column %s is from another dataset", c->name);
+	lua_settop(L, 2);
+	mark_rows(L, v);
+	out = scratch(L, v->n, sizeof(uint32_t));                      /* 3 */
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		out[m] = (uint32_t)r;
+		m += (size_t)(c->v.u8[r] != 0 && !is_missing(c->missing, r));
+	}
+	push_selection(L, v, out, 3, m);
+	return 1;
+}
+
 static int
 view_where(lua_State *L)
 {
 	static const char *const ops[] = {"==", "~=", "<", "<=", ">", ">=", "in",
 	    "notnull", "isnull", NULL};
 	struct view *v = check_view(L);
-	const struct pht_column *c = find_col(L, v, 2);
-	enum op op = (enum op)luaL_checkoption(L, 3, NULL, ops);
+	const struct pht_column *c;
+	enum op op;
 	struct key k, *set = NULL;
 	size_t i, j, r, m = 0, nset = 0;
 	uint32_t *out;
 	int keep, out_idx;
 
+	if (lua_type(L, 2) == LUA_TUSERDATA)
+		return where_column(L, v);
+	c = find_col(L, v, 2);
+	op = (enum op)luaL_checkoption(L, 3, NULL, ops);
 	if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE) &&
 	    (c->type == PHT_COL_CATEGORY || c->type == PHT_COL_BOOLEAN))
 		return luaL_error(L, "where: operator %s is not defined for %s column %s",
@@ -1259,6 +1314,7 @@ push_group(lua_State *L, const struct view *v, const struct grouping *g,
 	lua_setfield(L, -2, "n");
 	nv = new_view(L, v->ds, count, 0);
 	nv->marked = v->marked;
+	inherit_with(L, v, nv);
 	lua_setfield(L, -2, "data");
 	return nv;
 }
@@ -1938,6 +1994,7 @@ pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
 		    (unsigned)UINT32_MAX);
 	register_metatables(L);
 	pht_train_model_register(L);
+	pht_train_derive_register(L);
 	new_view(L, ds, n, 1);
 }
 
@@ -1991,4 +2048,91 @@ pht_train_data_columns_read(const struct pht_train_ctx *ctx, char *out,
 		len += nl;
 		out[len] = 0;
 	}
+}
+
+/* ---- interface for derived columns (pht_train_derive.c) ---- */
+
+const struct pht_column *
+pht_train_data_column_test(lua_State *L, int idx, struct pht_train_view_rows *rows)
+{
+	struct colview *cv = luaL_testudata(L, idx, COLUMN_MT);
+
+	if (cv == NULL)
+		return NULL;
+	if (rows != NULL) {
+		rows->ds = cv->v->ds;
+		rows->n = cv->v->n;
+		rows->sel = cv->v->all ? NULL : cv->v->sel;
+	}
+	return cv->col;
+}
+
+void
+pht_train_data_push_derived(lua_State *L, int col_idx, const struct pht_column *col,
+    int owner_idx)
+{
+	struct colview *src = luaL_checkudata(L, col_idx, COLUMN_MT), *cv;
+
+	col_idx = lua_absindex(L, col_idx);
+	owner_idx = lua_absindex(L, owner_idx);
+	cv = lua_newuserdatauv(L, sizeof(*cv), 2);
+	memset(cv, 0, sizeof(*cv));
+	cv->col = col;
+	cv->v = src->v;
+	lua_getiuservalue(L, col_idx, 1);       /* the view */
+	lua_setiuservalue(L, -2, 1);
+	lua_pushvalue(L, owner_idx);
+	lua_setiuservalue(L, -2, 2);
+	luaL_setmetatable(L, COLUMN_MT);
+}
+
+void
+pht_train_data_column_methods_add(lua_State *L, const luaL_Reg *methods,
+    const luaL_Reg *metamethods)
+{
+	register_metatables(L);
+	luaL_getmetatable(L, COLUMN_MT);
+	if (metamethods != NULL)
+		luaL_setfuncs(L, metamethods, 0);
+	lua_getfield(L, -1, "__index");
+	lua_getupvalue(L, -1, 1);               /* col_index's method table */
+	luaL_setfuncs(L, methods, 0);
+	lua_pop(L, 3);
+}
+
+const struct pht_train_with *
+pht_train_data_view_with(lua_State *L, int idx)
+{
+	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+
+	if (v->with != NULL)
+		lua_getiuservalue(L, idx, 2);
+	else
+		lua_pushnil(L);
+	return v->with;
+}
+
+void
+pht_train_data_push_with(lua_State *L, int view_idx, const struct pht_train_with *with,
+    int with_idx)
+{
+	struct view *v = luaL_checkudata(L, view_idx, VIEW_MT), *nv;
+
+	view_idx = lua_absindex(L, view_idx);
+	with_idx = lua_absindex(L, with_idx);
+	if (v->all)
+		nv = new_view(L, v->ds, v->n, 1);
+	else {
+		/* the same selection, kept alive through the parent */
+		nv = new_view(L, v->ds, 0, 0);
+		nv->n = v->n;
+		nv->sel = v->sel;
+		lua_pushvalue(L, view_idx);
+		lua_setiuservalue(L, -2, 1);
+	}
+	nv->marked = v->marked;
+	nv->noted = v->noted;   /* the same set of rows */
+	nv->with = with;
+	lua_pushvalue(L, with_idx);
+	lua_setiuservalue(L, -2, 2);
 }

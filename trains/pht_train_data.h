@@ -102,4 +102,50 @@ void pht_train_data_guard_values(lua_State *L, size_t n,
  */
 void pht_train_data_view_methods_add(lua_State *L, const luaL_Reg *methods);
 
+/*
+ * ---- Column handles and named derived columns (pht_train_derive.c) ----
+ */
+
+struct pht_train_with;
+
+/*
+ * The column of the column handle at idx, or NULL when the value there is
+ * not a column handle; *rows (may be NULL) gets the rows of the handle's
+ * view. Nothing is recorded (no guard, no row set).
+ */
+const struct pht_column *pht_train_data_column_test(lua_State *L, int idx,
+    struct pht_train_view_rows *rows);
+
+/*
+ * Pushes a new column handle for col, bound to the view of the column
+ * handle at col_idx (aggregates on it are over that view, with its guards
+ * and row-set recording). The value at owner_idx (the userdata holding col
+ * and its arrays) is kept alive as long as the handle. col must stay valid
+ * and unchanged while owner lives.
+ */
+void pht_train_data_push_derived(lua_State *L, int col_idx,
+    const struct pht_column *col, int owner_idx);
+
+/*
+ * Adds methods to the column handles' method table and metamethods
+ * (__add, ...; NULL for none) to their metatable, making it first if
+ * needed. Called once per state from a file's registration function.
+ */
+void pht_train_data_column_methods_add(lua_State *L, const luaL_Reg *methods,
+    const luaL_Reg *metamethods);
+
+/*
+ * The derived-column names the view at idx sees (NULL when none); pushes
+ * the object holding them (nil when none). Raises if idx is not a view.
+ */
+const struct pht_train_with *pht_train_data_view_with(lua_State *L, int idx);
+
+/*
+ * Pushes a view of the same rows as the view at view_idx that sees the
+ * names of with, held by the object at with_idx (kept alive by the view
+ * and by every view made from it: where, group_by, ...).
+ */
+void pht_train_data_push_with(lua_State *L, int view_idx,
+    const struct pht_train_with *with, int with_idx);
+
 #endif

@@ -1,0 +1,49 @@
+/* pht_train_derive.h — derived columns of the data API (arithmetic, comparisons, cut, recode...) and data:with{} names, computed in C (internal to trains/). */
+#ifndef PHT_TRAIN_DERIVE_H
+#define PHT_TRAIN_DERIVE_H
+
+#include <lua.h>
+
+struct pht_column;
+struct pht_train_with;
+
+/* Most breaks `col:cut(breaks)` takes (so at most 255 intervals). */
+#define PHT_TRAIN_DERIVE_CUT_MAX 256
+/* Most names one view's `with{}` calls give in all (chained calls add up). */
+#define PHT_TRAIN_DERIVE_WITH_MAX 256
+/* Longest name `with{}` accepts, and longest level name cut/recode make. */
+#define PHT_TRAIN_DERIVE_NAME_MAX 64
+#define PHT_TRAIN_DERIVE_LEVEL_MAX 256
+
+/*
+ * Adds to the column metatable of L the operators (+ - * / ^, unary -,
+ * & | ~) and methods (lt le gt ge eq ne, log exp sqrt abs, is_missing,
+ * ifelse, cut, recode) that make derived columns, and `data:with{}` to
+ * the view metatable; documented in docs/train-api.md ("Derived
+ * columns"). A derived column is a struct pht_column over every row of
+ * the dataset, its arrays in Lua userdata (counted against the memory
+ * cap), computed by C loops; its handle is bound to the view of its
+ * left (or only) column operand. No row value reaches Lua. Called once
+ * per state by pht_train_data_push(). Raises on memory errors.
+ */
+void pht_train_derive_register(lua_State *L);
+
+/*
+ * The column called name among with's names (a copy of the derived or
+ * dataset column carrying that name; valid while the view holding with
+ * is reachable), or NULL; with may be NULL.
+ */
+const struct pht_column *pht_train_derive_find(const struct pht_train_with *with,
+    const char *name);
+
+/* Appends with's names to the sequence at the top of the stack (columns()). */
+void pht_train_derive_push_names(lua_State *L, const struct pht_train_with *with);
+
+/*
+ * Appends one entry per name of with ({name, type, levels, derived =
+ * true, unit and description when the source has them}) to the `columns`
+ * sequence of the dictionary table at the top of the stack.
+ */
+void pht_train_derive_push_dictionary(lua_State *L, const struct pht_train_with *with);
+
+#endif
