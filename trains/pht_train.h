@@ -10,6 +10,31 @@ struct pht_dataset;
 struct pht_err;
 
 /*
+ * The station's resolution policy (docs/station-config.md, "Resolution"):
+ * the finest grid on which kernels release times and values. A train can
+ * ask for a coarser grid, never a finer one. grids[i].column names a
+ * column whose histogram edges snap to multiples of grids[i].step (also
+ * the KM resolution for that time column, in its own unit); other columns
+ * snap edges to grid_digits significant digits. Borrowed: whoever fills
+ * it keeps the strings and the array alive while runs use it.
+ */
+struct pht_resolution_grid {
+	const char *column;
+	double step;            /* > 0, finite */
+};
+
+struct pht_resolution {
+	double time_days;       /* KM time resolution in days; default 30 */
+	int64_t km_min_cell;    /* patients per released KM step at least; default 1 */
+	int grid_digits;        /* significant digits of snapped edges; default 2 */
+	const struct pht_resolution_grid *grids;
+	size_t ngrids;
+};
+
+/* Fills res with the defaults above (no column grids). */
+void pht_resolution_default(struct pht_resolution *res);
+
+/*
  * Limits for one run. The station policy sets them; pht sim takes them on
  * the command line. Each is enforced where the train cannot evade it:
  * instructions as CPU time (N x 10 ns) by a CPU timer in the child whose
@@ -24,6 +49,7 @@ struct pht_limits {
 	size_t output_bytes;    /* largest JSON output; default 1 MiB */
 	size_t output_numbers;  /* most numeric values in an output; default 100000 */
 	int64_t k;              /* smallest subset usable for an aggregate; default 5 */
+	const struct pht_resolution *resolution; /* NULL (default): pht_resolution_default */
 	/*
 	 * Non-zero: col:values() hands the train row-level values (a data
 	 * permit's row_access for this code hash; docs/train-api.md). Default

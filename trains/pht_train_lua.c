@@ -54,6 +54,9 @@ cpu_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The resolution policy of a run whose limits name none (pht_resolution_default). */
+static const struct pht_resolution default_resolution = {30, 1, 2, NULL, 0};
+
 int
 pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
     const struct pht_dataset *ds)
@@ -64,6 +67,7 @@ pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
 	ctx->cpu_budget_ns = budget_ns(lim->instructions);
 	ctx->k = lim->k;
 	ctx->row_access = lim->row_access != 0;
+	ctx->res = lim->resolution != NULL ? lim->resolution : &default_resolution;
 	ctx->ds = ds;
 	if (ds != NULL) {
 		size_t nrows = pht_dataset_nrows(ds), ncols = pht_dataset_ncols(ds);

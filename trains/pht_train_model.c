@@ -1,6 +1,9 @@
 /* pht_train_model.c — model kernels of the data API: Cox stratum sums and GLM IRLS pieces straight from the column arrays. */
 #include "pht_train_model.h"
 #include "pht_train_data.h"
+#include "pht_train_kernel.h"
+#include "pht_train_lua.h"
+#include "pht_err.h"
 #include "pht_dataset.h"
 
 #include <float.h>
@@ -44,48 +47,10 @@ struct design {
 	int names_idx;          /* stack index of the sequence of term names */
 };
 
-/* Scratch memory inside the Lua heap (counted against the cap, freed by the collector). */
-static void *
-scratch(lua_State *L, const char *fn, size_t n, size_t size)
-{
-	if (size != 0 && n > SIZE_MAX / size)
-		luaL_error(L, "%s: request too large", fn);
-	return lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
-}
-
-/* Pushes args[name] without metamethods; returns its type. */
-static int
-rawfield(lua_State *L, const char *name)
-{
-	lua_pushstring(L, name);
-	return lua_rawget(L, 2);
-}
-
 static int
 is_numeric(const struct pht_column *c)
 {
 	return c->type == PHT_COL_NUMBER || c->type == PHT_COL_INTEGER;
-}
-
-/* The column named by args[field]; NULL when absent and not required. */
-static const struct pht_column *
-col_field(lua_State *L, const char *fn, const char *field, int required)
-{
-	const struct pht_column *c;
-	int t = rawfield(L, field);
-
-	if (t == LUA_TNIL) {
-		lua_pop(L, 1);
-		if (required)
-			luaL_error(L, "%s: %s: a column name is required", fn, field);
-		return NULL;
-	}
-	if (t != LUA_TSTRING)
-		luaL_error(L, "%s: %s: a column name is required, not a %s", fn, field,
-		    luaL_typename(L, -1));
-	c = pht_train_data_column_arg(L, 1, lua_gettop(L));
-	lua_pop(L, 1);
-	return c;
 }
 
 static void
@@ -130,7 +95,7 @@ read_covariates(lua_State *L, const char *fn, struct design *d, int need_one,
 	d->names_idx = lua_gettop(L);
 	if (intercept)
 		add_term(L, fn, d, NULL, -1);
-	if (rawfield(L, "covariates") != LUA_TTABLE)
+	if (pht_train_kernel_field(L, "covariates") != LUA_TTABLE)
 		luaL_error(L, need_one ? "%s: covariates: a non-empty list of column names is required" :
 		    "%s: covariates: a list of column names is required", fn);
 	m = (size_t)lua_rawlen(L, -1);
@@ -169,7 +134,7 @@ static int
 read_beta(lua_State *L, const char *fn, size_t p, double *out)
 {
 	size_t j, m;
-	int t = rawfield(L, "beta");
+	int t = pht_train_kernel_field(L, "beta");
 
 	if (t == LUA_TNIL) {
 		lua_pop(L, 1);
@@ -195,22 +160,6 @@ read_beta(lua_State *L, const char *fn, size_t p, double *out)
 	return 1;
 }
 
-/* A number, integer or boolean cell as a double. */
-static inline double
-cell_num(const struct pht_column *c, size_t r)
-{
-	switch (c->type) {
-	case PHT_COL_NUMBER:
-		return c->v.f64[r];
-	case PHT_COL_INTEGER:
-		return (double)c->v.i64[r];
-	case PHT_COL_BOOLEAN:
-		return c->v.u8[r];
-	default:
-		return c->v.i32[r];
-	}
-}
-
 /* Pushes a cell of a number or integer column as Lua would see it. */
 static void
 push_num_cell(lua_State *L, const struct pht_column *c, size_t r)
@@ -218,7 +167,7 @@ push_num_cell(lua_State *L, const struct pht_column *c, size_t r)
 	if (c->type == PHT_COL_INTEGER)
 		lua_pushinteger(L, (lua_Integer)c->v.i64[r]);
 	else
-		lua_pushnumber(L, cell_num(c, r));
+		lua_pushnumber(L, pht_train_kernel_num(c, r));
 }
 
 /*
@@ -234,7 +183,7 @@ complete_cases(lua_State *L, const char *fn, struct design *d)
 
 	pht_train_data_use(L, 1);
 	pht_train_data_view_rows(L, 1, &vr);
-	ok = scratch(L, fn, vr.n, 1);
+	ok = pht_train_kernel_scratch(L, fn, vr.n, 1);
 	memset(ok, 1, vr.n);
 	for (j = 0; j < d->ncols; j++) {
 		const struct pht_column *c = d->cols[j];
@@ -249,7 +198,7 @@ complete_cases(lua_State *L, const char *fn, struct design *d)
 				ok[i] &= code >= 0 && (size_t)code < c->nlevels;
 			}
 	}
-	d->rows = scratch(L, fn, vr.n, sizeof(uint32_t));
+	d->rows = pht_train_kernel_scratch(L, fn, vr.n, sizeof(uint32_t));
 	for (i = 0; i < vr.n; i++)
 		if (ok[i])
 			d->rows[n++] = (uint32_t)pht_train_view_row(&vr, i);
@@ -265,7 +214,7 @@ fill_design(lua_State *L, const char *fn, struct design *d)
 	double v;
 	int is01;
 
-	d->x = scratch(L, fn, n, p * sizeof(double));
+	d->x = pht_train_kernel_scratch(L, fn, n, p * sizeof(double));
 	for (j = 0; j < p; j++) {
 		const struct term *t = &d->terms[j];
 		const struct pht_column *c = t->col;
@@ -350,85 +299,28 @@ check_args_table(lua_State *L, const char *fn, const char *shape)
 
 /* ---- Cox: one stratum ---- */
 
-/* How the event column codes an event. */
-enum ev_kind {
-	EV_NEVER,       /* no cell is an event (event_value names no value of the column) */
-	EV_TRUE,        /* boolean true */
-	EV_FALSE,       /* boolean false */
-	EV_01,          /* numeric coded 0/1; anything else is invalid */
-	EV_EQUAL,       /* numeric equal to value */
-	EV_LEVEL,       /* category code equal to level */
-};
-
-struct evcode {
-	enum ev_kind kind;
-	double value;
-	int32_t level;
-};
-
+/*
+ * Ends the run (uncatchable, a disclosure refusal): at a beta where a
+ * fitted value is clamped or exp() leaves the range of a double, a
+ * kernel's sums stop depending smoothly on the rows and can count the rows
+ * on one side of a hyperplane the caller picked.
+ */
 static void
-read_event_code(lua_State *L, const char *fn, const struct pht_column *c, struct evcode *ev)
+refuse_extreme(lua_State *L, const char *fn, const char *why)
 {
-	int t = rawfield(L, "event_value");
-	const char *s;
-
-	memset(ev, 0, sizeof(*ev));
-	switch (c->type) {
-	case PHT_COL_BOOLEAN:
-		if (t == LUA_TNIL || (t == LUA_TBOOLEAN && lua_toboolean(L, -1)))
-			ev->kind = EV_TRUE;
-		else if (t == LUA_TBOOLEAN)
-			ev->kind = EV_FALSE;
-		else
-			ev->kind = EV_NEVER;
-		break;
-	case PHT_COL_NUMBER:
-	case PHT_COL_INTEGER:
-		if (t == LUA_TNIL)
-			ev->kind = EV_01;
-		else if (t == LUA_TNUMBER) {
-			ev->kind = EV_EQUAL;
-			ev->value = (double)lua_tonumber(L, -1);
-		} else
-			luaL_error(L, "%s: event_value: column '%s' is numeric, event_value must be "
-			    "a number", fn, c->name);
-		break;
-	case PHT_COL_CATEGORY:
-		if (t != LUA_TSTRING)
-			luaL_error(L, "%s: event_value: column '%s' is a category; name the level "
-			    "meaning an event", fn, c->name);
-		s = lua_tostring(L, -1);
-		ev->level = pht_column_level_code(c, s);
-		ev->kind = ev->level >= 0 ? EV_LEVEL : EV_NEVER;
-		break;
-	default:
-		luaL_error(L, "%s: event: column '%s' has type %s, which cannot be an event "
-		    "indicator", fn, c->name, pht_coltype_name(c->type));
-	}
-	lua_pop(L, 1);
+	pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: %s (an extreme beta "
+	    "could single out rows)", fn, why);
 }
 
-/* 1 event, 0 not, -1 not a valid code (EV_01 only). */
-static inline int
-event_of(const struct evcode *ev, const struct pht_column *c, size_t r)
+static int
+all_finite(const double *x, size_t n)
 {
-	double v;
+	size_t i;
 
-	switch (ev->kind) {
-	case EV_TRUE:
-		return c->v.u8[r] != 0;
-	case EV_FALSE:
-		return c->v.u8[r] == 0;
-	case EV_01:
-		v = cell_num(c, r);
-		return v == 1 ? 1 : v == 0 ? 0 : -1;
-	case EV_EQUAL:
-		return cell_num(c, r) == ev->value;
-	case EV_LEVEL:
-		return c->v.i32[r] == ev->level;
-	default:
-		return 0;
-	}
+	for (i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return 0;
+	return 1;
 }
 
 /*
@@ -499,9 +391,9 @@ cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
 	size_t i, j, k, q, pos, m, d, events = 0;
 	const double *xi;
 
-	eta = scratch(L, "cox_stratum", n, 2 * sizeof(double));
+	eta = pht_train_kernel_scratch(L, "cox_stratum", n, 2 * sizeof(double));
 	r = eta + n;
-	mean = scratch(L, "cox_stratum", 3 * p + 2 * p * p, sizeof(double));
+	mean = pht_train_kernel_scratch(L, "cox_stratum", 3 * p + 2 * p * p, sizeof(double));
 	S1 = mean + p;
 	e1 = S1 + p;
 	S2 = e1 + p;
@@ -523,6 +415,9 @@ cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
 		}
 		eta[q] = e;
 		r[q] = exp(e);
+		if (!(r[q] > 0) || !isfinite(r[q]))
+			refuse_extreme(L, "cox_stratum", "exp of a linear predictor at the given "
+			    "beta overflows or underflows");
 	}
 	S0 = 0;
 	pos = 0;
@@ -594,6 +489,8 @@ cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
 	for (j = 0; j < p; j++)
 		for (k = 0; k < j; k++)
 			I[j * p + k] = I[k * p + j];
+	if (!isfinite(ll) || !all_finite(U, p) || !all_finite(I, p * p))
+		refuse_extreme(L, "cox_stratum", "the sums at the given beta are not finite");
 	*ll_out = ll;
 	return events;
 }
@@ -609,7 +506,7 @@ model_cox_stratum(lua_State *L)
 	static const char *fn = "cox_stratum";
 	struct design *d;
 	const struct pht_column *tc, *ec;
-	struct evcode ev;
+	struct pht_train_event ev;
 	double *time, *ts, *beta, *U, *I, ll;
 	uint8_t *status;
 	uint32_t *ord, *sorted;
@@ -619,17 +516,17 @@ model_cox_stratum(lua_State *L)
 	size_t inv_row = 0;
 
 	check_args_table(L, fn, "{time = ..., event = ..., covariates = {...}}");
-	d = scratch(L, fn, 1, sizeof(*d));
+	d = pht_train_kernel_scratch(L, fn, 1, sizeof(*d));
 	memset(d, 0, sizeof(*d));
-	tc = col_field(L, fn, "time", 1);
+	tc = pht_train_kernel_column(L, fn, "time", 1);
 	if (!is_numeric(tc))
 		luaL_error(L, "%s: time: column '%s' is a %s column; it must be number or integer",
 		    fn, tc->name, pht_coltype_name(tc->type));
-	ec = col_field(L, fn, "event", 1);
-	read_event_code(L, fn, ec, &ev);
+	ec = pht_train_kernel_column(L, fn, "event", 1);
+	pht_train_kernel_event(L, fn, ec, &ev);
 	use_col(L, fn, d, tc);
 	use_col(L, fn, d, ec);
-	t = rawfield(L, "ties");
+	t = pht_train_kernel_field(L, "ties");
 	if (t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "breslow") == 0)
 		efron = 0;
 	else if (t != LUA_TNIL && !(t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "efron") == 0))
@@ -637,38 +534,38 @@ model_cox_stratum(lua_State *L)
 		    luaL_tolstring(L, -1, NULL));
 	lua_pop(L, 1);
 	read_covariates(L, fn, d, 1, 0);
-	beta = scratch(L, fn, d->p, sizeof(double));
+	beta = pht_train_kernel_scratch(L, fn, d->p, sizeof(double));
 	read_beta(L, fn, d->p, beta);
 	complete_cases(L, fn, d);
 	n = d->n;
-	time = scratch(L, fn, n, 2 * sizeof(double));
+	time = pht_train_kernel_scratch(L, fn, n, 2 * sizeof(double));
 	ts = time + n;
-	status = scratch(L, fn, n, 1);
+	status = pht_train_kernel_scratch(L, fn, n, 1);
 	for (i = 0; i < n; i++) {
 		r = d->rows[i];
-		time[i] = cell_num(tc, r);
+		time[i] = pht_train_kernel_num(tc, r);
 		if (inv == 0 && time[i] < 0) {
 			inv = 1;
 			inv_row = r;
-		} else if (inv == 0 && event_of(&ev, ec, r) < 0) {
+		} else if (inv == 0 && pht_train_kernel_is_event(&ev, ec, r) < 0) {
 			inv = 2;
 			inv_row = r;
 		}
 	}
 	/* the rows in risk-set order (descending time, ties in view order); the design in that order */
-	ord = scratch(L, fn, n, 3 * sizeof(uint32_t));
-	keys = scratch(L, fn, n, 2 * sizeof(uint64_t));
+	ord = pht_train_kernel_scratch(L, fn, n, 3 * sizeof(uint32_t));
+	keys = pht_train_kernel_scratch(L, fn, n, 2 * sizeof(uint64_t));
 	sort_time_desc(n, time, ord, ord + n, keys, keys + n);
 	sorted = ord + n;
 	for (q = 0; q < n; q++) {
 		sorted[q] = d->rows[ord[q]];
 		ts[q] = time[ord[q]];
-		status[q] = event_of(&ev, ec, sorted[q]) == 1;
+		status[q] = pht_train_kernel_is_event(&ev, ec, sorted[q]) == 1;
 	}
 	d->rows = sorted;
 	fill_design(L, fn, d);
-	U = scratch(L, fn, d->p, sizeof(double));
-	I = scratch(L, fn, d->p * d->p, sizeof(double));
+	U = pht_train_kernel_scratch(L, fn, d->p, sizeof(double));
+	I = pht_train_kernel_scratch(L, fn, d->p * d->p, sizeof(double));
 	events = cox_sums(L, n, d->p, d->x, ts, status, beta, efron, &ll, U, I);
 	lua_createtable(L, 0, 12);
 	push_design_fields(L, d);
@@ -825,7 +722,7 @@ outcome_of(enum family f, enum ykind yk, const struct pht_column *c, size_t r, i
 		return c->v.u8[r];
 	if (yk == Y_LEVEL2)
 		return c->v.i32[r] == 1;
-	v = cell_num(c, r);
+	v = pht_train_kernel_num(c, r);
 	if (f == FAM_BINOMIAL)
 		*bad = v != 0 && v != 1;
 	else if (f == FAM_POISSON)
@@ -837,7 +734,7 @@ outcome_of(enum family f, enum ykind yk, const struct pht_column *c, size_t r, i
  * data:glm_step{outcome=, covariates=, offset=, beta=, family=, link=,
  * nullmu=, intercept=}
  * -> {names, binary, ones, n, dropped, XtWX, XtWz, deviance, loglik, sum_y,
- *     sum_exp_offset, y_ones, extreme [, null_deviance] [, invalid_value]}
+ *     sum_exp_offset, y_ones [, null_deviance] [, invalid_value]}
  */
 static int
 model_glm_step(lua_State *L)
@@ -851,13 +748,13 @@ model_glm_step(lua_State *L)
 	double y, off, eta, mu, me, z, w, wx;
 	const double *xi;
 	size_t i, j, k, r, p, yones = 0;
-	int t, has_beta, has_null = 0, intercept = 1, extreme = 0, bad, inv = 0;
+	int t, has_beta, has_null = 0, intercept = 1, bad, inv = 0;
 	size_t inv_row = 0;
 
 	check_args_table(L, fn, "{outcome = ..., covariates = {...}, family = ...}");
-	d = scratch(L, fn, 1, sizeof(*d));
+	d = pht_train_kernel_scratch(L, fn, 1, sizeof(*d));
 	memset(d, 0, sizeof(*d));
-	t = rawfield(L, "family");
+	t = pht_train_kernel_field(L, "family");
 	if (t == LUA_TNIL)
 		fam = FAM_GAUSSIAN;
 	else {
@@ -871,26 +768,26 @@ model_glm_step(lua_State *L)
 		fam = (enum family)j;
 	}
 	lua_pop(L, 1);
-	t = rawfield(L, "link");
+	t = pht_train_kernel_field(L, "link");
 	if (t != LUA_TNIL && !(t == LUA_TSTRING &&
 	    strcmp(lua_tostring(L, -1), family_links[fam]) == 0))
 		luaL_error(L, "%s: link: family %s has the %s link only, not %s", fn,
 		    family_names[fam], family_links[fam], luaL_tolstring(L, -1, NULL));
 	lua_pop(L, 1);
-	t = rawfield(L, "intercept");
+	t = pht_train_kernel_field(L, "intercept");
 	if (t != LUA_TNIL && t != LUA_TBOOLEAN)
 		luaL_error(L, "%s: intercept: true or false, not a %s", fn, luaL_typename(L, -1));
 	if (t == LUA_TBOOLEAN)
 		intercept = lua_toboolean(L, -1);
 	lua_pop(L, 1);
-	t = rawfield(L, "nullmu");
+	t = pht_train_kernel_field(L, "nullmu");
 	if (t == LUA_TNUMBER) {
 		has_null = 1;
 		nullmu = (double)lua_tonumber(L, -1);
 	} else if (t != LUA_TNIL)
 		luaL_error(L, "%s: nullmu: a number is required, not a %s", fn, luaL_typename(L, -1));
 	lua_pop(L, 1);
-	yc = col_field(L, fn, "outcome", 1);
+	yc = pht_train_kernel_column(L, fn, "outcome", 1);
 	if (yc->type == PHT_COL_BOOLEAN)
 		yk = Y_BOOL;
 	else if (fam != FAM_BINOMIAL) {
@@ -909,7 +806,7 @@ model_glm_step(lua_State *L)
 		luaL_error(L, "%s: outcome: column '%s' has type %s", fn, yc->name,
 		    pht_coltype_name(yc->type));
 	use_col(L, fn, d, yc);
-	oc = col_field(L, fn, "offset", 0);
+	oc = pht_train_kernel_column(L, fn, "offset", 0);
 	if (oc != NULL && !is_numeric(oc))
 		luaL_error(L, "%s: offset: column '%s' must be numeric", fn, oc->name);
 	read_covariates(L, fn, d, 0, intercept);
@@ -918,11 +815,11 @@ model_glm_step(lua_State *L)
 	p = d->p;
 	if (p == 0)
 		luaL_error(L, "%s: covariates: no design terms (no covariates and no intercept)", fn);
-	beta = scratch(L, fn, p, sizeof(double));
+	beta = pht_train_kernel_scratch(L, fn, p, sizeof(double));
 	has_beta = read_beta(L, fn, p, beta);
 	complete_cases(L, fn, d);
 	fill_design(L, fn, d);
-	A = scratch(L, fn, p * p + p, sizeof(double));
+	A = pht_train_kernel_scratch(L, fn, p * p + p, sizeof(double));
 	b = A + p * p;
 	memset(A, 0, (p * p + p) * sizeof(double));
 	for (i = 0; i < d->n; i++) {
@@ -933,7 +830,7 @@ model_glm_step(lua_State *L)
 			inv = 1;
 			inv_row = r;
 		}
-		off = oc != NULL ? cell_num(oc, r) : 0;
+		off = oc != NULL ? pht_train_kernel_num(oc, r) : 0;
 		if (!has_beta) {
 			mu = fam == FAM_BINOMIAL ? (y + 0.5) / 2 : fam == FAM_POISSON ? y + 0.1 : y;
 			eta = fam_linkfun(fam, mu);
@@ -942,9 +839,11 @@ model_glm_step(lua_State *L)
 			eta = off;
 			for (j = 0; j < p; j++)
 				eta += xi[j] * beta[j];
+			if (!isfinite(eta) || (fam == FAM_BINOMIAL && fabs(eta) > THRESH))
+				refuse_extreme(L, fn, "a fitted value at the given beta would be clamped");
 			mu = fam_linkinv(fam, eta);
-			if (fam_extreme(fam, mu))
-				extreme = 1;
+			if (!isfinite(mu) || fam_extreme(fam, mu))
+				refuse_extreme(L, fn, "a fitted value at the given beta would be clamped");
 		}
 		dev += fam_dev(fam, y, mu);
 		ll += fam_loglik(fam, y, mu);
@@ -968,6 +867,8 @@ model_glm_step(lua_State *L)
 	for (j = 0; j < p; j++)
 		for (k = 0; k < j; k++)
 			A[j * p + k] = A[k * p + j];
+	if (!inv && (!isfinite(dev) || !isfinite(ll) || !all_finite(A, p * p + p)))
+		refuse_extreme(L, fn, "the sums at the given beta are not finite");
 	lua_createtable(L, 0, 16);
 	push_design_fields(L, d);
 	push_vector(L, A, p * p);
@@ -984,8 +885,6 @@ model_glm_step(lua_State *L)
 	lua_setfield(L, -2, "sum_exp_offset");
 	lua_pushinteger(L, (lua_Integer)yones);
 	lua_setfield(L, -2, "y_ones");
-	lua_pushboolean(L, extreme);
-	lua_setfield(L, -2, "extreme");
 	if (has_null) {
 		lua_pushnumber(L, nulldev);
 		lua_setfield(L, -2, "null_deviance");

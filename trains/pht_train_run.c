@@ -57,8 +57,19 @@ pht_limits_default(struct pht_limits *lim)
 	lim->output_numbers = 100000;
 	lim->k = 5;
 	lim->row_access = 0;
+	lim->resolution = NULL;
 	lim->cancel = NULL;
 	lim->cancel_arg = NULL;
+}
+
+void
+pht_resolution_default(struct pht_resolution *res)
+{
+	res->time_days = 30;
+	res->km_min_cell = 1;
+	res->grid_digits = 2;
+	res->grids = NULL;
+	res->ngrids = 0;
 }
 
 /* ---- the child ---- */
@@ -540,9 +551,32 @@ out:
 	return ret;
 }
 
+/* The resolution policy, when the limits name one: every field in range. */
+static int
+check_resolution(const struct pht_resolution *res, struct pht_err *err)
+{
+	size_t i;
+
+	if (res == NULL)
+		return PHT_OK;
+	if (!(res->time_days > 0) || !isfinite(res->time_days) || res->km_min_cell < 1 ||
+	    res->grid_digits < 1 || res->grid_digits > 15 ||
+	    (res->ngrids > 0 && res->grids == NULL))
+		return pht_errf(err, PHT_ERR_INVALID, "limits: resolution: a positive time "
+		    "resolution, km_min_cell >= 1 and 1 to 15 grid digits are required");
+	for (i = 0; i < res->ngrids; i++)
+		if (res->grids[i].column == NULL || !(res->grids[i].step > 0) ||
+		    !isfinite(res->grids[i].step))
+			return pht_errf(err, PHT_ERR_INVALID, "limits: resolution: grid %zu: "
+			    "a column name and a positive step are required", i);
+	return PHT_OK;
+}
+
 static int
 check_limits(const struct pht_limits *lim, struct pht_err *err)
 {
+	if (check_resolution(lim->resolution, err) != PHT_OK)
+		return PHT_ERR_INVALID;
 	if (lim->instructions == 0 || lim->memory_bytes < 65536 ||
 	    !(lim->wall_seconds > 0) || lim->wall_seconds > 86400 ||
 	    lim->output_bytes == 0 || lim->output_bytes > ((size_t)1 << 30) ||

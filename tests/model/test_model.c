@@ -261,6 +261,13 @@ main(void)
 	fatal_case(&e, "under_k", ds, "subset smaller than k (3 rows, k = 5)");
 	fatal_case(&e, "under_k_glm", ds, "subset smaller than k (2 rows, k = 5)");
 
+	/* an extreme beta: the kernels refuse the run instead of flagging */
+	fatal_case(&e, "extreme_glm", ds, "glm_step: refused: a fitted value at the given beta "
+	    "would be clamped");
+	fatal_case(&e, "extreme_glm_low", ds, "glm_step: refused: a fitted value");
+	fatal_case(&e, "extreme_poisson", ds, "glm_step: refused:");
+	fatal_case(&e, "extreme_cox", ds, "cox_stratum: refused: exp of a linear predictor");
+
 	/* the view's rows and the kernel's columns are recorded as read */
 	if (tap_ok(run_case(&e, "accounting", ds, 5, &out, &st, &err) == PHT_OK,
 	    "accounting case runs")) {

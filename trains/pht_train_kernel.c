@@ -1,0 +1,149 @@
+/* pht_train_kernel.c — what the kernel files of the data API share: argument tables, event coding, scratch memory, row sets, the station's resolution. */
+#include "pht_train_kernel.h"
+#include "pht_train.h"
+#include "pht_train_data.h"
+#include "pht_train_lua.h"
+#include "pht_train_rowsets.h"
+#include "pht_err.h"
+
+#include <lauxlib.h>
+#include <string.h>
+#include <strings.h>
+
+void *
+pht_train_kernel_scratch(lua_State *L, const char *fn, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		luaL_error(L, "%s: request too large", fn);
+	return lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
+}
+
+int
+pht_train_kernel_field(lua_State *L, const char *name)
+{
+	lua_pushstring(L, name);
+	return lua_rawget(L, 2);
+}
+
+const struct pht_column *
+pht_train_kernel_column(lua_State *L, const char *fn, const char *field, int required)
+{
+	const struct pht_column *c;
+	int t = pht_train_kernel_field(L, field);
+
+	if (t == LUA_TNIL) {
+		lua_pop(L, 1);
+		if (required)
+			luaL_error(L, "%s: %s: a column name is required", fn, field);
+		return NULL;
+	}
+	if (t != LUA_TSTRING)
+		luaL_error(L, "%s: %s: a column name is required, not a %s", fn, field,
+		    luaL_typename(L, -1));
+	c = pht_train_data_column_arg(L, 1, lua_gettop(L));
+	lua_pop(L, 1);
+	return c;
+}
+
+void
+pht_train_kernel_event(lua_State *L, const char *fn, const struct pht_column *c,
+    struct pht_train_event *ev)
+{
+	int t = pht_train_kernel_field(L, "event_value");
+
+	memset(ev, 0, sizeof(*ev));
+	switch (c->type) {
+	case PHT_COL_BOOLEAN:
+		if (t == LUA_TNIL || (t == LUA_TBOOLEAN && lua_toboolean(L, -1)))
+			ev->kind = PHT_EV_TRUE;
+		else if (t == LUA_TBOOLEAN)
+			ev->kind = PHT_EV_FALSE;
+		else
+			ev->kind = PHT_EV_NEVER;
+		break;
+	case PHT_COL_NUMBER:
+	case PHT_COL_INTEGER:
+		if (t == LUA_TNIL)
+			ev->kind = PHT_EV_01;
+		else if (t == LUA_TNUMBER) {
+			ev->kind = PHT_EV_EQUAL;
+			ev->value = (double)lua_tonumber(L, -1);
+		} else
+			luaL_error(L, "%s: event_value: column '%s' is numeric, event_value must be "
+			    "a number", fn, c->name);
+		break;
+	case PHT_COL_CATEGORY:
+		if (t != LUA_TSTRING)
+			luaL_error(L, "%s: event_value: column '%s' is a category; name the level "
+			    "meaning an event", fn, c->name);
+		ev->level = pht_column_level_code(c, lua_tostring(L, -1));
+		ev->kind = ev->level >= 0 ? PHT_EV_LEVEL : PHT_EV_NEVER;
+		break;
+	default:
+		luaL_error(L, "%s: event: column '%s' has type %s, which cannot be an event "
+		    "indicator", fn, c->name, pht_coltype_name(c->type));
+	}
+	lua_pop(L, 1);
+}
+
+void
+pht_train_kernel_note_rows(lua_State *L, const uint32_t *rows, size_t n)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	int r;
+
+	if (c->rowsets == NULL || n == 0)
+		return;
+	r = pht_train_rowsets_add(c->rowsets, rows, n, 0);
+	if (r == PHT_ERR_TOO_LARGE)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row sets "
+		    "(or %zu MiB of them) behind one output", PHT_TRAIN_ROWSETS_MAX_SETS,
+		    PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
+	else if (r != PHT_OK)
+		pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+}
+
+double
+pht_train_kernel_grid_step(lua_State *L, const struct pht_column *c)
+{
+	const struct pht_resolution *res = pht_train_ctx_of(L)->res;
+	size_t i;
+
+	for (i = 0; i < res->ngrids; i++)
+		if (strcmp(res->grids[i].column, c->name) == 0)
+			return res->grids[i].step;
+	return 0;
+}
+
+double
+pht_train_kernel_time_resolution(lua_State *L, const struct pht_column *c)
+{
+	static const struct {
+		const char *unit;
+		double days;
+	} units[] = {
+		{"days", 1}, {"day", 1}, {"weeks", 7}, {"week", 7},
+		{"months", 30.4375}, {"month", 30.4375}, {"years", 365.25}, {"year", 365.25},
+	};
+	double step = pht_train_kernel_grid_step(L, c), days = pht_train_ctx_of(L)->res->time_days;
+	size_t i;
+
+	if (step > 0)
+		return step;
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (c->unit != NULL && strcasecmp(c->unit, units[i].unit) == 0)
+			return days / units[i].days;
+	return days;
+}
+
+int
+pht_train_kernel_grid_digits(lua_State *L)
+{
+	return pht_train_ctx_of(L)->res->grid_digits;
+}
+
+int64_t
+pht_train_kernel_km_min_cell(lua_State *L)
+{
+	return pht_train_ctx_of(L)->res->km_min_cell;
+}
