@@ -350,7 +350,8 @@ audit_show(int argc, char **argv)
 
 /*
  * The train code in file: the "code" of a signed envelope's payload, or
- * else the file itself as Lua source. *code is borrowed from *keep.
+ * else the file as Lua source, assembled as pht train sign assembles it.
+ * *code is borrowed from *keep.
  */
 static int
 read_code(const char *file, struct pht_buf **keep, json_t **payload,
@@ -378,6 +379,10 @@ read_code(const char *file, struct pht_buf **keep, json_t **payload,
 		*len = json_string_length(c);
 		return PHT_OK;
 	}
+	pht_buf_free(*keep);
+	*keep = NULL;
+	if ((r = pht_cli_read_train(file, CODE_MAX, keep, err)) != PHT_OK)
+		return r;
 	*code = pht_buf_str(*keep);
 	*len = pht_buf_len(*keep);
 	return PHT_OK;

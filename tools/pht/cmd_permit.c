@@ -197,7 +197,7 @@ sha256_file(const char *path, char out[PHT_SHA256_HEX_LEN + 1], struct pht_err *
 	struct pht_buf *b = NULL;
 	int r;
 
-	if ((r = pht_file_read(path, CODE_MAX, &b, err)) != PHT_OK)
+	if ((r = pht_cli_read_train(path, CODE_MAX, &b, err)) != PHT_OK)
 		return r;
 	r = pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), out, err);
 	pht_buf_free(b);

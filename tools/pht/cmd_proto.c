@@ -133,6 +133,14 @@ pht_cmd_keygen(int argc, char **argv)
 static const char *train_help =
     "usage: pht train sign TRAIN.lua --key SIGNKEY --out FILE [options]\n"
     "       pht train verify FILE --trust DIR_OR_FILE\n"
+    "       pht train assemble TRAIN.lua\n"
+    "\n"
+    "A train file may hold lines --#include \"NAME\": sign (and run, sim, permit\n"
+    "--train, audit replay) read the train with each such line replaced by the\n"
+    "file NAME (\"lib/...\" from the train library: $PHT_TRAIN_LIB, else the\n"
+    "folder lib beside the train's folder; other names under the train's\n"
+    "folder). What is signed and run is that one assembled text; assemble\n"
+    "prints it (docs/std-trains.md).\n"
     "\n"
     "sign: wraps the train's code and parameters in a payload and writes it,\n"
     "signed with your Ed25519 key, as an envelope to FILE.\n"
@@ -312,7 +320,7 @@ train_sign(int argc, char **argv)
 		pht_cli_error("train sign", &err);
 		goto out;
 	}
-	if ((r = pht_file_read(pos[0], CODE_MAX, &code, &err)) != 0) {
+	if ((r = pht_cli_read_train(pos[0], CODE_MAX, &code, &err)) != 0) {
 		pht_cli_error("train sign", &err);
 		goto out;
 	}
@@ -505,6 +513,31 @@ out:
 	return ex;
 }
 
+/* pht train assemble TRAIN.lua: the text sign would sign, on stdout. */
+static int
+train_assemble(int argc, char **argv)
+{
+	struct pht_buf *code = NULL;
+	struct pht_err err;
+	int r;
+
+	pht_err_clear(&err);
+	if (argc != 3 || argv[2][0] == '-')
+		return pht_cli_usage_error("train assemble", "give exactly one TRAIN.lua");
+	if ((r = pht_cli_read_train(argv[2], CODE_MAX, &code, &err)) != PHT_OK) {
+		pht_cli_error("train assemble", &err);
+		return pht_cli_exit_for(r);
+	}
+	r = fwrite(pht_buf_data(code), 1, pht_buf_len(code), stdout) == pht_buf_len(code) &&
+	    fflush(stdout) == 0;
+	pht_buf_free(code);
+	if (!r) {
+		fprintf(stderr, "pht train assemble: cannot write the output\n");
+		return PHT_EXIT_FAIL;
+	}
+	return PHT_EXIT_OK;
+}
+
 int
 pht_cmd_train(int argc, char **argv)
 {
@@ -517,6 +550,8 @@ pht_cmd_train(int argc, char **argv)
 		return train_sign(argc, argv);
 	if (strcmp(argv[1], "verify") == 0)
 		return train_verify(argc, argv);
-	return pht_cli_usage_error("train", "unknown subcommand '%s' (sign, verify)",
+	if (strcmp(argv[1], "assemble") == 0)
+		return train_assemble(argc, argv);
+	return pht_cli_usage_error("train", "unknown subcommand '%s' (sign, verify, assemble)",
 	    argv[1]);
 }

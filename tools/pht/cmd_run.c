@@ -443,7 +443,7 @@ pht_cmd_run(int argc, char **argv)
 		rc = pht_cli_exit_for(r);
 		goto out;
 	}
-	if ((r = pht_file_read(o.train, RUN_TRAIN_MAX, &code, &err)) != PHT_OK) {
+	if ((r = pht_cli_read_train(o.train, RUN_TRAIN_MAX, &code, &err)) != PHT_OK) {
 		pht_cli_error("run", &err);
 		rc = pht_cli_exit_for(r);
 		goto out;

@@ -248,7 +248,7 @@ pht_cmd_sim(int argc, char **argv)
 		}
 	} else if ((params = json_object()) == NULL)
 		goto out;
-	if ((r = pht_file_read(train, SIM_TRAIN_MAX, &code, &err)) != PHT_OK) {
+	if ((r = pht_cli_read_train(train, SIM_TRAIN_MAX, &code, &err)) != PHT_OK) {
 		pht_cli_error("sim", &err);
 		rc = pht_cli_exit_for(r);
 		goto out;

@@ -2,9 +2,11 @@
 #include "pht_cli.h"
 #include "pht_config.h"
 #include "pht_err.h"
+#include "pht_train_assemble.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct cmd {
@@ -67,6 +69,14 @@ pht_cli_exit_for(int code)
 	default:
 		return PHT_EXIT_FAIL;
 	}
+}
+
+int
+pht_cli_read_train(const char *path, size_t max, struct pht_buf **out, struct pht_err *err)
+{
+	const char *lib = getenv("PHT_TRAIN_LIB");
+
+	return pht_train_assemble(path, lib != NULL && *lib != '\0' ? lib : NULL, max, out, err);
 }
 
 int

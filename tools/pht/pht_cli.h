@@ -2,6 +2,7 @@
 #ifndef PHT_CLI_H
 #define PHT_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Exit codes of every pht command. */
@@ -29,6 +30,16 @@ int pht_cli_usage_error(const char *cmd, const char *fmt, ...)
 /* Maps a library error code to an exit code (input errors -> 2, else 1). */
 int pht_cli_exit_for(int code);
 
+/*
+ * Reads the train at path as it is signed and run: its --#include lines
+ * assembled (trains/pht_train_assemble.h), with the train library folder
+ * from the environment variable PHT_TRAIN_LIB when set (else the folder
+ * "lib" beside the train's folder). *out as pht_file_read's.
+ */
+struct pht_buf;
+int pht_cli_read_train(const char *path, size_t max, struct pht_buf **out,
+    struct pht_err *err);
+
 /* True if argv has -h or --help among its arguments. */
 int pht_cli_wants_help(int argc, char **argv);
 
@@ -38,7 +49,7 @@ int pht_cli_wants_help(int argc, char **argv);
 	X("station", pht_cmd_station, "the station: run the daemon, exec one train, queue/approve/refuse, halt/resume, catalog") \
 	X("audit", pht_cmd_audit, "verify, list, show, replay, export, rotate and prune a station's audit log") \
 	X("keygen", pht_cmd_keygen, "generate signing and result-sealing key pairs") \
-	X("train", pht_cmd_train, "sign a train or verify a signed train") \
+	X("train", pht_cmd_train, "sign a train, verify a signed train, print a train assembled") \
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \
 	X("node", pht_cmd_node, "run the federation node (mTLS relay and mailbox)") \
 	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)") \

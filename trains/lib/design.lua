@@ -1,0 +1,138 @@
+-- lib/design.lua — the standard trains' view of a station's dataset: columns
+-- named by parameters, the station's k, covariate terms as R names them,
+-- event codes, and the guards on what the data API's kernels return.
+-- Defines E. A train never sees a row: every number comes from the data
+-- API's aggregates and kernels (docs/train-api.md).
+local E = {}
+
+-- The column `name` of `data`, or a clear error naming the parameter.
+function E.column(data, name, what)
+  if type(name) ~= "string" or name == "" then
+    error(what .. ": a column name is required", 0)
+  end
+  local ok, col = pcall(data.column, data, name)
+  if not ok or col == nil then
+    error(what .. ": no column '" .. name .. "' in this dataset", 0)
+  end
+  return col
+end
+
+-- The smallest count a station releases: the station's k (data:k());
+-- params.k, which the analyst controls, may only raise it.
+function E.min_count(data, params)
+  local k = data:k()
+  if type(params.k) == "number" and params.k > k then return params.k end
+  return k
+end
+
+-- The design terms a covariate column gives, named as R names them:
+-- numbers and booleans (0/1, as R reads them from the CSV) keep their
+-- name, categories give one 0/1 term per level after the dictionary's
+-- first (NAMElevel). The kernels build the same terms.
+function E.terms(col, name, what)
+  local ty = col.type
+  if ty == "number" or ty == "integer" or ty == "boolean" then
+    return { name }
+  elseif ty == "category" then
+    local levels = col.levels
+    if type(levels) ~= "table" or #levels < 2 then
+      error(what .. ": category column '" .. name .. "' needs at least two levels in the dictionary", 0)
+    end
+    local out = {}
+    for j = 2, #levels do out[#out + 1] = name .. levels[j] end
+    return out
+  end
+  error(what .. ": column '" .. name .. "' has type " .. tostring(ty) .. ", which cannot be a covariate", 0)
+end
+
+-- The term names of the covariate columns, checked, without reading data.
+function E.term_names(data, covariates)
+  if type(covariates) ~= "table" then error("covariates: a list of column names is required", 0) end
+  local names = {}
+  for _, cname in ipairs(covariates) do
+    local col = E.column(data, cname, "covariates")
+    for _, term in ipairs(E.terms(col, cname, "covariates")) do names[#names + 1] = term end
+  end
+  return names
+end
+
+-- Checks that the event column can code events with event_value (from the
+-- dictionary alone): booleans (true = event, or event_value), numbers
+-- (coded 0/1 unless event_value is a number), categories (event_value a
+-- level name). Returns the message for a cell `v` that is not a valid
+-- code, for the kernels' `invalid_value`.
+function E.event_check(col, name, event_value)
+  local ty = col.type
+  if ty == "number" or ty == "integer" then
+    if event_value ~= nil and type(event_value) ~= "number" then
+      error("event_value: column '" .. name .. "' is numeric, event_value must be a number", 0)
+    end
+  elseif ty == "category" then
+    if type(event_value) ~= "string" then
+      error("event_value: column '" .. name .. "' is a category; name the level meaning an event", 0)
+    end
+  elseif ty ~= "boolean" then
+    error("event: column '" .. name .. "' has type " .. tostring(ty) .. ", which cannot be an event indicator", 0)
+  end
+  return function(v)
+    return "event: column '" .. name .. "' has the value " .. tostring(v) ..
+      "; code it 0/1 or give params.event_value (the code meaning an event)"
+  end
+end
+
+-- A time column: number or integer.
+function E.time_column(data, name)
+  local col = E.column(data, name, "time")
+  if col.type ~= "number" and col.type ~= "integer" then
+    error("time: column '" .. name .. "' must be number or integer", 0)
+  end
+  return col
+end
+
+-- A grouping column: category, boolean or integer.
+function E.group_column(data, name, what)
+  local col = E.column(data, name, what)
+  if col.type ~= "category" and col.type ~= "boolean" and col.type ~= "integer" then
+    error(what .. ": column '" .. name .. "' must be category, boolean or integer", 0)
+  end
+  return col
+end
+
+-- The station guards of a model round on a kernel's counts (DataSHIELD's
+-- nfilter.glm and the design): out.n complete rows >= 3 x parameters, and
+-- per term out.binary[j] (a 0/1 term) with out.ones[j] rows at 1 whose
+-- smaller class is 0 or >= k.
+function E.model_guards(out, nparam, k)
+  if out.n < 3 * nparam then
+    error(string.format("refused: %d complete rows for %d parameters; a model needs n >= 3 x parameters at each station",
+      out.n, nparam), 0)
+  end
+  for j = 1, #out.names do
+    if out.binary[j] then
+      local small = math.min(out.ones[j], out.n - out.ones[j])
+      if small > 0 and small < k then
+        error(string.format("refused: binary covariate '%s' has a class of %d rows at this station, fewer than k = %d",
+          out.names[j], small, k), 0)
+      end
+    end
+  end
+end
+
+-- Iterative trains answer a bounded number of rounds.
+function E.round_cap(round, max_rounds)
+  if round > max_rounds then
+    error(string.format("refused: round %d exceeds the cap of %d rounds", round, max_rounds), 0)
+  end
+end
+
+-- Round 1 of an iterative train starts from values the train fixes: a
+-- parameter the analyst could aim at a row (a chosen beta) is refused.
+-- Later rounds take these parameters from combine.
+function E.round1_fixed(params, round, names)
+  if round ~= 1 then return end
+  for _, key in ipairs(names) do
+    if params[key] ~= nil then
+      error(key .. ": set by combine between rounds; round 1 starts from the values the train fixes", 0)
+    end
+  end
+end
