@@ -76,6 +76,14 @@ struct pht_run_stats {
 	double wall_ms;
 	double cpu_ms;          /* child user+system CPU */
 	uint64_t rows_read;     /* rows touched through the data API */
+	/*
+	 * 1 if the train was handed anything computed from data values (rows
+	 * read, a row set recorded, a disclosure guard tripped), and also when
+	 * the run ended without the child saying (killed at the wall-clock
+	 * limit, a signal): then it cannot be ruled out. 0 only when the
+	 * child reported that nothing it did depended on data values.
+	 */
+	int data_touched;
 	uint64_t seed;          /* math.random seed used (recorded for replay) */
 	char columns_read[1024];/* comma-separated column names the train read */
 };

@@ -15,7 +15,7 @@ struct frame_head {
 	uint32_t columns_len;
 	uint32_t payload_len;
 	uint32_t rowsets_len;
-	uint32_t zero;
+	uint32_t flags;
 };
 
 size_t
@@ -26,7 +26,7 @@ pht_train_frame_header_size(void)
 
 int
 pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
-    uint64_t peak_memory, uint64_t rows_read, const char *columns,
+    uint64_t peak_memory, uint64_t rows_read, uint32_t flags, const char *columns,
     const void *payload, size_t payload_len, const void *rowsets,
     size_t rowsets_len)
 {
@@ -44,6 +44,7 @@ pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
 	h.instructions = instructions;
 	h.peak_memory = peak_memory;
 	h.rows_read = rows_read;
+	h.flags = flags;
 	h.columns_len = (uint32_t)clen;
 	h.payload_len = (uint32_t)payload_len;
 	h.rowsets_len = (uint32_t)rowsets_len;
@@ -90,8 +91,9 @@ pht_train_frame_decode(const uint8_t *data, size_t len, size_t max_output,
 		    (int)h.code);
 	if (h.columns_len >= PHT_TRAIN_FRAME_COLS_MAX)
 		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: columns text too long");
-	if (h.zero != 0)
-		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: reserved field not zero");
+	if ((h.flags & ~PHT_TRAIN_FRAME_DATA_TOUCHED) != 0)
+		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: unknown flags 0x%x",
+		    (unsigned)h.flags);
 	if (h.rowsets_len > PHT_TRAIN_ROWSETS_MAX_BYTES)
 		return pht_errf(err, PHT_ERR_MALFORMED, "train frame: row sets of %u bytes "
 		    "too long", (unsigned)h.rowsets_len);
@@ -106,6 +108,7 @@ pht_train_frame_decode(const uint8_t *data, size_t len, size_t max_output,
 	f->instructions = h.instructions;
 	f->peak_memory = h.peak_memory;
 	f->rows_read = h.rows_read;
+	f->data_touched = (h.flags & PHT_TRAIN_FRAME_DATA_TOUCHED) != 0;
 	for (i = 0; i < h.columns_len; i++) {
 		uint8_t c = data[sizeof(h) + i];
 

@@ -189,16 +189,21 @@ child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payloa
 	struct pht_buf *b;
 	const uint8_t *rows = NULL;
 	size_t rows_len = 0;
+	uint64_t nread = pht_train_data_rows_read(ctx);
+	uint32_t flags = 0;
 
 	cols[0] = 0;
+	/* anything computed from values reached the train (pht_run_stats) */
+	if (nread > 0 || code == PHT_ERR_DISCLOSURE || (ctx->rowsets != NULL &&
+	    pht_train_rowsets_count(ctx->rowsets) > 0))
+		flags |= PHT_TRAIN_FRAME_DATA_TOUCHED;
 	pht_train_data_columns_read(ctx, cols, sizeof(cols));
 	if (code == PHT_OK && ctx->rowsets != NULL)
 		rows = pht_train_rowsets_bytes(ctx->rowsets, &rows_len);
 	b = pht_buf_new(pht_train_frame_header_size() + sizeof(cols) + payload_len +
 	    rows_len);
 	if (b == NULL || pht_train_frame_encode(b, code, ctx->instructions, ctx->peak,
-	    pht_train_data_rows_read(ctx), cols, payload, payload_len, rows,
-	    rows_len) != PHT_OK)
+	    nread, flags, cols, payload, payload_len, rows, rows_len) != PHT_OK)
 		_exit(5);
 	write_all(fd, pht_buf_data(b), pht_buf_len(b));
 	pht_buf_free(b);
@@ -430,6 +435,8 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 	int nr;
 
 	memset(&ru, 0, sizeof(ru));
+	/* unknown until the child's frame says: assume it was (pht_run_stats) */
+	stats->data_touched = job->kind == JOB_STATION;
 	max = pht_train_frame_header_size() + FRAME_COLS_MAX +
 	    (lim->output_bytes > FRAME_ERR_MAX ? lim->output_bytes : FRAME_ERR_MAX) +
 	    (job->kind == JOB_STATION ? PHT_TRAIN_ROWSETS_MAX_BYTES : 0);
@@ -508,6 +515,7 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 	stats->instructions = f.instructions;
 	stats->peak_memory = (size_t)f.peak_memory;
 	stats->rows_read = f.rows_read;
+	stats->data_touched = job->kind == JOB_STATION && f.data_touched;
 	snprintf(stats->columns_read, sizeof(stats->columns_read), "%s", f.columns);
 	if (f.code != PHT_OK) {
 		sanitize(detail, sizeof(detail), f.payload, f.payload_len);

@@ -12,7 +12,7 @@
 /* Builds a frame by hand, little-endian as on the hosts PHT runs on. */
 static size_t
 raw2(uint8_t *out, uint32_t magic, int32_t code, uint32_t clen, uint32_t plen,
-    uint32_t rlen, uint32_t zero, const char *body, size_t blen)
+    uint32_t rlen, uint32_t flags, const char *body, size_t blen)
 {
 	uint64_t z = 7;
 
@@ -24,7 +24,7 @@ raw2(uint8_t *out, uint32_t magic, int32_t code, uint32_t clen, uint32_t plen,
 	memcpy(out + 32, &clen, 4);
 	memcpy(out + 36, &plen, 4);
 	memcpy(out + 40, &rlen, 4);
-	memcpy(out + 44, &zero, 4);
+	memcpy(out + 44, &flags, 4);
 	memcpy(out + 48, body, blen);
 	return 48 + blen;
 }
@@ -47,12 +47,13 @@ main(void)
 	size_t n;
 
 	tap_ok(pht_train_frame_header_size() == 48, "the header is 48 bytes");
-	tap_ok(pht_train_frame_encode(b, PHT_OK, 12000, 65536, 300, "age,sex",
+	tap_ok(pht_train_frame_encode(b, PHT_OK, 12000, 65536, 300, 0, "age,sex",
 	    "{\"n\":3}", 7, NULL, 0) == PHT_OK, "encode");
 	tap_ok(pht_train_frame_decode(pht_buf_data(b), pht_buf_len(b), 100, &f, &err) == PHT_OK &&
 	    f.code == PHT_OK && f.instructions == 12000 && f.peak_memory == 65536 &&
 	    f.rows_read == 300 && strcmp(f.columns, "age,sex") == 0 && f.payload_len == 7 &&
-	    memcmp(f.payload, "{\"n\":3}", 7) == 0, "decode gives back every field");
+	    memcmp(f.payload, "{\"n\":3}", 7) == 0 && f.data_touched == 0,
+	    "decode gives back every field");
 	tap_ok(pht_train_frame_decode(pht_buf_data(b), pht_buf_len(b), 6, &f, &err) ==
 	    PHT_ERR_MALFORMED, "an output larger than the cap is refused");
 	tap_str(err.msg, "train frame: payload of 7 bytes too long", "its detail");
@@ -92,10 +93,13 @@ main(void)
 	tap_ok(pht_train_frame_decode(buf, n, 100, &f, &err) == PHT_OK && f.payload_len == 2 &&
 	    f.rowsets_len == 3 && memcmp(f.rowsets, "abc", 3) == 0,
 	    "row-set bytes after the payload are handed back (checked later by their own decoder)");
-	n = raw2(buf, 0x52544850u, 0, 0, 2, 0, 1, "{}", 2);
+	n = raw2(buf, 0x52544850u, 0, 0, 2, 0, 2, "{}", 2);
 	tap_ok(pht_train_frame_decode(buf, n, 100, &f, &err) == PHT_ERR_MALFORMED &&
-	    strcmp(err.msg, "train frame: reserved field not zero") == 0,
-	    "a non-zero reserved field is refused: %s", err.msg);
+	    strcmp(err.msg, "train frame: unknown flags 0x2") == 0,
+	    "an undefined flag bit is refused: %s", err.msg);
+	n = raw2(buf, 0x52544850u, 0, 0, 2, 0, 1, "{}", 2);
+	tap_ok(pht_train_frame_decode(buf, n, 100, &f, &err) == PHT_OK && f.data_touched == 1,
+	    "the data-touched flag is read");
 	n = raw2(buf, 0x52544850u, 0, 0, 2, (16u << 20) + 1, 0, "{}", 2);
 	tap_ok(pht_train_frame_decode(buf, n, 100, &f, &err) == PHT_ERR_MALFORMED &&
 	    strcmp(err.msg, "train frame: row sets of 16777217 bytes too long") == 0,
@@ -106,21 +110,21 @@ main(void)
 	    "a row-set length past the end is refused");
 	pht_buf_free(b);
 	b = pht_buf_new(1 << 16);
-	tap_ok(pht_train_frame_encode(b, PHT_OK, 1, 2, 3, "a", "{}", 2, "xyz", 3) == PHT_OK &&
+	tap_ok(pht_train_frame_encode(b, PHT_OK, 1, 2, 3, PHT_TRAIN_FRAME_DATA_TOUCHED, "a", "{}", 2, "xyz", 3) == PHT_OK &&
 	    pht_train_frame_decode(pht_buf_data(b), pht_buf_len(b), 10, &f, &err) == PHT_OK &&
-	    f.rowsets_len == 3 && memcmp(f.rowsets, "xyz", 3) == 0 && f.payload_len == 2,
-	    "encode with row sets round-trips");
+	    f.rowsets_len == 3 && memcmp(f.rowsets, "xyz", 3) == 0 && f.payload_len == 2 &&
+	    f.data_touched == 1, "encode with row sets and the data-touched flag round-trips");
 
 	pht_buf_free(b);
 	b = pht_buf_new(53);
-	tap_ok(pht_train_frame_encode(b, PHT_OK, 0, 0, 0, "", "123456", 6, NULL, 0) ==
+	tap_ok(pht_train_frame_encode(b, PHT_OK, 0, 0, 0, 0, "", "123456", 6, NULL, 0) ==
 	    PHT_ERR_TOO_LARGE,
 	    "encode into a buffer too small fails");
 	pht_buf_free(b);
 	b = pht_buf_new(1 << 16);
 	memset(big, 'c', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
-	tap_ok(pht_train_frame_encode(b, PHT_OK, 0, 0, 0, big, "1", 1, NULL, 0) == PHT_OK &&
+	tap_ok(pht_train_frame_encode(b, PHT_OK, 0, 0, 0, 0, big, "1", 1, NULL, 0) == PHT_OK &&
 	    pht_train_frame_decode(pht_buf_data(b), pht_buf_len(b), 10, &f, &err) == PHT_OK &&
 	    strlen(f.columns) == PHT_TRAIN_FRAME_COLS_MAX - 1, "a long columns text is cut to fit");
 	pht_buf_free(b);
