@@ -313,7 +313,7 @@ def attacks():
                                 ("aggregate", {}, "aggregate{} min/max"),
                                 ("aggregate_by", {"by": "sex"}, "aggregate_by(sex) min/max"),
                                 ("order_index", {}, "order(cost, desc) + col[1]"),
-                                ("quantile", {}, "col:quantile(1) and (0)")):
+                                ("quantile", {}, "quantile(cost, 1) and (cost, 0), also with min_cell 1")):
         st = Station("order-" + method)
         p = {"method": method, "column": "cost"}
         p.update(extra)
@@ -515,6 +515,21 @@ def attacks():
     ok(not close(est, top, 0.01),
        "standard trains, moving-edge histogram (summary.lua, one bin [e, 1e6), %d runs of bisection): the "
        "largest cost is not recovered" % runs, "recovered %.3f, true %.2f" % (est, top))
+
+    # the same through the histogram kernel: edges {e, 1e6}, bisection on e
+    st = Station("histogram-kernel")
+
+    def above_kernel(e):
+        r = st.run(att("histogram.lua"), {"column": "cost", "edges": [e, 1e6]})
+        if not r.released:
+            return True
+        below = get(r.out, "h", "below")
+        return below is None or below != get(r.out, "n")
+
+    est, runs = bisect(above_kernel, 10000.0, 1e6)
+    ok(not close(est, top, 0.01),
+       "moving-edge histogram through data:histogram(cost, {e, 1e6}) (%d runs of bisection): the largest cost "
+       "is not recovered" % runs, "recovered %.3f, true %.2f" % (est, top))
 
     # fine KM grid (km.lua interval = 0.001, min_cell = 1): step times are event times
     st = Station("std-km")

@@ -23,7 +23,10 @@ local methods = {
   order_index = function(d, c) return d:order(c, "desc"):column(c)[1] end,
   order_id = function(d, c, p) return d:order(c, "desc"):column(p.id)[1] end,
   sorted = function(d, c) return d:order(c):column(c):values() end,
-  quantile = function(d, c) return { d:column(c):quantile(1), d:column(c):quantile(0) } end,
+  quantile = function(d, c)
+    if d.quantile then return { d:quantile(c, 1), d:quantile(c, 0), d:quantile(c, 1, 1) } end
+    return { d:column(c):quantile(1), d:column(c):quantile(0) }
+  end,
 }
 
 return {
