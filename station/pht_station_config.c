@@ -327,11 +327,67 @@ get_released_rows(struct ctx *c, struct pht_station_config *cfg)
 	return PHT_OK;
 }
 
+/*
+ * policy.time_resolution_days (a positive number of days, at most 3660),
+ * policy.km_min_cell (1 to 1000000), policy.grid_digits (1 to 6) and
+ * policy.grid ({column: positive step}) into p->resolution.
+ */
+static int
+parse_resolution(struct ctx *c, struct pht_station_policy *p, const json_t *pol)
+{
+	struct pht_resolution *res = &p->resolution;
+	struct pht_resolution_grid *g;
+	const char *name;
+	char field[128];
+	json_t *o, *v;
+	int64_t iv;
+	size_t i = 0;
+	int r;
+
+	if ((o = json_object_get(pol, "time_resolution_days")) != NULL) {
+		if (!json_is_number(o) || !isfinite(json_number_value(o)) ||
+		    json_number_value(o) <= 0 || json_number_value(o) > 3660)
+			return bad(c, "policy.time_resolution_days",
+			    "not a positive number of days (at most 3660)");
+		res->time_days = json_number_value(o);
+	}
+	if ((r = get_posint(c, pol, "km_min_cell", "policy.km_min_cell", 1000000,
+	    &res->km_min_cell)) != PHT_OK)
+		return r;
+	iv = res->grid_digits;
+	if ((r = get_posint(c, pol, "grid_digits", "policy.grid_digits", 6, &iv)) != PHT_OK)
+		return r;
+	res->grid_digits = (int)iv;
+	if ((o = json_object_get(pol, "grid")) == NULL)
+		return PHT_OK;
+	if (!json_is_object(o))
+		return bad(c, "policy.grid", "not an object (column name -> positive step)");
+	if (json_object_size(o) > CONFIG_MAX_ITEMS)
+		return bad(c, "policy.grid", "too many entries");
+	if (json_object_size(o) == 0)
+		return PHT_OK;
+	if ((g = calloc(json_object_size(o), sizeof(*g))) == NULL)
+		return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
+	res->grids = g;
+	json_object_foreach(o, name, v) {
+		snprintf(field, sizeof(field), "policy.grid.%.64s", name);
+		if (name[0] == '\0' || strlen(name) > 256)
+			return bad(c, field, "not a column name");
+		if (!json_is_number(v) || !isfinite(json_number_value(v)) ||
+		    json_number_value(v) <= 0)
+			return bad(c, field, "not a positive step");
+		g[i].column = name;
+		g[i].step = json_number_value(v);
+		res->ngrids = ++i;
+	}
+	return PHT_OK;
+}
+
 static int
 parse_policy(struct ctx *c, struct pht_station_config *cfg, const json_t *pol)
 {
 	static const char *const known[] = {"k", "output", "limits", "budget", "rounding",
-	    NULL};
+	    "time_resolution_days", "km_min_cell", "grid", "grid_digits", NULL};
 	static const char *const known_out[] = {"max_bytes", "max_numbers",
 	    "max_string", NULL};
 	static const char *const known_lim[] = {"instructions", "memory_mb",
@@ -343,6 +399,8 @@ parse_policy(struct ctx *c, struct pht_station_config *cfg, const json_t *pol)
 
 	pht_limits_default(&p->limits);
 	pht_output_caps_default(&p->output);
+	pht_resolution_default(&p->resolution);
+	p->limits.resolution = &p->resolution;
 	if (pol != NULL) {
 		if (!json_is_object(pol))
 			return bad(c, "policy", "not an object");
@@ -397,6 +455,8 @@ parse_policy(struct ctx *c, struct pht_station_config *cfg, const json_t *pol)
 			}
 		}
 		if ((r = parse_budget_rounding(c, p, pol)) != PHT_OK)
+			return r;
+		if ((r = parse_resolution(c, p, pol)) != PHT_OK)
 			return r;
 	}
 	p->limits.output_bytes = p->output.max_bytes;
@@ -581,6 +641,7 @@ pht_station_config_free(struct pht_station_config *cfg)
 		pht_station_optout_free((struct pht_station_optout *)cfg->datasets[i].opt_out);
 	}
 	free(cfg->datasets);
+	free((struct pht_resolution_grid *)cfg->policy.resolution.grids);
 	for (i = 0; i < cfg->nsigners; i++)
 		free((char *)cfg->signers[i].key);
 	free(cfg->signers);

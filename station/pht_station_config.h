@@ -35,15 +35,18 @@ struct pht_station_signer {
 };
 
 /*
- * The station policy. limits.k, limits.output_* and the resource limits
+ * The station policy. limits.k, limits.output_*, the resource limits and
+ * limits.resolution (time_resolution_days, km_min_cell, grid, grid_digits)
  * are filled in from the policy section (defaults where it is silent), so
- * limits can be handed to the train runtime as it is.
+ * limits can be handed to the train runtime as it is while the config
+ * lives.
  */
 struct pht_station_policy {
 	struct pht_limits limits;
 	struct pht_output_caps output;
 	struct pht_station_budget budget;   /* releases 0: no budget */
 	int64_t round_counts;               /* 0: no rounding; else counts to this base */
+	struct pht_resolution resolution;   /* limits.resolution points here */
 };
 
 /* The daemon's connection to the node; every field NULL when not configured. */

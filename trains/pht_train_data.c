@@ -49,12 +49,16 @@ struct view {
 struct colview {
 	const struct pht_column *col;
 	struct view *v;
-	int have_count, have_sum;
+	int have_count, have_sum, have_var;
 	size_t count;           /* non-missing values */
 	double sum;             /* compensated sum (number columns, integer overflow) */
 	int64_t isum;           /* exact sum (integer and boolean columns) */
 	int ioverflow;          /* the exact sum is outside int64: use sum */
+	double var;             /* sample variance (count >= 2) */
 };
+
+/* How a kernel reads a column's array: double, int64 (as such or as double), int32, uint8. */
+enum wty { W_F64, W_I64, W_I64D, W_I32, W_U8 };
 
 static inline size_t
 vrow(const struct view *v, size_t i)
@@ -530,6 +534,71 @@ col_fill_sum(struct colview *cv)
 	cv->have_sum = 1;
 }
 
+/*
+ * The second pass of the variance: over the non-missing cells, the
+ * compensated sum of (x - m)^2 into *m2 and the plain sum of (x - m) into
+ * *dev (the correction term of the corrected two-pass algorithm, which
+ * absorbs the rounding of m). ty is W_F64, W_I64 or W_U8; a missing cell
+ * adds 0 through a select.
+ */
+static inline __attribute__((always_inline)) void
+dev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, double m, double *m2, double *dev)
+{
+	double s = 0, c = 0, d = 0, x, t, z, q;
+	size_t i, r;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
+		    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
+		x -= m;
+		if (has_miss)
+			x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
+		d += x;
+		q = x * x;
+		t = s + q;
+		z = t - s;
+		c += (s - (t - z)) + (q - z);
+		s = t;
+	}
+	*m2 = s + c;
+	*dev = d;
+}
+
+/*
+ * The sample variance of a numeric column (n - 1 denominator), exactly by
+ * two passes: the mean from the compensated or exact sum, then the sums of
+ * the deviations from it; kept in cv. Needs count >= 2.
+ */
+static void
+col_fill_var(struct colview *cv)
+{
+	const struct pht_column *col = cv->col;
+	const struct view *v = cv->v;
+	double m, m2 = 0, dev = 0, n;
+
+	if (cv->have_var)
+		return;
+	col_fill_sum(cv);
+	n = (double)cv->count;
+	m = cv->sum / n;
+	switch (col->type) {
+	case PHT_COL_NUMBER:
+		SPECIALISE(dev_kernel, col->v.f64, col->missing, v, W_F64, m, &m2, &dev);
+		break;
+	case PHT_COL_INTEGER:
+		SPECIALISE(dev_kernel, col->v.i64, col->missing, v, W_I64, m, &m2, &dev);
+		break;
+	default:
+		SPECIALISE(dev_kernel, col->v.u8, col->missing, v, W_U8, m, &m2, &dev);
+		break;
+	}
+	m2 -= dev * dev / n;
+	cv->var = m2 > 0 ? m2 / (n - 1) : 0.0;
+	cv->have_var = 1;
+}
+
 /* The guards and checks of every aggregate; the kind of result needs. */
 static struct colview *
 col_prepare(lua_State *L, int numeric, const char *what)
@@ -606,6 +675,35 @@ col_mean(lua_State *L)
 	else
 		lua_pushnumber(L, cv->sum / (double)cv->count);
 	return 1;
+}
+
+/* col:var() and col:sd(): sample variance and standard deviation; nil when n < 2. */
+static int
+col_var_sd(lua_State *L, int sd)
+{
+	struct colview *cv = col_prepare(L, 1, sd ? "sd" : "var");
+
+	col_fill_sum(cv);
+	guard_values(L, cv->count, cv->col);
+	if (cv->count < 2) {
+		lua_pushnil(L);
+		return 1;
+	}
+	col_fill_var(cv);
+	lua_pushnumber(L, sd ? sqrt(cv->var) : cv->var);
+	return 1;
+}
+
+static int
+col_var(lua_State *L)
+{
+	return col_var_sd(L, 0);
+}
+
+static int
+col_sd(lua_State *L)
+{
+	return col_var_sd(L, 1);
 }
 
 static int
@@ -909,8 +1007,6 @@ cmp_cell(const struct pht_column *c, size_t r, const struct key *k)
  * never NaN (the loader refuses them) nor is a key (to_key refuses it), so
  * plain comparisons agree with cmp_cell().
  */
-enum wty { W_F64, W_I64, W_I64D, W_I32, W_U8 };
-
 static inline __attribute__((always_inline)) int
 where_test(const void *arr, size_t r, int ty, int op, double kd, int64_t ki)
 {
@@ -1375,6 +1471,9 @@ struct gacc {
 	i128 isum;              /* exact sum (integer and boolean columns) */
 	size_t rows;            /* rows of the group */
 	size_t n;               /* non-missing values among them */
+	double mean;            /* the mean, between the two passes */
+	double m2, m2c;         /* compensated sum of squared deviations from mean */
+	double dev;             /* sum of deviations (the two-pass correction) */
 };
 
 static inline __attribute__((always_inline)) void
@@ -1491,15 +1590,102 @@ gacc_column(const struct pht_column *c, const struct view *v, const struct slots
 }
 
 /*
+ * The second pass of the grouped variance: adds each non-missing cell's
+ * squared deviation from its group's mean (compensated) and the deviation
+ * itself to the group's accumulator. The slots come from gid (SLOT_GID32)
+ * or gid8 (SLOT_GID8), as the first pass left them.
+ */
+static inline __attribute__((always_inline)) void
+gdev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, int src, const struct slots *sl,
+    struct gacc *acc)
+{
+	const uint32_t *gid = sl->gid;
+	const uint8_t *gid8 = sl->gid8;
+	const uint32_t ngroups = sl->ngroups;
+	size_t i, r;
+	uint32_t g;
+	struct gacc *a;
+	double x;
+
+	for (i = 0; i < n; i++) {
+		r = has_sel ? sel[i] : i;
+		if (src == SLOT_GID32) {
+			g = gid != NULL ? gid[i] : NO_GROUP;
+			g = g == NO_GROUP ? ngroups : g;
+		} else
+			g = gid8[i];
+		a = &acc[g];
+		x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
+		    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
+		x -= a->mean;
+		if (has_miss)
+			x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
+		a->dev += x;
+		two_sum(&a->m2, &a->m2c, x * x);
+	}
+}
+
+#define GDEV_SRC(ARR, TY) do {							\
+	if (sl->src == SLOT_GID32)						\
+		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); \
+	else									\
+		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); \
+} while (0)
+
+/*
+ * The variance figures of one column over slots 0..nslots-1, after its
+ * first pass (gacc_column, whose slots sl now reads back): each slot's
+ * mean, then a second pass for the sums of deviations from it, then each
+ * slot's m2 = sum of (x - mean)^2 corrected by (sum of (x - mean))^2 / n
+ * (the corrected two-pass algorithm; never from the sum of squares).
+ */
+static void
+gacc_var(const struct pht_column *c, const struct view *v, const struct slots *sl,
+    struct gacc *acc, size_t nslots)
+{
+	struct gacc *a;
+	size_t j;
+
+	for (j = 0; j < nslots; j++) {
+		a = &acc[j];
+		a->mean = a->n == 0 ? 0.0 : c->type == PHT_COL_NUMBER ?
+		    (a->s + a->c) / (double)a->n : (double)a->isum / (double)a->n;
+	}
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		GDEV_SRC(c->v.f64, W_F64);
+		break;
+	case PHT_COL_INTEGER:
+		GDEV_SRC(c->v.i64, W_I64);
+		break;
+	default:
+		GDEV_SRC(c->v.u8, W_U8);
+		break;
+	}
+	for (j = 0; j < nslots; j++) {
+		a = &acc[j];
+		a->m2 += a->m2c;
+		a->m2c = 0;
+		if (a->n > 0)
+			a->m2 -= a->dev * a->dev / (double)a->n;
+		a->m2 = a->m2 > 0 ? a->m2 : 0.0;
+	}
+}
+
+/*
  * Fills slot nslots of one column's accumulators with the total of slots
  * 0..nslots-1: counts and exact integer sums combine exactly;
  * the compensated sums are summed again with compensation (each slot's
- * sum and its error term).
+ * sum and its error term); the squared deviations combine exactly as
+ * Chan, Golub and LeVeque's pairwise update: the slots' m2 plus
+ * n_j (mean_j - mean)^2 each (after gacc_var).
  */
 static void
-gacc_total(struct gacc *acc, size_t nslots)
+gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots)
 {
 	struct gacc *t = &acc[nslots];
+	double d;
 	size_t j;
 
 	for (j = 0; j < nslots; j++) {
@@ -1511,6 +1697,19 @@ gacc_total(struct gacc *acc, size_t nslots)
 		t->sc += acc[j].sc;
 		t->isum += acc[j].isum;
 	}
+	if (t->n == 0)
+		return;
+	t->mean = c->type == PHT_COL_NUMBER ? (t->s + t->c) / (double)t->n :
+	    (double)t->isum / (double)t->n;
+	for (j = 0; j < nslots; j++) {
+		if (acc[j].n == 0)
+			continue;
+		d = acc[j].mean - t->mean;
+		two_sum(&t->m2, &t->m2c, acc[j].m2);
+		two_sum(&t->m2, &t->m2c, (double)acc[j].n * d * d);
+	}
+	t->m2 += t->m2c;
+	t->m2c = 0;
 }
 
 /* Pushes an exact integer sum: an integer if it fits, else the nearest float. */
@@ -1523,14 +1722,30 @@ push_i128(lua_State *L, i128 x)
 		lua_pushnumber(L, (double)x);
 }
 
+/* Sets var and sd of a stats table from the squared deviations (n >= 2 only). */
+static void
+push_var(lua_State *L, const struct gacc *a)
+{
+	double var;
+
+	if (a->n < 2)
+		return;
+	var = a->m2 / (double)(a->n - 1);
+	lua_pushnumber(L, var);
+	lua_setfield(L, -2, "var");
+	lua_pushnumber(L, sqrt(var));
+	lua_setfield(L, -2, "sd");
+}
+
 /*
- * Pushes {n, sum, sumsq, mean} of column c over one group, or
- * {suppressed = true} when 0 < n < k (no figure of fewer than k values).
+ * Pushes {n, sum, sumsq, mean, var, sd} of column c over one group (mean
+ * when n >= 1, var and sd when n >= 2), or {suppressed = true} when
+ * 0 < n < k (no figure of fewer than k values).
  */
 static void
 push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_t k)
 {
-	lua_createtable(L, 0, 6);
+	lua_createtable(L, 0, 8);
 	if (a->n > 0 && (int64_t)a->n < k) {
 		lua_pushboolean(L, 1);
 		lua_setfield(L, -2, "suppressed");
@@ -1548,6 +1763,7 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 			lua_pushnumber(L, (a->s + a->c) / (double)a->n);
 			lua_setfield(L, -2, "mean");
 		}
+		push_var(L, a);
 		return;
 	case PHT_COL_INTEGER:
 		push_i128(L, a->isum);
@@ -1566,6 +1782,7 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		return;
 	lua_pushnumber(L, (double)a->isum / (double)a->n);
 	lua_setfield(L, -2, "mean");
+	push_var(L, a);
 }
 
 /*
@@ -1681,7 +1898,8 @@ push_agg_record(lua_State *L, const struct pht_column **cols, size_t ncols,
 }
 
 /*
- * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean}}} over the whole view, as aggregate_by's total.
+ * data:aggregate({col, ...}): {n, stats = {col = {n, sum, sumsq, mean,
+ * var, sd}}} over the whole view, as aggregate_by's total.
  */
 static int
 view_aggregate(lua_State *L)
@@ -1706,7 +1924,8 @@ view_aggregate(lua_State *L)
 	sl.src = SLOT_GID32;    /* gid NULL: every row in slot 0 */
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, &sl, acc + j * 2);
-		gacc_total(acc + j * 2, 1);
+		gacc_var(cols[j], v, &sl, acc + j * 2, 1);
+		gacc_total(cols[j], acc + j * 2, 1);
 	}
 	push_agg_record(L, cols, ncols, acc, 2, 1, v->n, ctx->k);
 	return 1;
@@ -1715,8 +1934,10 @@ view_aggregate(lua_State *L)
 /*
  * data:aggregate_by(group, {col, ...}): per group of column group (as
  * group_by: same order, same suppression under k, the missing-key group
- * last when there is one) n and, per column, {n, sum, sumsq, mean} of its non-missing values, in one pass per column; second result
- * {n, stats} over the whole view. A column's figures over fewer than k
+ * last when there is one) n and, per column, {n, sum, sumsq, mean, var,
+ * sd} of its non-missing values, in two passes per column (sums, then
+ * deviations from the group's mean); second result {n, stats} over the
+ * whole view. A column's figures over fewer than k
  * values (but more than none) come back as {suppressed = true}. The view
  * and each released group are recorded as row sets behind the output.
  */
@@ -1772,9 +1993,10 @@ view_aggregate_by(lua_State *L)
 	gacc_init(acc, width * ncols);
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, &sl, acc + j * width);
-		gacc_total(acc + j * width, nslots);
 		if (sl.src == SLOT_I32 || sl.src == SLOT_U8)
 			sl.src = SLOT_GID8;     /* the slots are written: read them back */
+		gacc_var(cols[j], v, &sl, acc + j * width, nslots);
+		gacc_total(cols[j], acc + j * width, nslots);
 	}
 	memset(counts, 0, nslots * sizeof(size_t));
 	if (ncols > 0)
@@ -1913,7 +2135,8 @@ register_metatables(lua_State *L)
 	};
 	static const luaL_Reg col_methods[] = {
 		{"count", col_count}, {"sum", col_sum}, {"sumsq", col_sumsq},
-		{"mean", col_mean}, {"min", col_min}, {"max", col_max},
+		{"mean", col_mean}, {"var", col_var}, {"sd", col_sd},
+		{"min", col_min}, {"max", col_max},
 		{"values", col_values}, {NULL, NULL},
 	};
 
@@ -1996,9 +2219,9 @@ pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
 		    (unsigned)UINT32_MAX);
 	register_metatables(L);
 	pht_train_model_register(L);
-	pht_train_derive_register(L);
 	pht_train_stat_register(L);
 	pht_train_surv_register(L);
+	pht_train_derive_register(L);
 	new_view(L, ds, n, 1);
 }
 

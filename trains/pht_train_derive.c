@@ -590,7 +590,10 @@ col_is_missing(lua_State *L)
 	return push_result(L, 1, d);
 }
 
-/* cond:ifelse(x, y): x where cond is true, y where false, missing where cond is (or the pick). */
+/*
+ * cond:ifelse(x, y): x where cond is true, y where false; missing where cond
+ * is, where the picked column is, or where the picked number is not finite.
+ */
 static int
 col_ifelse(lua_State *L)
 {
@@ -625,9 +628,9 @@ col_ifelse(lua_State *L)
 			continue;
 		}
 		p = &br[c.col->v.u8[r] ? 0 : 1];
-		if (p->col == NULL)
+		if (p->col == NULL && isfinite(p->x))
 			out[r] = p->x;
-		else if (miss_at(p->col, r))
+		else if (p->col == NULL || miss_at(p->col, r))
 			set_miss(miss, r);
 		else
 			out[r] = num_at(p->col, r);

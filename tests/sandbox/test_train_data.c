@@ -43,6 +43,34 @@ near(double got, double want)
 	return fabs(got - want) <= 1e-12 * (fabs(want) > 1 ? fabs(want) : 1);
 }
 
+/* Variances: relative error at most 1e-12 (the exact figure may be far below 1). */
+static int
+var_near(double got, double want)
+{
+	return fabs(got - want) <= 1e-12 * fabs(want);
+}
+
+/* Sample variance of the n values x whose miss flag is 0, by two passes in long double. */
+static double
+naive_var(const double *x, const int *miss, size_t n)
+{
+	long double s = 0, m, d, ss = 0;
+	size_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		if (miss == NULL || !miss[i]) {
+			s += x[i];
+			c++;
+		}
+	m = s / (long double)c;
+	for (i = 0; i < n; i++)
+		if (miss == NULL || !miss[i]) {
+			d = (long double)x[i] - m;
+			ss += d * d;
+		}
+	return (double)(ss / (long double)(c - 1));
+}
+
 static double
 num(const json_t *o, const char *k)
 {
@@ -97,6 +125,7 @@ test_whole_columns(void)
 	    "  am = a:mean(),\n"
 	    "  sc = s:count(), ss = s:sum(), sq = s:sumsq(), sm = s:mean(),\n"
 	    "  kc = k:count(), ks = k:sum(), km = k:mean(),\n"
+	    "  av = a:var(), asd = a:sd(), sv = s:var(), ssd = s:sd(), kv = k:var(),\n"
 	    "  dc = d:count(), ids = id:sum(),\n"
 	    "  len = #a, name = a.name, type = a.type, unit = a.unit, stype = s.type,\n"
 	    "  levels = data:column('sex').levels, nolevels = a.levels == nil }", 1);
@@ -113,6 +142,24 @@ test_whole_columns(void)
 	tap_ok(num(o, "kc") == N && num(o, "ks") == (double)smk &&
 	    near(num(o, "km"), (double)smk / N), "boolean count/sum/mean");
 	tap_ok(num(o, "dc") == (double)dc, "count(dx)");
+	{
+		double *st_d = calloc(N, sizeof(double)), *sm_d = calloc(N, sizeof(double));
+		double av, sv, kv;
+
+		for (i = 0; st_d != NULL && sm_d != NULL && i < N; i++) {
+			st_d[i] = (double)g.stage[i];
+			sm_d[i] = (double)g.smoker[i];
+		}
+		av = naive_var(g.age, g.age_miss, N);
+		sv = naive_var(st_d, g.stage_miss, N);
+		kv = naive_var(sm_d, NULL, N);
+		tap_ok(var_near(num(o, "av"), av) && var_near(num(o, "asd"), sqrt(av)),
+		    "var(age) and sd(age) equal a two-pass long double computation (%.17g)", av);
+		tap_ok(var_near(num(o, "sv"), sv) && var_near(num(o, "ssd"), sqrt(sv)) &&
+		    var_near(num(o, "kv"), kv), "var and sd of an integer and a boolean column");
+		free(st_d);
+		free(sm_d);
+	}
 	tap_ok(json_is_integer(json_object_get(o, "ids")) &&
 	    json_integer_value(json_object_get(o, "ids")) == (json_int_t)N * (N + 1) / 2,
 	    "sum(id) = n(n+1)/2");
@@ -256,10 +303,11 @@ test_chained_and_empty(void)
 
 	o = run_body("local v = data:where('age', '>', 1000)\nlocal a = v:column('age')\n"
 	    "return {n = v:nrows(), c = a:count(), s = a:sum(), m = a:mean() == nil,\n"
-	    "  len = #a}", 1);
+	    "  var = a:var() == nil, sd = a:sd() == nil, len = #a}", 1);
 	tap_ok(o != NULL && num(o, "n") == 0 && num(o, "c") == 0 && num(o, "s") == 0 &&
-	    json_is_true(json_object_get(o, "m")) && num(o, "len") == 0,
-	    "an empty view: zero counts, nil mean");
+	    json_is_true(json_object_get(o, "m")) && json_is_true(json_object_get(o, "var")) &&
+	    json_is_true(json_object_get(o, "sd")) && num(o, "len") == 0,
+	    "an empty view: zero counts, nil mean, variance and sd");
 	json_decref(o);
 
 	/* A view of >= k rows but fewer than k non-missing values. */
@@ -842,15 +890,21 @@ test_sum_kernels(void)
 struct naive_agg {
 	size_t rows, n;
 	double sum, sumsq;
+	long double wm, wm2;    /* Welford's mean and squared deviations, in long double */
 };
 
 static void
 nagg_add(struct naive_agg *a, int miss, double x)
 {
+	long double delta;
+
 	a->rows++;
 	if (miss)
 		return;
 	a->n++;
+	delta = (long double)x - a->wm;
+	a->wm += delta / (long double)a->n;
+	a->wm2 += delta * ((long double)x - a->wm);
 	a->sum += x;
 	a->sumsq += x * x;
 }
@@ -868,8 +922,13 @@ stats_match(const json_t *e, const struct naive_agg *a, int64_t k, int is_int)
 		return 0;
 	if (json_object_get(e, "min") != NULL || json_object_get(e, "max") != NULL)
 		return 0;
+	if (a->n < 2 && (json_object_get(e, "var") != NULL || json_object_get(e, "sd") != NULL))
+		return 0;
 	if (a->n == 0)
 		return json_object_get(e, "mean") == NULL;
+	if (a->n >= 2 && !(var_near(num(e, "var"), (double)(a->wm2 / (long double)(a->n - 1))) &&
+	    var_near(num(e, "sd"), sqrt((double)(a->wm2 / (long double)(a->n - 1))))))
+		return 0;
 	return near(num(e, "mean"), a->sum / (double)a->n);
 }
 
@@ -1071,6 +1130,64 @@ test_aggregate_by(void)
 	json_decref(o);
 }
 
+/*
+ * Variances far below the scale of the values: 1e9 + {1..6} and 1e9 +
+ * {11..16} (number and integer columns, groups a and b). A variance from
+ * sums of squares loses every digit here (the squares are near 1e18, one
+ * unit in the last place of their sum is 128); the two-pass figures are
+ * exact: 3.5 in each group and the variance of {1..6, 11..16} in all.
+ */
+static void
+test_variance_offset(void)
+{
+	static const char dict[] = "{\"dataset\":\"off\",\"columns\":["
+	    "{\"name\":\"x\",\"type\":\"number\"},{\"name\":\"i\",\"type\":\"integer\"},"
+	    "{\"name\":\"g\",\"type\":\"category\",\"levels\":[\"a\",\"b\"]}]}";
+	struct pht_dataset *off = NULL, *saved = ds;
+	double small[12], want_all, want_g = 3.5;
+	char csv[1024];
+	size_t i, len;
+	json_t *o, *by, *all;
+	int ok;
+
+	len = (size_t)snprintf(csv, sizeof(csv), "x,i,g\n");
+	for (i = 0; i < 12; i++) {
+		small[i] = (double)(i < 6 ? i + 1 : i + 5);
+		len += (size_t)snprintf(csv + len, sizeof(csv) - len, "%.1f,%lld,%s\n",
+		    1e9 + small[i], 1000000000LL + (long long)small[i], i < 6 ? "a" : "b");
+	}
+	want_all = naive_var(small, NULL, 12);
+	if (pht_dataset_load_mem(csv, len, dict, strlen(dict), "off.csv", &off, &err) != PHT_OK) {
+		tap_ok(0, "the offset dataset loads: %s", err.msg);
+		return;
+	}
+	ds = off;
+	o = run_body("local by, all = data:aggregate_by('g', {'x', 'i'})\n"
+	    "local a = data:where('g', '==', 'a')\n"
+	    "return {by = by, all = all, xv = data:column('x'):var(), iv = data:column('i'):var(),\n"
+	    "  av = a:column('x'):var(), asd = a:column('i'):sd()}", 1);
+	ds = saved;
+	pht_dataset_free(off);
+	by = json_object_get(o, "by");
+	all = json_object_get(json_object_get(o, "all"), "stats");
+	tap_ok(o != NULL && var_near(num(o, "xv"), want_all) && var_near(num(o, "iv"), want_all) &&
+	    var_near(num(o, "av"), want_g) && var_near(num(o, "asd"), sqrt(want_g)),
+	    "col:var() and col:sd() at an offset of 1e9: exact (%.17g and 3.5)", want_all);
+	ok = json_array_size(by) == 2;
+	for (i = 0; ok && i < 2; i++) {
+		json_t *st2 = json_object_get(json_array_get(by, i), "stats");
+
+		ok = var_near(num(json_object_get(st2, "x"), "var"), want_g) &&
+		    var_near(num(json_object_get(st2, "i"), "var"), want_g) &&
+		    var_near(num(json_object_get(st2, "x"), "sd"), sqrt(want_g));
+	}
+	tap_ok(ok, "aggregate_by: each group's var is exactly 3.5 at an offset of 1e9");
+	tap_ok(var_near(num(json_object_get(all, "x"), "var"), want_all) &&
+	    var_near(num(json_object_get(all, "i"), "var"), want_all),
+	    "aggregate_by's total combines the groups' deviations exactly (%.17g)", want_all);
+	json_decref(o);
+}
+
 /* Integer sums beyond 64 bits: exact, an integer when the total fits. */
 static void
 test_integer_sums(void)
@@ -1141,6 +1258,7 @@ main(void)
 	test_sum_kernels();
 	test_aggregate_by();
 	test_integer_sums();
+	test_variance_offset();
 	pht_dataset_free(ds);
 	gen_free(&g);
 	return tap_done();

@@ -81,6 +81,30 @@ static const struct bad_case bad[] = {
 	    "cfg.json: policy.k: not a positive integer"},
 	{HEAD DS SG ",\"policy\":{\"k\":\"5\"}}", PHT_ERR_MALFORMED,
 	    "cfg.json: policy.k: not a positive integer"},
+	{HEAD DS SG ",\"policy\":{\"time_resolution_days\":0}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.time_resolution_days: not a positive number of days"},
+	{HEAD DS SG ",\"policy\":{\"time_resolution_days\":-7}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.time_resolution_days: not a positive number of days"},
+	{HEAD DS SG ",\"policy\":{\"time_resolution_days\":\"30\"}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.time_resolution_days: not a positive number of days"},
+	{HEAD DS SG ",\"policy\":{\"time_resolution_days\":3661}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.time_resolution_days: not a positive number of days (at most 3660)"},
+	{HEAD DS SG ",\"policy\":{\"km_min_cell\":0}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.km_min_cell: not a positive integer"},
+	{HEAD DS SG ",\"policy\":{\"km_min_cell\":2.5}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.km_min_cell: not a positive integer"},
+	{HEAD DS SG ",\"policy\":{\"grid_digits\":7}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.grid_digits: not a positive integer (1 to 6)"},
+	{HEAD DS SG ",\"policy\":{\"grid\":[5]}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.grid: not an object"},
+	{HEAD DS SG ",\"policy\":{\"grid\":{\"age\":0}}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.grid.age: not a positive step"},
+	{HEAD DS SG ",\"policy\":{\"grid\":{\"age\":-5}}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.grid.age: not a positive step"},
+	{HEAD DS SG ",\"policy\":{\"grid\":{\"age\":\"5\"}}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.grid.age: not a positive step"},
+	{HEAD DS SG ",\"policy\":{\"grid\":{\"\":5}}}", PHT_ERR_MALFORMED,
+	    "cfg.json: policy.grid.: not a column name"},
 	{HEAD DS SG ",\"policy\":{\"output\":1}}", PHT_ERR_MALFORMED,
 	    "cfg.json: policy.output: not an object"},
 	{HEAD DS SG ",\"policy\":{\"output\":{\"max\":1}}}", PHT_ERR_MALFORMED,
@@ -204,6 +228,10 @@ main(void)
 		tap_str(pht_station_config_audit_log(cfg), "/etc/pht/audit.log",
 		    "relative path joined to the base directory");
 		tap_ok(pht_station_config_node(cfg)->url == NULL, "no node section: NULL fields");
+		tap_ok(p->limits.resolution == &p->resolution && p->resolution.time_days == 30 &&
+		    p->resolution.km_min_cell == 1 && p->resolution.grid_digits == 2 &&
+		    p->resolution.ngrids == 0, "resolution defaults: 30 days, no KM minimum, "
+		    "2 digits, no grids");
 	}
 	pht_station_config_free(cfg);
 	cfg = NULL;
@@ -214,6 +242,27 @@ main(void)
 		    PHT_OK && strcmp(pht_station_config_audit_log(cfg), "/var/log/a") == 0 &&
 		    pht_station_config_nsigners(cfg) == 0,
 		    "absolute paths kept; an empty trust list is allowed");
+		pht_station_config_free(cfg);
+		cfg = NULL;
+	}
+
+	/* the resolution policy, every field given */
+	{
+		const char *t = HEAD DS SG ",\"policy\":{\"k\":7,\"time_resolution_days\":7.5,"
+		    "\"km_min_cell\":12,\"grid_digits\":3,\"grid\":{\"age\":5,\"cost\":0.25}}}";
+		r = pht_station_config_parse(t, strlen(t), "cfg.json", NULL, &cfg, &e);
+		tap_ok(r == PHT_OK, "resolution policy parses (%s)", r ? e.msg : "ok");
+		if (cfg != NULL) {
+			p = pht_station_config_policy(cfg);
+			tap_ok(p->limits.k == 7 && p->limits.resolution == &p->resolution &&
+			    p->resolution.time_days == 7.5 && p->resolution.km_min_cell == 12 &&
+			    p->resolution.grid_digits == 3, "time resolution, KM minimum, digits");
+			tap_ok(p->resolution.ngrids == 2 &&
+			    strcmp(p->resolution.grids[0].column, "age") == 0 &&
+			    p->resolution.grids[0].step == 5 &&
+			    strcmp(p->resolution.grids[1].column, "cost") == 0 &&
+			    p->resolution.grids[1].step == 0.25, "grids in file order");
+		}
 		pht_station_config_free(cfg);
 		cfg = NULL;
 	}

@@ -10,18 +10,21 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SIM_MAX_STATIONS 64
+#define SIM_MAX_GRIDS 64
 #define SIM_TRAIN_MAX ((size_t)4 << 20)
 
 static const char *sim_help =
     "usage: pht sim TRAIN.lua --station NAME=PATH.csv [--station NAME=PATH.csv ...]\n"
     "               [--params JSON] [--time-limit SECONDS] [--memory-limit MB]\n"
     "               [--instruction-limit N] [--k N] [--max-rounds N] [--seed N]\n"
-    "               [--row-access]\n"
+    "               [--time-resolution DAYS] [--km-min-cell N] [--grid COLUMN=STEP]\n"
+    "               [--grid-digits N] [--row-access]\n"
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
@@ -41,6 +44,11 @@ static const char *sim_help =
     "  --memory-limit MB         Lua heap cap per run (default 512)\n"
     "  --instruction-limit N     instruction budget per run (default 2000000000)\n"
     "  --k N                     smallest usable subset (default 5)\n"
+    "  --time-resolution DAYS    the station's KM time resolution (default 30)\n"
+    "  --km-min-cell N           patients per released KM step at least (default 1)\n"
+    "  --grid COLUMN=STEP        histogram edges of COLUMN snap to multiples of STEP\n"
+    "                            (repeatable; the station policy's \"grid\")\n"
+    "  --grid-digits N           significant digits of other edges (default 2)\n"
     "  --max-rounds N            give up after N rounds (default 50)\n"
     "  --seed N                  math.random seed for every run (default: fresh)\n"
     "  --row-access              let col:values() hand row-level values to the\n"
@@ -90,6 +98,35 @@ parse_seconds(const char *s, double *out)
 	return 0;
 }
 
+/* A positive finite number with nothing after it. */
+static int
+parse_positive(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || end == s || *end != '\0' || !(v > 0) || !isfinite(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* COLUMN=STEP into g; *name is the column name (allocated; g->column points to it). */
+static int
+parse_grid(const char *arg, struct pht_resolution_grid *g, char **name)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg || parse_positive(eq + 1, &g->step) != 0)
+		return -1;
+	if ((*name = strndup(arg, (size_t)(eq - arg))) == NULL)
+		return -1;
+	g->column = *name;
+	return 0;
+}
+
 /* NAME=PATH.csv into st (dictionary path derived). */
 static int
 parse_station(const char *arg, struct sim_station *st)
@@ -129,6 +166,9 @@ pht_cmd_sim(int argc, char **argv)
 	struct sim_station stations[SIM_MAX_STATIONS];
 	size_t nst = 0, i, j;
 	struct pht_limits lim;
+	struct pht_resolution res;
+	struct pht_resolution_grid grids[SIM_MAX_GRIDS];
+	char *grid_names[SIM_MAX_GRIDS];
 	struct pht_run_stats stats;
 	struct pht_buf *code = NULL;
 	struct pht_err err;
@@ -143,6 +183,10 @@ pht_cmd_sim(int argc, char **argv)
 		return PHT_EXIT_OK;
 	}
 	pht_limits_default(&lim);
+	pht_resolution_default(&res);
+	res.grids = grids;
+	lim.resolution = &res;
+	memset(grid_names, 0, sizeof(grid_names));
 	pht_err_clear(&err);
 	memset(stations, 0, sizeof(stations));
 	for (a = 1; a < argc; a++) {
@@ -217,6 +261,35 @@ pht_cmd_sim(int argc, char **argv)
 				goto out;
 			}
 			lim.k = (int64_t)v;
+		} else if (strcmp(opt, "--time-resolution") == 0) {
+			if (parse_positive(val, &res.time_days) != 0 || res.time_days > 3660) {
+				rc = pht_cli_usage_error("sim", "--time-resolution %s: give days in "
+				    "(0, 3660]", val);
+				goto out;
+			}
+		} else if (strcmp(opt, "--km-min-cell") == 0) {
+			if (parse_u64(val, 1, 1000000, &v) != 0) {
+				rc = pht_cli_usage_error("sim", "--km-min-cell %s: give 1 to 1000000", val);
+				goto out;
+			}
+			res.km_min_cell = (int64_t)v;
+		} else if (strcmp(opt, "--grid-digits") == 0) {
+			if (parse_u64(val, 1, 6, &v) != 0) {
+				rc = pht_cli_usage_error("sim", "--grid-digits %s: give 1 to 6", val);
+				goto out;
+			}
+			res.grid_digits = (int)v;
+		} else if (strcmp(opt, "--grid") == 0) {
+			if (res.ngrids == SIM_MAX_GRIDS) {
+				rc = pht_cli_usage_error("sim", "at most %d grids", SIM_MAX_GRIDS);
+				goto out;
+			}
+			if (parse_grid(val, &grids[res.ngrids], &grid_names[res.ngrids]) != 0) {
+				rc = pht_cli_usage_error("sim", "--grid %s: give COLUMN=STEP with a "
+				    "positive step", val);
+				goto out;
+			}
+			res.ngrids++;
 		} else if (strcmp(opt, "--max-rounds") == 0) {
 			if (parse_u64(val, 1, 100000, &max_rounds) != 0) {
 				rc = pht_cli_usage_error("sim", "--max-rounds %s: give 1 to 100000", val);
@@ -333,5 +406,7 @@ out:
 	json_decref(results);
 	json_decref(out);
 	pht_buf_free(code);
+	for (i = 0; i < SIM_MAX_GRIDS; i++)
+		free(grid_names[i]);
 	return rc;
 }
