@@ -215,7 +215,10 @@ copy_text(json_t *dst, const char *key, const json_t *src, const char *name)
 	return json_object_set_new(dst, key, json_string(json_string_value(v)));
 }
 
-/* The columns of ds as a csvw:tableSchema, levels as code lists. */
+/*
+ * The columns of ds as a csvw:tableSchema, levels as code lists; the
+ * identifier column with csvw:suppressOutput true.
+ */
 static json_t *
 schema(const struct pht_dataset *ds, const char *iri, const json_t *coding)
 {
@@ -239,6 +242,10 @@ schema(const struct pht_dataset *ds, const char *iri, const json_t *coding)
 			goto fail;
 		if (c->unit[0] != '\0' && json_object_set_new(col, "healthdcatap:unit",
 		    json_string(c->unit)) != 0)
+			goto fail;
+		/* the identifier: listed (name, type), never output, never seen by trains */
+		if (c->role == PHT_ROLE_IDENTIFIER && json_object_set_new(col,
+		    "csvw:suppressOutput", json_true()) != 0)
 			goto fail;
 		if ((cs = coding != NULL ? json_object_get(coding, c->name) : NULL) != NULL &&
 		    json_object_set_new(col, "healthdcatap:codingSystem", json_pack(

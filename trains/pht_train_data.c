@@ -191,6 +191,16 @@ no_row_values(lua_State *L, const char *what)
 	    "(docs/train-api.md)", what);
 }
 
+/*
+ * A column a train may see: any but the identifier, which is not in the
+ * train's view at all.
+ */
+static inline int
+visible(const struct pht_column *col)
+{
+	return col->role != PHT_ROLE_IDENTIFIER;
+}
+
 /* The column named by argument arg; recorded as read. */
 static const struct pht_column *
 find_col(lua_State *L, const struct view *v, int arg)
@@ -202,7 +212,7 @@ find_col(lua_State *L, const struct view *v, int arg)
 
 	if (i < 0 && (d = pht_train_derive_find(v->with, name)) != NULL)
 		return d;       /* a with{} name (its sources were recorded as read) */
-	if (i < 0)
+	if (i < 0 || !visible(pht_dataset_column(v->ds, (size_t)i)))
 		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
 	if (c->cols_touched != NULL && c->ds == v->ds)
 		c->cols_touched[i] = 1;
@@ -829,12 +839,14 @@ static int
 view_columns(lua_State *L)
 {
 	struct view *v = check_view(L);
-	size_t i, n = pht_dataset_ncols(v->ds);
+	size_t i, j = 0, n = pht_dataset_ncols(v->ds);
 
 	lua_createtable(L, (int)n, 0);
 	for (i = 0; i < n; i++) {
+		if (!visible(pht_dataset_column(v->ds, i)))
+			continue;
 		lua_pushstring(L, pht_dataset_column(v->ds, i)->name);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+		lua_rawseti(L, -2, (lua_Integer)++j);
 	}
 	pht_train_derive_push_names(L, v->with);
 	return 1;
@@ -857,12 +869,30 @@ view_column(lua_State *L)
 	return 1;
 }
 
+/* The dictionary as a table, without the identifier column's entry. */
 static int
 view_dictionary(lua_State *L)
 {
 	struct view *v = check_view(L);
+	size_t i, j = 0, n = pht_dataset_ncols(v->ds);
 
 	pht_train_lua_push_json(L, pht_dataset_dict(v->ds));
+	if (pht_dataset_identifier(v->ds) != NULL) {
+		/* columns[i] is column i of the dataset (dictionary order): compact it */
+		lua_getfield(L, -1, "columns");
+		for (i = 0; i < n; i++) {
+			lua_rawgeti(L, -1, (lua_Integer)i + 1);
+			if (visible(pht_dataset_column(v->ds, i)))
+				lua_rawseti(L, -2, (lua_Integer)++j);
+			else
+				lua_pop(L, 1);
+		}
+		for (; j < n; j++) {
+			lua_pushnil(L);
+			lua_rawseti(L, -2, (lua_Integer)j + 1);
+		}
+		lua_pop(L, 1);
+	}
 	pht_train_derive_push_dictionary(L, v->with);
 	return 1;
 }
@@ -1385,6 +1415,34 @@ push_group_key(lua_State *L, const struct grouping *g, size_t j)
 }
 
 /*
+ * Keys of integer and date columns are data values (only the values
+ * present are keys), so a group of 0 < n < k rows must not show its key:
+ * such groups fold into one {suppressed = true} entry without a key, after
+ * the released groups and before the missing group. Category and boolean
+ * keys are the dictionary's, public: their small groups keep the key.
+ */
+static inline int
+folds_small_keys(const struct grouping *g)
+{
+	return g->keys != NULL;
+}
+
+static inline int
+is_small(size_t n, int64_t k)
+{
+	return n > 0 && (int64_t)n < k;
+}
+
+/* Pushes the entry the folded small groups stand for: {suppressed = true}. */
+static void
+push_folded(lua_State *L)
+{
+	lua_createtable(L, 0, 1);
+	lua_pushboolean(L, 1);
+	lua_setfield(L, -2, "suppressed");
+}
+
+/*
  * Pushes {key=..., n=..., data=view} or {key=..., suppressed=true} (with
  * missing=true instead of a key for the rows missing the column). Returns
  * the group's view, to be filled by the caller, or NULL if suppressed.
@@ -1425,7 +1483,8 @@ view_group_by(lua_State *L)
 	const struct pht_column *c = find_col(L, v, 2);
 	struct grouping g;
 	struct view **views;
-	size_t *counts, *fill, i, j, slot, nslots;
+	size_t *counts, *fill, i, j, slot, nslots, nfolded = 0;
+	lua_Integer idx = 0;
 
 	lua_settop(L, 2);
 	guard_rows(L, v->n);
@@ -1447,10 +1506,18 @@ view_group_by(lua_State *L)
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
 		views[j] = NULL;
+		if (j < g.ngroups && folds_small_keys(&g) && is_small(counts[j], ctx->k)) {
+			nfolded++;
+			continue;
+		}
+		if (j == g.ngroups && nfolded > 0) {
+			push_folded(L);
+			lua_rawseti(L, -2, ++idx);
+		}
 		if (j == g.ngroups && counts[j] == 0)
 			break;
 		views[j] = push_group(L, v, &g, j, counts[j], ctx->k);
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
+		lua_rawseti(L, -2, ++idx);
 	}
 	for (i = 0; i < v->n; i++) {
 		slot = g.gid[i] == NO_GROUP ? g.ngroups : g.gid[i];
@@ -1950,7 +2017,8 @@ view_aggregate_by(lua_State *L)
 	struct grouping g;
 	struct slots sl;
 	struct gacc *acc;
-	size_t ncols, nslots, width, i, j, *counts;
+	size_t ncols, nslots, width, i, j, *counts, nfolded = 0;
+	lua_Integer idx = 0;
 	int *released;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
@@ -2011,6 +2079,14 @@ view_aggregate_by(lua_State *L)
 	note_groups(L, v, &g, sl.src == SLOT_GID8 ? sl.gid8 : NULL, counts, released);
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
+		if (j < g.ngroups && folds_small_keys(&g) && is_small(counts[j], ctx->k)) {
+			nfolded++;
+			continue;
+		}
+		if (j == g.ngroups && nfolded > 0) {
+			push_folded(L);
+			lua_rawseti(L, -2, ++idx);
+		}
 		if (j == g.ngroups && counts[j] == 0)
 			break;
 		lua_createtable(L, 0, 3);
@@ -2034,7 +2110,7 @@ view_aggregate_by(lua_State *L)
 			}
 			lua_setfield(L, -2, "stats");
 		}
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
+		lua_rawseti(L, -2, ++idx);
 	}
 	/* the total over the whole view: {n, stats} */
 	push_agg_record(L, cols, ncols, acc, width, nslots, v->n, ctx->k);

@@ -777,6 +777,7 @@ alloc_columns(struct pht_dataset *ds, size_t cap)
 		ds->cols[i].type = dc->type;
 		ds->cols[i].unit = dc->unit;
 		ds->cols[i].description = dc->description;
+		ds->cols[i].role = dc->role;
 		ds->cols[i].nlevels = dc->nlevels;
 		ds->cols[i].levels = dc->levels;
 	}
@@ -1016,6 +1017,17 @@ pht_dataset_find_index(const struct pht_dataset *ds, const char *name)
 		if (strcmp(ds->cols[i].name, name) == 0)
 			return (int)i;
 	return -1;
+}
+
+const struct pht_column *
+pht_dataset_identifier(const struct pht_dataset *ds)
+{
+	size_t i;
+
+	for (i = 0; i < ds->ncols; i++)
+		if (ds->cols[i].role == PHT_ROLE_IDENTIFIER)
+			return &ds->cols[i];
+	return NULL;
 }
 
 const struct pht_column *

@@ -17,6 +17,18 @@ enum pht_coltype {
 };
 
 /*
+ * What a column is for (the dictionary's "role"). An identifier column
+ * (at most one per dataset) keys the rows for the station and is never
+ * in a train's view; a quasi-identifier is a variable the dictionary marks
+ * as one that could help single out a patient.
+ */
+enum pht_colrole {
+	PHT_ROLE_VARIABLE = 0,      /* the default */
+	PHT_ROLE_QUASI_IDENTIFIER,
+	PHT_ROLE_IDENTIFIER,
+};
+
+/*
  * One loaded column. Read-only for everyone but the loader; the arrays hold
  * nrows values each. A missing cell has its bit set in `missing`
  * (bit i of byte i/8, least significant first) and the value 0 in the
@@ -27,6 +39,7 @@ struct pht_column {
 	enum pht_coltype type;
 	const char *unit;           /* "" when the dictionary gives none */
 	const char *description;    /* "" when the dictionary gives none */
+	enum pht_colrole role;
 	size_t nlevels;             /* category only */
 	const char *const *levels;  /* category only: level names */
 	union {
@@ -60,6 +73,9 @@ int pht_dataset_parse_date(const char *s, size_t len, int32_t *days);
 
 /* Name of a column type as the dictionary spells it ("number", ...). */
 const char *pht_coltype_name(enum pht_coltype t);
+
+/* Name of a role as the dictionary spells it ("identifier", ...). */
+const char *pht_colrole_name(enum pht_colrole r);
 
 /* Options for loading; zero-initialise for the defaults. */
 struct pht_dataset_opts {
@@ -105,6 +121,13 @@ const struct pht_column *pht_dataset_find(const struct pht_dataset *ds,
 
 /* Index of a column by name, or -1. */
 int pht_dataset_find_index(const struct pht_dataset *ds, const char *name);
+
+/*
+ * The dataset's identifier column (role "identifier" in the dictionary;
+ * at most one), or NULL when it has none. The station keys rows by it;
+ * trains never see it.
+ */
+const struct pht_column *pht_dataset_identifier(const struct pht_dataset *ds);
 
 /* Hex SHA-256 of the CSV file and of the dictionary file as loaded. */
 const char *pht_dataset_csv_sha256(const struct pht_dataset *ds);

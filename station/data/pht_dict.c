@@ -26,6 +26,20 @@ pht_coltype_name(enum pht_coltype t)
 	return "unknown";
 }
 
+static const char *const colrole_names[] = {
+	[PHT_ROLE_VARIABLE] = "variable",
+	[PHT_ROLE_QUASI_IDENTIFIER] = "quasi_identifier",
+	[PHT_ROLE_IDENTIFIER] = "identifier",
+};
+
+const char *
+pht_colrole_name(enum pht_colrole r)
+{
+	if ((unsigned)r < sizeof(colrole_names) / sizeof(colrole_names[0]))
+		return colrole_names[r];
+	return "unknown";
+}
+
 int
 pht_coltype_parse(const char *s)
 {
@@ -148,7 +162,7 @@ same(const char *a, size_t alen, const char *b, size_t blen)
 }
 
 static const char *const col_keys[] = {
-	"name", "type", "unit", "description", "levels", "missing", NULL
+	"name", "type", "unit", "description", "role", "levels", "missing", NULL
 };
 static const char *const top_keys[] = {
 	"dataset", "description", "columns", NULL
@@ -193,6 +207,20 @@ parse_col(const json_t *o, size_t idx, const char *name, struct pht_dict_col *c,
 	if ((r = opt_str(o, "unit", name, path, &c->unit, err)) != PHT_OK ||
 	    (r = opt_str(o, "description", name, path, &c->description, err)) != PHT_OK)
 		return r;
+	c->role = PHT_ROLE_VARIABLE;
+	if ((v = json_object_get(o, "role")) != NULL) {
+		if (!json_is_string(v))
+			return pht_errf(err, PHT_ERR_MALFORMED, "%s: %s.role: not a string",
+			    name, path);
+		for (i = 0; i < sizeof(colrole_names) / sizeof(colrole_names[0]); i++)
+			if (strcmp(json_string_value(v), colrole_names[i]) == 0)
+				break;
+		if (i == sizeof(colrole_names) / sizeof(colrole_names[0]))
+			return pht_errf(err, PHT_ERR_MALFORMED,
+			    "%s: %s.role: \"%.40s\" is not one of identifier, "
+			    "quasi_identifier, variable", name, path, json_string_value(v));
+		c->role = (enum pht_colrole)i;
+	}
 
 	if ((v = json_object_get(o, "missing")) != NULL) {
 		snprintf(sub, sizeof(sub), "%s.missing", path);
@@ -303,7 +331,7 @@ pht_dict_parse(const char *data, size_t len, const char *name,
 {
 	struct pht_dict *d = NULL;
 	const char **names = NULL;
-	size_t *nlen = NULL, i, dup;
+	size_t *nlen = NULL, i, dup, ident = SIZE_MAX;
 	json_t *v, *cols, *c;
 	int r, f;
 
@@ -355,6 +383,15 @@ pht_dict_parse(const char *data, size_t len, const char *name,
 		d->ncols = i + 1; /* so that pht_dict_free frees this one too */
 		if ((r = parse_col(c, i, name, &d->cols[i], err)) != PHT_OK)
 			goto out;
+		if (d->cols[i].role == PHT_ROLE_IDENTIFIER) {
+			if (ident != SIZE_MAX) {
+				r = pht_errf(err, PHT_ERR_MALFORMED,
+				    "%s: columns[%zu].role: a second identifier column "
+				    "(columns[%zu] is one); at most one", name, i, ident);
+				goto out;
+			}
+			ident = i;
+		}
 		if (d->cols[i].type == PHT_COL_CATEGORY) {
 			f = find_dup(d->cols[i].levels, d->cols[i].level_len,
 			    d->cols[i].nlevels, &dup);

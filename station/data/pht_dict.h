@@ -23,6 +23,7 @@ struct pht_dict_col {
 	enum pht_coltype type;
 	const char *unit;           /* "" when absent */
 	const char *description;    /* "" when absent */
+	enum pht_colrole role;      /* PHT_ROLE_VARIABLE when absent */
 	size_t nlevels;             /* category only, >= 1 */
 	const char **levels;
 	size_t *level_len;
@@ -43,9 +44,10 @@ struct pht_dict {
  * Parses and validates a dictionary of len bytes. name names it in error
  * details. Refuses (PHT_ERR_MALFORMED, detail "NAME: PATH: reason", PATH
  * like columns[3].type): invalid JSON, a missing or mistyped field,
- * unknown fields, an unknown type, duplicate column names, levels missing
- * or empty or duplicated on a category column, levels on another type, a
- * level that is also a missing code, no columns. *out is NULL on failure.
+ * unknown fields, an unknown type or role, a second identifier column,
+ * duplicate column names, levels missing or empty or duplicated on a
+ * category column, levels on another type, a level that is also a
+ * missing code, no columns. *out is NULL on failure.
  */
 int pht_dict_parse(const char *data, size_t len, const char *name,
     struct pht_dict **out, struct pht_err *err);

@@ -21,6 +21,9 @@
  *                        integer/number as written, category as its code,
  *                        date as YYYY-MM-DD, boolean as 0 or 1
  *   missing COL ROW      cell is missing
+ *   role COL ROLE        the column's role is ROLE (identifier, quasi_identifier,
+ *                        variable)
+ *   identifier COL       pht_dataset_identifier() is COL ("none": NULL)
  * Any other line fails the case, so a typo cannot pass silently.
  */
 
@@ -160,6 +163,15 @@ run_case(const char *name)
 			why[0] = '\0';
 			tap_ok(ds != NULL && check_value(ds, col, row, NULL, why,
 			    sizeof(why)), "%s: %s[%zu] missing %s", name, col, row, why);
+		} else if (sscanf(line, "role %127s %511s", col, text) == 2) {
+			const struct pht_column *c = ds != NULL ? pht_dataset_find(ds, col) : NULL;
+
+			tap_str(c != NULL ? pht_colrole_name(c->role) : "(no column)", text,
+			    "%s: role of %s", name, col);
+		} else if (sscanf(line, "identifier %127s", col) == 1) {
+			const struct pht_column *c = ds != NULL ? pht_dataset_identifier(ds) : NULL;
+
+			tap_str(c != NULL ? c->name : "none", col, "%s: identifier column", name);
 		} else
 			tap_ok(0, "%s: unknown directive \"%s\"", name, line);
 	}

@@ -21,6 +21,9 @@ check(const struct pht_dataset *ds)
 		c = pht_dataset_column(ds, i);
 		if (c == NULL || pht_dataset_find(ds, c->name) != c)
 			abort();
+		/* at most one identifier, and it is the one the dataset names */
+		if (c->role == PHT_ROLE_IDENTIFIER && pht_dataset_identifier(ds) != c)
+			abort();
 		nmiss = 0;
 		for (r = 0; r < nrows; r++) {
 			if (pht_column_is_missing(c, r))

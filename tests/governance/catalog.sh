@@ -64,7 +64,7 @@ cp "$SRC/tests/data/station/registry.csv" "$SRC/tests/data/station/registry.dict
 cat >"$dir/b/data/cohort.dict.json" <<'EOF2'
 {"dataset": "cohort", "description": "Follow-up of an orphan drug",
  "columns": [
-  {"name": "pid", "type": "integer", "description": "pseudonym"},
+  {"name": "pid", "type": "integer", "role": "identifier", "description": "pseudonym"},
   {"name": "weight", "type": "number", "unit": "kg"},
   {"name": "stage", "type": "category", "levels": ["I", "II", "III"]},
   {"name": "seen", "type": "date"},
@@ -171,6 +171,10 @@ for (st, ds), (path, dpath, optout) in files.items():
     dic = json.load(open(dpath))
     cols = {c["csvw:name"]: c for c in e["csvw:tableSchema"]["csvw:column"]}
     check(sorted(cols) == sorted(c["name"] for c in dic["columns"]), "%s/%s lists every variable" % (st, ds))
+    for c in dic["columns"]:
+        ident = c.get("role") == "identifier"
+        check(cols[c["name"]].get("csvw:suppressOutput", False) is ident,
+              "%s/%s %s: csvw:suppressOutput %s" % (st, ds, c["name"], "true (the identifier)" if ident else "absent"))
     for c in dic["columns"]:
         if c["type"] == "category":
             got = [k["skos:prefLabel"] for k in cols[c["name"]]["skos:inScheme"]["skos:hasTopConcept"]]
@@ -294,17 +298,19 @@ for line in open(sys.argv[1]):
 sys.exit(1)
 PY
 }
-run_train err '    local w = data:column("weight")
-    for i = 1, #w do if w[i] and w[i] > 900000 then error("weight = " .. w[i] .. " in row " .. i) end end
-    return { n = #w }'
+# (no row value reaches a train: the sentinel is the difference of two sums)
+sentinel='    local w = data:column("weight"):sum() - data:where("weight", "<", 900000):column("weight"):sum()'
+run_train err "$sentinel"'
+    if w > 900000 then error(string.format("weight = %.3f in row 6", w)) end
+    return { n = data:nrows() }'
 told err "failed: train error" "987654.321"
 ok $? "a train error quoting a value: the analyst is told 'train error' and the audit entry" "$dir/err.all"
 run_train small '    return { s = data:where("weight", ">", 900000):column("weight"):sum() }'
 told small "disclosure: subset smaller than k" "smaller than k"
 ok $? "a subset smaller than k (the sentinel's row): told the category only" "$dir/small.all"
-run_train path '    local w = data:column("weight")
+run_train path "$sentinel"'
     local t = {}
-    for i = 1, #w do if w[i] and w[i] > 900000 then t[tostring(w[i]) .. "/" .. i] = string.rep("x", 64) end end
+    if w > 900000 then t[string.format("%.3f", w) .. "/6"] = string.rep("x", 64) end
     return t'
 told path "output checks: the output failed" "987654.321"
 ok $? "an output refused at a path naming a value and a row: told the category only" "$dir/path.all"

@@ -181,6 +181,21 @@ check_dataset(const char *dir, const char *name, int verbose)
 			bad_dict++;
 	}
 	tap_ok(bad_dict == 0, "%s: header names the dictionary's columns in order", name);
+	{
+		size_t nident = 0, at = 0;
+		const char *role;
+
+		for (i = 0; i < nc; i++) {
+			role = json_string_value(json_object_get(json_array_get(cols, i), "role"));
+			if (role != NULL && strcmp(role, "identifier") == 0) {
+				nident++;
+				at = i;
+			}
+		}
+		tap_ok(nident == 1 && strcmp(json_string_value(json_object_get(
+		    json_array_get(cols, at), "name")), "patient_id") == 0,
+		    "%s: patient_id is the one identifier column", name);
+	}
 
 	for (i = 0; i < nc && i < t.ncols && !t.ragged; i++) {
 		const char *type;

@@ -393,6 +393,93 @@ test_group_by(void)
 	json_decref(o);
 }
 
+/* Entry e is the folded small groups: {suppressed = true} and nothing else. */
+static int
+is_folded(const json_t *e)
+{
+	return json_is_true(json_object_get(e, "suppressed")) && json_object_size(e) == 1;
+}
+
+/*
+ * Integer and date keys are values: groups of 0 < n < k rows lose their
+ * key and fold into one {suppressed = true} entry before the missing
+ * group, in group_by and aggregate_by alike.
+ */
+static void
+test_key_folding(void)
+{
+	size_t cnt[5] = {0}, i, j, m = 300, nmiss = 0, mx = 0, mn = SIZE_MAX, nrel = 0;
+	int64_t saved_k = lim.k;
+	json_t *o, *e;
+	int ok, w;
+
+	for (i = 0; i < m; i++) {
+		if (g.stage_miss[i])
+			nmiss++;
+		else
+			cnt[g.stage[i]]++;
+	}
+	for (j = 1; j <= 4; j++) {
+		mx = cnt[j] > mx ? cnt[j] : mx;
+		mn = cnt[j] < mn ? cnt[j] : mn;
+	}
+	lim.k = (int64_t)mx;    /* the largest stage groups released, the others small */
+	for (j = 1; j <= 4; j++)
+		nrel += cnt[j] == mx;
+	tap_ok(mn > 0 && mn < mx && nmiss > 0,
+	    "generator: the first %zu rows have stage groups of %zu..%zu rows and %zu missing",
+	    m, mn, mx, nmiss);
+	for (w = 0; w < 2; w++) {
+		o = run_body(w == 0 ? "local gb = data:where('id', '<=', 300):group_by('stage')\n"
+		    "for _, e in ipairs(gb) do e.data = nil end\nreturn gb" :
+		    "return data:where('id', '<=', 300):aggregate_by('stage', {'age'})", 1);
+		ok = json_array_size(o) == nrel + 2;
+		for (i = 0, j = 1; ok && j <= 4; j++) {
+			if (cnt[j] != mx)
+				continue;
+			e = json_array_get(o, i++);
+			ok = num(e, "key") == (double)j && num(e, "n") == (double)mx;
+		}
+		e = json_array_get(o, nrel);
+		ok = ok && is_folded(e);
+		e = json_array_get(o, nrel + 1);
+		ok = ok && json_is_true(json_object_get(e, "missing")) &&
+		    json_object_get(e, "key") == NULL &&
+		    (nmiss >= mx ? num(e, "n") == (double)nmiss :
+		    json_is_true(json_object_get(e, "suppressed")));
+		tap_ok(o != NULL && ok, "%s on an integer key at k = %zu: %zu released groups with "
+		    "keys, then one {suppressed = true} without key for the %zu small ones, then "
+		    "the missing group", w == 0 ? "group_by" : "aggregate_by", mx, nrel, 4 - nrel);
+		json_decref(o);
+	}
+	lim.k = saved_k;
+
+	/* dates: nearly every day is a group of one; at k = 5 none shows its key */
+	{
+		size_t dmiss = 0;
+
+		for (i = 0; i < N; i++)
+			dmiss += (size_t)g.dx_miss[i];
+		o = run_body("local gb, ab = data:group_by('dx'), data:aggregate_by('dx', {'age'})\n"
+		    "for _, e in ipairs(gb) do e.data = nil end\n"
+		    "return {gb = gb, ab = ab}", 1);
+		ok = 1;
+		for (w = 0; w < 2; w++) {
+			json_t *l = json_object_get(o, w == 0 ? "gb" : "ab");
+			size_t n = json_array_size(l);
+
+			ok = ok && n >= 2 && is_folded(json_array_get(l, n - 2)) &&
+			    json_is_true(json_object_get(json_array_get(l, n - 1), "missing")) &&
+			    num(json_array_get(l, n - 1), "n") == (double)dmiss;
+			for (i = 0; ok && i + 2 < n; i++)
+				ok = num(json_array_get(l, i), "n") >= 5;
+		}
+		tap_ok(o != NULL && ok, "group_by and aggregate_by(dx): only days of >= 5 rows keep "
+		    "their key; the rest is one folded entry, then the %zu rows missing dx", dmiss);
+		json_decref(o);
+	}
+}
+
 static void
 test_crosstab(void)
 {
@@ -1188,6 +1275,113 @@ test_variance_offset(void)
 	json_decref(o);
 }
 
+/* Copies tmpl into out with its first COL replaced by name. */
+static void
+subst_col(char *out, size_t outlen, const char *tmpl, const char *name)
+{
+	const char *p = strstr(tmpl, "COL");
+
+	if (p == NULL)
+		snprintf(out, outlen, "%s", tmpl);
+	else
+		snprintf(out, outlen, "%.*s%s%s", (int)(p - tmpl), tmpl, name, p + 3);
+}
+
+/*
+ * The identifier column is not in the train's view: not in columns() or
+ * dictionary(), and every method that takes a column name fails on it
+ * exactly as on a column that does not exist.
+ */
+static void
+test_identifier_invisible(void)
+{
+	static const char dict[] = "{\"dataset\":\"idd\",\"columns\":["
+	    "{\"name\":\"age\",\"type\":\"number\"},"
+	    "{\"name\":\"pid\",\"type\":\"integer\",\"role\":\"identifier\"},"
+	    "{\"name\":\"sex\",\"type\":\"category\",\"levels\":[\"F\",\"M\"]},"
+	    "{\"name\":\"zip\",\"type\":\"integer\",\"role\":\"quasi_identifier\"},"
+	    "{\"name\":\"ev\",\"type\":\"boolean\"}]}";
+	static const char *const uses[] = {
+		"data:column('COL')",
+		"data:where('COL', '==', 3)",
+		"data:where('COL', 'notnull')",
+		"data:group_by('COL')",
+		"data:aggregate({'age', 'COL'})",
+		"data:aggregate_by('COL', {'age'})",
+		"data:aggregate_by('sex', {'COL'})",
+		"data:crosstab('COL', 'sex')",
+		"data:crosstab('sex', 'COL')",
+		"data:cox_stratum({time = 'age', event = 'ev', covariates = {'COL'}})",
+		"data:cox_stratum({time = 'COL', event = 'ev', covariates = {'age'}})",
+		"data:glm_step({family = 'gaussian', outcome = 'COL', covariates = {'age'}})",
+		"data:glm_step({family = 'gaussian', outcome = 'age', covariates = {'COL'}})",
+	};
+	struct pht_dataset *idd = NULL, *saved = ds;
+	char csv[2048], call[256], body[1024];
+	const char *got[2];
+	size_t i, len;
+	int w;
+	json_t *o, *cols;
+
+	len = (size_t)snprintf(csv, sizeof(csv), "age,pid,sex,zip,ev\n");
+	for (i = 0; i < 20; i++)
+		len += (size_t)snprintf(csv + len, sizeof(csv) - len, "%zu.5,%zu,%s,%zu,%d\n",
+		    30 + i, 9000 + i, i % 2 ? "F" : "M", 1000 + i % 3, (int)(i % 3 == 0));
+	if (pht_dataset_load_mem(csv, len, dict, strlen(dict), "idd.csv", &idd, &err) != PHT_OK) {
+		tap_ok(0, "the identifier dataset loads: %s", err.msg);
+		return;
+	}
+	tap_ok(pht_dataset_identifier(idd) != NULL &&
+	    strcmp(pht_dataset_identifier(idd)->name, "pid") == 0,
+	    "pht_dataset_identifier names pid");
+	ds = idd;
+	o = run_body("local d = data:dictionary()\nlocal names = {}\n"
+	    "for i, c in ipairs(d.columns) do names[i] = c.name end\n"
+	    "return {cols = data:columns(), dict = names, ndict = #d.columns,\n"
+	    "  zip = d.columns[3].role, s = data:column('age'):sum()}", 1);
+	cols = json_object_get(o, "cols");
+	tap_ok(o != NULL && json_array_size(cols) == 4 &&
+	    strcmp(json_string_value(json_array_get(cols, 0)), "age") == 0 &&
+	    strcmp(json_string_value(json_array_get(cols, 1)), "sex") == 0 &&
+	    strcmp(json_string_value(json_array_get(cols, 2)), "zip") == 0 &&
+	    strcmp(json_string_value(json_array_get(cols, 3)), "ev") == 0,
+	    "columns() leaves out the identifier: age, sex, zip, ev");
+	tap_ok(o != NULL && num(o, "ndict") == 4 &&
+	    json_equal(json_object_get(o, "dict"), cols) &&
+	    strcmp(str(o, "zip"), "quasi_identifier") == 0,
+	    "dictionary().columns leaves it out too (4 entries in order; roles of the rest kept)");
+	tap_str(st.columns_read, "age", "the identifier is never read");
+	json_decref(o);
+	for (i = 0; i < sizeof(uses) / sizeof(uses[0]); i++) {
+		for (w = 0; w < 2; w++) {
+			subst_col(call, sizeof(call), uses[i], w == 0 ? "pid" : "nope");
+			snprintf(body, sizeof(body), "local ok, e = pcall(function() return %s end)\n"
+			    "return {ok = ok, e = tostring(e)}", call);
+			o = run_body(body, 1);
+			got[w] = o != NULL && json_is_false(json_object_get(o, "ok")) ?
+			    strdup(str(o, "e")) : strdup("(no error)");
+			json_decref(o);
+		}
+		snprintf(body, sizeof(body), "%s", got[1]);
+		/* the same text with the name swapped */
+		{
+			char *p = strstr(body, "'nope'");
+
+			if (p != NULL) {
+				memmove(p + 5, p + 6, strlen(p + 6) + 1);
+				memcpy(p, "'pid'", 5);
+			}
+		}
+		tap_ok(strstr(got[0], "no column 'pid' in dataset idd") != NULL &&
+		    strcmp(got[0], body) == 0,
+		    "%s fails as for a column that does not exist: %s", uses[i], got[0]);
+		free((char *)got[0]);
+		free((char *)got[1]);
+	}
+	ds = saved;
+	pht_dataset_free(idd);
+}
+
 /* Integer sums beyond 64 bits: exact, an integer when the total fits. */
 static void
 test_integer_sums(void)
@@ -1249,6 +1443,7 @@ main(void)
 	test_where();
 	test_chained_and_empty();
 	test_group_by();
+	test_key_folding();
 	test_crosstab();
 	test_removed();
 	test_rows_and_meta();
@@ -1259,6 +1454,7 @@ main(void)
 	test_aggregate_by();
 	test_integer_sums();
 	test_variance_offset();
+	test_identifier_invisible();
 	pht_dataset_free(ds);
 	gen_free(&g);
 	return tap_done();

@@ -747,6 +747,10 @@ write_dict(const char *path, const char *name, uint64_t seed, struct pht_err *er
 		    json_object_set_new(col, "description",
 		    json_string(columns[i].description)) != 0)
 			goto out;
+		/* the pseudonym keys the rows for the station; trains never see it */
+		if (strcmp(columns[i].name, "patient_id") == 0 &&
+		    json_object_set_new(col, "role", json_string("identifier")) != 0)
+			goto out;
 		if (columns[i].levels != NULL) {
 			if ((lv = json_array()) == NULL ||
 			    json_object_set_new(col, "levels", lv) != 0)
