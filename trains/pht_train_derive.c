@@ -43,46 +43,10 @@ struct pht_train_with {
 	struct with_entry e[];
 };
 
-static inline int
-miss_at(const struct pht_column *c, size_t r)
-{
-	return c->missing != NULL && ((c->missing[r >> 3] >> (r & 7)) & 1);
-}
-
 static inline void
 set_miss(uint8_t *m, size_t r)
 {
 	m[r >> 3] |= (uint8_t)(1u << (r & 7));
-}
-
-/* A numeric cell (number, integer, boolean as 0/1, date as days) as a double. */
-static inline double
-num_at(const struct pht_column *c, size_t r)
-{
-	switch (c->type) {
-	case PHT_COL_NUMBER:
-		return c->v.f64[r];
-	case PHT_COL_INTEGER:
-		return (double)c->v.i64[r];
-	case PHT_COL_BOOLEAN:
-		return c->v.u8[r];
-	default:
-		return c->v.i32[r];
-	}
-}
-
-/* An integer-valued cell (integer, boolean, category code, date) as int64. */
-static inline int64_t
-int_at(const struct pht_column *c, size_t r)
-{
-	switch (c->type) {
-	case PHT_COL_INTEGER:
-		return c->v.i64[r];
-	case PHT_COL_BOOLEAN:
-		return c->v.u8[r];
-	default:
-		return c->v.i32[r];
-	}
 }
 
 static int
@@ -227,12 +191,13 @@ arith_loop(enum arith op, const struct opnd *a, const struct opnd *b, size_t n,
 	double x, y, z;
 
 	for (r = 0; r < n; r++) {
-		if ((a->col != NULL && miss_at(a->col, r)) || (b->col != NULL && miss_at(b->col, r))) {
+		if ((a->col != NULL && pht_column_is_missing(a->col, r)) ||
+		    (b->col != NULL && pht_column_is_missing(b->col, r))) {
 			set_miss(miss, r);
 			continue;
 		}
-		x = a->col != NULL ? num_at(a->col, r) : a->x;
-		y = b->col != NULL ? num_at(b->col, r) : b->x;
+		x = a->col != NULL ? pht_column_num(a->col, r) : a->x;
+		y = b->col != NULL ? pht_column_num(b->col, r) : b->x;
 		z = apply(op, x, y);
 		if (isfinite(z))
 			out[r] = z;
@@ -466,7 +431,8 @@ compare(lua_State *L, enum cmp op)
 	out = dvalues(d);
 	miss = dmissing(d);
 	for (r = 0; r < n; r++) {
-		if (miss_at(a.col, r) || (b.col != NULL && miss_at(b.col, r))) {
+		if (pht_column_is_missing(a.col, r) ||
+		    (b.col != NULL && pht_column_is_missing(b.col, r))) {
 			set_miss(miss, r);
 			continue;
 		}
@@ -476,11 +442,13 @@ compare(lua_State *L, enum cmp op)
 			/* levels only compare equal or not */
 			c = xb < 0 ? 1 : (a.col->v.i32[r] > xb) - (a.col->v.i32[r] < xb);
 		} else if (useint) {
-			int64_t x = int_at(a.col, r), y = b.col != NULL ? int_at(b.col, r) : ki;
+			int64_t x = pht_column_int(a.col, r);
+			int64_t y = b.col != NULL ? pht_column_int(b.col, r) : ki;
 
 			c = (x > y) - (x < y);
 		} else {
-			double x = num_at(a.col, r), y = b.col != NULL ? num_at(b.col, r) : b.x;
+			double x = pht_column_num(a.col, r);
+			double y = b.col != NULL ? pht_column_num(b.col, r) : b.x;
 
 			c = (x > y) - (x < y);
 		}
@@ -507,7 +475,7 @@ tri_at(const struct opnd *o, size_t r)
 {
 	if (o->col == NULL)
 		return (int)o->x;
-	return miss_at(o->col, r) ? -1 : o->col->v.u8[r];
+	return pht_column_is_missing(o->col, r) ? -1 : o->col->v.u8[r];
 }
 
 static void
@@ -586,7 +554,7 @@ col_is_missing(lua_State *L)
 	d = derived_new(L, PHT_COL_BOOLEAN, n, 0, 0);
 	out = dvalues(d);
 	for (r = 0; r < n; r++)
-		out[r] = (uint8_t)miss_at(a.col, r);
+		out[r] = (uint8_t)pht_column_is_missing(a.col, r);
 	return push_result(L, 1, d);
 }
 
@@ -623,17 +591,17 @@ col_ifelse(lua_State *L)
 	for (r = 0; r < n; r++) {
 		const struct opnd *p;
 
-		if (miss_at(c.col, r)) {
+		if (pht_column_is_missing(c.col, r)) {
 			set_miss(miss, r);
 			continue;
 		}
 		p = &br[c.col->v.u8[r] ? 0 : 1];
 		if (p->col == NULL && isfinite(p->x))
 			out[r] = p->x;
-		else if (p->col == NULL || miss_at(p->col, r))
+		else if (p->col == NULL || pht_column_is_missing(p->col, r))
 			set_miss(miss, r);
 		else
-			out[r] = num_at(p->col, r);
+			out[r] = pht_column_num(p->col, r);
 	}
 	return push_result(L, 1, d);
 }
@@ -744,11 +712,11 @@ col_cut(lua_State *L)
 	out = dvalues(d);
 	miss = dmissing(d);
 	for (r = 0; r < n; r++) {
-		if (miss_at(a.col, r)) {
+		if (pht_column_is_missing(a.col, r)) {
 			set_miss(miss, r);
 			continue;
 		}
-		x = num_at(a.col, r);
+		x = pht_column_num(a.col, r);
 		if (!(x > br[0]) || x > br[nb - 1]) {
 			set_miss(miss, r);
 			continue;
@@ -842,7 +810,8 @@ col_recode(lua_State *L)
 	out = dvalues(d);
 	miss = dmissing(d);
 	for (r = 0; r < n; r++) {
-		if (miss_at(a.col, r) || a.col->v.i32[r] < 0 || (size_t)a.col->v.i32[r] >= nl)
+		if (pht_column_is_missing(a.col, r) || a.col->v.i32[r] < 0 ||
+		    (size_t)a.col->v.i32[r] >= nl)
 			set_miss(miss, r);
 		else
 			out[r] = code[a.col->v.i32[r]];

@@ -59,6 +59,43 @@ pht_column_is_missing(const struct pht_column *c, size_t row)
 }
 
 /*
+ * The cell at row as a double: numbers as they are, integers converted,
+ * booleans 0/1, category codes and dates (days) as their int32. A missing
+ * cell gives 0; test pht_column_is_missing() first.
+ */
+static inline double
+pht_column_num(const struct pht_column *c, size_t row)
+{
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		return c->v.f64[row];
+	case PHT_COL_INTEGER:
+		return (double)c->v.i64[row];
+	case PHT_COL_BOOLEAN:
+		return c->v.u8[row];
+	default:
+		return c->v.i32[row];
+	}
+}
+
+/*
+ * The cell at row of an integer, boolean, category (code) or date (days)
+ * column as an int64 (not for number columns). A missing cell gives 0.
+ */
+static inline int64_t
+pht_column_int(const struct pht_column *c, size_t row)
+{
+	switch (c->type) {
+	case PHT_COL_INTEGER:
+		return c->v.i64[row];
+	case PHT_COL_BOOLEAN:
+		return c->v.u8[row];
+	default:
+		return c->v.i32[row];
+	}
+}
+
+/*
  * Code (0-based, dictionary order) of the level called name in category
  * column c; -1 when c is not a category column or has no such level.
  */

@@ -613,6 +613,50 @@ test_with(void)
 	json_decref(o);
 }
 
+/* cox_stratum on with{} names, at beta = 0 with Breslow's ties: the risk sets counted here. */
+static void
+test_with_cox(void)
+{
+	double t[N], x[N], ll = 0, score = 0;
+	int ev[N];
+	size_t n = 0, events = 0, i, j;
+	json_t *o;
+
+	for (i = 0; i < N; i++) {
+		if (g.dx_miss[i] || g.age_miss[i])
+			continue;
+		t[n] = (double)(g.dx[i] - pht_days_from_civil(2000, 1, 1)) / 365;
+		x[n] = g.age[i] / 10;
+		ev[n] = g.age[i] > 50;
+		n++;
+	}
+	for (i = 0; i < n; i++) {
+		double r = 0, sx = 0;
+
+		if (!ev[i])
+			continue;
+		events++;
+		for (j = 0; j < n; j++)
+			if (t[j] >= t[i]) {
+				r++;
+				sx += x[j];
+			}
+		ll -= log(r);
+		score += x[i] - sx / r;
+	}
+	o = run_body("local d = data:with{fu = (dx - '2000-01-01') / 365, ev = a:gt(50),\n"
+	    "  a10 = a / 10}\n"
+	    "local c = d:cox_stratum{time = 'fu', event = 'ev', covariates = {'a10'},\n"
+	    "  beta = {0}, ties = 'breslow'}\n"
+	    "return {n = c.n, events = c.events, loglik = c.loglik, score = c.score[1]}");
+	tap_ok(o != NULL && num(o, "n") == (double)n && num(o, "events") == (double)events &&
+	    near(num(o, "loglik"), ll) && near(num(o, "score"), score),
+	    "cox_stratum with time, event and covariate named by with{}: n %zu, %zu events, "
+	    "log partial likelihood %.10g and score %.10g at beta 0%s%s", n, events, ll, score,
+	    o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+}
+
 /* ---- errors ---- */
 
 struct ecase {
@@ -849,6 +893,7 @@ main(void)
 	test_cut();
 	test_recode();
 	test_with();
+	test_with_cox();
 	test_errors();
 	test_two_datasets();
 	test_memory();
