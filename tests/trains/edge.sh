@@ -96,8 +96,9 @@ for fam in binomial poisson; do
 done
 
 # ---- separation, collinearity -------------------------------------------------
+# (the station's glm_step refuses the run once a fitted probability reaches the clamp)
 expect_error separation glm '{"family":"binomial","outcome":"flag","covariates":["x1"]}' \
-  "separation: fitted probabilities numerically 0 or 1" separated
+  "glm_step: refused: a fitted value at the given beta would be clamped" separated
 expect_error collinear_glm glm '{"family":"gaussian","outcome":"y","covariates":["x1","x2"]}' \
   "singular X'WX: covariate 'x2' is collinear with the terms before it" collinear
 expect_error collinear_cox cox '{"time":"time","event":"status","covariates":["x1","x2"]}' \
