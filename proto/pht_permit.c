@@ -320,7 +320,7 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 {
 	static const char *const known[] = {"kind", "id", "issued", "purpose",
 	    "users", "stations", "datasets", "code_sha256", "reviewers",
-	    "valid_from", "valid_until", "max_runs", "max_rounds", NULL};
+	    "valid_from", "valid_until", "max_runs", "max_rounds", "row_access", NULL};
 	static const char *const user_known[] = {"name", "key", NULL};
 	const char *W = "permit", *key, *name, *fp;
 	json_t *root = p->root, *a, *v, *w;
@@ -463,6 +463,19 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 	    (r = get_int(root, W, "max_rounds", 1, 1, PHT_PERMIT_MAX_ROUNDS,
 	    &p->max_rounds, err)) != PHT_OK)
 		return r;
+	if ((w = json_object_get(root, "row_access")) != NULL) {
+		if ((r = check_list(w, W, "row_access", 1, PHT_PERMIT_MAX_CODES, ITEM_HEX64,
+		    err)) != PHT_OK)
+			return r;
+		/* only code the permit names itself, never what a reviewer approved */
+		json_array_foreach(w, i, v)
+			if (!list_has(json_object_get(root, "code_sha256"),
+			    json_string_value(v))) {
+				snprintf(why, sizeof(why), "entry %zu is not in code_sha256",
+				    i + 1);
+				return bad(err, W, "row_access", why);
+			}
+	}
 	return PHT_OK;
 }
 
@@ -502,6 +515,13 @@ int64_t pht_permit_valid_from(const struct pht_permit *p) { return p->valid_from
 int64_t pht_permit_valid_until(const struct pht_permit *p) { return p->valid_until; }
 int64_t pht_permit_max_runs(const struct pht_permit *p) { return p->max_runs; }
 int64_t pht_permit_max_rounds(const struct pht_permit *p) { return p->max_rounds; }
+
+int
+pht_permit_row_access(const struct pht_permit *p, const char *code_sha256)
+{
+	return p != NULL && code_sha256 != NULL &&
+	    list_has(json_object_get(p->root, "row_access"), code_sha256);
+}
 const json_t *pht_permit_json(const struct pht_permit *p) { return p->root; }
 
 int
@@ -755,7 +775,9 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 	    (r = set_time(obj, W, "valid_until", s->valid_until, err)) != PHT_OK ||
 	    (r = set_list(obj, W, "stations", s->stations, s->nstations, err)) != PHT_OK ||
 	    (s->ncodes > 0 && (r = set_list(obj, W, "code_sha256", s->code_sha256,
-	    s->ncodes, err)) != PHT_OK))
+	    s->ncodes, err)) != PHT_OK) ||
+	    (s->nrow_access > 0 && (r = set_list(obj, W, "row_access", s->row_access,
+	    s->nrow_access, err)) != PHT_OK))
 		goto out;
 	if (s->nreviewers > 0) {
 		json_t *ra = json_array();

@@ -38,6 +38,11 @@ struct pht_err;
  *   valid_from, valid_until  RFC 3339 UTC; valid_until later than valid_from
  *   max_runs     optional integer 1..1000000000: runs allowed per station
  *   max_rounds   optional integer 1..1000000: highest round a train may have
+ *   row_access   optional, 1..1024 distinct code hashes, each also in
+ *                code_sha256 (never code known only from a reviewer's
+ *                approval): trains with that code run with row access
+ *                (col:values()), e.g. a steward's data-quality train.
+ *                Nothing else ever gets row-level values
  *
  * Revocation list ("kind": "pht-revocations"):
  *   seq          integer 1..2^53: strictly increasing per authority
@@ -113,6 +118,8 @@ struct pht_permit_spec {
 	int64_t valid_from, valid_until;
 	int64_t max_runs;           /* 0: no cap */
 	int64_t max_rounds;         /* 0: no cap */
+	const char *const *row_access;  /* code hashes granted row access (in code_sha256) */
+	size_t nrow_access;             /* 0: none */
 };
 
 /*
@@ -144,6 +151,12 @@ int64_t pht_permit_valid_from(const struct pht_permit *p);
 int64_t pht_permit_valid_until(const struct pht_permit *p);
 int64_t pht_permit_max_runs(const struct pht_permit *p);
 int64_t pht_permit_max_rounds(const struct pht_permit *p);
+
+/*
+ * 1 if the permit grants row access to train code code_sha256 (listed in
+ * its row_access), else 0; 0 for p NULL.
+ */
+int pht_permit_row_access(const struct pht_permit *p, const char *code_sha256);
 
 /* The parsed payload (borrowed), for display. */
 const json_t *pht_permit_json(const struct pht_permit *p);

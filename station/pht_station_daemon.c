@@ -324,17 +324,6 @@ fix_head(struct daemon *d, struct pht_audit_head *h)
 	}
 }
 
-static const char *
-status_of(enum pht_station_outcome o)
-{
-	switch (o) {
-	case PHT_STATION_RELEASED: return "released";
-	case PHT_STATION_REJECTED: return "rejected";
-	case PHT_STATION_WITHHELD: return "withheld";
-	default: return "failed";
-	}
-}
-
 /* The result of an exec outcome: built, kept, posted. */
 static int
 answer(struct daemon *d, const char *node_train, int64_t round, const char *envelope,
@@ -347,15 +336,8 @@ answer(struct daemon *d, const char *node_train, int64_t round, const char *enve
 	int r;
 
 	fix_head(d, &res->head);
-	if (rc != PHT_OK) {
-		status = "failed";
-		error = pht_strerror(why->code);
-	} else {
-		status = status_of(res->outcome);
-		error = res->outcome == PHT_STATION_RELEASED ? "" : pht_strerror(why->code);
-	}
-	/* never data values or row numbers: a category and the audit entry */
-	pht_station_redact(res->outcome, rc, why, &res->head, reason, sizeof(reason));
+	/* never data values or row numbers; one answer for data-dependent outcomes */
+	pht_station_answer(res, rc, why, &status, &error, reason, sizeof(reason));
 	if ((r = make_result(d, node_train, round, status, error, reason,
 	    res->outcome == PHT_STATION_RELEASED && rc == PHT_OK ? res->output : NULL,
 	    envelope, &res->head, &body, err)) != PHT_OK)
@@ -535,6 +517,7 @@ struct last_event {
 	char event[16];
 	json_t *output;        /* of a "released" entry */
 	char error[129];       /* of a refusal or failure */
+	int data_dependent;    /* the outcome entry says "data_dependent": true */
 };
 
 static int
@@ -556,6 +539,7 @@ scan_entry(uint64_t line, const char *hash, const json_t *entry, void *arg)
 		le->output = json_incref(json_object_get(entry, "output"));
 	}
 	snprintf(le->error, sizeof(le->error), "%s", er != NULL ? er : "");
+	le->data_dependent = json_is_true(json_object_get(entry, "data_dependent"));
 	return 0;
 }
 
@@ -634,7 +618,11 @@ recover(struct daemon *d, struct pht_err *err)
 	    strcmp(le.event, "withheld") == 0) {
 		snprintf(reason, sizeof(reason), "%s before a restart of the station (the "
 		    "reason is in its audit log)", le.event);
-		r = make_result(d, node_train, round, le.event, le.error[0] ? le.error :
+		r = le.data_dependent ?
+		    make_result(d, node_train, round, PHT_STATION_NO_RESULT_STATUS,
+		    PHT_STATION_NO_RESULT_ERROR, PHT_STATION_NO_RESULT_REASON, NULL,
+		    envelope, &res.head, &body, err) :
+		    make_result(d, node_train, round, le.event, le.error[0] ? le.error :
 		    le.event, reason, NULL, envelope, &res.head, &body, err);
 		if (r == PHT_OK)
 			r = send_result(d, node_train, round, body, err);

@@ -192,7 +192,8 @@ log_event(struct pht_station *st, struct pht_station_result *res, const char *ev
 
 /*
  * Logs a refusal and finishes: fields (consumed, may be NULL) get the reason
- * and error name. Returns PHT_OK with err = why if logged.
+ * and error name, and "data_dependent": true when res says the outcome may
+ * depend on data values. Returns PHT_OK with err = why if logged.
  */
 static int
 finish(struct pht_station *st, struct pht_station_result *res,
@@ -208,7 +209,9 @@ finish(struct pht_station *st, struct pht_station_result *res,
 		set_str(fields, "train", res->train);
 	if (fields != NULL && (set_str(fields, "reason", pht_err_msg(why)) != 0 ||
 	    (why->code != PHT_OK &&
-	    set_str(fields, "error", pht_strerror(why->code)) != 0))) {
+	    set_str(fields, "error", pht_strerror(why->code)) != 0) ||
+	    (res->data_dependent &&
+	    json_object_set_new(fields, "data_dependent", json_true()) != 0))) {
 		json_decref(fields);
 		fields = NULL;
 	}
@@ -371,7 +374,7 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	struct pht_train_rowsets *rows = NULL;
 	size_t rounded = 0;
 	size_t plen, code_len, ntargets, i, idx = 0;
-	int r;
+	int r, halted;
 
 	memset(res, 0, sizeof(*res));
 	pht_err_clear(&why);
@@ -531,15 +534,25 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 	memset(&stats, 0, sizeof(stats));
 	lim = pol->limits;
+	/* row-level values only under a permit granting them to this code */
+	lim.row_access = res->row_access = pht_permit_row_access(permit,
+	    pht_trainmsg_code_sha256(msg));
 	lim.cancel = pht_station_gov_halted_cb;
 	lim.cancel_arg = (void *)pht_station_gov_state_dir(st->gov);
 	r = pht_train_run_station_rows(code, code_len, tname != NULL ? tname : "train",
 	    st->datasets[idx], pht_trainmsg_params(msg), (int)pht_trainmsg_round(msg), 0,
 	    &lim, &output, &stats, &rows, &why);
-	if (r != PHT_OK && pht_station_gov_halted_cb(
-	    (void *)pht_station_gov_state_dir(st->gov)))
+	halted = r != PHT_OK && pht_station_gov_halted_cb(
+	    (void *)pht_station_gov_state_dir(st->gov));
+	if (halted)
 		pht_errf(&why, PHT_ERR_DENIED, "the station was halted while the train "
 		    "ran: the run was stopped");
+	/*
+	 * From here on every refusal may depend on data values unless the
+	 * child said it touched none (docs/governance.md, "What the analyst is
+	 * told"). The operator's halt is the station's own act.
+	 */
+	res->data_dependent = stats.data_touched && !halted;
 	f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:s, s:s}",
 	    "train", res->train, "signer", signer_fp, "signer_name", signer_name,
 	    "code_sha256", pht_trainmsg_code_sha256(msg), "dataset",
@@ -552,20 +565,30 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 		json_object_set_new(f, "k", json_integer((json_int_t)pol->limits.k));
 		(void)pht_station_optout_log_fields(pht_station_config_dataset(st->cfg, idx),
 		    &st->optinfo[idx], f);
-		if (add_stats(f, &stats) != 0 || set_str(f, "name", tname) != 0) {
+		if (add_stats(f, &stats) != 0 || set_str(f, "name", tname) != 0 ||
+		    (res->row_access && json_object_set_new(f, "row_access",
+		    json_true()) != 0)) {
 			json_decref(f);
 			f = NULL;
 		}
 	}
+	/*
+	 * "executed" for every run, failed or not: a failure in the run and a
+	 * refusal after it then leave the same number of entries (the log head
+	 * the analyst gets tells them apart no more than the answer does).
+	 */
+	{
+		int rl = log_event(st, res, "executed", f, err);
+		f = NULL; /* consumed */
+		if (rl != PHT_OK) {
+			r = rl;
+			goto out;
+		}
+	}
 	if (r != PHT_OK) {
-		r = finish(st, res, PHT_STATION_FAILED, "failed", f, &why, err);
-		f = NULL;
+		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
 		goto out;
 	}
-	r = log_event(st, res, "executed", f, err);
-	f = NULL; /* consumed */
-	if (r != PHT_OK)
-		goto out;
 
 	/* 8b. every column it read must be covered by the permit */
 	if (permit != NULL && (r = pht_station_gov_check_columns(permit,
@@ -600,6 +623,11 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	f = json_pack("{s:s, s:O, s:s, s:I}", "train", res->train, "output", output,
 	    "output_sha256", res->output_sha256, "row_sets",
 	    (json_int_t)pht_train_rowsets_count(rows));
+	if (f != NULL && res->row_access && json_object_set_new(f, "row_access",
+	    json_true()) != 0) {
+		json_decref(f);
+		f = NULL;
+	}
 	if (f != NULL && pol->round_counts > 1 && json_object_set_new(f, "rounding",
 	    json_pack("{s:I, s:I}", "counts", (json_int_t)pol->round_counts,
 	    "values_rounded", (json_int_t)rounded)) != 0) {
@@ -685,6 +713,7 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 	const struct pht_station_dataset *d;
 	struct pht_dataset *ds = NULL;
 	struct pht_run_stats stats;
+	struct pht_limits lim;
 	const char *code_sha, *dsname, *seed_s, *csv_sha, *dict_sha, *out_sha, *tname;
 	const char *opt_sha;
 	struct pht_station_optout_info optinfo;
@@ -748,9 +777,11 @@ pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
 	    (size_t)json_integer_value(json_object_get(rec.executed, "opt_out_excluded")) !=
 	    optinfo.excluded);
 	memset(&stats, 0, sizeof(stats));
+	/* a run a permit gave row access is replayed with it, nothing else is */
+	lim = pht_station_config_policy(cfg)->limits;
+	lim.row_access = json_is_true(json_object_get(rec.executed, "row_access"));
 	if ((r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train", ds,
-	    params, (int)round, (uint64_t)seed, &pht_station_config_policy(cfg)->limits,
-	    &output, &stats, err)) != PHT_OK)
+	    params, (int)round, (uint64_t)seed, &lim, &output, &stats, err)) != PHT_OK)
 		goto out;
 	pht_station_round_counts(output, pht_station_config_policy(cfg)->round_counts);
 	if ((dump = pht_json_dump(output)) == NULL) {

@@ -58,6 +58,16 @@ struct pht_station_result {
 	char output_sha256[65];       /* SHA-256 of the compact, sorted output */
 	struct pht_audit_head head;   /* audit log head after the last entry */
 	char permit[129];             /* the permit the train names, "" if none */
+	/*
+	 * 1 when the outcome may depend on data values: the run failed or was
+	 * refused after the train had been handed anything computed from
+	 * data (or the runtime could not rule that out: pht_run_stats). Its
+	 * detail then stays in the audit log; the analyst is told only the
+	 * generic answer (pht_station_answer). 0 for releases, for refusals
+	 * before the run and for failures of a train that touched no data.
+	 */
+	int data_dependent;
+	int row_access;               /* 1: the run had row access (a permit granted it) */
 };
 
 /* Frees what res holds and zeroes it; accepts NULL. */
@@ -73,13 +83,18 @@ void pht_station_result_clear(struct pht_station_result *res);
  * governance (pht_station_gov_check: the operator's halt, authority halt
  * orders, the data permit; refused as "rejected"); signer mode (review =>
  * queued); the run counted against the permit's cap; the run in the
- * sandbox with the policy's limits and k, killed at once if the operator
- * halts the station; every column it read covered by the permit (else
- * "withheld"); the output checks. Every entry about a train that names a
- * permit carries "permit". Every step is logged: "received" once
- * the envelope is authentic, then "rejected", "queued", "failed",
- * "withheld", or "executed" (resource use, data hashes, seed) and
- * "released" (the exact output). A refusal before the signature is known
+ * sandbox with the policy's limits and k (row access only when the permit
+ * grants it to this code hash: pht_permit_row_access), killed at once if
+ * the operator halts the station; every column it read covered by the
+ * permit (else "withheld"); the output checks. Every entry about a train
+ * that names a permit carries "permit". Every step is logged: "received"
+ * once the envelope is authentic, then "rejected", "queued" or "failed"
+ * before a run, or "executed" (resource use, data hashes, seed; logged for
+ * every run, also one that then fails) followed by "failed", "withheld"
+ * or "released" (the exact output). An outcome that may depend on data
+ * values (res->data_dependent) is logged with "data_dependent": true and
+ * the full detail; a run with row access carries "row_access": true in its
+ * executed and released entries. A refusal before the signature is known
  * good is logged as "rejected" with the envelope's SHA-256.
  *
  * Returns PHT_OK when the train reached an outcome and it was logged (res

@@ -86,9 +86,13 @@ clean_detail(const char *in, char *out, size_t n)
 	out[o] = '\0';
 }
 
-void
-pht_station_redact(enum pht_station_outcome o, int rc, const struct pht_err *why,
-    const struct pht_audit_head *head, char *out, size_t n)
+/*
+ * pht_station_redact; with precise set (a run that touched no data) the
+ * detail of a train error, a limit or an output check is kept too.
+ */
+static void
+redact(enum pht_station_outcome o, int rc, const struct pht_err *why,
+    const struct pht_audit_head *head, char *out, size_t n, int precise)
 {
 	const char *msg = why != NULL ? why->msg : "";
 	int code = why != NULL ? why->code : PHT_OK;
@@ -117,7 +121,11 @@ pht_station_redact(enum pht_station_outcome o, int rc, const struct pht_err *why
 			cat = disclosure_category(msg);
 		else
 			cat = "output checks: the output failed the station's output checks";
+		if (precise)
+			clean_detail(msg, detail, sizeof(detail));
 	} else {
+		if (precise && (code == PHT_ERR_TRAIN || code == PHT_ERR_LIMIT))
+			clean_detail(msg, detail, sizeof(detail));
 		switch (code) {
 		case PHT_ERR_TRAIN: cat = "train error"; break;
 		case PHT_ERR_LIMIT: cat = limit_category(msg); break;
@@ -148,4 +156,39 @@ pht_station_redact(enum pht_station_outcome o, int rc, const struct pht_err *why
 		snprintf(out, n, "%s: %s%s", cat, detail, ref);
 	else
 		snprintf(out, n, "%s%s", cat, ref);
+}
+
+void
+pht_station_redact(enum pht_station_outcome o, int rc, const struct pht_err *why,
+    const struct pht_audit_head *head, char *out, size_t n)
+{
+	redact(o, rc, why, head, out, n, 0);
+}
+
+void
+pht_station_answer(const struct pht_station_result *res, int rc,
+    const struct pht_err *why, const char **status, const char **error,
+    char *out, size_t n)
+{
+	if (rc == PHT_OK && res->outcome != PHT_STATION_RELEASED && res->data_dependent) {
+		*status = PHT_STATION_NO_RESULT_STATUS;
+		*error = PHT_STATION_NO_RESULT_ERROR;
+		if (n > 0)
+			snprintf(out, n, "%s", PHT_STATION_NO_RESULT_REASON);
+		return;
+	}
+	if (rc != PHT_OK) {
+		*status = "failed";
+		*error = pht_strerror(why->code);
+	} else {
+		switch (res->outcome) {
+		case PHT_STATION_RELEASED: *status = "released"; break;
+		case PHT_STATION_REJECTED: *status = "rejected"; break;
+		case PHT_STATION_WITHHELD: *status = "withheld"; break;
+		default: *status = "failed"; break;
+		}
+		*error = res->outcome == PHT_STATION_RELEASED ? "" : pht_strerror(why->code);
+	}
+	/* here the run, if any, touched no data: its own message is public */
+	redact(res->outcome, rc, why, &res->head, out, n, rc == PHT_OK);
 }

@@ -11,7 +11,8 @@ struct pht_err;
 
 /*
  * Writes into out (n bytes, always NUL-terminated) the reason that may
- * leave the station for a train's outcome o: rc is what pht_station_exec
+ * leave the station for a train's outcome o whose detail does not depend
+ * on data values (pht_station_answer decides that first): rc is what pht_station_exec
  * returned, why the detail it gave, head the audit log head after the
  * run's last entry. The reason is a fixed category chosen from the error
  * code and the kind of failure, never the detail itself:
@@ -34,5 +35,32 @@ struct pht_err;
 void pht_station_redact(enum pht_station_outcome o, int rc,
     const struct pht_err *why, const struct pht_audit_head *head, char *out,
     size_t n);
+
+/* The one answer for every outcome that may depend on data values. */
+#define PHT_STATION_NO_RESULT_STATUS "failed"
+#define PHT_STATION_NO_RESULT_ERROR "no result"
+#define PHT_STATION_NO_RESULT_REASON "the run produced no releasable result " \
+	"(details in the station's audit log)"
+
+/*
+ * What the analyst is told about a train's outcome res (rc and why as
+ * pht_station_exec returned them): *status ("released", "rejected",
+ * "failed" or "withheld"), *error (a short name; "" for a release; static
+ * strings) and the reason in out (n bytes, NUL-terminated).
+ *
+ * An outcome that may depend on data values (res->data_dependent: a limit,
+ * a train error, a disclosure guard, the output checks, a column outside
+ * the permit, the release auditor — anything after the train was handed
+ * something computed from data) gets exactly PHT_STATION_NO_RESULT_STATUS,
+ * _ERROR and _REASON, the same bytes whatever happened and with no audit
+ * reference, so that which guard refused cannot answer a question about a
+ * row. Everything else is told as pht_station_redact says, and for a run
+ * that touched no data (a syntax error, a column not in the published
+ * dictionary, a bad param checked before any aggregate) with the detail
+ * of the train error, limit or output check after the category.
+ */
+void pht_station_answer(const struct pht_station_result *res, int rc,
+    const struct pht_err *why, const char **status, const char **error,
+    char *out, size_t n);
 
 #endif

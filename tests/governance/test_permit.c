@@ -141,6 +141,11 @@ static const struct bad_case cases[] = {
 	{K_PERMIT, "max_runs", "0", "permit: malformed field max_runs: not between 1 and 1000000000"},
 	{K_PERMIT, "max_runs", "1.5", "permit: malformed field max_runs: not an integer"},
 	{K_PERMIT, "max_rounds", "1000001", "permit: malformed field max_rounds: not between 1 and 1000000"},
+	{K_PERMIT, "row_access", "true", "permit: malformed field row_access: not an array"},
+	{K_PERMIT, "row_access", "[]", "permit: malformed field row_access: has 0 entries, not 1 to 1024"},
+	{K_PERMIT, "row_access", "[\"" H64A "x\"]", "permit: malformed field row_access: entry 1 is not 64 lower-case hex digits"},
+	{K_PERMIT, "row_access", "[\"" H64A "\",\"" H64A "\"]", "permit: malformed field row_access: entry " H64A " appears twice"},
+	{K_PERMIT, "row_access", "[\"" H64A "\",\"" H64C "\"]", "permit: malformed field row_access: entry 2 is not in code_sha256"},
 	/* revocation lists */
 	{K_REV, "kind", "\"pht-permit\"", "revocations: malformed field kind: not \"pht-revocations\""},
 	{K_REV, "x", "true", "revocations: malformed: unknown field x"},
@@ -265,6 +270,21 @@ test_accessors_and_checks(void)
 	tap_ok(pht_permit_valid_from(p) == t0 && pht_permit_valid_until(p) == t1 &&
 	    pht_permit_issued(p) == t0, "  times");
 	tap_ok(pht_permit_max_runs(p) == 2 && pht_permit_max_rounds(p) == 3, "  caps");
+	tap_ok(pht_permit_row_access(p, H64A) == 0 && pht_permit_row_access(NULL, H64A) == 0,
+	    "  no row access without a row_access list, not even for its own code");
+	{
+		struct pht_permit *q = NULL;
+		char *text = mutate(base_permit, "code_sha256", "[\"" H64A "\",\"" H64C "\"]"), *t2;
+
+		t2 = mutate(text, "row_access", "[\"" H64C "\"]");
+		tap_ok(pht_permit_parse((const uint8_t *)t2, strlen(t2), &q, &err) == PHT_OK &&
+		    pht_permit_row_access(q, H64C) == 1 && pht_permit_row_access(q, H64A) == 0 &&
+		    pht_permit_row_access(q, H64B) == 0 && pht_permit_row_access(q, NULL) == 0,
+		    "row_access grants the listed code only, not the permit's other code");
+		pht_permit_free(q);
+		free(t2);
+		free(text);
+	}
 
 	tap_ok(pht_permit_check_time(p, t0, &err) == PHT_OK, "valid at valid_from");
 	tap_ok(pht_permit_check_time(p, t1 - 1, &err) == PHT_OK, "valid one second before valid_until");
@@ -404,6 +424,27 @@ test_builders(void)
 	tap_ok(len == strlen(base_permit), "  length");
 	free(out);
 	out = NULL;
+	{
+		const char *ra[1] = {H64A}, *ra_bad[1] = {H64C};
+		struct pht_permit *q = NULL;
+
+		spec.row_access = ra;
+		spec.nrow_access = 1;
+		tap_ok(pht_permit_build(&spec, &out, &len, &err) == PHT_OK &&
+		    strstr(out, "\"row_access\":[\"" H64A "\"]") != NULL &&
+		    pht_permit_parse((const uint8_t *)out, len, &q, &err) == PHT_OK &&
+		    pht_permit_row_access(q, H64A) == 1, "build with row_access, read it back");
+		pht_permit_free(q);
+		free(out);
+		out = NULL;
+		spec.row_access = ra_bad;
+		tap_ok(pht_permit_build(&spec, &out, &len, &err) == PHT_ERR_MALFORMED &&
+		    out == NULL, "build refuses row access for code the permit does not list");
+		tap_str(err.msg, "permit: malformed field row_access: entry 1 is not in "
+		    "code_sha256", "  detail");
+		spec.row_access = NULL;
+		spec.nrow_access = 0;
+	}
 	spec.nstations = 2;
 	stations[1] = "a";
 	tap_ok(pht_permit_build(&spec, &out, &len, &err) == PHT_ERR_MALFORMED && out == NULL,

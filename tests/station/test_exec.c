@@ -8,6 +8,7 @@
 #include "pht_key.h"
 #include "pht_station_config.h"
 #include "pht_station_exec.h"
+#include "pht_station_redact.h"
 #include "pht_station_seen.h"
 #include "pht_time.h"
 #include "pht_trainmsg.h"
@@ -123,6 +124,41 @@ last_str(const char *field)
 	return buf;
 }
 
+/* The last entry of the log with this event (new reference), or NULL. */
+struct last_of {
+	const char *event;
+	json_t *e;
+};
+
+static int
+last_of_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct last_of *l = arg;
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+
+	(void)line;
+	(void)hash;
+	if (ev != NULL && strcmp(ev, l->event) == 0) {
+		json_decref(l->e);
+		l->e = json_incref((json_t *)entry);
+	}
+	return 0;
+}
+
+static json_t *
+last_of(const char *event)
+{
+	struct last_of l = {event, NULL};
+	char path[1100];
+
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	if (pht_audit_foreach(path, last_of_fn, &l, NULL) != PHT_OK) {
+		json_decref(l.e);
+		return NULL;
+	}
+	return l.e;
+}
+
 /* Runs one envelope and checks outcome, error code and the logged event. */
 static void
 expect(struct pht_station *st, char *env, const size_t *len, enum pht_station_outcome outcome,
@@ -141,6 +177,160 @@ expect(struct pht_station *st, char *env, const size_t *len, enum pht_station_ou
 		    pht_station_outcome_name(res.outcome), e.code, e.msg, last_str("event"));
 	pht_station_result_clear(&res);
 	free(env);
+}
+
+/* What the analyst would be told about one train (pht_station_answer). */
+struct told {
+	enum pht_station_outcome outcome;
+	int data_dependent;
+	uint64_t entries;               /* audit entries the run added */
+	char status[32], error[64], reason[1024];
+	char logged[512];               /* reason of the outcome entry in the log */
+	int logged_dd;                  /* its "data_dependent" */
+};
+
+static void
+tell(struct pht_station *st, char *env, const size_t *len, struct told *t)
+{
+	struct pht_station_result res;
+	struct pht_err e;
+	const char *status = "", *error = "";
+	uint64_t before;
+
+	memset(t, 0, sizeof(*t));
+	{
+		struct pht_audit_head h;
+		char path[1100];
+		snprintf(path, sizeof(path), "%s/audit.log", dir);
+		before = pht_audit_read_head(path, &h, NULL) == PHT_OK ? h.seq : 0;
+	}
+	pht_err_clear(&e);
+	if (pht_station_exec(st, env, *len, &res, &e) != PHT_OK) {
+		tap_diag("station error: %s", e.msg);
+		free(env);
+		return;
+	}
+	pht_station_answer(&res, PHT_OK, &e, &status, &error, t->reason,
+	    sizeof(t->reason));
+	snprintf(t->status, sizeof(t->status), "%s", status);
+	snprintf(t->error, sizeof(t->error), "%s", error);
+	t->outcome = res.outcome;
+	t->data_dependent = res.data_dependent;
+	t->entries = res.head.seq - before;
+	snprintf(t->logged, sizeof(t->logged), "%s", last_str("reason"));
+	{
+		struct last l = {NULL};
+		char path[1100];
+		snprintf(path, sizeof(path), "%s/audit.log", dir);
+		if (pht_audit_foreach(path, last_fn, &l, NULL) == PHT_OK && l.e != NULL)
+			t->logged_dd = json_is_true(json_object_get(l.e, "data_dependent"));
+		json_decref(l.e);
+	}
+	pht_station_result_clear(&res);
+	free(env);
+}
+
+static const char *
+train_code(const char *body)
+{
+	static char code[2048];
+
+	snprintf(code, sizeof(code), "return { name = 'x', version = '1',\n"
+	    "  station = function(data, params, round)\n%s\n  end,\n"
+	    "  combine = function(r) return { done = true, result = r[1] } end }\n", body);
+	return code;
+}
+
+/*
+ * Failures that may depend on data values all look the same to the
+ * analyst; the audit log keeps each one's detail. Failures that depend
+ * only on public metadata stay precise.
+ */
+static void
+test_one_answer(const char *dsj)
+{
+	static const struct {
+		const char *what, *body, *logged;
+		enum pht_station_outcome outcome;
+	} dd[] = {
+		{"the memory cap, hit after reading data",
+		    "    local s = data:column('age'):sum()\n"
+		    "    local t = {} for i = 1, 100000000 do t[i] = s + i end\n"
+		    "    return { n = #t }", "memory cap", PHT_STATION_FAILED},
+		{"a train error after reading data",
+		    "    local s = data:column('age'):sum()\n"
+		    "    error('the sum is ' .. s)", "the sum is ", PHT_STATION_FAILED},
+		{"a subset smaller than k (the two oldest patients)",
+		    "    return { s = data:where('age', '>', 85):column('age'):sum() }",
+		    "smaller than k", PHT_STATION_FAILED},
+		{"an output check failing on a value computed from data",
+		    "    local s = data:column('age'):sum()\n"
+		    "    return { label = 'the sum is ' .. s }", "exceeds the cap of 8",
+		    PHT_STATION_WITHHELD},
+	};
+	struct pht_station_config *cfg;
+	struct pht_station *st = NULL;
+	struct told t[4], m;
+	size_t len, i;
+	int same = 1;
+
+	cfg = config(dsj, "{\"k\":5,\"output\":{\"max_string\":8},"
+	    "\"limits\":{\"instructions\":2000000000,\"memory_mb\":16,"
+	    "\"time_seconds\":3}}");
+	if (pht_station_open(cfg, &st, NULL) != PHT_OK) {
+		tap_ok(0, "open the station for the answers");
+		return;
+	}
+	for (i = 0; i < 4; i++) {
+		tell(st, envelope("analyst", train_code(dd[i].body), "{}", "registry", "st-a",
+		    0, 3600, &len), &len, &t[i]);
+		tap_ok(t[i].outcome == dd[i].outcome && t[i].data_dependent == 1 &&
+		    t[i].logged_dd == 1 && strstr(t[i].logged, dd[i].logged) != NULL,
+		    "%s: %s, data-dependent; the audit log keeps \"%s\" (%s)", dd[i].what,
+		    pht_station_outcome_name(t[i].outcome), dd[i].logged, t[i].logged);
+		if (i > 0 && (strcmp(t[i].status, t[0].status) != 0 ||
+		    strcmp(t[i].error, t[0].error) != 0 ||
+		    strcmp(t[i].reason, t[0].reason) != 0 || t[i].entries != t[0].entries)) {
+			tap_diag("%s: told %s / %s / %s after %llu entries", dd[i].what,
+			    t[i].status, t[i].error, t[i].reason,
+			    (unsigned long long)t[i].entries);
+			same = 0;
+		}
+	}
+	tap_diag("told: %s / %s / %s", t[0].status, t[0].error, t[0].reason);
+	tap_ok(same, "the analyst is told the same status, error and reason, byte for "
+	    "byte, and the log head moves by the same number of entries, for all four");
+	tap_ok(strcmp(t[0].status, "failed") == 0 && strstr(t[0].reason, "memory") == NULL &&
+	    strstr(t[0].reason, "train") == NULL && strstr(t[0].reason, "seq") == NULL,
+	    "  \"failed\", with no category and no audit reference");
+
+	/* public metadata only: told precisely */
+	tell(st, envelope("analyst", train_code(
+	    "    local c = data:column('nope')\n    return { n = c:count() }"), "{}",
+	    "registry", "st-a", 0, 3600, &len), &len, &m);
+	tap_ok(m.outcome == PHT_STATION_FAILED && m.data_dependent == 0 && m.logged_dd == 0 &&
+	    strstr(m.reason, "train error") != NULL &&
+	    strstr(m.reason, "no column 'nope' in dataset registry") != NULL &&
+	    strcmp(m.error, "train error") == 0,
+	    "a column not in the published dictionary, before any data: told precisely (%s)",
+	    m.reason);
+	tell(st, envelope("analyst", train_code(
+	    "    if type(params.column) ~= 'string' then error('param column: give a column name') end\n"
+	    "    return { n = data:column(params.column):count() }"), "{\"column\":7}",
+	    "registry", "st-a", 0, 3600, &len), &len, &m);
+	tap_ok(m.data_dependent == 0 && strstr(m.reason, "param column: give a column name") != NULL,
+	    "a bad param checked before any aggregate: told precisely (%s)", m.reason);
+	tell(st, envelope("analyst", "return { name = 'x', version = '1', station = function(",
+	    "{}", "registry", "st-a", 0, 3600, &len), &len, &m);
+	tap_ok(m.outcome == PHT_STATION_FAILED && m.data_dependent == 0 &&
+	    strstr(m.reason, "train error") != NULL && strstr(m.reason, "near") != NULL,
+	    "a syntax error: told precisely (%s)", m.reason);
+	tell(st, envelope("analyst", train_code(
+	    "    local i = 0 while true do i = i + 1 end"), "{}", "registry", "st-a", 0, 3600,
+	    &len), &len, &m);
+	tap_ok(m.data_dependent == 1 && strcmp(m.reason, t[0].reason) == 0,
+	    "a run killed before it could report (wall clock): assumed data-dependent");
+	pht_station_close(st);
 }
 
 static void
@@ -328,8 +518,13 @@ main(void)
 	expect(st, envelope("analyst", loop_code, "{}", "registry", "st-a", 0, 3600, &len), &len,
 	    PHT_STATION_FAILED, PHT_ERR_LIMIT, "instruction", "failed",
 	    "an endless loop fails on the policy's instruction budget");
-	tap_ok(strcmp(last_str("error"), "limit exceeded") == 0 &&
-	    strlen(last_str("csv_sha256")) == 64, "...logged with its error and data hashes");
+	{
+		json_t *x = last_of("executed");
+		tap_ok(strcmp(last_str("error"), "limit exceeded") == 0 && x != NULL &&
+		    strlen(json_string_value(json_object_get(x, "csv_sha256"))) == 64,
+		    "...logged with its error, after an executed entry with the data hashes");
+		json_decref(x);
+	}
 	expect(st, envelope("analyst", mean_code, "{\"column\":\"nope\"}", "registry", "st-a",
 	    0, 3600, &len), &len, PHT_STATION_FAILED, PHT_ERR_TRAIN, "nope", "failed",
 	    "a train error fails with its message");
@@ -383,6 +578,10 @@ main(void)
 	    0, 3600, &len), &len, PHT_STATION_FAILED, PHT_ERR_IO, "dataset gone", "failed",
 	    "a dataset that does not load fails the train, logged");
 	pht_station_close(st);
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	unlink(path);
+	snprintf(dsj, sizeof(dsj), "{\"registry\":{\"csv\":\"%s\",\"dict\":\"%s\"}}", csv, dict);
+	test_one_answer(dsj);
 
 	pht_dataset_free(ds);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

@@ -34,7 +34,8 @@ static const char *permit_help =
 "           --analyst NAME=FINGERPRINT|NAME=KEY.sign.pub ...  --station ID ...\n"
 "           --dataset NAME ... --columns NAME:col,col,... ...  --purpose TEXT\n"
 "           (--train-sha256 HASH | --train FILE.lua | --reviewer NAME=KEY.sign.pub) ...\n"
-"           --from DATE --until DATE [--max-runs N] [--max-rounds N] --out FILE\n"
+"           --from DATE --until DATE [--max-runs N] [--max-rounds N]\n"
+"           [--row-access FILE.lua | --row-access-sha256 HASH] ... --out FILE\n"
 "       pht permit approve --key REVIEWER.sign.key (--train FILE.lua | --train-sha256 HASH) ...\n"
 "           [--note TEXT] --out FILE\n"
 "       pht permit show FILE\n"
@@ -54,6 +55,9 @@ static const char *permit_help =
 "          that file. DATE is YYYY-MM-DD, YYYY-MM-DDTHH:MM:SSZ, now, or a\n"
 "          duration from now (30m, 12h, 90d). --reviewer allows, besides\n"
 "          the listed hashes, any train code that reviewer approved.\n"
+"          --row-access lets that train code (added to the permit's code)\n"
+"          read row-level values (col:values()), e.g. a steward's\n"
+"          data-quality train; no other train ever gets them.\n"
 "  approve sign a code approval as a reviewer: the SHA-256 of each train\n"
 "          file reviewed. A train carries it (pht train sign --approval,\n"
 "          pht run --approval); a permit naming the reviewer then allows it.\n"
@@ -241,7 +245,8 @@ static int
 permit_issue(int argc, char **argv)
 {
 	enum { O_KEY, O_ID, O_ANALYST, O_STATION, O_DATASET, O_COLUMNS, O_PURPOSE,
-	    O_SHA, O_TRAIN, O_FROM, O_UNTIL, O_RUNS, O_ROUNDS, O_OUT, O_REVIEWER, O_N };
+	    O_SHA, O_TRAIN, O_FROM, O_UNTIL, O_RUNS, O_ROUNDS, O_OUT, O_REVIEWER,
+	    O_RA_SHA, O_RA_TRAIN, O_N };
 	struct ropt o[O_N] = {
 		{"key", 1, 0, {0}, 0}, {"id", 1, 0, {0}, 0},
 		{"analyst", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
@@ -255,6 +260,8 @@ permit_issue(int argc, char **argv)
 		{"max-runs", 1, 0, {0}, 0}, {"max-rounds", 1, 0, {0}, 0},
 		{"out", 1, 0, {0}, 0},
 		{"reviewer", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
+		{"row-access-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
+		{"row-access", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
 	};
 	const char *cmd = "permit issue", *pos[1];
 	struct pht_permit_spec spec;
@@ -262,9 +269,10 @@ permit_issue(int argc, char **argv)
 	struct pht_permit_dataset *ds = NULL;
 	struct pht_key *k = NULL;
 	struct pht_err err;
-	char **strs = NULL, **codes = NULL, *payload = NULL, fp[PHT_KEY_FP_LEN + 1];
+	char **strs = NULL, **codes = NULL, **ra = NULL, *payload = NULL;
+	char fp[PHT_KEY_FP_LEN + 1];
 	const char **cols = NULL;
-	size_t npos, i, j, nstrs = 0, plen = 0, ncodes;
+	size_t npos, i, j, nstrs = 0, plen = 0, ncodes, nra = 0;
 	int64_t now = pht_time_now();
 	int ex = PHT_EXIT_USAGE, r;
 
@@ -275,7 +283,8 @@ permit_issue(int argc, char **argv)
 	if (one(&o[O_KEY]) == NULL || one(&o[O_ID]) == NULL || one(&o[O_OUT]) == NULL ||
 	    one(&o[O_PURPOSE]) == NULL || one(&o[O_FROM]) == NULL ||
 	    one(&o[O_UNTIL]) == NULL || o[O_ANALYST].n == 0 || o[O_STATION].n == 0 ||
-	    o[O_DATASET].n == 0 || o[O_SHA].n + o[O_TRAIN].n + o[O_REVIEWER].n == 0)
+	    o[O_DATASET].n == 0 || o[O_SHA].n + o[O_TRAIN].n + o[O_REVIEWER].n +
+	    o[O_RA_SHA].n + o[O_RA_TRAIN].n == 0)
 		return pht_cli_usage_error(cmd, "--key, --id, --analyst, --station, "
 		    "--dataset (with --columns), --purpose, --train-sha256, --train or "
 		    "--reviewer, --from, --until and --out are required");
@@ -297,10 +306,12 @@ permit_issue(int argc, char **argv)
 	ds = calloc(o[O_DATASET].n, sizeof(*ds));
 	revs = calloc(o[O_REVIEWER].n + 1, sizeof(*revs));
 	strs = calloc(o[O_ANALYST].n * 2 + o[O_REVIEWER].n * 2 + o[O_COLUMNS].n * 2 +
-	    o[O_TRAIN].n + 1, sizeof(*strs));
-	codes = calloc(o[O_SHA].n + o[O_TRAIN].n + 1, sizeof(*codes));
+	    o[O_TRAIN].n + o[O_RA_TRAIN].n + 1, sizeof(*strs));
+	ra = calloc(o[O_RA_SHA].n + o[O_RA_TRAIN].n + 1, sizeof(*ra));
+	codes = calloc(o[O_SHA].n + o[O_TRAIN].n + o[O_RA_SHA].n + o[O_RA_TRAIN].n + 1,
+	    sizeof(*codes));
 	cols = calloc(o[O_COLUMNS].n * (PHT_PERMIT_MAX_COLUMNS + 1) + 1, sizeof(*cols));
-	if (users == NULL || ds == NULL || strs == NULL || codes == NULL ||
+	if (users == NULL || ds == NULL || strs == NULL || codes == NULL || ra == NULL ||
 	    cols == NULL || revs == NULL)
 		goto nomem;
 	/* --reviewer NAME=KEYFILE: the permit carries the key itself (base64) */
@@ -404,9 +415,17 @@ permit_issue(int argc, char **argv)
 		}
 	}
 	if ((ex = collect_codes(cmd, &o[O_SHA], &o[O_TRAIN], codes, &ncodes, strs,
-	    &nstrs)) != PHT_EXIT_OK)
+	    &nstrs)) != PHT_EXIT_OK || (ex = collect_codes(cmd, &o[O_RA_SHA],
+	    &o[O_RA_TRAIN], ra, &nra, strs, &nstrs)) != PHT_EXIT_OK)
 		goto out;
 	ex = PHT_EXIT_USAGE;
+	/* code granted row access is allowed code too: listed once */
+	for (i = 0; i < nra; i++) {
+		for (j = 0; j < ncodes && strcmp(codes[j], ra[i]) != 0; j++)
+			;
+		if (j == ncodes)
+			codes[ncodes++] = ra[i];
+	}
 	spec.id = one(&o[O_ID]);
 	spec.issued = now;
 	spec.purpose = one(&o[O_PURPOSE]);
@@ -420,6 +439,8 @@ permit_issue(int argc, char **argv)
 	spec.ncodes = ncodes;
 	spec.reviewers = revs;
 	spec.nreviewers = o[O_REVIEWER].n;
+	spec.row_access = (const char *const *)ra;
+	spec.nrow_access = nra;
 	if ((r = pht_permit_build(&spec, &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error(cmd, &err);
 		ex = pht_cli_exit_for(r);
@@ -442,6 +463,7 @@ out:
 		free(strs[i]);
 	free(strs);
 	free(codes);
+	free(ra);
 	free(cols);
 	free(users);
 	free(revs);
@@ -654,6 +676,9 @@ print_parsed(const struct parsed *p, const char *fp, const char *name)
 		if (json_object_get(root, "code_sha256") != NULL)
 			print_strings("train code sha256", json_object_get(root,
 			    "code_sha256"));
+		if (json_object_get(root, "row_access") != NULL)
+			print_strings("row access for train code sha256",
+			    json_object_get(root, "row_access"));
 		json_array_foreach(json_object_get(root, "reviewers"), i, v) {
 			uint8_t raw[PHT_KEY_RAW_LEN + 3];
 			char rfp[PHT_KEY_FP_LEN + 1] = "?";

@@ -10,7 +10,9 @@
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_station_config.h"
+#include "pht_resultmsg.h"
 #include "pht_station_exec.h"
+#include "pht_station_redact.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,7 +53,9 @@ static const char *station_help =
     "\n"
     "Exit codes: 0 released (or queued for review: said on stderr), 1 the\n"
     "train was rejected, failed or its output withheld (reason on stderr and\n"
-    "in the audit log), 2 bad usage or an unreadable config.\n";
+    "in the audit log, then the answer the analyst would get: one generic\n"
+    "answer for anything that may depend on data values), 2 bad usage or an\n"
+    "unreadable config.\n";
 
 static int
 station_exec(int argc, char **argv)
@@ -122,12 +126,19 @@ station_exec(int argc, char **argv)
 		    pht_err_msg(&err));
 		rc = PHT_EXIT_OK;
 		break;
-	default:
+	default: {
+		const char *status, *error;
+		char told[PHT_RESULTMSG_MAX_REASON];
+
 		fprintf(stderr, "pht station exec: train %s %s: %s\n",
 		    res.train[0] ? res.train : "(unread)",
 		    pht_station_outcome_name(res.outcome), pht_err_msg(&err));
+		pht_station_answer(&res, PHT_OK, &err, &status, &error, told, sizeof(told));
+		fprintf(stderr, "pht station exec: the analyst is told: %s: %s: %s\n",
+		    status, error, told);
 		rc = PHT_EXIT_FAIL;
 		break;
+	}
 	}
 out:
 	free(out);
