@@ -27,6 +27,7 @@ Only the Python standard library.
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -177,9 +178,13 @@ class Result:
         return self.rc == 0 and self.out is not None
 
     def seen(self):
-        """What the analyst learns about how the run ended."""
+        """What the analyst learns about how the run ended: what `pht station exec` says the analyst is told,
+        or (a station that does not say) the outcome and error of the audit entry, which the daemon sends."""
         if self.released:
             return "released"
+        m = re.search(r"the analyst is told: (.*)", self.err)
+        if m:
+            return m.group(1).strip()
         e = self.entry or {}
         return "%s/%s" % (e.get("event", "?"), e.get("error", "?"))
 
