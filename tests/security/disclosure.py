@@ -503,6 +503,30 @@ def attacks():
        "suppressed cell is recovered from the margins (%s, %s, %s)" % (rx.seen(), rr.seen(), rc.seen()),
        "recovered cells %s" % small)
 
+    # summary.lua's suppressed counts against its own totals: n(cost) + missing(cost) - n(bmi) is bmi's
+    # missing count; the rows minus the released levels of arm is the suppressed level's count
+    st = Station("std-summary-counts")
+    r = st.run(std("summary.lua"), {"columns": ["cost", "bmi", "arm"]})
+    small = []
+    if r.released:
+        num = {x.get("column"): x for x in get(r.out, "numeric") or []}
+        c = num.get("cost") or {}
+        total = (c.get("n") or 0) + (c.get("missing") or 0) if not c.get("missing_suppressed") else None
+        b = num.get("bmi") or {}
+        if total is not None and b.get("n") is not None and b.get("missing") is None:
+            small.append(("bmi missing", total - b["n"]))
+        for cat in get(r.out, "categories") or []:
+            lv = cat.get("levels") or []
+            hidden = [x for x in lv if x.get("suppressed")]
+            if total is not None and len(hidden) == 1 and not cat.get("missing_suppressed"):
+                shown = sum(x.get("count") or 0 for x in lv if not x.get("suppressed"))
+                small.append((cat.get("column") + " " + str(hidden[0].get("value")),
+                              total - shown - (cat.get("missing") or 0)))
+        small = [x for x in small if 0 < x[1] < K]
+    ok(r.released and not small,
+       "standard trains, summary.lua's suppressed counts (missing bmi, arm C) are not its totals minus what it "
+       "released (%s)" % r.seen(), "recovered %s" % small)
+
     # moving-edge histogram (summary.lua): one bin [e, 1e6), bisection on e for the largest cost
     st = Station("std-histogram")
     base = st.run(std("summary.lua"), {"columns": ["cost"]})
