@@ -353,8 +353,9 @@ der = base64.b64decode("".join(l for l in open(sys.argv[1]) if not l.startswith(
 print(hashlib.sha256(der[-32:]).hexdigest())
 PY
 )
-COUNT_SHA=$(sha256sum "$COUNT" | cut -d' ' -f1)
-SUMMARY_SHA=$(sha256sum "$SUMMARY" | cut -d' ' -f1)
+# the code hash is the assembled train's (what pht train sign signs)
+COUNT_SHA=$("$PHT" train assemble "$COUNT" | sha256sum | cut -d' ' -f1)
+SUMMARY_SHA=$("$PHT" train assemble "$SUMMARY" | sha256sum | cut -d' ' -f1)
 # refused NAME PERMIT EVENT CATEGORY DETAIL WHAT: pht run exited 1 with nothing on
 # stdout; for each station, the analyst's line starts with CATEGORY (the outcome and
 # the station's reason category) and ends with an audit reference

@@ -431,6 +431,27 @@ for s in a b c; do
 done
 ok $bad "each station logged the tampered envelope as rejected"
 
+# ---- every standard train: the federation equals pht sim ----
+std_params() {
+  case $1 in
+    count) echo '{"by":"rx"}' ;;
+    crosstab) echo '{"rows":"rx","cols":"sex"}' ;;
+    summary) echo '{"columns":["age","nodes","sex"],"histograms":{"age":{"from":20,"to":90,"width":10}}}' ;;
+    km) echo '{"time":"time","event":"status","group":"rx"}' ;;
+    cox) echo '{"time":"time","event":"status","covariates":["rx","sex","age"]}' ;;
+    outcomes) echo '{"treatment":"rx","os_time":"time","os_event":"status","pfs_time":"","response":"","ae":"obstruct","cost":"nodes"}' ;;
+  esac
+}
+for t in count crosstab summary km cox outcomes; do
+  "$PHT" sim "$SRC/trains/std/$t.lua" --station "a=$dir/a/data/colon.csv" \
+    --station "b=$dir/b/data/colon.csv" --station "c=$dir/c/data/colon.csv" \
+    --params "$(std_params $t)" >"$dir/std_$t.sim.json" 2>"$dir/std_$t.sim.err" &&
+  "$PHT" run "$SRC/trains/std/$t.lua" --config "$dir/analyst.json" --stations a,b,c \
+    --params "$(std_params $t)" >"$dir/std_$t.run.json" 2>"$dir/std_$t.run.err" &&
+  [ -s "$dir/std_$t.run.json" ] && cmp -s "$dir/std_$t.sim.json" "$dir/std_$t.run.json"
+  ok $? "$t.lua: pht run through the federation gives pht sim's result byte for byte" "$dir/std_$t.run.err"
+done
+
 # ---- stop everything; nothing the sanitizers (if built in) reported ----
 clean=0
 for s in a b c; do

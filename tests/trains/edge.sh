@@ -126,15 +126,39 @@ expect_error no_covariates cox '{"time":"time","event":"status","covariates":[]}
   "covariates: a non-empty list of column names is required" st_a
 expect_error unknown_column cox '{"time":"time","event":"status","covariates":["nosuch"]}' \
   "covariates: no column 'nosuch' in this dataset" st_a
-expect_error km_interval km '{"time":"time","event":"status"}' \
-  "interval: a positive grid width in the time unit is required" st_a
+expect_error km_interval km '{"time":"time","event":"status","interval":-1}' \
+  "interval: a positive grid width in the time unit" st_a
+sim "$tmp/km_grid.json" km '{"time":"time","event":"status","interval":1,"k":1}' st_a
+[ "$(get "$tmp/km_grid.json" interval)" = 30 ]
+ok $? "km asked for a 1-day grid releases on the station's 30-day resolution" "$tmp/km_grid.json.err"
+sim "$tmp/km_grid45.json" km '{"time":"time","event":"status","interval":45,"k":1}' st_a
+[ "$(get "$tmp/km_grid45.json" interval)" = 60 ]
+ok $? "km asked for 45 days releases on 60, the next multiple of the resolution" "$tmp/km_grid45.json.err"
+sim "$tmp/km_default.json" km '{"time":"time","event":"status","k":1}' st_a
+[ "$(get "$tmp/km_default.json" interval)" = 30 ]
+ok $? "km without interval releases on the station's resolution" "$tmp/km_default.json.err"
 expect_error event_code km '{"time":"time","event":"code","interval":30}' \
-  "event: column 'code' has the value 2; code it 0/1 or give params.event_value (the code meaning an event)" st_a
+  "event: column 'code' has values other than 0/1 at this station; give event_value" st_a
 sim "$tmp/km_code.json" km '{"time":"time","event":"code","event_value":2,"interval":30,"k":1}' st_a
 [ "$(get "$tmp/km_code.json" events)" = "$(awk -F, 'NR > 1 && $8 == 2' "$d/st_a.csv" | wc -l)" ]
 ok $? "km with event_value 2 counts the rows coded 2 as events" "$tmp/km_code.json.err"
 expect_error glm_category_outcome glm '{"family":"poisson","outcome":"grp","covariates":["x1"]}' \
   "outcome: column 'grp' must be numeric for family poisson" st_a
+
+# ---- chosen parameters cannot aim a release at a row ---------------------------
+expect_error cox_beta_round1 cox '{"time":"time","event":"status","covariates":["x1"],"beta":[40]}' \
+  "beta: set by combine between rounds; round 1 starts from the values the train fixes" st_a
+expect_error glm_beta_round1 glm '{"family":"binomial","outcome":"status","covariates":["x1"],"beta":[0,50]}' \
+  "beta: set by combine between rounds; round 1 starts from the values the train fixes" st_a
+expect_error glm_nullmu_round1 glm '{"family":"gaussian","outcome":"y","covariates":["x1"],"nullmu":3}' \
+  "nullmu: set by combine between rounds; round 1 starts from the values the train fixes" st_a
+sim "$tmp/km_mincell.json" km '{"time":"time","event":"status","min_cell":1,"k":1}' st_a
+[ "$(get "$tmp/km_mincell.json" stations.1.min_cell)" = 5 ]
+ok $? "km: min_cell 1 and params.k 1 do not lower the station's k = 5" "$tmp/km_mincell.json.err"
+"$PHT" sim "$std/km.lua" --station "st_a=$d/st_a.csv" --params '{"time":"time","event":"status","min_cell":1}' \
+  --k 5 --km-min-cell 9 >"$tmp/km_policy.json" 2>"$tmp/km_policy.json.err"
+[ "$(get "$tmp/km_policy.json" stations.1.min_cell)" = 9 ]
+ok $? "km: the station policy's km_min_cell 9 is the floor of every step" "$tmp/km_policy.json.err"
 
 # ---- disclosure in tables: the runtime's suppression, summed honestly ----------
 sim "$tmp/xt.json" crosstab '{"rows":"grp","cols":"flag"}' rare_flag st_b

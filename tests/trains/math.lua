@@ -1,8 +1,13 @@
--- math.lua — unit tests (TAP) of the standard trains' plain-Lua math, run
--- by stock lua5.4: lua5.4 math.lua PHT_SRC. Known answers are R's (stats
--- and survival, quoted with the call that gives them) or worked by hand.
+-- math.lua — unit tests (TAP) of the standard trains' math at the analyst
+-- and of their shared library, run by stock lua5.4 on the trains as
+-- `pht train assemble` assembles them (what is signed and run):
+--   lua5.4 math.lua PHT_SRC PHT
+-- Known answers are R's (stats and survival, quoted with the call that
+-- gives them) or worked by hand.
 local src = arg[1] or os.getenv("PHT_SRC") or "."
+local pht = arg[2] or os.getenv("PHT") or "pht"
 local std = src .. "/trains/std/"
+local lib = src .. "/trains/lib/"
 local n, failed = 0, 0
 
 local function ok(cond, what, diag)
@@ -19,51 +24,66 @@ local function near(got, want, tol, what)
   ok(good, what, string.format("got %s, want %.17g", tostring(got), want))
 end
 
-local function load_train(name)
-  local t = dofile(std .. name .. ".lua")
-  ok(type(t) == "table" and t.name == name and type(t.version) == "string" and type(t.params) == "table"
-    and type(t.station) == "function" and type(t.combine) == "function",
-    name .. ".lua returns name, version, params, station and combine")
-  return t
-end
-
-local cox, glm, km = load_train("cox"), load_train("glm"), load_train("km")
-local count, crosstab, summary, outcomes =
-  load_train("count"), load_train("crosstab"), load_train("summary"), load_train("outcomes")
-
--- every train documents its params in its header comment
-for _, name in ipairs({ "count", "crosstab", "summary", "km", "cox", "glm", "outcomes" }) do
-  local f = assert(io.open(std .. name .. ".lua"))
+local function read(path)
+  local f = assert(io.open(path))
   local text = f:read("a")
   f:close()
-  local header = text:match("^%-%-%[%[(.-)%]%]")
+  return text
+end
+
+local NAMES = { "count", "crosstab", "summary", "km", "cox", "glm", "outcomes" }
+
+local function load_train(name)
+  local p = assert(io.popen("'" .. pht .. "' train assemble '" .. std .. name .. ".lua'"))
+  local text = p:read("a")
+  local good = p:close()
+  ok(good and #text > 0, name .. ".lua assembles")
+  local chunk, err = load(text, "=" .. name .. ".lua", "t")
+  local t = chunk and chunk()
+  ok(type(t) == "table" and t.name == name and type(t.version) == "string" and type(t.params) == "table"
+    and type(t.station) == "function" and type(t.combine) == "function",
+    name .. ".lua returns name, version, params, station and combine", err)
+  return t or {}, text
+end
+
+local trains, texts = {}, {}
+for _, name in ipairs(NAMES) do trains[name], texts[name] = load_train(name) end
+local cox, glm, km = trains.cox, trains.glm, trains.km
+local summary, outcomes = trains.summary, trains.outcomes
+
+-- every train documents its params in its header comment
+for _, name in ipairs(NAMES) do
+  local header = read(std .. name .. ".lua"):match("^%-%-%[%[(.-)%]%]")
   ok(header and header:find("Params") and header:find("Output") and header:find("What a station releases"),
     name .. ".lua documents params, output and what a station releases")
 end
 
--- shared blocks are the same text in every train that carries them
-local blocks = {}
-for _, name in ipairs({ "count", "crosstab", "summary", "km", "cox", "glm", "outcomes" }) do
-  local f = assert(io.open(std .. name .. ".lua"))
-  local text = f:read("a")
-  f:close()
-  local rule = string.rep("-", 75)
-  local pos = 1
-  while true do
-    local s, e, bname = text:find(string.rep("%-", 75) .. "\n%-%- shared block: ([%w ]+)", pos)
-    if not s then break end
-    local nxt = text:find("\n" .. rule .. "\n", e, true) or #text
-    local body = text:sub(s, nxt)
-    bname = bname:gsub("%s+$", "")
-    blocks[bname] = blocks[bname] or {}
-    table.insert(blocks[bname], { train = name, body = body })
-    pos = nxt
+-- shared code is written once: no helper (function X.name) is defined in
+-- two source files, and no train carries a copied block
+local files = {}
+for _, name in ipairs(NAMES) do files[#files + 1] = std .. name .. ".lua" end
+local p = assert(io.popen("ls '" .. lib .. "'"))
+for f in p:lines() do if f:match("%.lua$") then files[#files + 1] = lib .. f end end
+p:close()
+local defined, twice = {}, {}
+for _, path in ipairs(files) do
+  local text = read(path)
+  for fname in text:gmatch("\nfunction ([%a_][%w_]*%.[%w_]+)%(") do
+    if defined[fname] then twice[#twice + 1] = fname .. " in " .. defined[fname] .. " and " .. path end
+    defined[fname] = path
   end
+  ok(not text:find("shared block", 1, true), path:match("[^/]+/[^/]+$") .. " carries no copied shared block")
 end
-for bname, list in pairs(blocks) do
-  local same = true
-  for i = 2, #list do if list[i].body ~= list[1].body then same = false end end
-  ok(same and #list >= 2, "shared block '" .. bname .. "' is identical in " .. #list .. " trains")
+ok(#twice == 0, "every helper is defined in one file only", table.concat(twice, "; "))
+ok(defined["S.qnorm"] and defined["L.chol"] and defined["E.column"] and defined["KM.curve"] and defined["T.pool"],
+  "the library defines S, L, E, KM and T")
+
+-- no standard train reaches for a row: the removed calls appear nowhere
+for _, path in ipairs(files) do
+  local text = read(path):gsub("%-%-[^\n]*", "")
+  local bad = text:match(":values%(") or text:match(":filter%(") or text:match(":order%(") or
+    text:match(":min%(%)") or text:match(":max%(%)")
+  ok(not bad, path:match("[^/]+/[^/]+$") .. " uses no row-level call", tostring(bad))
 end
 
 -- distributions (R: qnorm(0.975); pnorm(-1.5); pchisq(3.2, 1, lower = FALSE);
@@ -86,28 +106,14 @@ ok(math.abs(x[2]) < 1e-15, "chol_solve x2 = 0")
 local bad, j = L.chol({ 1, 2, 2, 4 }, 2)
 ok(bad == nil and j == 2, "chol of a singular matrix fails at column 2")
 
--- Cox: one stratum by hand. Times 1, 2, 3 all events, x = 0, 1, 0, beta 0:
--- loglik = -log 3 - log 2 - log 1; score = (1 - 1/3) + (0 - 1/2) = 1/6;
--- information = (1/3)(2/3) + (1/2)(1/2) = 17/36.
-local st = cox.math.stratum({ 1, 2, 3 }, { true, true, true }, { { 0, 1, 0 } }, 1, { 0 }, "efron")
-near(st.loglik, -math.log(6), 1e-15, "Cox loglik by hand")
-near(st.score[1], 1 / 6, 1e-15, "Cox score by hand")
-near(st.info[1], 17 / 36, 1e-15, "Cox information by hand")
--- Efron vs Breslow on a tie: times 1, 1, both events, x = 0, 1, beta 0.
--- Breslow: loglik = -2 log 2; Efron: -log 2 - log(2 - 1) = -log 2.
-local b = cox.math.stratum({ 1, 1 }, { true, true }, { { 0, 1 } }, 1, { 0 }, "breslow")
-local e = cox.math.stratum({ 1, 1 }, { true, true }, { { 0, 1 } }, 1, { 0 }, "efron")
-near(b.loglik, -2 * math.log(2), 1e-15, "Breslow loglik on a tie")
-near(e.loglik, -math.log(2), 1e-15, "Efron loglik on a tie")
+-- Cox at the analyst: the first Newton step from beta = 0 with score 1/6
+-- and information 17/36 (the stratum worked by hand in tests/model) is
+-- I^-1 U = 6/17; the score test U' I^-1 U = 1/17.
+local _, st = cox.math.step({ iter = 0, halving = false }, -math.log(6), { 1 / 6 }, { 17 / 36 }, 1, { "x" }, 20, 1e-9)
+near(st.newbeta[1], 6 / 17, 1e-15, "Cox: first Newton step from beta = 0")
+near(st.score_chisq, 1 / 17, 1e-15, "Cox: score test at beta = 0")
 
--- Kaplan-Meier: merging at a station; every step covers >= m patients
-local steps = km.math.station_steps({ 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12 },
-  { true, true, true, true, true, true, true, true, true, true, false, true }, 1, 5)
-ok(#steps == 2 and steps[1].t == 5 and steps[1].d == 5 and steps[2].t == 10 and steps[2].d == 6
-  and steps[2].c == 1, "steps merged forward to 5 patients, the short tail merged back")
-ok(km.math.station_steps({ 1, 2 }, { true, true }, 1, 5) == nil, "a group under m patients is not released")
-ok(km.math.grid(31, 30) == 60 and km.math.grid(30, 30) == 30 and km.math.grid(0, 30) == 0,
-  "times coarsen up to the grid")
+-- Kaplan-Meier at the analyst (the stations' steps come from the km kernel)
 -- R: survfit(Surv(1:7, c(0,0,1,1,0,1,1)) ~ 1, conf.type = "log-log"):
 -- median 6, lower 3, upper NA; surv at 6 = 0.3, lower 0.01230153
 local c = km.math.curve({ { t = 1, d = 0, c = 1 }, { t = 2, d = 0, c = 1 }, { t = 3, d = 1, c = 0 },
@@ -121,35 +127,39 @@ local g = { { t = 1, d = 1, c = 0 }, { t = 2, d = 1, c = 1 } }
 local lr = km.math.logrank({ g, g })
 ok(lr and math.abs(lr.chisq) < 1e-15 and lr.df == 1, "log-rank of identical groups is 0 on 1 df")
 
--- GLM families (R: binomial()$linkinv(40) = 1 - 2.2e-16 clamp; mu.eta
--- floor DBL_EPSILON beyond |eta| > 30)
-local fam = glm.math.families
-ok(fam.binomial.linkinv(40) < 1 and fam.binomial.mu_eta(40) == 2.220446049250313e-16,
-  "binomial link clamps as R's C code")
-near(fam.poisson.dev(0, 2), 4, 1e-15, "poisson deviance at y = 0 is 2 mu")
+-- GLM links named as R names them
+ok(glm.math.links.binomial == "logit" and glm.math.links.poisson == "log" and glm.math.links.gaussian == "identity",
+  "glm links: logit, log, identity")
 
--- summary: moments pooled exactly (1..10: mean 5.5, sd sqrt(55/6))
-local pooled = summary.math.pool({ summary.math.moments({ 1, 2, 3, 4 }), summary.math.moments({ 5, 6, 7, 8, 9, 10 }) })
+-- summary: moments pooled exactly from n, sum and variance (1..10: mean
+-- 5.5, sd sqrt(55/6); var(1:4) = 5/3, var(5:10) = 3.5)
+local pooled = summary.math.pool({ { n = 4, sum = 10, var = 5 / 3 }, { n = 6, sum = 45, var = 3.5 } })
 near(pooled.mean, 5.5, 1e-15, "pooled mean")
 near(pooled.sd, math.sqrt(55 / 6), 1e-14, "pooled sd")
-local hc, below, above = summary.math.histogram({ -1, 0, 9.99, 10, 25, 30 }, 0, 30, 10)
-ok(below == 1 and above == 1 and hc[1] == 2 and hc[2] == 1 and hc[3] == 1, "histogram bins [0,10) [10,20) [20,30)")
+local one = summary.math.pool({ { n = 1, sum = 3 }, { n = 2, sum = 2, var = 0 } })
+near(one.sd, math.sqrt(4 / 3), 1e-15, "pooled sd with a piece of one value (no variance): 3 and 1, 1 -> sd sqrt(4/3)")
+
+-- complementary suppression: a lone suppressed cell takes the smallest
+-- released non-zero cell with it
+local comp = summary.math.complement
+local cells = comp({ { count = 9 }, { suppressed = true }, { count = 6 }, { count = 0 } })
+ok(cells[3].suppressed and cells[3].count == nil and cells[1].count == 9 and cells[4].count == 0,
+  "one suppressed cell: the smallest non-zero other (6) is suppressed too")
+cells = comp({ { suppressed = true }, { suppressed = true }, { count = 3 } })
+ok(cells[3].count == 3, "two suppressed cells: nothing more")
+cells = comp({ { count = 7 }, { count = 5 } })
+ok(cells[1].count == 7 and cells[2].count == 5, "no suppressed cell: nothing suppressed")
 
 -- outcomes: a proportion is released only when both parts are 0 or >= k
 ok(outcomes.math.proportion(3, 20, 5).suppressed, "3 of 20 is suppressed")
 ok(outcomes.math.proportion(0, 20, 5).num == 0, "0 of 20 is released")
 ok(outcomes.math.proportion(17, 20, 5).suppressed, "17 of 20 is suppressed (3 non-events)")
 
--- the station-side round cap refuses, whatever the params say
+-- the station-side round cap and round 1's fixed start refuse before any
+-- data is read, whatever the params say
 local function fake_data()
-  local cols = {
-    time = { type = "integer" }, status = { type = "boolean" }, x = { type = "number" } }
-  for i = 1, 30 do
-    cols.time[i] = i
-    cols.status[i] = (i % 3 ~= 0)
-    cols.x[i] = (i * 7) % 11
-  end
-  return { column = function(_, name) return cols[name] end, nrows = function() return 30 end }
+  local cols = { time = { type = "integer" }, status = { type = "boolean" }, x = { type = "number" } }
+  return { column = function(_, name) return cols[name] end, k = function() return 5 end }
 end
 local okc, err = pcall(cox.station, fake_data(), { time = "time", event = "status", covariates = { "x" } }, 23)
 ok(not okc and err == "refused: round 23 exceeds the cap of 22 rounds", "cox station refuses round 23",
@@ -157,6 +167,13 @@ ok(not okc and err == "refused: round 23 exceeds the cap of 22 rounds", "cox sta
 local okg, errg = pcall(glm.station, fake_data(), { family = "gaussian", outcome = "time", covariates = { "x" } }, 28)
 ok(not okg and errg == "refused: round 28 exceeds the cap of 27 rounds", "glm station refuses round 28",
   tostring(errg))
+local okb, errb = pcall(cox.station, fake_data(), { time = "time", event = "status", covariates = { "x" }, beta = { 30 } }, 1)
+ok(not okb and errb == "beta: set by combine between rounds; round 1 starts from the values the train fixes",
+  "cox refuses an analyst's beta in round 1", tostring(errb))
+local okn, errn = pcall(glm.station, fake_data(), { family = "gaussian", outcome = "time", covariates = { "x" },
+  nullmu = 2 }, 1)
+ok(not okn and errn == "nullmu: set by combine between rounds; round 1 starts from the values the train fixes",
+  "glm refuses an analyst's nullmu in round 1", tostring(errn))
 local okk, errk = pcall(km.station, fake_data(), { time = "time", event = "status", interval = 5 }, 2)
 ok(not okk and errk == "refused: km answers one round only", "km answers one round only", tostring(errk))
 

@@ -3,8 +3,9 @@
 # (binomial, poisson, gaussian) through `pht sim` on the split public
 # datasets of tests/reference/data and compares every quantity with the
 # pooled-R fixtures of tests/reference/expected (TAP, via compare.lua).
-# Env: PHT (the pht binary), PHT_SRC (source root). With PHT_TRAINS_SIM=mock
-# the stock-Lua harness mocksim.lua stands in for `pht sim` (development).
+# Env: PHT (the pht binary), PHT_SRC (source root). The station's time
+# resolution stays pht sim's default (30 days): every KM fixture's grid is
+# 30 days, so the station's grid is the fixture's.
 set -u
 here="$PHT_SRC/tests/trains"
 ref="$PHT_SRC/tests/reference"
@@ -22,11 +23,7 @@ sim() {  # sim TRAIN DATASET PARAMS OUT  (k = 1: no merging, exact pooled equali
     st=$(basename "$csv" .csv)
     args+=(--station "$st=$csv")
   done
-  if [ "${PHT_TRAINS_SIM:-}" = mock ]; then
-    lua5.4 "$here/mocksim.lua" "$std/$train.lua" "${args[@]}" --params "$params" --k 1 >"$out" 2>"$out.err"
-  else
-    "$PHT" sim "$std/$train.lua" "${args[@]}" --params "$params" --k 1 >"$out" 2>"$out.err"
-  fi
+  "$PHT" sim "$std/$train.lua" "${args[@]}" --params "$params" --k 1 >"$out" 2>"$out.err"
 }
 
 check() {  # check KIND FIXTURE TRAIN DATASET [extra]

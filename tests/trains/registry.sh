@@ -28,9 +28,27 @@ run() {  # run NAME TRAIN PARAMS
 run count count '{}'
 run count_by_treatment count '{"by":"treatment"}'
 run crosstab crosstab '{"rows":"treatment","cols":"best_response"}'
-run summary summary '{"columns":["age","cost_eur","sex"],"histograms":{"age":{"from":20,"to":100,"width":10}}}'
-run km_by_treatment km '{"time":"os_days","event":"os_event","group":"treatment","interval":30.4375}'
+run summary summary '{"columns":["age","cost_eur","sex"],"histograms":{"age":{"from":20,"to":100,"width":10}},"quantiles":[0.1,0.5,0.9]}'
+run km_by_treatment km '{"time":"os_days","event":"os_event","group":"treatment"}'
 run outcomes outcomes '{}'
+# complementary suppression: with k = 8, hospital_03's 7 encorafenib+binimetinib
+# patients are suppressed, and so (alone, it would be the total minus the
+# others) the smallest other arm, its 8 vemurafenib+cobimetinib patients
+get() { lua5.4 "$here/check.lua" get "$1" "$2" 2>/dev/null; }
+for t in outcomes count; do
+  n=$((n + 1))
+  if [ $t = outcomes ]; then p='{}'; cells=stations.3.arms; else p='{"by":"treatment"}'; cells=stations.3.cells; fi
+  "$PHT" sim "$std/$t.lua" "${st[@]}" --params "$p" --k 8 >"$tmp/${t}_k8.json" 2>"$tmp/${t}_k8.err"
+  if [ "$(get "$tmp/${t}_k8.json" $cells.7.suppressed)" = true ] &&
+      [ "$(get "$tmp/${t}_k8.json" $cells.8.suppressed)" = true ] &&
+      [ "$(get "$tmp/${t}_k8.json" $cells.1.suppressed)" != true ]; then
+    echo "ok $n - $t: a lone suppressed arm (7 < k = 8) takes the smallest other (8) with it"
+  else
+    failed=$((failed + 1))
+    echo "not ok $n - $t: a lone suppressed arm (7 < k = 8) takes the smallest other (8) with it"
+    tail -3 "$tmp/${t}_k8.err" | sed 's/^/# /'
+  fi
+done
 while IFS= read -r line; do
   case "$line" in
     ok*) n=$((n + 1)); echo "ok $n${line#ok}" ;;

@@ -94,6 +94,66 @@ for _, col in ipairs({ "age", "cost_eur" }) do
   close(got.sd, math.sqrt(ss / (#x - 1)), 1e-9, "summary: " .. col .. " sd")
 end
 
+-- summary's histogram of age: bins (a, b] as R's cut, from the rows
+for _, h in ipairs(sm.histograms) do
+  if h.column == "age" then
+    for _, bin in ipairs(h.bins) do
+      if not bin.incomplete then
+        local c = 0
+        for _, r in ipairs(rows) do
+          local v = tonumber(r.age)
+          if v and v > bin.from and v <= bin.to then c = c + 1 end
+        end
+        tap(bin.count == c, string.format("summary: age bin (%g, %g]", bin.from, bin.to),
+          "got " .. tostring(bin.count) .. ", want " .. c)
+      end
+    end
+  end
+end
+
+-- summary's quantiles per station: the mean of a block of at least k
+-- sorted values that holds the quantile's rank (R's type 7: h = (n-1) p)
+local by_station = {}
+for path in io.popen("ls " .. data_dir .. "/hospital_*.csv"):lines() do
+  local id = path:match("([^/]+)%.csv$")
+  local x, header = {}, nil
+  for line in io.lines(path) do
+    local cells = {}
+    for c in (line .. ","):gmatch("([^,]*),") do cells[#cells + 1] = c end
+    if not header then header = cells else
+      for i, hname in ipairs(header) do
+        if hname == "age" and cells[i] ~= "NA" and cells[i] ~= "" then x[#x + 1] = tonumber(cells[i]) end
+      end
+    end
+  end
+  table.sort(x)
+  by_station[id] = x
+end
+local qchecked = 0
+for _, st in ipairs(sm.stations) do
+  local x = by_station[st.id]
+  for _, rec in ipairs(st.numeric) do
+    if rec.column == "age" and rec.quantiles then
+      for _, q in ipairs(rec.quantiles) do
+        local h = (#x - 1) * q.p + 1
+        local lo, hi = math.max(1, math.floor(h) - q.n + 1), math.min(#x, math.ceil(h) + q.n - 1)
+        local ok = q.n >= 5 and q.mean >= x[lo] and q.mean <= x[hi]
+        -- the mean of some q.n consecutive sorted values around the rank
+        local found = false
+        for a = lo, hi - q.n + 1 do
+          local s = 0
+          for i = a, a + q.n - 1 do s = s + x[i] end
+          if math.abs(s / q.n - q.mean) <= 1e-9 * math.max(1, math.abs(q.mean)) then found = true end
+        end
+        qchecked = qchecked + 1
+        tap(ok and found, string.format("summary: %s age quantile %g is the mean of %d sorted values around its rank",
+          st.id, q.p, q.n), string.format("mean %s, n %s", tostring(q.mean), tostring(q.n)))
+      end
+    end
+  end
+end
+tap(qchecked == 9, "summary: 3 quantiles at each of 3 stations checked (" .. qchecked .. ")")
+
 -- outcomes against the rows, km by treatment and count by treatment
 local oc = result("outcomes")
 local km = result("km_by_treatment")

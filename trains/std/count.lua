@@ -22,6 +22,9 @@ primitives (nrows, where, group_by), so the station's k applies: a count
 between 1 and k - 1 is released only as "suppressed" (group_by), and a
 station whose selected rows number 1 to k - 1 refuses the whole count
 ("subset smaller than k"). Zero is released as 0 (it identifies no one).
+Because the cells and the missing count add up to the station's total (a
+count without `by`), a lone suppressed cell takes the smallest other
+non-zero cell with it (complementary suppression).
 ]]
 --#include "lib/design.lua"
 --#include "lib/tables.lua"
@@ -40,17 +43,25 @@ local function station(data, params, round)
     return { count = view:nrows() }
   end
   E.group_column(data, params.by, "by")
-  local cells, out = {}, {}
+  local cells, out, all = {}, {}, {}
+  local miss = { count = 0 }
   for _, g in ipairs(view:group_by(params.by)) do
+    local cell = g.suppressed and { suppressed = true } or { count = g.n }
+    all[#all + 1] = cell
     if g.missing then
-      out.missing, out.missing_suppressed = g.n, g.suppressed
+      miss = cell
     elseif g.key == nil then
       -- integer values with 0 < n < k, folded by the runtime without their keys
       out.others_suppressed = true
     else
-      cells[#cells + 1] = { value = g.key, count = g.n, suppressed = g.suppressed }
+      cell.value = g.key
+      cells[#cells + 1] = cell
     end
   end
+  -- the cells and the missing count add up to the rows a count without
+  -- `by` releases: a lone suppressed cell takes the smallest other with it
+  T.complement(all)
+  out.missing, out.missing_suppressed = miss.count, miss.suppressed
   out.cells = cells
   return out
 end
@@ -90,7 +101,7 @@ end
 
 return {
   name = "count",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     columns = "array of strings: count rows complete in these columns (optional)",
     by = "string: count per value of this column (optional)",

@@ -59,6 +59,7 @@ clamped (no release turns into a count across a chosen hyperplane).
 -- Cox at the analyst: R's coxph.fit Newton iteration over the summed strata
 ---------------------------------------------------------------------------
 local C = {}
+
 -- Sums the stations' pieces. Returns loglik, score, info.
 function C.sum(results, p)
   local ll, U, I = 0, L.zeros(p), L.zeros(p * p)
@@ -239,7 +240,7 @@ end
 
 return {
   name = "cox",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     time = "string: follow-up time column (required)",
     event = "string: event indicator column (required)",

@@ -106,7 +106,7 @@ end
 
 return {
   name = "crosstab",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     rows = "string: row column (required)",
     cols = "string: column column (required)",

@@ -61,8 +61,8 @@ G.links = { binomial = "logit", poisson = "log", gaussian = "identity" }
 
 local function sum_pieces(results, p)
   local A, b, dev, ll, n = L.zeros(p * p), L.zeros(p), 0, 0, 0
-  local sumy, sumexp, nulldev, extreme = 0, 0, 0, {}
-  for i, r in ipairs(results) do
+  local sumy, sumexp, nulldev = 0, 0, 0
+  for _, r in ipairs(results) do
     for j = 1, p * p do A[j] = A[j] + r.XtWX[j] end
     for j = 1, p do b[j] = b[j] + r.XtWz[j] end
     dev = dev + r.deviance
@@ -71,10 +71,9 @@ local function sum_pieces(results, p)
     sumy = sumy + r.sum_y
     sumexp = sumexp + r.sum_exp_offset
     nulldev = nulldev + (r.null_deviance or 0)
-    if r.extreme then extreme[#extreme + 1] = results.stations[i] end
   end
   return { A = A, b = b, deviance = dev, loglik = ll, n = n, sum_y = sumy,
-    sum_exp_offset = sumexp, null_deviance = nulldev, extreme = extreme }
+    sum_exp_offset = sumexp, null_deviance = nulldev }
 end
 
 local function solve_or_error(A, p, names, b)
@@ -224,7 +223,7 @@ local function station(data, params, round)
   end
   return { XtWX = out.XtWX, XtWz = out.XtWz, deviance = out.deviance, loglik = out.loglik,
     sum_y = out.sum_y, sum_exp_offset = out.sum_exp_offset, null_deviance = out.null_deviance,
-    extreme = out.extreme, names = out.names, n = out.n, dropped = out.dropped }
+    names = out.names, n = out.n, dropped = out.dropped }
 end
 
 local function combine(results, params, round)
@@ -256,11 +255,6 @@ local function combine(results, params, round)
   else
     nextp.nullmu = nil
   end
-  if status == "done" and #tot.extreme > 0 then
-    error("separation: fitted " .. (family == "binomial" and "probabilities numerically 0 or 1" or
-      "means numerically 0") .. " at station(s) " .. table.concat(tot.extreme, ", ") ..
-      " (complete or quasi-complete separation; coefficients diverge)", 0)
-  end
   if status == "done" and not st.converged and family == "binomial" then
     error("did not converge in " .. max_iter .. " iterations (separation: coefficients diverge)", 0)
   end
@@ -283,7 +277,7 @@ end
 
 return {
   name = "glm",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     family = "string: binomial, poisson or gaussian (default gaussian)",
     outcome = "string: outcome column (required)",

@@ -150,7 +150,7 @@ end
 
 return {
   name = "km",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     time = "string: follow-up time column (required)",
     event = "string: event indicator column (required)",

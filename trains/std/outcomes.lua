@@ -34,7 +34,9 @@ Output (combine result)
   notes
 
 What a station releases, per arm: the number of patients (the runtime's
-aggregate_by: an arm with fewer than k is suppressed); survival steps
+aggregate_by: an arm with fewer than k is suppressed, and with a lone
+suppressed arm the smallest other one too, since the arms add up to the
+station's rows); survival steps
 exactly as km.lua (the station's kernel data:km on its own grid, steps
 merged to at least max(min_cell, k, policy minimum) patients with k at
 risk; an arm with fewer is suppressed, and with it the smallest other
@@ -166,8 +168,13 @@ local function station(data, params, round)
     view = data:with({ [RESPONDER] = is })
     cols[#cols + 1] = RESPONDER
   end
+  -- the arms' patients and the rows without an arm add up to the station's
+  -- rows: a lone suppressed arm takes the smallest other arm with it
+  local groups, cells = view:aggregate_by(tname, cols), {}
+  for i, g in ipairs(groups) do cells[i] = g.suppressed and { suppressed = true } or { count = g.n } end
+  T.complement(cells)
   local arms, others = {}, false
-  for _, g in ipairs(view:aggregate_by(tname, cols)) do
+  for i, g in ipairs(groups) do
     if g.missing then
       -- rows without an arm are in no arm's figures
     elseif g.key == nil then
@@ -175,7 +182,7 @@ local function station(data, params, round)
     else
       local label = T.label(g.key)
       local rec = { treatment = label, order = key_order(tcol, g.key) }
-      if g.suppressed then
+      if cells[i].suppressed then
         rec.suppressed = true
       else
         rec.patients = g.n
@@ -293,7 +300,7 @@ end
 
 return {
   name = "outcomes",
-  version = "1.0.0",
+  version = "2.0.0",
   params = {
     treatment = "string: arm column [treatment]",
     os_time = "string: overall survival time [os_days]",

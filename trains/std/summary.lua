@@ -12,9 +12,12 @@ Params
               (a, b] as R's cut(right = TRUE); values at or below the first
               edge go to "below", values above the last to "above".
   quantiles   (array of numbers in [0, 1], optional) per numeric column the
-              quantiles to describe, default [0.5] (the median); each is
-              released as the mean of a block of at least k values around
-              the quantile (data:quantile), never as one value
+              quantiles to describe, e.g. [0.25, 0.5, 0.75]; default none.
+              Each is released as the mean of a block of at least k values
+              around the quantile (data:quantile), never as one value. The
+              blocks are small row sets: after a data update the station's
+              release auditing may withhold them, so they are asked for,
+              not given by default
   k           (integer, optional) may raise the station's k (data:k()),
               never lower it
 
@@ -88,7 +91,7 @@ local function check_grid(name, h)
 end
 
 local function quantile_list(params)
-  local q = params.quantiles or { 0.5 }
+  local q = params.quantiles or {}
   if type(q) ~= "table" or #q > 99 then error("quantiles: a list of at most 99 numbers in [0, 1]", 0) end
   for _, p in ipairs(q) do
     if type(p) ~= "number" or not (p >= 0 and p <= 1) then
@@ -119,7 +122,7 @@ local function numeric_record(data, name, nrows, a, k, quantiles)
     return rec
   end
   rec.n, rec.sum, rec.var, rec.missing = a.n, a.sum, a.var, missing
-  if a.n > 0 then
+  if a.n > 0 and #quantiles > 0 then
     rec.quantiles = {}
     for i, p in ipairs(quantiles) do
       local mean, count = data:quantile(name, p, k)
@@ -275,7 +278,7 @@ local function combine(results, params, round)
       qs[j] = { p = q.p, mean = q.n > 0 and q.sum / q.n or nil, n = q.n, incomplete = q.incomplete or false }
     end
     res.numeric[#res.numeric + 1] = { column = name, n = pooled.n, mean = pooled.mean, sd = pooled.sd,
-      missing = p.missing, quantiles = qs, incomplete = p.incomplete }
+      missing = p.missing, quantiles = #qs > 0 and qs or nil, incomplete = p.incomplete }
   end
   for _, name in ipairs(corder) do
     local p = cats[name]
@@ -291,7 +294,7 @@ local function combine(results, params, round)
       below = { count = p.below, incomplete = p.below_incomplete or false },
       above = { count = p.above, incomplete = p.above_incomplete or false } }
   end
-  if #norder > 0 then
+  if #quantile_list(params) > 0 and #norder > 0 then
     note("quantiles are means of blocks of at least k values around each station's quantile, pooled by count")
   end
   return { done = true, result = res }
@@ -303,7 +306,7 @@ return {
   params = {
     columns = "array of strings: columns to describe (default: all)",
     histograms = "object: per numeric column {from, to, width}, snapped to the station's grid (optional)",
-    quantiles = "array of numbers: quantiles as means of blocks of at least k values (default [0.5])",
+    quantiles = "array of numbers: quantiles as means of blocks of at least k values (default none)",
     k = "integer: may raise the station's k (data:k()), never lower it",
   },
   station = station,
