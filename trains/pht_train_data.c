@@ -2117,6 +2117,171 @@ view_aggregate_by(lua_State *L)
 	return 2;
 }
 
+/* ---- crosstab ---- */
+
+/*
+ * The lines (rows or columns) of a crosstab over grouping g: each group
+ * its own line, in group order, except that (integer and date keys, as in
+ * group_by) the groups of 0 < n < k rows of the view share one last line,
+ * shown as {suppressed = true}. count[j] is group j's rows in the view.
+ * Fills line[j] for every group; returns the number of lines, *folded set
+ * when the last one is the shared line.
+ */
+static size_t
+crosstab_lines(const struct grouping *g, const size_t *count, int64_t k, uint32_t *line,
+    int *folded)
+{
+	size_t j, n = 0, nsmall = 0;
+
+	for (j = 0; j < g->ngroups; j++)
+		if (folds_small_keys(g) && is_small(count[j], k))
+			nsmall++;
+		else
+			line[j] = (uint32_t)n++;
+	*folded = nsmall > 0;
+	if (*folded)
+		for (j = 0; j < g->ngroups; j++)
+			if (is_small(count[j], k))
+				line[j] = (uint32_t)n;
+	return n + (size_t)*folded;
+}
+
+/* Pushes the keys of the lines as a sequence ({suppressed = true} for a shared line). */
+static void
+push_lines(lua_State *L, const struct grouping *g, const size_t *count, int64_t k,
+    size_t nlines, int folded)
+{
+	size_t j;
+	lua_Integer idx = 0;
+
+	lua_createtable(L, (int)nlines, 0);
+	for (j = 0; j < g->ngroups; j++) {
+		if (folds_small_keys(g) && is_small(count[j], k))
+			continue;
+		push_group_key(L, g, j);
+		lua_rawseti(L, -2, ++idx);
+	}
+	if (folded) {
+		push_folded(L);
+		lua_rawseti(L, -2, ++idx);
+	}
+}
+
+/*
+ * Complementary suppression of an nr x nc table of counts cnt (row-major)
+ * whose primarily suppressed cells are set in sup: while some row or
+ * column has exactly one suppressed cell, the smallest non-zero released
+ * cell of that line (the first on a tie) is suppressed too, so that no
+ * suppressed cell is its line's total minus the released ones. A line
+ * whose only suppressed cell has no non-zero released cell beside it is
+ * left so (there is nothing to suppress; its other cells are zeros).
+ * Lines wait in a queue (rows 0..nr-1, columns nr..nr+nc-1), each at most
+ * once, and are checked again when one of their cells is suppressed.
+ * Scratch: nsup and queue of nr + nc entries, queued of nr + nc bytes.
+ */
+static void
+complementary_suppress(const size_t *cnt, uint8_t *sup, size_t nr, size_t nc, size_t *nsup,
+    uint32_t *queue, uint8_t *queued)
+{
+	size_t nl = nr + nc, head = 0, len, l, t, c, start, step, n, best, i, j;
+
+	memset(nsup, 0, nl * sizeof(*nsup));
+	for (i = 0; i < nr; i++)
+		for (j = 0; j < nc; j++)
+			if (sup[i * nc + j]) {
+				nsup[i]++;
+				nsup[nr + j]++;
+			}
+	for (l = 0; l < nl; l++) {
+		queue[l] = (uint32_t)l;
+		queued[l] = 1;
+	}
+	len = nl;
+	while (len > 0) {
+		l = queue[head];
+		head = (head + 1) % nl;
+		len--;
+		queued[l] = 0;
+		if (nsup[l] != 1)
+			continue;
+		if (l < nr) {
+			start = l * nc;
+			step = 1;
+			n = nc;
+		} else {
+			start = l - nr;
+			step = nc;
+			n = nr;
+		}
+		best = SIZE_MAX;
+		for (t = 0; t < n; t++) {
+			c = start + t * step;
+			if (!sup[c] && cnt[c] > 0 && (best == SIZE_MAX || cnt[c] < cnt[best]))
+				best = c;
+		}
+		if (best == SIZE_MAX)
+			continue;
+		sup[best] = 1;
+		i = best / nc;
+		j = best % nc;
+		nsup[i]++;
+		nsup[nr + j]++;
+		if (!queued[i]) {
+			queue[(head + len++) % nl] = (uint32_t)i;
+			queued[i] = 1;
+		}
+		if (!queued[nr + j]) {
+			queue[(head + len++) % nl] = (uint32_t)(nr + j);
+			queued[nr + j] = 1;
+		}
+	}
+}
+
+/*
+ * Records the rows of each released, non-zero cell as a row set behind
+ * the output (cell[i]: view position i's cell, SIZE_MAX for rows missing
+ * either column). Suppressed cells and the view as a whole are not
+ * recorded: only the released counts leave.
+ */
+static void
+note_cells(lua_State *L, const struct view *v, const size_t *cell, const size_t *cnt,
+    const uint8_t *sup, size_t ncells)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	size_t *off, i, j, at;
+	uint32_t *rows;
+	int r;
+
+	if (c->rowsets == NULL || c->ds != v->ds)
+		return;
+	off = scratch(L, ncells, sizeof(size_t));
+	rows = scratch(L, v->n, sizeof(uint32_t));
+	for (j = 0, at = 0; j < ncells; j++) {
+		off[j] = at;
+		at += sup[j] ? 0 : cnt[j];
+	}
+	for (i = 0; i < v->n; i++)
+		if (cell[i] != SIZE_MAX && !sup[cell[i]])
+			rows[off[cell[i]]++] = (uint32_t)vrow(v, i);
+	for (j = 0; j < ncells; j++) {
+		if (sup[j] || cnt[j] == 0)
+			continue;
+		r = pht_train_rowsets_add(c->rowsets, rows + off[j] - cnt[j], cnt[j], 0);
+		if (r == PHT_ERR_TOO_LARGE)
+			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row "
+			    "sets (or %zu MiB of them) behind one output",
+			    PHT_TRAIN_ROWSETS_MAX_SETS, PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
+		else if (r != PHT_OK)
+			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+	}
+	lua_pop(L, 2);
+}
+
+/*
+ * data:crosstab(a, b): {rows, cols, counts} over the rows with both a and
+ * b. Lines as crosstab_lines; cells of 0 < count < k suppressed, then
+ * complementary suppression; each released non-zero cell's rows recorded.
+ */
 static int
 view_crosstab(lua_State *L)
 {
@@ -2124,45 +2289,67 @@ view_crosstab(lua_State *L)
 	struct view *v = check_view(L);
 	const struct pht_column *ca = find_col(L, v, 2), *cb = find_col(L, v, 3);
 	struct grouping ga, gb;
-	size_t *cells, i, j, cnt;
+	size_t *cells, *acount, *bcount, *cell, *nsup, i, j, nr, nc, ncells;
+	uint32_t *aline, *bline, *queue;
+	uint8_t *sup, *queued;
+	int afold, bfold;
 
 	lua_settop(L, 3);
 	guard_rows(L, v->n);
 	mark_rows(L, v);
-	note_rows(L, v);
-	group_rows(L, v, ca, "crosstab", &ga);
-	group_rows(L, v, cb, "crosstab", &gb);
-	if (gb.ngroups > 0 && ga.ngroups > GROUPS_MAX / gb.ngroups)
+	group_rows(L, v, ca, "crosstab", &ga);                        /* 4, 5 */
+	group_rows(L, v, cb, "crosstab", &gb);                        /* 6, 7 */
+	if (ga.ngroups > GROUPS_MAX || gb.ngroups > GROUPS_MAX ||
+	    (gb.ngroups > 0 && ga.ngroups > GROUPS_MAX / gb.ngroups))
 		return luaL_error(L, "crosstab: more than %d cells", GROUPS_MAX);
-	cells = scratch(L, ga.ngroups * gb.ngroups, sizeof(size_t));
-	memset(cells, 0, ga.ngroups * gb.ngroups * sizeof(size_t));
-	for (i = 0; i < v->n; i++)
-		if (ga.gid[i] != NO_GROUP && gb.gid[i] != NO_GROUP)
-			cells[(size_t)ga.gid[i] * gb.ngroups + gb.gid[i]]++;
-	lua_createtable(L, 0, 4);
-	lua_createtable(L, (int)ga.ngroups, 0);
-	for (i = 0; i < ga.ngroups; i++) {
-		push_group_key(L, &ga, i);
-		lua_rawseti(L, -2, (lua_Integer)i + 1);
+	acount = scratch(L, ga.ngroups, sizeof(size_t));
+	bcount = scratch(L, gb.ngroups, sizeof(size_t));
+	aline = scratch(L, ga.ngroups, sizeof(uint32_t));
+	bline = scratch(L, gb.ngroups, sizeof(uint32_t));
+	memset(acount, 0, ga.ngroups * sizeof(size_t));
+	memset(bcount, 0, gb.ngroups * sizeof(size_t));
+	for (i = 0; i < v->n; i++) {
+		if (ga.gid[i] != NO_GROUP)
+			acount[ga.gid[i]]++;
+		if (gb.gid[i] != NO_GROUP)
+			bcount[gb.gid[i]]++;
 	}
+	nr = crosstab_lines(&ga, acount, ctx->k, aline, &afold);
+	nc = crosstab_lines(&gb, bcount, ctx->k, bline, &bfold);
+	ncells = nr * nc;
+	cells = scratch(L, ncells, sizeof(size_t));
+	sup = scratch(L, ncells, 1);
+	cell = scratch(L, v->n, sizeof(size_t));
+	nsup = scratch(L, nr + nc, sizeof(size_t));
+	queue = scratch(L, nr + nc, sizeof(uint32_t));
+	queued = scratch(L, nr + nc, 1);
+	memset(cells, 0, ncells * sizeof(size_t));
+	for (i = 0; i < v->n; i++) {
+		cell[i] = SIZE_MAX;
+		if (ga.gid[i] != NO_GROUP && gb.gid[i] != NO_GROUP) {
+			cell[i] = (size_t)aline[ga.gid[i]] * nc + bline[gb.gid[i]];
+			cells[cell[i]]++;
+		}
+	}
+	for (j = 0; j < ncells; j++)
+		sup[j] = (uint8_t)is_small(cells[j], ctx->k);
+	complementary_suppress(cells, sup, nr, nc, nsup, queue, queued);
+	note_cells(L, v, cell, cells, sup, ncells);
+	lua_createtable(L, 0, 3);
+	push_lines(L, &ga, acount, ctx->k, nr, afold);
 	lua_setfield(L, -2, "rows");
-	lua_createtable(L, (int)gb.ngroups, 0);
-	for (j = 0; j < gb.ngroups; j++) {
-		push_group_key(L, &gb, j);
-		lua_rawseti(L, -2, (lua_Integer)j + 1);
-	}
+	push_lines(L, &gb, bcount, ctx->k, nc, bfold);
 	lua_setfield(L, -2, "cols");
-	lua_createtable(L, (int)ga.ngroups, 0);
-	for (i = 0; i < ga.ngroups; i++) {
-		lua_createtable(L, (int)gb.ngroups, 0);
-		for (j = 0; j < gb.ngroups; j++) {
-			cnt = cells[i * gb.ngroups + j];
-			if (cnt > 0 && (int64_t)cnt < ctx->k) {
+	lua_createtable(L, (int)nr, 0);
+	for (i = 0; i < nr; i++) {
+		lua_createtable(L, (int)nc, 0);
+		for (j = 0; j < nc; j++) {
+			if (sup[i * nc + j]) {
 				lua_createtable(L, 0, 1);
 				lua_pushboolean(L, 1);
 				lua_setfield(L, -2, "suppressed");
 			} else
-				lua_pushinteger(L, (lua_Integer)cnt);
+				lua_pushinteger(L, (lua_Integer)cells[i * nc + j]);
 			lua_rawseti(L, -2, (lua_Integer)j + 1);
 		}
 		lua_rawseti(L, -2, (lua_Integer)i + 1);

@@ -5,6 +5,7 @@
 #include "pht_err.h"
 #include "pht_json.h"
 #include "pht_train.h"
+#include "pht_train_rowsets.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -485,7 +486,8 @@ test_crosstab(void)
 {
 	size_t cells[3][4], i;
 	json_t *o, *counts, *c;
-	int a, b, ok = 1, nsup = 0;
+	int a, b, ok = 1, nprim = 0, nsup = 0, lines_ok = 1;
+	int sup[3][4];
 
 	memset(cells, 0, sizeof(cells));
 	for (i = 0; i < N; i++)
@@ -501,19 +503,162 @@ test_crosstab(void)
 	for (a = 0; a < 3; a++)
 		for (b = 0; b < 4; b++) {
 			c = json_array_get(json_array_get(counts, (size_t)a), (size_t)b);
+			sup[a][b] = json_is_object(c) && json_is_true(json_object_get(c, "suppressed"));
+			nsup += sup[a][b];
 			if (cells[a][b] > 0 && cells[a][b] < 10) {
-				nsup++;
-				ok = ok && json_is_object(c) &&
-				    json_is_true(json_object_get(c, "suppressed"));
-			} else
+				nprim++;
+				ok = ok && sup[a][b];
+			} else if (!sup[a][b])
 				ok = ok && json_is_integer(c) &&
 				    json_integer_value(c) == (json_int_t)cells[a][b];
 		}
-	tap_ok(ok, "crosstab cells equal the naive counts; %d cells under k = 10 suppressed", nsup);
-	tap_ok(nsup > 0, "the suppression case is exercised");
+	tap_ok(ok, "crosstab: every cell under k = 10 suppressed (%d), every released cell "
+	    "equals the naive count", nprim);
+	/* no line has exactly one suppressed cell beside a non-zero released one */
+	for (a = 0; a < 3; a++) {
+		int n1 = 0, rel = 0;
+
+		for (b = 0; b < 4; b++) {
+			n1 += sup[a][b];
+			rel += !sup[a][b] && cells[a][b] > 0;
+		}
+		lines_ok = lines_ok && !(n1 == 1 && rel > 0);
+	}
+	for (b = 0; b < 4; b++) {
+		int n1 = 0, rel = 0;
+
+		for (a = 0; a < 3; a++) {
+			n1 += sup[a][b];
+			rel += !sup[a][b] && cells[a][b] > 0;
+		}
+		lines_ok = lines_ok && !(n1 == 1 && rel > 0);
+	}
+	tap_ok(lines_ok && nsup > nprim, "complementary suppression: %d cells suppressed in all "
+	    "(%d primary); no row or column is left with a single suppressed cell", nsup, nprim);
 	tap_str(json_string_value(json_array_get(json_object_get(o, "rows"), 1)), "M",
 	    "crosstab row keys are level names");
 	json_decref(o);
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * crosstab over a date key at k = 5: the days of >= 5 rows are lines with
+ * their key, all other days one last line {suppressed = true}, whose
+ * cells count the rows of those days by sex.
+ */
+static void
+test_crosstab_folded(void)
+{
+	int64_t *days = calloc(N, sizeof(int64_t));
+	size_t i, j, n = 0, nbig = 0, small[3] = {0, 0, 0}, run;
+	json_t *o, *rows, *last;
+	int ok;
+
+	for (i = 0; days != NULL && i < N; i++)
+		if (!g.dx_miss[i])
+			days[n++] = g.dx[i];
+	qsort(days, n, sizeof(int64_t), cmp_i64);
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && days[i + run] == days[i]; run++)
+			;
+		nbig += run >= 5;
+	}
+	for (i = 0; i < N; i++) {
+		size_t same = 0;
+
+		if (g.dx_miss[i])
+			continue;
+		for (j = 0; j < N; j++)
+			same += !g.dx_miss[j] && g.dx[j] == g.dx[i];
+		if (same < 5)
+			small[g.sex[i]]++;
+	}
+	free(days);
+	o = run_body("return data:crosstab('dx', 'sex')", 1);
+	rows = json_object_get(o, "rows");
+	last = json_array_get(json_object_get(o, "counts"), json_array_size(rows) - 1);
+	ok = json_array_size(rows) == nbig + 1 && is_folded(json_array_get(rows, nbig));
+	for (j = 0; ok && j < 3; j++)
+		ok = small[j] >= 5 ? json_integer_value(json_array_get(last, j)) == (json_int_t)small[j] :
+		    json_is_true(json_object_get(json_array_get(last, j), "suppressed"));
+	tap_ok(o != NULL && ok, "crosstab(dx, sex): %zu days of >= 5 rows keep their key, the rest "
+	    "is one {suppressed = true} line counting %zu, %zu and %zu rows", nbig, small[0],
+	    small[1], small[2]);
+	json_decref(o);
+}
+
+/*
+ * Complementary suppression on a table built by hand (k = 5):
+ *
+ *        x   y   z
+ *   p    3  10   7     row p: x is the one primary cell
+ *   q    6   8   9
+ *   r   12   0   5
+ *
+ * p.x (3) is primary; row p then has one suppressed cell, so its smallest
+ * released cell p.z (7) goes; column x: q.x (6); column z: r.z (5); row q:
+ * q.y (8); row r: r.x (12, as r.y is 0); column y: p.y (10). Left: q.z = 9
+ * and r.y = 0. Only q.z's rows are a recorded row set (r.y is empty).
+ */
+static void
+test_crosstab_complementary(void)
+{
+	static const int tab[3][3] = {{3, 10, 7}, {6, 8, 9}, {12, 0, 5}};
+	static const char dict[] = "{\"dataset\":\"ct\",\"columns\":["
+	    "{\"name\":\"a\",\"type\":\"category\",\"levels\":[\"p\",\"q\",\"r\"]},"
+	    "{\"name\":\"b\",\"type\":\"category\",\"levels\":[\"x\",\"y\",\"z\"]},"
+	    "{\"name\":\"n\",\"type\":\"integer\"}]}";
+	static const char code[] = "return { name = 'ct', version = '1',\n"
+	    "station = function(data) return data:crosstab('a', 'b') end,\n"
+	    "combine = function() return {done = true, result = 0} end }\n";
+	struct pht_dataset *ct = NULL;
+	struct pht_train_rowsets *rs = NULL;
+	char csv[4096];
+	size_t len, i;
+	int a, b, t, ok = 1;
+	json_t *o = NULL, *c;
+
+	len = (size_t)snprintf(csv, sizeof(csv), "a,b,n\n");
+	for (a = 0; a < 3; a++)
+		for (b = 0; b < 3; b++)
+			for (t = 0; t < tab[a][b]; t++)
+				len += (size_t)snprintf(csv + len, sizeof(csv) - len, "%c,%c,%d\n",
+				    "pqr"[a], "xyz"[b], t);
+	len += (size_t)snprintf(csv + len, sizeof(csv) - len, "NA,x,0\np,NA,0\n");
+	if (pht_dataset_load_mem(csv, len, dict, strlen(dict), "ct.csv", &ct, &err) != PHT_OK) {
+		tap_ok(0, "the crosstab dataset loads: %s", err.msg);
+		return;
+	}
+	if (pht_train_run_station_rows(code, strlen(code), "ct.lua", ct, NULL, 1, 1, &lim, &o,
+	    &st, &rs, &err) != PHT_OK)
+		tap_diag("crosstab failed: %s", err.msg);
+	for (a = 0; a < 3; a++)
+		for (b = 0; b < 3; b++) {
+			c = json_array_get(json_array_get(json_object_get(o, "counts"), (size_t)a),
+			    (size_t)b);
+			if ((a == 1 && b == 2) || (a == 2 && b == 1))
+				ok = ok && json_is_integer(c) &&
+				    json_integer_value(c) == tab[a][b];
+			else
+				ok = ok && json_is_true(json_object_get(c, "suppressed"));
+		}
+	tap_ok(o != NULL && ok, "a row with exactly one primary cell: complementary suppression "
+	    "leaves only q.z = 9 and r.y = 0");
+	for (i = 0, t = 0; rs != NULL && i < pht_train_rowsets_count(rs); i++)
+		t += pht_train_rowsets_size(rs, i) == 9;
+	tap_ok(rs != NULL && pht_train_rowsets_count(rs) == 1 && t == 1,
+	    "only the released non-zero cell's rows are recorded (1 set of 9 rows; %zu sets)",
+	    rs != NULL ? pht_train_rowsets_count(rs) : 0);
+	json_decref(o);
+	pht_train_rowsets_free(rs);
+	pht_dataset_free(ct);
 }
 
 /*
@@ -1445,6 +1590,8 @@ main(void)
 	test_group_by();
 	test_key_folding();
 	test_crosstab();
+	test_crosstab_complementary();
+	test_crosstab_folded();
 	test_removed();
 	test_rows_and_meta();
 	test_seed_params_combine();

@@ -74,7 +74,9 @@ for _, c in ipairs(xt.pooled.cells) do
       "got " .. c.count .. ", want " .. tostring(cells[c.row .. "|" .. c.col]))
   end
 end
-tap(checked >= 20, "crosstab: at least 20 complete pooled cells checked (" .. checked .. ")")
+-- a coverage floor: complementary suppression withholds a released cell
+-- beside every lone suppressed one, so fewer of the 40 cells are complete
+tap(checked >= 12, "crosstab: at least 12 complete pooled cells checked (" .. checked .. ")")
 
 -- summary of age and cost: n, mean, sd (two-pass, here)
 local sm = result("summary")
