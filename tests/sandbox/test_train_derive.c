@@ -415,6 +415,7 @@ test_cut(void)
 	static const char *const near_[] = {"(1000,1001]", "(1001,2000]"};
 	static const char *const inf[] = {"(-Inf,0.123]", "(0.123,Inf]"};
 	static const char *const zero[] = {"(0,1]", "(1,2.5]"};
+	static const char *const range[] = {"Range_1", "Range_2"};
 	static const char *const st2[] = {"(1,2]", "(2,4]"};
 	static const char *const ages[] = {"(20,40]", "(40,60]", "(60,90]"};
 	static const char *const lab[] = {"young", "old"};
@@ -449,6 +450,7 @@ test_cut(void)
 	    "  near = a:cut{1000, 1001, 2000}.levels,\n"
 	    "  inf = a:cut{-math.huge, 0.1234567, math.huge}.levels,\n"
 	    "  zero = a:cut{-0.0, 1, 2.5}.levels, st2 = d:column('st').levels,\n"
+	    "  range = a:cut{1, 1 + 1e-13, 3}.levels,\n"
 	    "  ages = d:column('ag').levels, lab = d:column('yo').levels,\n"
 	    "  t = d:column('st').type,\n"
 	    "  st = counts('st'), ag = counts('ag'), yo = counts('yo')}");
@@ -459,6 +461,8 @@ test_cut(void)
 	    "breaks that print alike with 3 digits get 4: (1000,1001] (1001,2000]");
 	tap_ok(levels_are(json_object_get(o, "inf"), inf, 2), "infinite breaks print as R's Inf");
 	tap_ok(levels_are(json_object_get(o, "zero"), zero, 2), "-0 prints as 0 (R's 0 + breaks)");
+	tap_ok(levels_are(json_object_get(o, "range"), range, 2),
+	    "breaks that print alike even with 12 digits: R's Range_1, Range_2");
 	tap_ok(levels_are(json_object_get(o, "st2"), st2, 2) &&
 	    levels_are(json_object_get(o, "ages"), ages, 3) &&
 	    levels_are(json_object_get(o, "lab"), lab, 2), "levels through with{}, given labels");
@@ -550,7 +554,7 @@ test_with(void)
 		if (g.sex[i] == 0)
 			sf += y;
 	}
-	o = run_body("local d = data:with{y = a * 2 + s, lx = a:log(), old = a:gt(50)}\n"
+	o = run_body("local d = data:with{y = a * 2 + s, lx = a:log(), old = a:gt(50), age2 = a}\n"
 	    "local d2 = d:with{a2 = a * 2}\n"
 	    "local by = d:aggregate_by('old', {'y'})\n"
 	    "local gl = d:glm_step{family = 'gaussian', outcome = 'y', covariates = {'lx'},\n"
@@ -563,6 +567,7 @@ test_with(void)
 	    "  ncols = #data:columns(), wold = d2:where('old', '==', true):column('a2'):sum(),\n"
 	    "  wold2 = d2:where(d2:column('old')):column('a2'):sum(),\n"
 	    "  agg = d:aggregate({'y'}).stats.y.sum, by = by, ct = ct.counts,\n"
+	    "  alias = d:column('age2'):sum() == a:sum() and d:column('age2').name,\n"
 	    "  gf = grp[1].data:column('y'):sum(), n = gl.n, XtWX = gl.XtWX, XtWz = gl.XtWz,\n"
 	    "  inherited = d:where('sex', '==', 'F'):where('old', 'notnull'):column('y'):count()}");
 	tap_ok(o != NULL, "with{} names in every method%s%s", o == NULL ? ": " : "",
@@ -571,9 +576,9 @@ test_with(void)
 		return;
 	{
 		static const char *const want[] = {"id", "age", "sex", "dx", "smoker", "stage",
-			"lx", "old", "y", "a2"};
+			"age2", "lx", "old", "y", "a2"};
 
-		tap_ok(levels_are(json_object_get(o, "cols"), want, 10) && num(o, "ncols") == 6,
+		tap_ok(levels_are(json_object_get(o, "cols"), want, 11) && num(o, "ncols") == 6,
 		    "columns(): the dataset's, then each with{} call's names sorted; the parent "
 		    "view unchanged");
 	}
@@ -582,6 +587,9 @@ test_with(void)
 	tap_ok(near(num(o, "wold"), sold) && near(num(o, "wold2"), sold),
 	    "where('old', '==', true) and where(column) on a chained with{} view: sum %g", sold);
 	tap_ok(near(num(o, "agg"), sy), "aggregate({'y'}) sum %g", sy);
+	tap_ok(json_is_string(json_object_get(o, "alias")) &&
+	    strcmp(json_string_value(json_object_get(o, "alias")), "age2") == 0,
+	    "a dataset column under a with{} name: the same sum, named age2");
 	x = json_object_get(o, "by");
 	tap_ok(json_integer_value(json_object_get(json_object_get(json_object_get(
 	    json_array_get(x, 0), "stats"), "y"), "n")) == (json_int_t)nby[0] &&
@@ -703,6 +711,10 @@ static const struct ecase errors[] = {
 	{"return data:with{['1z'] = a}", "with: '1z' is not a valid name"},
 	{"return data:with{['a b'] = a}", "with: 'a b' is not a valid name"},
 	{"return data:with{z = 1}", "with: z must be a column, not number"},
+	{"local t = {}\nfor i = 1, 257 do t['c' .. i] = a end\nreturn data:with(t)",
+	    "with: more than 256 names"},
+	{"local w = data\nfor i = 1, 257 do w = w:with{['c' .. i] = a} end\nreturn 1",
+	    "with: more than 256 names"},
 	{"return data:with{z = a}, data:column('z')", "no column 'z' in dataset reg"},
 	{"return data:where(a)", "where: column age is a number column, not boolean"},
 	{"return data:where(a:lt(30) + 1)", "where: column <derived> is a number column, not boolean"},
@@ -831,6 +843,43 @@ test_memory(void)
 	pht_dataset_free(big);
 }
 
+/* An identifier column: not a with{} name, and not reachable through one. */
+static void
+test_identifier(void)
+{
+	static const char csv[] = "pid,v\n11,1\n12,2\n13,3\n14,4\n15,5\n16,6\n";
+	static const char dict[] = "{\"dataset\":\"ids\",\"description\":\"x\",\"columns\":["
+	    "{\"name\":\"pid\",\"type\":\"integer\",\"role\":\"identifier\"},"
+	    "{\"name\":\"v\",\"type\":\"integer\"}]}";
+	struct pht_dataset *d = NULL;
+	json_t *o;
+
+	if (pht_dataset_load_mem(csv, strlen(csv), dict, strlen(dict), "ids.csv", &d, &err) !=
+	    PHT_OK) {
+		tap_ok(0, "identifier dataset loads: %s", err.msg);
+		return;
+	}
+	o = run_on(d, "return data:with{pid = data:column('v') * 2}");
+	tap_ok(o == NULL && err.code == PHT_ERR_TRAIN &&
+	    strstr(err.msg, "with: 'pid' is already a column of dataset ids") != NULL,
+	    "with{} cannot take the identifier column's name: %s", o == NULL ? err.msg : "ran");
+	json_decref(o);
+	o = run_on(d, "local w = data:with{v2 = data:column('v') * 2}\n"
+	    "local c, dict = w:columns(), w:dictionary().columns\n"
+	    "return {c = c, n = #dict, last = dict[#dict].name, s = w:column('v2'):sum()}");
+	{
+		static const char *const want[] = {"v", "v2"};
+
+		tap_ok(o != NULL && levels_are(json_object_get(o, "c"), want, 2) &&
+		    num(o, "n") == 2 &&
+		    strcmp(json_string_value(json_object_get(o, "last")), "v2") == 0 &&
+		    num(o, "s") == 42, "columns() and dictionary() of a with{} view: no identifier, "
+		    "the new name after the visible columns");
+	}
+	json_decref(o);
+	pht_dataset_free(d);
+}
+
 /* date - date between two date columns: days. */
 static void
 test_date_diff(void)
@@ -898,6 +947,7 @@ main(void)
 	test_two_datasets();
 	test_memory();
 	test_date_diff();
+	test_identifier();
 	pht_dataset_free(ds);
 	gen_free(&g);
 	return tap_done();
