@@ -160,16 +160,6 @@ read_beta(lua_State *L, const char *fn, size_t p, double *out)
 	return 1;
 }
 
-/* Pushes a cell of a number or integer column as Lua would see it. */
-static void
-push_num_cell(lua_State *L, const struct pht_column *c, size_t r)
-{
-	if (c->type == PHT_COL_INTEGER)
-		lua_pushinteger(L, (lua_Integer)c->v.i64[r]);
-	else
-		lua_pushnumber(L, pht_train_kernel_num(c, r));
-}
-
 /*
  * Declares the view's rows used (k guard, accounting), then finds the
  * complete cases: d->rows, d->n, d->dropped (see struct design).
@@ -497,8 +487,9 @@ cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
 
 /*
  * data:cox_stratum{time=, event=, event_value=, covariates=, beta=, ties=}
- * -> {names, binary, ones, n, dropped, events, loglik, score, info
- *     [, invalid = "time"|"event", invalid_value]}
+ * -> {names, binary, ones, n, dropped, events, loglik, score, info}
+ * A negative time or an event code other than 0/1 ends the run (refused,
+ * no value named).
  */
 static int
 model_cox_stratum(lua_State *L)
@@ -512,8 +503,7 @@ model_cox_stratum(lua_State *L)
 	uint32_t *ord, *sorted;
 	uint64_t *keys;
 	size_t i, q, r, n, events;
-	int efron = 1, t, inv = 0;
-	size_t inv_row = 0;
+	int efron = 1, t;
 
 	check_args_table(L, fn, "{time = ..., event = ..., covariates = {...}}");
 	d = pht_train_kernel_scratch(L, fn, 1, sizeof(*d));
@@ -544,13 +534,12 @@ model_cox_stratum(lua_State *L)
 	for (i = 0; i < n; i++) {
 		r = d->rows[i];
 		time[i] = pht_train_kernel_num(tc, r);
-		if (inv == 0 && time[i] < 0) {
-			inv = 1;
-			inv_row = r;
-		} else if (inv == 0 && pht_train_kernel_is_event(&ev, ec, r) < 0) {
-			inv = 2;
-			inv_row = r;
-		}
+		if (time[i] < 0)
+			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: time: column '%s' has "
+			    "a negative follow-up time at this station", fn, tc->name);
+		if (pht_train_kernel_is_event(&ev, ec, r) < 0)
+			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: event: column '%s' has "
+			    "values other than 0/1 at this station; give event_value", fn, ec->name);
 	}
 	/* the rows in risk-set order (descending time, ties in view order); the design in that order */
 	ord = pht_train_kernel_scratch(L, fn, n, 3 * sizeof(uint32_t));
@@ -577,15 +566,6 @@ model_cox_stratum(lua_State *L)
 	lua_setfield(L, -2, "score");
 	push_vector(L, I, d->p * d->p);
 	lua_setfield(L, -2, "info");
-	if (inv != 0) {
-		lua_pushstring(L, inv == 1 ? "time" : "event");
-		lua_setfield(L, -2, "invalid");
-		if (inv == 1)
-			push_num_cell(L, tc, inv_row);
-		else
-			push_num_cell(L, ec, inv_row);
-		lua_setfield(L, -2, "invalid_value");
-	}
 	return 1;
 }
 
@@ -734,7 +714,7 @@ outcome_of(enum family f, enum ykind yk, const struct pht_column *c, size_t r, i
  * data:glm_step{outcome=, covariates=, offset=, beta=, family=, link=,
  * nullmu=, intercept=}
  * -> {names, binary, ones, n, dropped, XtWX, XtWz, deviance, loglik, sum_y,
- *     sum_exp_offset, y_ones [, null_deviance] [, invalid_value]}
+ *     sum_exp_offset, y_ones [, null_deviance]}
  */
 static int
 model_glm_step(lua_State *L)
@@ -748,8 +728,7 @@ model_glm_step(lua_State *L)
 	double y, off, eta, mu, me, z, w, wx;
 	const double *xi;
 	size_t i, j, k, r, p, yones = 0;
-	int t, has_beta, has_null = 0, intercept = 1, bad, inv = 0;
-	size_t inv_row = 0;
+	int t, has_beta, has_null = 0, intercept = 1, bad;
 
 	check_args_table(L, fn, "{outcome = ..., covariates = {...}, family = ...}");
 	d = pht_train_kernel_scratch(L, fn, 1, sizeof(*d));
@@ -826,10 +805,10 @@ model_glm_step(lua_State *L)
 		r = d->rows[i];
 		xi = d->x + i * p;
 		y = outcome_of(fam, yk, yc, r, &bad);
-		if (bad && inv == 0) {
-			inv = 1;
-			inv_row = r;
-		}
+		if (bad)
+			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: outcome: column '%s' "
+			    "has values family %s cannot take at this station (binomial needs 0/1, "
+			    "poisson non-negative whole counts)", fn, yc->name, family_names[fam]);
 		off = oc != NULL ? pht_train_kernel_num(oc, r) : 0;
 		if (!has_beta) {
 			mu = fam == FAM_BINOMIAL ? (y + 0.5) / 2 : fam == FAM_POISSON ? y + 0.1 : y;
@@ -867,7 +846,7 @@ model_glm_step(lua_State *L)
 	for (j = 0; j < p; j++)
 		for (k = 0; k < j; k++)
 			A[j * p + k] = A[k * p + j];
-	if (!inv && (!isfinite(dev) || !isfinite(ll) || !all_finite(A, p * p + p)))
+	if (!isfinite(dev) || !isfinite(ll) || !all_finite(A, p * p + p))
 		refuse_extreme(L, fn, "the sums at the given beta are not finite");
 	lua_createtable(L, 0, 16);
 	push_design_fields(L, d);
@@ -888,10 +867,6 @@ model_glm_step(lua_State *L)
 	if (has_null) {
 		lua_pushnumber(L, nulldev);
 		lua_setfield(L, -2, "null_deviance");
-	}
-	if (inv) {
-		push_num_cell(L, yc, inv_row);
-		lua_setfield(L, -2, "invalid_value");
 	}
 	return 1;
 }

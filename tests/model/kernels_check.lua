@@ -1,7 +1,8 @@
 -- kernels_check.lua — a test train (run by test_kernels.c through the real
 -- runtime) that checks the release kernels data:km, data:histogram and
--- data:quantile against independent computations: km.lua's own station()
--- (params.km_src) run over a stand-in of the data API built from the rows
+-- data:quantile against independent computations: km.lua's station() as
+-- it was before data:km (tests/model/km_reference.lua, in params.km_src)
+-- run over a stand-in of the data API built from the rows
 -- the test passes in params.rows, and brute-force counts and sorts over
 -- the same rows. station() returns {checks = {{name =, ok =, diag =}, ...}};
 -- params.case picks the checks.
@@ -75,7 +76,7 @@ end
 local cases = {}
 
 local function km_lua(params)
-  return load(params.km_src, "=km.lua", "t")()
+  return load(params.km_src, "=km_reference.lua", "t")()
 end
 
 -- k = 1, min_cell = 1, the station's resolution dividing interval: km.lua's numbers exactly

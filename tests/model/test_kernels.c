@@ -1,5 +1,6 @@
-/* test_kernels.c — the release kernels (data:km, data:histogram, data:quantile) against km.lua's station(), brute-force counts and hand-computed cases, with their row sets, through the real runtime. */
+/* test_kernels.c — the release kernels (data:km, data:histogram, data:quantile) against km.lua's station() as it was before data:km (km_reference.lua), brute-force counts and hand-computed cases, with their row sets, through the real runtime. */
 #include "tap.h"
+#include "model_util.h"
 
 #include "pht_buf.h"
 #include "pht_dataset.h"
@@ -46,21 +47,6 @@ static const char hand_csv[] =
     "time,status,age\n"
     "5,1,21\n12,0,25\n31,1,33\n40,1,38\n45,0,41\n"
     "61,1,47\n70,0,52\n95,1,58\n100,1,66\n200,0,90\n";
-
-static uint64_t
-rnd(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
-static unsigned
-below(uint64_t *s, unsigned n)
-{
-	return (unsigned)((rnd(s) >> 11) % n);
-}
 
 /* The CSV text and, in *rows, the same rows as JSON objects (missing cells absent). */
 static char *
@@ -132,29 +118,6 @@ make_data(size_t *len, json_t **rows)
 	return out;
 }
 
-static char *
-read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (f == NULL)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)) != NULL) {
-		if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf[n] = 0;
-			*len = (size_t)n;
-		}
-	}
-	fclose(f);
-	return buf;
-}
-
 struct env {
 	char *code, *km;
 	size_t code_len;
@@ -198,24 +161,14 @@ checks_case(const struct env *e, const char *name, const struct pht_dataset *ds,
 {
 	struct pht_train_rowsets *rs = NULL;
 	struct pht_err err;
-	json_t *out = NULL, *list, *c;
-	size_t i;
+	json_t *out = NULL;
 
 	if (!tap_ok(run_case(e, name, ds, k, res, NULL, &out, &rs, &err) == PHT_OK,
 	    "case %s runs", name)) {
 		tap_diag("%s", err.msg);
 		return;
 	}
-	list = json_object_get(out, "checks");
-	json_array_foreach(list, i, c) {
-		const char *diag = json_string_value(json_object_get(c, "diag"));
-
-		if (!tap_ok(json_is_true(json_object_get(c, "ok")), "%s: %s", name,
-		    json_string_value(json_object_get(c, "name"))) && diag != NULL)
-			tap_diag("%s", diag);
-	}
-	tap_ok(json_array_size(list) == want, "case %s made its %zu checks (%zu)", name, want,
-	    json_array_size(list));
+	report_checks(name, out, want);
 	json_decref(out);
 	pht_train_rowsets_free(rs);
 }
@@ -333,11 +286,11 @@ main(void)
 		src = ".";
 	snprintf(path, sizeof(path), "%s/tests/model/kernels_check.lua", src);
 	e.code = read_file(path, &e.code_len);
-	snprintf(path, sizeof(path), "%s/trains/std/km.lua", src);
+	snprintf(path, sizeof(path), "%s/tests/model/km_reference.lua", src);
 	e.km = read_file(path, &n);
 	csv = make_data(&len, &e.rows);
 	if (e.code == NULL || e.km == NULL || csv == NULL) {
-		printf("Bail out! cannot read the check train or km.lua under %s\n", src);
+		printf("Bail out! cannot read the check train or km_reference.lua under %s\n", src);
 		return 1;
 	}
 	if (pht_dataset_load_mem(csv, len, surv_dict, strlen(surv_dict), "surv.csv", &ds,

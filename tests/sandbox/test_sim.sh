@@ -103,6 +103,34 @@ ok "$([ $? = 2 ] && grep -q 'not a JSON object' "$tmp/err" && echo 0 || echo 1)"
 ok "$([ $? = 2 ] && grep -q -- '--k 0' "$tmp/err" && echo 0 || echo 1)" "--k 0 refused"
 "$pht" sim "$tmp/forever.lua" --station "a=$tmp/missing.csv" >/dev/null 2>"$tmp/err"
 ok "$([ $? = 2 ] && grep -q 'station a' "$tmp/err" && echo 0 || echo 1)" "a missing dataset names the station"
+# The station's resolution policy reaches the train: --time-resolution, --km-min-cell, --grid.
+cat > "$tmp/res.lua" <<'LUA'
+return { name = "res", version = "1",
+  station = function(data)
+    return { days = data:time_resolution(), edges = data:snap("age", { 21, 47 }),
+      digits = data:snap("id", { 1234, 5678 }) }
+  end,
+  combine = function(r) return { done = true, result = r[1] } end }
+LUA
+"$pht" sim "$tmp/res.lua" --station "a=$tmp/a.csv" --time-resolution 7 --grid age=10 \
+  --grid-digits 3 --km-min-cell 12 >"$tmp/out" 2>"$tmp/err"
+ok "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if r == {"days": 7, "edges": [20, 50], "digits": [1230, 5680]} else 1)' "$tmp/out"; echo $?)" \
+  "--time-resolution 7, --grid age=10, --grid-digits 3 reach the train"
+"$pht" sim "$tmp/res.lua" --station "a=$tmp/a.csv" >"$tmp/out" 2>"$tmp/err"
+ok "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if r == {"days": 30, "edges": [21, 47], "digits": [1200, 5700]} else 1)' "$tmp/out"; echo $?)" \
+  "defaults: 30 days, edges to 2 significant digits"
+for bad in "--time-resolution 0" "--time-resolution x" "--grid age" "--grid age=-1" "--grid =5" \
+    "--grid-digits 7" "--km-min-cell 0"; do
+  # shellcheck disable=SC2086
+  "$pht" sim "$tmp/res.lua" --station "a=$tmp/a.csv" $bad >/dev/null 2>"$tmp/err"
+  ok "$([ $? = 2 ] && grep -q -- "${bad%% *}" "$tmp/err" && echo 0 || echo 1)" "$bad refused"
+done
 "$pht" sim --help >"$tmp/out"
 ok "$([ $? = 0 ] && grep -q -- '--instruction-limit' "$tmp/out" && echo 0 || echo 1)" "--help documents the options"
 
