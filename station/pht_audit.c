@@ -32,6 +32,10 @@
 #define L_HASH_OFF L_PREFIX_LEN
 #define L_SIG_OFF (L_HASH_OFF + PHT_AUDIT_HASH_HEX + L_MID_LEN)
 #define L_ENTRY_OFF (L_SIG_OFF + L_SIG_B64 + L_TAIL_LEN)
+/* a line left out of a bundle: PREFIX HASH MID SIG LEFT {prev, seq} "}" */
+#define L_LEFT "\",\"left_out\":"
+#define L_LEFT_LEN (sizeof(L_LEFT) - 1)
+#define L_LEFT_OFF (L_SIG_OFF + L_SIG_B64 + L_LEFT_LEN)
 
 #define SIG_DOMAIN "pht-audit-v1:"
 #define SIG_DOMAIN_LEN (sizeof(SIG_DOMAIN) - 1)
@@ -142,6 +146,8 @@ struct chain {
 	char want_hash[PHT_AUDIT_HASH_HEX + 1]; /* ... here */
 	int preset;                         /* head was set by the caller: no anchoring */
 	struct pht_audit_head start;        /* what the file continues from (rotation) */
+	unsigned opts;                      /* PHT_AUDIT_LEFT_OUT_OK */
+	uint64_t left_out;                  /* left-out lines accepted */
 };
 
 static void
@@ -183,6 +189,119 @@ fault(struct chain *ch, enum pht_audit_fault f, const char *path,
 }
 
 /*
+ * A left-out line (PHT_AUDIT_LEFT_OUT_OK) as the next link of ch: layout,
+ * the stub exactly {prev, seq}, the signature over the recorded
+ * hash, seq and prev. The hash cannot be recomputed: the entry is not
+ * there; the next line's prev and the signature bind it.
+ */
+static int
+check_left_out(struct chain *ch, const char *l, size_t len, const struct pht_key *pub,
+    const char *path, json_t **entry, struct pht_err *err)
+{
+	char hash[PHT_AUDIT_HASH_HEX + 1], msg[SIG_DOMAIN_LEN + PHT_AUDIT_HASH_HEX];
+	uint8_t sig[PHT_KEY_SIG_LEN + 2];
+	const char *prev;
+	struct pht_err perr;
+	json_t *e = NULL;
+	size_t siglen;
+	int64_t seq;
+
+	if (memcmp(l + L_HASH_OFF + PHT_AUDIT_HASH_HEX, L_MID, L_MID_LEN) != 0 ||
+	    l[L_LEFT_OFF] != '{' || l[len - 1] != '}' ||
+	    !is_lower_hex(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX) ||
+	    pht_b64_decode(l + L_SIG_OFF, L_SIG_B64, sig, sizeof(sig), &siglen) != PHT_OK ||
+	    siglen != PHT_KEY_SIG_LEN)
+		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
+		    "not {\"hash\":HEX,\"sig\":BASE64,\"left_out\":{...}}");
+	memcpy(hash, l + L_HASH_OFF, PHT_AUDIT_HASH_HEX);
+	hash[PHT_AUDIT_HASH_HEX] = '\0';
+	if (pht_json_parse(l + L_LEFT_OFF, len - 1 - L_LEFT_OFF, "left_out", &e,
+	    &perr) != PHT_OK || !json_is_object(e) || json_object_size(e) != 2 ||
+	    pht_json_get_int(e, "seq", "left_out", &seq, &perr) != PHT_OK ||
+	    pht_json_get_str(e, "prev", "left_out", &prev, &perr) != PHT_OK ||
+	    strlen(prev) != PHT_AUDIT_HASH_HEX) {
+		json_decref(e);
+		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
+		    "left_out: not exactly {prev, seq}");
+	}
+	if (pub != NULL) {
+		memcpy(msg, SIG_DOMAIN, SIG_DOMAIN_LEN);
+		memcpy(msg + SIG_DOMAIN_LEN, hash, PHT_AUDIT_HASH_HEX);
+		if (pht_key_verify(pub, (const uint8_t *)msg, sizeof(msg), sig, &perr) !=
+		    PHT_OK) {
+			json_decref(e);
+			return fault(ch, PHT_AUDIT_FAULT_SIGNATURE, path, err, "%s",
+			    "not signed by this station's key");
+		}
+	}
+	if (seq < 1 || (uint64_t)seq != ch->head.seq + 1) {
+		json_decref(e);
+		return fault(ch, PHT_AUDIT_FAULT_SEQ, path, err, "seq %" PRIu64 " expected, "
+		    "%" PRId64 " found", ch->head.seq + 1, seq);
+	}
+	if (strcmp(prev, ch->head.hash) != 0) {
+		json_decref(e);
+		return fault(ch, PHT_AUDIT_FAULT_PREV, path, err, "%s",
+		    "prev is not the hash of the entry before");
+	}
+	ch->line++;
+	ch->left_out++;
+	ch->head.seq = (uint64_t)seq;
+	memcpy(ch->head.hash, hash, sizeof(hash));
+	memcpy(ch->last_sig, sig, PHT_KEY_SIG_LEN);
+	if (ch->head.seq == ch->want_seq)
+		memcpy(ch->want_hash, hash, sizeof(hash));
+	if (entry != NULL && json_object_set_new(e, "left_out", json_true()) == 0)
+		*entry = e;
+	else
+		json_decref(e);
+	return PHT_OK;
+}
+
+int
+pht_audit_left_out_line(const char *line, size_t len, char **out, struct pht_err *err)
+{
+	json_t *e = NULL, *stub = NULL;
+	char *text = NULL;
+	size_t n;
+	int r;
+
+	*out = NULL;
+	if (len < L_ENTRY_OFF + 3 || memcmp(line, L_PREFIX, L_PREFIX_LEN) != 0 ||
+	    memcmp(line + L_SIG_OFF + L_SIG_B64, L_TAIL, L_TAIL_LEN) != 0 ||
+	    line[len - 1] != '}')
+		return pht_errf(err, PHT_ERR_MALFORMED, "not an audit log line");
+	if ((r = pht_json_parse(line + L_ENTRY_OFF, len - 1 - L_ENTRY_OFF, "entry", &e,
+	    err)) != PHT_OK)
+		return r;
+	if (!json_is_string(json_object_get(e, "prev")) ||
+	    !json_is_integer(json_object_get(e, "seq"))) {
+		r = pht_errf(err, PHT_ERR_MALFORMED, "entry: no seq or prev");
+		goto out;
+	}
+	stub = json_pack("{s:O, s:O}", "prev", json_object_get(e, "prev"),
+	    "seq", json_object_get(e, "seq"));
+	if (stub == NULL || (text = pht_json_dump(stub)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	n = L_SIG_OFF + L_SIG_B64 + L_LEFT_LEN + strlen(text) + 2;
+	if ((*out = malloc(n)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(*out, line, L_SIG_OFF + L_SIG_B64);
+	snprintf(*out + L_SIG_OFF + L_SIG_B64, n - L_SIG_OFF - L_SIG_B64, "%s%s}",
+	    L_LEFT, text);
+	r = PHT_OK;
+out:
+	free(text);
+	json_decref(stub);
+	json_decref(e);
+	return r;
+}
+
+/*
  * Checks one complete line (len bytes, no newline) as the next link of ch.
  * pub verifies the signature when not NULL. On success advances ch and, if
  * entry is not NULL, hands over the parsed ENTRY. PHT_ERR_TAMPERED with
@@ -204,6 +323,10 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 
 	if (entry != NULL)
 		*entry = NULL;
+	if ((ch->opts & PHT_AUDIT_LEFT_OUT_OK) && len > L_LEFT_OFF + 2 &&
+	    memcmp(l, L_PREFIX, L_PREFIX_LEN) == 0 &&
+	    memcmp(l + L_SIG_OFF + L_SIG_B64, L_LEFT, L_LEFT_LEN) == 0)
+		return check_left_out(ch, l, len, pub, path, entry, err);
 	if (len < L_ENTRY_OFF + 3 ||
 	    memcmp(l, L_PREFIX, L_PREFIX_LEN) != 0 ||
 	    memcmp(l + L_HASH_OFF + PHT_AUDIT_HASH_HEX, L_MID, L_MID_LEN) != 0 ||
@@ -357,10 +480,19 @@ pht_audit_verify_from(const char *path, const struct pht_key *station_pub,
     const struct pht_audit_head *start, const struct pht_audit_head *expect,
     struct pht_audit_report *report, struct pht_err *err)
 {
+	return pht_audit_verify_opts(path, station_pub, start, expect, 0, report, err);
+}
+
+int
+pht_audit_verify_opts(const char *path, const struct pht_key *station_pub,
+    const struct pht_audit_head *start, const struct pht_audit_head *expect,
+    unsigned opts, struct pht_audit_report *report, struct pht_err *err)
+{
 	struct chain ch;
 	int fd, r;
 
 	chain_init(&ch);
+	ch.opts = opts;
 	if (start != NULL) {
 		ch.preset = 1;
 		ch.head = *start;
@@ -399,6 +531,7 @@ pht_audit_verify_from(const char *path, const struct pht_key *station_pub,
 		report->fault = ch.fault;
 		report->line = ch.fault_line;
 		report->start = ch.start;
+		report->left_out = ch.left_out;
 	}
 	return r;
 }
@@ -407,10 +540,18 @@ int
 pht_audit_foreach(const char *path, pht_audit_entry_fn fn, void *arg,
     struct pht_err *err)
 {
+	return pht_audit_foreach_opts(path, 0, fn, arg, err);
+}
+
+int
+pht_audit_foreach_opts(const char *path, unsigned opts, pht_audit_entry_fn fn,
+    void *arg, struct pht_err *err)
+{
 	struct chain ch;
 	int fd, r;
 
 	chain_init(&ch);
+	ch.opts = opts;
 	if ((r = open_read(path, &fd, err)) != PHT_OK)
 		return r;
 	r = walk(fd, path, &ch, NULL, fn, arg, err);

@@ -63,6 +63,7 @@ struct pht_audit_report {
 	uint64_t line;                  /* 1-based line of the first fault, or 0 */
 	struct pht_audit_head start;    /* the entry the file continues from: seq 0
 	                                   for a log that starts the chain */
+	uint64_t left_out;              /* left-out lines (PHT_AUDIT_LEFT_OUT_OK) */
 };
 
 /*
@@ -95,6 +96,35 @@ int pht_audit_verify_from(const char *path, const struct pht_key *station_pub,
     struct pht_audit_report *report, struct pht_err *err);
 
 /*
+ * An entry left out of an auditor's bundle (pht_audit_archive.h) stands
+ * in the bundle's file as the line
+ *
+ *   {"hash":"<64 hex>","sig":"<88 base64>","left_out":{"prev":P,"seq":N}}
+ *
+ * with the entry's own hash and signature and its seq and prev: the
+ * signature still proves the station wrote an entry with that hash there,
+ * and the chain runs on through it, but its content (time included: it
+ * lies between its neighbours') is not shown.
+ * pht_audit_left_out_line makes that line from a log line (len bytes,
+ * without the newline; *out allocated, NUL-terminated, no newline);
+ * PHT_ERR_MALFORMED if line is not a log line.
+ */
+int pht_audit_left_out_line(const char *line, size_t len, char **out,
+    struct pht_err *err);
+
+/*
+ * pht_audit_verify_from and pht_audit_foreach with options: with
+ * PHT_AUDIT_LEFT_OUT_OK, left-out lines are accepted (their signature,
+ * seq and prev checked; report->left_out counts them) and fn sees them as
+ * {"seq", "prev", "left_out": true}. Logs never hold such lines;
+ * only bundles do.
+ */
+#define PHT_AUDIT_LEFT_OUT_OK 0x1u
+int pht_audit_verify_opts(const char *path, const struct pht_key *station_pub,
+    const struct pht_audit_head *start, const struct pht_audit_head *expect,
+    unsigned opts, struct pht_audit_report *report, struct pht_err *err);
+
+/*
  * Calls fn for each entry of the log in order with its line number, its
  * hash and ENTRY parsed (borrowed for the call). Checks layout, hashes,
  * seq and prev links (not signatures: use pht_audit_verify for that) and
@@ -105,6 +135,9 @@ typedef int (*pht_audit_entry_fn)(uint64_t line, const char *hash,
     const json_t *entry, void *arg);
 int pht_audit_foreach(const char *path, pht_audit_entry_fn fn, void *arg,
     struct pht_err *err);
+/* pht_audit_foreach with options (PHT_AUDIT_LEFT_OUT_OK: bundles only). */
+int pht_audit_foreach_opts(const char *path, unsigned opts, pht_audit_entry_fn fn,
+    void *arg, struct pht_err *err);
 
 /* An open log, for appending. */
 struct pht_audit;

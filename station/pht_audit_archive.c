@@ -195,6 +195,91 @@ pht_audit_rotate_at(const char *path, const struct pht_key *station_key,
 
 /* ---- export ---- */
 
+/*
+ * The entries a bundle leaves out unless the station asks for the data's
+ * detail: the executed and outcome entries of every run whose outcome may
+ * depend on data values (its outcome entry says "data_dependent": true),
+ * by (file, line), in log order.
+ */
+struct leave {
+	json_t *trains;                 /* set: train id -> true */
+	size_t file;                    /* the file being walked */
+	size_t *files;
+	uint64_t *lines;
+	size_t n, cap;
+};
+
+static int
+dd_trains_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct leave *lv = arg;
+	const char *id = json_string_value(json_object_get(entry, "train"));
+
+	(void)line;
+	(void)hash;
+	if (id != NULL && json_is_true(json_object_get(entry, "data_dependent")) &&
+	    json_object_set_new(lv->trains, id, json_true()) != 0)
+		return PHT_ERR_NOMEM;
+	return 0;
+}
+
+static int
+leave_lines_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct leave *lv = arg;
+	const char *id = json_string_value(json_object_get(entry, "train"));
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+	size_t *nf;
+	uint64_t *nl;
+
+	(void)hash;
+	if (id == NULL || ev == NULL || json_object_get(lv->trains, id) == NULL ||
+	    (strcmp(ev, "executed") != 0 && strcmp(ev, "failed") != 0 &&
+	    strcmp(ev, "withheld") != 0))
+		return 0;
+	if (lv->n == lv->cap) {
+		lv->cap = lv->cap ? lv->cap * 2 : 64;
+		if ((nf = realloc(lv->files, lv->cap * sizeof(*nf))) == NULL)
+			return PHT_ERR_NOMEM;
+		lv->files = nf;
+		if ((nl = realloc(lv->lines, lv->cap * sizeof(*nl))) == NULL)
+			return PHT_ERR_NOMEM;
+		lv->lines = nl;
+	}
+	lv->files[lv->n] = lv->file;
+	lv->lines[lv->n++] = line;
+	return 0;
+}
+
+/* Fills lv from the log's files (already verified). */
+static int
+leave_find(const struct pht_audit_export_spec *sp, struct leave *lv, struct pht_err *err)
+{
+	size_t i;
+	int r;
+
+	if ((lv->trains = json_object()) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	for (i = 0; i < sp->nlogs; i++)
+		if ((r = pht_audit_foreach(sp->logs[i], dd_trains_fn, lv, err)) != PHT_OK)
+			return r == PHT_ERR_NOMEM ? pht_errf(err, r, "out of memory") : r;
+	for (i = 0; i < sp->nlogs && json_object_size(lv->trains) > 0; i++) {
+		lv->file = i;
+		if ((r = pht_audit_foreach(sp->logs[i], leave_lines_fn, lv, err)) != PHT_OK)
+			return r == PHT_ERR_NOMEM ? pht_errf(err, r, "out of memory") : r;
+	}
+	return PHT_OK;
+}
+
+static void
+leave_clear(struct leave *lv)
+{
+	json_decref(lv->trains);
+	free(lv->files);
+	free(lv->lines);
+	memset(lv, 0, sizeof(*lv));
+}
+
 /* Where the exported range lies, found in one pass over the files. */
 struct span {
 	int64_t from, to;
@@ -236,14 +321,20 @@ span_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
 	return 0;
 }
 
-/* Copies lines [first, last] (1-based) of path to f, hashing them. */
+/*
+ * Copies lines [first, last] (1-based) of path, the file-th of the log, to
+ * f, hashing them; the lines lv names from *at on are written in their
+ * left-out form (pht_audit_left_out_line). *left counts those.
+ */
 static int
-copy_lines(const char *path, uint64_t first, uint64_t last, FILE *f,
-    EVP_MD_CTX *md, struct pht_err *err)
+copy_lines(const char *path, size_t file, uint64_t first, uint64_t last, FILE *f,
+    EVP_MD_CTX *md, const struct leave *lv, size_t *at, uint64_t *left,
+    struct pht_err *err)
 {
 	FILE *in = fopen(path, "r");
-	char *line = NULL;
-	size_t cap = 0;
+	char *line = NULL, *stub = NULL;
+	const char *w;
+	size_t cap = 0, wn;
 	ssize_t len;
 	uint64_t no = 0;
 	int r = PHT_OK;
@@ -251,14 +342,31 @@ copy_lines(const char *path, uint64_t first, uint64_t last, FILE *f,
 	if (in == NULL)
 		return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
 	while (no < last && (len = getline(&line, &cap, in)) > 0) {
-		if (++no < first)
+		++no;
+		while (*at < lv->n && (lv->files[*at] < file ||
+		    (lv->files[*at] == file && lv->lines[*at] < no)))
+			(*at)++;
+		if (no < first)
 			continue;
-		if (fwrite(line, 1, (size_t)len, f) != (size_t)len ||
-		    EVP_DigestUpdate(md, line, (size_t)len) != 1) {
+		w = line;
+		wn = (size_t)len;
+		if (*at < lv->n && lv->files[*at] == file && lv->lines[*at] == no) {
+			free(stub);
+			stub = NULL;
+			if ((r = pht_audit_left_out_line(line, (size_t)len - 1, &stub,
+			    err)) != PHT_OK)
+				break;
+			wn = strlen(stub);
+			stub[wn++] = '\n';     /* over its NUL: written by length */
+			w = stub;
+			(*left)++;
+		}
+		if (fwrite(w, 1, wn, f) != wn || EVP_DigestUpdate(md, w, wn) != 1) {
 			r = pht_errf(err, PHT_ERR_IO, "writing the bundle: %s", strerror(errno));
 			break;
 		}
 	}
+	free(stub);
 	if (r == PHT_OK && last != UINT64_MAX && no < last)
 		r = pht_errf(err, PHT_ERR_TAMPERED, "%s: ended while being exported", path);
 	free(line);
@@ -328,16 +436,19 @@ pht_audit_export(const struct pht_audit_export_spec *sp, uint64_t *count,
     struct pht_err *err)
 {
 	struct span s;
+	struct leave lv;
 	json_t *heads = NULL, *b = NULL;
 	EVP_MD_CTX *md = NULL;
 	FILE *f = NULL;
 	char *path = NULL, *pem = NULL, *text = NULL, fp[80], sha[65], from[21], to[21];
-	size_t i, pemlen;
+	size_t i, pemlen, at = 0;
+	uint64_t left = 0;
 	int r;
 
 	if (count != NULL)
 		*count = 0;
 	memset(&s, 0, sizeof(s));
+	memset(&lv, 0, sizeof(lv));
 	s.from = sp->from;
 	s.to = sp->to;
 	if (sp->from > sp->to)
@@ -359,6 +470,8 @@ pht_audit_export(const struct pht_audit_export_spec *sp, uint64_t *count,
 		r = pht_errf(err, PHT_ERR_NOT_FOUND, "no entry of the log falls in the range");
 		goto out;
 	}
+	if (!sp->data_detail && (r = leave_find(sp, &lv, err)) != PHT_OK)
+		goto out;
 	if (mkdir(sp->out_dir, 0700) != 0) {
 		r = pht_errf(err, PHT_ERR_IO, "%s: %s", sp->out_dir, strerror(errno));
 		goto out;
@@ -374,8 +487,9 @@ pht_audit_export(const struct pht_audit_export_spec *sp, uint64_t *count,
 		goto out;
 	}
 	for (i = s.first_file; i <= s.last_file; i++) {
-		if ((r = copy_lines(sp->logs[i], i == s.first_file ? s.first_line : 1,
-		    i == s.last_file ? s.last_line : UINT64_MAX, f, md, err)) != PHT_OK)
+		if ((r = copy_lines(sp->logs[i], i, i == s.first_file ? s.first_line : 1,
+		    i == s.last_file ? s.last_line : UINT64_MAX, f, md, &lv, &at, &left,
+		    err)) != PHT_OK)
 			goto out;
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
@@ -389,12 +503,13 @@ pht_audit_export(const struct pht_audit_export_spec *sp, uint64_t *count,
 	pht_time_format(sp->from, from);
 	pht_time_format(sp->to, to);
 	b = json_pack("{s:s, s:i, s:s, s:s, s:{s:I, s:s}, s:I, s:I, s:I, s:s, s:s, s:s, "
-	    "s:o}", "kind", "pht-audit-bundle", "version", 1, "from", from, "to", to,
+	    "s:o, s:b, s:I}", "kind", "pht-audit-bundle", "version", 2, "from", from, "to", to,
 	    "anchor", "seq", (json_int_t)s.anchor.seq, "hash", s.anchor.hash,
 	    "first_seq", (json_int_t)s.first_seq, "last_seq", (json_int_t)s.last_seq,
 	    "entries", (json_int_t)(s.last_seq - s.first_seq + 1),
 	    "entries_sha256", sha, "station_key", pem, "station_key_fp", fp,
-	    "node_heads", heads != NULL ? json_incref(heads) : json_array());
+	    "node_heads", heads != NULL ? json_incref(heads) : json_array(),
+	    "data_detail", sp->data_detail != 0, "left_out", (json_int_t)left);
 	free(path);
 	if (b == NULL || (text = json_dumps(b, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL ||
 	    (path = pht_path_join(sp->out_dir, "bundle.json")) == NULL) {
@@ -407,6 +522,7 @@ pht_audit_export(const struct pht_audit_export_spec *sp, uint64_t *count,
 	if (count != NULL)
 		*count = s.last_seq - s.first_seq + 1;
 out:
+	leave_clear(&lv);
 	if (f != NULL)
 		fclose(f);
 	EVP_MD_CTX_free(md);
@@ -434,6 +550,8 @@ times_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
 
 	(void)line;
 	(void)hash;
+	if (json_is_true(json_object_get(entry, "left_out")))
+		return 0;       /* no time shown: it lies between its neighbours' */
 	if (t->bad_seq == 0 && (ts == NULL || pht_time_parse(ts, &v) != PHT_OK ||
 	    v < t->from || v > t->to))
 		t->bad_seq = (uint64_t)json_integer_value(json_object_get(entry, "seq"));
@@ -479,7 +597,8 @@ pht_audit_bundle_verify(const char *dir, const struct pht_key *expect_pub,
 	json_t *m = NULL, *heads, *x;
 	const char *kind, *from, *to, *ahash, *sha, *pem, *hh;
 	char *bpath = NULL, *epath = NULL, fp[80], efp[80], got[65];
-	int64_t version, aseq, first, last, entries, hs;
+	int64_t version, aseq, first, last, entries, hs, left = 0;
+	unsigned opts;
 	size_t i;
 	int r;
 
@@ -506,7 +625,13 @@ pht_audit_bundle_verify(const char *dir, const struct pht_key *expect_pub,
 	    (r = pht_json_get_str(x, "hash", "bundle anchor", &ahash, err)) != PHT_OK ||
 	    (r = pht_json_get_array(m, "node_heads", bpath, &heads, err)) != PHT_OK)
 		goto out;
-	if (strcmp(kind, "pht-audit-bundle") != 0 || version != 1 || aseq < 0 ||
+	/* version 2 may leave entries out (docs/audit-log.md); it says how many */
+	if (version == 2 && (r = pht_json_get_int(m, "left_out", bpath, &left, err)) !=
+	    PHT_OK)
+		goto out;
+	opts = version == 2 ? PHT_AUDIT_LEFT_OUT_OK : 0;
+	if (strcmp(kind, "pht-audit-bundle") != 0 || (version != 1 && version != 2) ||
+	    left < 0 || aseq < 0 ||
 	    first != aseq + 1 || last < first || entries != last - first + 1 ||
 	    strlen(ahash) != PHT_AUDIT_HASH_HEX || pht_time_parse(from, &tm.from) != PHT_OK ||
 	    pht_time_parse(to, &tm.to) != PHT_OK) {
@@ -537,8 +662,14 @@ pht_audit_bundle_verify(const char *dir, const struct pht_key *expect_pub,
 	}
 	anchor.seq = (uint64_t)aseq;
 	memcpy(anchor.hash, ahash, PHT_AUDIT_HASH_HEX + 1);
-	if ((r = pht_audit_verify_from(epath, key, &anchor, NULL, &ar, err)) != PHT_OK)
+	if ((r = pht_audit_verify_opts(epath, key, &anchor, NULL, opts, &ar, err)) !=
+	    PHT_OK)
 		goto out;
+	if (ar.left_out != (uint64_t)left) {
+		r = pht_errf(err, PHT_ERR_TAMPERED, "%s: %" PRIu64 " entries left out, "
+		    "bundle.json says %" PRId64, epath, ar.left_out, left);
+		goto out;
+	}
 	if (ar.entries != (uint64_t)entries || ar.head.seq != (uint64_t)last) {
 		r = pht_errf(err, PHT_ERR_TAMPERED, "%s: holds entries %" PRId64 " to %" PRIu64
 		    " (%" PRIu64 "), bundle.json says %" PRId64 " to %" PRId64, epath, first,
@@ -546,7 +677,7 @@ pht_audit_bundle_verify(const char *dir, const struct pht_key *expect_pub,
 		goto out;
 	}
 	tm.bad_seq = 0;
-	if ((r = pht_audit_foreach(epath, times_fn, &tm, err)) != PHT_OK)
+	if ((r = pht_audit_foreach_opts(epath, opts, times_fn, &tm, err)) != PHT_OK)
 		goto out;
 	if (tm.bad_seq != 0) {
 		r = pht_errf(err, PHT_ERR_TAMPERED, "%s: entry %" PRIu64 " lies outside the "
@@ -567,13 +698,15 @@ pht_audit_bundle_verify(const char *dir, const struct pht_key *expect_pub,
 		}
 		h.seq = (uint64_t)hs;
 		memcpy(h.hash, hh, PHT_AUDIT_HASH_HEX + 1);
-		if ((r = pht_audit_verify_from(epath, key, &anchor, &h, NULL, err)) != PHT_OK) {
+		if ((r = pht_audit_verify_opts(epath, key, &anchor, &h, opts, NULL, err)) !=
+		    PHT_OK) {
 			pht_err_prefix(err, "node head %" PRId64, hs);
 			goto out;
 		}
 		rep->heads_checked++;
 	}
 	rep->entries = ar.entries;
+	rep->left_out = ar.left_out;
 	rep->anchor = anchor;
 	rep->head = ar.head;
 	r = PHT_OK;

@@ -49,14 +49,20 @@ struct pht_audit_export_spec {
 	const char *heads_json;         /* the node's heads (file text) or NULL */
 	size_t heads_len;
 	const char *out_dir;            /* created; must not exist */
+	int data_detail;                /* 1: keep data-dependent detail (see below) */
 };
 
 /*
- * Writes an auditor's bundle, a directory holding bundle.json (the range,
- * the anchor — seq and hash of the entry before the first one exported —,
- * the station's public key in PEM and its fingerprint, the entry count,
- * the SHA-256 of entries.log and the node's heads) and entries.log (the
- * entries' lines exactly as in the log). The log's files are verified
+ * Writes an auditor's bundle, a directory holding bundle.json (version 2:
+ * the range, the anchor — seq and hash of the entry before the first one
+ * exported —, the station's public key in PEM and its fingerprint, the
+ * entry count, the SHA-256 of entries.log, the node's heads, data_detail
+ * and the number of entries left_out) and entries.log (the entries' lines
+ * exactly as in the log). Unless spec->data_detail is set, the executed,
+ * failed and withheld entries of every run whose outcome may depend on
+ * data values (its outcome entry says "data_dependent": true) are left
+ * out: written as left-out lines (pht_audit_left_out_line) that keep the
+ * chain and the signatures checkable without their content. The log's files are verified
  * first (PHT_ERR_TAMPERED if broken). heads_json is one {"seq", "hash"}
  * object or an array of them (PHT_ERR_MALFORMED otherwise).
  * PHT_ERR_NOT_FOUND if no entry falls in the range; PHT_ERR_IO.
@@ -68,6 +74,7 @@ int pht_audit_export(const struct pht_audit_export_spec *spec, uint64_t *count,
 /* What checking a bundle found. */
 struct pht_audit_bundle_report {
 	uint64_t entries;
+	uint64_t left_out;              /* entries shown only by hash and signature */
 	struct pht_audit_head anchor, head;
 	char station_fp[80];            /* fingerprint of the key in the bundle */
 	size_t heads_checked;           /* node heads inside the range, matched */
@@ -75,8 +82,10 @@ struct pht_audit_bundle_report {
 };
 
 /*
- * Verifies a bundle offline: bundle.json well formed, entries.log's
- * SHA-256, every entry's hash, signature (with the key in the bundle, or
+ * Verifies a bundle offline: bundle.json well formed (version 1, or 2
+ * with left_out), entries.log's SHA-256, every entry's hash (left-out
+ * lines of a version 2 bundle: their recorded hash, as many as left_out
+ * says), signature (with the key in the bundle, or
  * with expect_pub if given, which must then be the same key), seq and prev
  * from the anchor, the count and range, and every node head inside the
  * range against the entry of that seq. PHT_ERR_TAMPERED naming what

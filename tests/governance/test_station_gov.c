@@ -24,7 +24,17 @@
 
 static char dir[] = "/tmp/pht-gov-XXXXXX";
 static char analyst_fp[PHT_KEY_FP_LEN + 1], visitor_fp[PHT_KEY_FP_LEN + 1];
-static char mean_sha[65];
+static char mean_sha[65], qc_sha[65];
+
+/* A steward's data-quality train: row-level values if it has row access. */
+static const char *qc_code =
+    "return { name = 'qc', version = '1',\n"
+    "  station = function(data, params, round)\n"
+    "    local ok, v = pcall(function() return data:column('age'):values() end)\n"
+    "    if not ok then return { rows = false, why = tostring(v) } end\n"
+    "    return { rows = true, first = v[1] }\n"
+    "  end,\n"
+    "  combine = function(r) return { done = true, result = r[1] } end }\n";
 
 static const char *mean_code =
     "return { name = 'mean', version = '1',\n"
@@ -162,6 +172,170 @@ train(const char *signer, const char *column, const char *permit_id,
 	free(payload);
 	json_decref(p);
 	return env;
+}
+
+/* A permit for analyst_fp over reg's age for codes, row access for ra. */
+static char *
+permit_codes(const char *id, const char *const *codes, size_t ncodes,
+    const char *const *ra, size_t nra)
+{
+	struct pht_permit_user users[1] = {{"someone", analyst_fp}};
+	const char *stations[1] = {"st-a"}, *cols[1] = {"age"};
+	struct pht_permit_dataset ds[1] = {{"reg", cols, 1}};
+	struct pht_permit_spec s;
+	char *payload = NULL, *env;
+	size_t len;
+
+	memset(&s, 0, sizeof(s));
+	s.id = id;
+	s.issued = pht_time_now();
+	s.purpose = "data quality";
+	s.users = users;
+	s.nusers = 1;
+	s.stations = stations;
+	s.nstations = 1;
+	s.datasets = ds;
+	s.ndatasets = 1;
+	s.code_sha256 = codes;
+	s.ncodes = ncodes;
+	s.row_access = ra;
+	s.nrow_access = nra;
+	s.valid_from = pht_time_now() - 10;
+	s.valid_until = pht_time_now() + 3600;
+	if (pht_permit_build(&s, &payload, &len, NULL) != PHT_OK)
+		abort();
+	env = sign_with("authority", payload);
+	free(payload);
+	return env;
+}
+
+/* The train code under permit_id (its envelope permit_env, may be NULL), by analyst. */
+static char *
+code_train(const char *code, const char *permit_id, const char *permit_env, size_t *len)
+{
+	struct pht_trainmsg_spec spec;
+	const char *dsv[1] = {"reg"}, *stv[1] = {"st-a"};
+	char *payload = NULL, *env;
+	size_t plen;
+
+	memset(&spec, 0, sizeof(spec));
+	spec.code = code;
+	spec.code_len = strlen(code);
+	spec.datasets = dsv;
+	spec.n_datasets = 1;
+	spec.stations = stv;
+	spec.n_stations = 1;
+	spec.round = 1;
+	spec.issued = pht_time_now();
+	spec.expires = spec.issued + 3600;
+	spec.permit = permit_id;
+	spec.permit_envelope = permit_env;
+	if (pht_trainmsg_build(&spec, &payload, &plen, NULL) != PHT_OK)
+		abort();
+	env = sign_with("analyst", payload);
+	*len = strlen(env);
+	free(payload);
+	return env;
+}
+
+/* Every entry of the log about train id with this event: "row_access" true? -1 if none. */
+struct ra_scan {
+	const char *train, *event;
+	int found;
+};
+
+static int
+ra_fn(uint64_t line, const char *hash, const json_t *entry, void *arg)
+{
+	struct ra_scan *a = arg;
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+	const char *id = json_string_value(json_object_get(entry, "train"));
+
+	(void)line;
+	(void)hash;
+	if (ev != NULL && id != NULL && strcmp(ev, a->event) == 0 && strcmp(id, a->train) == 0)
+		a->found = json_is_true(json_object_get(entry, "row_access"));
+	return 0;
+}
+
+static int
+logged_row_access(const char *train, const char *event)
+{
+	struct ra_scan a = {train, event, -1};
+	char path[1100];
+
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	if (pht_audit_foreach(path, ra_fn, &a, NULL) != PHT_OK)
+		return -2;
+	return a.found;
+}
+
+/*
+ * Row-level values reach a train only under a permit that grants row
+ * access to its code hash; such runs are marked in the audit log.
+ */
+static void
+test_row_access(struct pht_station *st)
+{
+	struct pht_station_result res;
+	struct pht_err e;
+	const char *both[2] = {mean_sha, qc_sha}, *only_mean[1] = {mean_sha},
+	    *only_qc[1] = {qc_sha};
+	char *p, *t;
+	size_t l;
+	int r;
+
+	/* a permit for the code, without row access */
+	p = permit_codes("P-ra0", both, 2, NULL, 0);
+	t = code_train(qc_code, "P-ra0", p, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
+	    json_is_false(json_object_get(res.output, "rows")),
+	    "a permit for the code without row_access: the train runs, col:values() refused");
+	tap_ok(strstr(json_string_value(json_object_get(res.output, "why")) ?
+	    json_string_value(json_object_get(res.output, "why")) : "", "not available") != NULL,
+	    "  the train saw the API's error (%s)",
+	    json_string_value(json_object_get(res.output, "why")));
+	tap_ok(logged_row_access(res.train, "executed") == 0 &&
+	    logged_row_access(res.train, "released") == 0, "  no row_access in the log");
+	pht_station_result_clear(&res);
+	free(t);
+	free(p);
+
+	/* row access granted, but to another code hash */
+	p = permit_codes("P-ra1", both, 2, only_mean, 1);
+	t = code_train(qc_code, "P-ra1", p, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
+	    json_is_false(json_object_get(res.output, "rows")) &&
+	    logged_row_access(res.train, "executed") == 0,
+	    "row access granted to another code hash: refused to this one, not marked");
+	pht_station_result_clear(&res);
+	free(t);
+	free(p);
+
+	/* granted to this code: the run has it and the log says so */
+	p = permit_codes("P-ra2", only_qc, 1, only_qc, 1);
+	t = code_train(qc_code, "P-ra2", p, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 1 &&
+	    json_is_true(json_object_get(res.output, "rows")) &&
+	    json_integer_value(json_object_get(res.output, "first")) == 30,
+	    "row access granted to this code hash: col:values() works (first age 30)");
+	tap_ok(logged_row_access(res.train, "executed") == 1 &&
+	    logged_row_access(res.train, "released") == 1,
+	    "  executed and released entries say row_access: true");
+	pht_station_result_clear(&res);
+	free(t);
+
+	/* an auto signer without a permit never gets it */
+	t = code_train(qc_code, NULL, NULL, &l);
+	r = pht_station_exec(st, t, l, &res, &e);
+	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_REJECTED && res.row_access == 0,
+	    "no permit at a station that requires one: rejected, no row access");
+	pht_station_result_clear(&res);
+	free(t);
+	free(p);
 }
 
 static void
@@ -436,6 +610,9 @@ main(void)
 	if (EVP_Digest(mean_code, strlen(mean_code), md, &n, EVP_sha256(), NULL) != 1)
 		return 1;
 	pht_hex_encode(md, 32, mean_sha);
+	if (EVP_Digest(qc_code, strlen(qc_code), md, &n, EVP_sha256(), NULL) != 1)
+		return 1;
+	pht_hex_encode(md, 32, qc_sha);
 	test_config();
 	test_columns();
 	if ((st = open_station()) == NULL) {
@@ -445,6 +622,7 @@ main(void)
 	test_revocations_store(st);
 	test_run_cap(st);
 	test_release_and_halt(st);
+	test_row_access(st);
 	test_queued_rechecked(&st);
 	pht_station_close(st);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);

@@ -2,6 +2,10 @@
 #include "tap.h"
 
 #include "pht_audit.h"
+#include "pht_audit_archive.h"
+#include "pht_buf.h"
+#include "pht_file.h"
+#include "pht_hash.h"
 #include "pht_dataset.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
@@ -330,7 +334,137 @@ test_one_answer(const char *dsj)
 	    &len), &len, &m);
 	tap_ok(m.data_dependent == 1 && strcmp(m.reason, t[0].reason) == 0,
 	    "a run killed before it could report (wall clock): assumed data-dependent");
+
+	/* an auto signer at a station without permits: never row access */
+	{
+		struct pht_station_result res;
+		struct pht_err e;
+		char *env = envelope("analyst", train_code(
+		    "    local ok = pcall(function() return data:column('age'):values() end)\n"
+		    "    return { rows = ok }"), "{}", "registry", "st-a", 0, 3600, &len);
+		json_t *x;
+
+		tap_ok(pht_station_exec(st, env, len, &res, &e) == PHT_OK &&
+		    res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
+		    json_is_false(json_object_get(res.output, "rows")),
+		    "an auto signer without a permit: col:values() refused");
+		x = last_of("executed");
+		tap_ok(x != NULL && json_object_get(x, "row_access") == NULL,
+		    "  and its executed entry has no row_access");
+		json_decref(x);
+		pht_station_result_clear(&res);
+		free(env);
+	}
 	pht_station_close(st);
+}
+
+/* The text of dir/name, or "" (static, cut at 1 MiB). */
+static const char *
+slurp(const char *name)
+{
+	static struct pht_buf *b;
+	char path[1200];
+
+	pht_buf_free(b);
+	b = NULL;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (pht_file_read(path, 1 << 20, &b, NULL) != PHT_OK)
+		return "";
+	return pht_buf_str(b);
+}
+
+/*
+ * An auditor's bundle leaves out the entries of data-dependent failures
+ * (hash and signature stay, the chain still verifies) unless the station
+ * asks for the detail.
+ */
+static void
+test_export(void)
+{
+	struct pht_audit_export_spec spec;
+	struct pht_audit_bundle_report rep;
+	struct pht_key *pub = NULL;
+	struct pht_err e;
+	const char *logs[1];
+	char lp[1100], kp[1100], b1[1100], b2[1100], *text;
+	const char *detail[] = {"the sum is", "memory cap", "smaller than k",
+	    "exceeds the cap of 8", NULL};
+	uint64_t count = 0;
+	size_t i;
+	int leaked = 0, kept = 1, r;
+
+	snprintf(lp, sizeof(lp), "%s/audit.log", dir);
+	snprintf(kp, sizeof(kp), "%s/st-a.sign.pub", dir);
+	snprintf(b1, sizeof(b1), "%s/bundle-default", dir);
+	snprintf(b2, sizeof(b2), "%s/bundle-detail", dir);
+	if (pht_key_load(kp, &pub, NULL) != PHT_OK) {
+		tap_ok(0, "load the station's public key");
+		return;
+	}
+	logs[0] = lp;
+	memset(&spec, 0, sizeof(spec));
+	spec.logs = logs;
+	spec.nlogs = 1;
+	spec.station_pub = pub;
+	spec.from = 0;
+	spec.to = pht_time_now() + 86400;
+	spec.out_dir = b1;
+	r = pht_audit_export(&spec, &count, &e);
+	if (r == PHT_OK)
+		r = pht_audit_bundle_verify(b1, pub, &rep, &e);
+	/* 5 data-dependent failures above, each an executed and an outcome entry */
+	tap_ok(r == PHT_OK && rep.entries == count && rep.left_out >= 10,
+	    "a bundle by default: verifies, %llu of %llu entries left out",
+	    (unsigned long long)rep.left_out, (unsigned long long)count);
+	text = strdup(slurp("bundle-default/entries.log"));
+	for (i = 0; detail[i] != NULL; i++)
+		if (strstr(text, detail[i]) != NULL) {
+			tap_diag("the default bundle holds \"%s\"", detail[i]);
+			leaked = 1;
+		}
+	tap_ok(!leaked && strstr(text, "\"left_out\":{\"prev\":") != NULL &&
+	    strstr(text, "\"data_dependent\"") == NULL &&
+	    strstr(text, "\"event\":\"received\"") != NULL &&
+	    strstr(text, "no column 'nope'") != NULL,
+	    "  no data-dependent detail in it; received entries and a metadata error stay");
+	tap_ok(strstr(slurp("bundle-default/bundle.json"), "\"data_detail\": false") != NULL,
+	    "  bundle.json says data_detail false");
+
+	spec.out_dir = b2;
+	spec.data_detail = 1;
+	r = pht_audit_export(&spec, &count, &e);
+	if (r == PHT_OK)
+		r = pht_audit_bundle_verify(b2, pub, &rep, &e);
+	tap_ok(r == PHT_OK && rep.left_out == 0,
+	    "with data detail asked for: verifies, nothing left out");
+	for (i = 0; detail[i] != NULL; i++)
+		kept &= strstr(slurp("bundle-detail/entries.log"), detail[i]) != NULL;
+	tap_ok(kept, "  and holds the detail of every failure");
+
+	/* a left-out line is bound by its signature and the chain */
+	{
+		char *p = strstr(text, "\"left_out\":{\"prev\":\""), *bj, *q;
+		char path[1200], sha_old[65], sha_new[65];
+
+		/* the prev of a left-out line changed, entries_sha256 made to match */
+		(void)pht_sha256_hex(text, strlen(text), sha_old, NULL);
+		p += strlen("\"left_out\":{\"prev\":\"");
+		p[0] = p[0] == 'a' ? 'b' : 'a';
+		(void)pht_sha256_hex(text, strlen(text), sha_new, NULL);
+		snprintf(path, sizeof(path), "%s/entries.log", b1);
+		pht_file_write_atomic(path, text, strlen(text), 0600, NULL);
+		bj = strdup(slurp("bundle-default/bundle.json"));
+		if ((q = strstr(bj, sha_old)) != NULL)
+			memcpy(q, sha_new, 64);
+		snprintf(path, sizeof(path), "%s/bundle.json", b1);
+		pht_file_write_atomic(path, bj, strlen(bj), 0600, NULL);
+		free(bj);
+		r = pht_audit_bundle_verify(b1, pub, &rep, &e);
+		tap_ok(q != NULL && r == PHT_ERR_TAMPERED,
+		    "a changed prev in a left-out line breaks the chain (%s)", e.msg);
+	}
+	free(text);
+	pht_key_free(pub);
 }
 
 static void
@@ -582,6 +716,7 @@ main(void)
 	unlink(path);
 	snprintf(dsj, sizeof(dsj), "{\"registry\":{\"csv\":\"%s\",\"dict\":\"%s\"}}", csv, dict);
 	test_one_answer(dsj);
+	test_export();
 
 	pht_dataset_free(ds);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

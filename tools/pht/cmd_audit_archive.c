@@ -26,6 +26,7 @@ struct opts {
 	size_t nfiles;
 	const char *config, *station_key, *from, *to, *head_file, *out, *bundle, *head;
 	int dry_run;
+	int data_detail;
 };
 
 static int
@@ -50,6 +51,10 @@ parse(const char *cmd, int argc, char **argv, struct opts *o)
 		const char *s = argv[i];
 		if (strcmp(s, "--dry-run") == 0) {
 			o->dry_run = 1;
+			continue;
+		}
+		if (strcmp(s, "--with-data-detail") == 0) {
+			o->data_detail = 1;
 			continue;
 		}
 		if (strcmp(s, "--log") == 0 || strncmp(s, "--", 2) != 0) {
@@ -180,6 +185,7 @@ pht_cmd_audit_export(int argc, char **argv)
 	spec.heads_json = heads != NULL ? pht_buf_str(heads) : NULL;
 	spec.heads_len = heads != NULL ? pht_buf_len(heads) : 0;
 	spec.out_dir = o.out;
+	spec.data_detail = o.data_detail;
 	if ((r = pht_audit_export(&spec, &count, &e)) != PHT_OK) {
 		pht_cli_error("audit export", &e);
 		rc = r == PHT_ERR_TAMPERED || r == PHT_ERR_NOT_FOUND ? PHT_EXIT_FAIL :
@@ -250,10 +256,12 @@ pht_cmd_audit_verify_set(int argc, char **argv)
 		}
 		printf("%s: OK, %" PRIu64 " entries (%" PRIu64 " to %" PRIu64 ") continuing "
 		    "from entry %" PRIu64 " %s; station key %s%s; node heads: %zu matched, "
-		    "%zu outside the range\n", bundle, br.entries, br.anchor.seq + 1,
+		    "%zu outside the range; %" PRIu64 " left out (data-dependent detail, "
+		    "hash and signature only)\n", bundle, br.entries, br.anchor.seq + 1,
 		    br.head.seq, br.anchor.seq, br.anchor.hash, br.station_fp,
 		    o.station_key != NULL ? " (the key given)" : " (compare it with the "
-		    "station's published key)", br.heads_checked, br.heads_outside);
+		    "station's published key)", br.heads_checked, br.heads_outside,
+		    br.left_out);
 		return PHT_EXIT_OK;
 	}
 	if (pub == NULL)
