@@ -40,6 +40,7 @@ struct pht_station {
 	struct pht_dataset **datasets;
 	struct pht_station_optout_info *optinfo; /* opt-outs applied to datasets[i] */
 	struct pht_station_gov *gov;
+	struct pht_station_diff *diff;  /* the release auditor (pht_station_diff.h) */
 };
 
 const char *
@@ -100,6 +101,9 @@ pht_station_open(struct pht_station_config *cfg, struct pht_station **out,
 		goto out;
 	if ((r = pht_station_gov_open(cfg, st->log, &st->gov, err)) != PHT_OK)
 		goto out;
+	if ((r = pht_station_diff_open(pht_station_config_released_rows(cfg), st->key,
+	    &st->diff, err)) != PHT_OK)
+		goto out;
 	*out = st;
 	st = NULL; /* transferred */
 out:
@@ -120,6 +124,7 @@ pht_station_close(struct pht_station *st)
 	free(st->datasets);
 	free(st->optinfo);
 	pht_station_gov_free(st->gov);
+	pht_station_diff_free(st->diff);
 	pht_audit_close(st->log);
 	pht_trust_free(st->trust);
 	pht_key_free(st->key);
@@ -281,35 +286,6 @@ pick_dataset(struct pht_station *st, const struct pht_trainmsg *msg, size_t *idx
 	    pht_station_config_id(cfg));
 }
 
-/*
- * Puts the row sets a train reported on dataset ds into the rows of the
- * dataset's file. A dataset with opt-outs holds fewer rows, numbered anew;
- * compared in those numbers, the same query before and after a new opt-out
- * would look like two unrelated row sets and the difference of the two
- * releases would disclose the patient who opted out. In the file's rows
- * they differ by exactly the rows that went. Replaces *rows.
- */
-static int
-rows_in_file(const struct pht_dataset *ds, struct pht_train_rowsets **rows,
-    struct pht_err *why)
-{
-	struct pht_train_rowsets *in_file = NULL;
-	const uint32_t *map;
-	size_t n;
-	int r;
-
-	if (*rows == NULL || (map = pht_dataset_file_rows(ds, &n)) == NULL)
-		return PHT_OK;
-	if (n > UINT32_MAX || (r = pht_train_rowsets_remap(*rows, map, (uint32_t)n,
-	    &in_file)) != PHT_OK)
-		return pht_errf(why, n > UINT32_MAX ? PHT_ERR_TOO_LARGE : r, "differencing: "
-		    "the row sets behind the output could not be mapped to the rows of "
-		    "the data file; nothing is released");
-	pht_train_rowsets_free(*rows);
-	*rows = in_file;
-	return PHT_OK;
-}
-
 static int
 load_dataset(struct pht_station *st, size_t idx, struct pht_err *why)
 {
@@ -372,6 +348,7 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	const uint8_t *payload;
 	json_t *output = NULL, *f = NULL, *meta = NULL;
 	struct pht_train_rowsets *rows = NULL;
+	const uint64_t *rowkeys = NULL;
 	size_t rounded = 0;
 	size_t plen, code_len, ntargets, i, idx = 0;
 	int r, halted;
@@ -515,9 +492,9 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 
 	/* 7b. the analyst's query budget on this dataset (pht_station_diff.h) */
-	if ((r = pht_station_diff_budget(pht_station_config_released_rows(st->cfg),
-	    signer_fp, pht_station_config_dataset(st->cfg, idx)->name, &pol->budget,
-	    pht_time_now(), &why)) != PHT_OK) {
+	if ((r = pht_station_diff_budget(st->diff, pht_station_config_dataset(st->cfg,
+	    idx)->name, signer_fp, pol->limits.k, &pol->budget, pht_time_now(),
+	    &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
 		goto out;
 	}
@@ -605,11 +582,10 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 	/* 9b. rounding, then differencing and the budget (recorded durably if released) */
 	rounded = pht_station_round_counts(output, pol->round_counts);
-	if ((r = rows_in_file(st->datasets[idx], &rows, &why)) != PHT_OK ||
-	    (r = pht_station_diff_admit(pht_station_config_released_rows(st->cfg),
-	    signer_fp, pht_station_config_dataset(st->cfg, idx)->name,
-	    pht_dataset_csv_sha256(st->datasets[idx]), res->train, rows, pol->limits.k,
-	    &pol->budget, pht_time_now(), &why)) != PHT_OK) {
+	if ((r = pht_station_diff_rowkeys(st->diff, st->datasets[idx], &rowkeys,
+	    &why)) != PHT_OK || (r = pht_station_diff_admit(st->diff,
+	    pht_station_config_dataset(st->cfg, idx)->name, signer_fp, res->train, rows,
+	    rowkeys, pol->limits.k, &pol->budget, pht_time_now(), &why)) != PHT_OK) {
 		r = finish(st, res, PHT_STATION_WITHHELD, "withheld",
 		    json_pack("{s:I}", "row_sets", (json_int_t)pht_train_rowsets_count(rows)),
 		    &why, err);

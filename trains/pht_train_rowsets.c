@@ -549,6 +549,34 @@ count_below(const struct pht_train_rowsets *rs, const struct set_ref *s, uint64_
 	}
 }
 
+size_t
+pht_train_rowsets_rows(const struct pht_train_rowsets *rs, size_t i, uint32_t *out)
+{
+	const struct set_ref *s = &rs->sets[i];
+	const uint8_t *bmp = rs->bytes + s->body;
+	struct list_iter it;
+	size_t n = 0;
+	uint32_t r;
+
+	switch (s->kind) {
+	case KIND_ALL:
+		for (r = 0; r < rs->nrows; r++)
+			out[n++] = r;
+		break;
+	case KIND_LIST:
+		list_init(&it, rs, s);
+		while (n < s->count && list_next(&it, &r))
+			out[n++] = r;
+		break;
+	default:
+		for (r = 0; r < rs->nrows && n < s->count; r++)
+			if (bit_at(bmp, r))
+				out[n++] = r;
+		break;
+	}
+	return n;
+}
+
 /*
  * |A xor B| = |A| + |B| - 2 |A and B|, with the intersection counted in
  * time linear in the encodings (never in the rows an ALL set describes):

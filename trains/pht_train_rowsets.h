@@ -63,6 +63,12 @@ size_t pht_train_rowsets_count(const struct pht_train_rowsets *rs);
 uint64_t pht_train_rowsets_size(const struct pht_train_rowsets *rs, size_t i);
 
 /*
+ * Writes the rows of set i, ascending, to out (room for
+ * pht_train_rowsets_size(rs, i) entries); returns how many it wrote.
+ */
+size_t pht_train_rowsets_rows(const struct pht_train_rowsets *rs, size_t i, uint32_t *out);
+
+/*
  * |A xor B| for set i of a and set j of b (over datasets of the same size),
  * counted exactly up to stop: the result is the symmetric difference if it
  * is below stop, else stop.
