@@ -1700,6 +1700,14 @@ gdev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); \
 } while (0)
 
+/* The mean of an accumulator of column c with n > 0 (from the exact or compensated sum). */
+static inline double
+gacc_mean(const struct pht_column *c, const struct gacc *a)
+{
+	return c->type == PHT_COL_NUMBER ? (a->s + a->c) / (double)a->n :
+	    (double)a->isum / (double)a->n;
+}
+
 /*
  * The variance figures of one column over slots 0..nslots-1, after its
  * first pass (gacc_column, whose slots sl now reads back): each slot's
@@ -1716,8 +1724,7 @@ gacc_var(const struct pht_column *c, const struct view *v, const struct slots *s
 
 	for (j = 0; j < nslots; j++) {
 		a = &acc[j];
-		a->mean = a->n == 0 ? 0.0 : c->type == PHT_COL_NUMBER ?
-		    (a->s + a->c) / (double)a->n : (double)a->isum / (double)a->n;
+		a->mean = a->n == 0 ? 0.0 : gacc_mean(c, a);
 	}
 	switch (c->type) {
 	case PHT_COL_NUMBER:
@@ -1766,8 +1773,7 @@ gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots)
 	}
 	if (t->n == 0)
 		return;
-	t->mean = c->type == PHT_COL_NUMBER ? (t->s + t->c) / (double)t->n :
-	    (double)t->isum / (double)t->n;
+	t->mean = gacc_mean(c, t);
 	for (j = 0; j < nslots; j++) {
 		if (acc[j].n == 0)
 			continue;
@@ -2482,9 +2488,9 @@ pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
 		    (unsigned)UINT32_MAX);
 	register_metatables(L);
 	pht_train_model_register(L);
+	pht_train_derive_register(L);
 	pht_train_stat_register(L);
 	pht_train_surv_register(L);
-	pht_train_derive_register(L);
 	new_view(L, ds, n, 1);
 }
 

@@ -35,7 +35,10 @@ void pht_train_data_columns_read(const struct pht_train_ctx *ctx, char *out,
  * pht_train_data_use() on a view before computing anything from its rows
  * (k guard on the row count, rows recorded as read, the row set recorded
  * for the differencing check), and pht_train_data_guard_values() on the
- * number of non-missing values a result is computed from. Everything
+ * number of non-missing values a result is computed from. They return
+ * aggregates only: no row-level value, minimum or maximum reaches a train
+ * (docs/train-api.md), and a column that pht_train_data_column_arg()
+ * refuses (the identifier) is not theirs to read. Everything
  * reached through this interface is read-only and lives as long as the
  * view at the given stack index stays reachable.
  */

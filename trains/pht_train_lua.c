@@ -66,8 +66,8 @@ pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
 	ctx->budget = lim->instructions;
 	ctx->cpu_budget_ns = budget_ns(lim->instructions);
 	ctx->k = lim->k;
-	ctx->res = lim->resolution != NULL ? lim->resolution : &default_resolution;
 	ctx->row_access = lim->row_access != 0;
+	ctx->res = lim->resolution != NULL ? lim->resolution : &default_resolution;
 	ctx->ds = ds;
 	if (ds != NULL) {
 		size_t nrows = pht_dataset_nrows(ds), ncols = pht_dataset_ncols(ds);

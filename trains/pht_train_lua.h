@@ -49,8 +49,8 @@ struct pht_train_ctx {
 	int64_t cpu_budget_ns;  /* the budget as CPU time of the run */
 	int64_t cpu_start_ns;   /* thread CPU clock when the run started */
 	int64_t k;              /* smallest usable subset */
-	const struct pht_resolution *res; /* the station's resolution policy (never NULL) */
 	int row_access;         /* col:values() allowed (struct pht_limits.row_access) */
+	const struct pht_resolution *res; /* the station's resolution policy (never NULL) */
 	int fatal;              /* 0 or a PHT_ERR_* that ends the run */
 	char fatal_msg[PHT_TRAIN_FATAL_MAX];
 	/* the CPU-time timer (pht_train_lua_arm) and the threads its signal hooks */

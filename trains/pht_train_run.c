@@ -56,8 +56,8 @@ pht_limits_default(struct pht_limits *lim)
 	lim->output_bytes = (size_t)1 << 20;
 	lim->output_numbers = 100000;
 	lim->k = 5;
-	lim->resolution = NULL;
 	lim->row_access = 0;
+	lim->resolution = NULL;
 	lim->cancel = NULL;
 	lim->cancel_arg = NULL;
 }

@@ -89,7 +89,10 @@ push_order(lua_State *L, const struct pht_column *g, int64_t key)
 	lua_pushinteger(L, (lua_Integer)(g->type == PHT_COL_CATEGORY ? key + 1 : key));
 }
 
-/* args.interval and args.min_cell: positive numbers when given (0 when absent). */
+/*
+ * args[field], a finite number > 0 (min 0) or >= min (min > 0) when
+ * given; 0 when absent.
+ */
 static double
 num_arg(lua_State *L, const char *fn, const char *field, double min)
 {
@@ -98,8 +101,9 @@ num_arg(lua_State *L, const char *fn, const char *field, double min)
 
 	if (t == LUA_TNUMBER) {
 		v = (double)lua_tonumber(L, -1);
-		if (!(v >= min) || !isfinite(v))
-			luaL_error(L, "%s: %s: a finite number >= %g is required", fn, field, min);
+		if (!isfinite(v) || (min > 0 ? !(v >= min) : !(v > 0)))
+			luaL_error(L, "%s: %s: a finite number %s %f is required", fn, field,
+			    min > 0 ? ">=" : ">", min);
 	} else if (t != LUA_TNIL)
 		luaL_error(L, "%s: %s: a number is required, not a %s", fn, field,
 		    luaL_typename(L, -1));
@@ -194,9 +198,6 @@ surv_km(lua_State *L)
 		luaL_error(L, "%s: group: column '%s' must be category, boolean or integer", fn,
 		    gc->name);
 	interval = num_arg(L, fn, "interval", 0);
-	if (pht_train_kernel_field(L, "interval") == LUA_TNUMBER && !(interval > 0))
-		luaL_error(L, "%s: interval: a positive grid width is required", fn);
-	lua_pop(L, 1);
 	min_cell = num_arg(L, fn, "min_cell", 1);
 	res = pht_train_kernel_time_resolution(L, tc);
 	w = km_grid(res, interval);

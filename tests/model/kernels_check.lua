@@ -148,6 +148,21 @@ function cases.km_policy(data, params)
     tostring(none.interval) .. " " .. tostring(none.min_cell))
 end
 
+-- bad arguments: ordinary (catchable) errors that depend on no data value
+function cases.km_errors(data)
+  for _, e in ipairs({
+    { { time = "time", event = "status", interval = 0 }, "km: interval: a finite number > 0.0 is required" },
+    { { time = "time", event = "status", min_cell = 0.5 }, "km: min_cell: a finite number >= 1.0 is required" },
+    { { time = "arm", event = "status" }, "km: time: column 'arm' is a category column; it must be number or integer" },
+    { { time = "time", event = "status", group = "age" }, "km: group: column 'age' must be category, boolean or integer" },
+    { { event = "status" }, "km: time: a column name is required" },
+    { { time = "time", event = "arm" }, "km: event_value: column 'arm' is a category; name the level meaning an event" },
+  }) do
+    local ok, err = pcall(data.km, data, e[1])
+    check(not ok and tostring(err):find(e[2], 1, true) ~= nil, "error: " .. e[2], err)
+  end
+end
+
 -- histogram: brute force over the rows
 local function brute_hist(rows, name, e)
   local c, below, above = {}, 0, 0

@@ -303,6 +303,7 @@ main(void)
 	/* km.lua's numbers exactly at k = 1; merged as km.lua merges at k = 5 */
 	checks_case(&e, "km_equal", ds, 1, NULL, 59);
 	checks_case(&e, "km_merge", ds, 5, NULL, 25);
+	checks_case(&e, "km_errors", ds, 5, NULL, 6);
 	/* the policy: 60 days and at least 4 patients a step */
 	pht_resolution_default(&res);
 	res.time_days = 60;

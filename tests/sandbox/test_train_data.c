@@ -1577,7 +1577,8 @@ main(void)
 	pht_limits_default(&d);
 	tap_ok(d.instructions == 2000000000ULL && d.memory_bytes == (size_t)512 << 20 &&
 	    d.wall_seconds == 60 && d.output_bytes == (size_t)1 << 20 &&
-	    d.output_numbers == 100000 && d.k == 5, "pht_limits_default gives the documented defaults");
+	    d.output_numbers == 100000 && d.k == 5 && d.row_access == 0,
+	    "pht_limits_default gives the documented defaults (no row access)");
 	if (gen_make(&g, N, 2024) != 0 || gen_load(&g, &ds, &err) != PHT_OK) {
 		tap_ok(0, "dataset loads: %s", err.msg);
 		return tap_done();

@@ -29,14 +29,6 @@ count train's totals or group counts). No margins are released here.
 --#include "lib/design.lua"
 --#include "lib/tables.lua"
 
-local function category_like(data, name, what)
-  local col = E.column(data, name, what)
-  if col.type ~= "category" and col.type ~= "boolean" and col.type ~= "integer" then
-    error(what .. ": column '" .. name .. "' must be category, boolean or integer", 0)
-  end
-  return col
-end
-
 -- The runtime's crosstab {rows, cols, counts[i][j] = n | {suppressed}} as a
 -- flat sequence of cells.
 function T.cells(tab)
@@ -56,8 +48,8 @@ end
 
 local function station(data, params, round)
   if round > 1 then error("refused: crosstab answers one round only", 0) end
-  category_like(data, params.rows, "rows")
-  category_like(data, params.cols, "cols")
+  E.group_column(data, params.rows, "rows")
+  E.group_column(data, params.cols, "cols")
   local tab = data:crosstab(params.rows, params.cols)
   return { cells = T.cells(tab), row_values = tab.rows, col_values = tab.cols }
 end

@@ -8,7 +8,12 @@ tools/registry (docs/registry.md).
 Params (all optional; defaults in brackets)
   treatment   column of the arms ["treatment"] (category, boolean, integer)
   os_time, os_event     overall survival ["os_days", "os_event"]
-  pfs_time, pfs_event   progression-free survival ["pfs_days", "pfs_event"]
+  pfs_time, pfs_event   progression-free survival ["" (left out), "pfs_event"]:
+              set pfs_time (e.g. "pfs_days") to report it, and os_time to
+              "" to leave OS out. One output carries one survival endpoint:
+              the OS and PFS steps of the same patients differ by a few
+              patients at some grid times, and the station's release audit
+              withholds two row sets that differ by fewer than k
   event_value code of the event columns meaning an event [true / 1]
   response    best response column ["best_response"]
   responders  levels counted as responses [{"CR", "PR"}]
@@ -115,7 +120,7 @@ local function station(data, params, round)
   -- survival per arm: the station's km kernel, grouped by arm
   local surv, grid, min_cell = {}, nil, m
   for _, spec in ipairs({ { "os", "os_time", "os_days", "os_event", "os_event" },
-      { "pfs", "pfs_time", "pfs_days", "pfs_event", "pfs_event" } }) do
+      { "pfs", "pfs_time", "", "pfs_event", "pfs_event" } }) do
     local tn, en = opt_name(params, spec[2], spec[3]), opt_name(params, spec[4], spec[5])
     if tn and en then
       local tc = E.column(data, tn, spec[2])
@@ -305,7 +310,7 @@ return {
     treatment = "string: arm column [treatment]",
     os_time = "string: overall survival time [os_days]",
     os_event = "string: overall survival event [os_event]",
-    pfs_time = "string: progression-free survival time [pfs_days]",
+    pfs_time = "string: progression-free survival time [\"\": left out; one survival endpoint per output]",
     pfs_event = "string: progression-free survival event [pfs_event]",
     event_value = "number|string: event code of the event columns [true / 1]",
     response = "string: best response column [best_response]",
