@@ -188,6 +188,47 @@ fault(struct chain *ch, enum pht_audit_fault f, const char *path,
 	    ch->fault_line, pht_audit_fault_name(f), reason);
 }
 
+/* The station's signature over hash (when pub is given); a fault otherwise. */
+static int
+check_sig(struct chain *ch, const struct pht_key *pub, const char *hash,
+    const uint8_t *sig, const char *path, struct pht_err *err)
+{
+	char msg[SIG_DOMAIN_LEN + PHT_AUDIT_HASH_HEX];
+	struct pht_err perr;
+	int r;
+
+	if (pub == NULL)
+		return PHT_OK;
+	memcpy(msg, SIG_DOMAIN, SIG_DOMAIN_LEN);
+	memcpy(msg + SIG_DOMAIN_LEN, hash, PHT_AUDIT_HASH_HEX);
+	if ((r = pht_key_verify(pub, (const uint8_t *)msg, sizeof(msg), sig, &perr)) !=
+	    PHT_OK)
+		return fault(ch, PHT_AUDIT_FAULT_SIGNATURE, path, err, "%s",
+		    r == PHT_ERR_BAD_SIGNATURE ? "not signed by this station's key" :
+		    perr.msg);
+	return PHT_OK;
+}
+
+/* Entry seq with prev and hash as the next link of ch: checked, then ch advanced. */
+static int
+link_entry(struct chain *ch, int64_t seq, const char *prev, const char *hash,
+    const uint8_t *sig, const char *path, struct pht_err *err)
+{
+	if (seq < 1 || (uint64_t)seq != ch->head.seq + 1)
+		return fault(ch, PHT_AUDIT_FAULT_SEQ, path, err, "seq %" PRIu64 " expected, "
+		    "%" PRId64 " found", ch->head.seq + 1, seq);
+	if (strcmp(prev, ch->head.hash) != 0)
+		return fault(ch, PHT_AUDIT_FAULT_PREV, path, err, "%s",
+		    "prev is not the hash of the entry before");
+	ch->line++;
+	ch->head.seq = (uint64_t)seq;
+	memcpy(ch->head.hash, hash, PHT_AUDIT_HASH_HEX + 1);
+	memcpy(ch->last_sig, sig, PHT_KEY_SIG_LEN);
+	if (ch->head.seq == ch->want_seq)
+		memcpy(ch->want_hash, hash, PHT_AUDIT_HASH_HEX + 1);
+	return PHT_OK;
+}
+
 /*
  * A left-out line (PHT_AUDIT_LEFT_OUT_OK) as the next link of ch: layout,
  * the stub exactly {prev, seq}, the signature over the recorded
@@ -198,13 +239,14 @@ static int
 check_left_out(struct chain *ch, const char *l, size_t len, const struct pht_key *pub,
     const char *path, json_t **entry, struct pht_err *err)
 {
-	char hash[PHT_AUDIT_HASH_HEX + 1], msg[SIG_DOMAIN_LEN + PHT_AUDIT_HASH_HEX];
+	char hash[PHT_AUDIT_HASH_HEX + 1];
 	uint8_t sig[PHT_KEY_SIG_LEN + 2];
 	const char *prev;
 	struct pht_err perr;
 	json_t *e = NULL;
 	size_t siglen;
 	int64_t seq;
+	int r;
 
 	if (memcmp(l + L_HASH_OFF + PHT_AUDIT_HASH_HEX, L_MID, L_MID_LEN) != 0 ||
 	    l[L_LEFT_OFF] != '{' || l[len - 1] != '}' ||
@@ -224,33 +266,12 @@ check_left_out(struct chain *ch, const char *l, size_t len, const struct pht_key
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
 		    "left_out: not exactly {prev, seq}");
 	}
-	if (pub != NULL) {
-		memcpy(msg, SIG_DOMAIN, SIG_DOMAIN_LEN);
-		memcpy(msg + SIG_DOMAIN_LEN, hash, PHT_AUDIT_HASH_HEX);
-		if (pht_key_verify(pub, (const uint8_t *)msg, sizeof(msg), sig, &perr) !=
-		    PHT_OK) {
-			json_decref(e);
-			return fault(ch, PHT_AUDIT_FAULT_SIGNATURE, path, err, "%s",
-			    "not signed by this station's key");
-		}
-	}
-	if (seq < 1 || (uint64_t)seq != ch->head.seq + 1) {
+	if ((r = check_sig(ch, pub, hash, sig, path, err)) != PHT_OK ||
+	    (r = link_entry(ch, seq, prev, hash, sig, path, err)) != PHT_OK) {
 		json_decref(e);
-		return fault(ch, PHT_AUDIT_FAULT_SEQ, path, err, "seq %" PRIu64 " expected, "
-		    "%" PRId64 " found", ch->head.seq + 1, seq);
+		return r;
 	}
-	if (strcmp(prev, ch->head.hash) != 0) {
-		json_decref(e);
-		return fault(ch, PHT_AUDIT_FAULT_PREV, path, err, "%s",
-		    "prev is not the hash of the entry before");
-	}
-	ch->line++;
 	ch->left_out++;
-	ch->head.seq = (uint64_t)seq;
-	memcpy(ch->head.hash, hash, sizeof(hash));
-	memcpy(ch->last_sig, sig, PHT_KEY_SIG_LEN);
-	if (ch->head.seq == ch->want_seq)
-		memcpy(ch->want_hash, hash, sizeof(hash));
 	if (entry != NULL && json_object_set_new(e, "left_out", json_true()) == 0)
 		*entry = e;
 	else
@@ -311,8 +332,7 @@ static int
 check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pub,
     const char *path, json_t **entry, struct pht_err *err)
 {
-	char hash[PHT_AUDIT_HASH_HEX + 1], msg[SIG_DOMAIN_LEN + PHT_AUDIT_HASH_HEX];
-	char seqs[32];
+	char hash[PHT_AUDIT_HASH_HEX + 1];
 	uint8_t sig[PHT_KEY_SIG_LEN + 2];
 	const char *event, *prev, *time;
 	struct pht_err perr;
@@ -364,16 +384,9 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
 		    "entry: bad time, prev or event");
 	}
-	if (pub != NULL) {
-		memcpy(msg, SIG_DOMAIN, SIG_DOMAIN_LEN);
-		memcpy(msg + SIG_DOMAIN_LEN, hash, PHT_AUDIT_HASH_HEX);
-		if ((r = pht_key_verify(pub, (const uint8_t *)msg, sizeof(msg), sig,
-		    &perr)) != PHT_OK) {
-			json_decref(e);
-			return fault(ch, PHT_AUDIT_FAULT_SIGNATURE, path, err, "%s",
-			    r == PHT_ERR_BAD_SIGNATURE ?
-			    "not signed by this station's key" : perr.msg);
-		}
+	if ((r = check_sig(ch, pub, hash, sig, path, err)) != PHT_OK) {
+		json_decref(e);
+		return r;
 	}
 	/* a file opened by rotation continues the chain of the one before */
 	if (ch->line == 0 && !ch->preset && seq > 1 && strcmp(event, "continued") == 0 &&
@@ -382,23 +395,10 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 		memcpy(ch->head.hash, prev, PHT_AUDIT_HASH_HEX + 1);
 		ch->start = ch->head;
 	}
-	if (seq < 1 || (uint64_t)seq != ch->head.seq + 1) {
+	if ((r = link_entry(ch, seq, prev, hash, sig, path, err)) != PHT_OK) {
 		json_decref(e);
-		snprintf(seqs, sizeof(seqs), "%" PRIu64 " expected, %" PRId64 " found",
-		    ch->head.seq + 1, seq);
-		return fault(ch, PHT_AUDIT_FAULT_SEQ, path, err, "seq %s", seqs);
+		return r;
 	}
-	if (strcmp(prev, ch->head.hash) != 0) {
-		json_decref(e);
-		return fault(ch, PHT_AUDIT_FAULT_PREV, path, err, "%s",
-		    "prev is not the hash of the entry before");
-	}
-	ch->line++;
-	ch->head.seq = (uint64_t)seq;
-	memcpy(ch->head.hash, hash, sizeof(hash));
-	memcpy(ch->last_sig, sig, PHT_KEY_SIG_LEN);
-	if (ch->head.seq == ch->want_seq)
-		memcpy(ch->want_hash, hash, sizeof(hash));
 	if (entry != NULL)
 		*entry = e;
 	else

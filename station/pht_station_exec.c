@@ -351,7 +351,7 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	const uint64_t *rowkeys = NULL;
 	size_t rounded = 0;
 	size_t plen, code_len, ntargets, i, idx = 0;
-	int r, halted;
+	int r, rl, halted;
 
 	memset(res, 0, sizeof(*res));
 	pht_err_clear(&why);
@@ -554,13 +554,11 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	 * refusal after it then leave the same number of entries (the log head
 	 * the analyst gets tells them apart no more than the answer does).
 	 */
-	{
-		int rl = log_event(st, res, "executed", f, err);
-		f = NULL; /* consumed */
-		if (rl != PHT_OK) {
-			r = rl;
-			goto out;
-		}
+	rl = log_event(st, res, "executed", f, err);
+	f = NULL; /* consumed */
+	if (rl != PHT_OK) {
+		r = rl;
+		goto out;
 	}
 	if (r != PHT_OK) {
 		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);

@@ -134,7 +134,8 @@ void pht_station_replay_clear(struct pht_station_replay *rep);
 /*
  * Re-runs train_id from the audit log at log_path on the station's data:
  * the code given (its SHA-256 must equal the recorded code hash), with the
- * recorded params, round, dataset and seed and the config's limits, and
+ * recorded params, round, dataset and seed and the config's limits (with
+ * row access only if the logged run had it), and
  * compares the SHA-256 of the output with the released output's.
  * PHT_ERR_NOT_FOUND if the log has no executed and released entries for
  * the train; PHT_ERR_HASH_MISMATCH if the code is not the code that ran;

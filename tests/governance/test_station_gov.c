@@ -101,13 +101,17 @@ sign_with(const char *name, const char *payload)
 	return env;
 }
 
-/* A permit for users (fingerprints) over columns of reg, signed by authority. */
+/*
+ * A permit for user_fp over the columns (comma-separated) of reg, for the
+ * codes, row access for ra (may be empty), signed by authority.
+ */
 static char *
-permit(const char *id, const char *user_fp, const char *columns_csv,
-    int64_t from, int64_t until, int64_t max_runs)
+permit_doc(const char *id, const char *user_fp, const char *columns_csv,
+    int64_t from, int64_t until, int64_t max_runs, const char *const *codes,
+    size_t ncodes, const char *const *ra, size_t nra)
 {
 	struct pht_permit_user users[1] = {{"someone", user_fp}};
-	const char *stations[1] = {"st-a"}, *codes[1] = {mean_sha};
+	const char *stations[1] = {"st-a"};
 	const char *cols[8];
 	struct pht_permit_dataset ds[1] = {{"reg", cols, 0}};
 	struct pht_permit_spec s;
@@ -127,7 +131,9 @@ permit(const char *id, const char *user_fp, const char *columns_csv,
 	s.datasets = ds;
 	s.ndatasets = 1;
 	s.code_sha256 = codes;
-	s.ncodes = 1;
+	s.ncodes = ncodes;
+	s.row_access = ra;
+	s.nrow_access = nra;
 	s.valid_from = from;
 	s.valid_until = until;
 	s.max_runs = max_runs;
@@ -139,22 +145,31 @@ permit(const char *id, const char *user_fp, const char *columns_csv,
 	return env;
 }
 
-/* A signed train by signer under permit_id, carrying permit_env (may be NULL). */
+/* A permit for users (fingerprints) over columns of reg for mean_code. */
 static char *
-train(const char *signer, const char *column, const char *permit_id,
-    const char *permit_env, size_t *len)
+permit(const char *id, const char *user_fp, const char *columns_csv,
+    int64_t from, int64_t until, int64_t max_runs)
+{
+	const char *codes[1] = {mean_sha};
+
+	return permit_doc(id, user_fp, columns_csv, from, until, max_runs, codes, 1,
+	    NULL, 0);
+}
+
+/* A signed train of code by signer under permit_id, carrying permit_env (may be NULL). */
+static char *
+signed_train(const char *signer, const char *code, const char *params,
+    const char *permit_id, const char *permit_env, size_t *len)
 {
 	struct pht_trainmsg_spec spec;
 	const char *dsv[1] = {"reg"}, *stv[1] = {"st-a"};
-	char params[128], *payload = NULL, *env;
-	json_t *p;
+	char *payload = NULL, *env;
+	json_t *p = params != NULL ? json_loads(params, 0, NULL) : NULL;
 	size_t plen;
 
-	snprintf(params, sizeof(params), "{\"column\":\"%s\"}", column);
-	p = json_loads(params, 0, NULL);
 	memset(&spec, 0, sizeof(spec));
-	spec.code = mean_code;
-	spec.code_len = strlen(mean_code);
+	spec.code = code;
+	spec.code_len = strlen(code);
 	spec.params = p;
 	spec.datasets = dsv;
 	spec.n_datasets = 1;
@@ -174,68 +189,15 @@ train(const char *signer, const char *column, const char *permit_id,
 	return env;
 }
 
-/* A permit for analyst_fp over reg's age for codes, row access for ra. */
+/* mean_code over column by signer under permit_id. */
 static char *
-permit_codes(const char *id, const char *const *codes, size_t ncodes,
-    const char *const *ra, size_t nra)
+train(const char *signer, const char *column, const char *permit_id,
+    const char *permit_env, size_t *len)
 {
-	struct pht_permit_user users[1] = {{"someone", analyst_fp}};
-	const char *stations[1] = {"st-a"}, *cols[1] = {"age"};
-	struct pht_permit_dataset ds[1] = {{"reg", cols, 1}};
-	struct pht_permit_spec s;
-	char *payload = NULL, *env;
-	size_t len;
+	char params[128];
 
-	memset(&s, 0, sizeof(s));
-	s.id = id;
-	s.issued = pht_time_now();
-	s.purpose = "data quality";
-	s.users = users;
-	s.nusers = 1;
-	s.stations = stations;
-	s.nstations = 1;
-	s.datasets = ds;
-	s.ndatasets = 1;
-	s.code_sha256 = codes;
-	s.ncodes = ncodes;
-	s.row_access = ra;
-	s.nrow_access = nra;
-	s.valid_from = pht_time_now() - 10;
-	s.valid_until = pht_time_now() + 3600;
-	if (pht_permit_build(&s, &payload, &len, NULL) != PHT_OK)
-		abort();
-	env = sign_with("authority", payload);
-	free(payload);
-	return env;
-}
-
-/* The train code under permit_id (its envelope permit_env, may be NULL), by analyst. */
-static char *
-code_train(const char *code, const char *permit_id, const char *permit_env, size_t *len)
-{
-	struct pht_trainmsg_spec spec;
-	const char *dsv[1] = {"reg"}, *stv[1] = {"st-a"};
-	char *payload = NULL, *env;
-	size_t plen;
-
-	memset(&spec, 0, sizeof(spec));
-	spec.code = code;
-	spec.code_len = strlen(code);
-	spec.datasets = dsv;
-	spec.n_datasets = 1;
-	spec.stations = stv;
-	spec.n_stations = 1;
-	spec.round = 1;
-	spec.issued = pht_time_now();
-	spec.expires = spec.issued + 3600;
-	spec.permit = permit_id;
-	spec.permit_envelope = permit_env;
-	if (pht_trainmsg_build(&spec, &payload, &plen, NULL) != PHT_OK)
-		abort();
-	env = sign_with("analyst", payload);
-	*len = strlen(env);
-	free(payload);
-	return env;
+	snprintf(params, sizeof(params), "{\"column\":\"%s\"}", column);
+	return signed_train(signer, mean_code, params, permit_id, permit_env, len);
 }
 
 /* Every entry of the log about train id with this event: "row_access" true? -1 if none. */
@@ -283,11 +245,12 @@ test_row_access(struct pht_station *st)
 	    *only_qc[1] = {qc_sha};
 	char *p, *t;
 	size_t l;
+	int64_t now = pht_time_now();
 	int r;
 
 	/* a permit for the code, without row access */
-	p = permit_codes("P-ra0", both, 2, NULL, 0);
-	t = code_train(qc_code, "P-ra0", p, &l);
+	p = permit_doc("P-ra0", analyst_fp, "age", now - 10, now + 3600, 0, both, 2, NULL, 0);
+	t = signed_train("analyst", qc_code, NULL, "P-ra0", p, &l);
 	r = pht_station_exec(st, t, l, &res, &e);
 	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
 	    json_is_false(json_object_get(res.output, "rows")),
@@ -303,8 +266,9 @@ test_row_access(struct pht_station *st)
 	free(p);
 
 	/* row access granted, but to another code hash */
-	p = permit_codes("P-ra1", both, 2, only_mean, 1);
-	t = code_train(qc_code, "P-ra1", p, &l);
+	p = permit_doc("P-ra1", analyst_fp, "age", now - 10, now + 3600, 0, both, 2, only_mean,
+	    1);
+	t = signed_train("analyst", qc_code, NULL, "P-ra1", p, &l);
 	r = pht_station_exec(st, t, l, &res, &e);
 	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 0 &&
 	    json_is_false(json_object_get(res.output, "rows")) &&
@@ -315,8 +279,9 @@ test_row_access(struct pht_station *st)
 	free(p);
 
 	/* granted to this code: the run has it and the log says so */
-	p = permit_codes("P-ra2", only_qc, 1, only_qc, 1);
-	t = code_train(qc_code, "P-ra2", p, &l);
+	p = permit_doc("P-ra2", analyst_fp, "age", now - 10, now + 3600, 0, only_qc, 1, only_qc,
+	    1);
+	t = signed_train("analyst", qc_code, NULL, "P-ra2", p, &l);
 	r = pht_station_exec(st, t, l, &res, &e);
 	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_RELEASED && res.row_access == 1 &&
 	    json_is_true(json_object_get(res.output, "rows")) &&
@@ -325,11 +290,23 @@ test_row_access(struct pht_station *st)
 	tap_ok(logged_row_access(res.train, "executed") == 1 &&
 	    logged_row_access(res.train, "released") == 1,
 	    "  executed and released entries say row_access: true");
+	{
+		struct pht_station_replay rep;
+		char path[1100];
+
+		snprintf(path, sizeof(path), "%s/audit.log", dir);
+		r = pht_station_replay(pht_station_config(st), path, res.train, qc_code,
+		    strlen(qc_code), &rep, &e);
+		tap_ok(r == PHT_OK && rep.matches == 1 &&
+		    json_is_true(json_object_get(rep.output, "rows")),
+		    "  pht audit replay repeats it with the row access it had: MATCH");
+		pht_station_replay_clear(&rep);
+	}
 	pht_station_result_clear(&res);
 	free(t);
 
 	/* an auto signer without a permit never gets it */
-	t = code_train(qc_code, NULL, NULL, &l);
+	t = signed_train("analyst", qc_code, NULL, NULL, NULL, &l);
 	r = pht_station_exec(st, t, l, &res, &e);
 	tap_ok(r == PHT_OK && res.outcome == PHT_STATION_REJECTED && res.row_access == 0,
 	    "no permit at a station that requires one: rejected, no row access");

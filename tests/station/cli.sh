@@ -203,6 +203,19 @@ exec_train "$T/boom.signed"
 [ $? -eq 1 ] && grep -q "failed: .*boom: deliberate failure" "$T/err" &&
   [ "$(last_field event)" = failed ] && [ "$(last_field error)" = "train error" ]
 ok $? "a failing train is logged as failed with its error"
+grep -q "the analyst is told: failed: train error: train error: boom: deliberate failure (audit entry seq" "$T/err"
+ok $? "  it touched no data: the analyst would be told its message" "$T/err"
+cat >"$T/boom2.lua" <<'LUA'
+return { name = "boom2", version = "1",
+  station = function(data) error("the sum is " .. data:column("age"):sum(), 0) end,
+  combine = function(r) return { done = true, result = r[1] } end }
+LUA
+sign "$T/boom2.signed" "$T/boom2.lua" --key "$AK" --datasets registry --stations st-a
+exec_train "$T/boom2.signed"
+[ $? -eq 1 ] && grep -q "failed: the sum is " "$T/err" &&
+  grep -q "the analyst is told: failed: no result: the run produced no releasable result (details in the station's audit log)$" "$T/err" &&
+  [ "$(last_field data_dependent)" = True ]
+ok $? "a train failing after reading data: the operator sees the detail, the analyst would get the one answer" "$T/err"
 
 sign "$T/long.signed" "$DATA/longstring.lua" --key "$AK" --datasets registry --stations st-a
 exec_train "$T/long.signed"
@@ -221,11 +234,11 @@ ok $? "after all that the station still releases the same answer"
 "$PHT" audit verify "$T/audit.log" --station-key "$PUB" >"$T/v" 2>&1
 ok $? "the whole log verifies"
 "$PHT" audit list "$T/audit.log" >"$T/list"
-grep -c . "$T/list" | grep -qx 14 &&
+grep -c . "$T/list" | grep -qx 15 &&
   grep -Eq " +analyst +mean +released$" "$T/list" && grep -Eq " +visitor +mean +queued$" "$T/list" &&
   grep -Eq "^[0-9T:Z-]+ +- +- +- +rejected$" "$T/list"
-ok $? "list: 14 runs with their outcomes"
-[ "$(grep -c . "$T/seen-ids")" -eq 9 ]
+ok $? "list: 15 runs with their outcomes"
+[ "$(grep -c . "$T/seen-ids")" -eq 10 ]
 ok $? "seen-ids holds every authentic, valid train id once"
 
 # ---- head, tampering and a torn line through the CLI
