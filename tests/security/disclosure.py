@@ -25,6 +25,7 @@ Environment: PHT (the pht binary), PHT_SRC (the source tree).
 Only the Python standard library.
 """
 import json
+import math
 import os
 import random
 import re
@@ -658,6 +659,32 @@ def attacks():
         ok(seen[0] == seen[1],
            "failure channel, %s: is p's cost above c? answered the same for c just below and just above it "
            "(%s)" % (what, " vs ".join(seen)))
+
+    # ---- derived columns: a value that is zero outside a small group, summed over all rows
+    for mode, what in (("times", "cost * (cost > c)"), ("ifelse", "(cost > c):ifelse(cost, 0)"),
+                       ("with", "with{} of (cost > c):ifelse(cost, 0) through aggregate{}"),
+                       ("shift", "cost * (cost > c) + 1 (less the row count)")):
+        st = Station("derived-" + mode)
+        r = st.run(att("derived.lua"), {"mode": mode, "c": 10000})
+        est = None
+        if r.released and get(r.out, "sum") is not None:
+            est = get(r.out, "sum") - (get(r.out, "n") or 0)
+        ok(not close(est, top),
+           "derived columns, %s summed over all rows (the only patient above c = 10000): the largest cost is not "
+           "released (%s)" % (what, r.seen()), "recovered %s, true %s" % (est, top))
+    st = Station("derived-count")
+    r = st.run(att("derived.lua"), {"mode": "count", "c": 10000})
+    cnt = get(r.out, "sum") if r.released else None
+    ok(not (cnt is not None and 0 < cnt < K),
+       "derived columns, the indicator (cost > c) summed over all rows: no count under k is released (%s)" % r.seen(),
+       "released count %s" % cnt)
+    st = Station("derived-softmax")
+    r = st.run(att("derived.lua"), {"mode": "softmax", "c": 0, "scale": 0.01})
+    sm = get(r.out, "sum") if r.released else None
+    est = math.log(sm) / 0.01 if isinstance(sm, (int, float)) and sm > 0 else None
+    ok(not close(est, top, 0.01),
+       "derived columns, log(sum of exp(cost / 100)) * 100 (a soft maximum, no comparison): the largest cost is "
+       "not recovered (%s)" % r.seen(), "recovered %s, true %s" % (est, top))
 
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
