@@ -686,6 +686,21 @@ def attacks():
        "derived columns, log(sum of exp(cost / 100)) * 100 (a soft maximum, no comparison): the largest cost is "
        "not recovered (%s)" % r.seen(), "recovered %s, true %s" % (est, top))
 
+    # the value grid against a derived column the analyst shifts: histogram of cost - c with edges {0, 1e6}
+    st = Station("histogram-shift")
+
+    def above_shift(c):
+        r = st.run(att("zoom.lua"), {"shift": c, "edges": [0, 1e6]})
+        if not r.released:
+            return True
+        below = get(r.out, "h", "below")
+        return below is None or below != get(r.out, "n")
+
+    est, runs = bisect(above_shift, 10000.0, 1e6)
+    ok(not close(est, top, 0.01),
+       "derived columns, data:histogram of cost - c with edges {0, 1e6} (the grid is the column's, %d runs of "
+       "bisection on c): the largest cost is not recovered" % runs, "recovered %.4f, true %.2f" % (est, top))
+
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
 
