@@ -686,6 +686,14 @@ def attacks():
        "derived columns, log(sum of exp(cost / 100)) * 100 (a soft maximum, no comparison): the largest cost is "
        "not recovered (%s)" % r.seen(), "recovered %s, true %s" % (est, top))
 
+    st = Station("derived-quantile")
+    r = st.run(att("derived.lua"), {"mode": "quantile", "c": 10000})
+    q, m = (get(r.out, "q"), get(r.out, "m")) if r.released else (None, None)
+    est = q * m if isinstance(q, (int, float)) and isinstance(m, int) else None
+    ok(not close(est, top),
+       "derived columns, the top quantile (a block mean of k values) of (cost > c):ifelse(cost, 0), times the "
+       "block size: the largest cost is not recovered (%s)" % r.seen(), "recovered %s, true %s" % (est, top))
+
     # the value grid against a derived column the analyst shifts: histogram of cost - c with edges {0, 1e6}
     st = Station("histogram-shift")
 

@@ -5,6 +5,7 @@
 --   "with":   the same indicator named by data:with{} and summed through aggregate{}
 --   "shift":  sum of cost * (cost > c) + 1 (no zero anywhere), the analyst subtracts the row count
 --   "softmax": sum of exp(cost * params.scale): its log / scale is the largest cost (no comparison at all)
+--   "quantile": the top quantile (a block mean of at least k values) of (cost > c):ifelse(cost, 0)
 return {
   name = "derived", version = "1",
   station = function(data, params)
@@ -21,6 +22,10 @@ return {
       return { sum = (cost * big + 1):sum(), n = data:nrows() }
     elseif params.mode == "softmax" then
       return { sum = (cost * params.scale):exp():sum() }
+    elseif params.mode == "quantile" then
+      local d = data:with{ big_cost = big:ifelse(cost, 0) }
+      local q, m = d:quantile("big_cost", 1)
+      return { q = q, m = m }
     elseif params.mode == "with" then
       local d = data:with{ big_cost = big:ifelse(cost, 0) }
       return { sum = d:aggregate({ "big_cost" }).stats.big_cost.sum }
