@@ -21,6 +21,7 @@
 #define COLUMN_MT "pht.column"
 #define GROUPS_MAX 1000000
 #define IN_MAX 100000
+#define NO_GROUP UINT32_MAX      /* a row missing the grouping column */
 #define HUGE_SCRATCH ((size_t)4 << 20)  /* scratch blocks offered huge pages */
 #define HUGE_ALIGN ((size_t)2 << 20)
 
@@ -48,8 +49,10 @@ struct view {
  */
 struct colview {
 	const struct pht_column *col;
+	const struct pht_train_lineage *lin;    /* NULL: a dataset column */
 	struct view *v;
 	int have_count, have_sum, have_var;
+	int noted_values;       /* the rows its values come from are recorded */
 	size_t count;           /* non-missing values */
 	double sum;             /* compensated sum (number columns, integer overflow) */
 	int64_t isum;           /* exact sum (integer and boolean columns) */
@@ -158,6 +161,23 @@ mark_rows(lua_State *L, struct view *v)
 }
 
 /*
+ * Adds the n rows at rows (all: every row of the dataset) to the run's row
+ * sets (ctx->rowsets, not NULL); ends the run past the bounds.
+ */
+static void
+record_set(lua_State *L, const uint32_t *rows, size_t n, int all)
+{
+	int r = pht_train_rowsets_add(pht_train_ctx_of(L)->rowsets, rows, n, all);
+
+	if (r == PHT_ERR_TOO_LARGE)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row sets "
+		    "(or %zu MiB of them) behind one output", PHT_TRAIN_ROWSETS_MAX_SETS,
+		    PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
+	else if (r != PHT_OK)
+		pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+}
+
+/*
  * Records the view's rows as a set behind the output (an aggregate, a
  * count, values or per-row access was computed over exactly these rows).
  * The station compares these sets across releases (differencing).
@@ -166,17 +186,10 @@ static void
 note_rows(lua_State *L, struct view *v)
 {
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
-	int r;
 
 	if (v->noted || c->rowsets == NULL || c->ds != v->ds)
 		return;
-	r = pht_train_rowsets_add(c->rowsets, v->all ? NULL : v->sel, v->n, v->all);
-	if (r == PHT_ERR_TOO_LARGE)
-		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row sets "
-		    "(or %zu MiB of them) behind one output", PHT_TRAIN_ROWSETS_MAX_SETS,
-		    PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
-	else if (r != PHT_OK)
-		pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+	record_set(L, v->all ? NULL : v->sel, v->n, v->all);
 	v->noted = 1;
 }
 
@@ -201,22 +214,156 @@ visible(const struct pht_column *col)
 	return col->role != PHT_ROLE_IDENTIFIER;
 }
 
-/* The column named by argument arg; recorded as read. */
+/* The column named by argument arg and its lineage (lin may be NULL); recorded as read. */
 static const struct pht_column *
-find_col(lua_State *L, const struct view *v, int arg)
+find_col_lin(lua_State *L, const struct view *v, int arg, const struct pht_train_lineage **lin)
 {
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
 	const char *name = luaL_checkstring(L, arg);
 	int i = pht_dataset_find_index(v->ds, name);
 	const struct pht_column *d;
 
-	if (i < 0 && (d = pht_train_derive_find(v->with, name)) != NULL)
+	if (lin != NULL)
+		*lin = NULL;
+	if (i < 0 && (d = pht_train_derive_find(v->with, name, lin)) != NULL)
 		return d;       /* a with{} name (its sources were recorded as read) */
 	if (i < 0 || !visible(pht_dataset_column(v->ds, (size_t)i)))
 		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
 	if (c->cols_touched != NULL && c->ds == v->ds)
 		c->cols_touched[i] = 1;
 	return pht_dataset_column(v->ds, (size_t)i);
+}
+
+static const struct pht_column *
+find_col(lua_State *L, const struct view *v, int arg)
+{
+	return find_col_lin(L, v, arg, NULL);
+}
+
+/* ---- what may be aggregated (docs/train-api.md, "Derived columns") ---- */
+
+/*
+ * Raises (catchable: the rule depends on the expression only, never on
+ * the data) when `what` may not be computed from col: a shape-only column
+ * is never summed, averaged or given to a kernel; second moments (sumsq,
+ * var, sd: squares of the values) need degree 1 at most, so that no
+ * release is a sum of degree above 2 in the data's values.
+ */
+static void
+check_aggregatable(lua_State *L, const char *what, const struct pht_column *col,
+    const struct pht_train_lineage *lin, int second)
+{
+	if (lin == NULL)
+		return;
+	if (!lin->aggregatable)
+		luaL_error(L, "%s: column %s is shape-only (made by %s): it may be compared, cut "
+		    "or used in where(), but not summed, averaged or given to a kernel "
+		    "(docs/train-api.md, \"Derived columns\")", what, col->name, lin->why);
+	if (second && lin->degree > 1)
+		luaL_error(L, "%s: column %s has degree %d in the data's values: its squares "
+		    "would have degree %d, and no release goes above 2 (docs/train-api.md, "
+		    "\"Derived columns\")", what, col->name, lin->degree, 2 * lin->degree);
+}
+
+/* One row behind a release, and the part (cell, group) it is in. */
+struct part {
+	uint64_t key;
+	uint32_t row;
+};
+
+static int
+cmp_part(const void *a, const void *b)
+{
+	const struct part *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/*
+ * The parts behind a release: e[0..m-1], one per row a result is computed
+ * from, keyed by its part (a cell of col's lineage, times the group for
+ * aggregate_by). Sorts them; ends the run when a part has 0 < rows < k
+ * (with cells set, a cell of fewer than k rows is as small a subset as a
+ * view of that many rows); records each part's rows as a row set. Leaves
+ * the stack as it was.
+ */
+static void
+note_parts(lua_State *L, const struct view *v, const struct pht_column *col, struct part *e,
+    size_t m, int cells)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	uint32_t *rows;
+	size_t i, j, len;
+
+	qsort(e, m, sizeof(*e), cmp_part);
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && e[j].key == e[i].key; j++)
+			;
+		len = j - i;
+		if ((int64_t)len < c->k) {
+			if (cells)
+				pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "subset smaller than k "
+				    "(%zu rows in one cell of the predicates column %s is built "
+				    "from, k = %lld)", len, col->name, (long long)c->k);
+			guard_values(L, len, col);
+		}
+	}
+	if (c->rowsets == NULL || c->ds != v->ds)
+		return;
+	rows = scratch(L, m, sizeof(uint32_t));
+	for (i = 0; i < m; i++)
+		rows[i] = e[i].row;
+	for (i = 0; i < m; i = j) {
+		for (j = i + 1; j < m && e[j].key == e[i].key; j++)
+			;
+		record_set(L, rows + i, j - i, 0);
+	}
+	lua_pop(L, 1);
+}
+
+/*
+ * Guards and records the rows an aggregate of col over v is computed
+ * from: the view's rows where col is not missing (not the whole view: a
+ * whole-column figure minus a complete-case one would otherwise show the
+ * dropped rows to no audit), split by the cells of lin when cells is set
+ * and, when gid (group per view position, NO_GROUP for slot ngroups) or
+ * gid8 (slot per position) is given, by group slot, keeping only slots s
+ * with want[s]. See note_parts().
+ */
+static void
+note_values(lua_State *L, struct view *v, const struct pht_column *col,
+    const struct pht_train_lineage *lin, int cells, const uint32_t *gid, const uint8_t *gid8,
+    uint32_t ngroups, const int *want)
+{
+	size_t ncells = cells && lin != NULL ? lin->ncells : 1, i, r, m = 0;
+	uint64_t slot;
+	struct part *e;
+
+	if (ncells <= 1 && col->missing == NULL) {
+		if (gid == NULL && gid8 == NULL) {
+			note_rows(L, v);        /* every row of the view */
+			return;
+		}
+		/* the groups' rows: recorded by the caller */
+		return;
+	}
+	e = scratch(L, v->n, sizeof(*e));
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		if (is_missing(col->missing, r))
+			continue;
+		slot = gid != NULL ? (gid[i] == NO_GROUP ? ngroups : gid[i]) :
+		    gid8 != NULL ? gid8[i] : 0;
+		if (want != NULL && !want[slot])
+			continue;
+		e[m].key = slot * ncells + (ncells > 1 ? pht_train_lineage_cell(lin, r) : 0);
+		e[m].row = (uint32_t)r;
+		m++;
+	}
+	note_parts(L, v, col, e, m, ncells > 1);
+	lua_pop(L, 1);
 }
 
 static void
@@ -609,21 +756,35 @@ col_fill_var(struct colview *cv)
 	cv->have_var = 1;
 }
 
-/* The guards and checks of every aggregate; the kind of result needs. */
+/*
+ * The guards and checks of every aggregate; the kind of result needs.
+ * count depends only on which cells are missing (a predicate, as where()
+ * makes): any column may be counted, and its non-missing rows are the set
+ * behind it. The others read the values: the column must be aggregatable
+ * (second moments: of degree 1 at most), and its non-missing rows are
+ * guarded and recorded cell by cell of its lineage.
+ */
 static struct colview *
 col_prepare(lua_State *L, int numeric, const char *what)
 {
 	struct colview *cv = check_col(L);
 	enum pht_coltype t = cv->col->type;
+	int count = strcmp(what, "count") == 0, flag = count ? 1 : 2;
 
 	if (numeric && t != PHT_COL_NUMBER && t != PHT_COL_INTEGER && t != PHT_COL_BOOLEAN)
 		luaL_error(L, "%s: column %s is a %s column, not numeric", what,
 		    cv->col->name, pht_coltype_name(t));
-	if (!numeric && t == PHT_COL_CATEGORY && strcmp(what, "count") != 0)
+	if (!numeric && t == PHT_COL_CATEGORY && !count)
 		luaL_error(L, "%s: column %s is a category column", what, cv->col->name);
+	if (!count)
+		check_aggregatable(L, what, cv->col, cv->lin, strcmp(what, "sumsq") == 0 ||
+		    strcmp(what, "var") == 0 || strcmp(what, "sd") == 0);
 	guard_rows(L, cv->v->n);
 	mark_rows(L, cv->v);
-	note_rows(L, cv->v);
+	if (!(cv->noted_values & flag)) {
+		note_values(L, cv->v, cv->col, cv->lin, !count, NULL, NULL, 0, NULL);
+		cv->noted_values |= flag;
+	}
 	return cv;
 }
 
@@ -856,12 +1017,14 @@ static int
 view_column(lua_State *L)
 {
 	struct view *v = check_view(L);
-	const struct pht_column *col = find_col(L, v, 2);
+	const struct pht_train_lineage *lin;
+	const struct pht_column *col = find_col_lin(L, v, 2, &lin);
 	struct colview *cv;
 
 	cv = lua_newuserdatauv(L, sizeof(*cv), 1);
 	memset(cv, 0, sizeof(*cv));
 	cv->col = col;
+	cv->lin = lin;
 	cv->v = v;
 	lua_pushvalue(L, 1);
 	lua_setiuservalue(L, -2, 1);
@@ -1265,8 +1428,6 @@ view_filter(lua_State *L)
 }
 
 /* ---- grouping: each row of a view mapped to a group number ---- */
-
-#define NO_GROUP UINT32_MAX
 
 struct grouping {
 	const struct pht_column *col;
@@ -1813,11 +1974,15 @@ push_var(lua_State *L, const struct gacc *a)
 /*
  * Pushes {n, sum, sumsq, mean, var, sd} of column c over one group (mean
  * when n >= 1, var and sd when n >= 2), or {suppressed = true} when
- * 0 < n < k (no figure of fewer than k values).
+ * 0 < n < k (no figure of fewer than k values). Without sumsq, var and sd
+ * when c has lineage lin of degree 2 (their degree would be 4).
  */
 static void
-push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_t k)
+push_gacc(lua_State *L, const struct pht_column *c, const struct pht_train_lineage *lin,
+    const struct gacc *a, int64_t k)
 {
+	int second = lin == NULL || lin->degree <= 1;
+
 	lua_createtable(L, 0, 8);
 	if (a->n > 0 && (int64_t)a->n < k) {
 		lua_pushboolean(L, 1);
@@ -1830,13 +1995,16 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 	case PHT_COL_NUMBER:
 		lua_pushnumber(L, a->s + a->c);
 		lua_setfield(L, -2, "sum");
-		lua_pushnumber(L, a->ss + a->sc);
-		lua_setfield(L, -2, "sumsq");
+		if (second) {
+			lua_pushnumber(L, a->ss + a->sc);
+			lua_setfield(L, -2, "sumsq");
+		}
 		if (a->n > 0) {
 			lua_pushnumber(L, (a->s + a->c) / (double)a->n);
 			lua_setfield(L, -2, "mean");
 		}
-		push_var(L, a);
+		if (second)
+			push_var(L, a);
 		return;
 	case PHT_COL_INTEGER:
 		push_i128(L, a->isum);
@@ -1855,7 +2023,8 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct gacc *a, int64_
 		return;
 	lua_pushnumber(L, (double)a->isum / (double)a->n);
 	lua_setfield(L, -2, "mean");
-	push_var(L, a);
+	if (second)
+		push_var(L, a);
 }
 
 /*
@@ -1900,13 +2069,7 @@ note_groups(lua_State *L, const struct view *v, const struct grouping *g,
 	for (j = 0; j < nslots; j++) {
 		if (!released[j] || counts[j] == 0)
 			continue;
-		r = pht_train_rowsets_add(c->rowsets, rows + off[j] - counts[j], counts[j], 0);
-		if (r == PHT_ERR_TOO_LARGE)
-			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row "
-			    "sets (or %zu MiB of them) behind one output",
-			    PHT_TRAIN_ROWSETS_MAX_SETS, PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
-		else if (r != PHT_OK)
-			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+		record_set(L, rows + off[j] - counts[j], counts[j], 0);
 	}
 	lua_pop(L, 2);
 }
@@ -1916,29 +2079,52 @@ note_groups(lua_State *L, const struct view *v, const struct grouping *g,
  * AGG_COLS_MAX), recorded as read; leaves one scratch block on the stack.
  */
 static const struct pht_column **
-agg_columns(lua_State *L, const struct view *v, int idx, const char *what, size_t *ncols)
+agg_columns(lua_State *L, const struct view *v, int idx, const char *what, size_t *ncols,
+    const struct pht_train_lineage ***lins)
 {
 	const struct pht_column **cols;
+	const struct pht_train_lineage **lin;
 	enum pht_coltype t;
 	size_t j, n;
 
 	n = (size_t)lua_rawlen(L, idx);
 	if (n > AGG_COLS_MAX)
 		luaL_error(L, "%s: more than %d columns", what, AGG_COLS_MAX);
-	cols = scratch(L, n, sizeof(*cols));
+	cols = scratch(L, 2 * n, sizeof(void *));
+	lin = (const struct pht_train_lineage **)(void *)(cols + n);
 	for (j = 0; j < n; j++) {
 		if (lua_rawgeti(L, idx, (lua_Integer)j + 1) != LUA_TSTRING)
 			luaL_error(L, "%s: columns[%d] is a %s, not a column name", what,
 			    (int)j + 1, luaL_typename(L, -1));
-		cols[j] = find_col(L, v, -1);
+		cols[j] = find_col_lin(L, v, -1, &lin[j]);
 		lua_pop(L, 1);
 		t = cols[j]->type;
 		if (t != PHT_COL_NUMBER && t != PHT_COL_INTEGER && t != PHT_COL_BOOLEAN)
 			luaL_error(L, "%s: column %s is a %s column, not numeric", what,
 			    cols[j]->name, pht_coltype_name(t));
+		check_aggregatable(L, what, cols[j], lin[j], 0);
 	}
 	*ncols = n;
+	*lins = lin;
 	return cols;
+}
+
+/*
+ * Guards and records, per column, the rows behind its figures over the
+ * whole view (slot `slot` of its accumulators, width apart): skipped when
+ * they are suppressed (0 < n < k).
+ */
+static void
+note_total_values(lua_State *L, struct view *v, const struct pht_column **cols,
+    const struct pht_train_lineage **lins, size_t ncols, const struct gacc *acc,
+    size_t width, size_t slot)
+{
+	int64_t k = pht_train_ctx_of(L)->k;
+	size_t j;
+
+	for (j = 0; j < ncols; j++)
+		if (!is_small(acc[j * width + slot].n, k))
+			note_values(L, v, cols[j], lins[j], 1, NULL, NULL, 0, NULL);
 }
 
 static void
@@ -1954,8 +2140,9 @@ gacc_init(struct gacc *acc, size_t n)
 
 /* Pushes {n = rows, stats = {col = figures, ...}} from slot `slot` of each column. */
 static void
-push_agg_record(lua_State *L, const struct pht_column **cols, size_t ncols,
-    const struct gacc *acc, size_t width, size_t slot, size_t rows, int64_t k)
+push_agg_record(lua_State *L, const struct pht_column **cols,
+    const struct pht_train_lineage **lins, size_t ncols, const struct gacc *acc,
+    size_t width, size_t slot, size_t rows, int64_t k)
 {
 	size_t i;
 
@@ -1964,7 +2151,7 @@ push_agg_record(lua_State *L, const struct pht_column **cols, size_t ncols,
 	lua_setfield(L, -2, "n");
 	lua_createtable(L, 0, (int)ncols);
 	for (i = 0; i < ncols; i++) {
-		push_gacc(L, cols[i], &acc[i * width + slot], k);
+		push_gacc(L, cols[i], lins[i], &acc[i * width + slot], k);
 		lua_setfield(L, -2, cols[i]->name);
 	}
 	lua_setfield(L, -2, "stats");
@@ -1980,13 +2167,14 @@ view_aggregate(lua_State *L)
 	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
 	struct view *v = check_view(L);
 	const struct pht_column **cols;
+	const struct pht_train_lineage **lins;
 	struct gacc *acc;
 	struct slots sl;
 	size_t ncols, j;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
 	lua_settop(L, 2);
-	cols = agg_columns(L, v, 2, "aggregate", &ncols);               /* 3 */
+	cols = agg_columns(L, v, 2, "aggregate", &ncols, &lins);        /* 3 */
 	guard_rows(L, v->n);
 	mark_rows(L, v);
 	note_rows(L, v);
@@ -2000,7 +2188,8 @@ view_aggregate(lua_State *L)
 		gacc_var(cols[j], v, &sl, acc + j * 2, 1);
 		gacc_total(cols[j], acc + j * 2, 1);
 	}
-	push_agg_record(L, cols, ncols, acc, 2, 1, v->n, ctx->k);
+	note_total_values(L, v, cols, lins, ncols, acc, 2, 1);
+	push_agg_record(L, cols, lins, ncols, acc, 2, 1, v->n, ctx->k);
 	return 1;
 }
 
@@ -2020,16 +2209,17 @@ view_aggregate_by(lua_State *L)
 	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
 	struct view *v = check_view(L);
 	const struct pht_column *gc = find_col(L, v, 2), **cols;
+	const struct pht_train_lineage **lins;
 	struct grouping g;
 	struct slots sl;
 	struct gacc *acc;
 	size_t ncols, nslots, width, i, j, *counts, nfolded = 0;
 	lua_Integer idx = 0;
-	int *released;
+	int *released, *want;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
-	cols = agg_columns(L, v, 3, "aggregate_by", &ncols);           /* 4 */
+	cols = agg_columns(L, v, 3, "aggregate_by", &ncols, &lins);    /* 4 */
 	guard_rows(L, v->n);
 	mark_rows(L, v);
 	note_rows(L, v);
@@ -2083,6 +2273,15 @@ view_aggregate_by(lua_State *L)
 		released[j] = (j < g.ngroups || counts[j] > 0) &&
 		    !(counts[j] > 0 && (int64_t)counts[j] < ctx->k);
 	note_groups(L, v, &g, sl.src == SLOT_GID8 ? sl.gid8 : NULL, counts, released);
+	/* per column, the rows behind each released group's figures (want) */
+	want = scratch(L, nslots, sizeof(int));                        /* 10 */
+	for (i = 0; i < ncols; i++) {
+		for (j = 0; j < nslots; j++)
+			want[j] = released[j] && !is_small(acc[i * width + j].n, ctx->k);
+		note_values(L, v, cols[i], lins[i], 1, sl.src == SLOT_GID8 ? NULL : g.gid,
+		    sl.src == SLOT_GID8 ? sl.gid8 : NULL, (uint32_t)g.ngroups, want);
+	}
+	note_total_values(L, v, cols, lins, ncols, acc, width, nslots);
 	lua_createtable(L, (int)nslots, 0);
 	for (j = 0; j < nslots; j++) {
 		if (j < g.ngroups && folds_small_keys(&g) && is_small(counts[j], ctx->k)) {
@@ -2111,7 +2310,7 @@ view_aggregate_by(lua_State *L)
 			lua_setfield(L, -2, "n");
 			lua_createtable(L, 0, (int)ncols);
 			for (i = 0; i < ncols; i++) {
-				push_gacc(L, cols[i], &acc[i * width + j], ctx->k);
+				push_gacc(L, cols[i], lins[i], &acc[i * width + j], ctx->k);
 				lua_setfield(L, -2, cols[i]->name);
 			}
 			lua_setfield(L, -2, "stats");
@@ -2119,7 +2318,7 @@ view_aggregate_by(lua_State *L)
 		lua_rawseti(L, -2, ++idx);
 	}
 	/* the total over the whole view: {n, stats} */
-	push_agg_record(L, cols, ncols, acc, width, nslots, v->n, ctx->k);
+	push_agg_record(L, cols, lins, ncols, acc, width, nslots, v->n, ctx->k);
 	return 2;
 }
 
@@ -2256,7 +2455,6 @@ note_cells(lua_State *L, const struct view *v, const size_t *cell, const size_t 
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
 	size_t *off, i, j, at;
 	uint32_t *rows;
-	int r;
 
 	if (c->rowsets == NULL || c->ds != v->ds)
 		return;
@@ -2272,13 +2470,7 @@ note_cells(lua_State *L, const struct view *v, const size_t *cell, const size_t 
 	for (j = 0; j < ncells; j++) {
 		if (sup[j] || cnt[j] == 0)
 			continue;
-		r = pht_train_rowsets_add(c->rowsets, rows + off[j] - cnt[j], cnt[j], 0);
-		if (r == PHT_ERR_TOO_LARGE)
-			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row "
-			    "sets (or %zu MiB of them) behind one output",
-			    PHT_TRAIN_ROWSETS_MAX_SETS, PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
-		else if (r != PHT_OK)
-			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+		record_set(L, rows + off[j] - cnt[j], cnt[j], 0);
 	}
 	lua_pop(L, 2);
 }
@@ -2454,12 +2646,68 @@ pht_train_data_use(lua_State *L, int idx)
 	note_rows(L, v);
 }
 
+/* A column for a kernel: aggregatable, of degree 1 at most; *lin its lineage. */
+static const struct pht_column *
+kernel_col(lua_State *L, int view_idx, int name_idx, const struct pht_train_lineage **lin)
+{
+	struct view *v = luaL_checkudata(L, view_idx, VIEW_MT);
+	const struct pht_column *c = find_col_lin(L, v, name_idx, lin);
+
+	if (*lin != NULL && !(*lin)->aggregatable)
+		luaL_error(L, "column %s is shape-only (made by %s): it may be compared, cut or "
+		    "used in where(), but not summed, averaged or given to a kernel "
+		    "(docs/train-api.md, \"Derived columns\")", c->name, (*lin)->why);
+	if (*lin != NULL && (*lin)->degree > 1)
+		luaL_error(L, "column %s has degree %d in the data's values: a kernel takes "
+		    "columns of degree 1 at most, since its sums of squares and cross-products "
+		    "would go above 2 (docs/train-api.md, \"Derived columns\")", c->name,
+		    (*lin)->degree);
+	if (*lin != NULL && (*lin)->ncells <= 1)
+		*lin = NULL;
+	return c;
+}
+
 const struct pht_column *
 pht_train_data_column_arg(lua_State *L, int view_idx, int name_idx)
 {
-	struct view *v = luaL_checkudata(L, view_idx, VIEW_MT);
+	const struct pht_train_lineage *lin;
+	const struct pht_column *c = kernel_col(L, view_idx, name_idx, &lin);
 
-	return find_col(L, v, name_idx);
+	if (lin != NULL)
+		luaL_error(L, "column %s is built from predicates (a comparison, a boolean, cut "
+		    "or recode) whose cells this kernel does not check: give it a dataset column "
+		    "or a where() view instead (docs/train-api.md, \"Derived columns\")",
+		    c->name);
+	return c;
+}
+
+const struct pht_column *
+pht_train_data_column_arg_lineage(lua_State *L, int view_idx, int name_idx,
+    const struct pht_train_lineage **lin)
+{
+	return kernel_col(L, view_idx, name_idx, lin);
+}
+
+void
+pht_train_data_guard_lineage(lua_State *L, const struct pht_column *col,
+    const struct pht_train_lineage *lin, const uint32_t *rows, size_t n)
+{
+	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
+	struct view none;
+	struct part *e;
+	size_t i;
+
+	if (lin == NULL || lin->ncells <= 1)
+		return;
+	e = scratch(L, n, sizeof(*e));
+	for (i = 0; i < n; i++) {
+		e[i].key = pht_train_lineage_cell(lin, rows[i]);
+		e[i].row = rows[i];
+	}
+	memset(&none, 0, sizeof(none));
+	none.ds = ctx->ds;      /* note_parts records into ctx's dataset only */
+	note_parts(L, &none, col, e, n, 1);
+	lua_pop(L, 1);
 }
 
 void
@@ -2549,10 +2797,13 @@ pht_train_data_columns_read(const struct pht_train_ctx *ctx, char *out,
 /* ---- interface for derived columns (pht_train_derive.c) ---- */
 
 const struct pht_column *
-pht_train_data_column_test(lua_State *L, int idx, struct pht_train_view_rows *rows)
+pht_train_data_column_test(lua_State *L, int idx, struct pht_train_view_rows *rows,
+    const struct pht_train_lineage **lin)
 {
 	struct colview *cv = luaL_testudata(L, idx, COLUMN_MT);
 
+	if (lin != NULL)
+		*lin = cv != NULL ? cv->lin : NULL;
 	if (cv == NULL)
 		return NULL;
 	if (rows != NULL) {
@@ -2565,7 +2816,7 @@ pht_train_data_column_test(lua_State *L, int idx, struct pht_train_view_rows *ro
 
 void
 pht_train_data_push_derived(lua_State *L, int col_idx, const struct pht_column *col,
-    int owner_idx)
+    const struct pht_train_lineage *lin, int owner_idx)
 {
 	struct colview *src = luaL_checkudata(L, col_idx, COLUMN_MT), *cv;
 
@@ -2574,6 +2825,7 @@ pht_train_data_push_derived(lua_State *L, int col_idx, const struct pht_column *
 	cv = lua_newuserdatauv(L, sizeof(*cv), 2);
 	memset(cv, 0, sizeof(*cv));
 	cv->col = col;
+	cv->lin = lin;
 	cv->v = src->v;
 	lua_getiuservalue(L, col_idx, 1);       /* the view */
 	lua_setiuservalue(L, -2, 1);

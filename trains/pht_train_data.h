@@ -84,9 +84,40 @@ void pht_train_data_use(lua_State *L, int idx);
  * a string. Its arrays (c->v.f64/i64/i32/u8, indexed by dataset row) and
  * its missing bitmap (c->missing, NULL when nothing is missing; test with
  * pht_column_is_missing()) are read-only.
+ *
+ * The safe default for kernels: it also raises (catchable; the message
+ * names the rule, docs/train-api.md "Derived columns") for a derived
+ * column that is shape-only, that has degree 2 (a kernel's sums of
+ * squares and cross-products would have degree 4), or that carries a
+ * lineage (a partition of the rows made by the predicates it was built
+ * from: a derived boolean, a cut or recode, cost * age:eq(30)). A kernel
+ * that checks the cells of a lineage opts in with
+ * pht_train_data_column_arg_lineage() instead.
  */
 const struct pht_column *pht_train_data_column_arg(lua_State *L, int view_idx,
     int name_idx);
+
+struct pht_train_lineage;
+
+/*
+ * pht_train_data_column_arg() that also takes a column carrying a
+ * lineage: *lin gets it (NULL when the column has none: a dataset column,
+ * or a derived column of one cell). The caller must then call
+ * pht_train_data_guard_lineage() on exactly the rows it computes from
+ * (its complete cases) before releasing anything computed from them.
+ */
+const struct pht_column *pht_train_data_column_arg_lineage(lua_State *L, int view_idx,
+    int name_idx, const struct pht_train_lineage **lin);
+
+/*
+ * Splits the n rows at rows (dataset rows, distinct, any order) by the
+ * cells of lin (col's lineage; nothing to do when lin is NULL or has one
+ * cell): ends the run (uncatchable) with "subset smaller than k" when a
+ * non-empty cell has fewer than k rows, and records every cell's rows as
+ * a row set behind the output.
+ */
+void pht_train_data_guard_lineage(lua_State *L, const struct pht_column *col,
+    const struct pht_train_lineage *lin, const uint32_t *rows, size_t n);
 
 /*
  * Ends the run with "subset smaller than k (N non-missing values in
@@ -114,20 +145,22 @@ struct pht_train_with;
 /*
  * The column of the column handle at idx, or NULL when the value there is
  * not a column handle; *rows (may be NULL) gets the rows of the handle's
- * view. Nothing is recorded (no guard, no row set).
+ * view, *lin (may be NULL) the column's lineage (NULL for a dataset
+ * column). Nothing is recorded (no guard, no row set).
  */
 const struct pht_column *pht_train_data_column_test(lua_State *L, int idx,
-    struct pht_train_view_rows *rows);
+    struct pht_train_view_rows *rows, const struct pht_train_lineage **lin);
 
 /*
- * Pushes a new column handle for col, bound to the view of the column
- * handle at col_idx (aggregates on it are over that view, with its guards
- * and row-set recording). The value at owner_idx (the userdata holding col
- * and its arrays) is kept alive as long as the handle. col must stay valid
- * and unchanged while owner lives.
+ * Pushes a new column handle for col, with lineage lin (pht_train_derive.h;
+ * never NULL for a derived column), bound to the view of the column handle
+ * at col_idx (aggregates on it are over that view, with its guards and
+ * row-set recording). The value at owner_idx (the userdata holding col,
+ * lin and their arrays) is kept alive as long as the handle. col and lin
+ * must stay valid and unchanged while owner lives.
  */
 void pht_train_data_push_derived(lua_State *L, int col_idx,
-    const struct pht_column *col, int owner_idx);
+    const struct pht_column *col, const struct pht_train_lineage *lin, int owner_idx);
 
 /*
  * Adds methods to the column handles' method table and metamethods

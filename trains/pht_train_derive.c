@@ -12,18 +12,22 @@
 #define DERIVED_NAME "<derived>"
 
 /*
- * A derived column: the struct pht_column the data API reads, followed in
- * the same userdata by its arrays over every row of the dataset (values,
- * the missing bitmap, always allocated so that the size never depends on
- * the data, then for a category its level pointers and level names).
- * Invariants, as for loaded columns: a missing cell holds 0 and has its
- * bit set; a number is always finite; a category code is < nlevels;
- * col.missing is NULL when no cell is missing. Never changed once made.
+ * A derived column: the struct pht_column the data API reads and its
+ * lineage (what may be aggregated), followed in the same userdata by its
+ * arrays over every row of the dataset (values, the missing bitmap, always
+ * allocated so that the size never depends on the data, then for a
+ * category its level pointers and level names). The userdata's user value
+ * 1 holds what lin.cell or lin.bcell points into when that is not this
+ * userdata (an operand's column, or a cell array of its own). Invariants,
+ * as for loaded columns: a missing cell holds 0 and has its bit set; a
+ * number is always finite; a category code is < nlevels; col.missing is
+ * NULL when no cell is missing. Never changed once made.
  */
 struct derived {
 	struct pht_column col;
+	struct pht_train_lineage lin;
 	size_t nrows;
-	max_align_t data[];
+	uint64_t data[];        /* 8-aligned, as Lua aligns a userdata with user values */
 };
 
 /*
@@ -35,6 +39,7 @@ struct derived {
  */
 struct with_entry {
 	struct pht_column col;
+	const struct pht_train_lineage *lin;    /* NULL: a dataset column */
 	char name[PHT_TRAIN_DERIVE_NAME_MAX + 1];
 };
 
@@ -75,9 +80,12 @@ derived_new(lua_State *L, enum pht_coltype t, size_t nrows, size_t nlevels,
 	mbytes = ((nrows + 7) / 8 + 7) & ~(size_t)7;
 	off = sizeof(*d) + vbytes + mbytes;
 	total = off + nlevels * sizeof(char *) + name_bytes;
-	d = lua_newuserdatauv(L, total, 0);
+	d = lua_newuserdatauv(L, total, 1);
 	base = (char *)d->data;
 	memset(&d->col, 0, sizeof(d->col));
+	memset(&d->lin, 0, sizeof(d->lin));
+	d->lin.aggregatable = 1;
+	d->lin.ncells = 1;
 	d->nrows = nrows;
 	d->col.name = DERIVED_NAME;
 	d->col.type = t;
@@ -122,22 +130,194 @@ derived_finish(struct derived *d)
 
 /* ---- operands ---- */
 
-/* A column handle or a Lua scalar, as an operand. */
+/*
+ * A column handle or a Lua scalar, as an operand. lin is the lineage it
+ * brings to a result: the handle's for a derived column; for a dataset
+ * boolean column its own values (own); NULL for a number or another
+ * dataset column (aggregatable, degree 1, one cell).
+ */
 struct opnd {
 	const struct pht_column *col;   /* NULL: a scalar */
 	struct pht_train_view_rows rows;
+	int idx;                        /* stack index */
 	int ltype;                      /* the scalar's Lua type */
 	double x;                       /* number scalars */
+	const struct pht_train_lineage *lin;
+	struct pht_train_lineage own;
 };
 
 static void
 opnd_get(lua_State *L, int idx, struct opnd *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->col = pht_train_data_column_test(L, idx, &o->rows);
+	o->idx = lua_absindex(L, idx);
+	o->col = pht_train_data_column_test(L, idx, &o->rows, &o->lin);
 	o->ltype = lua_type(L, idx);
 	if (o->col == NULL && o->ltype == LUA_TNUMBER)
 		o->x = (double)lua_tonumber(L, idx);
+	if (o->col != NULL && o->lin == NULL && o->col->type == PHT_COL_BOOLEAN) {
+		/* a dataset boolean selects rows as much as a comparison does */
+		o->own.aggregatable = 1;
+		o->own.degree = 0;
+		o->own.ncells = 2;
+		o->own.bcell = o->col->v.u8;
+		o->lin = &o->own;
+	}
+}
+
+/* ---- lineage: what a result may be aggregated as ---- */
+
+/* An operand's degree: 0 for a number or a boolean, 1 for a dataset column. */
+static int
+opnd_degree(const struct opnd *o)
+{
+	if (o->col == NULL)
+		return 0;
+	return o->lin != NULL ? o->lin->degree : 1;
+}
+
+static int
+opnd_aggregatable(const struct opnd *o)
+{
+	return o->lin == NULL || o->lin->aggregatable;
+}
+
+/* Makes d shape-only: why names the operation (the first one, if an operand was already). */
+static void
+shape_only(struct derived *d, const struct opnd *const *ops, size_t nops, const char *why)
+{
+	size_t j;
+
+	d->lin.aggregatable = 0;
+	d->lin.degree = 0;
+	d->lin.ncells = 1;
+	for (j = 0; j < nops; j++)
+		if (!opnd_aggregatable(ops[j])) {
+			why = ops[j]->lin->why;
+			break;
+		}
+	snprintf(d->lin.why, sizeof(d->lin.why), "%s", why);
+}
+
+struct cellkey {
+	uint64_t key;
+	uint32_t row;
+};
+
+static int
+cmp_cellkey(const void *a, const void *b)
+{
+	const struct cellkey *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->row > y->row) - (x->row < y->row);
+}
+
+/*
+ * d's lineage: the product of the partitions of the operands (cells are
+ * the distinct combinations of their cells, numbered in order of first
+ * row). One partition is shared (its holder kept as d's user value 1);
+ * two or more make a cell array of d's own. d is at the top of the stack.
+ */
+static void
+lineage_product(lua_State *L, struct derived *d, const struct opnd *const *ops, size_t nops)
+{
+	const struct pht_train_lineage *p[4];
+	size_t np = 0, j, k, r, n = d->nrows, ncells;
+	uint32_t *cell, *map;
+	int src = 0;
+
+	for (j = 0; j < nops; j++) {
+		const struct pht_train_lineage *l = ops[j]->lin;
+
+		if (l == NULL || l->ncells <= 1)
+			continue;
+		for (k = 0; k < np; k++)
+			if (p[k]->bcell == l->bcell && p[k]->cell == l->cell)
+				break;
+		if (k == np) {
+			p[np++] = l;
+			src = ops[j]->idx;
+		}
+	}
+	if (np == 0)
+		return;
+	if (np == 1) {
+		d->lin.ncells = p[0]->ncells;
+		d->lin.bcell = p[0]->bcell;
+		d->lin.cell = p[0]->cell;
+		/* the operand's column handle keeps the arrays alive */
+		lua_pushvalue(L, src);
+		lua_setiuservalue(L, -2, 1);
+		return;
+	}
+	if (n > UINT32_MAX)
+		luaL_error(L, "derived column: dataset too large");
+	cell = lua_newuserdatauv(L, n * sizeof(*cell) + 1, 0);
+	for (r = 0; r < n; r++)
+		cell[r] = (uint32_t)pht_train_lineage_cell(p[0], r);
+	ncells = p[0]->ncells;
+	for (j = 1; j < np; j++) {
+		uint64_t nk = (uint64_t)ncells * p[j]->ncells, next = 0;
+
+		if (nk <= 4 * (uint64_t)n + 64) {
+			/* a table of every combination */
+			map = lua_newuserdatauv(L, (size_t)nk * sizeof(*map), 0);
+			memset(map, 0xff, (size_t)nk * sizeof(*map));
+			for (r = 0; r < n; r++) {
+				uint64_t key = (uint64_t)cell[r] * p[j]->ncells +
+				    pht_train_lineage_cell(p[j], r);
+
+				if (map[key] == UINT32_MAX)
+					map[key] = (uint32_t)next++;
+				cell[r] = map[key];
+			}
+		} else {
+			/* sorted combinations */
+			struct cellkey *e = lua_newuserdatauv(L, n * sizeof(*e) + 1, 0);
+
+			for (r = 0; r < n; r++) {
+				e[r].key = (uint64_t)cell[r] * p[j]->ncells +
+				    pht_train_lineage_cell(p[j], r);
+				e[r].row = (uint32_t)r;
+			}
+			qsort(e, n, sizeof(*e), cmp_cellkey);
+			for (r = 0; r < n; r++) {
+				if (r > 0 && e[r].key != e[r - 1].key)
+					next++;
+				cell[e[r].row] = (uint32_t)next;
+			}
+			next += n > 0;
+		}
+		lua_pop(L, 1);
+		ncells = (size_t)next;
+	}
+	d->lin.ncells = ncells;
+	d->lin.cell = cell;
+	lua_setiuservalue(L, -2, 1);
+}
+
+/*
+ * A category made by cut or recode: its lineage is its level (the codes,
+ * missing cells coded 0). Not numeric, so never summed; a kernel that
+ * makes indicators of its levels must check them.
+ */
+static void
+lineage_levels(struct derived *d)
+{
+	d->lin.degree = 0;
+	d->lin.ncells = d->col.nlevels > 0 ? d->col.nlevels : 1;
+	d->lin.cell = (const uint32_t *)dvalues(d);
+}
+
+/* A boolean result: aggregatable as 0/1, degree 0, its lineage its own values. */
+static void
+lineage_boolean(struct derived *d)
+{
+	d->lin.degree = 0;
+	d->lin.ncells = 2;
+	d->lin.bcell = dvalues(d);
 }
 
 /* Both operands' columns must come from the same dataset. */
@@ -154,7 +334,7 @@ static int
 push_result(lua_State *L, int col_idx, struct derived *d)
 {
 	derived_finish(d);
-	pht_train_data_push_derived(L, col_idx, &d->col, -1);
+	pht_train_data_push_derived(L, col_idx, &d->col, &d->lin, -1);
 	return 1;
 }
 
@@ -253,6 +433,77 @@ date_operands(lua_State *L, int ia, struct opnd *a, int ib, struct opnd *b)
 	return 1;
 }
 
+/*
+ * The lineage of a + b, a - b, a * b, a / b, a ^ b, -a, log, sqrt, exp,
+ * abs (b is an empty operand for the one-operand ones), d at the top of
+ * the stack; docs/train-api.md ("Derived columns: what may be
+ * aggregated") gives the reasons.
+ */
+static void
+arith_lineage(lua_State *L, enum arith op, struct derived *d, const struct opnd *a,
+    const struct opnd *b)
+{
+	const struct opnd *ops[2] = {a, b};
+	int da = opnd_degree(a), db = opnd_degree(b), deg;
+	char why[64];
+
+	if (!opnd_aggregatable(a) || !opnd_aggregatable(b)) {
+		shape_only(d, ops, 2, "");
+		return;
+	}
+	switch (op) {
+	case A_ADD:
+	case A_SUB:
+	case A_UNM:
+		deg = da > db ? da : db;
+		break;
+	case A_MUL:
+		deg = da + db;
+		if (deg > 2) {
+			snprintf(why, sizeof(why), "a product of degree %d (above 2)", deg);
+			shape_only(d, ops, 2, why);
+			return;
+		}
+		break;
+	case A_DIV:
+		if (b->col != NULL) {
+			shape_only(d, ops, 2, "a division by a column");
+			return;
+		}
+		deg = da;
+		break;
+	case A_POW:
+		if (b->col != NULL) {
+			shape_only(d, ops, 2, "a power with a column as exponent");
+			return;
+		}
+		if (b->x != 1 && b->x != 2) {
+			shape_only(d, ops, 2, "a power other than 1 or 2");
+			return;
+		}
+		deg = da * (int)b->x;
+		if (deg > 2) {
+			shape_only(d, ops, 2, "a square of degree 4 (above 2)");
+			return;
+		}
+		break;
+	case A_LOG:
+	case A_SQRT:
+		if (a->lin != NULL && a->lin != &a->own) {
+			shape_only(d, ops, 2, op == A_LOG ? "log of a derived column" :
+			    "sqrt of a derived column");
+			return;
+		}
+		deg = 1;
+		break;
+	default:
+		shape_only(d, ops, 2, arith_names[op]);
+		return;
+	}
+	d->lin.degree = deg;
+	lineage_product(L, d, ops, 2);
+}
+
 static int
 arith2(lua_State *L, enum arith op)
 {
@@ -271,6 +522,7 @@ arith2(lua_State *L, enum arith op)
 	d = derived_new(L, PHT_COL_NUMBER, pht_dataset_nrows(left == 1 ? a.rows.ds : b.rows.ds),
 	    0, 0);
 	arith_loop(op, &a, &b, d->nrows, dvalues(d), dmissing(d));
+	arith_lineage(L, op, d, &a, &b);
 	return push_result(L, left, d);
 }
 
@@ -295,6 +547,7 @@ arith1(lua_State *L, enum arith op)
 	memset(&none, 0, sizeof(none));
 	d = derived_new(L, PHT_COL_NUMBER, pht_dataset_nrows(a.rows.ds), 0, 0);
 	arith_loop(op, &a, &none, d->nrows, dvalues(d), dmissing(d));
+	arith_lineage(L, op, d, &a, &none);
 	return push_result(L, 1, d);
 }
 
@@ -454,6 +707,7 @@ compare(lua_State *L, enum cmp op)
 		}
 		out[r] = (uint8_t)cmp_apply(op, c);
 	}
+	lineage_boolean(d);
 	return push_result(L, 1, d);
 badscalar:
 	return luaL_error(L, "%s: column %s (%s) cannot be compared with a %s value", what,
@@ -530,6 +784,7 @@ logic(lua_State *L, int op)     /* '&', '|' or '~' */
 		else
 			out[r] = (uint8_t)z;
 	}
+	lineage_boolean(d);
 	return push_result(L, left, d);
 }
 
@@ -555,6 +810,7 @@ col_is_missing(lua_State *L)
 	out = dvalues(d);
 	for (r = 0; r < n; r++)
 		out[r] = (uint8_t)pht_column_is_missing(a.col, r);
+	lineage_boolean(d);
 	return push_result(L, 1, d);
 }
 
@@ -602,6 +858,18 @@ col_ifelse(lua_State *L)
 			set_miss(miss, r);
 		else
 			out[r] = pht_column_num(p->col, r);
+	}
+	{
+		/* as x * cond + y * (1 - cond): the degree of x and y, cond's cells */
+		const struct opnd *ops[3] = {&c, &br[0], &br[1]};
+
+		if (!opnd_aggregatable(&br[0]) || !opnd_aggregatable(&br[1]))
+			shape_only(d, ops, 3, "");
+		else {
+			d->lin.degree = opnd_degree(&br[0]) > opnd_degree(&br[1]) ?
+			    opnd_degree(&br[0]) : opnd_degree(&br[1]);
+			lineage_product(L, d, ops, 3);
+		}
 	}
 	return push_result(L, 1, d);
 }
@@ -733,6 +1001,7 @@ col_cut(lua_State *L)
 		}
 		out[r] = (int32_t)(hi - 1);
 	}
+	lineage_levels(d);
 	return push_result(L, 1, d);
 }
 
@@ -816,6 +1085,7 @@ col_recode(lua_State *L)
 		else
 			out[r] = code[a.col->v.i32[r]];
 	}
+	lineage_levels(d);
 	return push_result(L, 1, d);
 }
 
@@ -873,10 +1143,10 @@ view_with(lua_State *L)
 		if (!valid_name(s, len))
 			return luaL_error(L, "with: '%s' is not a valid name (1 to %d letters, "
 			    "digits or _, not starting with a digit)", s, PHT_TRAIN_DERIVE_NAME_MAX);
-		if (pht_dataset_find_index(vr.ds, s) >= 0 || pht_train_derive_find(parent, s))
+		if (pht_dataset_find_index(vr.ds, s) >= 0 || pht_train_derive_find(parent, s, NULL))
 			return luaL_error(L, "with: '%s' is already a column of dataset %s", s,
 			    pht_dataset_name(vr.ds));
-		c = pht_train_data_column_test(L, -1, &cr);
+		c = pht_train_data_column_test(L, -1, &cr, NULL);
 		if (c == NULL)
 			return luaL_error(L, "with: %s must be a column, not %s", s,
 			    luaL_typename(L, -1));
@@ -900,7 +1170,7 @@ view_with(lua_State *L)
 	lua_rawseti(L, 6, 1);           /* the parent's names and their sources */
 	for (j = 0; j < nn; j++) {
 		lua_getfield(L, 2, names[j]);
-		c = pht_train_data_column_test(L, -1, NULL);
+		c = pht_train_data_column_test(L, -1, NULL, &w->e[w->n].lin);
 		lua_rawseti(L, 6, (lua_Integer)j + 2);  /* the handle keeps c alive */
 		w->e[w->n].col = *c;
 		memcpy(w->e[w->n].name, names[j], strlen(names[j]) + 1);
@@ -915,15 +1185,19 @@ view_with(lua_State *L)
 /* ---- lookup, listing, registration ---- */
 
 const struct pht_column *
-pht_train_derive_find(const struct pht_train_with *with, const char *name)
+pht_train_derive_find(const struct pht_train_with *with, const char *name,
+    const struct pht_train_lineage **lin)
 {
 	size_t i;
 
 	if (with == NULL)
 		return NULL;
 	for (i = 0; i < with->n; i++)
-		if (strcmp(with->e[i].name, name) == 0)
+		if (strcmp(with->e[i].name, name) == 0) {
+			if (lin != NULL)
+				*lin = with->e[i].lin;
 			return &with->e[i].col;
+		}
 	return NULL;
 }
 

@@ -3,9 +3,47 @@
 #define PHT_TRAIN_DERIVE_H
 
 #include <lua.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct pht_column;
 struct pht_train_with;
+
+/*
+ * What the data API may compute from a column's values (docs/train-api.md,
+ * "Derived columns: what may be aggregated"). Every derived column has one;
+ * a dataset column has none (NULL: aggregatable, degree 1, one cell).
+ *
+ * - aggregatable: 0 for a shape-only column (made by exp, abs, a division
+ *   by a column, a power other than 1 or 2, log or sqrt of anything but a
+ *   dataset column, or a product or power above degree 2): it may be
+ *   compared, cut and used in where(), never summed, averaged or given to
+ *   a kernel; why names the operation.
+ * - degree: the column's polynomial degree in the data's raw values (0 for
+ *   a boolean, 1 for a dataset column, at most 2 when aggregatable).
+ * - the lineage: a partition of the dataset's rows into ncells cells made
+ *   by the predicates (booleans) the column was built from; the column is
+ *   one polynomial of its raw values within each cell. ncells == 1: no
+ *   partition. Otherwise row r is in cell bcell[r] (a boolean's own 0/1
+ *   values) when bcell is set, else cell[r] (< ncells). Immutable.
+ */
+struct pht_train_lineage {
+	int aggregatable;
+	int degree;
+	size_t ncells;
+	const uint8_t *bcell;
+	const uint32_t *cell;
+	char why[96];
+};
+
+/* The cell of row r under lin (0 when lin is NULL or has one cell). */
+static inline size_t
+pht_train_lineage_cell(const struct pht_train_lineage *lin, size_t r)
+{
+	if (lin == NULL || lin->ncells <= 1)
+		return 0;
+	return lin->bcell != NULL ? lin->bcell[r] : lin->cell[r];
+}
 
 /* Most breaks `col:cut(breaks)` takes (so at most 255 intervals). */
 #define PHT_TRAIN_DERIVE_CUT_MAX 256
@@ -31,10 +69,11 @@ void pht_train_derive_register(lua_State *L);
 /*
  * The column called name among with's names (a copy of the derived or
  * dataset column carrying that name; valid while the view holding with
- * is reachable), or NULL; with may be NULL.
+ * is reachable), or NULL; with may be NULL. *lin (lin may be NULL) gets
+ * the column's lineage (NULL for a dataset column).
  */
 const struct pht_column *pht_train_derive_find(const struct pht_train_with *with,
-    const char *name);
+    const char *name, const struct pht_train_lineage **lin);
 
 /* Appends with's names to the sequence at the top of the stack (columns()). */
 void pht_train_derive_push_names(lua_State *L, const struct pht_train_with *with);

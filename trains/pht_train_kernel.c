@@ -25,12 +25,16 @@ pht_train_kernel_field(lua_State *L, const char *name)
 	return lua_rawget(L, 2);
 }
 
-const struct pht_column *
-pht_train_kernel_column(lua_State *L, const char *fn, const char *field, int required)
+/* args[field] as a column; lin NULL: no column carrying a lineage. */
+static const struct pht_column *
+kernel_column(lua_State *L, const char *fn, const char *field, int required,
+    const struct pht_train_lineage **lin)
 {
 	const struct pht_column *c;
 	int t = pht_train_kernel_field(L, field);
 
+	if (lin != NULL)
+		*lin = NULL;
 	if (t == LUA_TNIL) {
 		lua_pop(L, 1);
 		if (required)
@@ -40,9 +44,23 @@ pht_train_kernel_column(lua_State *L, const char *fn, const char *field, int req
 	if (t != LUA_TSTRING)
 		luaL_error(L, "%s: %s: a column name is required, not a %s", fn, field,
 		    luaL_typename(L, -1));
-	c = pht_train_data_column_arg(L, 1, lua_gettop(L));
+	c = lin != NULL ? pht_train_data_column_arg_lineage(L, 1, lua_gettop(L), lin) :
+	    pht_train_data_column_arg(L, 1, lua_gettop(L));
 	lua_pop(L, 1);
 	return c;
+}
+
+const struct pht_column *
+pht_train_kernel_column(lua_State *L, const char *fn, const char *field, int required)
+{
+	return kernel_column(L, fn, field, required, NULL);
+}
+
+const struct pht_column *
+pht_train_kernel_column_lineage(lua_State *L, const char *fn, const char *field,
+    int required, const struct pht_train_lineage **lin)
+{
+	return kernel_column(L, fn, field, required, lin);
 }
 
 void

@@ -32,6 +32,16 @@ int pht_train_kernel_field(lua_State *L, const char *name);
 const struct pht_column *pht_train_kernel_column(lua_State *L, const char *fn,
     const char *field, int required);
 
+struct pht_train_lineage;
+
+/*
+ * pht_train_kernel_column() that also takes a derived column carrying a
+ * lineage (pht_train_data_column_arg_lineage()): *lin gets it; the kernel
+ * must pass its complete cases to pht_train_data_guard_lineage().
+ */
+const struct pht_column *pht_train_kernel_column_lineage(lua_State *L, const char *fn,
+    const char *field, int required, const struct pht_train_lineage **lin);
+
 /* A number, integer, boolean (0/1) or category/date (code) cell as a double. */
 static inline double
 pht_train_kernel_num(const struct pht_column *c, size_t r)

@@ -36,6 +36,7 @@ struct term {
  */
 struct design {
 	const struct pht_column *cols[MAX_COLS];
+	const struct pht_train_lineage *lins[MAX_COLS]; /* cells checked over the complete cases */
 	size_t ncols;
 	struct term terms[PHT_TRAIN_MODEL_MAX_TERMS];
 	size_t p;
@@ -54,10 +55,12 @@ is_numeric(const struct pht_column *c)
 }
 
 static void
-use_col(lua_State *L, const char *fn, struct design *d, const struct pht_column *c)
+use_col(lua_State *L, const char *fn, struct design *d, const struct pht_column *c,
+    const struct pht_train_lineage *lin)
 {
 	if (d->ncols == MAX_COLS)
 		luaL_error(L, "%s: too many columns", fn);
+	d->lins[d->ncols] = lin;
 	d->cols[d->ncols++] = c;
 }
 
@@ -87,6 +90,7 @@ static void
 read_covariates(lua_State *L, const char *fn, struct design *d, int need_one,
     int intercept)
 {
+	const struct pht_train_lineage *lin;
 	const struct pht_column *c;
 	size_t i, m;
 	int32_t lv;
@@ -105,7 +109,7 @@ read_covariates(lua_State *L, const char *fn, struct design *d, int need_one,
 		if (lua_rawgeti(L, -1, (lua_Integer)i) != LUA_TSTRING)
 			luaL_error(L, "%s: covariates[%d]: a column name is required, not a %s", fn,
 			    (int)i, luaL_typename(L, -1));
-		c = pht_train_data_column_arg(L, 1, lua_gettop(L));
+		c = pht_train_data_column_arg_lineage(L, 1, lua_gettop(L), &lin);
 		lua_pop(L, 1);
 		switch (c->type) {
 		case PHT_COL_NUMBER:
@@ -124,7 +128,7 @@ read_covariates(lua_State *L, const char *fn, struct design *d, int need_one,
 			luaL_error(L, "%s: covariates: column '%s' has type %s, which cannot be a "
 			    "covariate", fn, c->name, pht_coltype_name(c->type));
 		}
-		use_col(L, fn, d, c);
+		use_col(L, fn, d, c, lin);
 	}
 	lua_pop(L, 1);
 }
@@ -194,6 +198,9 @@ complete_cases(lua_State *L, const char *fn, struct design *d)
 			d->rows[n++] = (uint32_t)pht_train_view_row(&vr, i);
 	d->n = n;
 	d->dropped = vr.n - n;
+	/* a column built from predicates: each of its cells among the rows used >= k */
+	for (j = 0; j < d->ncols; j++)
+		pht_train_data_guard_lineage(L, d->cols[j], d->lins[j], d->rows, n);
 }
 
 /* Builds the design over d->rows (in their order), column by column. */
@@ -497,6 +504,7 @@ model_cox_stratum(lua_State *L)
 	static const char *fn = "cox_stratum";
 	struct design *d;
 	const struct pht_column *tc, *ec;
+	const struct pht_train_lineage *tl, *el;
 	struct pht_train_event ev;
 	double *time, *ts, *beta, *U, *I, ll;
 	uint8_t *status;
@@ -508,14 +516,14 @@ model_cox_stratum(lua_State *L)
 	check_args_table(L, fn, "{time = ..., event = ..., covariates = {...}}");
 	d = pht_train_kernel_scratch(L, fn, 1, sizeof(*d));
 	memset(d, 0, sizeof(*d));
-	tc = pht_train_kernel_column(L, fn, "time", 1);
+	tc = pht_train_kernel_column_lineage(L, fn, "time", 1, &tl);
 	if (!is_numeric(tc))
 		luaL_error(L, "%s: time: column '%s' is a %s column; it must be number or integer",
 		    fn, tc->name, pht_coltype_name(tc->type));
-	ec = pht_train_kernel_column(L, fn, "event", 1);
+	ec = pht_train_kernel_column_lineage(L, fn, "event", 1, &el);
 	pht_train_kernel_event(L, fn, ec, &ev);
-	use_col(L, fn, d, tc);
-	use_col(L, fn, d, ec);
+	use_col(L, fn, d, tc, tl);
+	use_col(L, fn, d, ec, el);
 	t = pht_train_kernel_field(L, "ties");
 	if (t == LUA_TSTRING && strcmp(lua_tostring(L, -1), "breslow") == 0)
 		efron = 0;
@@ -722,6 +730,7 @@ model_glm_step(lua_State *L)
 	static const char *fn = "glm_step";
 	struct design *d;
 	const struct pht_column *yc, *oc;
+	const struct pht_train_lineage *yl, *ol;
 	enum family fam;
 	enum ykind yk = Y_NUM;
 	double *beta, *A, *b, dev = 0, ll = 0, sumy = 0, sumexp = 0, nulldev = 0, nullmu = 0;
@@ -766,7 +775,7 @@ model_glm_step(lua_State *L)
 	} else if (t != LUA_TNIL)
 		luaL_error(L, "%s: nullmu: a number is required, not a %s", fn, luaL_typename(L, -1));
 	lua_pop(L, 1);
-	yc = pht_train_kernel_column(L, fn, "outcome", 1);
+	yc = pht_train_kernel_column_lineage(L, fn, "outcome", 1, &yl);
 	if (yc->type == PHT_COL_BOOLEAN)
 		yk = Y_BOOL;
 	else if (fam != FAM_BINOMIAL) {
@@ -784,13 +793,13 @@ model_glm_step(lua_State *L)
 	else
 		luaL_error(L, "%s: outcome: column '%s' has type %s", fn, yc->name,
 		    pht_coltype_name(yc->type));
-	use_col(L, fn, d, yc);
-	oc = pht_train_kernel_column(L, fn, "offset", 0);
+	use_col(L, fn, d, yc, yl);
+	oc = pht_train_kernel_column_lineage(L, fn, "offset", 0, &ol);
 	if (oc != NULL && !is_numeric(oc))
 		luaL_error(L, "%s: offset: column '%s' must be numeric", fn, oc->name);
 	read_covariates(L, fn, d, 0, intercept);
 	if (oc != NULL)
-		use_col(L, fn, d, oc);
+		use_col(L, fn, d, oc, ol);
 	p = d->p;
 	if (p == 0)
 		luaL_error(L, "%s: covariates: no design terms (no covariates and no intercept)", fn);

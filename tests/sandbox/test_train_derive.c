@@ -147,10 +147,19 @@ num_c(double v)
 	return mk(0, v);
 }
 
-/* The cases: a Lua expression over the prelude's locals and its value at row i. */
+/*
+ * The cases: a Lua expression over the prelude's locals, its value at row
+ * i, and what col:sum() does on it: AGG sums, SHAPE raises the shape-only
+ * rule (exp, abs, a division by a column, a power other than 1 or 2, log
+ * or sqrt of a derived column), SMALL is aggregatable but one of its cells
+ * has fewer than k rows (summing it ends the run: test_lineage).
+ */
+enum { AGG, SHAPE, SMALL };
+
 struct xcase {
 	const char *expr;
 	struct cell (*f)(size_t i);
+	int agg;
 };
 
 static struct cell e_add(size_t i) { return bin(age(i), stage(i), o_add); }
@@ -241,26 +250,26 @@ static struct cell e_kor(size_t i)
 }
 
 static const struct xcase cases[] = {
-	{"a + s", e_add}, {"a - 2.5", e_subc}, {"3 * a", e_mul}, {"a / s", e_div},
-	{"s / (s - 2)", e_div0}, {"a ^ 0.5", e_pow}, {"(a - 50) ^ 0.5", e_pownan},
-	{"-a", e_unm}, {"k + a", e_bool}, {"-k", e_unmb}, {"a:log()", e_log},
-	{"(a - 40):log()", e_log40}, {"(a / 10):exp()", e_exp}, {"(a - 45):sqrt()", e_sqrt},
-	{"(a - 45):abs()", e_abs}, {"a * 1e308 * 10", e_inf}, {"id - s", e_ints},
-	{"dx - '2010-01-01'", e_dsub}, {"'2010-01-01' - dx", e_dsubr},
-	{"a * 2 / (s + 1)", e_chain},
-	{"a:gt(50):ifelse(a, s)", e_ife}, {"k:ifelse(1, 0.5)", e_ifk},
-	{"a:lt(30):ifelse(a, -1)", e_ifs},
-	{"a:lt(40)", e_lt}, {"a:le(30.5)", e_le}, {"a:gt(50)", e_gt}, {"a:ge(60)", e_ge},
-	{"a:eq(AGE0)", e_eq}, {"a:ne(AGE0)", e_ne}, {"s:eq(2)", e_seq}, {"s:ne(2)", e_sne},
-	{"s:gt(2.5)", e_sgt}, {"s:ge(3)", e_sge}, {"a:lt(s * 20)", e_colcol},
-	{"s:ge(id)", e_intint},
-	{"x:eq('M')", e_xeq}, {"x:ne('F')", e_xne}, {"x:eq(x:recode{X = 'M'})", e_xrec},
-	{"dx:lt('2010-01-01')", e_dlt}, {"dx:ge('2015-06-30')", e_dge}, {"dx:eq(dx)", e_deq},
-	{"k:eq(true)", e_keq}, {"k:ne(false)", e_kne},
-	{"a:is_missing()", e_ami}, {"dx:is_missing()", e_dmi}, {"x:is_missing()", e_xmi},
-	{"a:gt(50) & k", e_and}, {"a:gt(50) | k", e_or}, {"~k", e_notk}, {"~a:gt(50)", e_not},
-	{"a:gt(50) & true", e_andt}, {"false | a:gt(50)", e_orf},
-	{"a:gt(50) & dx:lt('2010-01-01')", e_kand}, {"a:gt(50) | dx:lt('2010-01-01')", e_kor},
+	{"a + s", e_add, AGG}, {"a - 2.5", e_subc, AGG}, {"3 * a", e_mul, AGG}, {"a / s", e_div, SHAPE},
+	{"s / (s - 2)", e_div0, SHAPE}, {"a ^ 0.5", e_pow, SHAPE}, {"(a - 50) ^ 0.5", e_pownan, SHAPE},
+	{"-a", e_unm, AGG}, {"k + a", e_bool, AGG}, {"-k", e_unmb, AGG}, {"a:log()", e_log, AGG},
+	{"(a - 40):log()", e_log40, SHAPE}, {"(a / 10):exp()", e_exp, SHAPE}, {"(a - 45):sqrt()", e_sqrt, SHAPE},
+	{"(a - 45):abs()", e_abs, SHAPE}, {"a * 1e308 * 10", e_inf, AGG}, {"id - s", e_ints, AGG},
+	{"dx - '2010-01-01'", e_dsub, AGG}, {"'2010-01-01' - dx", e_dsubr, AGG},
+	{"a * 2 / (s + 1)", e_chain, SHAPE},
+	{"a:gt(50):ifelse(a, s)", e_ife, AGG}, {"k:ifelse(1, 0.5)", e_ifk, AGG},
+	{"a:lt(30):ifelse(a, -1)", e_ifs, AGG},
+	{"a:lt(40)", e_lt, AGG}, {"a:le(30.5)", e_le, AGG}, {"a:gt(50)", e_gt, AGG}, {"a:ge(60)", e_ge, AGG},
+	{"a:eq(AGE0)", e_eq, SMALL}, {"a:ne(AGE0)", e_ne, SMALL}, {"s:eq(2)", e_seq, AGG}, {"s:ne(2)", e_sne, AGG},
+	{"s:gt(2.5)", e_sgt, AGG}, {"s:ge(3)", e_sge, AGG}, {"a:lt(s * 20)", e_colcol, AGG},
+	{"s:ge(id)", e_intint, SMALL},
+	{"x:eq('M')", e_xeq, AGG}, {"x:ne('F')", e_xne, AGG}, {"x:eq(x:recode{X = 'M'})", e_xrec, AGG},
+	{"dx:lt('2010-01-01')", e_dlt, AGG}, {"dx:ge('2015-06-30')", e_dge, AGG}, {"dx:eq(dx)", e_deq, AGG},
+	{"k:eq(true)", e_keq, AGG}, {"k:ne(false)", e_kne, AGG},
+	{"a:is_missing()", e_ami, AGG}, {"dx:is_missing()", e_dmi, AGG}, {"x:is_missing()", e_xmi, AGG},
+	{"a:gt(50) & k", e_and, AGG}, {"a:gt(50) | k", e_or, AGG}, {"~k", e_notk, AGG}, {"~a:gt(50)", e_not, AGG},
+	{"a:gt(50) & true", e_andt, AGG}, {"false | a:gt(50)", e_orf, AGG},
+	{"a:gt(50) & dx:lt('2010-01-01')", e_kand, AGG}, {"a:gt(50) | dx:lt('2010-01-01')", e_kor, AGG},
 };
 
 /* Replaces AGE0 in expr with the exact first age. */
@@ -275,16 +284,25 @@ expand(const char *expr, char *out, size_t len)
 		snprintf(out, len, "%.*s%.17g%s", (int)(p - expr), expr, age0, p + 4);
 }
 
+/*
+ * Each case's count and sum over all rows and over the F rows, against the
+ * same computation here. The values are read with row access (a steward's
+ * run, col:values()), so that shape-only columns are checked too; then
+ * col:sum() must give the same sum (AGG) or raise the shape-only rule
+ * (SHAPE).
+ */
 static void
 test_cases(void)
 {
-	char body[1024], e[256];
+	char body[2048], e[256];
 	size_t c, i;
 
+	lim.row_access = 1;
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		size_t n = 0, nf = 0;
 		double sum = 0, sumf = 0;
 		json_t *o;
+		int agg = cases[c].agg;
 
 		for (i = 0; i < N; i++) {
 			struct cell v = cases[c].f(i);
@@ -304,24 +322,48 @@ test_cases(void)
 		 * column taken from the view of the F rows: the handle is bound
 		 * to that view, so count and sum are over those rows only.
 		 */
-		snprintf(body, sizeof(body), "local c = %s\n"
-		    "local all = {n = c:count(), s = c:sum(), t = c.type, nm = c.name}\n"
+		snprintf(body, sizeof(body), "local function tot(c)\n"
+		    "  local v, s = c:values(), 0\n"
+		    "  for i = 1, #c do\n"
+		    "    local y = v[i]\n"
+		    "    if y ~= nil then s = s + (y == true and 1 or y == false and 0 or y) end\n"
+		    "  end\n"
+		    "  local ok, cs = %s\n"
+		    "  return s, ok, cs\n"
+		    "end\n"
+		    "local c = %s\n"
+		    "local s, ok, cs = tot(c)\n"
+		    "local all = {n = c:count(), s = s, ok = ok, cs = cs, t = c.type, nm = c.name}\n"
 		    "data = data:where('sex', '==', 'F')\n" PRELUDE
 		    "local f = %s\n"
-		    "return {n = all.n, s = all.s, t = all.t, nm = all.nm, fn = f:count(),\n"
-		    "  fs = f:sum()}", e, e);
+		    "local fs, fok, fcs = tot(f)\n"
+		    "return {n = all.n, s = all.s, ok = all.ok, cs = all.cs, t = all.t, nm = all.nm,\n"
+		    "  fn = f:count(), fs = fs, fok = fok, fcs = fcs}",
+		    agg == SMALL ? "false, 'not summed'" : "pcall(c.sum, c)", e, e);
 		o = run_body(body);
 		tap_ok(o != NULL && num(o, "n") == (double)n && near(num(o, "s"), sum) &&
 		    num(o, "fn") == (double)nf && near(num(o, "fs"), sumf),
 		    "%s: count %zu, sum %.10g; over the F rows %zu, %.10g (got %g, %.10g; %g, "
 		    "%.10g)%s%s", e, n, sum, nf, sumf, num(o, "n"), num(o, "s"), num(o, "fn"),
 		    num(o, "fs"), o == NULL ? ": " : "", o == NULL ? err.msg : "");
+		if (o != NULL && agg == AGG)
+			tap_ok(json_is_true(json_object_get(o, "ok")) && near(num(o, "cs"), sum) &&
+			    json_is_true(json_object_get(o, "fok")) && near(num(o, "fcs"), sumf),
+			    "%s is aggregatable: col:sum() gives the same sums", e);
+		else if (o != NULL && agg == SHAPE) {
+			const char *m = json_string_value(json_object_get(o, "cs"));
+
+			tap_ok(json_is_false(json_object_get(o, "ok")) && m != NULL &&
+			    strstr(m, "sum: column <derived> is shape-only (made by ") != NULL,
+			    "%s is shape-only: col:sum() raises the rule: %s", e, m != NULL ? m : "?");
+		}
 		if (o != NULL && c == 0)
 			tap_ok(strcmp(json_string_value(json_object_get(o, "t")), "number") == 0 &&
 			    strcmp(json_string_value(json_object_get(o, "nm")), "<derived>") == 0,
 			    "a derived column is a number column named <derived>");
 		json_decref(o);
 	}
+	lim.row_access = 0;
 }
 
 /* The left operand's view: a scalar on the left binds to the column on the right. */
@@ -352,7 +394,10 @@ test_binding(void)
 	json_decref(o);
 }
 
-/* The row set behind an aggregate of a derived column is its view's. */
+/*
+ * The row set behind an aggregate of a derived column: its view's rows
+ * where the column is not missing (the rows actually summed).
+ */
 static void
 test_rowsets(void)
 {
@@ -361,18 +406,25 @@ test_rowsets(void)
 	    "  local v = data:where('id', '<=', 100)\n"
 	    "  return (v:column('age') * 2 + data:column('stage')):sum() end,\n"
 	    "combine = function() return {done = true, result = 0} end }\n";
-	struct pht_train_rowsets *rs = NULL;
+	struct pht_train_rowsets *rs = NULL, *want = pht_train_rowsets_new(N);
+	uint32_t rows[100];
 	json_t *out = NULL;
+	size_t i, n = 0;
 	int r;
 
+	for (i = 0; i < 100; i++)
+		if (!g.age_miss[i] && !g.stage_miss[i])
+			rows[n++] = (uint32_t)i;
+	pht_train_rowsets_add(want, rows, n, 0);
 	r = pht_train_run_station_rows(code, strlen(code), "r.lua", ds, NULL, 1, 1, &lim,
 	    &out, &st, &rs, &err);
-	tap_ok(r == PHT_OK && rs != NULL && pht_train_rowsets_count(rs) == 1 &&
-	    pht_train_rowsets_size(rs, 0) == 100,
-	    "the sum of a derived column records its view's rows (one set of 100): %s",
-	    r == PHT_OK ? "ok" : err.msg);
+	tap_ok(r == PHT_OK && rs != NULL && pht_train_rowsets_count(rs) == 1 && n < 100 &&
+	    pht_train_rowsets_equal(rs, 0, want, 0),
+	    "the sum of a derived column records the rows of its view where it is not missing "
+	    "(one set of %zu of the 100): %s", n, r == PHT_OK ? "ok" : err.msg);
 	json_decref(out);
 	pht_train_rowsets_free(rs);
+	pht_train_rowsets_free(want);
 }
 
 /* ---- cut and recode ---- */
@@ -665,6 +717,310 @@ test_with_cox(void)
 	json_decref(o);
 }
 
+/* ---- what may be aggregated: the attacks and the legitimate uses ---- */
+
+/*
+ * A hospital view of 50 rows (k = 5): one patient aged 30 (row 0, cost
+ * 4321.5), the others 31..69; the largest age is 69; `rare` is true for
+ * row 7 only; cost2 is cost with row 12 missing.
+ */
+static struct pht_dataset *
+hosp_load(void)
+{
+	static const char dict[] = "{\"dataset\":\"hosp\",\"description\":\"x\",\"columns\":["
+	    "{\"name\":\"age\",\"type\":\"number\"},{\"name\":\"cost\",\"type\":\"number\"},"
+	    "{\"name\":\"cost2\",\"type\":\"number\"},"
+	    "{\"name\":\"sex\",\"type\":\"category\",\"levels\":[\"F\",\"M\"]},"
+	    "{\"name\":\"rare\",\"type\":\"boolean\"}]}";
+	struct pht_buf *b = pht_buf_new((size_t)1 << 16);
+	struct pht_dataset *d = NULL;
+	double cost;
+	size_t i;
+
+	pht_buf_puts(b, "age,cost,cost2,sex,rare\n");
+	for (i = 0; i < 50; i++) {
+		cost = i == 0 ? 4321.5 : 1000 + 37 * (double)i;
+		pht_buf_putf(b, "%d,%.1f,", i == 0 ? 30 : 31 + (int)((i - 1) % 39), cost);
+		if (i != 12)
+			pht_buf_putf(b, "%.1f", cost);
+		pht_buf_putf(b, ",%s,%s\n", i % 2 ? "M" : "F", i == 7 ? "true" : "false");
+	}
+	if (pht_dataset_load_mem(pht_buf_str(b), pht_buf_len(b), dict, strlen(dict), "hosp.csv",
+	    &d, &err) != PHT_OK)
+		d = NULL;
+	pht_buf_free(b);
+	return d;
+}
+
+#define HOSP "local age, cost, sex = data:column('age'), data:column('cost'), " \
+    "data:column('sex')\n"
+
+/* Runs body on d and expects the run to end with disclosure control naming want. */
+static void
+expect_disclosure(const struct pht_dataset *d, const char *body, const char *want,
+    const char *what)
+{
+	char code[2048];
+	json_t *o;
+
+	snprintf(code, sizeof(code), HOSP "%s", body);
+	o = run_on(d, code);
+	tap_ok(o == NULL && err.code == PHT_ERR_DISCLOSURE && strstr(err.msg, want) != NULL,
+	    "%s: refused (%s)", what, o == NULL ? err.msg : "ran");
+	json_decref(o);
+}
+
+/* Runs body on d and expects a catchable error naming want (the train catches it). */
+static void
+expect_rule(const struct pht_dataset *d, const char *expr, const char *want, const char *what)
+{
+	char code[2048];
+	json_t *o;
+	const char *m;
+
+	snprintf(code, sizeof(code), HOSP "local ok, e = pcall(function() return %s end)\n"
+	    "return {ok = ok, e = tostring(e)}", expr);
+	o = run_on(d, code);
+	m = o != NULL ? json_string_value(json_object_get(o, "e")) : NULL;
+	tap_ok(o != NULL && json_is_false(json_object_get(o, "ok")) && m != NULL &&
+	    strstr(m, want) != NULL, "%s: a catchable error naming the rule (%s)", what,
+	    m != NULL ? m : o == NULL ? err.msg : "?");
+	json_decref(o);
+}
+
+static void
+test_attacks(void)
+{
+	static const char cell[] = "subset smaller than k (1 rows in one cell of the predicates";
+	struct pht_dataset *d = hosp_load();
+	struct pht_train_rowsets *rs = NULL;
+	json_t *o;
+
+	if (d == NULL) {
+		tap_ok(0, "hospital dataset loads: %s", err.msg);
+		return;
+	}
+	/* the three attacks of the former known limit */
+	expect_disclosure(d, "return (cost * age:eq(30)):sum()", cell,
+	    "(cost * age:eq(30)):sum(), the one patient aged 30");
+	expect_rule(d, "(cost * ((age - 30) ^ 2 * -50):exp()):sum()",
+	    "sum: column <derived> is shape-only (made by exp)",
+	    "(cost * ((age - 30) ^ 2 * -50):exp()):sum(), a bump at 30");
+	expect_rule(d, "((age - 60) * 50):exp():sum()",
+	    "sum: column <derived> is shape-only (made by exp)",
+	    "((age - 60) * 50):exp():sum(), a soft maximum");
+	/* the indicator through every way of summing */
+	expect_disclosure(d, "return (cost * age:eq(30)):mean()", cell, "... :mean()");
+	expect_disclosure(d, "return age:eq(30):ifelse(cost, 0):sum()", cell,
+	    "age:eq(30):ifelse(cost, 0):sum()");
+	expect_disclosure(d, "return (cost * age:eq(30) + age):sum()", cell,
+	    "(cost * age:eq(30) + age):sum() (a cell survives addition)");
+	expect_disclosure(d, "return data:with{z = cost * age:eq(30)}:aggregate{'z'}", cell,
+	    "aggregate{z} of cost * age:eq(30)");
+	expect_disclosure(d, "return data:with{z = cost * age:eq(30)}:aggregate_by('sex', {'z'})",
+	    cell, "aggregate_by('sex', {z}) of cost * age:eq(30)");
+	expect_disclosure(d, "return data:with{is30 = age:eq(30)}:glm_step{family = 'gaussian',\n"
+	    "  outcome = 'cost', covariates = {'is30'}}", cell,
+	    "glm_step with covariate age:eq(30) (X'y would be that patient's cost)");
+	expect_disclosure(d, "return data:with{band = age:cut{0, 30, 100}}:glm_step{\n"
+	    "  family = 'gaussian', outcome = 'cost', covariates = {'band'}}", cell,
+	    "glm_step with covariate age:cut{0, 30, 100} (level (0,30] holds one patient)");
+	expect_disclosure(d, "return (cost * data:column('rare')):sum()", cell,
+	    "cost * a dataset boolean true for one row");
+	expect_disclosure(d, "return age:eq(30):sum()", cell,
+	    "age:eq(30):sum(), a count of 1");
+	expect_rule(d, "data:with{z = cost * age:eq(30)}:histogram('z', {0, 5000})",
+	    "column z is built from predicates",
+	    "a kernel that does not check cells refuses a lineage column");
+	expect_rule(d, "data:with{z = ((age - 60) * 50):exp()}:glm_step{family = 'gaussian',\n"
+	    "  outcome = 'z', covariates = {'age'}}", "column z is shape-only (made by exp)",
+	    "glm_step refuses a shape-only outcome");
+	expect_rule(d, "data:with{z = ((age - 60) * 50):exp()}:aggregate{'z'}",
+	    "aggregate: column z is shape-only (made by exp)", "aggregate refuses a shape-only column");
+	/* degree */
+	expect_rule(d, "(cost * cost * age):sum()",
+	    "shape-only (made by a product of degree 3 (above 2))", "(cost * cost * age):sum()");
+	expect_rule(d, "(((age - 30) ^ 2) ^ 2):sum()",
+	    "shape-only (made by a square of degree 4 (above 2))", "((age - 30) ^ 2) ^ 2");
+	expect_rule(d, "((age - 30) ^ 2):var()", "var: column <derived> has degree 2",
+	    "((age - 30) ^ 2):var(), a sum of degree 4");
+	expect_rule(d, "((age - 30) ^ 2):sumsq()", "sumsq: column <derived> has degree 2",
+	    "((age - 30) ^ 2):sumsq()");
+	expect_rule(d, "(age - 30):abs():sum()", "shape-only (made by abs)", "abs");
+	expect_rule(d, "(cost / age):sum()", "shape-only (made by a division by a column)",
+	    "a division by a column");
+	expect_rule(d, "(age - 29.9):log():sum()", "shape-only (made by log of a derived column)",
+	    "log of a derived column (a pole the train places)");
+	expect_rule(d, "(2 ^ age):sum()", "shape-only (made by a power with a column as exponent)",
+	    "2 ^ age");
+	/* a shape-only column still compares, cuts and selects */
+	o = run_on(d, HOSP "local e = ((age - 60) * 50):exp()\n"
+	    "return {n = data:where(e:gt(1)):nrows(), m = e:gt(1):sum(),\n"
+	    "  c = #data:group_by('sex'), k = e:count()}");
+	tap_ok(o != NULL && num(o, "n") == 9 && num(o, "m") == 9 && num(o, "k") == 50,
+	    "a shape-only column is compared (9 rows above 60), counted and used in where()%s%s",
+	    o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	/* complete-case differencing: each sum records the rows it sums */
+	{
+		static const char code[] = "return { name = 'r', version = '1',\n"
+		    "station = function(data)\n"
+		    "  return data:column('cost'):sum() - data:column('cost2'):sum() end,\n"
+		    "combine = function() return {done = true, result = 0} end }\n";
+		json_t *out = NULL;
+		int r;
+
+		r = pht_train_run_station_rows(code, strlen(code), "r.lua", d, NULL, 1, 1, &lim,
+		    &out, &st, &rs, &err);
+		tap_ok(r == PHT_OK && rs != NULL && pht_train_rowsets_count(rs) == 2 &&
+		    pht_train_rowsets_size(rs, 0) == 50 && pht_train_rowsets_size(rs, 1) == 49 &&
+		    pht_train_rowsets_symdiff(rs, 0, rs, 1, 5) == 1,
+		    "whole-column sum minus complete-case sum: the sets 50 and 49 rows, which "
+		    "differ by the dropped patient, both reach the auditor (%s)",
+		    r == PHT_OK ? "ok" : err.msg);
+		json_decref(out);
+		pht_train_rowsets_free(rs);
+	}
+	pht_dataset_free(d);
+}
+
+/* 1 when list rs holds exactly the n sets of want (any order). */
+static int
+holds_sets(const struct pht_train_rowsets *rs, const struct pht_train_rowsets *want)
+{
+	size_t i, j, n = pht_train_rowsets_count(want);
+
+	if (rs == NULL || pht_train_rowsets_count(rs) != n)
+		return 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < n && !pht_train_rowsets_equal(rs, j, want, i); j++)
+			;
+		if (j == n)
+			return 0;
+	}
+	return 1;
+}
+
+/* Runs body (a station returning a number or table) and gives its row sets in *rs. */
+static json_t *
+run_rows_body(const char *body, struct pht_train_rowsets **rs)
+{
+	char code[4096];
+	json_t *out = NULL;
+
+	snprintf(code, sizeof(code), "return { name = 't', version = '1',\n"
+	    "station = function(data, params, round)\n" PRELUDE "%s\nend,\n"
+	    "combine = function() return {done = true, result = 0} end }\n", body);
+	*rs = NULL;
+	if (pht_train_run_station_rows(code, strlen(code), "t.lua", ds, NULL, 1, 1, &lim, &out,
+	    &st, rs, &err) != PHT_OK)
+		return NULL;
+	return out;
+}
+
+static void
+test_legit(void)
+{
+	double aff = 0, cross = 0, sq = 0, sq50 = 0, lg = 0, lg2 = 0, fa = 0, sm[2] = {0, 0};
+	size_t n_as = 0, n_a = 0, n_old = 0, i;
+	uint32_t *rf = calloc(N, sizeof(uint32_t)), *rn = calloc(N, sizeof(uint32_t));
+	uint32_t *ro = calloc(N, sizeof(uint32_t)), *ry = calloc(N, sizeof(uint32_t));
+	size_t nf = 0, nn = 0, no = 0, ny = 0;
+	struct pht_train_rowsets *rs = NULL, *want;
+	double lm, var = 0;
+	json_t *o;
+
+	for (i = 0; i < N; i++) {
+		if (!g.age_miss[i] && !g.stage_miss[i]) {
+			n_as++;
+			aff += 2 * g.age[i] + (double)g.stage[i] - 3;
+			cross += g.age[i] * (double)g.stage[i];
+		}
+		if (g.sex[i] != 0)
+			rn[nn++] = (uint32_t)i;
+		if (g.age_miss[i])
+			continue;
+		n_a++;
+		sq += g.age[i] * g.age[i];
+		sq50 += (g.age[i] - 50) * (g.age[i] - 50);
+		lg += log(g.age[i]);
+		if (g.sex[i] == 0) {
+			fa += g.age[i];
+			rf[nf++] = (uint32_t)i;
+			sm[g.smoker[i] != 0] += g.age[i];
+		}
+		if (g.age[i] > 50) {
+			n_old++;
+			ro[no++] = (uint32_t)i;
+		} else
+			ry[ny++] = (uint32_t)i;
+	}
+	lm = lg / (double)n_a;
+	for (i = 0; i < N; i++)
+		if (!g.age_miss[i])
+			lg2 += (log(g.age[i]) - lm) * (log(g.age[i]) - lm);
+	var = lg2 / (double)(n_a - 1);
+	o = run_body("return {aff = (a * 2 + s - 3):sum(), cross = (a * s):sum(),\n"
+	    "  cm = (a * s):mean(), sq = (a ^ 2):sum(), sq50 = ((a - 50) ^ 2):sum(),\n"
+	    "  ssq = a:sumsq(), lg = a:log():sum(), lv = a:log():var()}");
+	tap_ok(o != NULL && near(num(o, "aff"), aff) && near(num(o, "cross"), cross) &&
+	    near(num(o, "cm"), cross / (double)n_as) && near(num(o, "sq"), sq) &&
+	    near(num(o, "sq50"), sq50) && near(num(o, "ssq"), sq) && near(num(o, "lg"), lg) &&
+	    near(num(o, "lv"), var),
+	    "affine a * 2 + s - 3 (%.10g), cross-product a * s (%.10g, mean), a ^ 2 (= a:sumsq()), "
+	    "(a - 50) ^ 2, log(a) (sum %.10g, var %.10g) equal the sums done here%s%s", aff, cross,
+	    lg, var, o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	/* ifelse(sex:eq('F'), age, 0): the F cell and the other cell, each recorded */
+	o = run_rows_body("return x:eq('F'):ifelse(a, 0):sum()", &rs);
+	want = pht_train_rowsets_new(N);
+	pht_train_rowsets_add(want, rf, nf, 0);
+	pht_train_rowsets_add(want, rn, nn, 0);
+	tap_ok(o != NULL && near(json_number_value(o), fa) && holds_sets(rs, want),
+	    "ifelse(sex:eq('F'), age, 0):sum() = %.10g, the row sets recorded are its two cells: "
+	    "the F rows with an age (%zu) and the others (%zu)%s%s", fa, nf, nn,
+	    o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	pht_train_rowsets_free(rs);
+	pht_train_rowsets_free(want);
+	/* a comparison summed: a count whose two cells are recorded */
+	o = run_rows_body("return a:gt(50):sum()", &rs);
+	want = pht_train_rowsets_new(N);
+	pht_train_rowsets_add(want, ro, no, 0);
+	pht_train_rowsets_add(want, ry, ny, 0);
+	tap_ok(o != NULL && json_integer_value(o) == (json_int_t)n_old && holds_sets(rs, want),
+	    "age:gt(50):sum() = %zu; the row sets are its cells, %zu and %zu rows%s%s", n_old, no,
+	    ny, o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	pht_train_rowsets_free(rs);
+	pht_train_rowsets_free(want);
+	/* over groups of >= k: aggregate_by smoker of ifelse(sex:eq('F'), age, 0) */
+	o = run_body("local by = data:with{z = x:eq('F'):ifelse(a, 0)}:aggregate_by('smoker', {'z'})\n"
+	    "return {f = by[1].stats.z.sum, t = by[2].stats.z.sum}");
+	tap_ok(o != NULL && near(num(o, "f"), sm[0]) && near(num(o, "t"), sm[1]),
+	    "aggregate_by('smoker') of ifelse(sex:eq('F'), age, 0): %.10g and %.10g%s%s", sm[0],
+	    sm[1], o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	/* degree 2 in aggregate: n, sum, mean; no sumsq, var, sd */
+	o = run_body("local t = data:with{a2 = a ^ 2}:aggregate{'a2'}.stats.a2\n"
+	    "return {s = t.sum, q = t.sumsq == nil, v = t.var == nil, sd = t.sd == nil}");
+	tap_ok(o != NULL && near(num(o, "s"), sq) && json_is_true(json_object_get(o, "q")) &&
+	    json_is_true(json_object_get(o, "v")) && json_is_true(json_object_get(o, "sd")),
+	    "aggregate of a ^ 2 (degree 2): the sum, and no sumsq, var or sd (degree 4)");
+	json_decref(o);
+	/* a kernel that checks cells takes a comparison with big cells */
+	o = run_body("local d = data:with{old = a:gt(50)}\n"
+	    "return d:glm_step{family = 'gaussian', outcome = 'age', covariates = {'old'}}.n");
+	tap_ok(o != NULL && json_integer_value(o) == (json_int_t)n_a,
+	    "glm_step with covariate age:gt(50) (cells of %zu and %zu rows) runs over %zu rows%s%s",
+	    no, ny, n_a, o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	free(rf);
+	free(rn);
+	free(ro);
+	free(ry);
+}
+
 /* ---- errors ---- */
 
 struct ecase {
@@ -939,6 +1295,8 @@ main(void)
 	test_cases();
 	test_binding();
 	test_rowsets();
+	test_attacks();
+	test_legit();
 	test_cut();
 	test_recode();
 	test_with();

@@ -69,10 +69,10 @@ for ties in efron breslow; do
 done
 
 # ---- missing values: complete cases, stated -----------------------------------
-[ "$(get "$tmp/cox_abc.json" stations.1.dropped)" = 3 ]
-ok $? "cox states the 3 rows of st_a dropped for a missing x1"
-[ "$(get "$tmp/cox_abc.json" stations.1.n)" = 57 ] && [ "$(get "$tmp/cox_abc.json" n)" = 147 ]
-ok $? "cox uses 57 complete rows at st_a, 147 in all"
+[ "$(get "$tmp/cox_abc.json" stations.1.dropped)" = 6 ]
+ok $? "cox states the 6 rows of st_a dropped for a missing x1"
+[ "$(get "$tmp/cox_abc.json" stations.1.n)" = 54 ] && [ "$(get "$tmp/cox_abc.json" n)" = 144 ]
+ok $? "cox uses 54 complete rows at st_a, 144 in all"
 
 # ---- a category level absent at one station ----------------------------------
 GLM='{"family":"gaussian","outcome":"y","covariates":["x1","grp"]}'
@@ -84,8 +84,8 @@ lua5.4 "$here/check.lua" same-coefs "$tmp/glm_split.json" "$tmp/glm_one.json" es
 ok $? "glm: the split fit equals the single-station fit (grpc estimated from st_a alone)" "$tmp/e3"
 [ "$(get "$tmp/glm_split.json" coefficients.4.name)" = grpc ]
 ok $? "glm names the absent level's term grpc"
-[ "$(get "$tmp/glm_split.json" stations.1.dropped)" = 3 ] && [ "$(get "$tmp/glm_split.json" n)" = 107 ]
-ok $? "glm states the dropped rows and uses 107"
+[ "$(get "$tmp/glm_split.json" stations.1.dropped)" = 6 ] && [ "$(get "$tmp/glm_split.json" n)" = 104 ]
+ok $? "glm states the dropped rows and uses 104"
 for fam in binomial poisson; do
   out="$tmp/glm_$fam.json"
   if [ $fam = binomial ]; then p='{"family":"binomial","outcome":"status","covariates":["x1","grp"]}'
@@ -113,6 +113,10 @@ expect_error rare_binary_covariate_glm glm '{"family":"gaussian","outcome":"y","
   "refused: binary covariate 'flag' has a class of 2 rows at this station, fewer than k = 5" rare_flag
 expect_error rare_outcome glm '{"family":"binomial","outcome":"flag","covariates":["x1"]}' \
   "refused: the outcome's smaller class has 3 rows at this station, fewer than k = 5" rare_outcome st_b
+expect_error few_dropped_cox cox '{"time":"time","event":"status","covariates":["x1"]}' \
+  "refused: 2 rows at this station miss a value the model uses, fewer than k = 5" few_missing
+expect_error few_dropped_glm glm '{"family":"gaussian","outcome":"y","covariates":["x1"]}' \
+  "refused: 2 rows at this station miss a value the model uses, fewer than k = 5" few_missing
 expect_error few_events cox '{"time":"time","event":"status","covariates":["x1"]}' \
   "refused: 2 events at this station, fewer than k = 5" few_events st_b
 expect_error subset_under_k count '{}' "subset smaller than k" three_rows st_b

@@ -70,7 +70,7 @@ local function rows(n, opts)
 end
 
 local abc = { "a", "b", "c" }
-local a = rows(60, { levels = abc, nmissing = 3 })
+local a = rows(60, { levels = abc, nmissing = 6 })
 local b = rows(50, { levels = { "a", "b" } })
 local c = rows(40, { levels = abc, events = false })
 write("st_a", COLS, a)
@@ -104,6 +104,9 @@ write("rare_flag", COLS, rows(40, { levels = abc, flag_ones = 2 }))
 
 -- a binary outcome (flag) with 3 ones
 write("rare_outcome", COLS, rows(40, { levels = abc, flag_ones = 3 }))
+
+-- x1 missing in 2 rows (fewer than k = 5): a model on x1 is refused
+write("few_missing", COLS, rows(40, { levels = abc, nmissing = 2 }))
 
 -- three rows in all (fewer than k = 5)
 write("three_rows", COLS, rows(3, { levels = abc }))

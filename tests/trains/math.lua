@@ -139,16 +139,22 @@ near(pooled.sd, math.sqrt(55 / 6), 1e-14, "pooled sd")
 local one = summary.math.pool({ { n = 1, sum = 3 }, { n = 2, sum = 2, var = 0 } })
 near(one.sd, math.sqrt(4 / 3), 1e-15, "pooled sd with a piece of one value (no variance): 3 and 1, 1 -> sd sqrt(4/3)")
 
--- complementary suppression: a lone suppressed cell takes the smallest
--- released non-zero cell with it
+-- complementary suppression: while the suppressed cells hold 0 < n < k
+-- rows together (the total minus the released cells), the smallest
+-- released non-zero cell is suppressed too
 local comp = summary.math.complement
-local cells = comp({ { count = 9 }, { suppressed = true }, { count = 6 }, { count = 0 } })
+local cells = comp({ { count = 9 }, { suppressed = true }, { count = 6 }, { count = 0 } }, 17, 5)
 ok(cells[3].suppressed and cells[3].count == nil and cells[1].count == 9 and cells[4].count == 0,
-  "one suppressed cell: the smallest non-zero other (6) is suppressed too")
-cells = comp({ { suppressed = true }, { suppressed = true }, { count = 3 } })
-ok(cells[3].count == 3, "two suppressed cells: nothing more")
-cells = comp({ { count = 7 }, { count = 5 } })
+  "one suppressed cell of 2: the smallest non-zero other (6) is suppressed too")
+cells = comp({ { suppressed = true }, { suppressed = true }, { count = 3 }, { count = 8 } }, 14, 5)
+ok(cells[3].suppressed and cells[4].count == 8,
+  "two suppressed cells of 3 rows together: still under k, the 3 goes too (6 rows)")
+cells = comp({ { suppressed = true }, { suppressed = true }, { count = 9 } }, 15, 5)
+ok(cells[3].count == 9, "two suppressed cells of 6 rows together: nothing more")
+cells = comp({ { count = 7 }, { count = 5 } }, 12, 5)
 ok(cells[1].count == 7 and cells[2].count == 5, "no suppressed cell: nothing suppressed")
+cells = comp({ { suppressed = true }, { count = 0 } }, 3, 5)
+ok(cells[2].count == 0, "nothing non-zero left to suppress: zeros stay")
 
 -- outcomes: a proportion is released only when both parts are 0 or >= k
 ok(outcomes.math.proportion(3, 20, 5).suppressed, "3 of 20 is suppressed")

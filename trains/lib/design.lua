@@ -59,8 +59,7 @@ end
 -- Checks that the event column can code events with event_value (from the
 -- dictionary alone): booleans (true = event, or event_value), numbers
 -- (coded 0/1 unless event_value is a number), categories (event_value a
--- level name). Returns the message for a cell `v` that is not a valid
--- code, for the kernels' `invalid_value`.
+-- level name). A cell that is not a valid code ends the run in the kernel.
 function E.event_check(col, name, event_value)
   local ty = col.type
   if ty == "number" or ty == "integer" then
@@ -73,10 +72,6 @@ function E.event_check(col, name, event_value)
     end
   elseif ty ~= "boolean" then
     error("event: column '" .. name .. "' has type " .. tostring(ty) .. ", which cannot be an event indicator", 0)
-  end
-  return function(v)
-    return "event: column '" .. name .. "' has the value " .. tostring(v) ..
-      "; code it 0/1 or give params.event_value (the code meaning an event)"
   end
 end
 
@@ -115,6 +110,17 @@ function E.model_guards(out, nparam, k)
           out.names[j], small, k), 0)
       end
     end
+  end
+end
+
+-- A model's complete cases must not differ from the view by a few rows:
+-- with 0 < dropped < k, the model's sums minus sums over all rows (another
+-- release) would be those rows' values. out.dropped: rows left out for a
+-- missing value.
+function E.dropped_guard(out, k)
+  if out.dropped > 0 and out.dropped < k then
+    error(string.format("refused: %d rows at this station miss a value the model uses, fewer than k = %d " ..
+      "(the complete cases would differ from all rows by them)", out.dropped, k), 0)
   end
 end
 

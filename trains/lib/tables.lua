@@ -37,19 +37,23 @@ function T.pool(cells_per_station)
   return out
 end
 
--- Complementary suppression over cells that add up to a total the
--- analyst may know (a column's levels and its missing count add up to
--- the station's rows): while exactly one cell is suppressed, the smallest
--- released non-zero cell is suppressed too, since a lone suppressed cell
--- is the total minus the others. cells: {count = n} or {suppressed =
--- true}; changed in place and returned.
-function T.complement(cells)
-  local nsup, best = 0, nil
-  for _, c in ipairs(cells) do if c.suppressed then nsup = nsup + 1 end end
-  if nsup ~= 1 then return cells end
-  for _, c in ipairs(cells) do
-    if not c.suppressed and c.count > 0 and (best == nil or c.count < best.count) then best = c end
+-- Complementary suppression over cells that add up to `total` rows, a
+-- figure the analyst may know (a column's levels and its missing count add
+-- up to the station's rows): the suppressed cells together are the total
+-- minus the released ones, so while they hold more than 0 and fewer than k
+-- rows, the smallest released non-zero cell is suppressed too. cells:
+-- {count = n} or {suppressed = true}; changed in place and returned.
+function T.complement(cells, total, k)
+  local hidden = total
+  for _, c in ipairs(cells) do if not c.suppressed then hidden = hidden - c.count end end
+  while hidden > 0 and hidden < k do
+    local best
+    for _, c in ipairs(cells) do
+      if not c.suppressed and c.count > 0 and (best == nil or c.count < best.count) then best = c end
+    end
+    if best == nil then break end
+    hidden = hidden + best.count
+    best.count, best.suppressed = nil, true
   end
-  if best then best.count, best.suppressed = nil, true end
   return cells
 end

@@ -23,8 +23,9 @@ between 1 and k - 1 is released only as "suppressed" (group_by), and a
 station whose selected rows number 1 to k - 1 refuses the whole count
 ("subset smaller than k"). Zero is released as 0 (it identifies no one).
 Because the cells and the missing count add up to the station's total (a
-count without `by`), a lone suppressed cell takes the smallest other
-non-zero cell with it (complementary suppression).
+count without `by`), while the suppressed cells hold fewer than k rows
+together the smallest released non-zero cell is suppressed too
+(complementary suppression).
 ]]
 --#include "lib/design.lua"
 --#include "lib/tables.lua"
@@ -59,8 +60,8 @@ local function station(data, params, round)
     end
   end
   -- the cells and the missing count add up to the rows a count without
-  -- `by` releases: a lone suppressed cell takes the smallest other with it
-  T.complement(all)
+  -- `by` releases: suppressed cells must hold 0 or at least k rows together
+  T.complement(all, view:nrows(), E.min_count(data, params))
   out.missing, out.missing_suppressed = miss.count, miss.suppressed
   out.cells = cells
   return out

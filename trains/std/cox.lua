@@ -45,7 +45,9 @@ information matrix (p x p) of its own stratum at beta. Never an event time
 or a row. Not disclosive because: the station refuses unless n >= 3 x p
 (so the p(p+1)/2 + p + 1 numbers cannot be solved for the rows), every
 binary covariate's smaller class is 0 or >= k, its number of events is 0
-or >= k, and no more than max_iter + 2 rounds are answered; stratifying by
+or >= k, the rows dropped for a missing value are 0 or >= k (else the
+complete cases would differ from all rows by a few), and no more than
+max_iter + 2 rounds are answered; stratifying by
 station means no event times ever leave (the WebDISCO leak). Round 1 is at
 beta = 0 whatever the params say, so its release is a fixed function of
 the data; the kernel refuses a beta at which a fitted value would be
@@ -176,8 +178,7 @@ local function station(data, params, round)
   local ties, max_iter = settings(params)
   local k = E.min_count(data, params)
   E.time_column(data, params.time)
-  local ecol = E.column(data, params.event, "event")
-  local invalid_event = E.event_check(ecol, params.event, params.event_value)
+  E.event_check(E.column(data, params.event, "event"), params.event, params.event_value)
   local names = E.term_names(data, params.covariates)
   local p = #names
   E.round_cap(round, max_iter + 2)
@@ -188,8 +189,7 @@ local function station(data, params, round)
   local out = data:cox_stratum({ time = params.time, event = params.event,
     event_value = params.event_value, covariates = params.covariates, beta = params.beta, ties = ties })
   E.model_guards(out, p, k)
-  if out.invalid == "time" then error("time: negative follow-up time at this station", 0) end
-  if out.invalid == "event" then error(invalid_event(out.invalid_value), 0) end
+  E.dropped_guard(out, k)
   if out.events > 0 and out.events < k then
     error(string.format("refused: %d events at this station, fewer than k = %d", out.events, k), 0)
   end

@@ -41,8 +41,8 @@ its deviance and log-likelihood sums, round 1 the sum of y (and of
 e^offset), round 2 its null-deviance sum. Not disclosive because: the
 station refuses unless n >= 3 x p (DataSHIELD's nfilter.glm), every binary
 covariate's smaller class and, for binomial, the outcome's smaller class
-is 0 (absent) or >= k (outcome: >= k), and it answers no more than
-max_iter + 2 rounds. Round 1 is at R's starting means whatever the params
+is 0 (absent) or >= k (outcome: >= k), the rows dropped for a missing
+value are 0 or >= k, and it answers no more than max_iter + 2 rounds. Round 1 is at R's starting means whatever the params
 say, so its release is a fixed function of the data; the kernel refuses
 a beta at which a fitted mean would be clamped to 0 or 1 (at a huge beta
 the deviance would count the rows on one side of a chosen hyperplane).
@@ -168,29 +168,23 @@ local function settings(params)
   return family, link, max_iter, params.epsilon or 1e-8
 end
 
--- Checks the outcome column's type for the family (from the dictionary) and
--- returns the message for a cell `v` the family cannot take, for the
--- kernel's `invalid_value`.
+-- Checks the outcome column's type for the family, from the dictionary (a
+-- value the family cannot take ends the run in the kernel, naming none).
 local function outcome_check(col, name, family)
-  local function msg(need)
-    return function(v)
-      return "outcome: column '" .. name .. "' has the value " .. tostring(v) .. "; " .. need
-    end
-  end
-  if col.type == "boolean" then return msg("") end
+  if col.type == "boolean" then return end
   if family ~= "binomial" then
     if col.type ~= "number" and col.type ~= "integer" then
       error("outcome: column '" .. name .. "' must be numeric for family " .. family, 0)
     end
-    return msg("poisson needs non-negative counts")
+    return
   end
   if col.type == "category" then
     if type(col.levels) ~= "table" or #col.levels ~= 2 then
       error("outcome: category column '" .. name .. "' must have exactly two levels for binomial", 0)
     end
-    return msg("")
+    return
   end
-  if col.type == "number" or col.type == "integer" then return msg("binomial needs 0/1") end
+  if col.type == "number" or col.type == "integer" then return end
   error("outcome: column '" .. name .. "' has type " .. tostring(col.type), 0)
 end
 
@@ -198,7 +192,7 @@ local function station(data, params, round)
   local family, _, max_iter = settings(params)
   local k = E.min_count(data, params)
   local ycol = E.column(data, params.outcome, "outcome")
-  local invalid_outcome = outcome_check(ycol, params.outcome, family)
+  outcome_check(ycol, params.outcome, family)
   local names = E.term_names(data, params.covariates)
   table.insert(names, 1, "(Intercept)")
   local p = #names
@@ -216,7 +210,7 @@ local function station(data, params, round)
   local out = data:glm_step({ family = family, outcome = params.outcome, covariates = params.covariates,
     offset = params.offset, beta = params.beta, nullmu = params.nullmu })
   E.model_guards(out, p, k)
-  if out.invalid_value ~= nil then error(invalid_outcome(out.invalid_value), 0) end
+  E.dropped_guard(out, k)
   if family == "binomial" and math.min(out.y_ones, out.n - out.y_ones) < k then
     error(string.format("refused: the outcome's smaller class has %d rows at this station, fewer than k = %d",
       math.min(out.y_ones, out.n - out.y_ones), k), 0)

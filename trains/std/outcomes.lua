@@ -39,16 +39,18 @@ Output (combine result)
   notes
 
 What a station releases, per arm: the number of patients (the runtime's
-aggregate_by: an arm with fewer than k is suppressed, and with a lone
-suppressed arm the smallest other one too, since the arms add up to the
-station's rows); survival steps
+aggregate_by: an arm with fewer than k is suppressed, and while the
+suppressed arms hold fewer than k patients together the smallest other
+one too, since the arms add up to the station's rows); survival steps
 exactly as km.lua (the station's kernel data:km on its own grid, steps
 merged to at least max(min_cell, k, policy minimum) patients with k at
 risk; an arm with fewer is suppressed, and with it the smallest other
 arm when the suppressed ones are fewer than that together); for response
-and adverse events a numerator and denominator (sums and counts of
-aggregate_by, the responders as a derived 0/1 column), released only when
-the numerator and the rest are each 0 or >= k; for cost n and sum,
+a numerator and denominator (a crosstab of arm by the best response
+recoded into responders and the rest: cells under k suppressed and
+complemented by the runtime), for adverse events a numerator and
+denominator (aggregate_by's count and sum of the 0/1 column), each
+released only when the numerator and the rest are each 0 or >= k; for cost n and sum,
 released only when n >= k. Nothing row-level, no raw times or values.
 ]]
 --#include "lib/stats.lua"
@@ -103,8 +105,9 @@ local function key_order(col, key)
   return key
 end
 
--- The name under which the responders' 0/1 column is aggregated.
-local RESPONDER = "_responder"
+-- The name of the best response recoded into responders ("R") and the
+-- rest ("N").
+local RESPONDED = "_responded"
 
 local function station(data, params, round)
   if round > 1 then error("refused: outcomes answers one round only", 0) end
@@ -137,7 +140,7 @@ local function station(data, params, round)
     end
   end
   -- patients, cost, adverse events and responders per arm in one pass
-  local view, cols = data, {}
+  local cols = {}
   local cname = opt_name(params, "cost", "cost_eur")
   if cname then
     local ccol = E.column(data, cname, "cost")
@@ -154,7 +157,11 @@ local function station(data, params, round)
     end
     cols[#cols + 1] = aname
   end
+  -- responders and the rest per arm: the best response recoded into two
+  -- levels, crosstabulated by arm (cells under k suppressed, complemented
+  -- by the runtime)
   local rname = opt_name(params, "response", "best_response")
+  local responded = {}
   if rname then
     local rcol = E.column(data, rname, "response")
     if rcol.type ~= "category" then error("response: column '" .. rname .. "' must be a category", 0) end
@@ -162,22 +169,31 @@ local function station(data, params, round)
     if type(responders) ~= "table" or #responders == 0 then
       error("responders: a non-empty list of levels", 0)
     end
-    local is = nil
+    local map = {}
+    for _, l in ipairs(rcol.levels) do map[l] = "N" end
     for _, lv in ipairs(responders) do
-      local known = false
-      for _, l in ipairs(rcol.levels) do if l == lv then known = true end end
-      if not known then error("responders: '" .. tostring(lv) .. "' is not a level of column '" .. rname .. "'", 0) end
-      local eq = rcol:eq(lv)
-      is = is and (is | eq) or eq
+      if map[lv] == nil then error("responders: '" .. tostring(lv) .. "' is not a level of column '" .. rname .. "'", 0) end
+      map[lv] = "R"
     end
-    view = data:with({ [RESPONDER] = is })
-    cols[#cols + 1] = RESPONDER
+    local tab = data:with({ [RESPONDED] = rcol:recode(map) }):crosstab(tname, RESPONDED)
+    local ri, ni
+    for j, v in ipairs(tab.cols) do if v == "R" then ri = j elseif v == "N" then ni = j end end
+    for i, key in ipairs(tab.rows) do
+      local r = ri and tab.counts[i][ri] or 0
+      local nr = ni and tab.counts[i][ni] or 0
+      if type(r) == "table" or type(nr) == "table" then
+        responded[T.label(key)] = { suppressed = true }
+      else
+        responded[T.label(key)] = O.proportion(r, r + nr, k)
+      end
+    end
   end
   -- the arms' patients and the rows without an arm add up to the station's
-  -- rows: a lone suppressed arm takes the smallest other arm with it
-  local groups, cells = view:aggregate_by(tname, cols), {}
+  -- rows: the suppressed arms must hold 0 or at least k patients together
+  local groups, total = data:aggregate_by(tname, cols)
+  local cells = {}
   for i, g in ipairs(groups) do cells[i] = g.suppressed and { suppressed = true } or { count = g.n } end
-  T.complement(cells)
+  T.complement(cells, total.n, k)
   local arms, others = {}, false
   for i, g in ipairs(groups) do
     if g.missing then
@@ -202,10 +218,7 @@ local function station(data, params, round)
               rec.ae = O.proportion(a.sum, a.n, k)
             end
           end
-          if rname then
-            local r = g.stats[RESPONDER]
-            rec.response = r.suppressed and { suppressed = true } or O.proportion(r.sum, r.n, k)
-          end
+          if rname then rec.response = responded[label] or { num = 0, den = 0 } end
           if cname then
             local c = g.stats[cname]
             if c.suppressed then rec.cost = { suppressed = true }

@@ -38,11 +38,12 @@ sorted values (data:quantile); per category level a count (the runtime's
 group_by); per histogram bin a count (data:histogram, on the station's
 grid). Counts between 1 and k - 1 are released only as "suppressed" (k
 here is the station's, from data:k(); params.k may only raise it), and
-because a column's counts add up to the station's rows, a lone
-suppressed count is complemented: a numeric column with 0 < missing < k
-releases neither n nor missing (n would give the missing count), and
-among a category's levels and missing count, or a histogram's bins, one
-suppressed cell takes the smallest other non-zero cell with it. Histogram
+because a column's counts add up to the station's rows, suppressed counts
+are complemented: a numeric column with 0 < missing < k releases neither
+n nor missing (n would give the missing count), and among a category's
+levels and missing count, or a histogram's bins, while the suppressed
+cells hold fewer than k rows together the smallest released non-zero cell
+is suppressed too. Histogram
 edges are the station's grid, so a moving edge cannot isolate a value.
 ]]
 --#include "lib/design.lua"
@@ -145,6 +146,7 @@ local function station(data, params, round)
   end
   -- n, sum and exact variance of every numeric column, in the runtime
   local agg = #numeric > 0 and data:aggregate(numeric) or nil
+  local nrows = agg and agg.n or data:nrows()
   for _, c in ipairs(kinds) do
     if c.type == "number" or c.type == "integer" then
       out.numeric[#out.numeric + 1] = numeric_record(data, c.name, agg.n, agg.stats[c.name], k, quantiles)
@@ -162,7 +164,7 @@ local function station(data, params, round)
       local all = {}
       for i, cell in ipairs(cells) do all[i] = cell end
       all[#all + 1] = miss
-      T.complement(all)
+      T.complement(all, nrows, k)
       out.categories[#out.categories + 1] = { column = c.name, levels = cells,
         missing = miss.count, missing_suppressed = miss.suppressed }
     else
@@ -190,7 +192,13 @@ local function station(data, params, round)
     for b, cell in ipairs(cells) do all[b] = cell end
     all[#all + 1] = below
     all[#all + 1] = above
-    T.complement(all)
+    -- the bins add up to the column's values (released as n, or fewer than k)
+    local a = data:aggregate({ name }).stats[name]
+    if a.suppressed then
+      for _, cell in ipairs(all) do cell.count, cell.suppressed = nil, true end
+    else
+      T.complement(all, a.n, k)
+    end
     out.histograms[#out.histograms + 1] = { column = name, bins = cells,
       below = below.count, below_suppressed = below.suppressed,
       above = above.count, above_suppressed = above.suppressed }
