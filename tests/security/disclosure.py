@@ -540,7 +540,7 @@ def attacks():
                 small.append((cat.get("column") + " " + str(hidden[0].get("value")),
                               total - shown - (cat.get("missing") or 0)))
         small = [x for x in small if 0 < x[1] < K]
-    ok(r.released and not small,
+    ok(not small,
        "standard trains, summary.lua's suppressed counts (missing bmi, arm C) are not its totals minus what it "
        "released (%s)" % r.seen(), "recovered %s" % small)
 
