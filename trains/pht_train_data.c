@@ -58,6 +58,7 @@ struct colview {
 	int64_t isum;           /* exact sum (integer and boolean columns) */
 	int ioverflow;          /* the exact sum is outside int64: use sum */
 	double var;             /* sample variance (count >= 2) */
+	double m2;              /* sum of squared deviations (a derived column's polynomial) */
 };
 
 /* How a kernel reads a column's array: double, int64 (as such or as double), int32, uint8. */
@@ -656,17 +657,133 @@ col_fill_count(struct colview *cv)
 	}
 }
 
-/* The count and sum of a numeric column (one pass, kept in cv). */
+/*
+ * The figures of a derived number column from its polynomial (lin->poly),
+ * per slot s < nslots of the view's positions (gid: NO_GROUP is slot
+ * nslots - 1; or gid8; or every position in slot 0), over the rows where
+ * col is not missing: n[s], sum[s] and m2[s], the sum of squared
+ * deviations from the slot's mean. Two passes per slot and cell: the
+ * compensated sums of each monomial, then the centred cross-moments of
+ * the monomials; the cell's sum is the coefficients times the sums, its
+ * m2 the coefficients' quadratic form in the cross-moments, cells combined
+ * as Chan, Golub and LeVeque's update. Nothing is read from col's rounded
+ * values: constants only ever meet constants, so no rounding can turn a
+ * smooth column into a step.
+ */
 static void
-col_fill_sum(struct colview *cv)
+poly_moments(lua_State *L, const struct view *v, const struct pht_column *col,
+    const struct pht_train_lineage *lin, const uint32_t *gid, const uint8_t *gid8,
+    size_t nslots, size_t *n, double *sum, double *m2)
+{
+	const struct pht_train_poly *p = lin->poly;
+	size_t T = p->nterms, C = lin->ncells, np, i, r, s, c, t, u, pt;
+	size_t *cnt;
+	double *S, *M, *Q, dev[PHT_TRAIN_POLY_TERMS], x, vbar, mean, w, wc;
+	const double *a;
+
+	if (nslots != 0 && C > SIZE_MAX / nslots / (T * T + 3 * T + 1) / sizeof(double))
+		luaL_error(L, "data: request too large");
+	np = nslots * C;
+	cnt = scratch(L, np, sizeof(size_t));
+	S = scratch(L, np * (T * T + 3 * T), sizeof(double));  /* sums (2T), means (T), Q (T^2) */
+	memset(cnt, 0, np * sizeof(size_t));
+	memset(S, 0, np * (T * T + 3 * T) * sizeof(double));
+	M = S + 2 * np * T;
+	Q = M + np * T;
+#define PART(i, r) ((gid != NULL ? (gid[i] == NO_GROUP ? nslots - 1 : gid[i]) : \
+	    gid8 != NULL ? gid8[i] : 0) * C + pht_train_lineage_cell(lin, r))
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		if (is_missing(col->missing, r))
+			continue;
+		pt = PART(i, r);
+		cnt[pt]++;
+		for (t = 0; t < T; t++)
+			ksum(&S[2 * (pt * T + t)], &S[2 * (pt * T + t) + 1],
+			    pht_train_mono_at(&p->mono[t], r));
+	}
+	for (pt = 0; pt < np; pt++)
+		for (t = 0; t < T; t++)
+			M[pt * T + t] = cnt[pt] == 0 ? 0 : (S[2 * (pt * T + t)] +
+			    S[2 * (pt * T + t) + 1]) / (double)cnt[pt];
+	for (i = 0; i < v->n; i++) {
+		r = vrow(v, i);
+		if (is_missing(col->missing, r))
+			continue;
+		pt = PART(i, r);
+		for (t = 0; t < T; t++)
+			dev[t] = pht_train_mono_at(&p->mono[t], r) - M[pt * T + t];
+		for (t = 0; t < T; t++)
+			for (u = 0; u < T; u++)
+				Q[(pt * T + t) * T + u] += dev[t] * dev[u];
+	}
+#undef PART
+	for (s = 0; s < nslots; s++) {
+		double sc = 0;
+
+		n[s] = 0;
+		sum[s] = 0;
+		for (c = 0; c < C; c++) {
+			pt = s * C + c;
+			if (cnt[pt] == 0)
+				continue;
+			n[s] += cnt[pt];
+			a = p->coef + c * T;
+			for (t = 0; t < T; t++)
+				if (a[t] != 0) {
+					ksum(&sum[s], &sc, a[t] * S[2 * (pt * T + t)]);
+					ksum(&sum[s], &sc, a[t] * S[2 * (pt * T + t) + 1]);
+				}
+		}
+		sum[s] += sc;
+		mean = n[s] > 0 ? sum[s] / (double)n[s] : 0;
+		w = 0;
+		wc = 0;
+		for (c = 0; c < C; c++) {
+			pt = s * C + c;
+			if (cnt[pt] == 0)
+				continue;
+			a = p->coef + c * T;
+			for (vbar = 0, t = 0; t < T; t++)
+				vbar += a[t] * M[pt * T + t];
+			for (t = 0; t < T; t++)
+				for (u = 0; u < T; u++)
+					if (a[t] != 0 && a[u] != 0)
+						ksum(&w, &wc, a[t] * a[u] *
+						    Q[(pt * T + t) * T + u]);
+			x = vbar - mean;
+			ksum(&w, &wc, (double)cnt[pt] * x * x);
+		}
+		w += wc;
+		m2[s] = w > 0 ? w : 0;
+	}
+	lua_pop(L, 2);
+}
+
+/*
+ * The count and sum of a numeric column (one pass, kept in cv); of a
+ * derived number column, from its polynomial, with its variance.
+ */
+static void
+col_fill_sum(lua_State *L, struct colview *cv)
 {
 	const struct pht_column *col = cv->col;
 	const struct view *v = cv->v;
-	size_t nmiss = 0;
+	size_t nmiss = 0, n;
+	double sum, m2;
 	i128 total;
 
 	if (cv->have_sum)
 		return;
+	if (cv->lin != NULL && cv->lin->poly != NULL) {
+		poly_moments(L, v, col, cv->lin, NULL, NULL, 1, &n, &sum, &m2);
+		cv->count = n;
+		cv->sum = sum;
+		cv->m2 = m2;
+		cv->var = n >= 2 ? m2 / (double)(n - 1) : 0.0;
+		cv->have_count = cv->have_sum = cv->have_var = 1;
+		return;
+	}
 	switch (col->type) {
 	case PHT_COL_NUMBER:
 		SPECIALISE(sum_f64_kernel, col->v.f64, col->missing, v, &nmiss, &cv->sum);
@@ -729,7 +846,7 @@ dev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
  * the deviations from it; kept in cv. Needs count >= 2.
  */
 static void
-col_fill_var(struct colview *cv)
+col_fill_var(lua_State *L, struct colview *cv)
 {
 	const struct pht_column *col = cv->col;
 	const struct view *v = cv->v;
@@ -737,7 +854,9 @@ col_fill_var(struct colview *cv)
 
 	if (cv->have_var)
 		return;
-	col_fill_sum(cv);
+	col_fill_sum(L, cv);
+	if (cv->have_var)
+		return;         /* a derived column's, from its polynomial */
 	n = (double)cv->count;
 	m = cv->sum / n;
 	switch (col->type) {
@@ -815,7 +934,7 @@ col_sum(lua_State *L)
 {
 	struct colview *cv = col_prepare(L, 1, "sum");
 
-	col_fill_sum(cv);
+	col_fill_sum(L, cv);
 	guard_values(L, cv->count, cv->col);
 	if (cv->col->type != PHT_COL_NUMBER && !cv->ioverflow)
 		lua_pushinteger(L, cv->isum);
@@ -828,6 +947,16 @@ static int
 col_sumsq(lua_State *L)
 {
 	struct agg a;
+	struct colview *cv = check_col(L);
+
+	if (cv->lin != NULL && cv->lin->poly != NULL) {
+		col_prepare(L, 1, "sumsq");
+		col_fill_sum(L, cv);
+		guard_values(L, cv->count, cv->col);
+		lua_pushnumber(L, cv->count == 0 ? 0.0 :
+		    cv->m2 + cv->sum * cv->sum / (double)cv->count);
+		return 1;
+	}
 
 	col_agg(L, &a, 1, "sumsq");
 	lua_pushnumber(L, a.sumsq);
@@ -839,7 +968,7 @@ col_mean(lua_State *L)
 {
 	struct colview *cv = col_prepare(L, 1, "mean");
 
-	col_fill_sum(cv);
+	col_fill_sum(L, cv);
 	guard_values(L, cv->count, cv->col);
 	if (cv->count == 0)
 		lua_pushnil(L);
@@ -854,13 +983,13 @@ col_var_sd(lua_State *L, int sd)
 {
 	struct colview *cv = col_prepare(L, 1, sd ? "sd" : "var");
 
-	col_fill_sum(cv);
+	col_fill_sum(L, cv);
 	guard_values(L, cv->count, cv->col);
 	if (cv->count < 2) {
 		lua_pushnil(L);
 		return 1;
 	}
-	col_fill_var(cv);
+	col_fill_var(L, cv);
 	lua_pushnumber(L, sd ? sqrt(cv->var) : cv->var);
 	return 1;
 }
@@ -1909,6 +2038,37 @@ gacc_var(const struct pht_column *c, const struct view *v, const struct slots *s
 }
 
 /*
+ * A derived number column's figures per slot from its polynomial
+ * (poly_moments), in place of those gacc_column and gacc_var took from its
+ * rounded values; nothing for other columns.
+ */
+static void
+gacc_poly(lua_State *L, const struct pht_column *c, const struct pht_train_lineage *lin,
+    const struct view *v, const uint32_t *gid, const uint8_t *gid8, struct gacc *acc,
+    size_t nslots)
+{
+	size_t *n, j;
+	double *sum, *m2;
+
+	if (lin == NULL || lin->poly == NULL)
+		return;
+	n = scratch(L, nslots, sizeof(size_t));
+	sum = scratch(L, 2 * nslots, sizeof(double));
+	m2 = sum + nslots;
+	poly_moments(L, v, c, lin, gid, gid8, nslots, n, sum, m2);
+	for (j = 0; j < nslots; j++) {
+		acc[j].n = n[j];
+		acc[j].s = sum[j];
+		acc[j].c = 0;
+		acc[j].mean = n[j] > 0 ? sum[j] / (double)n[j] : 0;
+		acc[j].m2 = m2[j];
+		acc[j].ss = n[j] > 0 ? m2[j] + sum[j] * acc[j].mean : 0;
+		acc[j].sc = 0;
+	}
+	lua_pop(L, 2);
+}
+
+/*
  * Fills slot nslots of one column's accumulators with the total of slots
  * 0..nslots-1: counts and exact integer sums combine exactly;
  * the compensated sums are summed again with compensation (each slot's
@@ -2186,6 +2346,7 @@ view_aggregate(lua_State *L)
 	for (j = 0; j < ncols; j++) {
 		gacc_column(cols[j], v, &sl, acc + j * 2);
 		gacc_var(cols[j], v, &sl, acc + j * 2, 1);
+		gacc_poly(L, cols[j], lins[j], v, NULL, NULL, acc + j * 2, 1);
 		gacc_total(cols[j], acc + j * 2, 1);
 	}
 	note_total_values(L, v, cols, lins, ncols, acc, 2, 1);
@@ -2260,6 +2421,8 @@ view_aggregate_by(lua_State *L)
 		if (sl.src == SLOT_I32 || sl.src == SLOT_U8)
 			sl.src = SLOT_GID8;     /* the slots are written: read them back */
 		gacc_var(cols[j], v, &sl, acc + j * width, nslots);
+		gacc_poly(L, cols[j], lins[j], v, sl.src == SLOT_GID8 ? NULL : g.gid,
+		    sl.src == SLOT_GID8 ? sl.gid8 : NULL, acc + j * width, nslots);
 		gacc_total(cols[j], acc + j * width, nslots);
 	}
 	memset(counts, 0, nslots * sizeof(size_t));
@@ -2646,6 +2809,28 @@ pht_train_data_use(lua_State *L, int idx)
 	note_rows(L, v);
 }
 
+/* 1 when, in some cell, poly has both a constant term and a term of the data. */
+static int
+adds_constant(const struct pht_train_poly *p, size_t ncells)
+{
+	size_t c, t;
+	int k, d;
+
+	for (c = 0; c < ncells; c++) {
+		for (k = d = 0, t = 0; t < p->nterms; t++) {
+			if (p->coef[c * p->nterms + t] == 0)
+				continue;
+			if (p->mono[t].x[0] == NULL && p->mono[t].x[1] == NULL)
+				k = 1;
+			else
+				d = 1;
+		}
+		if (k && d)
+			return 1;
+	}
+	return 0;
+}
+
 /* A column for a kernel: aggregatable, of degree 1 at most; *lin its lineage. */
 static const struct pht_column *
 kernel_col(lua_State *L, int view_idx, int name_idx, const struct pht_train_lineage **lin)
@@ -2662,6 +2847,11 @@ kernel_col(lua_State *L, int view_idx, int name_idx, const struct pht_train_line
 		    "columns of degree 1 at most, since its sums of squares and cross-products "
 		    "would go above 2 (docs/train-api.md, \"Derived columns\")", c->name,
 		    (*lin)->degree);
+	if (*lin != NULL && (*lin)->poly != NULL && adds_constant((*lin)->poly, (*lin)->ncells))
+		luaL_error(L, "column %s adds a constant to data values: a kernel reads rounded "
+		    "values, where a large constant can make a step; give it the column without "
+		    "the constant (a model's intercept takes it; days between two date columns) "
+		    "(docs/train-api.md, \"Derived columns\")", c->name);
 	if (*lin != NULL && (*lin)->ncells <= 1)
 		*lin = NULL;
 	return c;

@@ -88,10 +88,12 @@ void pht_train_data_use(lua_State *L, int idx);
  * The safe default for kernels: it also raises (catchable; the message
  * names the rule, docs/train-api.md "Derived columns") for a derived
  * column that is shape-only, that has degree 2 (a kernel's sums of
- * squares and cross-products would have degree 4), or that carries a
- * lineage (a partition of the rows made by the predicates it was built
- * from: a derived boolean, a cut or recode, cost * age:eq(30)). A kernel
- * that checks the cells of a lineage opts in with
+ * squares and cross-products would have degree 4), whose polynomial adds
+ * a constant to data terms (a kernel reads rounded values, and a large
+ * constant rounds the data into steps), or that carries a lineage (a
+ * partition of the rows made by the predicates it was built from: a
+ * derived boolean, a cut or recode, cost * age:eq(30)). A kernel that
+ * checks the cells of a lineage opts in with
  * pht_train_data_column_arg_lineage() instead.
  */
 const struct pht_column *pht_train_data_column_arg(lua_State *L, int view_idx,

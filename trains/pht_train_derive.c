@@ -18,7 +18,9 @@
  * allocated so that the size never depends on the data, then for a
  * category its level pointers and level names). The userdata's user value
  * 1 holds what lin.cell or lin.bcell points into when that is not this
- * userdata (an operand's column, or a cell array of its own). Invariants,
+ * userdata (an operand's column, or a cell array of its own); user value
+ * 2 a table of what poly refers to (the operands' handles, the
+ * coefficients). Invariants,
  * as for loaded columns: a missing cell holds 0 and has its bit set; a
  * number is always finite; a category code is < nlevels; col.missing is
  * NULL when no cell is missing. Never changed once made.
@@ -26,6 +28,7 @@
 struct derived {
 	struct pht_column col;
 	struct pht_train_lineage lin;
+	struct pht_train_poly poly;     /* lin.poly points here when it has one */
 	size_t nrows;
 	uint64_t data[];        /* 8-aligned, as Lua aligns a userdata with user values */
 };
@@ -80,7 +83,7 @@ derived_new(lua_State *L, enum pht_coltype t, size_t nrows, size_t nlevels,
 	mbytes = ((nrows + 7) / 8 + 7) & ~(size_t)7;
 	off = sizeof(*d) + vbytes + mbytes;
 	total = off + nlevels * sizeof(char *) + name_bytes;
-	d = lua_newuserdatauv(L, total, 1);
+	d = lua_newuserdatauv(L, total, 2);
 	base = (char *)d->data;
 	memset(&d->col, 0, sizeof(d->col));
 	memset(&d->lin, 0, sizeof(d->lin));
@@ -311,6 +314,213 @@ lineage_levels(struct derived *d)
 	d->lin.cell = (const uint32_t *)dvalues(d);
 }
 
+/* ---- the polynomial form of aggregatable number columns ---- */
+
+/* An operand's polynomial over its own cells. */
+struct opoly {
+	const struct pht_train_poly *p;
+	struct pht_train_poly own;
+	double local[2];
+};
+
+/*
+ * o's polynomial: a number is a constant, a dataset number, integer or
+ * date column its own monomial, a boolean (dataset or derived) the
+ * constant 0 or 1 of its cell, a derived number column its own. 0 when
+ * it has none.
+ */
+static int
+opnd_poly(const struct opnd *o, struct opoly *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->own.nterms = 1;
+	q->own.coef = q->local;
+	q->p = &q->own;
+	if (o->col == NULL) {
+		q->local[0] = o->x;
+		return 1;
+	}
+	if (o->col->type == PHT_COL_BOOLEAN) {
+		q->local[0] = 0;        /* cell = the boolean's value */
+		q->local[1] = 1;
+		return 1;
+	}
+	if (o->lin != NULL) {
+		q->p = o->lin->poly;
+		return q->p != NULL;
+	}
+	q->own.mono[0].x[1] = o->col;
+	q->local[0] = 1;
+	return o->col->type == PHT_COL_NUMBER || o->col->type == PHT_COL_INTEGER ||
+	    o->col->type == PHT_COL_DATE;
+}
+
+/* a * b as a canonical monomial (factors ordered, NULLs first); 0 past degree 2. */
+static int
+mono_mul(const struct pht_train_mono *a, const struct pht_train_mono *b,
+    struct pht_train_mono *out)
+{
+	const struct pht_column *f[4] = {a->x[0], a->x[1], b->x[0], b->x[1]}, *t;
+	size_t n = 0, j;
+
+	for (j = 0; j < 4; j++)
+		if (f[j] != NULL)
+			f[n++] = f[j];
+	if (n > 2)
+		return 0;
+	out->x[0] = n == 2 ? f[0] : NULL;
+	out->x[1] = n == 2 ? f[1] : n == 1 ? f[0] : NULL;
+	if (n == 2 && (uintptr_t)out->x[0] > (uintptr_t)out->x[1]) {
+		t = out->x[0];
+		out->x[0] = out->x[1];
+		out->x[1] = t;
+	}
+	return 1;
+}
+
+/* The index of monomial m among p's terms, added when new; -1 past the limit. */
+static int
+term_of(struct pht_train_poly *p, const struct pht_train_mono *m)
+{
+	size_t t;
+
+	for (t = 0; t < p->nterms; t++)
+		if (p->mono[t].x[0] == m->x[0] && p->mono[t].x[1] == m->x[1])
+			return (int)t;
+	if (p->nterms == PHT_TRAIN_POLY_TERMS)
+		return -1;
+	p->mono[p->nterms] = *m;
+	return (int)p->nterms++;
+}
+
+enum pkind { P_SUM, P_MUL, P_IFELSE, P_SELF };
+
+/*
+ * d's polynomial, d at the top of the stack with its lineage set: P_SUM
+ * the sum of w[j] times operand j, P_MUL the product of operands 0 and 1,
+ * P_IFELSE operand 1 where operand 0 (a boolean) is true, operand 2
+ * where false, P_SELF d itself as a factor (log or sqrt of a dataset
+ * column). The coefficients of d's cell c come from each operand's cell
+ * holding c's rows. Then d's values are recomputed from it, so that
+ * comparisons and kernels see the polynomial's values too. Returns 0
+ * (d unchanged) when it would pass PHT_TRAIN_POLY_TERMS terms.
+ */
+static int
+poly_build(lua_State *L, struct derived *d, enum pkind kind, const struct opnd *const *ops,
+    const double *w, size_t nops)
+{
+	struct opoly q[3];
+	struct pht_train_poly *p = &d->poly;
+	struct pht_train_mono m;
+	size_t nc = d->lin.ncells, c, j, t, u, r, cj[3];
+	uint32_t *rep = NULL;
+	double *coef, *out = dvalues(d), v;
+	const double *a, *b;
+	int idx[3][PHT_TRAIN_POLY_TERMS], k;
+
+	memset(p, 0, sizeof(*p));
+	if (kind == P_SELF) {
+		p->mono[0].x[1] = &d->col;
+		p->nterms = 1;
+		nops = 0;
+	}
+	for (j = 0; j < nops; j++)
+		if (!opnd_poly(ops[j], &q[j]))
+			return 0;
+	/* the terms */
+	for (j = kind == P_IFELSE ? 1 : 0; kind != P_MUL && j < nops; j++)
+		for (t = 0; t < q[j].p->nterms; t++)
+			if ((idx[j][t] = term_of(p, &q[j].p->mono[t])) < 0)
+				return 0;
+	if (kind == P_MUL)
+		for (t = 0; t < q[0].p->nterms; t++)
+			for (u = 0; u < q[1].p->nterms; u++)
+				if (!mono_mul(&q[0].p->mono[t], &q[1].p->mono[u], &m) ||
+				    term_of(p, &m) < 0)
+					return 0;
+	/* one row of each cell, for the operands' cells of a product of partitions */
+	if (nc > 1 && d->lin.cell != NULL) {
+		rep = lua_newuserdatauv(L, nc * sizeof(*rep), 0);
+		memset(rep, 0xff, nc * sizeof(*rep));
+		for (r = 0; r < d->nrows; r++)
+			if (rep[d->lin.cell[r]] == UINT32_MAX)
+				rep[d->lin.cell[r]] = (uint32_t)r;
+		lua_insert(L, -2);      /* d stays on top */
+	}
+	coef = lua_newuserdatauv(L, nc * p->nterms * sizeof(double) + 1, 0);
+	memset(coef, 0, nc * p->nterms * sizeof(double));
+	for (c = 0; c < nc; c++) {
+		for (j = 0; j < nops; j++) {
+			const struct pht_train_lineage *l = ops[j]->lin;
+
+			if (l == NULL || l->ncells <= 1)
+				cj[j] = 0;
+			else if (l->bcell == d->lin.bcell && l->cell == d->lin.cell)
+				cj[j] = c;      /* the same partition */
+			else if (rep != NULL && rep[c] != UINT32_MAX)
+				cj[j] = pht_train_lineage_cell(l, rep[c]);
+			else
+				cj[j] = 0;      /* a cell no row is in */
+		}
+		switch (kind) {
+		case P_SELF:
+			coef[c] = 1;
+			break;
+		case P_SUM:
+			for (j = 0; j < nops; j++)
+				for (t = 0; t < q[j].p->nterms; t++)
+					coef[c * p->nterms + idx[j][t]] += w[j] *
+					    q[j].p->coef[cj[j] * q[j].p->nterms + t];
+			break;
+		case P_MUL:
+			a = q[0].p->coef + cj[0] * q[0].p->nterms;
+			b = q[1].p->coef + cj[1] * q[1].p->nterms;
+			for (t = 0; t < q[0].p->nterms; t++)
+				for (u = 0; u < q[1].p->nterms; u++) {
+					mono_mul(&q[0].p->mono[t], &q[1].p->mono[u], &m);
+					k = term_of(p, &m);
+					coef[c * p->nterms + k] += a[t] * b[u];
+				}
+			break;
+		default:
+			j = cj[0] ? 1 : 2;      /* the cell of the condition: its value */
+			for (t = 0; t < q[j].p->nterms; t++)
+				coef[c * p->nterms + idx[j][t]] = q[j].p->coef[cj[j] *
+				    q[j].p->nterms + t];
+			break;
+		}
+	}
+	p->coef = coef;
+	/* keep the coefficients and the operands (their factors) alive */
+	lua_createtable(L, (int)nops + 1, 0);
+	lua_insert(L, -2);
+	lua_rawseti(L, -2, 1);
+	for (j = 0; j < nops; j++) {
+		lua_pushvalue(L, ops[j]->idx);
+		lua_rawseti(L, -2, (lua_Integer)j + 2);
+	}
+	lua_setiuservalue(L, -2, 2);
+	if (rep != NULL)
+		lua_remove(L, -2);
+	d->lin.poly = p;
+	/* the values, from the polynomial */
+	for (r = 0; r < d->nrows; r++) {
+		if (pht_column_is_missing(&d->col, r))
+			continue;
+		a = coef + pht_train_lineage_cell(&d->lin, r) * p->nterms;
+		for (v = 0, t = 0; t < p->nterms; t++)
+			if (a[t] != 0)
+				v += a[t] * pht_train_mono_at(&p->mono[t], r);
+		if (isfinite(v))
+			out[r] = v;
+		else {
+			out[r] = 0;
+			set_miss(dmissing(d), r);
+		}
+	}
+	return 1;
+}
+
 /* A boolean result: aggregatable as 0/1, degree 0, its lineage its own values. */
 static void
 lineage_boolean(struct derived *d)
@@ -433,6 +643,39 @@ date_operands(lua_State *L, int ia, struct opnd *a, int ib, struct opnd *b)
 	return 1;
 }
 
+/* The polynomial of an aggregatable a op b (poly_build); 0 past the terms' limit. */
+static int
+arith_poly(lua_State *L, enum arith op, struct derived *d, const struct opnd *a,
+    const struct opnd *b)
+{
+	static const double add[2] = {1, 1}, sub[2] = {1, -1}, neg[1] = {-1};
+	const struct opnd *ops[2] = {a, b};
+	struct opnd inv;
+
+	switch (op) {
+	case A_ADD:
+		return poly_build(L, d, P_SUM, ops, add, 2);
+	case A_SUB:
+		return poly_build(L, d, P_SUM, ops, sub, 2);
+	case A_UNM:
+		return poly_build(L, d, P_SUM, ops, neg, 1);
+	case A_MUL:
+		return poly_build(L, d, P_MUL, ops, NULL, 2);
+	case A_DIV:
+		inv = *b;       /* a / n is a * (1 / n) */
+		inv.x = 1 / b->x;
+		ops[1] = &inv;
+		return poly_build(L, d, P_MUL, ops, NULL, 2);
+	case A_POW:
+		if (b->x == 1)
+			return poly_build(L, d, P_SUM, ops, add, 1);
+		ops[1] = a;
+		return poly_build(L, d, P_MUL, ops, NULL, 2);
+	default:
+		return poly_build(L, d, P_SELF, ops, NULL, 0);
+	}
+}
+
 /*
  * The lineage of a + b, a - b, a * b, a / b, a ^ b, -a, log, sqrt, exp,
  * abs (b is an empty operand for the one-operand ones), d at the top of
@@ -502,6 +745,8 @@ arith_lineage(lua_State *L, enum arith op, struct derived *d, const struct opnd 
 	}
 	d->lin.degree = deg;
 	lineage_product(L, d, ops, 2);
+	if (!arith_poly(L, op, d, a, b))
+		shape_only(d, ops, 2, "more than 8 terms");
 }
 
 static int
@@ -869,6 +1114,8 @@ col_ifelse(lua_State *L)
 			d->lin.degree = opnd_degree(&br[0]) > opnd_degree(&br[1]) ?
 			    opnd_degree(&br[0]) : opnd_degree(&br[1]);
 			lineage_product(L, d, ops, 3);
+			if (!poly_build(L, d, P_IFELSE, ops, NULL, 3))
+				shape_only(d, ops, 3, "more than 8 terms");
 		}
 	}
 	return push_result(L, 1, d);

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pht_dataset.h"
+
 struct pht_column;
 struct pht_train_with;
 
@@ -27,12 +29,45 @@ struct pht_train_with;
  *   partition. Otherwise row r is in cell bcell[r] (a boolean's own 0/1
  *   values) when bcell is set, else cell[r] (< ncells). Immutable.
  */
+/* Most terms the polynomial of an aggregatable derived number column has. */
+#define PHT_TRAIN_POLY_TERMS 8
+
+/* A monomial: the product of x[0] and x[1] (a NULL factor is 1). */
+struct pht_train_mono {
+	const struct pht_column *x[2];
+};
+
+/*
+ * An aggregatable derived number column as the exact polynomial it stands
+ * for: in lineage cell c, the column is sum over t of coef[c * nterms + t]
+ * times mono[t] of the row, the factors being dataset columns (numbers,
+ * integers, dates as days) or log/sqrt of one; constants folded in the
+ * coefficients, never added to a row's value. Aggregates are computed
+ * from it (sums of monomials per cell), not from the rounded values, so
+ * that rounding cannot make a step: ((age - t) * 1e-6 + 0.5 + 2^52) - 2^52
+ * is (age - t) * 1e-6 + 0.5 here.
+ */
+struct pht_train_poly {
+	size_t nterms;
+	struct pht_train_mono mono[PHT_TRAIN_POLY_TERMS];
+	const double *coef;
+};
+
+/* The value of monomial m at row r (its factors are not missing there). */
+static inline double
+pht_train_mono_at(const struct pht_train_mono *m, size_t r)
+{
+	return (m->x[0] != NULL ? pht_column_num(m->x[0], r) : 1) *
+	    (m->x[1] != NULL ? pht_column_num(m->x[1], r) : 1);
+}
+
 struct pht_train_lineage {
 	int aggregatable;
 	int degree;
 	size_t ncells;
 	const uint8_t *bcell;
 	const uint32_t *cell;
+	const struct pht_train_poly *poly;      /* aggregatable number columns; else NULL */
 	char why[96];
 };
 

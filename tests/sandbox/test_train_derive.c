@@ -250,26 +250,29 @@ static struct cell e_kor(size_t i)
 }
 
 static const struct xcase cases[] = {
-	{"a + s", e_add, AGG}, {"a - 2.5", e_subc, AGG}, {"3 * a", e_mul, AGG}, {"a / s", e_div, SHAPE},
-	{"s / (s - 2)", e_div0, SHAPE}, {"a ^ 0.5", e_pow, SHAPE}, {"(a - 50) ^ 0.5", e_pownan, SHAPE},
-	{"-a", e_unm, AGG}, {"k + a", e_bool, AGG}, {"-k", e_unmb, AGG}, {"a:log()", e_log, AGG},
-	{"(a - 40):log()", e_log40, SHAPE}, {"(a / 10):exp()", e_exp, SHAPE}, {"(a - 45):sqrt()", e_sqrt, SHAPE},
-	{"(a - 45):abs()", e_abs, SHAPE}, {"a * 1e308 * 10", e_inf, AGG}, {"id - s", e_ints, AGG},
-	{"dx - '2010-01-01'", e_dsub, AGG}, {"'2010-01-01' - dx", e_dsubr, AGG},
-	{"a * 2 / (s + 1)", e_chain, SHAPE},
+	{"a + s", e_add, AGG}, {"a - 2.5", e_subc, AGG}, {"3 * a", e_mul, AGG},
+	{"a / s", e_div, SHAPE}, {"s / (s - 2)", e_div0, SHAPE}, {"a ^ 0.5", e_pow, SHAPE},
+	{"(a - 50) ^ 0.5", e_pownan, SHAPE}, {"-a", e_unm, AGG}, {"k + a", e_bool, AGG},
+	{"-k", e_unmb, AGG}, {"a:log()", e_log, AGG}, {"(a - 40):log()", e_log40, SHAPE},
+	{"(a / 10):exp()", e_exp, SHAPE}, {"(a - 45):sqrt()", e_sqrt, SHAPE},
+	{"(a - 45):abs()", e_abs, SHAPE}, {"a * 1e308 * 10", e_inf, AGG},
+	{"id - s", e_ints, AGG}, {"dx - '2010-01-01'", e_dsub, AGG},
+	{"'2010-01-01' - dx", e_dsubr, AGG}, {"a * 2 / (s + 1)", e_chain, SHAPE},
 	{"a:gt(50):ifelse(a, s)", e_ife, AGG}, {"k:ifelse(1, 0.5)", e_ifk, AGG},
-	{"a:lt(30):ifelse(a, -1)", e_ifs, AGG},
-	{"a:lt(40)", e_lt, AGG}, {"a:le(30.5)", e_le, AGG}, {"a:gt(50)", e_gt, AGG}, {"a:ge(60)", e_ge, AGG},
-	{"a:eq(AGE0)", e_eq, SMALL}, {"a:ne(AGE0)", e_ne, SMALL}, {"s:eq(2)", e_seq, AGG}, {"s:ne(2)", e_sne, AGG},
-	{"s:gt(2.5)", e_sgt, AGG}, {"s:ge(3)", e_sge, AGG}, {"a:lt(s * 20)", e_colcol, AGG},
-	{"s:ge(id)", e_intint, SMALL},
-	{"x:eq('M')", e_xeq, AGG}, {"x:ne('F')", e_xne, AGG}, {"x:eq(x:recode{X = 'M'})", e_xrec, AGG},
-	{"dx:lt('2010-01-01')", e_dlt, AGG}, {"dx:ge('2015-06-30')", e_dge, AGG}, {"dx:eq(dx)", e_deq, AGG},
-	{"k:eq(true)", e_keq, AGG}, {"k:ne(false)", e_kne, AGG},
-	{"a:is_missing()", e_ami, AGG}, {"dx:is_missing()", e_dmi, AGG}, {"x:is_missing()", e_xmi, AGG},
-	{"a:gt(50) & k", e_and, AGG}, {"a:gt(50) | k", e_or, AGG}, {"~k", e_notk, AGG}, {"~a:gt(50)", e_not, AGG},
-	{"a:gt(50) & true", e_andt, AGG}, {"false | a:gt(50)", e_orf, AGG},
-	{"a:gt(50) & dx:lt('2010-01-01')", e_kand, AGG}, {"a:gt(50) | dx:lt('2010-01-01')", e_kor, AGG},
+	{"a:lt(30):ifelse(a, -1)", e_ifs, AGG}, {"a:lt(40)", e_lt, AGG},
+	{"a:le(30.5)", e_le, AGG}, {"a:gt(50)", e_gt, AGG}, {"a:ge(60)", e_ge, AGG},
+	{"a:eq(AGE0)", e_eq, SMALL}, {"a:ne(AGE0)", e_ne, SMALL}, {"s:eq(2)", e_seq, AGG},
+	{"s:ne(2)", e_sne, AGG}, {"s:gt(2.5)", e_sgt, AGG}, {"s:ge(3)", e_sge, AGG},
+	{"a:lt(s * 20)", e_colcol, AGG}, {"s:ge(id)", e_intint, SMALL},
+	{"x:eq('M')", e_xeq, AGG}, {"x:ne('F')", e_xne, AGG},
+	{"x:eq(x:recode{X = 'M'})", e_xrec, AGG}, {"dx:lt('2010-01-01')", e_dlt, AGG},
+	{"dx:ge('2015-06-30')", e_dge, AGG}, {"dx:eq(dx)", e_deq, AGG},
+	{"k:eq(true)", e_keq, AGG}, {"k:ne(false)", e_kne, AGG}, {"a:is_missing()", e_ami, AGG},
+	{"dx:is_missing()", e_dmi, AGG}, {"x:is_missing()", e_xmi, AGG},
+	{"a:gt(50) & k", e_and, AGG}, {"a:gt(50) | k", e_or, AGG}, {"~k", e_notk, AGG},
+	{"~a:gt(50)", e_not, AGG}, {"a:gt(50) & true", e_andt, AGG},
+	{"false | a:gt(50)", e_orf, AGG}, {"a:gt(50) & dx:lt('2010-01-01')", e_kand, AGG},
+	{"a:gt(50) | dx:lt('2010-01-01')", e_kor, AGG},
 };
 
 /* Replaces AGE0 in expr with the exact first age. */
@@ -355,7 +358,8 @@ test_cases(void)
 
 			tap_ok(json_is_false(json_object_get(o, "ok")) && m != NULL &&
 			    strstr(m, "sum: column <derived> is shape-only (made by ") != NULL,
-			    "%s is shape-only: col:sum() raises the rule: %s", e, m != NULL ? m : "?");
+			    "%s is shape-only: col:sum() raises the rule: %s", e,
+			    m != NULL ? m : "?");
 		}
 		if (o != NULL && c == 0)
 			tap_ok(strcmp(json_string_value(json_object_get(o, "t")), "number") == 0 &&
@@ -683,11 +687,11 @@ test_with_cox(void)
 	json_t *o;
 
 	for (i = 0; i < N; i++) {
-		if (g.dx_miss[i] || g.age_miss[i])
+		if (g.dx_miss[i] || g.age_miss[i] || g.stage_miss[i])
 			continue;
-		t[n] = (double)(g.dx[i] - pht_days_from_civil(2000, 1, 1)) / 365;
-		x[n] = g.age[i] / 10;
-		ev[n] = g.age[i] > 50;
+		t[n] = g.age[i] * 2;
+		x[n] = (double)g.stage[i] / 10;
+		ev[n] = g.dx[i] < d2010;
 		n++;
 	}
 	for (i = 0; i < n; i++) {
@@ -704,8 +708,8 @@ test_with_cox(void)
 		ll -= log(r);
 		score += x[i] - sx / r;
 	}
-	o = run_body("local d = data:with{fu = (dx - '2000-01-01') / 365, ev = a:gt(50),\n"
-	    "  a10 = a / 10}\n"
+	o = run_body("local d = data:with{fu = a * 2, ev = dx:lt('2010-01-01'),\n"
+	    "  a10 = s / 10}\n"
 	    "local c = d:cox_stratum{time = 'fu', event = 'ev', covariates = {'a10'},\n"
 	    "  beta = {0}, ties = 'breslow'}\n"
 	    "return {n = c.n, events = c.events, loglik = c.loglik, score = c.score[1]}");
@@ -714,6 +718,16 @@ test_with_cox(void)
 	    "cox_stratum with time, event and covariate named by with{}: n %zu, %zu events, "
 	    "log partial likelihood %.10g and score %.10g at beta 0%s%s", n, events, ll, score,
 	    o == NULL ? ": " : "", o == NULL ? err.msg : "");
+	json_decref(o);
+	/* a kernel reads rounded values: no constant added to the data */
+	o = run_body("local d = data:with{fu = (dx - '2000-01-01') / 365, ev = a:gt(50)}\n"
+	    "local ok, e = pcall(d.cox_stratum, d, {time = 'fu', event = 'ev',\n"
+	    "  covariates = {'age'}, beta = {0}})\n"
+	    "return tostring(e)");
+	tap_ok(o != NULL && json_string_value(o) != NULL &&
+	    strstr(json_string_value(o), "column fu adds a constant to data values") != NULL,
+	    "cox_stratum refuses time = (dx - '2000-01-01') / 365 (a constant added): %s",
+	    o != NULL && json_string_value(o) != NULL ? json_string_value(o) : err.msg);
 	json_decref(o);
 }
 
@@ -836,7 +850,8 @@ test_attacks(void)
 	    "  outcome = 'z', covariates = {'age'}}", "column z is shape-only (made by exp)",
 	    "glm_step refuses a shape-only outcome");
 	expect_rule(d, "data:with{z = ((age - 60) * 50):exp()}:aggregate{'z'}",
-	    "aggregate: column z is shape-only (made by exp)", "aggregate refuses a shape-only column");
+	    "aggregate: column z is shape-only (made by exp)",
+	    "aggregate refuses a shape-only column");
 	/* degree */
 	expect_rule(d, "(cost * cost * age):sum()",
 	    "shape-only (made by a product of degree 3 (above 2))", "(cost * cost * age):sum()");
@@ -853,6 +868,42 @@ test_attacks(void)
 	    "log of a derived column (a pole the train places)");
 	expect_rule(d, "(2 ^ age):sum()", "shape-only (made by a power with a column as exponent)",
 	    "2 ^ age");
+	/*
+	 * Rounding: adding 2^52 and subtracting it again rounds to integers,
+	 * so affine operations alone make a step (1 above t, 0 below).
+	 * Aggregates come from the polynomial, where the constants cancel
+	 * exactly, so the "indicator" is 0, not the patient aged 30.
+	 */
+	o = run_on(d, HOSP "local M = 2^52\n"
+	    "local function step(t) return ((age - t) * 1e-6 + 0.5 + M) - M end\n"
+	    "local ind = step(29.5) - step(30.5)\n"
+	    "local big = age / 61 + M\n"
+	    "local g = data:with{ind = ind}:glm_step{family = 'gaussian', outcome = 'cost',\n"
+	    "  covariates = {'ind'}}\n"
+	    "return {c = (cost * ind):sum(), i = ind:sum(), m = data:with{z = cost * ind}:"
+	    "aggregate{'z'}.stats.z.sum,\n"
+	    "  v = big:var(), va = age:var(), x = g.XtWz[2],\n"
+	    "  av = data:with{z = big}:aggregate{'z'}.stats.z.var,\n"
+	    "  bv = data:with{z = big}:aggregate_by('sex', {'z'})[1].stats.z.var,\n"
+	    "  fv = data:where('sex', '==', 'F'):column('age'):var()}");
+	tap_ok(o != NULL && fabs(num(o, "c")) < 1 && fabs(num(o, "i")) < 0.5 &&
+	    fabs(num(o, "m")) < 1 && fabs(num(o, "x")) < 1,
+	    "rounding: cost * (step(29.5) - step(30.5)) sums to %g, not the cost 4321.5 of the "
+	    "patient aged 30 (the step sums to %g; aggregate %g; glm_step's X'y %g)%s%s",
+	    num(o, "c"), num(o, "i"), num(o, "m"), num(o, "x"), o == NULL ? ": " : "",
+	    o == NULL ? err.msg : "");
+	/* the rounded values of age / 61 + 2^52 are 2^52 up to age 30, 2^52 + 1 above */
+	tap_ok(o != NULL && fabs(num(o, "v") - num(o, "va") / 3721) <= 1e-9 * num(o, "va") &&
+	    fabs(num(o, "av") - num(o, "va") / 3721) <= 1e-9 * num(o, "va") &&
+	    fabs(num(o, "bv") - num(o, "fv") / 3721) <= 1e-9 * num(o, "fv"),
+	    "rounding: var of age / 61 + 2^52 is var(age) / 61^2 = %.10g (got %.10g; aggregate "
+	    "%.10g; aggregate_by, F: %.10g for %.10g), not the 0.02 of its rounded values' "
+	    "step", num(o, "va") / 3721, num(o, "v"), num(o, "av"), num(o, "bv"),
+	    num(o, "fv") / 3721);
+	json_decref(o);
+	expect_rule(d, "data:with{z = (age - 30.5) * 1e-6 + 0.5 + 2^52}:glm_step{\n"
+	    "  family = 'gaussian', outcome = 'cost', covariates = {'z'}}",
+	    "column z adds a constant to data values", "a kernel refuses a column with a constant");
 	/* a shape-only column still compares, cuts and selects */
 	o = run_on(d, HOSP "local e = ((age - 60) * 50):exp()\n"
 	    "return {n = data:where(e:gt(1)):nrows(), m = e:gt(1):sum(),\n"
@@ -995,7 +1046,8 @@ test_legit(void)
 	pht_train_rowsets_free(rs);
 	pht_train_rowsets_free(want);
 	/* over groups of >= k: aggregate_by smoker of ifelse(sex:eq('F'), age, 0) */
-	o = run_body("local by = data:with{z = x:eq('F'):ifelse(a, 0)}:aggregate_by('smoker', {'z'})\n"
+	o = run_body("local w = data:with{z = x:eq('F'):ifelse(a, 0)}\n"
+	    "local by = w:aggregate_by('smoker', {'z'})\n"
 	    "return {f = by[1].stats.z.sum, t = by[2].stats.z.sum}");
 	tap_ok(o != NULL && near(num(o, "f"), sm[0]) && near(num(o, "t"), sm[1]),
 	    "aggregate_by('smoker') of ifelse(sex:eq('F'), age, 0): %.10g and %.10g%s%s", sm[0],

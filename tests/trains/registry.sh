@@ -49,6 +49,24 @@ for t in outcomes count; do
     tail -3 "$tmp/${t}_k8.err" | sed 's/^/# /'
   fi
 done
+# the station's grid is the floor of histogram edges: 1-year bins asked,
+# the policy's 10-year grid for age released
+n=$((n + 1))
+"$PHT" sim "$std/summary.lua" "${st[@]}" --k 5 --grid age=10 \
+  --params '{"columns":["age"],"histograms":{"age":{"from":20,"to":90,"width":1}}}' \
+  >"$tmp/grid.json" 2>"$tmp/grid.err"
+if python3 - "$tmp/grid.json" <<'PY'
+import json, sys
+h = json.load(open(sys.argv[1]))["histograms"][0]
+edges = [(b["from"], b["to"]) for b in h["bins"]]
+sys.exit(0 if len(edges) == 7 and all(a % 10 == 0 and b - a == 10 for a, b in edges) else 1)
+PY
+then echo "ok $n - summary: 1-year bins asked, the station's 10-year grid for age released"
+else
+  failed=$((failed + 1))
+  echo "not ok $n - summary: 1-year bins asked, the station's 10-year grid for age released"
+  tail -3 "$tmp/grid.err" | sed 's/^/# /'
+fi
 while IFS= read -r line; do
   case "$line" in
     ok*) n=$((n + 1)); echo "ok $n${line#ok}" ;;

@@ -124,6 +124,23 @@ function E.dropped_guard(out, k)
   end
 end
 
+-- At the analyst: the stations' term names (results[i].names) must agree;
+-- returns them and their number. what: "covariate" or "model".
+function E.same_terms(results, what)
+  local names = results[1].names
+  local p = #names
+  for i, r in ipairs(results) do
+    if #r.names ~= p then error("station " .. results.stations[i] .. " has different " .. what .. " terms", 0) end
+    for j = 1, p do
+      if r.names[j] ~= names[j] then
+        error("station " .. results.stations[i] .. " names term " .. j .. " '" .. r.names[j] ..
+          "', another '" .. names[j] .. "'", 0)
+      end
+    end
+  end
+  return names, p
+end
+
 -- Iterative trains answer a bounded number of rounds.
 function E.round_cap(round, max_rounds)
   if round > max_rounds then

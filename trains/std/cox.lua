@@ -199,17 +199,7 @@ end
 
 local function combine(results, params, round)
   local ties, max_iter, eps = settings(params)
-  local names = results[1].names
-  local p = #names
-  for i, r in ipairs(results) do
-    if #r.names ~= p then error("station " .. results.stations[i] .. " has different covariate terms", 0) end
-    for j = 1, p do
-      if r.names[j] ~= names[j] then
-        error("station " .. results.stations[i] .. " names term " .. j .. " '" .. r.names[j] ..
-          "', another '" .. names[j] .. "'", 0)
-      end
-    end
-  end
+  local names, p = E.same_terms(results, "covariate")
   local ll, U, I = C.sum(results, p)
   local st = params.state or { iter = 0, halving = false }
   local status

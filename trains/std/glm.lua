@@ -222,17 +222,7 @@ end
 
 local function combine(results, params, round)
   local family, link, max_iter, epsilon = settings(params)
-  local names = results[1].names
-  local p = #names
-  for i, r in ipairs(results) do
-    if #r.names ~= p then error("station " .. results.stations[i] .. " has different model terms", 0) end
-    for j = 1, p do
-      if r.names[j] ~= names[j] then
-        error("station " .. results.stations[i] .. " names term " .. j .. " '" .. r.names[j] ..
-          "', another '" .. names[j] .. "'", 0)
-      end
-    end
-  end
+  local names, p = E.same_terms(results, "model")
   local tot = sum_pieces(results, p)
   local st = params.state or { iter = 0 }
   if round == 2 then st.null_deviance = tot.null_deviance end
