@@ -284,21 +284,36 @@ cmp_part(const void *a, const void *b)
 
 /*
  * The parts behind a release: e[0..m-1], one per row a result is computed
- * from, keyed by its part (a cell of col's lineage, times the group for
- * aggregate_by). Sorts them; ends the run when a part has 0 < rows < k
+ * from, keyed by its part (< nparts: a cell of col's lineage, times the
+ * group for aggregate_by). Sorts them by part; ends the run when a part has 0 < rows < k
  * (with cells set, a cell of fewer than k rows is as small a subset as a
  * view of that many rows); records each part's rows as a row set. Leaves
  * the stack as it was.
  */
 static void
 note_parts(lua_State *L, const struct view *v, const struct pht_column *col, struct part *e,
-    size_t m, int cells)
+    size_t m, uint64_t nparts, int cells)
 {
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	struct part *sorted;
 	uint32_t *rows;
-	size_t i, j, len;
+	size_t i, j, len, *off;
 
-	qsort(e, m, sizeof(*e), cmp_part);
+	if (nparts <= 4 * (uint64_t)m + 64) {
+		/* a counting sort: linear, and rows keep their order within a part */
+		off = scratch(L, (size_t)nparts + 1, sizeof(size_t));
+		sorted = scratch(L, m, sizeof(*sorted));
+		memset(off, 0, ((size_t)nparts + 1) * sizeof(size_t));
+		for (i = 0; i < m; i++)
+			off[e[i].key + 1]++;
+		for (i = 0; i < nparts; i++)
+			off[i + 1] += off[i];
+		for (i = 0; i < m; i++)
+			sorted[off[e[i].key]++] = e[i];
+		memcpy(e, sorted, m * sizeof(*e));
+		lua_pop(L, 2);
+	} else
+		qsort(e, m, sizeof(*e), cmp_part);
 	for (i = 0; i < m; i = j) {
 		for (j = i + 1; j < m && e[j].key == e[i].key; j++)
 			;
@@ -363,7 +378,8 @@ note_values(lua_State *L, struct view *v, const struct pht_column *col,
 		e[m].row = (uint32_t)r;
 		m++;
 	}
-	note_parts(L, v, col, e, m, ncells > 1);
+	note_parts(L, v, col, e, m, (uint64_t)(gid != NULL || gid8 != NULL ? ngroups + 1 : 1) *
+	    ncells, ncells > 1);
 	lua_pop(L, 1);
 }
 
@@ -2896,7 +2912,7 @@ pht_train_data_guard_lineage(lua_State *L, const struct pht_column *col,
 	}
 	memset(&none, 0, sizeof(none));
 	none.ds = ctx->ds;      /* note_parts records into ctx's dataset only */
-	note_parts(L, &none, col, e, n, 1);
+	note_parts(L, &none, col, e, n, lin->ncells, 1);
 	lua_pop(L, 1);
 }
 

@@ -1,4 +1,4 @@
-/* pht_train_derive.c — derived columns (arithmetic, comparisons, logic, cut, recode) and data:with{} names, computed by C loops over the column arrays. */
+/* pht_train_derive.c — derived columns (arithmetic, comparisons, logic, cut, recode), what may be aggregated of each (its lineage and exact polynomial), and data:with{} names, computed by C loops over the column arrays. */
 #include "pht_train_derive.h"
 #include "pht_train_data.h"
 #include "pht_dataset.h"
@@ -20,10 +20,10 @@
  * 1 holds what lin.cell or lin.bcell points into when that is not this
  * userdata (an operand's column, or a cell array of its own); user value
  * 2 a table of what poly refers to (the operands' handles, the
- * coefficients). Invariants,
- * as for loaded columns: a missing cell holds 0 and has its bit set; a
- * number is always finite; a category code is < nlevels; col.missing is
- * NULL when no cell is missing. Never changed once made.
+ * coefficients). Invariants, as for loaded columns: a missing cell holds 0
+ * and has its bit set; a number is always finite; a category code is <
+ * nlevels; col.missing is NULL when no cell is missing. Never changed once
+ * made.
  */
 struct derived {
 	struct pht_column col;

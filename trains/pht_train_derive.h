@@ -1,4 +1,4 @@
-/* pht_train_derive.h — derived columns of the data API (arithmetic, comparisons, cut, recode...) and data:with{} names, computed in C (internal to trains/). */
+/* pht_train_derive.h — derived columns of the data API (arithmetic, comparisons, cut, recode...), their lineage and polynomial (what may be aggregated), and data:with{} names, computed in C (internal to trains/). */
 #ifndef PHT_TRAIN_DERIVE_H
 #define PHT_TRAIN_DERIVE_H
 
