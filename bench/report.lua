@@ -294,6 +294,23 @@ for _, m in ipairs({ { "cox", "Cox" }, { "glm", "GLM" } }) do
     print(string.format("- %s, pht run through the federation vs pht sim: not run", m[2]))
   end
 end
+-- 7. the release auditor: every audit.* figure as measured
+local audit = {}
+for k in pairs(values) do
+  if k:match("^audit%.") then audit[#audit + 1] = k end
+end
+if #audit > 0 then
+  table.sort(audit)
+  print()
+  print("7. Release auditor (pht-bench-audit; metric audit.MIX.DISTINCT_SETS.FIGURE, median of the runs):")
+  print()
+  print("| figure | value |")
+  print("|---|---|")
+  for _, k in ipairs(audit) do
+    local st = stat(k)
+    if st then print(string.format("| %s | %.6g |", k, st.med)) end
+  end
+end
 local cc, lc, tc = stat("scan.c.count"), stat("scan.lua.count"), stat("scan.c.sum")
 if cc and lc then
   print(string.format("- scan: plain C and stock Lua count %d and %d rows (the train's counts and sums are checked against C by pht-bench-scan, which fails otherwise); C sum %.2f",

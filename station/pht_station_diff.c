@@ -793,6 +793,18 @@ pht_station_diff_set_limits(struct pht_station_diff *d,
 	d->lim = *lim;
 }
 
+void
+pht_station_diff_stats(const struct pht_station_diff *d, const char *dataset,
+    struct pht_station_setsys_stats *st)
+{
+	size_t i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < d->nstores; i++)
+		if (strcmp(d->stores[i].dataset, dataset) == 0 && d->stores[i].sys != NULL)
+			pht_station_setsys_stats(d->stores[i].sys, st);
+}
+
 static int
 get_store(struct pht_station_diff *d, const char *dataset, struct store **out,
     struct pht_err *err)

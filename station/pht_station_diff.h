@@ -75,6 +75,14 @@ void pht_station_diff_set_limits(struct pht_station_diff *d,
     const struct pht_station_setsys_limits *lim);
 
 /*
+ * The auditor's figures for dataset's store as last brought up to date
+ * (zeros if it was never read): atoms, rank, entries, bytes.
+ */
+struct pht_station_setsys_stats;
+void pht_station_diff_stats(const struct pht_station_diff *d, const char *dataset,
+    struct pht_station_setsys_stats *st);
+
+/*
  * The key of each row of ds, in ds's rows (after opt-outs): borrowed,
  * valid until the next call or pht_station_diff_free. Computed once per
  * version of the data (file hash, rows kept) and cached. PHT_ERR_INTERNAL

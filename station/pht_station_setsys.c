@@ -84,10 +84,13 @@ struct pht_station_setsys {
 	size_t natoms, atoms_cap;
 	uint32_t col_stamp;
 	struct row *rows;
-	size_t nrows, rows_cap;
+	uint32_t *saved;        /* per row: the transaction that kept its old version */
+	size_t nrows, rows_cap, saved_cap;
+	uint32_t tx_serial;
 	uint64_t entries;
 	/* the open transaction */
 	int tx, grew;
+	int w_changed;          /* W (the rows with small pivots) changed in this transaction */
 	size_t tx_natoms, tx_nrows;
 	struct undo *undo;
 	size_t nundo, undo_cap;
@@ -145,6 +148,7 @@ pht_station_setsys_free(struct pht_station_setsys *s)
 	for (i = 0; i < s->nrows; i++)
 		row_free(&s->rows[i]);
 	free(s->rows);
+	free(s->saved);
 	free(s->atom_of);
 	free(s->idstamp);
 	free(s->size);
@@ -245,7 +249,12 @@ pht_station_setsys_begin(struct pht_station_setsys *s)
 	if (s->tx)
 		return PHT_ERR_INVALID;
 	s->tx = 1;
+	if (++s->tx_serial == 0) {
+		memset(s->saved, 0, s->saved_cap * sizeof(*s->saved));
+		s->tx_serial = 1;
+	}
 	s->grew = 0;
+	s->w_changed = 0;
 	s->tx_natoms = s->natoms;
 	s->tx_nrows = s->nrows;
 	s->nundo = 0;
@@ -272,21 +281,41 @@ count_cols(struct pht_station_setsys *s, const struct row *r, int sign)
 	s->entries += sign > 0 ? r->n : -(uint64_t)r->n;
 }
 
-/* Puts nr in place of row i (taking nr's arrays), keeping the old one for rollback. */
+/*
+ * Puts nr in place of row i (taking nr's arrays), keeping the version
+ * rollback needs: the first one of the transaction (a row added in the
+ * transaction needs none).
+ */
 static int
 replace_row(struct pht_station_setsys *s, uint32_t i, struct row *nr)
 {
 	struct undo u;
 
-	memset(&u, 0, sizeof(u));
-	u.is_row = 1;
-	u.i = i;
-	u.old = s->rows[i];
-	if (push_undo(s, &u) != PHT_OK) {
-		row_free(nr);
-		return PHT_ERR_NOMEM;
+	if (i >= s->saved_cap) {
+		size_t old = s->saved_cap;
+
+		if (grow((void **)&s->saved, &s->saved_cap, (size_t)i + 1,
+		    sizeof(*s->saved)) != PHT_OK) {
+			row_free(nr);
+			return PHT_ERR_NOMEM;
+		}
+		memset(s->saved + old, 0, (s->saved_cap - old) * sizeof(*s->saved));
 	}
 	count_cols(s, &s->rows[i], -1);
+	if (i >= s->tx_nrows || s->saved[i] == s->tx_serial)
+		row_free(&s->rows[i]);
+	else {
+		memset(&u, 0, sizeof(u));
+		u.is_row = 1;
+		u.i = i;
+		u.old = s->rows[i];
+		if (push_undo(s, &u) != PHT_OK) {
+			count_cols(s, &s->rows[i], 1);
+			row_free(nr);
+			return PHT_ERR_NOMEM;
+		}
+		s->saved[i] = s->tx_serial;
+	}
 	s->rows[i] = *nr;
 	count_cols(s, &s->rows[i], 1);
 	memset(nr, 0, sizeof(*nr));
@@ -620,8 +649,11 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 		goto out;
 	/* a pivot atom that became small may have to hand its row a large pivot */
 	for (t = 0; t < ns && r == PHT_OK; t++)
-		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t]))
+		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t])) {
 			r = repivot(s, pr, lim);
+			/* no large atom to move to: the row joins W */
+			s->w_changed |= !is_large(s, s->rows[pr].pivot);
+		}
 	if (r != PHT_OK)
 		goto out;
 
@@ -704,6 +736,7 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 	    &s->rows[s->nrows - 1], lim)) != PHT_OK)
 		goto out;
 	s->grew = 1;
+	s->w_changed |= !is_large(s, s->rows[s->nrows - 1].pivot);
 	if (grew != NULL)
 		*grew = 1;
 	goto out;
@@ -933,8 +966,13 @@ pht_station_setsys_check(struct pht_station_setsys *s,
 
 	*rows = 0;
 	s->candidates = 0;
-	if (!s->grew || s->k <= 1)
-		return PHT_OK;  /* the span did not change: nothing new is determined */
+	/*
+	 * Every small union lies in W: if W did not change (the new vectors
+	 * took large pivots; splits keep W as a set of row vectors), nothing
+	 * new is determined.
+	 */
+	if (!s->grew || !s->w_changed || s->k <= 1)
+		return PHT_OK;
 	memset(&q, 0, sizeof(q));
 	q.s = s;
 	q.lim = lim;

@@ -414,6 +414,12 @@ test_store(void)
 		    "crash: the torn release does not count (all but 9 is safe without it), and "
 		    "is cut off before the next append (%s)", e.msg);
 		pht_station_diff_free(d3);
+		d3 = NULL;
+		pht_station_diff_open(prefix, skey, &d3, &e);
+		tap_ok(admit(d3, "crash", "fp-a", "c5", span_set(NPAT, 0, 31, -1), keys, 5, NULL,
+		    t0, &e) == PHT_OK, "crash: a fresh process then reads the store cleanly (%s)",
+		    e.msg);
+		pht_station_diff_free(d3);
 	}
 
 	/* a damaged store fails closed */
