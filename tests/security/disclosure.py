@@ -709,6 +709,34 @@ def attacks():
        "derived columns, data:histogram of cost - c with edges {0, 1e6} (the grid is the column's, %d runs of "
        "bisection on c): the largest cost is not recovered" % runs, "recovered %.4f, true %.2f" % (est, top))
 
+    # two predicates of k rows or more whose intersection is one patient, multiplied into a value
+    pick = None
+    for a in range(93, 29, -1):
+        if sum(r_["age"] >= a for r_ in rows) < K:
+            continue
+        for b in sorted(costs, reverse=True):
+            if sum(c_ >= b for c_ in costs) < K:
+                continue
+            inter = [r_ for r_ in rows if r_["age"] >= a and r_["cost"] >= b]
+            if len(inter) == 1:
+                pick = (a, b, inter[0]["cost"])
+                break
+        if pick:
+            break
+    st = Station("derived-intersect")
+    r = st.run(att("derived.lua"), {"mode": "intersect", "c": 0, "a": pick[0], "b": pick[1]})
+    est = get(r.out, "sum") if r.released else None
+    ok(not close(est, pick[2]),
+       "derived columns, cost * (age >= %d) * (cost >= %.2f), each predicate of k rows or more, one patient in "
+       "both: that patient's cost is not released (%s)" % (pick[0], pick[1], r.seen()),
+       "recovered %s, true %s" % (est, pick[2]))
+    st = Station("derived-km-event")
+    r = st.run(att("derived.lua"), {"mode": "km_event", "c": 10000})
+    steps = [s_ for g in (get(r.out, "km", "groups") or []) for s_ in (g.get("steps") or [])] if r.released else []
+    ok(not any(0 < (s_.get("d") or 0) < K for s_ in steps) or not r.released,
+       "derived columns, data:km with the event (cost > 10000): no step counts that one patient (%s)" % r.seen(),
+       "steps %s" % steps[:5])
+
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
 

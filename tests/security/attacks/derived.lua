@@ -5,6 +5,9 @@
 --   "with":   the same indicator named by data:with{} and summed through aggregate{}
 --   "shift":  sum of cost * (cost > c) + 1 (no zero anywhere), the analyst subtracts the row count
 --   "softmax": sum of exp(cost * params.scale): its log / scale is the largest cost (no comparison at all)
+--   "intersect": sum of cost * (age >= params.a) * (cost >= params.b): two predicates of k rows or more each
+--               whose intersection is one patient
+--   "km_event": data:km with the event (cost > c), derived
 --   "quantile": the top quantile (a block mean of at least k values) of (cost > c):ifelse(cost, 0)
 return {
   name = "derived", version = "1",
@@ -22,6 +25,12 @@ return {
       return { sum = (cost * big + 1):sum(), n = data:nrows() }
     elseif params.mode == "softmax" then
       return { sum = (cost * params.scale):exp():sum() }
+    elseif params.mode == "intersect" then
+      local age = data:column("age")
+      return { sum = (cost * age:ge(params.a) * cost:ge(params.b)):sum() }
+    elseif params.mode == "km_event" then
+      local d = data:with{ big = big }
+      return { km = d:km{ time = "os_days", event = "big", interval = 30 } }
     elseif params.mode == "quantile" then
       local d = data:with{ big_cost = big:ifelse(cost, 0) }
       local q, m = d:quantile("big_cost", 1)
