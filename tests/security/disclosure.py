@@ -737,6 +737,17 @@ def attacks():
        "derived columns, data:km with the event (cost > 10000): no step counts that one patient (%s)" % r.seen(),
        "steps %s" % steps[:5])
 
+    # the same intersection as A + B - (A u B), the union a where() view
+    st = Station("derived-union")
+    r = st.run(att("derived.lua"), {"mode": "union", "c": 0, "a": pick[0], "b": pick[1]})
+    est = None
+    if r.released and None not in (get(r.out, "a"), get(r.out, "b"), get(r.out, "u")):
+        est = get(r.out, "a") + get(r.out, "b") - get(r.out, "u")
+    ok(not close(est, pick[2]),
+       "derived columns, sums over A = (age >= %d), B = (cost >= %.2f) and where(A | B): A + B - (A u B) is not "
+       "the cost of the one patient in both (%s)" % (pick[0], pick[1], r.seen()),
+       "recovered %s, true %s" % (est, pick[2]))
+
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
 

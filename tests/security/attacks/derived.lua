@@ -8,6 +8,8 @@
 --   "intersect": sum of cost * (age >= params.a) * (cost >= params.b): two predicates of k rows or more each
 --               whose intersection is one patient
 --   "km_event": data:km with the event (cost > c), derived
+--   "union":    the sums of cost over A = (age >= a), B = (cost >= b) and the view where(A | B):
+--               A + B - (A u B) is the sum over A n B
 --   "quantile": the top quantile (a block mean of at least k values) of (cost > c):ifelse(cost, 0)
 return {
   name = "derived", version = "1",
@@ -28,6 +30,10 @@ return {
     elseif params.mode == "intersect" then
       local age = data:column("age")
       return { sum = (cost * age:ge(params.a) * cost:ge(params.b)):sum() }
+    elseif params.mode == "union" then
+      local age = data:column("age")
+      local A, B = age:ge(params.a), cost:ge(params.b)
+      return { a = (cost * A):sum(), b = (cost * B):sum(), u = data:where(A | B):column("cost"):sum() }
     elseif params.mode == "km_event" then
       local d = data:with{ big = big }
       return { km = d:km{ time = "os_days", event = "big", interval = 30 } }
