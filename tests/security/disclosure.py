@@ -287,10 +287,12 @@ def attacks():
     # ---- controls: the station works, and the identifier is declared as such
     st = Station("control")
     r = st.run(att("sets.lua"), {"sets": [{}]})
+    role_ok = True
     if not r.released and "role" in r.err:
         ok(False, "the dictionary declares patient_id with role identifier (the station refused the role: "
            "the attacks run with patient_id as an ordinary column)", r.err)
         write_registry(rows, tmp, role=False)
+        role_ok = False
         st = Station("control")
         r = st.run(att("sets.lua"), {"sets": [{}]})
     else:
@@ -747,6 +749,26 @@ def attacks():
        "derived columns, sums over A = (age >= %d), B = (cost >= %.2f) and where(A | B): A + B - (A u B) is not "
        "the cost of the one patient in both (%s)" % (pick[0], pick[1], r.seen()),
        "recovered %s, true %s" % (est, pick[2]))
+
+    # a data update: the registry without one patient, then with that patient inserted in the middle (the
+    # rows after it move down by one); the sum of cost over the patient's arm before and after, two analysts
+    st = Station("update")
+    newcomer = rows[tg["max"]]
+    v1 = [r_ for r_ in rows if r_ is not newcomer]
+    write_registry(v1, st.dir, role=role_ok)
+    arm = {"column": "arm", "values": [newcomer["arm"]]}
+    r1 = st.run(att("sets.lua"), {"sets": [arm]})
+    v2 = list(v1)
+    v2.insert(len(v2) // 2, newcomer)
+    write_registry(v2, st.dir, role=role_ok)
+    r2 = st.run(att("sets.lua"), {"sets": [arm]}, signer="eve")
+    s1 = get(r1.out, "sets", 0, "sum") if r1.released else None
+    s2 = get(r2.out, "sets", 0, "sum") if r2.released else None
+    est = None if s1 is None or s2 is None else s2 - s1
+    ok(r1.released and not close(est, newcomer["cost"]),
+       "data update (the sum of cost over arm %s before and after one patient of that arm is inserted mid-file; "
+       "two analysts): the newcomer's cost is not the difference (%s, %s)" % (newcomer["arm"], r1.seen(), r2.seen()),
+       "recovered %s, true %s" % (est, newcomer["cost"]))
 
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
