@@ -401,7 +401,18 @@ row_axpy(const struct row *a, uint64_t c, const struct row *b, struct row *out)
 	return PHT_OK;
 }
 
-/* Removes column col from every row but skip, using row src (1 at col). */
+static int
+is_large(const struct pht_station_setsys *s, uint32_t a)
+{
+	return s->size[a] >= (uint64_t)s->k;
+}
+
+/*
+ * Removes column col from rows but skip, using row src (1 at col): from
+ * every row if src's pivot is large, else only from the W rows (the rows
+ * with large pivots may keep entries at small pivots; W rows are 0 on
+ * every large atom).
+ */
 static int
 eliminate(struct pht_station_setsys *s, uint32_t col, uint32_t skip, const struct row *src,
     const struct pht_station_setsys_limits *lim)
@@ -409,11 +420,12 @@ eliminate(struct pht_station_setsys *s, uint32_t col, uint32_t skip, const struc
 	struct row nr;
 	uint64_t c;
 	uint32_t i;
-	int r;
+	int r, large = is_large(s, src->pivot);
 
 	/* src itself holds col: stop once it is the only one */
 	for (i = 0; i < s->nrows && s->colcnt[col] > 1; i++) {
-		if (i == skip || (c = row_at(&s->rows[i], col)) == 0)
+		if (i == skip || (!large && is_large(s, s->rows[i].pivot)) ||
+		    (c = row_at(&s->rows[i], col)) == 0)
 			continue;
 		if ((r = row_axpy(&s->rows[i], c, src, &nr)) != PHT_OK ||
 		    (r = replace_row(s, i, &nr)) != PHT_OK)
@@ -422,12 +434,6 @@ eliminate(struct pht_station_setsys *s, uint32_t col, uint32_t skip, const struc
 			return PHT_ERR_TOO_LARGE;
 	}
 	return PHT_OK;
-}
-
-static int
-is_large(const struct pht_station_setsys *s, uint32_t a)
-{
-	return s->size[a] >= (uint64_t)s->k;
 }
 
 /*
@@ -465,6 +471,37 @@ row_normalise(struct row *r, uint32_t j)
 		r->val[i] = f_mul(r->val[i], inv);
 	r->val[j] = 1;
 	r->pivot = r->idx[j];
+}
+
+/*
+ * Row i's pivot atom became small and it has no large atom: it joins W,
+ * reduced by the W rows at the small pivots it holds (it is 0 at the
+ * pivots of the other rows that join W now: they were large pivots).
+ */
+static int
+join_w(struct pht_station_setsys *s, uint32_t i, const struct pht_station_setsys_limits *lim)
+{
+	struct row nr;
+	uint32_t old = s->rows[i].pivot, t, a, pr;
+	int r, again = 1;
+
+		while (again) {
+			again = 0;
+			for (t = 0; t < s->rows[i].n; t++) {
+				a = s->rows[i].idx[t];
+				if (a == old || (pr = s->pivot_row[a]) == NONE || pr == i ||
+				    is_large(s, a))
+					continue;
+				if ((r = row_axpy(&s->rows[i], s->rows[i].val[t], &s->rows[pr],
+				    &nr)) != PHT_OK || (r = replace_row(s, i, &nr)) != PHT_OK)
+					return r;
+				if (s->entries > lim->entries)
+					return PHT_ERR_TOO_LARGE;
+				again = 1;
+				break;
+			}
+		}
+		return PHT_OK;
 }
 
 /*
@@ -649,10 +686,13 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 		goto out;
 	/* a pivot atom that became small may have to hand its row a large pivot */
 	for (t = 0; t < ns && r == PHT_OK; t++)
-		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t])) {
+		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t]))
 			r = repivot(s, pr, lim);
-			/* no large atom to move to: the row joins W */
-			s->w_changed |= !is_large(s, s->rows[pr].pivot);
+	/* then those with no large atom to move to join W */
+	for (t = 0; t < ns && r == PHT_OK; t++)
+		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t])) {
+			r = join_w(s, pr, lim);
+			s->w_changed = 1;
 		}
 	if (r != PHT_OK)
 		goto out;
@@ -684,20 +724,34 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 			goto clear;
 		}
 		memcpy(tch, atoms, nat * sizeof(*tch));
-		for (i = 0; i < nat && r == PHT_OK; i++) {
-			if ((pr = s->pivot_row[atoms[i]]) == NONE)
-				continue;
-			for (k2 = 0; k2 < s->rows[pr].n; k2++) {
-				a = s->rows[pr].idx[k2];
-				s->acc[a] = f_sub(s->acc[a], s->rows[pr].val[k2]);
-				if (s->cstamp[a] != s->col_stamp) {
-					s->cstamp[a] = s->col_stamp;
-					if (ntch == cap && grow((void **)&tch, &cap, cap + 1,
-					    sizeof(*tch)) != PHT_OK) {
-						r = PHT_ERR_NOMEM;
-						break;
+		/*
+		 * first the rows with large pivots in the set (1 there, 0 at the
+		 * other large pivots), then the W rows at the small pivots left
+		 * non-zero (0 on large atoms and at the other small pivots)
+		 */
+		uint32_t phase, end;
+		uint64_t c;
+
+		for (phase = 0; phase < 2 && r == PHT_OK; phase++) {
+			end = phase == 0 ? nat : ntch;
+			for (i = 0; i < end && r == PHT_OK; i++) {
+				a = phase == 0 ? atoms[i] : tch[i];
+				if ((pr = s->pivot_row[a]) == NONE || is_large(s, a) != (phase == 0) ||
+				    (c = s->acc[a]) == 0)
+					continue;
+				for (k2 = 0; k2 < s->rows[pr].n; k2++) {
+					a = s->rows[pr].idx[k2];
+					s->acc[a] = f_sub(s->acc[a], phase == 0 ? s->rows[pr].val[k2] :
+					    f_mul(c, s->rows[pr].val[k2]));
+					if (s->cstamp[a] != s->col_stamp) {
+						s->cstamp[a] = s->col_stamp;
+						if (ntch == cap && grow((void **)&tch, &cap, cap + 1,
+						    sizeof(*tch)) != PHT_OK) {
+							r = PHT_ERR_NOMEM;
+							break;
+						}
+						tch[ntch++] = a;
 					}
-					tch[ntch++] = a;
 				}
 			}
 		}
