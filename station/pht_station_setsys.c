@@ -756,7 +756,13 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 			}
 		}
 		if (r == PHT_OK) {
-			qsort(tch, ntch, sizeof(*tch), cmp_u32);
+			/* in atom order: a sweep of the marks when they are dense */
+			if ((size_t)ntch * 16 > s->natoms) {
+				for (a = 0, i = 0; a < s->natoms; a++)
+					if (s->cstamp[a] == s->col_stamp)
+						tch[i++] = a;
+			} else
+				qsort(tch, ntch, sizeof(*tch), cmp_u32);
 			for (i = 0, nz = 0; i < ntch; i++)
 				nz += s->acc[tch[i]] != 0;
 			if (nz > 0 && (r = row_alloc(&nr, nz)) == PHT_OK)
@@ -873,6 +879,8 @@ struct search {
 	uint32_t *pool;
 	size_t npool, pool_cap;
 	uint64_t found;
+	uint64_t nbad;          /* non-pivot columns of T whose sum is not 0 or 1 */
+	uint64_t ones;          /* rows of the non-pivot columns whose sum is 1 */
 	struct timespec t0;
 };
 
@@ -885,14 +893,29 @@ elapsed(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
+/* Adds (sign 1) or removes row r to the partial sum, keeping nbad and ones. */
 static void
-acc_row(struct pht_station_setsys *s, const struct row *r, int sign)
+acc_row(struct search *q, const struct row *r, int sign)
 {
-	uint32_t j;
+	struct pht_station_setsys *s = q->s;
+	uint64_t o, v;
+	uint32_t j, c;
 
-	for (j = 0; j < r->n; j++)
-		s->acc[r->idx[j]] = sign > 0 ? f_add(s->acc[r->idx[j]], r->val[j]) :
-		    f_sub(s->acc[r->idx[j]], r->val[j]);
+	for (j = 0; j < r->n; j++) {
+		c = r->idx[j];
+		o = s->acc[c];
+		v = s->acc[c] = sign > 0 ? f_add(o, r->val[j]) : f_sub(o, r->val[j]);
+		if (c == r->pivot)
+			continue;
+		if (o == 1)
+			q->ones -= s->size[c];
+		else if (o != 0)
+			q->nbad--;
+		if (v == 1)
+			q->ones += s->size[c];
+		else if (v != 0)
+			q->nbad++;
+	}
 }
 
 static int
@@ -948,7 +971,13 @@ dfs(struct search *q)
 	if (++s->candidates > q->lim->candidates ||
 	    ((s->candidates & 1023) == 1 && elapsed(&q->t0) > q->lim->seconds))
 		return PHT_ERR_TOO_LARGE;
-	/* the partial sum on the columns of T: wrong entries and weight */
+	if (q->nbad == 0 && q->sizeT + q->ones < (uint64_t)s->k) {
+		q->found = q->sizeT + q->ones;
+		return PHT_ERR_DISCLOSURE;
+	}
+	if (q->sizeT + 1 >= (uint64_t)s->k)
+		return PHT_OK;  /* no room for another row */
+	/* the partial sum on the columns of T: a wrong column, or the columns at 1 */
 	if (++s->col_stamp == 0) {
 		memset(s->cstamp, 0, s->atoms_cap * sizeof(*s->cstamp));
 		s->col_stamp = 1;
@@ -970,15 +999,8 @@ dfs(struct search *q)
 				bad = c;
 		}
 	}
-	if (bad == NONE && q->sizeT + ones < (uint64_t)s->k) {
-		q->found = q->sizeT + ones;
-		return PHT_ERR_DISCLOSURE;
-	}
+	(void)ones;
 	end = q->npool;
-	if (q->sizeT + 1 >= (uint64_t)s->k) {
-		q->npool = base;
-		return PHT_OK;
-	}
 	if (grow((void **)&q->T, &q->T_cap, q->nT + 1, sizeof(*q->T)) != PHT_OK)
 		return PHT_ERR_NOMEM;
 	room = (uint64_t)s->k - 1 - q->sizeT;
@@ -995,13 +1017,13 @@ dfs(struct search *q)
 		uint32_t wi = q->pool[i];
 
 		r = &s->rows[q->w[wi]];
-		acc_row(s, r, 1);
+		acc_row(q, r, 1);
 		q->T[q->nT++] = wi;
 		q->sizeT += s->size[r->pivot];
 		rc = dfs(q);
 		q->sizeT -= s->size[r->pivot];
 		q->nT--;
-		acc_row(s, r, -1);
+		acc_row(q, r, -1);
 		if (rc != PHT_OK)
 			return rc;
 	}
@@ -1069,12 +1091,12 @@ pht_station_setsys_check(struct pht_station_setsys *s,
 			continue;
 		if (grow((void **)&q.T, &q.T_cap, 1, sizeof(*q.T)) != PHT_OK)
 			goto nomem;
-		acc_row(s, w0, 1);
+		acc_row(&q, w0, 1);
 		q.T[0] = (uint32_t)q.start;
 		q.nT = 1;
 		q.sizeT = s->size[w0->pivot];
 		r = dfs(&q);
-		acc_row(s, w0, -1);
+		acc_row(&q, w0, -1);
 	}
 	if (r == PHT_ERR_DISCLOSURE)
 		*rows = q.found;
