@@ -81,6 +81,21 @@ def numbers(obj):
     return []
 
 
+def numbers_with_keys(obj, key):
+    """Every number stored under key anywhere in a JSON value."""
+    out = []
+    if isinstance(obj, list):
+        for v in obj:
+            out += numbers_with_keys(v, key)
+    elif isinstance(obj, dict):
+        for k_, v in obj.items():
+            if k_ == key and isinstance(v, (int, float)) and not isinstance(v, bool):
+                out.append(v)
+            else:
+                out += numbers_with_keys(v, key)
+    return out
+
+
 def get(obj, *path):
     """obj[path...] or None when any step is missing."""
     for p in path:
@@ -769,6 +784,27 @@ def attacks():
        "data update (the sum of cost over arm %s before and after one patient of that arm is inserted mid-file; "
        "two analysts): the newcomer's cost is not the difference (%s, %s)" % (newcomer["arm"], r1.seen(), r2.seen()),
        "recovered %s, true %s" % (est, newcomer["cost"]))
+
+    # the standard trains' own knobs: outcomes.lua on a fine grid, and params.k = 1 everywhere it is read
+    st = Station("std-outcomes-grid")
+    r = st.run(std("outcomes.lua"), {"treatment": "sex", "os_time": "os_days", "os_event": "os_event",
+                                     "pfs_time": "", "pfs_event": "", "response": "", "ae": "", "cost": "",
+                                     "interval": 0.001, "min_cell": 1})
+    got = sorted({t for x in numbers(r.out) for t in times if close(x, t, 1e-6)}) if r.released else []
+    ok(not got, "standard trains, outcomes.lua by sex, interval 0.001, min_cell 1: no follow-up time is released "
+       "(%s)" % r.seen(), "released %d true times, e.g. %s" % (len(got), got[:5]))
+    small = []
+    for train, params in (("summary.lua", {"columns": ["arm", "stage"], "k": 1}),
+                          ("count.lua", {"by": "arm", "k": 1}),
+                          ("crosstab.lua", {"rows": "stage", "cols": "sex", "k": 1})):
+        st = Station("std-k1-" + train)
+        r = st.run(std(train), params)
+        if r.released:
+            for c in numbers_with_keys(r.out, "count"):
+                if 0 < c < K:
+                    small.append((train, c))
+    ok(not small, "standard trains with params.k = 1 (summary.lua, count.lua, crosstab.lua): no count under the "
+       "station's k is released", "released %s" % small)
 
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
