@@ -806,6 +806,16 @@ def attacks():
     ok(not small, "standard trains with params.k = 1 (summary.lua, count.lua, crosstab.lua): no count under the "
        "station's k is released", "released %s" % small)
 
+    # the keys of integer groups: crosstab.lua and count.lua by age (the oldest patient alone at 93)
+    shown = []
+    for train, params in (("crosstab.lua", {"rows": "age", "cols": "sex"}), ("count.lua", {"by": "age"})):
+        st = Station("std-intkeys-" + train)
+        r = st.run(std(train), params)
+        if r.released and pold["age"] in numbers(r.out):
+            shown.append(train)
+    ok(not shown, "standard trains grouped by an integer column (crosstab.lua, count.lua by age): the key of a "
+       "group under k (the one patient aged %d) is not released" % pold["age"], "shown by %s" % shown)
+
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
 
