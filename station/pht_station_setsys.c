@@ -46,6 +46,15 @@ f_inv(uint64_t a)
 	return r;
 }
 
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* A basis vector: n non-zero entries at ascending atoms, 1 at its pivot. */
 struct row {
 	uint32_t *idx;
@@ -97,6 +106,7 @@ struct pht_station_setsys {
 	uint32_t *txids;
 	size_t ntxids, txids_cap;
 	uint64_t candidates;    /* visited by the last check */
+	struct timespec tx_t0;  /* when the transaction began (the time bound) */
 };
 
 void
@@ -249,6 +259,7 @@ pht_station_setsys_begin(struct pht_station_setsys *s)
 	if (s->tx)
 		return PHT_ERR_INVALID;
 	s->tx = 1;
+	clock_gettime(CLOCK_MONOTONIC, &s->tx_t0);
 	if (++s->tx_serial == 0) {
 		memset(s->saved, 0, s->saved_cap * sizeof(*s->saved));
 		s->tx_serial = 1;
@@ -430,7 +441,8 @@ eliminate(struct pht_station_setsys *s, uint32_t col, uint32_t skip, const struc
 		if ((r = row_axpy(&s->rows[i], c, src, &nr)) != PHT_OK ||
 		    (r = replace_row(s, i, &nr)) != PHT_OK)
 			return r;
-		if (s->entries > lim->entries)
+		if (s->entries > lim->entries || ((i & 63) == 0 &&
+		    elapsed(&s->tx_t0) > lim->seconds))
 			return PHT_ERR_TOO_LARGE;
 	}
 	return PHT_OK;
@@ -659,6 +671,8 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 		*grew = 0;
 	if (!s->tx || n == 0)
 		return PHT_ERR_INVALID;
+	if (elapsed(&s->tx_t0) > lim->seconds)
+		return PHT_ERR_TOO_LARGE;
 	for (i = 0; i < n; i++)
 		maxid = rows[i] > maxid ? rows[i] : maxid;
 	if ((r = ensure_ids(s, (size_t)maxid + 1)) != PHT_OK)
@@ -884,15 +898,6 @@ struct search {
 	struct timespec t0;
 };
 
-static double
-elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
 /* Adds (sign 1) or removes row r to the partial sum, keeping nbad and ones. */
 static void
 acc_row(struct search *q, const struct row *r, int sign)
@@ -1052,7 +1057,7 @@ pht_station_setsys_check(struct pht_station_setsys *s,
 	memset(&q, 0, sizeof(q));
 	q.s = s;
 	q.lim = lim;
-	clock_gettime(CLOCK_MONOTONIC, &q.t0);
+	q.t0 = s->tx_t0;        /* one time bound for the whole release */
 	if ((q.w = malloc((s->nrows + 1) * sizeof(*q.w))) == NULL ||
 	    (q.cstart = calloc(s->natoms + 2, sizeof(*q.cstart))) == NULL)
 		goto nomem;
