@@ -816,6 +816,30 @@ def attacks():
     ok(not shown, "standard trains grouped by an integer column (crosstab.lua, count.lua by age): the key of a "
        "group under k (the one patient aged %d) is not released" % pold["age"], "shown by %s" % shown)
 
+    # the models' cross-products over subsets no row set names: a category level of one patient as a covariate
+    # of data:glm_step (X'y of that level is the patient's cost), and glm.lua's X'X with two categories (the
+    # stage IV x sex cell: X'X[IV, IV] - X'X[IV, M] is the count of stage IV women)
+    st = Station("kernel-level")
+    r = st.run(att("kernel_beta.lua"), {"kernel": "glm_step", "args": {"family": "gaussian", "outcome": "cost",
+                                                                        "covariates": ["arm"]}})
+    xy = get(r.out, "XtWz") if r.released else None
+    ok(not (isinstance(xy, list) and any(close(v, plone["cost"]) for v in numbers(xy))),
+       "data:glm_step with a category covariate one of whose levels has one patient (arm C): X'y does not hold "
+       "that patient's cost (%s)" % r.seen(), "X'y %s, arm C's cost %s" % (xy, plone["cost"]))
+    st = Station("std-glm-cell")
+    r = st.run(std("glm.lua"), {"family": "gaussian", "outcome": "cost", "covariates": ["stage", "sex"]})
+    cell = None
+    if r.released:
+        names_ = get(r.out, "names") or []
+        xx = get(r.out, "XtWX") or []
+        p_ = len(names_)
+        if "stageIV" in names_ and "sexM" in names_ and len(xx) == p_ * p_:
+            i4, im = names_.index("stageIV"), names_.index("sexM")
+            cell = xx[i4 * p_ + i4] - xx[i4 * p_ + im]
+    ok(not (cell is not None and 0 < cell < K),
+       "standard trains, glm.lua cost ~ stage + sex: X'X does not give a crosstab cell under k (stage IV women: "
+       "X'X[IV, IV] - X'X[IV, M]) (%s)" % r.seen(), "recovered the count %s" % cell)
+
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
 
