@@ -272,6 +272,18 @@ def bisect(pred, lo, hi, tol=0.001):
     return (lo + hi) / 2, runs
 
 
+def histogram_oracle(st, train, params_of):
+    """The analyst's question "is anyone above this edge?" put to a train returning {h = a one-bin
+    data:histogram, n = the column's count}: yes when fewer than n lie below, or the run is refused."""
+    def pred(x):
+        r = st.run(train, params_of(x))
+        if not r.released:
+            return True
+        below = get(r.out, "h", "below")
+        return below is None or below != get(r.out, "n")
+    return pred
+
+
 # ---------------------------------------------------------------- the attacks
 def main():
     global tmp
@@ -582,14 +594,8 @@ def attacks():
     # the same through the histogram kernel: edges {e, 1e6}, bisection on e
     st = Station("histogram-kernel")
 
-    def above_kernel(e):
-        r = st.run(att("histogram.lua"), {"column": "cost", "edges": [e, 1e6]})
-        if not r.released:
-            return True
-        below = get(r.out, "h", "below")
-        return below is None or below != get(r.out, "n")
-
-    est, runs = bisect(above_kernel, 10000.0, 1e6)
+    est, runs = bisect(histogram_oracle(st, att("histogram.lua"), lambda e: {"column": "cost", "edges": [e, 1e6]}),
+                       10000.0, 1e6)
     ok(not close(est, top, 0.01),
        "moving-edge histogram through data:histogram(cost, {e, 1e6}) (%d runs of bisection): the largest cost "
        "is not recovered" % runs, "recovered %.3f, true %.2f" % (est, top))
@@ -714,14 +720,8 @@ def attacks():
     # the value grid against a derived column the analyst shifts: histogram of cost - c with edges {0, 1e6}
     st = Station("histogram-shift")
 
-    def above_shift(c):
-        r = st.run(att("zoom.lua"), {"shift": c, "edges": [0, 1e6]})
-        if not r.released:
-            return True
-        below = get(r.out, "h", "below")
-        return below is None or below != get(r.out, "n")
-
-    est, runs = bisect(above_shift, 10000.0, 1e6)
+    est, runs = bisect(histogram_oracle(st, att("zoom.lua"), lambda c: {"shift": c, "edges": [0, 1e6]}),
+                       10000.0, 1e6)
     ok(not close(est, top, 0.01),
        "derived columns, data:histogram of cost - c with edges {0, 1e6} (the grid is the column's, %d runs of "
        "bisection on c): the largest cost is not recovered" % runs, "recovered %.4f, true %.2f" % (est, top))
