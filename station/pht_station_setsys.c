@@ -76,9 +76,12 @@ struct undo {
  * - atom_of[id] is the atom of row id, NONE if no released set holds it;
  *   size[a] counts the ids whose atom is a; parent[a] is the atom a was
  *   split from in the transaction that made it (NONE for rows new then).
- * - rows[0..nrows) is Gauss-Jordan: rows[i] is 1 at its pivot, every other
- *   row is 0 there; pivot_row[a] is the row whose pivot is a, or NONE.
- * - a row whose pivot atom is small (size < k) is 0 on every large atom.
+ * - rows[i] is 1 at its pivot; pivot_row[a] is the row whose pivot is a,
+ *   or NONE. A W row (its pivot atom small: size < k) is 0 on every large
+ *   atom and at every other pivot. A row with a large pivot is 0 at every
+ *   other large pivot (it may be non-zero at small ones). So a vector of
+ *   the span is 0 iff it is 0 at every pivot, and W is spanned by the W
+ *   rows, Gauss-Jordan among themselves.
  * - colcnt[a] counts the rows non-zero at a; entries sums the rows' n.
  * - acc[] is all 0, newid[] all NONE, cnt[] all 0 between calls.
  */
