@@ -519,6 +519,10 @@ replay_release(struct store *s, const json_t *o, const struct pht_station_setsys
 	size_t i, cap = 0, n, blen;
 	int64_t t;
 	int r;
+	struct pht_station_setsys_limits rl = *lim;
+
+	/* what was released is replayed whatever the machine's load: no time bound */
+	rl.seconds = 1e18;
 
 	if (pht_json_get_str(o, "signer", "release entry", &signer, err) != PHT_OK ||
 	    pht_json_get_str(o, "train", "release entry", &train, err) != PHT_OK ||
@@ -551,7 +555,7 @@ replay_release(struct store *s, const json_t *o, const struct pht_station_setsys
 			break;
 		}
 		if ((r = set_ids(rs, 0, m, &ids, &cap, &n)) != PHT_OK ||
-		    (r = pht_station_setsys_add(s->sys, ids, n, lim, NULL)) != PHT_OK) {
+		    (r = pht_station_setsys_add(s->sys, ids, n, &rl, NULL)) != PHT_OK) {
 			r = r == PHT_ERR_TOO_LARGE ? bad_line(s, err, "the releases stored pass the "
 			    "auditor's bounds") : pht_errf(err, r, "release auditor: replay failed");
 			break;

@@ -46,6 +46,15 @@ f_inv(uint64_t a)
 	return r;
 }
 
+static double
+elapsed(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
 /* A basis vector: n non-zero entries at ascending atoms, 1 at its pivot. */
 struct row {
 	uint32_t *idx;
@@ -67,9 +76,12 @@ struct undo {
  * - atom_of[id] is the atom of row id, NONE if no released set holds it;
  *   size[a] counts the ids whose atom is a; parent[a] is the atom a was
  *   split from in the transaction that made it (NONE for rows new then).
- * - rows[0..nrows) is Gauss-Jordan: rows[i] is 1 at its pivot, every other
- *   row is 0 there; pivot_row[a] is the row whose pivot is a, or NONE.
- * - a row whose pivot atom is small (size < k) is 0 on every large atom.
+ * - rows[i] is 1 at its pivot; pivot_row[a] is the row whose pivot is a,
+ *   or NONE. A W row (its pivot atom small: size < k) is 0 on every large
+ *   atom and at every other pivot. A row with a large pivot is 0 at every
+ *   other large pivot (it may be non-zero at small ones). So a vector of
+ *   the span is 0 iff it is 0 at every pivot, and W is spanned by the W
+ *   rows, Gauss-Jordan among themselves.
  * - colcnt[a] counts the rows non-zero at a; entries sums the rows' n.
  * - acc[] is all 0, newid[] all NONE, cnt[] all 0 between calls.
  */
@@ -97,6 +109,7 @@ struct pht_station_setsys {
 	uint32_t *txids;
 	size_t ntxids, txids_cap;
 	uint64_t candidates;    /* visited by the last check */
+	struct timespec tx_t0;  /* when the transaction began (the time bound) */
 };
 
 void
@@ -249,6 +262,7 @@ pht_station_setsys_begin(struct pht_station_setsys *s)
 	if (s->tx)
 		return PHT_ERR_INVALID;
 	s->tx = 1;
+	clock_gettime(CLOCK_MONOTONIC, &s->tx_t0);
 	if (++s->tx_serial == 0) {
 		memset(s->saved, 0, s->saved_cap * sizeof(*s->saved));
 		s->tx_serial = 1;
@@ -401,7 +415,18 @@ row_axpy(const struct row *a, uint64_t c, const struct row *b, struct row *out)
 	return PHT_OK;
 }
 
-/* Removes column col from every row but skip, using row src (1 at col). */
+static int
+is_large(const struct pht_station_setsys *s, uint32_t a)
+{
+	return s->size[a] >= (uint64_t)s->k;
+}
+
+/*
+ * Removes column col from rows but skip, using row src (1 at col): from
+ * every row if src's pivot is large, else only from the W rows (the rows
+ * with large pivots may keep entries at small pivots; W rows are 0 on
+ * every large atom).
+ */
 static int
 eliminate(struct pht_station_setsys *s, uint32_t col, uint32_t skip, const struct row *src,
     const struct pht_station_setsys_limits *lim)
@@ -409,25 +434,21 @@ eliminate(struct pht_station_setsys *s, uint32_t col, uint32_t skip, const struc
 	struct row nr;
 	uint64_t c;
 	uint32_t i;
-	int r;
+	int r, large = is_large(s, src->pivot);
 
 	/* src itself holds col: stop once it is the only one */
 	for (i = 0; i < s->nrows && s->colcnt[col] > 1; i++) {
-		if (i == skip || (c = row_at(&s->rows[i], col)) == 0)
+		if (i == skip || (!large && is_large(s, s->rows[i].pivot)) ||
+		    (c = row_at(&s->rows[i], col)) == 0)
 			continue;
 		if ((r = row_axpy(&s->rows[i], c, src, &nr)) != PHT_OK ||
 		    (r = replace_row(s, i, &nr)) != PHT_OK)
 			return r;
-		if (s->entries > lim->entries)
+		if (s->entries > lim->entries || ((i & 63) == 0 &&
+		    elapsed(&s->tx_t0) > lim->seconds))
 			return PHT_ERR_TOO_LARGE;
 	}
 	return PHT_OK;
-}
-
-static int
-is_large(const struct pht_station_setsys *s, uint32_t a)
-{
-	return s->size[a] >= (uint64_t)s->k;
 }
 
 /*
@@ -465,6 +486,37 @@ row_normalise(struct row *r, uint32_t j)
 		r->val[i] = f_mul(r->val[i], inv);
 	r->val[j] = 1;
 	r->pivot = r->idx[j];
+}
+
+/*
+ * Row i's pivot atom became small and it has no large atom: it joins W,
+ * reduced by the W rows at the small pivots it holds (it is 0 at the
+ * pivots of the other rows that join W now: they were large pivots).
+ */
+static int
+join_w(struct pht_station_setsys *s, uint32_t i, const struct pht_station_setsys_limits *lim)
+{
+	struct row nr;
+	uint32_t old = s->rows[i].pivot, t, a, pr;
+	int r, again = 1;
+
+		while (again) {
+			again = 0;
+			for (t = 0; t < s->rows[i].n; t++) {
+				a = s->rows[i].idx[t];
+				if (a == old || (pr = s->pivot_row[a]) == NONE || pr == i ||
+				    is_large(s, a))
+					continue;
+				if ((r = row_axpy(&s->rows[i], s->rows[i].val[t], &s->rows[pr],
+				    &nr)) != PHT_OK || (r = replace_row(s, i, &nr)) != PHT_OK)
+					return r;
+				if (s->entries > lim->entries)
+					return PHT_ERR_TOO_LARGE;
+				again = 1;
+				break;
+			}
+		}
+		return PHT_OK;
 }
 
 /*
@@ -622,6 +674,8 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 		*grew = 0;
 	if (!s->tx || n == 0)
 		return PHT_ERR_INVALID;
+	if (elapsed(&s->tx_t0) > lim->seconds)
+		return PHT_ERR_TOO_LARGE;
 	for (i = 0; i < n; i++)
 		maxid = rows[i] > maxid ? rows[i] : maxid;
 	if ((r = ensure_ids(s, (size_t)maxid + 1)) != PHT_OK)
@@ -649,10 +703,13 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 		goto out;
 	/* a pivot atom that became small may have to hand its row a large pivot */
 	for (t = 0; t < ns && r == PHT_OK; t++)
-		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t])) {
+		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t]))
 			r = repivot(s, pr, lim);
-			/* no large atom to move to: the row joins W */
-			s->w_changed |= !is_large(s, s->rows[pr].pivot);
+	/* then those with no large atom to move to join W */
+	for (t = 0; t < ns && r == PHT_OK; t++)
+		if ((pr = s->pivot_row[split[t]]) != NONE && !is_large(s, split[t])) {
+			r = join_w(s, pr, lim);
+			s->w_changed = 1;
 		}
 	if (r != PHT_OK)
 		goto out;
@@ -684,25 +741,45 @@ pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 			goto clear;
 		}
 		memcpy(tch, atoms, nat * sizeof(*tch));
-		for (i = 0; i < nat && r == PHT_OK; i++) {
-			if ((pr = s->pivot_row[atoms[i]]) == NONE)
-				continue;
-			for (k2 = 0; k2 < s->rows[pr].n; k2++) {
-				a = s->rows[pr].idx[k2];
-				s->acc[a] = f_sub(s->acc[a], s->rows[pr].val[k2]);
-				if (s->cstamp[a] != s->col_stamp) {
-					s->cstamp[a] = s->col_stamp;
-					if (ntch == cap && grow((void **)&tch, &cap, cap + 1,
-					    sizeof(*tch)) != PHT_OK) {
-						r = PHT_ERR_NOMEM;
-						break;
+		/*
+		 * first the rows with large pivots in the set (1 there, 0 at the
+		 * other large pivots), then the W rows at the small pivots left
+		 * non-zero (0 on large atoms and at the other small pivots)
+		 */
+		uint32_t phase, end;
+		uint64_t c;
+
+		for (phase = 0; phase < 2 && r == PHT_OK; phase++) {
+			end = phase == 0 ? nat : ntch;
+			for (i = 0; i < end && r == PHT_OK; i++) {
+				a = phase == 0 ? atoms[i] : tch[i];
+				if ((pr = s->pivot_row[a]) == NONE || is_large(s, a) != (phase == 0) ||
+				    (c = s->acc[a]) == 0)
+					continue;
+				for (k2 = 0; k2 < s->rows[pr].n; k2++) {
+					a = s->rows[pr].idx[k2];
+					s->acc[a] = f_sub(s->acc[a], phase == 0 ? s->rows[pr].val[k2] :
+					    f_mul(c, s->rows[pr].val[k2]));
+					if (s->cstamp[a] != s->col_stamp) {
+						s->cstamp[a] = s->col_stamp;
+						if (ntch == cap && grow((void **)&tch, &cap, cap + 1,
+						    sizeof(*tch)) != PHT_OK) {
+							r = PHT_ERR_NOMEM;
+							break;
+						}
+						tch[ntch++] = a;
 					}
-					tch[ntch++] = a;
 				}
 			}
 		}
 		if (r == PHT_OK) {
-			qsort(tch, ntch, sizeof(*tch), cmp_u32);
+			/* in atom order: a sweep of the marks when they are dense */
+			if ((size_t)ntch * 16 > s->natoms) {
+				for (a = 0, i = 0; a < s->natoms; a++)
+					if (s->cstamp[a] == s->col_stamp)
+						tch[i++] = a;
+			} else
+				qsort(tch, ntch, sizeof(*tch), cmp_u32);
 			for (i = 0, nz = 0; i < ntch; i++)
 				nz += s->acc[tch[i]] != 0;
 			if (nz > 0 && (r = row_alloc(&nr, nz)) == PHT_OK)
@@ -819,26 +896,34 @@ struct search {
 	uint32_t *pool;
 	size_t npool, pool_cap;
 	uint64_t found;
+	uint64_t nbad;          /* non-pivot columns of T whose sum is not 0 or 1 */
+	uint64_t ones;          /* rows of the non-pivot columns whose sum is 1 */
 	struct timespec t0;
 };
 
-static double
-elapsed(const struct timespec *t0)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
+/* Adds (sign 1) or removes row r to the partial sum, keeping nbad and ones. */
 static void
-acc_row(struct pht_station_setsys *s, const struct row *r, int sign)
+acc_row(struct search *q, const struct row *r, int sign)
 {
-	uint32_t j;
+	struct pht_station_setsys *s = q->s;
+	uint64_t o, v;
+	uint32_t j, c;
 
-	for (j = 0; j < r->n; j++)
-		s->acc[r->idx[j]] = sign > 0 ? f_add(s->acc[r->idx[j]], r->val[j]) :
-		    f_sub(s->acc[r->idx[j]], r->val[j]);
+	for (j = 0; j < r->n; j++) {
+		c = r->idx[j];
+		o = s->acc[c];
+		v = s->acc[c] = sign > 0 ? f_add(o, r->val[j]) : f_sub(o, r->val[j]);
+		if (c == r->pivot)
+			continue;
+		if (o == 1)
+			q->ones -= s->size[c];
+		else if (o != 0)
+			q->nbad--;
+		if (v == 1)
+			q->ones += s->size[c];
+		else if (v != 0)
+			q->nbad++;
+	}
 }
 
 static int
@@ -894,7 +979,13 @@ dfs(struct search *q)
 	if (++s->candidates > q->lim->candidates ||
 	    ((s->candidates & 1023) == 1 && elapsed(&q->t0) > q->lim->seconds))
 		return PHT_ERR_TOO_LARGE;
-	/* the partial sum on the columns of T: wrong entries and weight */
+	if (q->nbad == 0 && q->sizeT + q->ones < (uint64_t)s->k) {
+		q->found = q->sizeT + q->ones;
+		return PHT_ERR_DISCLOSURE;
+	}
+	if (q->sizeT + 1 >= (uint64_t)s->k)
+		return PHT_OK;  /* no room for another row */
+	/* the partial sum on the columns of T: a wrong column, or the columns at 1 */
 	if (++s->col_stamp == 0) {
 		memset(s->cstamp, 0, s->atoms_cap * sizeof(*s->cstamp));
 		s->col_stamp = 1;
@@ -916,15 +1007,8 @@ dfs(struct search *q)
 				bad = c;
 		}
 	}
-	if (bad == NONE && q->sizeT + ones < (uint64_t)s->k) {
-		q->found = q->sizeT + ones;
-		return PHT_ERR_DISCLOSURE;
-	}
+	(void)ones;
 	end = q->npool;
-	if (q->sizeT + 1 >= (uint64_t)s->k) {
-		q->npool = base;
-		return PHT_OK;
-	}
 	if (grow((void **)&q->T, &q->T_cap, q->nT + 1, sizeof(*q->T)) != PHT_OK)
 		return PHT_ERR_NOMEM;
 	room = (uint64_t)s->k - 1 - q->sizeT;
@@ -941,13 +1025,13 @@ dfs(struct search *q)
 		uint32_t wi = q->pool[i];
 
 		r = &s->rows[q->w[wi]];
-		acc_row(s, r, 1);
+		acc_row(q, r, 1);
 		q->T[q->nT++] = wi;
 		q->sizeT += s->size[r->pivot];
 		rc = dfs(q);
 		q->sizeT -= s->size[r->pivot];
 		q->nT--;
-		acc_row(s, r, -1);
+		acc_row(q, r, -1);
 		if (rc != PHT_OK)
 			return rc;
 	}
@@ -976,7 +1060,7 @@ pht_station_setsys_check(struct pht_station_setsys *s,
 	memset(&q, 0, sizeof(q));
 	q.s = s;
 	q.lim = lim;
-	clock_gettime(CLOCK_MONOTONIC, &q.t0);
+	q.t0 = s->tx_t0;        /* one time bound for the whole release */
 	if ((q.w = malloc((s->nrows + 1) * sizeof(*q.w))) == NULL ||
 	    (q.cstart = calloc(s->natoms + 2, sizeof(*q.cstart))) == NULL)
 		goto nomem;
@@ -1015,12 +1099,12 @@ pht_station_setsys_check(struct pht_station_setsys *s,
 			continue;
 		if (grow((void **)&q.T, &q.T_cap, 1, sizeof(*q.T)) != PHT_OK)
 			goto nomem;
-		acc_row(s, w0, 1);
+		acc_row(&q, w0, 1);
 		q.T[0] = (uint32_t)q.start;
 		q.nT = 1;
 		q.sizeT = s->size[w0->pivot];
 		r = dfs(&q);
-		acc_row(s, w0, -1);
+		acc_row(&q, w0, -1);
 	}
 	if (r == PHT_ERR_DISCLOSURE)
 		*rows = q.found;

@@ -36,7 +36,7 @@ struct pht_station_setsys_limits {
 	uint64_t basis;         /* rank of the released sets */
 	uint64_t entries;       /* non-zero entries of the basis, all rows */
 	uint64_t candidates;    /* partial sums the check may visit per release */
-	double seconds;         /* CPU-independent wall-clock time per release */
+	double seconds;         /* wall-clock time per transaction (adds and check) */
 };
 
 /* The defaults documented in docs/security.md (T7). */

@@ -136,6 +136,22 @@ main(void)
 	tap_ok(pht_train_rowsets_symdiff(a, 0, a, 0, 5) == 0 && pht_train_rowsets_equal(a, 2, a, 2),
 	    "a set against itself: 0, equal");
 
+	{
+		uint32_t got[1000];
+		size_t n0 = pht_train_rowsets_rows(a, 0, got), n2, n3, i2, good = 1;
+
+		for (i2 = 0; i2 < n0; i2++)
+			good &= got[i2] == i2;
+		n2 = pht_train_rowsets_rows(a, 2, got);
+		for (i2 = 0; i2 < n2; i2++)
+			good &= got[i2] == (i2 < 17 ? i2 : i2 + 1);
+		n3 = pht_train_rowsets_rows(a, 3, got);
+		good &= n3 == 5 && got[0] == 1 && got[1] == 3 && got[2] == 5 && got[3] == 7 &&
+		    got[4] == 9;
+		tap_ok(n0 == 1000 && n2 == 999 && good, "rows: an ALL, a BITMAP and a LIST set list "
+		    "their rows in order (%zu, %zu, %zu)", n0, n2, n3);
+	}
+
 	/* encoding round trip, byte for byte */
 	bytes = pht_train_rowsets_bytes(a, &len);
 	r = pht_train_rowsets_decode(bytes, len, "t", &d, &err);
