@@ -8,7 +8,7 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_envelope.h"
-#include "pht_node_client.h"
+#include "pht_analyst_client.h"
 #include "pht_permit.h"
 #include "pht_time.h"
 #include "pht_train.h"
@@ -275,7 +275,7 @@ http_opts(const struct run_opts *o, struct pht_http_opts *h)
 
 /* Progress on stderr: rewritten in place on a terminal, one line per change otherwise. */
 static void
-progress(void *arg, const struct pht_node_progress *p)
+progress(void *arg, const struct pht_analyst_progress *p)
 {
 	int tty = isatty(STDERR_FILENO);
 
@@ -310,7 +310,7 @@ all_stations(const struct run_opts *o, const struct pht_trust *keys, char **out)
 	int r;
 
 	http_opts(o, &h);
-	if ((r = pht_node_list_stations(o->node, &h, &list, &err)) != PHT_OK) {
+	if ((r = pht_analyst_list_stations(o->node, &h, &list, &err)) != PHT_OK) {
 		pht_cli_error("run: listing the stations", &err);
 		return pht_cli_exit_for(r);
 	}
@@ -349,7 +349,7 @@ int
 pht_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	struct pht_node_run_spec spec;
+	struct pht_analyst_run_spec spec;
 	struct pht_key *sign = NULL, *seal = NULL;
 	struct pht_trust *keys = NULL;
 	struct pht_buf *code = NULL, *pbuf = NULL, *abuf = NULL;
@@ -552,7 +552,7 @@ pht_cmd_run(int argc, char **argv)
 	fprintf(stderr, "pht run: train %s %s to %zu station%s via %s\n", spec.name,
 	    json_string_value(json_object_get(meta, "version")), nst, nst == 1 ? "" : "s",
 	    o.node);
-	r = pht_node_run(&spec, &result, &report, &err);
+	r = pht_analyst_run(&spec, &result, &report, &err);
 	json_array_foreach(json_object_get(report, "failed"), i, f)
 		fprintf(stderr, "pht run: station %s, round %lld: %s\n",
 		    json_string_value(json_object_get(f, "station")),
@@ -626,7 +626,7 @@ pht_cmd_stations(int argc, char **argv)
 	}
 	http_opts(&o, &h);
 	pht_err_clear(&err);
-	if ((r = pht_node_list_stations(o.node, &h, &list, &err)) != PHT_OK) {
+	if ((r = pht_analyst_list_stations(o.node, &h, &list, &err)) != PHT_OK) {
 		pht_cli_error("stations", &err);
 		rc = PHT_EXIT_FAIL;
 		goto out;
