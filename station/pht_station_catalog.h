@@ -8,17 +8,6 @@ struct pht_err;
 struct pht_station_config;
 
 /*
- * Checks the config's "catalog" section (docs/catalog.md) strictly:
- * title, description, publisher (strings), contact {name, email, url},
- * access_rights ("public", "restricted" or "non-public"), legislation (an
- * array of http(s) URIs), keywords (strings), datasets {NAME: {title,
- * description, keywords, coding {COLUMN: URI}}} where NAME must be a
- * dataset of cfg. PHT_ERR_MALFORMED "FILE: catalog.FIELD: reason".
- */
-int pht_station_catalog_check(const json_t *section,
-    const struct pht_station_config *cfg, const char *file, struct pht_err *err);
-
-/*
  * Builds the station's catalogue entry: a dcat:Catalog (JSON-LD, with its
  * @context) holding one dcat:Dataset per configured dataset (title,
  * description, numberOfRecords rounded to the nearest 10 after opt-outs,

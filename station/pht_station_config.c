@@ -4,7 +4,7 @@
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_json.h"
-#include "pht_station_catalog.h"
+#include "pht_station_config_catalog.h"
 #include "pht_station_optout.h"
 
 #include <jansson.h>
@@ -587,8 +587,8 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 	    (int64_t)1 << 30, &cfg->audit_rotate_kb)) != PHT_OK)
 		goto out;
 	if (json_object_get(cfg->root, "catalog") != NULL &&
-	    (r = pht_station_catalog_check(json_object_get(cfg->root, "catalog"), cfg,
-	    name, err)) != PHT_OK)
+	    (r = pht_station_config_check_catalog(json_object_get(cfg->root, "catalog"),
+	    json_object_get(cfg->root, "datasets"), name, err)) != PHT_OK)
 		goto out;
 	*out = cfg;
 	cfg = NULL; /* transferred */

@@ -132,7 +132,7 @@ int pht_station_config_require_permit(const struct pht_station_config *cfg);
 
 /*
  * The published catalogue's section ("catalog", docs/catalog.md), checked
- * at parse by pht_station_catalog_check; NULL when the config has none
+ * at parse by pht_station_config_check_catalog; NULL when the config has none
  * (borrowed; valid while cfg lives).
  */
 const json_t *pht_station_config_catalog(const struct pht_station_config *cfg);

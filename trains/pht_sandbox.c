@@ -1,8 +1,9 @@
 /* pht_sandbox.c — the mechanism chosen at build time (meson option sandbox). */
+#include "pht_config.h"
 #include "pht_sandbox.h"
 
 #ifndef PHT_SANDBOX_SECCOMP
-#error "PHT_SANDBOX_SECCOMP must be set by trains/meson.build"
+#error "PHT_SANDBOX_SECCOMP must be set in pht_config.h by meson.build"
 #endif
 
 int

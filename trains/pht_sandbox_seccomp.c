@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#if PHT_HAVE_SECCOMP
+#if PHT_SANDBOX_SECCOMP
 
 #include <fcntl.h>
 #include <seccomp.h>
@@ -261,7 +261,7 @@ pht_sandbox_syscall_name(int nr, char *out, size_t outlen)
 	free(name);
 }
 
-#else /* !PHT_HAVE_SECCOMP */
+#else /* !PHT_SANDBOX_SECCOMP */
 
 int
 pht_sandbox_seccomp_enter(const struct pht_limits *lim, struct pht_err *err)

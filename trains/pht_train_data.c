@@ -3,9 +3,6 @@
 #include "pht_train_derive.h"
 #include "pht_train_kernel.h"
 #include "pht_train_lua.h"
-#include "pht_train_model.h"
-#include "pht_train_stat.h"
-#include "pht_train_surv.h"
 #include "pht_train_rowsets.h"
 #include "pht_dataset.h"
 #include "pht_err.h"
@@ -3043,10 +3040,6 @@ pht_train_data_push(lua_State *L, const struct pht_dataset *ds)
 		luaL_error(L, "dataset %s has more than %u rows", pht_dataset_name(ds),
 		    (unsigned)UINT32_MAX);
 	register_metatables(L);
-	pht_train_model_register(L);
-	pht_train_derive_register(L);
-	pht_train_stat_register(L);
-	pht_train_surv_register(L);
 	new_view(L, ds, n, 1);
 }
 

@@ -12,7 +12,9 @@ struct pht_train_ctx;
 /*
  * Pushes the view of all rows of ds (the `data` argument). ds must outlive
  * the state. Registers the view and column metatables (protected:
- * getmetatable gives false) on first use. Raises on memory errors.
+ * getmetatable gives false) on first use, with the base methods only: the
+ * kernel libraries are opened by pht_train_open_data(), which a station
+ * run calls. Raises on memory errors.
  */
 void pht_train_data_push(lua_State *L, const struct pht_dataset *ds);
 
@@ -133,8 +135,8 @@ void pht_train_data_guard_values(lua_State *L, size_t n,
  * making it first if needed; a name already present is replaced. Meant to
  * be called once per state from a file's registration function, e.g.
  * `void pht_train_model_register(lua_State *L)`, which
- * pht_train_data_push() calls right after making the metatables (one
- * line there per registering file). Raises on memory errors.
+ * pht_train_open_data() calls before pushing the view (one line in the
+ * table of pht_train_open.c per registering file). Raises on memory errors.
  */
 void pht_train_data_view_methods_add(lua_State *L, const luaL_Reg *methods);
 

@@ -97,7 +97,7 @@ pht_train_lineage_cell(const struct pht_train_lineage *lin, size_t r)
  * the dataset, its arrays in Lua userdata (counted against the memory
  * cap), computed by C loops; its handle is bound to the view of its
  * left (or only) column operand. No row value reaches Lua. Called once
- * per state by pht_train_data_push(). Raises on memory errors.
+ * per state by pht_train_open_data(). Raises on memory errors.
  */
 void pht_train_derive_register(lua_State *L);
 

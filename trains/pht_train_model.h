@@ -19,7 +19,7 @@
  * disclosure guards on those sums (n >= 3 x terms, binary classes, events)
  * stay with the caller, on the counts the kernels return. Bad arguments
  * raise ordinary (catchable) errors starting "cox_stratum: " or
- * "glm_step: ". Called once per state by pht_train_data_push(). Raises on
+ * "glm_step: ". Called once per state by pht_train_open_data(). Raises on
  * memory errors.
  */
 void pht_train_model_register(lua_State *L);

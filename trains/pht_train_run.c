@@ -4,6 +4,7 @@
 #include "pht_train_data.h"
 #include "pht_train_frame.h"
 #include "pht_train_lua.h"
+#include "pht_train_open.h"
 #include "pht_train_rowsets.h"
 #include "pht_sandbox.h"
 #include "pht_buf.h"
@@ -118,7 +119,7 @@ job_main(lua_State *L)
 	if (lua_getfield(L, 1, fn) != LUA_TFUNCTION)
 		return luaL_error(L, "train field '%s' must be a function", fn);
 	if (job->kind == JOB_STATION)
-		pht_train_data_push(L, job->ds);
+		pht_train_open_data(L, job->ds);
 	else {
 		lua_createtable(L, (int)json_array_size(job->results), 1);
 		lua_createtable(L, (int)json_array_size(job->results), 0);

@@ -11,7 +11,7 @@
  * ("Release kernels"). They read the column arrays directly, never
  * return a single row's value, suppress counts under k and record the
  * rows behind each released number as a row set. Called once per state
- * by pht_train_data_push(). Raises on memory errors.
+ * by pht_train_open_data(). Raises on memory errors.
  */
 void pht_train_stat_register(lua_State *L);
 

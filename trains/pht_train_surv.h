@@ -13,7 +13,7 @@
  * returns per group the steps km.lua's station() returned, merged until
  * each covers max(k, min_cell, policy km_min_cell) patients; each released
  * step's and group's rows are recorded as row sets, unreleased ones never.
- * Called once per state by pht_train_data_push(). Raises on memory errors.
+ * Called once per state by pht_train_open_data(). Raises on memory errors.
  */
 void pht_train_surv_register(lua_State *L);
 

@@ -1,6 +1,7 @@
 /* test_sandbox.c — the rlimit mechanism (also the first step of the seccomp one), proven by trying what it forbids in a forked process. */
 #include "tap.h"
 
+#include "pht_config.h"
 #include "pht_err.h"
 #include "pht_sandbox.h"
 #include "pht_train.h"

@@ -6,6 +6,7 @@
 #include "pht_train.h"
 #include "pht_train_data.h"
 #include "pht_train_lua.h"
+#include "pht_train_open.h"
 #include "pht_train_rowsets.h"
 
 #include <lauxlib.h>
@@ -1190,8 +1191,8 @@ test_two_datasets(void)
 		tap_ok(0, "state and chunk");
 		goto out;
 	}
-	pht_train_data_push(L, ds);
-	pht_train_data_push(L, other);
+	pht_train_open_data(L, ds);
+	pht_train_open_data(L, other);
 	if (lua_pcall(L, 2, 1, 0) != LUA_OK) {
 		tap_ok(0, "chunk runs: %s", lua_tostring(L, -1));
 		goto out;

@@ -1,6 +1,7 @@
 /* cmd_run.c — pht run (dispatch a train through the federation) and pht stations (list them). */
 #include "pht_cli.h"
 #include "cmd_permit.h"
+#include "pht_analyst_config.h"
 
 #include "pht_buf.h"
 #include "pht_err.h"
@@ -8,7 +9,7 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_envelope.h"
-#include "pht_node_client.h"
+#include "pht_analyst_client.h"
 #include "pht_permit.h"
 #include "pht_time.h"
 #include "pht_train.h"
@@ -16,7 +17,6 @@
 #include "pht_trust.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,122 +85,41 @@ struct run_opts {
 	const char *station_keys, *stations, *params, *datasets, *timeout, *out;
 	const char *min_stations, *max_rounds, *config, *permit_file, *approval;
 	int json;
-	json_t *cfg;          /* holds the strings taken from the config */
-	char *paths[16];      /* resolved config paths (freed at the end) */
-	size_t npaths;
+	struct pht_analyst_config cfg;  /* holds the strings taken from the config */
 };
 
 static void
 opts_clear(struct run_opts *o)
 {
-	size_t i;
-
-	for (i = 0; i < o->npaths; i++)
-		free(o->paths[i]);
-	json_decref(o->cfg);
+	pht_analyst_config_clear(&o->cfg);
 }
 
-/* A config path resolved against the config's directory. */
-static const char *
-cfg_path(struct run_opts *o, const char *dir, const char *v)
-{
-	char *p;
-
-	if (v[0] == '/' || o->npaths == sizeof(o->paths) / sizeof(o->paths[0]))
-		return v;
-	if ((p = pht_path_join(dir, v)) == NULL)
-		return v;
-	o->paths[o->npaths++] = p;
-	return p;
-}
-
+/* Options not given on the command line taken from ANALYST.json. */
 static int
 load_config(struct run_opts *o, const char *cmd)
 {
-	static const char *const pathkeys[] = {"cert", "key", "ca", "sign_key",
-	    "seal_key", "station_keys"};
-	static const char *const known[] = {"node", "cert", "key", "ca", "sign_key",
-	    "seal_key", "station_keys", "stations", "datasets", "timeout",
-	    "min_stations"};
-	const char **slots[] = {&o->cert, &o->key, &o->ca, &o->sign_key, &o->seal_key,
-	    &o->station_keys};
-	struct pht_buf *b = NULL;
+	const struct pht_analyst_config *c = &o->cfg;
+	struct {
+		const char **opt;
+		const char *const *cfg;
+	} tab[] = {
+		{&o->cert, &c->cert}, {&o->key, &c->key}, {&o->ca, &c->ca},
+		{&o->sign_key, &c->sign_key}, {&o->seal_key, &c->seal_key},
+		{&o->station_keys, &c->station_keys}, {&o->node, &c->node},
+		{&o->timeout, &c->timeout}, {&o->datasets, &c->datasets},
+		{&o->stations, &c->stations}, {&o->min_stations, &c->min_stations},
+	};
 	struct pht_err err;
-	char *copy = NULL, *dir, num[32];
-	const char *k, *v;
-	json_t *val;
 	size_t i;
 	int r;
 
-	if ((r = pht_file_read(o->config, 1 << 20, &b, &err)) != PHT_OK ||
-	    (r = pht_json_parse(pht_buf_str(b), pht_buf_len(b), o->config, &o->cfg,
-	    &err)) != PHT_OK) {
-		pht_buf_free(b);
+	if ((r = pht_analyst_config_load(o->config, &o->cfg, &err)) != PHT_OK) {
 		pht_cli_error(cmd, &err);
-		return PHT_EXIT_USAGE;
+		return pht_cli_exit_for(r);
 	}
-	pht_buf_free(b);
-	if (!json_is_object(o->cfg)) {
-		fprintf(stderr, "pht %s: %s: not a JSON object\n", cmd, o->config);
-		return PHT_EXIT_USAGE;
-	}
-	json_object_foreach(o->cfg, k, val) {
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(k, known[i]) == 0)
-				break;
-		if (i == sizeof(known) / sizeof(known[0])) {
-			fprintf(stderr, "pht %s: %s: unknown field \"%.40s\"\n", cmd,
-			    o->config, k);
-			return PHT_EXIT_USAGE;
-		}
-		if (strcmp(k, "min_stations") == 0 && json_is_integer(val))
-			continue;
-		if (strcmp(k, "stations") == 0 && json_is_array(val))
-			continue;
-		if (!json_is_string(val)) {
-			fprintf(stderr, "pht %s: %s: field %s: not a string\n", cmd,
-			    o->config, k);
-			return PHT_EXIT_USAGE;
-		}
-	}
-	if ((copy = strdup(o->config)) == NULL)
-		return PHT_EXIT_FAIL;
-	dir = dirname(copy);
-	for (i = 0; i < sizeof(pathkeys) / sizeof(pathkeys[0]); i++)
-		if (*slots[i] == NULL && (v = json_string_value(json_object_get(o->cfg,
-		    pathkeys[i]))) != NULL)
-			*slots[i] = cfg_path(o, dir, v);
-	free(copy);
-	if (o->node == NULL)
-		o->node = json_string_value(json_object_get(o->cfg, "node"));
-	if (o->timeout == NULL)
-		o->timeout = json_string_value(json_object_get(o->cfg, "timeout"));
-	if (o->datasets == NULL)
-		o->datasets = json_string_value(json_object_get(o->cfg, "datasets"));
-	if (o->stations == NULL) {
-		val = json_object_get(o->cfg, "stations");
-		if (json_is_string(val)) {
-			o->stations = json_string_value(val);
-		} else if (json_is_array(val)) {
-			struct pht_buf *sb = pht_buf_new(1 << 16);
-			json_t *x;
-			for (i = 0; sb != NULL && i < json_array_size(val); i++)
-				if ((x = json_array_get(val, i)) != NULL && json_is_string(x))
-					pht_buf_putf(sb, "%s%s", i ? "," : "", json_string_value(x));
-			if (sb != NULL && o->npaths < sizeof(o->paths) / sizeof(o->paths[0])) {
-				o->paths[o->npaths++] = pht_buf_steal(sb, NULL);
-				o->stations = o->paths[o->npaths - 1];
-			}
-			pht_buf_free(sb);
-		}
-	}
-	if (o->min_stations == NULL &&
-	    json_is_integer(val = json_object_get(o->cfg, "min_stations")) &&
-	    o->npaths < sizeof(o->paths) / sizeof(o->paths[0])) {
-		snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(val));
-		o->paths[o->npaths++] = strdup(num);
-		o->min_stations = o->paths[o->npaths - 1];
-	}
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (*tab[i].opt == NULL)
+			*tab[i].opt = *tab[i].cfg;
 	return PHT_EXIT_OK;
 }
 
@@ -275,7 +194,7 @@ http_opts(const struct run_opts *o, struct pht_http_opts *h)
 
 /* Progress on stderr: rewritten in place on a terminal, one line per change otherwise. */
 static void
-progress(void *arg, const struct pht_node_progress *p)
+progress(void *arg, const struct pht_analyst_progress *p)
 {
 	int tty = isatty(STDERR_FILENO);
 
@@ -310,7 +229,7 @@ all_stations(const struct run_opts *o, const struct pht_trust *keys, char **out)
 	int r;
 
 	http_opts(o, &h);
-	if ((r = pht_node_list_stations(o->node, &h, &list, &err)) != PHT_OK) {
+	if ((r = pht_analyst_list_stations(o->node, &h, &list, &err)) != PHT_OK) {
 		pht_cli_error("run: listing the stations", &err);
 		return pht_cli_exit_for(r);
 	}
@@ -349,7 +268,7 @@ int
 pht_cmd_run(int argc, char **argv)
 {
 	struct run_opts o;
-	struct pht_node_run_spec spec;
+	struct pht_analyst_run_spec spec;
 	struct pht_key *sign = NULL, *seal = NULL;
 	struct pht_trust *keys = NULL;
 	struct pht_buf *code = NULL, *pbuf = NULL, *abuf = NULL;
@@ -552,7 +471,7 @@ pht_cmd_run(int argc, char **argv)
 	fprintf(stderr, "pht run: train %s %s to %zu station%s via %s\n", spec.name,
 	    json_string_value(json_object_get(meta, "version")), nst, nst == 1 ? "" : "s",
 	    o.node);
-	r = pht_node_run(&spec, &result, &report, &err);
+	r = pht_analyst_run(&spec, &result, &report, &err);
 	json_array_foreach(json_object_get(report, "failed"), i, f)
 		fprintf(stderr, "pht run: station %s, round %lld: %s\n",
 		    json_string_value(json_object_get(f, "station")),
@@ -626,7 +545,7 @@ pht_cmd_stations(int argc, char **argv)
 	}
 	http_opts(&o, &h);
 	pht_err_clear(&err);
-	if ((r = pht_node_list_stations(o.node, &h, &list, &err)) != PHT_OK) {
+	if ((r = pht_analyst_list_stations(o.node, &h, &list, &err)) != PHT_OK) {
 		pht_cli_error("stations", &err);
 		rc = PHT_EXIT_FAIL;
 		goto out;

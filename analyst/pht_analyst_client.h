@@ -1,6 +1,6 @@
-/* pht_node_client.h — the analyst's client: sign, dispatch, collect, verify, open and combine, round after round. */
-#ifndef PHT_NODE_CLIENT_H
-#define PHT_NODE_CLIENT_H
+/* pht_analyst_client.h — the analyst's client: sign, dispatch, collect, verify, open and combine, round after round. */
+#ifndef PHT_ANALYST_CLIENT_H
+#define PHT_ANALYST_CLIENT_H
 
 #include <jansson.h>
 #include <stddef.h>
@@ -14,7 +14,7 @@ struct pht_limits;
 struct pht_trust;
 
 /* Where a run stands, handed to the progress callback after every change. */
-struct pht_node_progress {
+struct pht_analyst_progress {
 	int round;
 	size_t expected;      /* stations the round was sent to */
 	size_t answered;      /* stations whose result is in (released or not) */
@@ -23,7 +23,7 @@ struct pht_node_progress {
 };
 
 /* Everything a run needs; the caller owns every pointer. */
-struct pht_node_run_spec {
+struct pht_analyst_run_spec {
 	const char *node_url;                /* https://host:port */
 	struct pht_http_opts http;           /* analyst certificate, key, CA */
 	const struct pht_key *sign_key;      /* analyst's Ed25519 private key */
@@ -45,7 +45,7 @@ struct pht_node_run_spec {
 	size_t min_stations;                 /* 0: every station must answer */
 	int max_rounds;                      /* 0: 50 */
 	const struct pht_limits *limits;     /* combine's sandbox; NULL: defaults */
-	void (*progress)(void *arg, const struct pht_node_progress *p);
+	void (*progress)(void *arg, const struct pht_analyst_progress *p);
 	void (*note)(void *arg, const char *line);   /* events worth telling */
 	void *arg;
 };
@@ -77,14 +77,14 @@ struct pht_node_run_spec {
  * few stations answered (detail names them), PHT_ERR_TRAIN from combine,
  * PHT_ERR_LIMIT when the rounds run out.
  */
-int pht_node_run(const struct pht_node_run_spec *spec, json_t **result,
+int pht_analyst_run(const struct pht_analyst_run_spec *spec, json_t **result,
     json_t **report, struct pht_err *err);
 
 /*
  * GET /v1/stations: *out (caller decrefs) gets the node's "stations" array
  * ({"id", "dictionaries", "last_seen", "log_head"} each).
  */
-int pht_node_list_stations(const char *node_url, const struct pht_http_opts *http,
+int pht_analyst_list_stations(const char *node_url, const struct pht_http_opts *http,
     json_t **out, struct pht_err *err);
 
 #endif

@@ -1,5 +1,5 @@
-/* pht_node_client.c — the analyst's side of a federated run over the node's HTTP API. */
-#include "pht_node_client.h"
+/* pht_analyst_client.c — the analyst's side of a federated run over the node's HTTP API. */
+#include "pht_analyst_client.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_http.h"
@@ -24,7 +24,7 @@
 enum st_state { ST_PENDING = 0, ST_OK, ST_ERROR };
 
 struct run {
-	const struct pht_node_run_spec *s;
+	const struct pht_analyst_run_spec *s;
 	struct pht_http *http;
 	char base[512];
 	json_t *report;           /* {"rounds","train_ids","failed","refused"} */
@@ -216,9 +216,9 @@ static int
 do_round(struct run *rn, int round, const json_t *params, const char *const *stations,
     size_t n, json_t **outputs, struct pht_err *err)
 {
-	const struct pht_node_run_spec *s = rn->s;
+	const struct pht_analyst_run_spec *s = rn->s;
 	struct pht_trainmsg_spec ts;
-	struct pht_node_progress pg;
+	struct pht_analyst_progress pg;
 	enum st_state *state = NULL;
 	char id[PHT_TRAINMSG_ID_LEN + 1], route[256], why[PHT_RESULTMSG_MAX_REASON + 64];
 	char *payload = NULL, *envtext = NULL;
@@ -347,8 +347,8 @@ out:
 }
 
 int
-pht_node_run(const struct pht_node_run_spec *s, json_t **result, json_t **report,
-    struct pht_err *err)
+pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
+    json_t **report, struct pht_err *err)
 {
 	struct run rn;
 	struct pht_limits lim;
@@ -474,7 +474,7 @@ out:
 }
 
 int
-pht_node_list_stations(const char *node_url, const struct pht_http_opts *http,
+pht_analyst_list_stations(const char *node_url, const struct pht_http_opts *http,
     json_t **out, struct pht_err *err)
 {
 	struct pht_http *h = NULL;

@@ -1,4 +1,4 @@
-/* pht_dict.h — the data dictionary of a dataset: parsing and validation (internal to station/data). */
+/* pht_dict.h — the data dictionary of a dataset: parsing and validation (internal to dataset/). */
 #ifndef PHT_DICT_H
 #define PHT_DICT_H
 
