@@ -1,4 +1,4 @@
-/* cmd_permit.c — pht permit issue|approve|show|verify|revoke|halt|post, and pht station halt|resume. */
+/* cmd_permit.c — pht permit issue|approve|show|verify|revoke|halt|post. */
 #include "cmd_permit.h"
 #include "pht_cli.h"
 
@@ -12,9 +12,6 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_permit.h"
-#include "pht_station_config.h"
-#include "pht_station_exec.h"
-#include "pht_station_gov.h"
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
@@ -26,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REPEAT 1024
 #define CODE_MAX (1u << 20)
 
 static const char *permit_help =
@@ -74,68 +70,6 @@ static const char *permit_help =
 "          --lift signs an order that ends an earlier halt of that scope.\n"
 "  post    hand a revocation list or halt order to the node, which serves\n"
 "          it to every station (GET /v1/revocations, /v1/halts).\n";
-
-/* A long option that may be given `max` times ("--name VALUE" or "--name=VALUE"). */
-struct ropt {
-	const char *name;
-	size_t max;
-	int flag;                       /* takes no value */
-	const char *vals[MAX_REPEAT];
-	size_t n;
-};
-
-/* Parses argv[start..) into opts and up to maxpos positionals. */
-static int
-parse_ropts(const char *cmd, int argc, char **argv, int start, struct ropt *o,
-    size_t no, const char **pos, size_t maxpos, size_t *npos)
-{
-	size_t j, len;
-	int i;
-
-	*npos = 0;
-	for (i = start; i < argc; i++) {
-		const char *a = argv[i], *eq;
-
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			if (a[0] == '-' && a[1] != '\0')
-				return pht_cli_usage_error(cmd, "unknown option '%s'", a);
-			if (*npos >= maxpos)
-				return pht_cli_usage_error(cmd, "unexpected argument '%s'", a);
-			pos[(*npos)++] = a;
-			continue;
-		}
-		eq = strchr(a, '=');
-		len = eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2);
-		for (j = 0; j < no; j++)
-			if (strlen(o[j].name) == len && strncmp(o[j].name, a + 2, len) == 0)
-				break;
-		if (j == no)
-			return pht_cli_usage_error(cmd, "unknown option '%s'", a);
-		if (o[j].n >= o[j].max)
-			return pht_cli_usage_error(cmd, "option --%s given too often",
-			    o[j].name);
-		if (o[j].flag) {
-			if (eq != NULL)
-				return pht_cli_usage_error(cmd, "option --%s takes no value",
-				    o[j].name);
-			o[j].vals[o[j].n++] = "";
-			continue;
-		}
-		if (eq != NULL)
-			o[j].vals[o[j].n++] = eq + 1;
-		else if (i + 1 < argc)
-			o[j].vals[o[j].n++] = argv[++i];
-		else
-			return pht_cli_usage_error(cmd, "option --%s needs a value", o[j].name);
-	}
-	return PHT_EXIT_OK;
-}
-
-static const char *
-one(const struct ropt *o)
-{
-	return o->n > 0 ? o->vals[0] : NULL;
-}
 
 /* DATE: YYYY-MM-DD, RFC 3339 UTC, "now" or a duration from now. */
 static int
@@ -217,7 +151,7 @@ sha256_file(const char *path, char out[PHT_SHA256_HEX_LEN + 1], struct pht_err *
  * Prints the error and returns its exit code, or PHT_EXIT_OK.
  */
 static int
-collect_codes(const char *cmd, const struct ropt *sha, const struct ropt *train,
+collect_codes(const char *cmd, const struct pht_cli_opt *sha, const struct pht_cli_opt *train,
     char **codes, size_t *n, char **strs, size_t *nstrs)
 {
 	struct pht_err err;
@@ -249,7 +183,7 @@ permit_issue(int argc, char **argv)
 	enum { O_KEY, O_ID, O_ANALYST, O_STATION, O_DATASET, O_COLUMNS, O_PURPOSE,
 	    O_SHA, O_TRAIN, O_FROM, O_UNTIL, O_RUNS, O_ROUNDS, O_OUT, O_REVIEWER,
 	    O_RA_SHA, O_RA_TRAIN, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"key", 1, 0, {0}, 0}, {"id", 1, 0, {0}, 0},
 		{"analyst", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
 		{"station", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
@@ -280,27 +214,27 @@ permit_issue(int argc, char **argv)
 
 	pht_err_clear(&err);
 	memset(&spec, 0, sizeof(spec));
-	if ((r = parse_ropts(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+	if ((r = pht_cli_opt_parse(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_ID]) == NULL || one(&o[O_OUT]) == NULL ||
-	    one(&o[O_PURPOSE]) == NULL || one(&o[O_FROM]) == NULL ||
-	    one(&o[O_UNTIL]) == NULL || o[O_ANALYST].n == 0 || o[O_STATION].n == 0 ||
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_ID]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL ||
+	    pht_cli_opt_val(&o[O_PURPOSE]) == NULL || pht_cli_opt_val(&o[O_FROM]) == NULL ||
+	    pht_cli_opt_val(&o[O_UNTIL]) == NULL || o[O_ANALYST].n == 0 || o[O_STATION].n == 0 ||
 	    o[O_DATASET].n == 0 || o[O_SHA].n + o[O_TRAIN].n + o[O_REVIEWER].n +
 	    o[O_RA_SHA].n + o[O_RA_TRAIN].n == 0)
 		return pht_cli_usage_error(cmd, "--key, --id, --analyst, --station, "
 		    "--dataset (with --columns), --purpose, --train-sha256, --train or "
 		    "--reviewer, --from, --until and --out are required");
-	if (parse_date(one(&o[O_FROM]), now, &spec.valid_from) != 0)
+	if (parse_date(pht_cli_opt_val(&o[O_FROM]), now, &spec.valid_from) != 0)
 		return pht_cli_usage_error(cmd, "--from: '%s' is not a date",
-		    one(&o[O_FROM]));
-	if (parse_date(one(&o[O_UNTIL]), now, &spec.valid_until) != 0)
+		    pht_cli_opt_val(&o[O_FROM]));
+	if (parse_date(pht_cli_opt_val(&o[O_UNTIL]), now, &spec.valid_until) != 0)
 		return pht_cli_usage_error(cmd, "--until: '%s' is not a date",
-		    one(&o[O_UNTIL]));
-	if (one(&o[O_RUNS]) != NULL && parse_i64(one(&o[O_RUNS]), 1,
+		    pht_cli_opt_val(&o[O_UNTIL]));
+	if (pht_cli_opt_val(&o[O_RUNS]) != NULL && parse_i64(pht_cli_opt_val(&o[O_RUNS]), 1,
 	    PHT_PERMIT_MAX_RUNS, &spec.max_runs) != 0)
 		return pht_cli_usage_error(cmd, "--max-runs: not an integer from 1 to %d",
 		    PHT_PERMIT_MAX_RUNS);
-	if (one(&o[O_ROUNDS]) != NULL && parse_i64(one(&o[O_ROUNDS]), 1,
+	if (pht_cli_opt_val(&o[O_ROUNDS]) != NULL && parse_i64(pht_cli_opt_val(&o[O_ROUNDS]), 1,
 	    PHT_PERMIT_MAX_ROUNDS, &spec.max_rounds) != 0)
 		return pht_cli_usage_error(cmd, "--max-rounds: not an integer from 1 "
 		    "to %d", PHT_PERMIT_MAX_ROUNDS);
@@ -428,9 +362,9 @@ permit_issue(int argc, char **argv)
 		if (j == ncodes)
 			codes[ncodes++] = ra[i];
 	}
-	spec.id = one(&o[O_ID]);
+	spec.id = pht_cli_opt_val(&o[O_ID]);
 	spec.issued = now;
-	spec.purpose = one(&o[O_PURPOSE]);
+	spec.purpose = pht_cli_opt_val(&o[O_PURPOSE]);
 	spec.users = users;
 	spec.nusers = o[O_ANALYST].n;
 	spec.stations = o[O_STATION].vals;
@@ -448,13 +382,13 @@ permit_issue(int argc, char **argv)
 		ex = pht_cli_exit_for(r);
 		goto out;
 	}
-	if ((ex = sign_to(cmd, one(&o[O_KEY]), payload, plen, one(&o[O_OUT]), fp)) ==
+	if ((ex = sign_to(cmd, pht_cli_opt_val(&o[O_KEY]), payload, plen, pht_cli_opt_val(&o[O_OUT]), fp)) ==
 	    PHT_EXIT_OK) {
 		char f[21], u[21];
 		pht_time_format(spec.valid_from, f);
 		pht_time_format(spec.valid_until, u);
 		printf("signed permit %s by %s, valid %s to %s; wrote %s\n", spec.id, fp,
-		    f, u, one(&o[O_OUT]));
+		    f, u, pht_cli_opt_val(&o[O_OUT]));
 	}
 	goto out;
 nomem:
@@ -479,7 +413,7 @@ static int
 permit_approve(int argc, char **argv)
 {
 	enum { O_KEY, O_SHA, O_TRAIN, O_NOTE, O_OUT, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"key", 1, 0, {0}, 0},
 		{"train-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
 		{"train", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
@@ -492,9 +426,9 @@ permit_approve(int argc, char **argv)
 	int ex = PHT_EXIT_USAGE, r;
 
 	pht_err_clear(&err);
-	if ((r = parse_ropts(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+	if ((r = pht_cli_opt_parse(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_OUT]) == NULL ||
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL ||
 	    o[O_SHA].n + o[O_TRAIN].n == 0)
 		return pht_cli_usage_error(cmd, "--key, --train or --train-sha256, and "
 		    "--out are required");
@@ -505,15 +439,15 @@ permit_approve(int argc, char **argv)
 	    &nstrs)) != PHT_EXIT_OK)
 		goto out;
 	if ((r = pht_code_approval_build(pht_time_now(), (const char *const *)codes,
-	    ncodes, one(&o[O_NOTE]), &payload, &plen, &err)) != PHT_OK) {
+	    ncodes, pht_cli_opt_val(&o[O_NOTE]), &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error(cmd, &err);
 		ex = pht_cli_exit_for(r);
 		goto out;
 	}
-	if ((ex = sign_to(cmd, one(&o[O_KEY]), payload, plen, one(&o[O_OUT]), fp)) ==
+	if ((ex = sign_to(cmd, pht_cli_opt_val(&o[O_KEY]), payload, plen, pht_cli_opt_val(&o[O_OUT]), fp)) ==
 	    PHT_EXIT_OK)
 		printf("signed code approval of %zu train%s by %s; wrote %s\n", ncodes,
-		    ncodes == 1 ? "" : "s", fp, one(&o[O_OUT]));
+		    ncodes == 1 ? "" : "s", fp, pht_cli_opt_val(&o[O_OUT]));
 	goto out;
 nomem:
 	fprintf(stderr, "pht %s: out of memory\n", cmd);
@@ -574,16 +508,8 @@ out:
 	return ex;
 }
 
-/* What an envelope holds, parsed as whichever kind it is. */
-struct parsed {
-	struct pht_permit *permit;
-	struct pht_revocations *rev;
-	struct pht_halt *halt;
-	struct pht_code_approval *approval;
-};
-
-static void
-parsed_clear(struct parsed *p)
+void
+pht_cli_signed_clear(struct pht_cli_signed *p)
 {
 	pht_permit_free(p->permit);
 	pht_revocations_free(p->rev);
@@ -592,9 +518,8 @@ parsed_clear(struct parsed *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* Reads FILE, opens the envelope (verifying it when trust is given), parses the payload. */
-static int
-load_any(const char *path, const struct pht_trust *trust, struct parsed *p,
+int
+pht_cli_signed_load(const char *path, const struct pht_trust *trust, struct pht_cli_signed *p,
     char fp[PHT_KEY_FP_LEN + 1], char name[PHT_KEY_NAME_MAX + 1], struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
@@ -652,7 +577,7 @@ print_strings(const char *label, const json_t *a)
 }
 
 static void
-print_parsed(const struct parsed *p, const char *fp, const char *name)
+print_parsed(const struct pht_cli_signed *p, const char *fp, const char *name)
 {
 	char t[21], u[21];
 	size_t i;
@@ -737,7 +662,7 @@ print_parsed(const struct parsed *p, const char *fp, const char *name)
 static int
 permit_show(int argc, char **argv)
 {
-	struct parsed p;
+	struct pht_cli_signed p;
 	struct pht_err err;
 	char fp[PHT_KEY_FP_LEN + 1], name[PHT_KEY_NAME_MAX + 1];
 	int r;
@@ -745,22 +670,22 @@ permit_show(int argc, char **argv)
 	pht_err_clear(&err);
 	if (argc != 3)
 		return pht_cli_usage_error("permit show", "give exactly one FILE");
-	if ((r = load_any(argv[2], NULL, &p, fp, name, &err)) != PHT_OK) {
+	if ((r = pht_cli_signed_load(argv[2], NULL, &p, fp, name, &err)) != PHT_OK) {
 		pht_cli_error("permit show", &err);
 		return pht_cli_exit_for(r);
 	}
 	print_parsed(&p, fp, name);
 	printf("signature: not checked (pht permit verify FILE --authority KEY)\n");
-	parsed_clear(&p);
+	pht_cli_signed_clear(&p);
 	return PHT_EXIT_OK;
 }
 
 static int
 permit_verify(int argc, char **argv)
 {
-	struct ropt o[1] = {{"authority", 64, 0, {0}, 0}};
+	struct pht_cli_opt o[1] = {{"authority", 64, 0, {0}, 0}};
 	struct pht_trust *trust = NULL;
-	struct parsed p;
+	struct pht_cli_signed p;
 	struct pht_err err;
 	const char *pos[1];
 	char fp[PHT_KEY_FP_LEN + 1], name[PHT_KEY_NAME_MAX + 1];
@@ -769,7 +694,7 @@ permit_verify(int argc, char **argv)
 
 	pht_err_clear(&err);
 	memset(&p, 0, sizeof(p));
-	if ((r = parse_ropts("permit verify", argc, argv, 2, o, 1, pos, 1, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit verify", argc, argv, 2, o, 1, pos, 1, &npos)) != 0)
 		return r;
 	if (npos != 1 || o[0].n == 0)
 		return pht_cli_usage_error("permit verify", "give FILE and --authority");
@@ -781,7 +706,7 @@ permit_verify(int argc, char **argv)
 			ex = pht_cli_exit_for(r);
 			goto out;
 		}
-	if ((r = load_any(pos[0], trust, &p, fp, name, &err)) != PHT_OK) {
+	if ((r = pht_cli_signed_load(pos[0], trust, &p, fp, name, &err)) != PHT_OK) {
 		pht_cli_error("permit verify", &err);
 		ex = pht_cli_exit_for(r);
 		goto out;
@@ -796,7 +721,7 @@ permit_verify(int argc, char **argv)
 	printf("signature: good%s\n", p.permit != NULL ? "; valid now" : "");
 	ex = PHT_EXIT_OK;
 out:
-	parsed_clear(&p);
+	pht_cli_signed_clear(&p);
 	pht_trust_free(trust);
 	return ex;
 }
@@ -805,9 +730,9 @@ static int
 permit_revoke(int argc, char **argv)
 {
 	enum { O_KEY, O_SEQ, O_ID, O_OUT, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"key", 1, 0, {0}, 0}, {"seq", 1, 0, {0}, 0},
-		{"id", MAX_REPEAT, 0, {0}, 0}, {"out", 1, 0, {0}, 0},
+		{"id", PHT_CLI_OPT_MAX, 0, {0}, 0}, {"out", 1, 0, {0}, 0},
 	};
 	struct pht_err err;
 	const char *pos[1];
@@ -817,24 +742,24 @@ permit_revoke(int argc, char **argv)
 	int r, ex;
 
 	pht_err_clear(&err);
-	if ((r = parse_ropts("permit revoke", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit revoke", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_SEQ]) == NULL || one(&o[O_OUT]) == NULL)
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SEQ]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL)
 		return pht_cli_usage_error("permit revoke", "--key, --seq and --out are "
 		    "required");
-	if (parse_i64(one(&o[O_SEQ]), 1, PHT_REVOCATIONS_MAX_SEQ, &seq) != 0)
+	if (parse_i64(pht_cli_opt_val(&o[O_SEQ]), 1, PHT_REVOCATIONS_MAX_SEQ, &seq) != 0)
 		return pht_cli_usage_error("permit revoke", "--seq: '%s' is not a "
-		    "positive integer", one(&o[O_SEQ]));
+		    "positive integer", pht_cli_opt_val(&o[O_SEQ]));
 	if ((r = pht_revocations_build(seq, pht_time_now(), o[O_ID].vals, o[O_ID].n,
 	    &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error("permit revoke", &err);
 		return pht_cli_exit_for(r);
 	}
-	if ((ex = sign_to("permit revoke", one(&o[O_KEY]), payload, plen,
-	    one(&o[O_OUT]), fp)) == PHT_EXIT_OK)
+	if ((ex = sign_to("permit revoke", pht_cli_opt_val(&o[O_KEY]), payload, plen,
+	    pht_cli_opt_val(&o[O_OUT]), fp)) == PHT_EXIT_OK)
 		printf("signed revocation list seq %" PRId64 " (%zu permit%s revoked) by "
 		    "%s; wrote %s\n", seq, o[O_ID].n, o[O_ID].n == 1 ? "" : "s", fp,
-		    one(&o[O_OUT]));
+		    pht_cli_opt_val(&o[O_OUT]));
 	free(payload);
 	return ex;
 }
@@ -843,7 +768,7 @@ static int
 permit_halt(int argc, char **argv)
 {
 	enum { O_KEY, O_SCOPE, O_UNTIL, O_REASON, O_LIFT, O_OUT, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"key", 1, 0, {0}, 0}, {"scope", 1, 0, {0}, 0}, {"until", 1, 0, {0}, 0},
 		{"reason", 1, 0, {0}, 0}, {"lift", 1, 1, {0}, 0}, {"out", 1, 0, {0}, 0},
 	};
@@ -855,29 +780,29 @@ permit_halt(int argc, char **argv)
 	int r, ex;
 
 	pht_err_clear(&err);
-	if ((r = parse_ropts("permit halt", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit halt", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_SCOPE]) == NULL || one(&o[O_OUT]) == NULL)
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SCOPE]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL)
 		return pht_cli_usage_error("permit halt", "--key, --scope and --out are "
 		    "required");
-	if (o[O_LIFT].n > 0 && one(&o[O_UNTIL]) != NULL)
+	if (o[O_LIFT].n > 0 && pht_cli_opt_val(&o[O_UNTIL]) != NULL)
 		return pht_cli_usage_error("permit halt", "--lift and --until exclude "
 		    "each other");
-	if (one(&o[O_UNTIL]) != NULL && (parse_date(one(&o[O_UNTIL]), now, &until) != 0 ||
+	if (pht_cli_opt_val(&o[O_UNTIL]) != NULL && (parse_date(pht_cli_opt_val(&o[O_UNTIL]), now, &until) != 0 ||
 	    until < now))
 		return pht_cli_usage_error("permit halt", "--until: '%s' is not a date "
-		    "from now on", one(&o[O_UNTIL]));
+		    "from now on", pht_cli_opt_val(&o[O_UNTIL]));
 	if (o[O_LIFT].n > 0)
 		until = now;
-	if ((r = pht_halt_build(one(&o[O_SCOPE]), now, until, one(&o[O_REASON]),
+	if ((r = pht_halt_build(pht_cli_opt_val(&o[O_SCOPE]), now, until, pht_cli_opt_val(&o[O_REASON]),
 	    &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error("permit halt", &err);
 		return pht_cli_exit_for(r);
 	}
-	if ((ex = sign_to("permit halt", one(&o[O_KEY]), payload, plen, one(&o[O_OUT]),
+	if ((ex = sign_to("permit halt", pht_cli_opt_val(&o[O_KEY]), payload, plen, pht_cli_opt_val(&o[O_OUT]),
 	    fp)) == PHT_EXIT_OK)
 		printf("signed %s order for %s by %s; wrote %s\n", o[O_LIFT].n > 0 ?
-		    "lift" : "halt", one(&o[O_SCOPE]), fp, one(&o[O_OUT]));
+		    "lift" : "halt", pht_cli_opt_val(&o[O_SCOPE]), fp, pht_cli_opt_val(&o[O_OUT]));
 	free(payload);
 	return ex;
 }
@@ -886,13 +811,13 @@ static int
 permit_post(int argc, char **argv)
 {
 	enum { O_NODE, O_CERT, O_KEY, O_CA, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"node", 1, 0, {0}, 0}, {"cert", 1, 0, {0}, 0},
 		{"tls-key", 1, 0, {0}, 0}, {"ca", 1, 0, {0}, 0},
 	};
 	struct pht_http_opts ho;
 	struct pht_http *http = NULL;
-	struct parsed p;
+	struct pht_cli_signed p;
 	struct pht_buf *b = NULL;
 	struct pht_err err;
 	const char *pos[1];
@@ -904,13 +829,13 @@ permit_post(int argc, char **argv)
 
 	pht_err_clear(&err);
 	memset(&p, 0, sizeof(p));
-	if ((r = parse_ropts("permit post", argc, argv, 2, o, O_N, pos, 1, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit post", argc, argv, 2, o, O_N, pos, 1, &npos)) != 0)
 		return r;
-	if (npos != 1 || one(&o[O_NODE]) == NULL || one(&o[O_CERT]) == NULL ||
-	    one(&o[O_KEY]) == NULL || one(&o[O_CA]) == NULL)
+	if (npos != 1 || pht_cli_opt_val(&o[O_NODE]) == NULL || pht_cli_opt_val(&o[O_CERT]) == NULL ||
+	    pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_CA]) == NULL)
 		return pht_cli_usage_error("permit post", "give FILE, --node, --cert, "
 		    "--tls-key and --ca");
-	if ((r = load_any(pos[0], NULL, &p, fp, name, &err)) != PHT_OK ||
+	if ((r = pht_cli_signed_load(pos[0], NULL, &p, fp, name, &err)) != PHT_OK ||
 	    (r = pht_file_read(pos[0], PHT_ENVELOPE_MAX, &b, &err)) != PHT_OK) {
 		pht_cli_error("permit post", &err);
 		ex = pht_cli_exit_for(r);
@@ -924,15 +849,15 @@ permit_post(int argc, char **argv)
 		    p.permit != NULL ? "permit-file" : "approval");
 		goto out;
 	}
-	n = strlen(one(&o[O_NODE]));
-	while (n > 0 && one(&o[O_NODE])[n - 1] == '/')
+	n = strlen(pht_cli_opt_val(&o[O_NODE]));
+	while (n > 0 && pht_cli_opt_val(&o[O_NODE])[n - 1] == '/')
 		n--;
-	snprintf(url, sizeof(url), "%.*s%s", (int)n, one(&o[O_NODE]),
+	snprintf(url, sizeof(url), "%.*s%s", (int)n, pht_cli_opt_val(&o[O_NODE]),
 	    p.rev != NULL ? "/v1/revocations" : "/v1/halts");
 	memset(&ho, 0, sizeof(ho));
-	ho.cert = one(&o[O_CERT]);
-	ho.key = one(&o[O_KEY]);
-	ho.ca = one(&o[O_CA]);
+	ho.cert = pht_cli_opt_val(&o[O_CERT]);
+	ho.key = pht_cli_opt_val(&o[O_KEY]);
+	ho.ca = pht_cli_opt_val(&o[O_CA]);
 	ho.connect_timeout_ms = 5000;
 	if ((body = json_pack("{s:s}", "envelope", pht_buf_str(b))) == NULL) {
 		fprintf(stderr, "pht permit post: out of memory\n");
@@ -952,7 +877,7 @@ out:
 	json_decref(resp);
 	pht_http_free(http);
 	pht_buf_free(b);
-	parsed_clear(&p);
+	pht_cli_signed_clear(&p);
 	return ex;
 }
 
@@ -978,96 +903,4 @@ pht_cmd_permit(int argc, char **argv)
 	if (strcmp(argv[1], "post") == 0)
 		return permit_post(argc, argv);
 	return pht_cli_usage_error("permit", "unknown subcommand '%s'", argv[1]);
-}
-
-int
-pht_station_cmd_halt(int argc, char **argv)
-{
-	enum { O_CONFIG, O_BY, O_REASON, O_N };
-	struct ropt o[O_N] = {
-		{"config", 1, 0, {0}, 0}, {"by", 1, 0, {0}, 0}, {"reason", 1, 0, {0}, 0},
-	};
-	struct pht_station_config *cfg = NULL;
-	struct pht_err err;
-	const char *pos[1], *cmd = argv[1];
-	int halt = strcmp(argv[1], "halt") == 0, r;
-	size_t npos;
-
-	pht_err_clear(&err);
-	if ((r = parse_ropts(halt ? "station halt" : "station resume", argc, argv, 2, o,
-	    O_N, pos, 0, &npos)) != 0)
-		return r;
-	if (one(&o[O_CONFIG]) == NULL)
-		return pht_cli_usage_error(halt ? "station halt" : "station resume",
-		    "--config STATION.json is required");
-	if ((r = pht_station_config_load(one(&o[O_CONFIG]), &cfg, &err)) != PHT_OK ||
-	    (r = pht_station_gov_set_halt(cfg, halt, one(&o[O_BY]) != NULL ?
-	    one(&o[O_BY]) : "operator", one(&o[O_REASON]), &err)) != PHT_OK) {
-		pht_cli_error(halt ? "station halt" : "station resume", &err);
-		pht_station_config_free(cfg);
-		return pht_cli_exit_for(r);
-	}
-	printf("station %s %s%s\n", pht_station_config_id(cfg), cmd[0] == 'h' ?
-	    "halted: no train runs and a running one is stopped" : "resumed",
-	    cmd[0] == 'h' ? " (pht station resume undoes it)" : "");
-	pht_station_config_free(cfg);
-	return PHT_EXIT_OK;
-}
-
-int
-pht_station_cmd_orders(int argc, char **argv)
-{
-	struct ropt o[1] = {{"config", 1, 0, {0}, 0}};
-	struct pht_station_config *cfg = NULL;
-	struct pht_station *st = NULL;
-	struct pht_buf *b = NULL;
-	struct parsed p;
-	struct pht_err err;
-	const char *pos[MAX_REPEAT];
-	char fp[PHT_KEY_FP_LEN + 1], name[PHT_KEY_NAME_MAX + 1];
-	size_t npos, i;
-	int r, changed, ex = PHT_EXIT_OK;
-
-	pht_err_clear(&err);
-	memset(&p, 0, sizeof(p));
-	if ((r = parse_ropts("station orders", argc, argv, 2, o, 1, pos, MAX_REPEAT,
-	    &npos)) != 0)
-		return r;
-	if (one(&o[0]) == NULL || npos == 0)
-		return pht_cli_usage_error("station orders", "give --config STATION.json "
-		    "and at least one FILE");
-	if ((r = pht_station_config_load(one(&o[0]), &cfg, &err)) != PHT_OK ||
-	    (r = pht_station_open(cfg, &st, &err)) != PHT_OK) {
-		pht_cli_error("station orders", &err);
-		return pht_cli_exit_for(r);
-	}
-	for (i = 0; i < npos; i++) {
-		parsed_clear(&p);
-		pht_buf_free(b);
-		b = NULL;
-		if ((r = load_any(pos[i], NULL, &p, fp, name, &err)) == PHT_OK &&
-		    (r = pht_file_read(pos[i], PHT_ENVELOPE_MAX, &b, &err)) == PHT_OK) {
-			if (p.rev != NULL)
-				r = pht_station_gov_update_revocations(pht_station_governance(st),
-				    pht_buf_str(b), pht_buf_len(b), &changed, &err);
-			else if (p.halt != NULL)
-				r = pht_station_gov_update_halt(pht_station_governance(st),
-				    pht_buf_str(b), pht_buf_len(b), &changed, &err);
-			else
-				r = pht_errf(&err, PHT_ERR_INVALID, "a permit: permits travel "
-				    "with the trains");
-		}
-		if (r != PHT_OK) {
-			pht_err_prefix(&err, "%s", pos[i]);
-			pht_cli_error("station orders", &err);
-			ex = pht_cli_exit_for(r);
-			continue;
-		}
-		printf("%s: %s %s\n", pos[i], p.rev != NULL ? "revocation list" :
-		    "halt order", changed ? "stored" : "already stored");
-	}
-	parsed_clear(&p);
-	pht_buf_free(b);
-	pht_station_close(st);
-	return ex;
 }
