@@ -151,8 +151,8 @@ sha256_file(const char *path, char out[PHT_SHA256_HEX_LEN + 1], struct pht_err *
  * Prints the error and returns its exit code, or PHT_EXIT_OK.
  */
 static int
-collect_codes(const char *cmd, const struct pht_cli_opt *sha, const struct pht_cli_opt *train,
-    char **codes, size_t *n, char **strs, size_t *nstrs)
+collect_codes(const char *cmd, const struct pht_cli_opt *sha,
+    const struct pht_cli_opt *train, char **codes, size_t *n, char **strs, size_t *nstrs)
 {
 	struct pht_err err;
 	char h[PHT_SHA256_HEX_LEN + 1];
@@ -177,235 +177,348 @@ collect_codes(const char *cmd, const struct pht_cli_opt *sha, const struct pht_c
 	return PHT_EXIT_OK;
 }
 
+enum { I_KEY, I_ID, I_ANALYST, I_STATION, I_DATASET, I_COLUMNS, I_PURPOSE,
+    I_SHA, I_TRAIN, I_FROM, I_UNTIL, I_RUNS, I_ROUNDS, I_OUT, I_REVIEWER,
+    I_RA_SHA, I_RA_TRAIN, I_N };
+
+static const struct pht_cli_opt issue_opts[I_N] = {
+	PHT_CLI_OPT("key"), PHT_CLI_OPT("id"),
+	PHT_CLI_OPT_MANY("analyst", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("station", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("dataset", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("columns", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT("purpose"),
+	PHT_CLI_OPT_MANY("train-sha256", PHT_PERMIT_MAX_CODES),
+	PHT_CLI_OPT_MANY("train", PHT_PERMIT_MAX_CODES),
+	PHT_CLI_OPT("from"), PHT_CLI_OPT("until"),
+	PHT_CLI_OPT("max-runs"), PHT_CLI_OPT("max-rounds"),
+	PHT_CLI_OPT("out"),
+	PHT_CLI_OPT_MANY("reviewer", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("row-access-sha256", PHT_PERMIT_MAX_CODES),
+	PHT_CLI_OPT_MANY("row-access", PHT_PERMIT_MAX_CODES),
+};
+
+/*
+ * One pht permit issue: its options, the spec being filled and what it
+ * points to. strs[0..nstrs) are the strings made along the way (owned).
+ */
+struct issue_job {
+	struct pht_cli_opt o[I_N];
+	struct pht_permit_spec spec;
+	struct pht_permit_user *users, *revs;
+	struct pht_permit_dataset *ds;
+	const char **cols;
+	char **strs, **codes, **ra;
+	size_t nstrs, ncodes, nra;
+	struct pht_err err;
+};
+
+static const char *const issue_cmd = "permit issue";
+
+static void
+issue_job_clear(struct issue_job *j)
+{
+	size_t i;
+
+	for (i = 0; j->strs != NULL && i < j->nstrs; i++)
+		free(j->strs[i]);
+	free(j->strs);
+	free(j->codes);
+	free(j->ra);
+	free(j->cols);
+	free(j->users);
+	free(j->revs);
+	free(j->ds);
+}
+
+static int
+issue_nomem(void)
+{
+	fprintf(stderr, "pht %s: out of memory\n", issue_cmd);
+	return PHT_EXIT_FAIL;
+}
+
+/* The required options, the dates and the caps. */
+static int
+issue_check(struct issue_job *j, int64_t now)
+{
+	const struct pht_cli_opt *o = j->o;
+
+	if (pht_cli_opt_val(&o[I_KEY]) == NULL || pht_cli_opt_val(&o[I_ID]) == NULL ||
+	    pht_cli_opt_val(&o[I_OUT]) == NULL || pht_cli_opt_val(&o[I_PURPOSE]) == NULL ||
+	    pht_cli_opt_val(&o[I_FROM]) == NULL || pht_cli_opt_val(&o[I_UNTIL]) == NULL ||
+	    o[I_ANALYST].n == 0 || o[I_STATION].n == 0 || o[I_DATASET].n == 0 ||
+	    o[I_SHA].n + o[I_TRAIN].n + o[I_REVIEWER].n + o[I_RA_SHA].n +
+	    o[I_RA_TRAIN].n == 0)
+		return pht_cli_usage_error(issue_cmd, "--key, --id, --analyst, --station, "
+		    "--dataset (with --columns), --purpose, --train-sha256, --train or "
+		    "--reviewer, --from, --until and --out are required");
+	if (parse_date(pht_cli_opt_val(&o[I_FROM]), now, &j->spec.valid_from) != 0)
+		return pht_cli_usage_error(issue_cmd, "--from: '%s' is not a date",
+		    pht_cli_opt_val(&o[I_FROM]));
+	if (parse_date(pht_cli_opt_val(&o[I_UNTIL]), now, &j->spec.valid_until) != 0)
+		return pht_cli_usage_error(issue_cmd, "--until: '%s' is not a date",
+		    pht_cli_opt_val(&o[I_UNTIL]));
+	if (pht_cli_opt_val(&o[I_RUNS]) != NULL && parse_i64(pht_cli_opt_val(&o[I_RUNS]),
+	    1, PHT_PERMIT_MAX_RUNS, &j->spec.max_runs) != 0)
+		return pht_cli_usage_error(issue_cmd, "--max-runs: not an integer from 1 "
+		    "to %d", PHT_PERMIT_MAX_RUNS);
+	if (pht_cli_opt_val(&o[I_ROUNDS]) != NULL &&
+	    parse_i64(pht_cli_opt_val(&o[I_ROUNDS]), 1, PHT_PERMIT_MAX_ROUNDS,
+	    &j->spec.max_rounds) != 0)
+		return pht_cli_usage_error(issue_cmd, "--max-rounds: not an integer from 1 "
+		    "to %d", PHT_PERMIT_MAX_ROUNDS);
+	return PHT_EXIT_OK;
+}
+
+/* The arrays of the spec, sized from the options given. */
+static int
+issue_alloc(struct issue_job *j)
+{
+	const struct pht_cli_opt *o = j->o;
+
+	j->users = calloc(o[I_ANALYST].n, sizeof(*j->users));
+	j->ds = calloc(o[I_DATASET].n, sizeof(*j->ds));
+	j->revs = calloc(o[I_REVIEWER].n + 1, sizeof(*j->revs));
+	j->strs = calloc(o[I_ANALYST].n * 2 + o[I_REVIEWER].n * 2 + o[I_COLUMNS].n * 2 +
+	    o[I_TRAIN].n + o[I_RA_TRAIN].n + 1, sizeof(*j->strs));
+	j->ra = calloc(o[I_RA_SHA].n + o[I_RA_TRAIN].n + 1, sizeof(*j->ra));
+	j->codes = calloc(o[I_SHA].n + o[I_TRAIN].n + o[I_RA_SHA].n + o[I_RA_TRAIN].n +
+	    1, sizeof(*j->codes));
+	j->cols = calloc(o[I_COLUMNS].n * (PHT_PERMIT_MAX_COLUMNS + 1) + 1,
+	    sizeof(*j->cols));
+	if (j->users == NULL || j->ds == NULL || j->strs == NULL || j->codes == NULL ||
+	    j->ra == NULL || j->cols == NULL || j->revs == NULL)
+		return issue_nomem();
+	return PHT_EXIT_OK;
+}
+
+/* --reviewer NAME=KEYFILE: the permit carries the key itself (base64). */
+static int
+issue_reviewers(struct issue_job *j)
+{
+	const struct pht_cli_opt *o = &j->o[I_REVIEWER];
+	uint8_t raw[PHT_KEY_RAW_LEN];
+	struct pht_key *k = NULL;
+	const char *a, *eq;
+	size_t i;
+	int r;
+
+	for (i = 0; i < o->n; i++) {
+		a = o->vals[i];
+		eq = strchr(a, '=');
+		if (eq == NULL || eq == a || eq[1] == '\0')
+			return pht_cli_usage_error(issue_cmd, "--reviewer: '%s' is not "
+			    "NAME=KEY.sign.pub", a);
+		if ((j->strs[j->nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
+			return issue_nomem();
+		j->revs[i].name = j->strs[j->nstrs++];
+		if ((r = pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &j->err)) != PHT_OK ||
+		    (r = pht_key_public_raw(k, raw, &j->err)) != PHT_OK) {
+			pht_key_free(k);
+			pht_err_prefix(&j->err, "--reviewer %s", j->revs[i].name);
+			pht_cli_error(issue_cmd, &j->err);
+			return pht_cli_exit_for(r);
+		}
+		pht_key_free(k);
+		k = NULL;
+		if ((j->strs[j->nstrs] = malloc(pht_b64_encoded_len(PHT_KEY_RAW_LEN) + 1)) ==
+		    NULL)
+			return issue_nomem();
+		pht_b64_encode(raw, PHT_KEY_RAW_LEN, j->strs[j->nstrs]);
+		j->revs[i].key = j->strs[j->nstrs++];
+	}
+	return PHT_EXIT_OK;
+}
+
+/* --analyst NAME=FPR or NAME=KEYFILE. */
+static int
+issue_analysts(struct issue_job *j)
+{
+	const struct pht_cli_opt *o = &j->o[I_ANALYST];
+	char fp[PHT_KEY_FP_LEN + 1];
+	struct pht_key *k = NULL;
+	const char *a, *eq;
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		a = o->vals[i];
+		eq = strchr(a, '=');
+		if (eq == NULL || eq == a || eq[1] == '\0')
+			return pht_cli_usage_error(issue_cmd, "--analyst: '%s' is not "
+			    "NAME=FINGERPRINT or NAME=KEY.sign.pub", a);
+		if ((j->strs[j->nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
+			return issue_nomem();
+		j->users[i].name = j->strs[j->nstrs++];
+		if (strlen(eq + 1) == PHT_KEY_FP_LEN && strspn(eq + 1,
+		    "0123456789abcdef") == PHT_KEY_FP_LEN) {
+			j->users[i].key = eq + 1;
+			continue;
+		}
+		if (pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &j->err) != PHT_OK ||
+		    pht_key_fingerprint(k, fp, &j->err) != PHT_OK) {
+			pht_key_free(k);
+			pht_err_prefix(&j->err, "--analyst %s", j->users[i].name);
+			pht_cli_error(issue_cmd, &j->err);
+			return PHT_EXIT_USAGE;
+		}
+		pht_key_free(k);
+		k = NULL;
+		if ((j->strs[j->nstrs] = strdup(fp)) == NULL)
+			return issue_nomem();
+		j->users[i].key = j->strs[j->nstrs++];
+	}
+	return PHT_EXIT_OK;
+}
+
+/* The columns of dataset j->ds[d] from every --columns NAME:a,b,c; *ncol grows. */
+static int
+issue_columns_of(struct issue_job *j, size_t d, size_t *ncol)
+{
+	const struct pht_cli_opt *o = &j->o[I_COLUMNS];
+	const char *name = j->ds[d].name, *c;
+	size_t i, nl = strlen(name);
+	char *copy, *tok, *save;
+
+	for (i = 0; i < o->n; i++) {
+		c = o->vals[i];
+		if (strncmp(c, name, nl) != 0 || c[nl] != ':')
+			continue;
+		if ((copy = strdup(c + nl + 1)) == NULL)
+			return issue_nomem();
+		j->strs[j->nstrs++] = copy;
+		save = NULL;
+		for (tok = strtok_r(copy, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if (j->ds[d].ncolumns >= PHT_PERMIT_MAX_COLUMNS)
+				return pht_cli_usage_error(issue_cmd, "--columns: more than "
+				    "%d columns for %s", PHT_PERMIT_MAX_COLUMNS, name);
+			j->cols[(*ncol)++] = tok;
+			j->ds[d].ncolumns++;
+		}
+	}
+	if (j->ds[d].ncolumns == 0)
+		return pht_cli_usage_error(issue_cmd, "--dataset %s: no --columns %s:... "
+		    "names its allowed columns", name, name);
+	return PHT_EXIT_OK;
+}
+
+/* --dataset D with its --columns D:a,b,c; every --columns names a --dataset. */
+static int
+issue_datasets(struct issue_job *j)
+{
+	const struct pht_cli_opt *dso = &j->o[I_DATASET], *co = &j->o[I_COLUMNS];
+	const char *c, *colon;
+	size_t i, d, ncol = 0;
+	int ex;
+
+	for (i = 0; i < co->n; i++) {
+		c = co->vals[i];
+		colon = strchr(c, ':');
+		for (d = 0; d < dso->n; d++)
+			if (colon != NULL && strlen(dso->vals[d]) == (size_t)(colon - c) &&
+			    strncmp(dso->vals[d], c, (size_t)(colon - c)) == 0)
+				break;
+		if (colon == NULL || d == dso->n)
+			return pht_cli_usage_error(issue_cmd, "--columns: '%s' is not "
+			    "DATASET:col,... for a --dataset given", c);
+	}
+	for (d = 0; d < dso->n; d++) {
+		j->ds[d].name = dso->vals[d];
+		j->ds[d].columns = j->cols + ncol;
+		if ((ex = issue_columns_of(j, d, &ncol)) != PHT_EXIT_OK)
+			return ex;
+	}
+	return PHT_EXIT_OK;
+}
+
+/* The allowed code hashes and those granted row access (allowed too, listed once). */
+static int
+issue_codes(struct issue_job *j)
+{
+	size_t i, k;
+	int ex;
+
+	if ((ex = collect_codes(issue_cmd, &j->o[I_SHA], &j->o[I_TRAIN], j->codes,
+	    &j->ncodes, j->strs, &j->nstrs)) != PHT_EXIT_OK ||
+	    (ex = collect_codes(issue_cmd, &j->o[I_RA_SHA], &j->o[I_RA_TRAIN], j->ra,
+	    &j->nra, j->strs, &j->nstrs)) != PHT_EXIT_OK)
+		return ex;
+	for (i = 0; i < j->nra; i++) {
+		for (k = 0; k < j->ncodes && strcmp(j->codes[k], j->ra[i]) != 0; k++)
+			;
+		if (k == j->ncodes)
+			j->codes[j->ncodes++] = j->ra[i];
+	}
+	return PHT_EXIT_OK;
+}
+
+/* Builds the permit from the spec, signs it and writes it to --out. */
+static int
+issue_sign(struct issue_job *j)
+{
+	struct pht_permit_spec *spec = &j->spec;
+	const char *out = pht_cli_opt_val(&j->o[I_OUT]);
+	char fp[PHT_KEY_FP_LEN + 1], f[21], u[21], *payload = NULL;
+	size_t plen = 0;
+	int r, ex;
+
+	spec->id = pht_cli_opt_val(&j->o[I_ID]);
+	spec->purpose = pht_cli_opt_val(&j->o[I_PURPOSE]);
+	spec->users = j->users;
+	spec->nusers = j->o[I_ANALYST].n;
+	spec->stations = j->o[I_STATION].vals;
+	spec->nstations = j->o[I_STATION].n;
+	spec->datasets = j->ds;
+	spec->ndatasets = j->o[I_DATASET].n;
+	spec->code_sha256 = (const char *const *)j->codes;
+	spec->ncodes = j->ncodes;
+	spec->reviewers = j->revs;
+	spec->nreviewers = j->o[I_REVIEWER].n;
+	spec->row_access = (const char *const *)j->ra;
+	spec->nrow_access = j->nra;
+	if ((r = pht_permit_build(spec, &payload, &plen, &j->err)) != PHT_OK) {
+		pht_cli_error(issue_cmd, &j->err);
+		return pht_cli_exit_for(r);
+	}
+	if ((ex = sign_to(issue_cmd, pht_cli_opt_val(&j->o[I_KEY]), payload, plen, out,
+	    fp)) == PHT_EXIT_OK) {
+		pht_time_format(spec->valid_from, f);
+		pht_time_format(spec->valid_until, u);
+		printf("signed permit %s by %s, valid %s to %s; wrote %s\n", spec->id, fp,
+		    f, u, out);
+	}
+	free(payload);
+	return ex;
+}
+
+/* The stages of pht permit issue, in order; each returns PHT_EXIT_OK to go on. */
+static int (*const issue_stages[])(struct issue_job *) = {
+	issue_alloc, issue_reviewers, issue_analysts, issue_datasets, issue_codes,
+	issue_sign,
+};
+
 static int
 permit_issue(int argc, char **argv)
 {
-	enum { O_KEY, O_ID, O_ANALYST, O_STATION, O_DATASET, O_COLUMNS, O_PURPOSE,
-	    O_SHA, O_TRAIN, O_FROM, O_UNTIL, O_RUNS, O_ROUNDS, O_OUT, O_REVIEWER,
-	    O_RA_SHA, O_RA_TRAIN, O_N };
-	struct pht_cli_opt o[O_N] = {
-		{"key", 1, 0, {0}, 0}, {"id", 1, 0, {0}, 0},
-		{"analyst", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"station", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"dataset", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"columns", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"purpose", 1, 0, {0}, 0},
-		{"train-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-		{"train", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-		{"from", 1, 0, {0}, 0}, {"until", 1, 0, {0}, 0},
-		{"max-runs", 1, 0, {0}, 0}, {"max-rounds", 1, 0, {0}, 0},
-		{"out", 1, 0, {0}, 0},
-		{"reviewer", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"row-access-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-		{"row-access", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-	};
-	const char *cmd = "permit issue", *pos[1];
-	struct pht_permit_spec spec;
-	struct pht_permit_user *users = NULL, *revs = NULL;
-	struct pht_permit_dataset *ds = NULL;
-	struct pht_key *k = NULL;
-	struct pht_err err;
-	char **strs = NULL, **codes = NULL, **ra = NULL, *payload = NULL;
-	char fp[PHT_KEY_FP_LEN + 1];
-	const char **cols = NULL;
-	size_t npos, i, j, nstrs = 0, plen = 0, ncodes, nra = 0;
+	struct issue_job *j;
+	const char *pos[1];
+	size_t npos, i;
 	int64_t now = pht_time_now();
-	int ex = PHT_EXIT_USAGE, r;
+	int ex;
 
-	pht_err_clear(&err);
-	memset(&spec, 0, sizeof(spec));
-	if ((r = pht_cli_opt_parse(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
-		return r;
-	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_ID]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL ||
-	    pht_cli_opt_val(&o[O_PURPOSE]) == NULL || pht_cli_opt_val(&o[O_FROM]) == NULL ||
-	    pht_cli_opt_val(&o[O_UNTIL]) == NULL || o[O_ANALYST].n == 0 || o[O_STATION].n == 0 ||
-	    o[O_DATASET].n == 0 || o[O_SHA].n + o[O_TRAIN].n + o[O_REVIEWER].n +
-	    o[O_RA_SHA].n + o[O_RA_TRAIN].n == 0)
-		return pht_cli_usage_error(cmd, "--key, --id, --analyst, --station, "
-		    "--dataset (with --columns), --purpose, --train-sha256, --train or "
-		    "--reviewer, --from, --until and --out are required");
-	if (parse_date(pht_cli_opt_val(&o[O_FROM]), now, &spec.valid_from) != 0)
-		return pht_cli_usage_error(cmd, "--from: '%s' is not a date",
-		    pht_cli_opt_val(&o[O_FROM]));
-	if (parse_date(pht_cli_opt_val(&o[O_UNTIL]), now, &spec.valid_until) != 0)
-		return pht_cli_usage_error(cmd, "--until: '%s' is not a date",
-		    pht_cli_opt_val(&o[O_UNTIL]));
-	if (pht_cli_opt_val(&o[O_RUNS]) != NULL && parse_i64(pht_cli_opt_val(&o[O_RUNS]), 1,
-	    PHT_PERMIT_MAX_RUNS, &spec.max_runs) != 0)
-		return pht_cli_usage_error(cmd, "--max-runs: not an integer from 1 to %d",
-		    PHT_PERMIT_MAX_RUNS);
-	if (pht_cli_opt_val(&o[O_ROUNDS]) != NULL && parse_i64(pht_cli_opt_val(&o[O_ROUNDS]), 1,
-	    PHT_PERMIT_MAX_ROUNDS, &spec.max_rounds) != 0)
-		return pht_cli_usage_error(cmd, "--max-rounds: not an integer from 1 "
-		    "to %d", PHT_PERMIT_MAX_ROUNDS);
-	users = calloc(o[O_ANALYST].n, sizeof(*users));
-	ds = calloc(o[O_DATASET].n, sizeof(*ds));
-	revs = calloc(o[O_REVIEWER].n + 1, sizeof(*revs));
-	strs = calloc(o[O_ANALYST].n * 2 + o[O_REVIEWER].n * 2 + o[O_COLUMNS].n * 2 +
-	    o[O_TRAIN].n + o[O_RA_TRAIN].n + 1, sizeof(*strs));
-	ra = calloc(o[O_RA_SHA].n + o[O_RA_TRAIN].n + 1, sizeof(*ra));
-	codes = calloc(o[O_SHA].n + o[O_TRAIN].n + o[O_RA_SHA].n + o[O_RA_TRAIN].n + 1,
-	    sizeof(*codes));
-	cols = calloc(o[O_COLUMNS].n * (PHT_PERMIT_MAX_COLUMNS + 1) + 1, sizeof(*cols));
-	if (users == NULL || ds == NULL || strs == NULL || codes == NULL || ra == NULL ||
-	    cols == NULL || revs == NULL)
-		goto nomem;
-	/* --reviewer NAME=KEYFILE: the permit carries the key itself (base64) */
-	for (i = 0; i < o[O_REVIEWER].n; i++) {
-		const char *a = o[O_REVIEWER].vals[i], *eq = strchr(a, '=');
-		uint8_t raw[PHT_KEY_RAW_LEN];
-		if (eq == NULL || eq == a || eq[1] == '\0') {
-			pht_cli_usage_error(cmd, "--reviewer: '%s' is not NAME=KEY.sign.pub", a);
-			goto out;
-		}
-		if ((strs[nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
-			goto nomem;
-		revs[i].name = strs[nstrs++];
-		if ((r = pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &err)) != PHT_OK ||
-		    (r = pht_key_public_raw(k, raw, &err)) != PHT_OK) {
-			pht_err_prefix(&err, "--reviewer %s", revs[i].name);
-			pht_cli_error(cmd, &err);
-			ex = pht_cli_exit_for(r);
-			goto out;
-		}
-		pht_key_free(k);
-		k = NULL;
-		if ((strs[nstrs] = malloc(pht_b64_encoded_len(PHT_KEY_RAW_LEN) + 1)) == NULL)
-			goto nomem;
-		pht_b64_encode(raw, PHT_KEY_RAW_LEN, strs[nstrs]);
-		revs[i].key = strs[nstrs++];
-	}
-	/* --analyst NAME=FPR or NAME=KEYFILE */
-	for (i = 0; i < o[O_ANALYST].n; i++) {
-		const char *a = o[O_ANALYST].vals[i], *eq = strchr(a, '=');
-		if (eq == NULL || eq == a || eq[1] == '\0') {
-			pht_cli_usage_error(cmd, "--analyst: '%s' is not NAME=FINGERPRINT "
-			    "or NAME=KEY.sign.pub", a);
-			goto out;
-		}
-		if ((strs[nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
-			goto nomem;
-		users[i].name = strs[nstrs++];
-		if (strlen(eq + 1) == PHT_KEY_FP_LEN && strspn(eq + 1,
-		    "0123456789abcdef") == PHT_KEY_FP_LEN) {
-			users[i].key = eq + 1;
-			continue;
-		}
-		if ((r = pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &err)) != PHT_OK ||
-		    (r = pht_key_fingerprint(k, fp, &err)) != PHT_OK) {
-			pht_err_prefix(&err, "--analyst %s", users[i].name);
-			pht_cli_error(cmd, &err);
-			goto out;
-		}
-		pht_key_free(k);
-		k = NULL;
-		if ((strs[nstrs] = strdup(fp)) == NULL)
-			goto nomem;
-		users[i].key = strs[nstrs++];
-	}
-	/* --dataset D with its --columns D:a,b,c */
-	{
-		size_t ncol = 0;
-		for (i = 0; i < o[O_COLUMNS].n; i++) {
-			const char *c = o[O_COLUMNS].vals[i], *colon = strchr(c, ':');
-			for (j = 0; j < o[O_DATASET].n; j++)
-				if (colon != NULL && strlen(o[O_DATASET].vals[j]) ==
-				    (size_t)(colon - c) && strncmp(o[O_DATASET].vals[j], c,
-				    (size_t)(colon - c)) == 0)
-					break;
-			if (colon == NULL || j == o[O_DATASET].n) {
-				pht_cli_usage_error(cmd, "--columns: '%s' is not DATASET:col,... "
-				    "for a --dataset given", c);
-				goto out;
-			}
-		}
-		for (j = 0; j < o[O_DATASET].n; j++) {
-			const char *name = o[O_DATASET].vals[j];
-			size_t nl = strlen(name);
-			ds[j].name = name;
-			ds[j].columns = cols + ncol;
-			for (i = 0; i < o[O_COLUMNS].n; i++) {
-				const char *c = o[O_COLUMNS].vals[i];
-				char *copy, *tok, *save = NULL;
-				if (strncmp(c, name, nl) != 0 || c[nl] != ':')
-					continue;
-				if ((copy = strdup(c + nl + 1)) == NULL)
-					goto nomem;
-				strs[nstrs++] = copy;
-				for (tok = strtok_r(copy, ",", &save); tok != NULL;
-				    tok = strtok_r(NULL, ",", &save)) {
-					if (ds[j].ncolumns >= PHT_PERMIT_MAX_COLUMNS) {
-						pht_cli_usage_error(cmd, "--columns: more than %d "
-						    "columns for %s", PHT_PERMIT_MAX_COLUMNS, name);
-						goto out;
-					}
-					cols[ncol++] = tok;
-					ds[j].ncolumns++;
-				}
-			}
-			if (ds[j].ncolumns == 0) {
-				pht_cli_usage_error(cmd, "--dataset %s: no --columns %s:... "
-				    "names its allowed columns", name, name);
-				goto out;
-			}
-		}
-	}
-	if ((ex = collect_codes(cmd, &o[O_SHA], &o[O_TRAIN], codes, &ncodes, strs,
-	    &nstrs)) != PHT_EXIT_OK || (ex = collect_codes(cmd, &o[O_RA_SHA],
-	    &o[O_RA_TRAIN], ra, &nra, strs, &nstrs)) != PHT_EXIT_OK)
-		goto out;
-	ex = PHT_EXIT_USAGE;
-	/* code granted row access is allowed code too: listed once */
-	for (i = 0; i < nra; i++) {
-		for (j = 0; j < ncodes && strcmp(codes[j], ra[i]) != 0; j++)
-			;
-		if (j == ncodes)
-			codes[ncodes++] = ra[i];
-	}
-	spec.id = pht_cli_opt_val(&o[O_ID]);
-	spec.issued = now;
-	spec.purpose = pht_cli_opt_val(&o[O_PURPOSE]);
-	spec.users = users;
-	spec.nusers = o[O_ANALYST].n;
-	spec.stations = o[O_STATION].vals;
-	spec.nstations = o[O_STATION].n;
-	spec.datasets = ds;
-	spec.ndatasets = o[O_DATASET].n;
-	spec.code_sha256 = (const char *const *)codes;
-	spec.ncodes = ncodes;
-	spec.reviewers = revs;
-	spec.nreviewers = o[O_REVIEWER].n;
-	spec.row_access = (const char *const *)ra;
-	spec.nrow_access = nra;
-	if ((r = pht_permit_build(&spec, &payload, &plen, &err)) != PHT_OK) {
-		pht_cli_error(cmd, &err);
-		ex = pht_cli_exit_for(r);
-		goto out;
-	}
-	if ((ex = sign_to(cmd, pht_cli_opt_val(&o[O_KEY]), payload, plen, pht_cli_opt_val(&o[O_OUT]), fp)) ==
-	    PHT_EXIT_OK) {
-		char f[21], u[21];
-		pht_time_format(spec.valid_from, f);
-		pht_time_format(spec.valid_until, u);
-		printf("signed permit %s by %s, valid %s to %s; wrote %s\n", spec.id, fp,
-		    f, u, pht_cli_opt_val(&o[O_OUT]));
-	}
-	goto out;
-nomem:
-	fprintf(stderr, "pht %s: out of memory\n", cmd);
-	ex = PHT_EXIT_FAIL;
-out:
-	for (i = 0; strs != NULL && i < nstrs; i++)
-		free(strs[i]);
-	free(strs);
-	free(codes);
-	free(ra);
-	free(cols);
-	free(users);
-	free(revs);
-	free(ds);
-	free(payload);
-	pht_key_free(k);
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return issue_nomem();
+	memcpy(j->o, issue_opts, sizeof(issue_opts));
+	pht_err_clear(&j->err);
+	j->spec.issued = now;
+	if ((ex = pht_cli_opt_parse(issue_cmd, argc, argv, 2, j->o, I_N, pos, 0,
+	    &npos)) == PHT_EXIT_OK && (ex = issue_check(j, now)) == PHT_EXIT_OK)
+		for (i = 0; i < sizeof(issue_stages) / sizeof(issue_stages[0]); i++)
+			if ((ex = issue_stages[i](j)) != PHT_EXIT_OK)
+				break;
+	issue_job_clear(j);
+	free(j);
 	return ex;
 }
 
@@ -444,8 +557,8 @@ permit_approve(int argc, char **argv)
 		ex = pht_cli_exit_for(r);
 		goto out;
 	}
-	if ((ex = sign_to(cmd, pht_cli_opt_val(&o[O_KEY]), payload, plen, pht_cli_opt_val(&o[O_OUT]), fp)) ==
-	    PHT_EXIT_OK)
+	if ((ex = sign_to(cmd, pht_cli_opt_val(&o[O_KEY]), payload, plen,
+	    pht_cli_opt_val(&o[O_OUT]), fp)) == PHT_EXIT_OK)
 		printf("signed code approval of %zu train%s by %s; wrote %s\n", ncodes,
 		    ncodes == 1 ? "" : "s", fp, pht_cli_opt_val(&o[O_OUT]));
 	goto out;
@@ -519,8 +632,9 @@ pht_cli_signed_clear(struct pht_cli_signed *p)
 }
 
 int
-pht_cli_signed_load(const char *path, const struct pht_trust *trust, struct pht_cli_signed *p,
-    char fp[PHT_KEY_FP_LEN + 1], char name[PHT_KEY_NAME_MAX + 1], struct pht_err *err)
+pht_cli_signed_load(const char *path, const struct pht_trust *trust,
+    struct pht_cli_signed *p, char fp[PHT_KEY_FP_LEN + 1],
+    char name[PHT_KEY_NAME_MAX + 1], struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
 	struct pht_envelope *e = NULL;
@@ -744,7 +858,8 @@ permit_revoke(int argc, char **argv)
 	pht_err_clear(&err);
 	if ((r = pht_cli_opt_parse("permit revoke", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SEQ]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL)
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SEQ]) == NULL ||
+	    pht_cli_opt_val(&o[O_OUT]) == NULL)
 		return pht_cli_usage_error("permit revoke", "--key, --seq and --out are "
 		    "required");
 	if (parse_i64(pht_cli_opt_val(&o[O_SEQ]), 1, PHT_REVOCATIONS_MAX_SEQ, &seq) != 0)
@@ -782,24 +897,28 @@ permit_halt(int argc, char **argv)
 	pht_err_clear(&err);
 	if ((r = pht_cli_opt_parse("permit halt", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SCOPE]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL)
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SCOPE]) == NULL ||
+	    pht_cli_opt_val(&o[O_OUT]) == NULL)
 		return pht_cli_usage_error("permit halt", "--key, --scope and --out are "
 		    "required");
 	if (o[O_LIFT].n > 0 && pht_cli_opt_val(&o[O_UNTIL]) != NULL)
 		return pht_cli_usage_error("permit halt", "--lift and --until exclude "
 		    "each other");
-	if (pht_cli_opt_val(&o[O_UNTIL]) != NULL && (parse_date(pht_cli_opt_val(&o[O_UNTIL]), now, &until) != 0 ||
+	if (pht_cli_opt_val(&o[O_UNTIL]) != NULL &&
+	    (parse_date(pht_cli_opt_val(&o[O_UNTIL]), now, &until) != 0 ||
 	    until < now))
 		return pht_cli_usage_error("permit halt", "--until: '%s' is not a date "
 		    "from now on", pht_cli_opt_val(&o[O_UNTIL]));
 	if (o[O_LIFT].n > 0)
 		until = now;
-	if ((r = pht_halt_build(pht_cli_opt_val(&o[O_SCOPE]), now, until, pht_cli_opt_val(&o[O_REASON]),
+	if ((r = pht_halt_build(pht_cli_opt_val(&o[O_SCOPE]), now, until,
+	    pht_cli_opt_val(&o[O_REASON]),
 	    &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error("permit halt", &err);
 		return pht_cli_exit_for(r);
 	}
-	if ((ex = sign_to("permit halt", pht_cli_opt_val(&o[O_KEY]), payload, plen, pht_cli_opt_val(&o[O_OUT]),
+	if ((ex = sign_to("permit halt", pht_cli_opt_val(&o[O_KEY]), payload, plen,
+	    pht_cli_opt_val(&o[O_OUT]),
 	    fp)) == PHT_EXIT_OK)
 		printf("signed %s order for %s by %s; wrote %s\n", o[O_LIFT].n > 0 ?
 		    "lift" : "halt", pht_cli_opt_val(&o[O_SCOPE]), fp, pht_cli_opt_val(&o[O_OUT]));
@@ -831,7 +950,8 @@ permit_post(int argc, char **argv)
 	memset(&p, 0, sizeof(p));
 	if ((r = pht_cli_opt_parse("permit post", argc, argv, 2, o, O_N, pos, 1, &npos)) != 0)
 		return r;
-	if (npos != 1 || pht_cli_opt_val(&o[O_NODE]) == NULL || pht_cli_opt_val(&o[O_CERT]) == NULL ||
+	if (npos != 1 || pht_cli_opt_val(&o[O_NODE]) == NULL ||
+	    pht_cli_opt_val(&o[O_CERT]) == NULL ||
 	    pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_CA]) == NULL)
 		return pht_cli_usage_error("permit post", "give FILE, --node, --cert, "
 		    "--tls-key and --ca");

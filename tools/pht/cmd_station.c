@@ -1,4 +1,4 @@
-/* cmd_station.c — pht station: exec one signed train, halt|resume, orders; the daemon and queue in cmd_station_daemon.c. */
+/* cmd_station.c — pht station exec, halt|resume and orders (run, queue and decide: cmd_station_daemon.c). */
 #include "pht_cli.h"
 #include "cmd_catalog.h"
 #include "cmd_permit.h"
@@ -151,7 +151,7 @@ station_halt(int argc, char **argv)
 	};
 	struct pht_station_config *cfg = NULL;
 	struct pht_err err;
-	const char *pos[1], *cmd = argv[1];
+	const char *pos[1], *cmd = argv[1], *by;
 	int halt = strcmp(argv[1], "halt") == 0, r;
 	size_t npos;
 
@@ -162,9 +162,10 @@ station_halt(int argc, char **argv)
 	if (pht_cli_opt_val(&o[O_CONFIG]) == NULL)
 		return pht_cli_usage_error(halt ? "station halt" : "station resume",
 		    "--config STATION.json is required");
-	if ((r = pht_station_config_load(pht_cli_opt_val(&o[O_CONFIG]), &cfg, &err)) != PHT_OK ||
-	    (r = pht_station_gov_set_halt(cfg, halt, pht_cli_opt_val(&o[O_BY]) != NULL ?
-	    pht_cli_opt_val(&o[O_BY]) : "operator", pht_cli_opt_val(&o[O_REASON]), &err)) != PHT_OK) {
+	by = pht_cli_opt_val(&o[O_BY]);
+	if ((r = pht_station_config_load(pht_cli_opt_val(&o[O_CONFIG]), &cfg, &err)) !=
+	    PHT_OK || (r = pht_station_gov_set_halt(cfg, halt, by != NULL ? by : "operator",
+	    pht_cli_opt_val(&o[O_REASON]), &err)) != PHT_OK) {
 		pht_cli_error(halt ? "station halt" : "station resume", &err);
 		pht_station_config_free(cfg);
 		return pht_cli_exit_for(r);
