@@ -41,11 +41,21 @@ pht_cli_opt_parse(const char *cmd, int argc, char **argv, int start,
 		}
 		if (strncmp(a, "--", 2) != 0 || (o = find_opt(a, opts, nopts, &eq)) == NULL)
 			return pht_cli_usage_error(cmd, "unknown option '%s'", a);
+		if (o->flag == PHT_CLI_OPT_ARG) {
+			if (eq == NULL && i + 1 >= argc)
+				return pht_cli_usage_error(cmd, "option --%s needs a value",
+				    o->name);
+			a = eq != NULL ? eq + 1 : argv[++i];
+			if (*npos >= maxpos)
+				return pht_cli_usage_error(cmd, "unexpected argument '%s'", a);
+			pos[(*npos)++] = a;
+			continue;
+		}
 		if (o->n >= (o->max > 0 ? o->max : 1))
 			return o->max > 1 ?
 			    pht_cli_usage_error(cmd, "option --%s given too often", o->name) :
 			    pht_cli_usage_error(cmd, "option --%s given twice", o->name);
-		if (o->flag) {
+		if (o->flag == PHT_CLI_OPT_FLAG) {
 			if (eq != NULL)
 				return pht_cli_usage_error(cmd, "option --%s takes no value",
 				    o->name);

@@ -47,18 +47,26 @@ int pht_cli_read_train(const char *path, size_t max, struct pht_buf **out,
  * One row of a command's option table: "--name VALUE", "--name=VALUE" or,
  * for a flag, "--name" alone. The parser fills vals[0..n) with the values
  * given, in order (borrowed from argv; "" for a flag). Build rows with
- * PHT_CLI_OPT (given at most once), PHT_CLI_OPT_MANY and PHT_CLI_OPT_FLAG.
+ * PHT_CLI_OPT (given at most once), PHT_CLI_OPT_MANY, PHT_CLI_OPT_FLAG and
+ * PHT_CLI_OPT_POS.
  */
 struct pht_cli_opt {
 	const char *name;
 	size_t max;                        /* times it may be given; 0 is 1 */
-	int flag;                          /* takes no value */
+	int flag;                          /* PHT_CLI_OPT_VALUE, _FLAG or _ARG */
 	const char *vals[PHT_CLI_OPT_MAX];
 	size_t n;
 };
-#define PHT_CLI_OPT(name) { name, 1, 0, {0}, 0 }
-#define PHT_CLI_OPT_MANY(name, max) { name, max, 0, {0}, 0 }
-#define PHT_CLI_OPT_FLAG(name) { name, 1, 1, {0}, 0 }
+enum {
+	PHT_CLI_OPT_VALUE = 0,   /* --name VALUE */
+	PHT_CLI_OPT_FLAG = 1,    /* --name alone */
+	PHT_CLI_OPT_ARG = 2,     /* --name VALUE, VALUE taken as the next positional argument */
+};
+#define PHT_CLI_OPT(name) { name, 1, PHT_CLI_OPT_VALUE, {0}, 0 }
+#define PHT_CLI_OPT_MANY(name, max) { name, max, PHT_CLI_OPT_VALUE, {0}, 0 }
+#define PHT_CLI_OPT_FLAG(name) { name, 1, PHT_CLI_OPT_FLAG, {0}, 0 }
+/* --name VALUE as another way to write the positional argument VALUE (in order). */
+#define PHT_CLI_OPT_POS(name) { name, 0, PHT_CLI_OPT_ARG, {0}, 0 }
 
 /*
  * Parses argv[start..argc) into the table opts[0..nopts) and up to maxpos
