@@ -1,6 +1,8 @@
 /* cli_opt.c — the one long-option parser of every pht command, driven by a table. */
 #include "pht_cli.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The option of opts named by a ("--name" or "--name=VALUE"), or NULL. */
@@ -69,6 +71,22 @@ pht_cli_opt_parse(const char *cmd, int argc, char **argv, int start,
 		}
 	}
 	return PHT_EXIT_OK;
+}
+
+int
+pht_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 const char *

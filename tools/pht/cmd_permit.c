@@ -97,12 +97,9 @@ parse_date(const char *s, int64_t now, int64_t *out)
 static int
 parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-	char *end;
-	long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (pht_cli_uint(s, (uint64_t)min, (uint64_t)max, &v) != 0)
 		return -1;
 	*out = (int64_t)v;
 	return 0;

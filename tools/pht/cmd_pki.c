@@ -31,11 +31,9 @@ pki_help(FILE *f)
 static int
 parse_days(const char *s, int *out)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || v < 1 || v > 36600)
+	if (pht_cli_uint(s, 1, 36600, &v) != 0)
 		return -1;
 	*out = (int)v;
 	return 0;

@@ -74,22 +74,6 @@ struct sim_station {
 };
 
 static int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 parse_seconds(const char *s, double *out)
 {
 	char *end;
@@ -162,7 +146,7 @@ parse_drop(const char *arg, struct sim_station *st, size_t nst)
 	uint64_t round;
 	size_t i;
 
-	if (colon == NULL || colon == arg || parse_u64(colon + 1, 1, 100000, &round) != 0)
+	if (colon == NULL || colon == arg || pht_cli_uint(colon + 1, 1, 100000, &round) != 0)
 		return -1;
 	for (i = 0; i < nst; i++)
 		if (strlen(st[i].name) == (size_t)(colon - arg) &&
@@ -279,17 +263,17 @@ sim_limits(struct sim_job *j, const struct pht_cli_opt *o)
 		return pht_cli_usage_error("sim", "--time-limit %s: give seconds in "
 		    "(0, 86400]", val);
 	if ((val = pht_cli_opt_val(&o[S_MEMORY])) != NULL) {
-		if (parse_u64(val, 1, 1 << 20, &v) != 0)
+		if (pht_cli_uint(val, 1, 1 << 20, &v) != 0)
 			return pht_cli_usage_error("sim", "--memory-limit %s: give "
 			    "megabytes (1 to 1048576)", val);
 		j->lim.memory_bytes = (size_t)v << 20;
 	}
 	if ((val = pht_cli_opt_val(&o[S_INSN])) != NULL &&
-	    parse_u64(val, 1000, UINT64_MAX / 2, &j->lim.instructions) != 0)
+	    pht_cli_uint(val, 1000, UINT64_MAX / 2, &j->lim.instructions) != 0)
 		return pht_cli_usage_error("sim", "--instruction-limit %s: give a count "
 		    "of at least 1000", val);
 	if ((val = pht_cli_opt_val(&o[S_K])) != NULL) {
-		if (parse_u64(val, 1, INT32_MAX, &v) != 0)
+		if (pht_cli_uint(val, 1, INT32_MAX, &v) != 0)
 			return pht_cli_usage_error("sim", "--k %s: give a positive integer",
 			    val);
 		j->lim.k = (int64_t)v;
@@ -299,13 +283,13 @@ sim_limits(struct sim_job *j, const struct pht_cli_opt *o)
 		return pht_cli_usage_error("sim", "--time-resolution %s: give days in "
 		    "(0, 3660]", val);
 	if ((val = pht_cli_opt_val(&o[S_KMCELL])) != NULL) {
-		if (parse_u64(val, 1, 1000000, &v) != 0)
+		if (pht_cli_uint(val, 1, 1000000, &v) != 0)
 			return pht_cli_usage_error("sim", "--km-min-cell %s: give 1 to "
 			    "1000000", val);
 		res->km_min_cell = (int64_t)v;
 	}
 	if ((val = pht_cli_opt_val(&o[S_GDIGITS])) != NULL) {
-		if (parse_u64(val, 1, 6, &v) != 0)
+		if (pht_cli_uint(val, 1, 6, &v) != 0)
 			return pht_cli_usage_error("sim", "--grid-digits %s: give 1 to 6", val);
 		res->grid_digits = (int)v;
 	}
@@ -339,12 +323,12 @@ sim_args(struct sim_job *j, int argc, char **argv)
 		goto out;
 	ex = PHT_EXIT_USAGE;
 	if ((val = pht_cli_opt_val(&o[S_ROUNDS])) != NULL &&
-	    parse_u64(val, 1, 100000, &j->max_rounds) != 0) {
+	    pht_cli_uint(val, 1, 100000, &j->max_rounds) != 0) {
 		ex = pht_cli_usage_error("sim", "--max-rounds %s: give 1 to 100000", val);
 		goto out;
 	}
 	if ((val = pht_cli_opt_val(&o[S_SEED])) != NULL &&
-	    parse_u64(val, 1, UINT64_MAX, &j->seed) != 0) {
+	    pht_cli_uint(val, 1, UINT64_MAX, &j->seed) != 0) {
 		ex = pht_cli_usage_error("sim", "--seed %s: give a positive integer", val);
 		goto out;
 	}

@@ -43,12 +43,9 @@ log_stderr(void *arg, const char *line)
 static int
 int_arg(const char *s, int min, int max, int *out)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (pht_cli_uint(s, (uint64_t)min, (uint64_t)max, &v) != 0)
 		return -1;
 	*out = (int)v;
 	return 0;

@@ -92,21 +92,6 @@ split_list(const char *s, char **copy, const char ***items, size_t *n)
 	return PHT_OK;
 }
 
-/* Strictly parses a decimal integer in [lo, hi]. */
-static int
-parse_int(const char *s, long long lo, long long hi, long long *out)
-{
-	char *end;
-
-	errno = 0;
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	*out = strtoll(s, &end, 10);
-	if (errno != 0 || *end != '\0' || *out < lo || *out > hi)
-		return -1;
-	return 0;
-}
-
 /* NAME.sign.key -> NAME.seal.pub; NULL if the key is not named that way. */
 static char *
 default_result_key(const char *keypath)
@@ -304,7 +289,7 @@ train_sign(int argc, char **argv)
 	};
 	struct sign_job j;
 	const char *expires;
-	long long round = 1;
+	uint64_t round = 1;
 	int64_t dur = 0;
 	size_t npos;
 	int ex;
@@ -324,7 +309,7 @@ train_sign(int argc, char **argv)
 		return pht_cli_usage_error("train sign", "--expires: '%s' is not a "
 		    "duration like 90s, 30m, 1h or 7d", expires);
 	if (pht_cli_opt_val(&j.o[O_ROUND]) != NULL &&
-	    parse_int(pht_cli_opt_val(&j.o[O_ROUND]), 1, PHT_TRAINMSG_MAX_ROUND,
+	    pht_cli_uint(pht_cli_opt_val(&j.o[O_ROUND]), 1, PHT_TRAINMSG_MAX_ROUND,
 	    &round) != 0)
 		return pht_cli_usage_error("train sign", "--round: '%s' is not an "
 		    "integer from 1 to %d", pht_cli_opt_val(&j.o[O_ROUND]),
@@ -350,7 +335,7 @@ train_sign(int argc, char **argv)
 	j.spec.params = j.params;
 	j.spec.datasets = j.ds;
 	j.spec.stations = j.st;
-	j.spec.round = round;
+	j.spec.round = (int64_t)round;
 	j.spec.issued = pht_time_now();
 	j.spec.expires = j.spec.issued + dur;
 	ex = sign_write(&j);

@@ -3,6 +3,7 @@
 #define PHT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes of every pht command. */
@@ -78,6 +79,12 @@ enum {
 int pht_cli_opt_parse(const char *cmd, int argc, char **argv, int start,
     struct pht_cli_opt *opts, size_t nopts, const char **pos, size_t maxpos,
     size_t *npos);
+
+/*
+ * A decimal integer in [lo, hi] with nothing around it (no sign, no
+ * spaces): the one number parser of the pht options. 0 and *out set, or -1.
+ */
+int pht_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 
 /* The first value of o, or NULL when it was not given. */
 const char *pht_cli_opt_val(const struct pht_cli_opt *o);
