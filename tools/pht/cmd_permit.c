@@ -572,6 +572,32 @@ out:
 }
 
 int
+pht_cli_read_permit(const char *path, struct pht_buf **text,
+    struct pht_permit **permit, struct pht_err *err)
+{
+	struct pht_envelope *env = NULL;
+	const uint8_t *pl;
+	size_t pn;
+	int r;
+
+	*text = NULL;
+	*permit = NULL;
+	if ((r = pht_file_read(path, PHT_TRAINMSG_MAX_PERMIT, text, err)) == PHT_OK &&
+	    (r = pht_envelope_parse(pht_buf_str(*text), pht_buf_len(*text), &env,
+	    err)) == PHT_OK) {
+		pl = pht_envelope_payload(env, &pn);
+		r = pht_permit_parse(pl, pn, permit, err);
+	}
+	pht_envelope_free(env);
+	if (r != PHT_OK) {
+		pht_err_prefix(err, "--permit-file");
+		pht_buf_free(*text);
+		*text = NULL;
+	}
+	return r;
+}
+
+int
 pht_cli_load_approval(const char *cmd, const char *path, const char *code,
     size_t len, struct pht_buf **out)
 {

@@ -32,6 +32,17 @@ int pht_cli_signed_load(const char *path, const struct pht_trust *trust,
 void pht_cli_signed_clear(struct pht_cli_signed *p);
 
 struct pht_buf;
+struct pht_permit;
+
+/*
+ * Reads the signed permit at path (pht permit issue) that a train carries
+ * (pht train sign and pht run --permit-file): *text gets the envelope as
+ * read, *permit its payload parsed (the signature is the station's to check
+ * against its authorities). On failure returns the error code with err
+ * prefixed "--permit-file"; *text and *permit are then NULL.
+ */
+int pht_cli_read_permit(const char *path, struct pht_buf **text,
+    struct pht_permit **permit, struct pht_err *err);
 
 /*
  * Reads a reviewer's code approval envelope (pht permit approve) from path

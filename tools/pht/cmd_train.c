@@ -118,7 +118,6 @@ struct sign_job {
 	const char *train;                   /* TRAIN.lua */
 	struct pht_trainmsg_spec spec;
 	struct pht_buf *code, *pfile, *abuf;
-	struct pht_envelope *penv;
 	struct pht_permit *permit;
 	struct pht_key *key, *rkey;
 	json_t *params;
@@ -139,7 +138,6 @@ sign_job_clear(struct sign_job *j)
 	free(j->rpath);
 	pht_buf_free(j->code);
 	pht_buf_free(j->pfile);
-	pht_envelope_free(j->penv);
 	pht_permit_free(j->permit);
 	pht_buf_free(j->abuf);
 	pht_key_free(j->key);
@@ -211,20 +209,11 @@ static int
 sign_permit(struct sign_job *j)
 {
 	const char *pf = pht_cli_opt_val(&j->o[O_PERMIT_FILE]);
-	const uint8_t *pl;
-	size_t pn;
-	int r, ex;
+	int ex;
 
 	j->spec.permit = pht_cli_opt_val(&j->o[O_PERMIT]);
 	if (pf != NULL) {
-		if ((r = pht_file_read(pf, PHT_TRAINMSG_MAX_PERMIT, &j->pfile, &j->err)) == 0 &&
-		    (r = pht_envelope_parse(pht_buf_str(j->pfile), pht_buf_len(j->pfile),
-		    &j->penv, &j->err)) == 0) {
-			pl = pht_envelope_payload(j->penv, &pn);
-			r = pht_permit_parse(pl, pn, &j->permit, &j->err);
-		}
-		if (r != 0) {
-			pht_err_prefix(&j->err, "--permit-file");
+		if (pht_cli_read_permit(pf, &j->pfile, &j->permit, &j->err) != PHT_OK) {
 			pht_cli_error("train sign", &j->err);
 			return PHT_EXIT_USAGE;
 		}
