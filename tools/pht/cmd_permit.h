@@ -1,4 +1,4 @@
-/* cmd_permit.h — what pht permit shares with pht train, run and station: signed governance files. */
+/* cmd_permit.h — what pht permit shares with pht train, run and station: signed governance files (cmd_permit_files.c). */
 #ifndef CMD_PERMIT_H
 #define CMD_PERMIT_H
 
