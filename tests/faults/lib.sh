@@ -1,48 +1,24 @@
-# lib.sh — shared by the fault tests (sourced): TAP helpers, a PKI, a node and
-# station "a" on 127.0.0.1, and the analyst's curl. Every wait is a bounded loop.
+# lib.sh — shared by the fault tests (sourced, after tests/lib.sh): a PKI, a node
+# and station "a" on 127.0.0.1, and the analyst's curl. Every wait is a bounded loop.
 set -u
 PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
-command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
-command -v python3 >/dev/null || { echo "1..0 # SKIP python3 not installed"; exit 0; }
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+need curl python3
 
 dir=$(mktemp -d /tmp/pht-faults-XXXXXX)
 node_pid=""
 st_pid=""
 mnt=""
-n=0
-failed=0
 
-stop() { # stop PID: SIGTERM, then SIGKILL after 10 s
-  local pid=$1 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
 cleanup() {
   stop "$st_pid"
   stop "$node_pid"
   if [ -n "$mnt" ]; then umount "$mnt" 2>/dev/null || umount -l "$mnt" 2>/dev/null; fi
-  if [ "$failed" -eq 0 ] && [ -z "${PHT_KEEP:-}" ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+keep_on_failure "$dir"
+at_exit cleanup
 
-ok() { # ok STATUS DESCRIPTION [FILE-TO-SHOW-ON-FAILURE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-    echo "not ok $n - $2"; failed=$((failed + 1))
-    if [ -n "${3:-}" ] && [ -f "$3" ]; then sed 's/^/# /' "$3" | tail -n 25; fi
-  fi
-}
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; 0 once it succeeds, 1 at the deadline.
-wait_until() {
-  local secs=$1 i; shift
-  for i in $(seq 1 $((secs * 10))); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 # mount_tmpfs SIZE: a small tmpfs at $dir/disk ($mnt); 1 if it cannot be mounted
 mount_tmpfs() {
   mkdir -p "$dir/disk"

@@ -21,44 +21,20 @@ PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
 [ -x "$PHT" ] || { echo "Bail out! $PHT is not an executable"; exit 1; }
 PHT=$(realpath "$PHT")
-command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
+. "$(dirname "$0")/../lib.sh"
+need curl
 
 dir=$(mktemp -d /tmp/pht-gov-accept-XXXXXX)
 node_pid=""
 declare -A st_pid=()
-n=0
-failed=0
-
-stop() { # stop PID: SIGTERM, up to 10 s, then SIGKILL
-  local pid=$1 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
 cleanup() {
   local s
   for s in "${!st_pid[@]}"; do stop "${st_pid[$s]}"; done
   stop "$node_pid"
-  if [ "$failed" -eq 0 ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+keep_on_failure "$dir"
+at_exit cleanup
 
-ok() { # ok STATUS DESCRIPTION [FILE-TO-SHOW-ON-FAILURE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-    echo "not ok $n - $2"; failed=$((failed + 1))
-    if [ -n "${3:-}" ] && [ -f "$3" ]; then sed 's/^/# /' "$3" | tail -n 25; fi
-  fi
-}
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; 0 once it succeeds, 1 at the deadline.
-wait_until() {
-  local secs=$1 i; shift
-  for i in $(seq 1 $((secs * 10))); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 # alog S: the paths of station S's audit log files, oldest first (rotated ones, then the live one)
 alog() { ls "$dir/$1"/audit.log.[0-9]* 2>/dev/null | sort; echo "$dir/$1/audit.log"; }
 # acat S: S's whole audit log, every file in order
@@ -668,5 +644,4 @@ ok $? "every audit entry about a train under a permit carries its permit id" "$d
 ! grep -l 'Sanitizer\|runtime error' "$dir"/*.err "$dir"/[ab]/daemon.log "$dir/node.log" >"$dir/san.out" 2>/dev/null
 ok $? "no sanitizer report from pht run, the node or the daemons" "$dir/san.out"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

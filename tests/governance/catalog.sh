@@ -9,42 +9,19 @@
 set -u
 PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
+. "$(dirname "$0")/../lib.sh"
 
 dir=$(mktemp -d /tmp/pht-gov-catalog-XXXXXX)
 node_pid=""
 pids=""
-n=0
-failed=0
 
-stop() {
-  local pid=$1 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
 cleanup() {
   local p
   for p in $pids; do stop "$p"; done
   stop "$node_pid"
-  if [ "$failed" -eq 0 ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { # ok STATUS DESCRIPTION [FILE-TO-SHOW-ON-FAILURE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-    echo "not ok $n - $2"; failed=$((failed + 1))
-    if [ -n "${3:-}" ] && [ -f "$3" ]; then sed 's/^/# /' "$3" | tail -n 25; fi
-  fi
-}
-wait_until() {
-  local secs=$1 i; shift
-  for i in $(seq 1 $((secs * 10))); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
+keep_on_failure "$dir"
+at_exit cleanup
 
 # ---- PKI, keys, data
 {
@@ -324,5 +301,4 @@ cat "$dir/meta.out" "$dir/meta.err" >"$dir/meta.all"
 grep -q "station b, round 1: failed: train error: .*no column 'nosuch' in dataset cohort (audit entry seq" "$dir/meta.all"
 ok $? "a column not in the published dictionary, before any data: told precisely" "$dir/meta.all"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -6,43 +6,20 @@
 set -u
 PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
-command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
+. "$(dirname "$0")/../lib.sh"
+need curl
 
 dir=$(mktemp -d /tmp/pht-gov-daemon-XXXXXX)
 node_pid=""
 st_pid=""
-n=0
-failed=0
 
-stop() {
-  local pid=$1 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
 cleanup() {
   stop "$st_pid"
   stop "$node_pid"
-  if [ "$failed" -eq 0 ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+keep_on_failure "$dir"
+at_exit cleanup
 
-ok() { # ok STATUS DESCRIPTION [FILE-TO-SHOW-ON-FAILURE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-    echo "not ok $n - $2"; failed=$((failed + 1))
-    if [ -n "${3:-}" ] && [ -f "$3" ]; then sed 's/^/# /' "$3" | tail -n 25; fi
-  fi
-}
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; 0 once it succeeds, 1 at the deadline.
-wait_until() {
-  local secs=$1 i; shift
-  for i in $(seq 1 $((secs * 10))); do "$@" && return 0; sleep 0.1; done
-  return 1
-}
 # has_entry EVENT TRAIN [TEXT]: the station's log has EVENT for TRAIN (with TEXT in its reason)
 has_entry() {
   python3 - "$dir/a/audit.log" "$@" <<'PY'
@@ -268,5 +245,4 @@ ok $? "  the approved train passes the permit checks again and is released" "$di
 "$PHT" audit verify "$dir/a/audit.log" --station-key "$dir/a/keys/a.sign.pub" >"$dir/verify.log" 2>&1
 ok $? "the station's audit log verifies" "$dir/verify.log"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -9,11 +9,9 @@ SRC=${PHT_SRC:?PHT_SRC must name the source tree}
 DATA=$SRC/tests/data/station
 T=$(mktemp -d "${TMPDIR:-/tmp}/pht-gov-XXXXXX")
 BG=
-trap '[ -n "$BG" ] && kill "$BG" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
+at_exit '[ -n "$BG" ] && kill "$BG" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$T"'
 
-n=0; failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-diag() { sed 's/^/# /' "$@"; }
 # field $1 of the last audit entry whose event is $2 (default: the last entry)
 entry_field() {
   python3 - "$T/audit.log" "$1" "${2:-}" <<'PY'
@@ -403,5 +401,4 @@ ok $? "resume after the stopped run"
 "$PHT" audit verify "$T/audit.log" --station-key "$T/keys/st-a.sign.pub" >"$T/v" 2>&1
 ok $? "the audit log verifies"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+done_testing

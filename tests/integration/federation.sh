@@ -5,56 +5,23 @@ PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
 here="$SRC/tests/integration"
 [ -x "$PHT" ] || { echo "Bail out! $PHT is not an executable"; exit 1; }
-command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
-command -v sqlite3 >/dev/null || { echo "1..0 # SKIP sqlite3 not installed"; exit 0; }
+. "$(dirname "$0")/../lib.sh"
+need curl
+need sqlite3
 
 dir=$(mktemp -d /tmp/pht-federation-XXXXXX)
 node_pid=""
 declare -A st_pid=()
 bg_pids=()
-n=0
-failed=0
-
-# stop PID: SIGTERM, up to 10 s, then SIGKILL.
-stop() {
-  local pid=$1 i
-  [ -n "$pid" ] || return 0
-  kill -TERM "$pid" 2>/dev/null
-  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null
-  wait "$pid" 2>/dev/null
-}
 
 cleanup() {
   local p s
   for p in "${bg_pids[@]}"; do stop "$p"; done
   for s in "${!st_pid[@]}"; do stop "${st_pid[$s]}"; done
   stop "$node_pid"
-  if [ "$failed" -eq 0 ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
 }
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-ok() { # ok STATUS DESCRIPTION [FILE-TO-SHOW-ON-FAILURE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then
-    echo "ok $n - $2"
-  else
-    echo "not ok $n - $2"
-    failed=$((failed + 1))
-    if [ -n "${3:-}" ] && [ -f "$3" ]; then sed 's/^/# /' "$3" | tail -n 25; fi
-  fi
-}
-
-# wait_until SECONDS CMD...: polls CMD every 0.1 s; 0 once it succeeds, 1 at the deadline.
-wait_until() {
-  local secs=$1 i; shift
-  for i in $(seq 1 $((secs * 10))); do
-    "$@" && return 0
-    sleep 0.1
-  done
-  return 1
-}
+keep_on_failure "$dir"
+at_exit cleanup
 
 # ---- PKI, keys, data, configs ----
 {
@@ -469,5 +436,4 @@ ok $clean "the station daemons stop cleanly again after the restarts"
 ! grep -l 'Sanitizer\|runtime error' "$dir"/*.err "$dir"/[abc]/daemon.log >"$dir/san.out" 2>/dev/null
 ok $? "no sanitizer report from pht run or the station daemons" "$dir/san.out"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

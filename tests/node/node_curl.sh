@@ -2,28 +2,14 @@
 # node_curl.sh — the node seen by the curl command line: who gets in, and the JSON errors. Prints TAP.
 set -u
 PHT=${PHT:?PHT must point at the pht executable}
-command -v curl >/dev/null || { echo "1..0 # SKIP curl not installed"; exit 0; }
+. "$(dirname "$0")/../lib.sh"
+need curl
 
 dir=$(mktemp -d /tmp/pht-node-curl-XXXXXX)
 node_pid=""
-n=0
-failed=0
 
-cleanup() {
-  if [ -n "$node_pid" ]; then
-    kill -TERM "$node_pid" 2>/dev/null
-    for _ in $(seq 1 200); do kill -0 "$node_pid" 2>/dev/null || break; sleep 0.05; done
-    kill -KILL "$node_pid" 2>/dev/null
-    wait "$node_pid" 2>/dev/null
-  fi
-  if [ "$failed" -eq 0 ]; then rm -rf "$dir"; else echo "# left $dir for inspection"; fi
-}
-trap cleanup EXIT
-
-ok() { # ok COND-EXIT-STATUS DESCRIPTION
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
+keep_on_failure "$dir"
+at_exit 'stop "$node_pid"'
 
 "$PHT" pki init --out "$dir/ca" >/dev/null &&
 "$PHT" pki init --out "$dir/other" >/dev/null &&
@@ -152,5 +138,4 @@ node_pid=""
 [ $rc -eq 0 ] && grep -q 'signal 2: shutting down' "$dir/node.log" && grep -q 'stopped' "$dir/node.log"
 ok $? "SIGINT stops the node cleanly (exit $rc; SIGTERM is tested in test_node_server)"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

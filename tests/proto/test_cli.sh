@@ -6,14 +6,9 @@ set -u
 PHT=${PHT:?PHT must name the pht binary}
 SIGN=${1:?usage: test_cli.sh PROTO_SIGN_PAYLOAD}
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pht-cli-XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
+. "$(dirname "$0")/../lib.sh"
+at_exit 'rm -rf "$tmp"'
 
-ok() { # status description
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi
-}
 # run CMD...: sets rc, out (stdout) and err (stderr)
 run() {
   out=$("$@" 2>"$tmp/.stderr")
@@ -259,5 +254,4 @@ expect_rc 0 "train sign --help"
 run "$PHT" help keygen
 expect_rc 0 "pht help keygen"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

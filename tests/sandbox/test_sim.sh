@@ -4,9 +4,8 @@ set -u
 pht=${PHT:?PHT must name the pht executable}
 src=${PHT_SRC:?}
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0 fail=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fail=1; fi; }
+. "$(dirname "$0")/../lib.sh"
+at_exit 'rm -rf "$tmp"'
 
 RANDOM=4242
 dict='{"dataset":"reg","columns":[{"name":"id","type":"integer"},{"name":"age","type":"number","unit":"years"},{"name":"sex","type":"category","levels":["F","M"]}]}'
@@ -134,5 +133,4 @@ done
 "$pht" sim --help >"$tmp/out"
 ok "$([ $? = 0 ] && grep -q -- '--instruction-limit' "$tmp/out" && echo 0 || echo 1)" "--help documents the options"
 
-echo "1..$n"
-exit $fail
+done_testing

@@ -18,8 +18,8 @@
 set -u
 sign_payload=${1:?usage: compromised_node.sh SIGN_PAYLOAD}
 : "${PHT:?PHT not set}"
-n=0; fails=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else fails=$((fails + 1)); echo "not ok $n - $2"; [ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -15; fi; }
+. "$(dirname "$0")/../lib.sh"
+ok_tail=15
 dir=$(mktemp -d "${TMPDIR:-/tmp}/pht-sec-node-XXXXXX")
 node_pid=; run_pid=
 cleanup() {
@@ -28,12 +28,7 @@ cleanup() {
   wait 2>/dev/null
   rm -rf "$dir"
 }
-trap cleanup EXIT
-wait_until() { # wait_until SECONDS CMD...: polls every 0.1 s
-  local end=$((SECONDS + $1)); shift
-  while [ $SECONDS -lt $end ]; do "$@" && return 0; sleep 0.1; done
-  return 1
-}
+at_exit cleanup
 
 {
   "$PHT" pki init --out "$dir/ca" &&
@@ -165,5 +160,4 @@ run_case renewed "$dir/a-keys-new/a.sign.key" ""
 grep -q "MARKER-renewed" "$dir/renewed.err" "$dir/renewed.out" && ! grep -q "result from a refused" "$dir/renewed.err"
 ok $? "control: a result signed with a's new key is accepted" "$dir/renewed.err"
 
-echo "1..$n"
-[ $fails -eq 0 ]
+done_testing

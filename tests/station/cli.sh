@@ -7,11 +7,9 @@ PHT=${PHT:?PHT must name the pht binary}
 SRC=${PHT_SRC:?PHT_SRC must name the source tree}
 DATA=$SRC/tests/data/station
 T=$(mktemp -d "${TMPDIR:-/tmp}/pht-station-cli-XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib.sh"
+at_exit 'rm -rf "$T"'
 
-n=0; failed=0
-ok() { n=$((n + 1)); if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-diag() { sed 's/^/# /' "$@"; }
 # the last audit entry's field $1 (string values), with python3 reading the JSON line
 last_field() { tail -n 1 "$T/audit.log" | python3 -c 'import json,sys; e=json.loads(sys.stdin.read())["entry"]; print(e.get(sys.argv[1], ""))' "$1"; }
 json_get() { python3 -c 'import json,sys; v=json.loads(sys.argv[1]); [v := v[int(k)] if isinstance(v, list) else v[k] for k in sys.argv[2:]]; print(json.dumps(v) if not isinstance(v, str) else v)' "$@"; }
@@ -290,5 +288,4 @@ ok $? "audit verify with a bad --head: exit 2"
 "$PHT" audit frob >/dev/null 2>&1; [ $? -eq 2 ]
 ok $? "unknown audit subcommand: exit 2"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+done_testing

@@ -5,17 +5,9 @@
 set -u
 std="$PHT_SRC/trains/std"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-ok() {  # ok STATUS DESCRIPTION [DIAGNOSTIC-FILE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else
-    failed=$((failed + 1))
-    echo "not ok $n - $2"
-    [ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -5
-  fi
-}
+. "$(dirname "$0")/../lib.sh"
+at_exit 'rm -rf "$tmp"'
+ok_tail=5
 payload_of() { sed -n 's/.*"payload":"\([^"]*\)".*/\1/p' "$1" | base64 -d; }
 
 "$PHT" train assemble "$std/cox.lua" >"$tmp/cox.lua" 2>"$tmp/asm.err"
@@ -64,5 +56,4 @@ ok $? "pht sim of a train with a missing include fails naming the file and line"
 [ $? -ne 0 ] && [ ! -e "$tmp/bad.env" ] && grep -q 'not found in the train library' "$tmp/bads.err"
 ok $? "pht train sign refuses it and writes nothing" "$tmp/bads.err"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

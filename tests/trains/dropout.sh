@@ -10,21 +10,9 @@ here="$PHT_SRC/tests/trains"
 std="$PHT_SRC/trains/std"
 data="$PHT_SRC/tests/reference/data/colon"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-n=0
-failed=0
-
-ok() {  # ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC-FILE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then
-    echo "ok $n - $2"
-  else
-    failed=$((failed + 1))
-    echo "not ok $n - $2"
-    [ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -5
-  fi
-}
-
+. "$(dirname "$0")/../lib.sh"
+at_exit 'rm -rf "$tmp"'
+ok_tail=5
 sim() {  # sim OUT TRAIN PARAMS ARGS... (a, b, c are colon's stations 1-3)
   local out=$1 train=$2 params=$3
   shift 3
@@ -117,5 +105,4 @@ sim "$tmp/u.json" cox "$COX" a b --drop-station x:2
 [ $? -eq 2 ] && grep -qF -- "--drop-station x:2: give NAME:ROUND" "$tmp/u.json.err"
 ok $? "--drop-station of a station not given is a usage error" "$tmp/u.json.err"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -7,24 +7,12 @@ set -u
 here="$PHT_SRC/tests/trains"
 std="$PHT_SRC/trains/std"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+. "$(dirname "$0")/../lib.sh"
+at_exit 'rm -rf "$tmp"'
+ok_tail=5
 d="$tmp/data"
 mkdir "$d"
 lua5.4 "$here/gen_edge.lua" "$d" || { echo "Bail out! cannot generate the edge datasets"; exit 1; }
-n=0
-failed=0
-
-ok() {  # ok CONDITION-STATUS DESCRIPTION [DIAGNOSTIC-FILE]
-  n=$((n + 1))
-  if [ "$1" -eq 0 ]; then
-    echo "ok $n - $2"
-  else
-    failed=$((failed + 1))
-    echo "not ok $n - $2"
-    [ -n "${3:-}" ] && [ -f "$3" ] && sed 's/^/# /' "$3" | tail -5
-  fi
-}
-
 sim() {  # sim OUT TRAIN PARAMS STATION... (stations are dataset names)
   local out=$1 train=$2 params=$3
   shift 3
@@ -177,5 +165,4 @@ ok $? "km with merged steps keeps every patient and event" "$tmp/e6"
 lua5.4 "$here/check.lua" has-note "$tmp/km_merged.json" "steps merged to cover at least 5 patients each" 2>"$tmp/e5"
 ok $? "km says its steps were merged" "$tmp/e5"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -84,40 +84,18 @@ struct args {
 static int
 parse_args(const char *cmd, int argc, char **argv, size_t maxpos, struct args *a)
 {
-	static const char *const names[] = {"station-key", "head", "config", "train"};
-	const char **slots[4];
-	int i;
-	size_t j, n;
+	struct pht_cli_opt o[] = {PHT_CLI_OPT("station-key"), PHT_CLI_OPT("head"),
+	    PHT_CLI_OPT("config"), PHT_CLI_OPT("train")};
+	int r;
 
 	memset(a, 0, sizeof(*a));
-	slots[0] = &a->station_key;
-	slots[1] = &a->head;
-	slots[2] = &a->config;
-	slots[3] = &a->train;
-	for (i = 2; i < argc; i++) {
-		const char *s = argv[i];
-		if (strncmp(s, "--", 2) != 0 || s[2] == '\0') {
-			if (a->npos >= maxpos)
-				return pht_cli_usage_error(cmd, "unexpected argument '%s'", s);
-			a->pos[a->npos++] = s;
-			continue;
-		}
-		for (j = 0; j < 4; j++) {
-			n = strlen(names[j]);
-			if (strncmp(s + 2, names[j], n) == 0 && (s[2 + n] == '\0' || s[2 + n] == '='))
-				break;
-		}
-		if (j == 4)
-			return pht_cli_usage_error(cmd, "unknown option '%s'", s);
-		if (*slots[j] != NULL)
-			return pht_cli_usage_error(cmd, "option --%s given twice", names[j]);
-		if (s[2 + n] == '=')
-			*slots[j] = s + 3 + n;
-		else if (i + 1 < argc)
-			*slots[j] = argv[++i];
-		else
-			return pht_cli_usage_error(cmd, "option --%s needs a value", names[j]);
-	}
+	if ((r = pht_cli_opt_parse(cmd, argc, argv, 2, o, 4, a->pos, maxpos,
+	    &a->npos)) != 0)
+		return r;
+	a->station_key = pht_cli_opt_val(&o[0]);
+	a->head = pht_cli_opt_val(&o[1]);
+	a->config = pht_cli_opt_val(&o[2]);
+	a->train = pht_cli_opt_val(&o[3]);
 	return PHT_EXIT_OK;
 }
 

@@ -32,49 +32,34 @@ struct opts {
 static int
 parse(const char *cmd, int argc, char **argv, struct opts *o)
 {
-	static const char *const names[] = {"config", "station-key", "from", "to",
-	    "head-file", "out", "bundle", "head"};
-	const char **slots[8];
-	size_t j;
-	int i;
+	enum { A_CONFIG, A_KEY, A_FROM, A_TO, A_HEADFILE, A_OUT, A_BUNDLE, A_HEAD,
+	    A_DRY, A_DETAIL, A_LOG, A_N };
+	static const struct pht_cli_opt table[A_N] = {
+		PHT_CLI_OPT("config"), PHT_CLI_OPT("station-key"), PHT_CLI_OPT("from"),
+		PHT_CLI_OPT("to"), PHT_CLI_OPT("head-file"), PHT_CLI_OPT("out"),
+		PHT_CLI_OPT("bundle"), PHT_CLI_OPT("head"), PHT_CLI_OPT_FLAG("dry-run"),
+		PHT_CLI_OPT_FLAG("with-data-detail"), PHT_CLI_OPT_POS("log"),
+	};
+	struct pht_cli_opt *t;
+	int r;
 
 	memset(o, 0, sizeof(*o));
-	slots[0] = &o->config;
-	slots[1] = &o->station_key;
-	slots[2] = &o->from;
-	slots[3] = &o->to;
-	slots[4] = &o->head_file;
-	slots[5] = &o->out;
-	slots[6] = &o->bundle;
-	slots[7] = &o->head;
-	for (i = 2; i < argc; i++) {
-		const char *s = argv[i];
-		if (strcmp(s, "--dry-run") == 0) {
-			o->dry_run = 1;
-			continue;
-		}
-		if (strcmp(s, "--with-data-detail") == 0) {
-			o->data_detail = 1;
-			continue;
-		}
-		if (strcmp(s, "--log") == 0 || strncmp(s, "--", 2) != 0) {
-			if (strcmp(s, "--log") == 0 && ++i >= argc)
-				return pht_cli_usage_error(cmd, "--log needs a value");
-			if (o->nfiles >= MAX_FILES)
-				return pht_cli_usage_error(cmd, "too many files");
-			o->files[o->nfiles++] = argv[i];
-			continue;
-		}
-		for (j = 0; j < 8; j++)
-			if (strcmp(s + 2, names[j]) == 0)
-				break;
-		if (j == 8)
-			return pht_cli_usage_error(cmd, "unknown option '%s'", s);
-		if (i + 1 >= argc)
-			return pht_cli_usage_error(cmd, "%s needs a value", s);
-		*slots[j] = argv[++i];
-	}
-	return 0;
+	if ((t = malloc(sizeof(table))) == NULL)
+		return PHT_EXIT_FAIL;
+	memcpy(t, table, sizeof(table));
+	r = pht_cli_opt_parse(cmd, argc, argv, 2, t, A_N, o->files, MAX_FILES, &o->nfiles);
+	o->config = pht_cli_opt_val(&t[A_CONFIG]);
+	o->station_key = pht_cli_opt_val(&t[A_KEY]);
+	o->from = pht_cli_opt_val(&t[A_FROM]);
+	o->to = pht_cli_opt_val(&t[A_TO]);
+	o->head_file = pht_cli_opt_val(&t[A_HEADFILE]);
+	o->out = pht_cli_opt_val(&t[A_OUT]);
+	o->bundle = pht_cli_opt_val(&t[A_BUNDLE]);
+	o->head = pht_cli_opt_val(&t[A_HEAD]);
+	o->dry_run = t[A_DRY].n > 0;
+	o->data_detail = t[A_DETAIL].n > 0;
+	free(t); /* the values point into argv */
+	return r;
 }
 
 /* "YYYY-MM-DD" (the day's first or last second) or "YYYY-MM-DDTHH:MM:SSZ". */

@@ -79,37 +79,28 @@ pht_cmd_catalog(int argc, char **argv)
 	struct pht_http_opts o;
 	struct pht_http *h = NULL;
 	struct pht_err e;
-	const char *node = NULL;
+	struct pht_cli_opt opts[] = {PHT_CLI_OPT("node"), PHT_CLI_OPT("cert"),
+	    PHT_CLI_OPT("key"), PHT_CLI_OPT("ca"), PHT_CLI_OPT_FLAG("json")};
+	const char *node, *pos[1];
 	json_t *resp = NULL;
 	char url[1100];
+	size_t npos;
 	long status;
 	size_t len;
-	int i, json = 0, r, rc;
+	int json, r, rc;
 
 	if (pht_cli_wants_help(argc, argv)) {
 		fputs(catalog_help, stdout);
 		return PHT_EXIT_OK;
 	}
 	memset(&o, 0, sizeof(o));
-	for (i = 1; i < argc; i++) {
-		const char **slot = NULL;
-		if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-			continue;
-		}
-		if (strcmp(argv[i], "--node") == 0)
-			slot = &node;
-		else if (strcmp(argv[i], "--cert") == 0)
-			slot = &o.cert;
-		else if (strcmp(argv[i], "--key") == 0)
-			slot = &o.key;
-		else if (strcmp(argv[i], "--ca") == 0)
-			slot = &o.ca;
-		if (slot == NULL || i + 1 >= argc)
-			return pht_cli_usage_error("catalog", "unexpected '%s' (see pht catalog "
-			    "--help)", argv[i]);
-		*slot = argv[++i];
-	}
+	if ((r = pht_cli_opt_parse("catalog", argc, argv, 1, opts, 5, pos, 0, &npos)) != 0)
+		return r;
+	node = pht_cli_opt_val(&opts[0]);
+	o.cert = pht_cli_opt_val(&opts[1]);
+	o.key = pht_cli_opt_val(&opts[2]);
+	o.ca = pht_cli_opt_val(&opts[3]);
+	json = opts[4].n > 0;
 	if (node == NULL || o.cert == NULL || o.key == NULL || o.ca == NULL)
 		return pht_cli_usage_error("catalog", "give --node, --cert, --key and --ca");
 	len = strlen(node);
@@ -148,16 +139,16 @@ pht_cmd_station_catalog(int argc, char **argv)
 {
 	struct pht_station_config *cfg = NULL;
 	struct pht_err e;
-	const char *config = NULL;
+	struct pht_cli_opt o[] = {PHT_CLI_OPT("config")};
+	const char *config, *pos[1];
 	json_t *cat = NULL;
-	int i, r, rc;
+	size_t npos;
+	int r, rc;
 
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else
-			return pht_cli_usage_error("station catalog", "unexpected '%s'", argv[i]);
-	}
+	if ((r = pht_cli_opt_parse("station catalog", argc, argv, 2, o, 1, pos, 0,
+	    &npos)) != 0)
+		return r;
+	config = pht_cli_opt_val(&o[0]);
 	if (config == NULL)
 		return pht_cli_usage_error("station catalog", "give --config STATION.json");
 	pht_err_clear(&e);

@@ -65,20 +65,18 @@ node_serve(int argc, char **argv)
 	struct pht_node_config *cfg = NULL;
 	struct pht_node_server *srv = NULL;
 	struct pht_err err;
+	struct pht_cli_opt o[] = {PHT_CLI_OPT("config"), PHT_CLI_OPT("port-file"),
+	    PHT_CLI_OPT_FLAG("accept-store-loss")};
+	const char *pos[1];
 	char portbuf[16];
-	int i, r;
+	size_t npos;
+	int r;
 
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			config = argv[++i];
-		else if (strcmp(argv[i], "--port-file") == 0 && i + 1 < argc)
-			port_file = argv[++i];
-		else if (strcmp(argv[i], "--accept-store-loss") == 0)
-			accept_loss = 1;
-		else
-			return pht_cli_usage_error("node", "serve: unexpected argument "
-			    "'%s'", argv[i]);
-	}
+	if ((r = pht_cli_opt_parse("node serve", argc, argv, 2, o, 3, pos, 0, &npos)) != 0)
+		return r;
+	config = pht_cli_opt_val(&o[0]);
+	port_file = pht_cli_opt_val(&o[1]);
+	accept_loss = o[2].n > 0;
 	if (config == NULL)
 		return pht_cli_usage_error("node", "serve: --config NODE.json is "
 		    "required");

@@ -1,4 +1,4 @@
-/* cmd_permit.c — pht permit issue|approve|show|verify|revoke|halt|post, and pht station halt|resume. */
+/* cmd_permit.c — pht permit issue|approve|show|verify|revoke|halt|post. */
 #include "cmd_permit.h"
 #include "pht_cli.h"
 
@@ -12,9 +12,6 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_permit.h"
-#include "pht_station_config.h"
-#include "pht_station_exec.h"
-#include "pht_station_gov.h"
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
@@ -26,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_REPEAT 1024
 #define CODE_MAX (1u << 20)
 
 static const char *permit_help =
@@ -75,68 +71,6 @@ static const char *permit_help =
 "  post    hand a revocation list or halt order to the node, which serves\n"
 "          it to every station (GET /v1/revocations, /v1/halts).\n";
 
-/* A long option that may be given `max` times ("--name VALUE" or "--name=VALUE"). */
-struct ropt {
-	const char *name;
-	size_t max;
-	int flag;                       /* takes no value */
-	const char *vals[MAX_REPEAT];
-	size_t n;
-};
-
-/* Parses argv[start..) into opts and up to maxpos positionals. */
-static int
-parse_ropts(const char *cmd, int argc, char **argv, int start, struct ropt *o,
-    size_t no, const char **pos, size_t maxpos, size_t *npos)
-{
-	size_t j, len;
-	int i;
-
-	*npos = 0;
-	for (i = start; i < argc; i++) {
-		const char *a = argv[i], *eq;
-
-		if (strncmp(a, "--", 2) != 0 || a[2] == '\0') {
-			if (a[0] == '-' && a[1] != '\0')
-				return pht_cli_usage_error(cmd, "unknown option '%s'", a);
-			if (*npos >= maxpos)
-				return pht_cli_usage_error(cmd, "unexpected argument '%s'", a);
-			pos[(*npos)++] = a;
-			continue;
-		}
-		eq = strchr(a, '=');
-		len = eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2);
-		for (j = 0; j < no; j++)
-			if (strlen(o[j].name) == len && strncmp(o[j].name, a + 2, len) == 0)
-				break;
-		if (j == no)
-			return pht_cli_usage_error(cmd, "unknown option '%s'", a);
-		if (o[j].n >= o[j].max)
-			return pht_cli_usage_error(cmd, "option --%s given too often",
-			    o[j].name);
-		if (o[j].flag) {
-			if (eq != NULL)
-				return pht_cli_usage_error(cmd, "option --%s takes no value",
-				    o[j].name);
-			o[j].vals[o[j].n++] = "";
-			continue;
-		}
-		if (eq != NULL)
-			o[j].vals[o[j].n++] = eq + 1;
-		else if (i + 1 < argc)
-			o[j].vals[o[j].n++] = argv[++i];
-		else
-			return pht_cli_usage_error(cmd, "option --%s needs a value", o[j].name);
-	}
-	return PHT_EXIT_OK;
-}
-
-static const char *
-one(const struct ropt *o)
-{
-	return o->n > 0 ? o->vals[0] : NULL;
-}
-
 /* DATE: YYYY-MM-DD, RFC 3339 UTC, "now" or a duration from now. */
 static int
 parse_date(const char *s, int64_t now, int64_t *out)
@@ -163,12 +97,9 @@ parse_date(const char *s, int64_t now, int64_t *out)
 static int
 parse_i64(const char *s, int64_t min, int64_t max, int64_t *out)
 {
-	char *end;
-	long long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (pht_cli_uint(s, (uint64_t)min, (uint64_t)max, &v) != 0)
 		return -1;
 	*out = (int64_t)v;
 	return 0;
@@ -217,8 +148,8 @@ sha256_file(const char *path, char out[PHT_SHA256_HEX_LEN + 1], struct pht_err *
  * Prints the error and returns its exit code, or PHT_EXIT_OK.
  */
 static int
-collect_codes(const char *cmd, const struct ropt *sha, const struct ropt *train,
-    char **codes, size_t *n, char **strs, size_t *nstrs)
+collect_codes(const char *cmd, const struct pht_cli_opt *sha,
+    const struct pht_cli_opt *train, char **codes, size_t *n, char **strs, size_t *nstrs)
 {
 	struct pht_err err;
 	char h[PHT_SHA256_HEX_LEN + 1];
@@ -243,235 +174,348 @@ collect_codes(const char *cmd, const struct ropt *sha, const struct ropt *train,
 	return PHT_EXIT_OK;
 }
 
+enum { I_KEY, I_ID, I_ANALYST, I_STATION, I_DATASET, I_COLUMNS, I_PURPOSE,
+    I_SHA, I_TRAIN, I_FROM, I_UNTIL, I_RUNS, I_ROUNDS, I_OUT, I_REVIEWER,
+    I_RA_SHA, I_RA_TRAIN, I_N };
+
+static const struct pht_cli_opt issue_opts[I_N] = {
+	PHT_CLI_OPT("key"), PHT_CLI_OPT("id"),
+	PHT_CLI_OPT_MANY("analyst", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("station", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("dataset", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("columns", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT("purpose"),
+	PHT_CLI_OPT_MANY("train-sha256", PHT_PERMIT_MAX_CODES),
+	PHT_CLI_OPT_MANY("train", PHT_PERMIT_MAX_CODES),
+	PHT_CLI_OPT("from"), PHT_CLI_OPT("until"),
+	PHT_CLI_OPT("max-runs"), PHT_CLI_OPT("max-rounds"),
+	PHT_CLI_OPT("out"),
+	PHT_CLI_OPT_MANY("reviewer", PHT_PERMIT_MAX_LIST),
+	PHT_CLI_OPT_MANY("row-access-sha256", PHT_PERMIT_MAX_CODES),
+	PHT_CLI_OPT_MANY("row-access", PHT_PERMIT_MAX_CODES),
+};
+
+/*
+ * One pht permit issue: its options, the spec being filled and what it
+ * points to. strs[0..nstrs) are the strings made along the way (owned).
+ */
+struct issue_job {
+	struct pht_cli_opt o[I_N];
+	struct pht_permit_spec spec;
+	struct pht_permit_user *users, *revs;
+	struct pht_permit_dataset *ds;
+	const char **cols;
+	char **strs, **codes, **ra;
+	size_t nstrs, ncodes, nra;
+	struct pht_err err;
+};
+
+static const char *const issue_cmd = "permit issue";
+
+static void
+issue_job_clear(struct issue_job *j)
+{
+	size_t i;
+
+	for (i = 0; j->strs != NULL && i < j->nstrs; i++)
+		free(j->strs[i]);
+	free(j->strs);
+	free(j->codes);
+	free(j->ra);
+	free(j->cols);
+	free(j->users);
+	free(j->revs);
+	free(j->ds);
+}
+
+static int
+issue_nomem(void)
+{
+	fprintf(stderr, "pht %s: out of memory\n", issue_cmd);
+	return PHT_EXIT_FAIL;
+}
+
+/* The required options, the dates and the caps. */
+static int
+issue_check(struct issue_job *j, int64_t now)
+{
+	const struct pht_cli_opt *o = j->o;
+
+	if (pht_cli_opt_val(&o[I_KEY]) == NULL || pht_cli_opt_val(&o[I_ID]) == NULL ||
+	    pht_cli_opt_val(&o[I_OUT]) == NULL || pht_cli_opt_val(&o[I_PURPOSE]) == NULL ||
+	    pht_cli_opt_val(&o[I_FROM]) == NULL || pht_cli_opt_val(&o[I_UNTIL]) == NULL ||
+	    o[I_ANALYST].n == 0 || o[I_STATION].n == 0 || o[I_DATASET].n == 0 ||
+	    o[I_SHA].n + o[I_TRAIN].n + o[I_REVIEWER].n + o[I_RA_SHA].n +
+	    o[I_RA_TRAIN].n == 0)
+		return pht_cli_usage_error(issue_cmd, "--key, --id, --analyst, --station, "
+		    "--dataset (with --columns), --purpose, --train-sha256, --train or "
+		    "--reviewer, --from, --until and --out are required");
+	if (parse_date(pht_cli_opt_val(&o[I_FROM]), now, &j->spec.valid_from) != 0)
+		return pht_cli_usage_error(issue_cmd, "--from: '%s' is not a date",
+		    pht_cli_opt_val(&o[I_FROM]));
+	if (parse_date(pht_cli_opt_val(&o[I_UNTIL]), now, &j->spec.valid_until) != 0)
+		return pht_cli_usage_error(issue_cmd, "--until: '%s' is not a date",
+		    pht_cli_opt_val(&o[I_UNTIL]));
+	if (pht_cli_opt_val(&o[I_RUNS]) != NULL && parse_i64(pht_cli_opt_val(&o[I_RUNS]),
+	    1, PHT_PERMIT_MAX_RUNS, &j->spec.max_runs) != 0)
+		return pht_cli_usage_error(issue_cmd, "--max-runs: not an integer from 1 "
+		    "to %d", PHT_PERMIT_MAX_RUNS);
+	if (pht_cli_opt_val(&o[I_ROUNDS]) != NULL &&
+	    parse_i64(pht_cli_opt_val(&o[I_ROUNDS]), 1, PHT_PERMIT_MAX_ROUNDS,
+	    &j->spec.max_rounds) != 0)
+		return pht_cli_usage_error(issue_cmd, "--max-rounds: not an integer from 1 "
+		    "to %d", PHT_PERMIT_MAX_ROUNDS);
+	return PHT_EXIT_OK;
+}
+
+/* The arrays of the spec, sized from the options given. */
+static int
+issue_alloc(struct issue_job *j)
+{
+	const struct pht_cli_opt *o = j->o;
+
+	j->users = calloc(o[I_ANALYST].n, sizeof(*j->users));
+	j->ds = calloc(o[I_DATASET].n, sizeof(*j->ds));
+	j->revs = calloc(o[I_REVIEWER].n + 1, sizeof(*j->revs));
+	j->strs = calloc(o[I_ANALYST].n * 2 + o[I_REVIEWER].n * 2 + o[I_COLUMNS].n * 2 +
+	    o[I_TRAIN].n + o[I_RA_TRAIN].n + 1, sizeof(*j->strs));
+	j->ra = calloc(o[I_RA_SHA].n + o[I_RA_TRAIN].n + 1, sizeof(*j->ra));
+	j->codes = calloc(o[I_SHA].n + o[I_TRAIN].n + o[I_RA_SHA].n + o[I_RA_TRAIN].n +
+	    1, sizeof(*j->codes));
+	j->cols = calloc(o[I_COLUMNS].n * (PHT_PERMIT_MAX_COLUMNS + 1) + 1,
+	    sizeof(*j->cols));
+	if (j->users == NULL || j->ds == NULL || j->strs == NULL || j->codes == NULL ||
+	    j->ra == NULL || j->cols == NULL || j->revs == NULL)
+		return issue_nomem();
+	return PHT_EXIT_OK;
+}
+
+/* --reviewer NAME=KEYFILE: the permit carries the key itself (base64). */
+static int
+issue_reviewers(struct issue_job *j)
+{
+	const struct pht_cli_opt *o = &j->o[I_REVIEWER];
+	uint8_t raw[PHT_KEY_RAW_LEN];
+	struct pht_key *k = NULL;
+	const char *a, *eq;
+	size_t i;
+	int r;
+
+	for (i = 0; i < o->n; i++) {
+		a = o->vals[i];
+		eq = strchr(a, '=');
+		if (eq == NULL || eq == a || eq[1] == '\0')
+			return pht_cli_usage_error(issue_cmd, "--reviewer: '%s' is not "
+			    "NAME=KEY.sign.pub", a);
+		if ((j->strs[j->nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
+			return issue_nomem();
+		j->revs[i].name = j->strs[j->nstrs++];
+		if ((r = pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &j->err)) != PHT_OK ||
+		    (r = pht_key_public_raw(k, raw, &j->err)) != PHT_OK) {
+			pht_key_free(k);
+			pht_err_prefix(&j->err, "--reviewer %s", j->revs[i].name);
+			pht_cli_error(issue_cmd, &j->err);
+			return pht_cli_exit_for(r);
+		}
+		pht_key_free(k);
+		k = NULL;
+		if ((j->strs[j->nstrs] = malloc(pht_b64_encoded_len(PHT_KEY_RAW_LEN) + 1)) ==
+		    NULL)
+			return issue_nomem();
+		pht_b64_encode(raw, PHT_KEY_RAW_LEN, j->strs[j->nstrs]);
+		j->revs[i].key = j->strs[j->nstrs++];
+	}
+	return PHT_EXIT_OK;
+}
+
+/* --analyst NAME=FPR or NAME=KEYFILE. */
+static int
+issue_analysts(struct issue_job *j)
+{
+	const struct pht_cli_opt *o = &j->o[I_ANALYST];
+	char fp[PHT_KEY_FP_LEN + 1];
+	struct pht_key *k = NULL;
+	const char *a, *eq;
+	size_t i;
+
+	for (i = 0; i < o->n; i++) {
+		a = o->vals[i];
+		eq = strchr(a, '=');
+		if (eq == NULL || eq == a || eq[1] == '\0')
+			return pht_cli_usage_error(issue_cmd, "--analyst: '%s' is not "
+			    "NAME=FINGERPRINT or NAME=KEY.sign.pub", a);
+		if ((j->strs[j->nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
+			return issue_nomem();
+		j->users[i].name = j->strs[j->nstrs++];
+		if (strlen(eq + 1) == PHT_KEY_FP_LEN && strspn(eq + 1,
+		    "0123456789abcdef") == PHT_KEY_FP_LEN) {
+			j->users[i].key = eq + 1;
+			continue;
+		}
+		if (pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &j->err) != PHT_OK ||
+		    pht_key_fingerprint(k, fp, &j->err) != PHT_OK) {
+			pht_key_free(k);
+			pht_err_prefix(&j->err, "--analyst %s", j->users[i].name);
+			pht_cli_error(issue_cmd, &j->err);
+			return PHT_EXIT_USAGE;
+		}
+		pht_key_free(k);
+		k = NULL;
+		if ((j->strs[j->nstrs] = strdup(fp)) == NULL)
+			return issue_nomem();
+		j->users[i].key = j->strs[j->nstrs++];
+	}
+	return PHT_EXIT_OK;
+}
+
+/* The columns of dataset j->ds[d] from every --columns NAME:a,b,c; *ncol grows. */
+static int
+issue_columns_of(struct issue_job *j, size_t d, size_t *ncol)
+{
+	const struct pht_cli_opt *o = &j->o[I_COLUMNS];
+	const char *name = j->ds[d].name, *c;
+	size_t i, nl = strlen(name);
+	char *copy, *tok, *save;
+
+	for (i = 0; i < o->n; i++) {
+		c = o->vals[i];
+		if (strncmp(c, name, nl) != 0 || c[nl] != ':')
+			continue;
+		if ((copy = strdup(c + nl + 1)) == NULL)
+			return issue_nomem();
+		j->strs[j->nstrs++] = copy;
+		save = NULL;
+		for (tok = strtok_r(copy, ",", &save); tok != NULL;
+		    tok = strtok_r(NULL, ",", &save)) {
+			if (j->ds[d].ncolumns >= PHT_PERMIT_MAX_COLUMNS)
+				return pht_cli_usage_error(issue_cmd, "--columns: more than "
+				    "%d columns for %s", PHT_PERMIT_MAX_COLUMNS, name);
+			j->cols[(*ncol)++] = tok;
+			j->ds[d].ncolumns++;
+		}
+	}
+	if (j->ds[d].ncolumns == 0)
+		return pht_cli_usage_error(issue_cmd, "--dataset %s: no --columns %s:... "
+		    "names its allowed columns", name, name);
+	return PHT_EXIT_OK;
+}
+
+/* --dataset D with its --columns D:a,b,c; every --columns names a --dataset. */
+static int
+issue_datasets(struct issue_job *j)
+{
+	const struct pht_cli_opt *dso = &j->o[I_DATASET], *co = &j->o[I_COLUMNS];
+	const char *c, *colon;
+	size_t i, d, ncol = 0;
+	int ex;
+
+	for (i = 0; i < co->n; i++) {
+		c = co->vals[i];
+		colon = strchr(c, ':');
+		for (d = 0; d < dso->n; d++)
+			if (colon != NULL && strlen(dso->vals[d]) == (size_t)(colon - c) &&
+			    strncmp(dso->vals[d], c, (size_t)(colon - c)) == 0)
+				break;
+		if (colon == NULL || d == dso->n)
+			return pht_cli_usage_error(issue_cmd, "--columns: '%s' is not "
+			    "DATASET:col,... for a --dataset given", c);
+	}
+	for (d = 0; d < dso->n; d++) {
+		j->ds[d].name = dso->vals[d];
+		j->ds[d].columns = j->cols + ncol;
+		if ((ex = issue_columns_of(j, d, &ncol)) != PHT_EXIT_OK)
+			return ex;
+	}
+	return PHT_EXIT_OK;
+}
+
+/* The allowed code hashes and those granted row access (allowed too, listed once). */
+static int
+issue_codes(struct issue_job *j)
+{
+	size_t i, k;
+	int ex;
+
+	if ((ex = collect_codes(issue_cmd, &j->o[I_SHA], &j->o[I_TRAIN], j->codes,
+	    &j->ncodes, j->strs, &j->nstrs)) != PHT_EXIT_OK ||
+	    (ex = collect_codes(issue_cmd, &j->o[I_RA_SHA], &j->o[I_RA_TRAIN], j->ra,
+	    &j->nra, j->strs, &j->nstrs)) != PHT_EXIT_OK)
+		return ex;
+	for (i = 0; i < j->nra; i++) {
+		for (k = 0; k < j->ncodes && strcmp(j->codes[k], j->ra[i]) != 0; k++)
+			;
+		if (k == j->ncodes)
+			j->codes[j->ncodes++] = j->ra[i];
+	}
+	return PHT_EXIT_OK;
+}
+
+/* Builds the permit from the spec, signs it and writes it to --out. */
+static int
+issue_sign(struct issue_job *j)
+{
+	struct pht_permit_spec *spec = &j->spec;
+	const char *out = pht_cli_opt_val(&j->o[I_OUT]);
+	char fp[PHT_KEY_FP_LEN + 1], f[21], u[21], *payload = NULL;
+	size_t plen = 0;
+	int r, ex;
+
+	spec->id = pht_cli_opt_val(&j->o[I_ID]);
+	spec->purpose = pht_cli_opt_val(&j->o[I_PURPOSE]);
+	spec->users = j->users;
+	spec->nusers = j->o[I_ANALYST].n;
+	spec->stations = j->o[I_STATION].vals;
+	spec->nstations = j->o[I_STATION].n;
+	spec->datasets = j->ds;
+	spec->ndatasets = j->o[I_DATASET].n;
+	spec->code_sha256 = (const char *const *)j->codes;
+	spec->ncodes = j->ncodes;
+	spec->reviewers = j->revs;
+	spec->nreviewers = j->o[I_REVIEWER].n;
+	spec->row_access = (const char *const *)j->ra;
+	spec->nrow_access = j->nra;
+	if ((r = pht_permit_build(spec, &payload, &plen, &j->err)) != PHT_OK) {
+		pht_cli_error(issue_cmd, &j->err);
+		return pht_cli_exit_for(r);
+	}
+	if ((ex = sign_to(issue_cmd, pht_cli_opt_val(&j->o[I_KEY]), payload, plen, out,
+	    fp)) == PHT_EXIT_OK) {
+		pht_time_format(spec->valid_from, f);
+		pht_time_format(spec->valid_until, u);
+		printf("signed permit %s by %s, valid %s to %s; wrote %s\n", spec->id, fp,
+		    f, u, out);
+	}
+	free(payload);
+	return ex;
+}
+
+/* The stages of pht permit issue, in order; each returns PHT_EXIT_OK to go on. */
+static int (*const issue_stages[])(struct issue_job *) = {
+	issue_alloc, issue_reviewers, issue_analysts, issue_datasets, issue_codes,
+	issue_sign,
+};
+
 static int
 permit_issue(int argc, char **argv)
 {
-	enum { O_KEY, O_ID, O_ANALYST, O_STATION, O_DATASET, O_COLUMNS, O_PURPOSE,
-	    O_SHA, O_TRAIN, O_FROM, O_UNTIL, O_RUNS, O_ROUNDS, O_OUT, O_REVIEWER,
-	    O_RA_SHA, O_RA_TRAIN, O_N };
-	struct ropt o[O_N] = {
-		{"key", 1, 0, {0}, 0}, {"id", 1, 0, {0}, 0},
-		{"analyst", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"station", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"dataset", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"columns", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"purpose", 1, 0, {0}, 0},
-		{"train-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-		{"train", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-		{"from", 1, 0, {0}, 0}, {"until", 1, 0, {0}, 0},
-		{"max-runs", 1, 0, {0}, 0}, {"max-rounds", 1, 0, {0}, 0},
-		{"out", 1, 0, {0}, 0},
-		{"reviewer", PHT_PERMIT_MAX_LIST, 0, {0}, 0},
-		{"row-access-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-		{"row-access", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
-	};
-	const char *cmd = "permit issue", *pos[1];
-	struct pht_permit_spec spec;
-	struct pht_permit_user *users = NULL, *revs = NULL;
-	struct pht_permit_dataset *ds = NULL;
-	struct pht_key *k = NULL;
-	struct pht_err err;
-	char **strs = NULL, **codes = NULL, **ra = NULL, *payload = NULL;
-	char fp[PHT_KEY_FP_LEN + 1];
-	const char **cols = NULL;
-	size_t npos, i, j, nstrs = 0, plen = 0, ncodes, nra = 0;
+	struct issue_job *j;
+	const char *pos[1];
+	size_t npos, i;
 	int64_t now = pht_time_now();
-	int ex = PHT_EXIT_USAGE, r;
+	int ex;
 
-	pht_err_clear(&err);
-	memset(&spec, 0, sizeof(spec));
-	if ((r = parse_ropts(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
-		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_ID]) == NULL || one(&o[O_OUT]) == NULL ||
-	    one(&o[O_PURPOSE]) == NULL || one(&o[O_FROM]) == NULL ||
-	    one(&o[O_UNTIL]) == NULL || o[O_ANALYST].n == 0 || o[O_STATION].n == 0 ||
-	    o[O_DATASET].n == 0 || o[O_SHA].n + o[O_TRAIN].n + o[O_REVIEWER].n +
-	    o[O_RA_SHA].n + o[O_RA_TRAIN].n == 0)
-		return pht_cli_usage_error(cmd, "--key, --id, --analyst, --station, "
-		    "--dataset (with --columns), --purpose, --train-sha256, --train or "
-		    "--reviewer, --from, --until and --out are required");
-	if (parse_date(one(&o[O_FROM]), now, &spec.valid_from) != 0)
-		return pht_cli_usage_error(cmd, "--from: '%s' is not a date",
-		    one(&o[O_FROM]));
-	if (parse_date(one(&o[O_UNTIL]), now, &spec.valid_until) != 0)
-		return pht_cli_usage_error(cmd, "--until: '%s' is not a date",
-		    one(&o[O_UNTIL]));
-	if (one(&o[O_RUNS]) != NULL && parse_i64(one(&o[O_RUNS]), 1,
-	    PHT_PERMIT_MAX_RUNS, &spec.max_runs) != 0)
-		return pht_cli_usage_error(cmd, "--max-runs: not an integer from 1 to %d",
-		    PHT_PERMIT_MAX_RUNS);
-	if (one(&o[O_ROUNDS]) != NULL && parse_i64(one(&o[O_ROUNDS]), 1,
-	    PHT_PERMIT_MAX_ROUNDS, &spec.max_rounds) != 0)
-		return pht_cli_usage_error(cmd, "--max-rounds: not an integer from 1 "
-		    "to %d", PHT_PERMIT_MAX_ROUNDS);
-	users = calloc(o[O_ANALYST].n, sizeof(*users));
-	ds = calloc(o[O_DATASET].n, sizeof(*ds));
-	revs = calloc(o[O_REVIEWER].n + 1, sizeof(*revs));
-	strs = calloc(o[O_ANALYST].n * 2 + o[O_REVIEWER].n * 2 + o[O_COLUMNS].n * 2 +
-	    o[O_TRAIN].n + o[O_RA_TRAIN].n + 1, sizeof(*strs));
-	ra = calloc(o[O_RA_SHA].n + o[O_RA_TRAIN].n + 1, sizeof(*ra));
-	codes = calloc(o[O_SHA].n + o[O_TRAIN].n + o[O_RA_SHA].n + o[O_RA_TRAIN].n + 1,
-	    sizeof(*codes));
-	cols = calloc(o[O_COLUMNS].n * (PHT_PERMIT_MAX_COLUMNS + 1) + 1, sizeof(*cols));
-	if (users == NULL || ds == NULL || strs == NULL || codes == NULL || ra == NULL ||
-	    cols == NULL || revs == NULL)
-		goto nomem;
-	/* --reviewer NAME=KEYFILE: the permit carries the key itself (base64) */
-	for (i = 0; i < o[O_REVIEWER].n; i++) {
-		const char *a = o[O_REVIEWER].vals[i], *eq = strchr(a, '=');
-		uint8_t raw[PHT_KEY_RAW_LEN];
-		if (eq == NULL || eq == a || eq[1] == '\0') {
-			pht_cli_usage_error(cmd, "--reviewer: '%s' is not NAME=KEY.sign.pub", a);
-			goto out;
-		}
-		if ((strs[nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
-			goto nomem;
-		revs[i].name = strs[nstrs++];
-		if ((r = pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &err)) != PHT_OK ||
-		    (r = pht_key_public_raw(k, raw, &err)) != PHT_OK) {
-			pht_err_prefix(&err, "--reviewer %s", revs[i].name);
-			pht_cli_error(cmd, &err);
-			ex = pht_cli_exit_for(r);
-			goto out;
-		}
-		pht_key_free(k);
-		k = NULL;
-		if ((strs[nstrs] = malloc(pht_b64_encoded_len(PHT_KEY_RAW_LEN) + 1)) == NULL)
-			goto nomem;
-		pht_b64_encode(raw, PHT_KEY_RAW_LEN, strs[nstrs]);
-		revs[i].key = strs[nstrs++];
-	}
-	/* --analyst NAME=FPR or NAME=KEYFILE */
-	for (i = 0; i < o[O_ANALYST].n; i++) {
-		const char *a = o[O_ANALYST].vals[i], *eq = strchr(a, '=');
-		if (eq == NULL || eq == a || eq[1] == '\0') {
-			pht_cli_usage_error(cmd, "--analyst: '%s' is not NAME=FINGERPRINT "
-			    "or NAME=KEY.sign.pub", a);
-			goto out;
-		}
-		if ((strs[nstrs] = strndup(a, (size_t)(eq - a))) == NULL)
-			goto nomem;
-		users[i].name = strs[nstrs++];
-		if (strlen(eq + 1) == PHT_KEY_FP_LEN && strspn(eq + 1,
-		    "0123456789abcdef") == PHT_KEY_FP_LEN) {
-			users[i].key = eq + 1;
-			continue;
-		}
-		if ((r = pht_key_load_as(eq + 1, PHT_KEY_SIGN, 0, &k, &err)) != PHT_OK ||
-		    (r = pht_key_fingerprint(k, fp, &err)) != PHT_OK) {
-			pht_err_prefix(&err, "--analyst %s", users[i].name);
-			pht_cli_error(cmd, &err);
-			goto out;
-		}
-		pht_key_free(k);
-		k = NULL;
-		if ((strs[nstrs] = strdup(fp)) == NULL)
-			goto nomem;
-		users[i].key = strs[nstrs++];
-	}
-	/* --dataset D with its --columns D:a,b,c */
-	{
-		size_t ncol = 0;
-		for (i = 0; i < o[O_COLUMNS].n; i++) {
-			const char *c = o[O_COLUMNS].vals[i], *colon = strchr(c, ':');
-			for (j = 0; j < o[O_DATASET].n; j++)
-				if (colon != NULL && strlen(o[O_DATASET].vals[j]) ==
-				    (size_t)(colon - c) && strncmp(o[O_DATASET].vals[j], c,
-				    (size_t)(colon - c)) == 0)
-					break;
-			if (colon == NULL || j == o[O_DATASET].n) {
-				pht_cli_usage_error(cmd, "--columns: '%s' is not DATASET:col,... "
-				    "for a --dataset given", c);
-				goto out;
-			}
-		}
-		for (j = 0; j < o[O_DATASET].n; j++) {
-			const char *name = o[O_DATASET].vals[j];
-			size_t nl = strlen(name);
-			ds[j].name = name;
-			ds[j].columns = cols + ncol;
-			for (i = 0; i < o[O_COLUMNS].n; i++) {
-				const char *c = o[O_COLUMNS].vals[i];
-				char *copy, *tok, *save = NULL;
-				if (strncmp(c, name, nl) != 0 || c[nl] != ':')
-					continue;
-				if ((copy = strdup(c + nl + 1)) == NULL)
-					goto nomem;
-				strs[nstrs++] = copy;
-				for (tok = strtok_r(copy, ",", &save); tok != NULL;
-				    tok = strtok_r(NULL, ",", &save)) {
-					if (ds[j].ncolumns >= PHT_PERMIT_MAX_COLUMNS) {
-						pht_cli_usage_error(cmd, "--columns: more than %d "
-						    "columns for %s", PHT_PERMIT_MAX_COLUMNS, name);
-						goto out;
-					}
-					cols[ncol++] = tok;
-					ds[j].ncolumns++;
-				}
-			}
-			if (ds[j].ncolumns == 0) {
-				pht_cli_usage_error(cmd, "--dataset %s: no --columns %s:... "
-				    "names its allowed columns", name, name);
-				goto out;
-			}
-		}
-	}
-	if ((ex = collect_codes(cmd, &o[O_SHA], &o[O_TRAIN], codes, &ncodes, strs,
-	    &nstrs)) != PHT_EXIT_OK || (ex = collect_codes(cmd, &o[O_RA_SHA],
-	    &o[O_RA_TRAIN], ra, &nra, strs, &nstrs)) != PHT_EXIT_OK)
-		goto out;
-	ex = PHT_EXIT_USAGE;
-	/* code granted row access is allowed code too: listed once */
-	for (i = 0; i < nra; i++) {
-		for (j = 0; j < ncodes && strcmp(codes[j], ra[i]) != 0; j++)
-			;
-		if (j == ncodes)
-			codes[ncodes++] = ra[i];
-	}
-	spec.id = one(&o[O_ID]);
-	spec.issued = now;
-	spec.purpose = one(&o[O_PURPOSE]);
-	spec.users = users;
-	spec.nusers = o[O_ANALYST].n;
-	spec.stations = o[O_STATION].vals;
-	spec.nstations = o[O_STATION].n;
-	spec.datasets = ds;
-	spec.ndatasets = o[O_DATASET].n;
-	spec.code_sha256 = (const char *const *)codes;
-	spec.ncodes = ncodes;
-	spec.reviewers = revs;
-	spec.nreviewers = o[O_REVIEWER].n;
-	spec.row_access = (const char *const *)ra;
-	spec.nrow_access = nra;
-	if ((r = pht_permit_build(&spec, &payload, &plen, &err)) != PHT_OK) {
-		pht_cli_error(cmd, &err);
-		ex = pht_cli_exit_for(r);
-		goto out;
-	}
-	if ((ex = sign_to(cmd, one(&o[O_KEY]), payload, plen, one(&o[O_OUT]), fp)) ==
-	    PHT_EXIT_OK) {
-		char f[21], u[21];
-		pht_time_format(spec.valid_from, f);
-		pht_time_format(spec.valid_until, u);
-		printf("signed permit %s by %s, valid %s to %s; wrote %s\n", spec.id, fp,
-		    f, u, one(&o[O_OUT]));
-	}
-	goto out;
-nomem:
-	fprintf(stderr, "pht %s: out of memory\n", cmd);
-	ex = PHT_EXIT_FAIL;
-out:
-	for (i = 0; strs != NULL && i < nstrs; i++)
-		free(strs[i]);
-	free(strs);
-	free(codes);
-	free(ra);
-	free(cols);
-	free(users);
-	free(revs);
-	free(ds);
-	free(payload);
-	pht_key_free(k);
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return issue_nomem();
+	memcpy(j->o, issue_opts, sizeof(issue_opts));
+	pht_err_clear(&j->err);
+	j->spec.issued = now;
+	if ((ex = pht_cli_opt_parse(issue_cmd, argc, argv, 2, j->o, I_N, pos, 0,
+	    &npos)) == PHT_EXIT_OK && (ex = issue_check(j, now)) == PHT_EXIT_OK)
+		for (i = 0; i < sizeof(issue_stages) / sizeof(issue_stages[0]); i++)
+			if ((ex = issue_stages[i](j)) != PHT_EXIT_OK)
+				break;
+	issue_job_clear(j);
+	free(j);
 	return ex;
 }
 
@@ -479,7 +523,7 @@ static int
 permit_approve(int argc, char **argv)
 {
 	enum { O_KEY, O_SHA, O_TRAIN, O_NOTE, O_OUT, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"key", 1, 0, {0}, 0},
 		{"train-sha256", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
 		{"train", PHT_PERMIT_MAX_CODES, 0, {0}, 0},
@@ -492,9 +536,9 @@ permit_approve(int argc, char **argv)
 	int ex = PHT_EXIT_USAGE, r;
 
 	pht_err_clear(&err);
-	if ((r = parse_ropts(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+	if ((r = pht_cli_opt_parse(cmd, argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_OUT]) == NULL ||
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_OUT]) == NULL ||
 	    o[O_SHA].n + o[O_TRAIN].n == 0)
 		return pht_cli_usage_error(cmd, "--key, --train or --train-sha256, and "
 		    "--out are required");
@@ -505,15 +549,15 @@ permit_approve(int argc, char **argv)
 	    &nstrs)) != PHT_EXIT_OK)
 		goto out;
 	if ((r = pht_code_approval_build(pht_time_now(), (const char *const *)codes,
-	    ncodes, one(&o[O_NOTE]), &payload, &plen, &err)) != PHT_OK) {
+	    ncodes, pht_cli_opt_val(&o[O_NOTE]), &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error(cmd, &err);
 		ex = pht_cli_exit_for(r);
 		goto out;
 	}
-	if ((ex = sign_to(cmd, one(&o[O_KEY]), payload, plen, one(&o[O_OUT]), fp)) ==
-	    PHT_EXIT_OK)
+	if ((ex = sign_to(cmd, pht_cli_opt_val(&o[O_KEY]), payload, plen,
+	    pht_cli_opt_val(&o[O_OUT]), fp)) == PHT_EXIT_OK)
 		printf("signed code approval of %zu train%s by %s; wrote %s\n", ncodes,
-		    ncodes == 1 ? "" : "s", fp, one(&o[O_OUT]));
+		    ncodes == 1 ? "" : "s", fp, pht_cli_opt_val(&o[O_OUT]));
 	goto out;
 nomem:
 	fprintf(stderr, "pht %s: out of memory\n", cmd);
@@ -525,118 +569,6 @@ out:
 	free(codes);
 	free(payload);
 	return ex;
-}
-
-int
-pht_cli_load_approval(const char *cmd, const char *path, const char *code,
-    size_t len, struct pht_buf **out)
-{
-	struct pht_envelope *env = NULL;
-	struct pht_code_approval *a = NULL;
-	struct pht_buf *b = NULL;
-	struct pht_err err;
-	const uint8_t *pl;
-	char hex[PHT_SHA256_HEX_LEN + 1];
-	size_t pn;
-	int r, ex;
-
-	*out = NULL;
-	pht_err_clear(&err);
-	if ((r = pht_file_read(path, PHT_TRAINMSG_MAX_PERMIT, &b, &err)) == PHT_OK &&
-	    (r = pht_envelope_parse(pht_buf_str(b), pht_buf_len(b), &env,
-	    &err)) == PHT_OK) {
-		pl = pht_envelope_payload(env, &pn);
-		r = pht_code_approval_parse(pl, pn, &a, &err);
-	}
-	if (r != PHT_OK) {
-		pht_err_prefix(&err, "--approval");
-		pht_cli_error(cmd, &err);
-		ex = pht_cli_exit_for(r);
-		goto out;
-	}
-	if (pht_sha256_hex(code, len, hex, &err) != PHT_OK) {
-		pht_cli_error(cmd, &err);
-		ex = PHT_EXIT_FAIL;
-		goto out;
-	}
-	if (!pht_code_approval_has(a, hex)) {
-		ex = pht_cli_usage_error(cmd, "--approval %s does not list this train's "
-		    "code (sha256 %s)", path, hex);
-		goto out;
-	}
-	*out = b;
-	b = NULL; /* transferred */
-	ex = PHT_EXIT_OK;
-out:
-	pht_code_approval_free(a);
-	pht_envelope_free(env);
-	pht_buf_free(b);
-	return ex;
-}
-
-/* What an envelope holds, parsed as whichever kind it is. */
-struct parsed {
-	struct pht_permit *permit;
-	struct pht_revocations *rev;
-	struct pht_halt *halt;
-	struct pht_code_approval *approval;
-};
-
-static void
-parsed_clear(struct parsed *p)
-{
-	pht_permit_free(p->permit);
-	pht_revocations_free(p->rev);
-	pht_halt_free(p->halt);
-	pht_code_approval_free(p->approval);
-	memset(p, 0, sizeof(*p));
-}
-
-/* Reads FILE, opens the envelope (verifying it when trust is given), parses the payload. */
-static int
-load_any(const char *path, const struct pht_trust *trust, struct parsed *p,
-    char fp[PHT_KEY_FP_LEN + 1], char name[PHT_KEY_NAME_MAX + 1], struct pht_err *err)
-{
-	struct pht_buf *b = NULL;
-	struct pht_envelope *e = NULL;
-	struct pht_err e2;
-	const uint8_t *pl;
-	json_t *v = NULL;
-	const char *kind;
-	size_t plen;
-	int r;
-
-	memset(p, 0, sizeof(*p));
-	if ((r = pht_file_read(path, PHT_ENVELOPE_MAX, &b, err)) != PHT_OK)
-		return r;
-	r = trust != NULL ? pht_envelope_open(pht_buf_str(b), pht_buf_len(b), trust, &e,
-	    err) : pht_envelope_parse(pht_buf_str(b), pht_buf_len(b), &e, err);
-	if (r != PHT_OK) {
-		pht_err_prefix(err, "%s", path);
-		goto out;
-	}
-	snprintf(fp, PHT_KEY_FP_LEN + 1, "%s", pht_envelope_signer_fp(e));
-	snprintf(name, PHT_KEY_NAME_MAX + 1, "%s", pht_envelope_signer_name(e) != NULL ?
-	    pht_envelope_signer_name(e) : "");
-	pl = pht_envelope_payload(e, &plen);
-	/* the kind only picks the parser; the parser checks it again strictly */
-	kind = pht_json_parse((const char *)pl, plen, "payload", &v, &e2) == PHT_OK ?
-	    json_string_value(json_object_get(v, "kind")) : NULL;
-	if (kind != NULL && strcmp(kind, PHT_REVOCATIONS_KIND) == 0)
-		r = pht_revocations_parse(pl, plen, &p->rev, err);
-	else if (kind != NULL && strcmp(kind, PHT_HALT_KIND) == 0)
-		r = pht_halt_parse(pl, plen, &p->halt, err);
-	else if (kind != NULL && strcmp(kind, PHT_CODE_APPROVAL_KIND) == 0)
-		r = pht_code_approval_parse(pl, plen, &p->approval, err);
-	else
-		r = pht_permit_parse(pl, plen, &p->permit, err);
-	if (r != PHT_OK)
-		pht_err_prefix(err, "%s", path);
-out:
-	json_decref(v);
-	pht_envelope_free(e);
-	pht_buf_free(b);
-	return r;
 }
 
 static void
@@ -652,7 +584,7 @@ print_strings(const char *label, const json_t *a)
 }
 
 static void
-print_parsed(const struct parsed *p, const char *fp, const char *name)
+print_parsed(const struct pht_cli_signed *p, const char *fp, const char *name)
 {
 	char t[21], u[21];
 	size_t i;
@@ -737,7 +669,7 @@ print_parsed(const struct parsed *p, const char *fp, const char *name)
 static int
 permit_show(int argc, char **argv)
 {
-	struct parsed p;
+	struct pht_cli_signed p;
 	struct pht_err err;
 	char fp[PHT_KEY_FP_LEN + 1], name[PHT_KEY_NAME_MAX + 1];
 	int r;
@@ -745,22 +677,22 @@ permit_show(int argc, char **argv)
 	pht_err_clear(&err);
 	if (argc != 3)
 		return pht_cli_usage_error("permit show", "give exactly one FILE");
-	if ((r = load_any(argv[2], NULL, &p, fp, name, &err)) != PHT_OK) {
+	if ((r = pht_cli_signed_load(argv[2], NULL, &p, fp, name, &err)) != PHT_OK) {
 		pht_cli_error("permit show", &err);
 		return pht_cli_exit_for(r);
 	}
 	print_parsed(&p, fp, name);
 	printf("signature: not checked (pht permit verify FILE --authority KEY)\n");
-	parsed_clear(&p);
+	pht_cli_signed_clear(&p);
 	return PHT_EXIT_OK;
 }
 
 static int
 permit_verify(int argc, char **argv)
 {
-	struct ropt o[1] = {{"authority", 64, 0, {0}, 0}};
+	struct pht_cli_opt o[1] = {{"authority", 64, 0, {0}, 0}};
 	struct pht_trust *trust = NULL;
-	struct parsed p;
+	struct pht_cli_signed p;
 	struct pht_err err;
 	const char *pos[1];
 	char fp[PHT_KEY_FP_LEN + 1], name[PHT_KEY_NAME_MAX + 1];
@@ -769,7 +701,7 @@ permit_verify(int argc, char **argv)
 
 	pht_err_clear(&err);
 	memset(&p, 0, sizeof(p));
-	if ((r = parse_ropts("permit verify", argc, argv, 2, o, 1, pos, 1, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit verify", argc, argv, 2, o, 1, pos, 1, &npos)) != 0)
 		return r;
 	if (npos != 1 || o[0].n == 0)
 		return pht_cli_usage_error("permit verify", "give FILE and --authority");
@@ -781,7 +713,7 @@ permit_verify(int argc, char **argv)
 			ex = pht_cli_exit_for(r);
 			goto out;
 		}
-	if ((r = load_any(pos[0], trust, &p, fp, name, &err)) != PHT_OK) {
+	if ((r = pht_cli_signed_load(pos[0], trust, &p, fp, name, &err)) != PHT_OK) {
 		pht_cli_error("permit verify", &err);
 		ex = pht_cli_exit_for(r);
 		goto out;
@@ -796,7 +728,7 @@ permit_verify(int argc, char **argv)
 	printf("signature: good%s\n", p.permit != NULL ? "; valid now" : "");
 	ex = PHT_EXIT_OK;
 out:
-	parsed_clear(&p);
+	pht_cli_signed_clear(&p);
 	pht_trust_free(trust);
 	return ex;
 }
@@ -805,9 +737,9 @@ static int
 permit_revoke(int argc, char **argv)
 {
 	enum { O_KEY, O_SEQ, O_ID, O_OUT, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"key", 1, 0, {0}, 0}, {"seq", 1, 0, {0}, 0},
-		{"id", MAX_REPEAT, 0, {0}, 0}, {"out", 1, 0, {0}, 0},
+		{"id", PHT_CLI_OPT_MAX, 0, {0}, 0}, {"out", 1, 0, {0}, 0},
 	};
 	struct pht_err err;
 	const char *pos[1];
@@ -817,24 +749,25 @@ permit_revoke(int argc, char **argv)
 	int r, ex;
 
 	pht_err_clear(&err);
-	if ((r = parse_ropts("permit revoke", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit revoke", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_SEQ]) == NULL || one(&o[O_OUT]) == NULL)
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SEQ]) == NULL ||
+	    pht_cli_opt_val(&o[O_OUT]) == NULL)
 		return pht_cli_usage_error("permit revoke", "--key, --seq and --out are "
 		    "required");
-	if (parse_i64(one(&o[O_SEQ]), 1, PHT_REVOCATIONS_MAX_SEQ, &seq) != 0)
+	if (parse_i64(pht_cli_opt_val(&o[O_SEQ]), 1, PHT_REVOCATIONS_MAX_SEQ, &seq) != 0)
 		return pht_cli_usage_error("permit revoke", "--seq: '%s' is not a "
-		    "positive integer", one(&o[O_SEQ]));
+		    "positive integer", pht_cli_opt_val(&o[O_SEQ]));
 	if ((r = pht_revocations_build(seq, pht_time_now(), o[O_ID].vals, o[O_ID].n,
 	    &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error("permit revoke", &err);
 		return pht_cli_exit_for(r);
 	}
-	if ((ex = sign_to("permit revoke", one(&o[O_KEY]), payload, plen,
-	    one(&o[O_OUT]), fp)) == PHT_EXIT_OK)
+	if ((ex = sign_to("permit revoke", pht_cli_opt_val(&o[O_KEY]), payload, plen,
+	    pht_cli_opt_val(&o[O_OUT]), fp)) == PHT_EXIT_OK)
 		printf("signed revocation list seq %" PRId64 " (%zu permit%s revoked) by "
 		    "%s; wrote %s\n", seq, o[O_ID].n, o[O_ID].n == 1 ? "" : "s", fp,
-		    one(&o[O_OUT]));
+		    pht_cli_opt_val(&o[O_OUT]));
 	free(payload);
 	return ex;
 }
@@ -843,7 +776,7 @@ static int
 permit_halt(int argc, char **argv)
 {
 	enum { O_KEY, O_SCOPE, O_UNTIL, O_REASON, O_LIFT, O_OUT, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"key", 1, 0, {0}, 0}, {"scope", 1, 0, {0}, 0}, {"until", 1, 0, {0}, 0},
 		{"reason", 1, 0, {0}, 0}, {"lift", 1, 1, {0}, 0}, {"out", 1, 0, {0}, 0},
 	};
@@ -855,29 +788,33 @@ permit_halt(int argc, char **argv)
 	int r, ex;
 
 	pht_err_clear(&err);
-	if ((r = parse_ropts("permit halt", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit halt", argc, argv, 2, o, O_N, pos, 0, &npos)) != 0)
 		return r;
-	if (one(&o[O_KEY]) == NULL || one(&o[O_SCOPE]) == NULL || one(&o[O_OUT]) == NULL)
+	if (pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_SCOPE]) == NULL ||
+	    pht_cli_opt_val(&o[O_OUT]) == NULL)
 		return pht_cli_usage_error("permit halt", "--key, --scope and --out are "
 		    "required");
-	if (o[O_LIFT].n > 0 && one(&o[O_UNTIL]) != NULL)
+	if (o[O_LIFT].n > 0 && pht_cli_opt_val(&o[O_UNTIL]) != NULL)
 		return pht_cli_usage_error("permit halt", "--lift and --until exclude "
 		    "each other");
-	if (one(&o[O_UNTIL]) != NULL && (parse_date(one(&o[O_UNTIL]), now, &until) != 0 ||
+	if (pht_cli_opt_val(&o[O_UNTIL]) != NULL &&
+	    (parse_date(pht_cli_opt_val(&o[O_UNTIL]), now, &until) != 0 ||
 	    until < now))
 		return pht_cli_usage_error("permit halt", "--until: '%s' is not a date "
-		    "from now on", one(&o[O_UNTIL]));
+		    "from now on", pht_cli_opt_val(&o[O_UNTIL]));
 	if (o[O_LIFT].n > 0)
 		until = now;
-	if ((r = pht_halt_build(one(&o[O_SCOPE]), now, until, one(&o[O_REASON]),
+	if ((r = pht_halt_build(pht_cli_opt_val(&o[O_SCOPE]), now, until,
+	    pht_cli_opt_val(&o[O_REASON]),
 	    &payload, &plen, &err)) != PHT_OK) {
 		pht_cli_error("permit halt", &err);
 		return pht_cli_exit_for(r);
 	}
-	if ((ex = sign_to("permit halt", one(&o[O_KEY]), payload, plen, one(&o[O_OUT]),
+	if ((ex = sign_to("permit halt", pht_cli_opt_val(&o[O_KEY]), payload, plen,
+	    pht_cli_opt_val(&o[O_OUT]),
 	    fp)) == PHT_EXIT_OK)
 		printf("signed %s order for %s by %s; wrote %s\n", o[O_LIFT].n > 0 ?
-		    "lift" : "halt", one(&o[O_SCOPE]), fp, one(&o[O_OUT]));
+		    "lift" : "halt", pht_cli_opt_val(&o[O_SCOPE]), fp, pht_cli_opt_val(&o[O_OUT]));
 	free(payload);
 	return ex;
 }
@@ -886,13 +823,13 @@ static int
 permit_post(int argc, char **argv)
 {
 	enum { O_NODE, O_CERT, O_KEY, O_CA, O_N };
-	struct ropt o[O_N] = {
+	struct pht_cli_opt o[O_N] = {
 		{"node", 1, 0, {0}, 0}, {"cert", 1, 0, {0}, 0},
 		{"tls-key", 1, 0, {0}, 0}, {"ca", 1, 0, {0}, 0},
 	};
 	struct pht_http_opts ho;
 	struct pht_http *http = NULL;
-	struct parsed p;
+	struct pht_cli_signed p;
 	struct pht_buf *b = NULL;
 	struct pht_err err;
 	const char *pos[1];
@@ -904,13 +841,14 @@ permit_post(int argc, char **argv)
 
 	pht_err_clear(&err);
 	memset(&p, 0, sizeof(p));
-	if ((r = parse_ropts("permit post", argc, argv, 2, o, O_N, pos, 1, &npos)) != 0)
+	if ((r = pht_cli_opt_parse("permit post", argc, argv, 2, o, O_N, pos, 1, &npos)) != 0)
 		return r;
-	if (npos != 1 || one(&o[O_NODE]) == NULL || one(&o[O_CERT]) == NULL ||
-	    one(&o[O_KEY]) == NULL || one(&o[O_CA]) == NULL)
+	if (npos != 1 || pht_cli_opt_val(&o[O_NODE]) == NULL ||
+	    pht_cli_opt_val(&o[O_CERT]) == NULL ||
+	    pht_cli_opt_val(&o[O_KEY]) == NULL || pht_cli_opt_val(&o[O_CA]) == NULL)
 		return pht_cli_usage_error("permit post", "give FILE, --node, --cert, "
 		    "--tls-key and --ca");
-	if ((r = load_any(pos[0], NULL, &p, fp, name, &err)) != PHT_OK ||
+	if ((r = pht_cli_signed_load(pos[0], NULL, &p, fp, name, &err)) != PHT_OK ||
 	    (r = pht_file_read(pos[0], PHT_ENVELOPE_MAX, &b, &err)) != PHT_OK) {
 		pht_cli_error("permit post", &err);
 		ex = pht_cli_exit_for(r);
@@ -924,15 +862,15 @@ permit_post(int argc, char **argv)
 		    p.permit != NULL ? "permit-file" : "approval");
 		goto out;
 	}
-	n = strlen(one(&o[O_NODE]));
-	while (n > 0 && one(&o[O_NODE])[n - 1] == '/')
+	n = strlen(pht_cli_opt_val(&o[O_NODE]));
+	while (n > 0 && pht_cli_opt_val(&o[O_NODE])[n - 1] == '/')
 		n--;
-	snprintf(url, sizeof(url), "%.*s%s", (int)n, one(&o[O_NODE]),
+	snprintf(url, sizeof(url), "%.*s%s", (int)n, pht_cli_opt_val(&o[O_NODE]),
 	    p.rev != NULL ? "/v1/revocations" : "/v1/halts");
 	memset(&ho, 0, sizeof(ho));
-	ho.cert = one(&o[O_CERT]);
-	ho.key = one(&o[O_KEY]);
-	ho.ca = one(&o[O_CA]);
+	ho.cert = pht_cli_opt_val(&o[O_CERT]);
+	ho.key = pht_cli_opt_val(&o[O_KEY]);
+	ho.ca = pht_cli_opt_val(&o[O_CA]);
 	ho.connect_timeout_ms = 5000;
 	if ((body = json_pack("{s:s}", "envelope", pht_buf_str(b))) == NULL) {
 		fprintf(stderr, "pht permit post: out of memory\n");
@@ -952,7 +890,7 @@ out:
 	json_decref(resp);
 	pht_http_free(http);
 	pht_buf_free(b);
-	parsed_clear(&p);
+	pht_cli_signed_clear(&p);
 	return ex;
 }
 
@@ -978,96 +916,4 @@ pht_cmd_permit(int argc, char **argv)
 	if (strcmp(argv[1], "post") == 0)
 		return permit_post(argc, argv);
 	return pht_cli_usage_error("permit", "unknown subcommand '%s'", argv[1]);
-}
-
-int
-pht_station_cmd_halt(int argc, char **argv)
-{
-	enum { O_CONFIG, O_BY, O_REASON, O_N };
-	struct ropt o[O_N] = {
-		{"config", 1, 0, {0}, 0}, {"by", 1, 0, {0}, 0}, {"reason", 1, 0, {0}, 0},
-	};
-	struct pht_station_config *cfg = NULL;
-	struct pht_err err;
-	const char *pos[1], *cmd = argv[1];
-	int halt = strcmp(argv[1], "halt") == 0, r;
-	size_t npos;
-
-	pht_err_clear(&err);
-	if ((r = parse_ropts(halt ? "station halt" : "station resume", argc, argv, 2, o,
-	    O_N, pos, 0, &npos)) != 0)
-		return r;
-	if (one(&o[O_CONFIG]) == NULL)
-		return pht_cli_usage_error(halt ? "station halt" : "station resume",
-		    "--config STATION.json is required");
-	if ((r = pht_station_config_load(one(&o[O_CONFIG]), &cfg, &err)) != PHT_OK ||
-	    (r = pht_station_gov_set_halt(cfg, halt, one(&o[O_BY]) != NULL ?
-	    one(&o[O_BY]) : "operator", one(&o[O_REASON]), &err)) != PHT_OK) {
-		pht_cli_error(halt ? "station halt" : "station resume", &err);
-		pht_station_config_free(cfg);
-		return pht_cli_exit_for(r);
-	}
-	printf("station %s %s%s\n", pht_station_config_id(cfg), cmd[0] == 'h' ?
-	    "halted: no train runs and a running one is stopped" : "resumed",
-	    cmd[0] == 'h' ? " (pht station resume undoes it)" : "");
-	pht_station_config_free(cfg);
-	return PHT_EXIT_OK;
-}
-
-int
-pht_station_cmd_orders(int argc, char **argv)
-{
-	struct ropt o[1] = {{"config", 1, 0, {0}, 0}};
-	struct pht_station_config *cfg = NULL;
-	struct pht_station *st = NULL;
-	struct pht_buf *b = NULL;
-	struct parsed p;
-	struct pht_err err;
-	const char *pos[MAX_REPEAT];
-	char fp[PHT_KEY_FP_LEN + 1], name[PHT_KEY_NAME_MAX + 1];
-	size_t npos, i;
-	int r, changed, ex = PHT_EXIT_OK;
-
-	pht_err_clear(&err);
-	memset(&p, 0, sizeof(p));
-	if ((r = parse_ropts("station orders", argc, argv, 2, o, 1, pos, MAX_REPEAT,
-	    &npos)) != 0)
-		return r;
-	if (one(&o[0]) == NULL || npos == 0)
-		return pht_cli_usage_error("station orders", "give --config STATION.json "
-		    "and at least one FILE");
-	if ((r = pht_station_config_load(one(&o[0]), &cfg, &err)) != PHT_OK ||
-	    (r = pht_station_open(cfg, &st, &err)) != PHT_OK) {
-		pht_cli_error("station orders", &err);
-		return pht_cli_exit_for(r);
-	}
-	for (i = 0; i < npos; i++) {
-		parsed_clear(&p);
-		pht_buf_free(b);
-		b = NULL;
-		if ((r = load_any(pos[i], NULL, &p, fp, name, &err)) == PHT_OK &&
-		    (r = pht_file_read(pos[i], PHT_ENVELOPE_MAX, &b, &err)) == PHT_OK) {
-			if (p.rev != NULL)
-				r = pht_station_gov_update_revocations(pht_station_governance(st),
-				    pht_buf_str(b), pht_buf_len(b), &changed, &err);
-			else if (p.halt != NULL)
-				r = pht_station_gov_update_halt(pht_station_governance(st),
-				    pht_buf_str(b), pht_buf_len(b), &changed, &err);
-			else
-				r = pht_errf(&err, PHT_ERR_INVALID, "a permit: permits travel "
-				    "with the trains");
-		}
-		if (r != PHT_OK) {
-			pht_err_prefix(&err, "%s", pos[i]);
-			pht_cli_error("station orders", &err);
-			ex = pht_cli_exit_for(r);
-			continue;
-		}
-		printf("%s: %s %s\n", pos[i], p.rev != NULL ? "revocation list" :
-		    "halt order", changed ? "stored" : "already stored");
-	}
-	parsed_clear(&p);
-	pht_buf_free(b);
-	pht_station_close(st);
-	return ex;
 }

@@ -1,23 +1,48 @@
-/* cmd_permit.h — pht station halt|resume (the operator's halt; pht permit is in pht_cli.h). */
+/* cmd_permit.h — what pht permit shares with pht train, run and station: signed governance files (cmd_permit_files.c). */
 #ifndef CMD_PERMIT_H
 #define CMD_PERMIT_H
 
+#include "pht_key.h"
+
 #include <stddef.h>
 
-/*
- * pht station halt|resume --config STATION.json [--by NAME] [--reason TEXT];
- * argv[1] is "halt" or "resume".
- */
-int pht_station_cmd_halt(int argc, char **argv);
+struct pht_trust;
+struct pht_err;
+
+/* What a signed governance file holds, parsed as whichever kind it is (one set). */
+struct pht_cli_signed {
+	struct pht_permit *permit;
+	struct pht_revocations *rev;
+	struct pht_halt *halt;
+	struct pht_code_approval *approval;
+};
 
 /*
- * pht station orders --config STATION.json FILE...: stores revocation lists
- * and halt orders given as files (what the daemon fetches from the node on
- * every poll cycle), for stations without a node or in a hurry.
+ * Reads the envelope at path, opens it (verifying the signature against
+ * trust when trust is not NULL) and parses its payload by its "kind":
+ * permit, revocation list, halt order or code approval. fp and name get the
+ * signer's fingerprint and key name ("" if none). On failure returns the
+ * error code with err prefixed by path; p is then empty.
  */
-int pht_station_cmd_orders(int argc, char **argv);
+int pht_cli_signed_load(const char *path, const struct pht_trust *trust,
+    struct pht_cli_signed *p, char fp[PHT_KEY_FP_LEN + 1],
+    char name[PHT_KEY_NAME_MAX + 1], struct pht_err *err);
+
+/* Frees what p holds and empties it. */
+void pht_cli_signed_clear(struct pht_cli_signed *p);
 
 struct pht_buf;
+struct pht_permit;
+
+/*
+ * Reads the signed permit at path (pht permit issue) that a train carries
+ * (pht train sign and pht run --permit-file): *text gets the envelope as
+ * read, *permit its payload parsed (the signature is the station's to check
+ * against its authorities). On failure returns the error code with err
+ * prefixed "--permit-file"; *text and *permit are then NULL.
+ */
+int pht_cli_read_permit(const char *path, struct pht_buf **text,
+    struct pht_permit **permit, struct pht_err *err);
 
 /*
  * Reads a reviewer's code approval envelope (pht permit approve) from path

@@ -31,11 +31,9 @@ pki_help(FILE *f)
 static int
 parse_days(const char *s, int *out)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || v < 1 || v > 36600)
+	if (pht_cli_uint(s, 1, 36600, &v) != 0)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -44,21 +42,18 @@ parse_days(const char *s, int *out)
 static int
 pki_init(int argc, char **argv)
 {
-	const char *out = NULL;
+	struct pht_cli_opt o[] = {PHT_CLI_OPT("out"), PHT_CLI_OPT("days")};
+	const char *out, *pos[1];
 	struct pht_err err;
-	int i, days = PKI_CA_DAYS, r;
+	size_t npos;
+	int days = PKI_CA_DAYS, r;
 
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--out") == 0 && i + 1 < argc)
-			out = argv[++i];
-		else if (strcmp(argv[i], "--days") == 0 && i + 1 < argc) {
-			if (parse_days(argv[++i], &days) != 0)
-				return pht_cli_usage_error("pki",
-				    "--days %s: not a number of days 1..36600", argv[i]);
-		} else
-			return pht_cli_usage_error("pki", "init: unexpected argument '%s'",
-			    argv[i]);
-	}
+	if ((r = pht_cli_opt_parse("pki init", argc, argv, 2, o, 2, pos, 0, &npos)) != 0)
+		return r;
+	out = pht_cli_opt_val(&o[0]);
+	if (pht_cli_opt_val(&o[1]) != NULL && parse_days(pht_cli_opt_val(&o[1]), &days) != 0)
+		return pht_cli_usage_error("pki", "--days %s: not a number of days "
+		    "1..36600", pht_cli_opt_val(&o[1]));
 	if (out == NULL)
 		return pht_cli_usage_error("pki", "init: --out DIR is required");
 	pht_err_clear(&err);
@@ -74,42 +69,46 @@ pki_init(int argc, char **argv)
 static int
 pki_issue(int argc, char **argv)
 {
-	const char *ca = NULL, *out = NULL, *role = NULL;
+	enum { P_CA, P_OUT, P_ROLE, P_NAME, P_DAYS, P_DNS, P_IP, P_N };
+	static const struct pht_cli_opt table[P_N] = {
+		PHT_CLI_OPT("ca"), PHT_CLI_OPT("out"), PHT_CLI_OPT("role"),
+		PHT_CLI_OPT("name"), PHT_CLI_OPT("days"),
+		PHT_CLI_OPT_MANY("dns", PHT_PKI_MAX_SANS),
+		PHT_CLI_OPT_MANY("ip", PHT_PKI_MAX_SANS),
+	};
+	struct pht_cli_opt *o;
+	const char *ca, *out, *role, *pos[1];
 	struct pht_pki_req req;
 	struct pht_err err;
-	int i, r;
+	size_t npos, i;
+	int r;
 
 	memset(&req, 0, sizeof(req));
 	req.days = PKI_CERT_DAYS;
-	for (i = 2; i < argc; i++) {
-		const char *o = argv[i];
-		if (i + 1 >= argc)
-			return pht_cli_usage_error("pki", "issue: '%s' needs a value", o);
-		if (strcmp(o, "--ca") == 0)
-			ca = argv[++i];
-		else if (strcmp(o, "--out") == 0)
-			out = argv[++i];
-		else if (strcmp(o, "--role") == 0)
-			role = argv[++i];
-		else if (strcmp(o, "--name") == 0)
-			req.name = argv[++i];
-		else if (strcmp(o, "--days") == 0) {
-			if (parse_days(argv[++i], &req.days) != 0)
-				return pht_cli_usage_error("pki",
-				    "--days %s: not a number of days 1..36600", argv[i]);
-		} else if (strcmp(o, "--dns") == 0) {
-			if (req.ndns >= PHT_PKI_MAX_SANS)
-				return pht_cli_usage_error("pki", "at most %d --dns",
-				    PHT_PKI_MAX_SANS);
-			req.dns[req.ndns++] = argv[++i];
-		} else if (strcmp(o, "--ip") == 0) {
-			if (req.nips >= PHT_PKI_MAX_SANS)
-				return pht_cli_usage_error("pki", "at most %d --ip",
-				    PHT_PKI_MAX_SANS);
-			req.ips[req.nips++] = argv[++i];
-		} else
-			return pht_cli_usage_error("pki", "issue: unexpected argument '%s'", o);
+	if ((o = malloc(sizeof(table))) == NULL)
+		return PHT_EXIT_FAIL;
+	memcpy(o, table, sizeof(table));
+	if ((r = pht_cli_opt_parse("pki issue", argc, argv, 2, o, P_N, pos, 0,
+	    &npos)) != 0) {
+		free(o);
+		return r;
 	}
+	ca = pht_cli_opt_val(&o[P_CA]);
+	out = pht_cli_opt_val(&o[P_OUT]);
+	role = pht_cli_opt_val(&o[P_ROLE]);
+	req.name = pht_cli_opt_val(&o[P_NAME]);
+	for (i = 0; i < o[P_DNS].n; i++)
+		req.dns[req.ndns++] = o[P_DNS].vals[i];
+	for (i = 0; i < o[P_IP].n; i++)
+		req.ips[req.nips++] = o[P_IP].vals[i];
+	r = pht_cli_opt_val(&o[P_DAYS]) != NULL &&
+	    parse_days(pht_cli_opt_val(&o[P_DAYS]), &req.days) != 0;
+	if (r)
+		r = pht_cli_usage_error("pki", "--days %s: not a number of days 1..36600",
+		    pht_cli_opt_val(&o[P_DAYS]));
+	free(o); /* the values point into argv */
+	if (r != 0)
+		return r;
 	if (ca == NULL || out == NULL || role == NULL)
 		return pht_cli_usage_error("pki", "issue: --ca, --role and --out are required");
 	pht_err_clear(&err);

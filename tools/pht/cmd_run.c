@@ -373,18 +373,8 @@ pht_cmd_run(int argc, char **argv)
 	}
 	if (o.permit_file != NULL) {
 		/* the permit travels inside every round's signed train */
-		struct pht_envelope *penv = NULL;
-		const uint8_t *pl;
-		size_t pn;
-		if ((r = pht_file_read(o.permit_file, PHT_TRAINMSG_MAX_PERMIT, &pbuf,
-		    &err)) == PHT_OK && (r = pht_envelope_parse(pht_buf_str(pbuf),
-		    pht_buf_len(pbuf), &penv, &err)) == PHT_OK) {
-			pl = pht_envelope_payload(penv, &pn);
-			r = pht_permit_parse(pl, pn, &permit, &err);
-		}
-		pht_envelope_free(penv);
-		if (r != PHT_OK) {
-			pht_err_prefix(&err, "--permit-file");
+		if ((r = pht_cli_read_permit(o.permit_file, &pbuf, &permit, &err)) !=
+		    PHT_OK) {
 			pht_cli_error("run", &err);
 			rc = pht_cli_exit_for(r);
 			goto out;

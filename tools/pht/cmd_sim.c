@@ -74,22 +74,6 @@ struct sim_station {
 };
 
 static int
-parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
-
-	if (s[0] < '0' || s[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
 parse_seconds(const char *s, double *out)
 {
 	char *end;
@@ -162,7 +146,7 @@ parse_drop(const char *arg, struct sim_station *st, size_t nst)
 	uint64_t round;
 	size_t i;
 
-	if (colon == NULL || colon == arg || parse_u64(colon + 1, 1, 100000, &round) != 0)
+	if (colon == NULL || colon == arg || pht_cli_uint(colon + 1, 1, 100000, &round) != 0)
 		return -1;
 	for (i = 0; i < nst; i++)
 		if (strlen(st[i].name) == (size_t)(colon - arg) &&
@@ -184,278 +168,352 @@ progress(int round, const char *who, const struct pht_run_stats *s)
 	    (unsigned long long)s->seed);
 }
 
-int
-pht_cmd_sim(int argc, char **argv)
-{
+/* One pht sim: the stations, limits and train, and what the rounds hold. */
+struct sim_job {
 	struct sim_station stations[SIM_MAX_STATIONS];
-	size_t nst = 0, i, j;
+	size_t nst;
 	struct pht_limits lim;
 	struct pht_resolution res;
 	struct pht_resolution_grid grids[SIM_MAX_GRIDS];
 	char *grid_names[SIM_MAX_GRIDS];
-	struct pht_run_stats stats;
-	struct pht_buf *code = NULL;
+	const char *train;
+	uint64_t max_rounds, seed;
+	struct pht_buf *code;
+	json_t *params, *meta;
 	struct pht_err err;
-	const char *train = NULL, *params_arg = NULL, *drops[SIM_MAX_STATIONS];
-	size_t ndrops = 0;
-	json_t *params = NULL, *meta = NULL, *results = NULL, *out = NULL, *next;
-	uint64_t v, max_rounds = 50, seed = 0;
-	char *name, *dump, who[300];
-	int a, round, r, rc = PHT_EXIT_FAIL, nlen;
+};
+
+static void
+sim_job_clear(struct sim_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->nst; i++) {
+		free((char *)j->stations[i].name);
+		free(j->stations[i].csv);
+		free(j->stations[i].dict);
+		pht_dataset_free(j->stations[i].ds);
+	}
+	json_decref(j->params);
+	json_decref(j->meta);
+	pht_buf_free(j->code);
+	for (i = 0; i < SIM_MAX_GRIDS; i++)
+		free(j->grid_names[i]);
+}
+
+enum { S_STATION, S_DROP, S_PARAMS, S_TIME, S_MEMORY, S_INSN, S_K, S_TRES, S_KMCELL,
+    S_GDIGITS, S_GRID, S_ROUNDS, S_SEED, S_ROWS, S_N };
+
+static const struct pht_cli_opt sim_opts[S_N] = {
+	PHT_CLI_OPT_MANY("station", PHT_CLI_OPT_MAX),
+	PHT_CLI_OPT_MANY("drop-station", PHT_CLI_OPT_MAX),
+	PHT_CLI_OPT("params"), PHT_CLI_OPT("time-limit"), PHT_CLI_OPT("memory-limit"),
+	PHT_CLI_OPT("instruction-limit"), PHT_CLI_OPT("k"),
+	PHT_CLI_OPT("time-resolution"), PHT_CLI_OPT("km-min-cell"),
+	PHT_CLI_OPT("grid-digits"), PHT_CLI_OPT_MANY("grid", PHT_CLI_OPT_MAX),
+	PHT_CLI_OPT("max-rounds"), PHT_CLI_OPT("seed"), PHT_CLI_OPT_FLAG("row-access"),
+};
+
+/* --station NAME=PATH.csv, each name once. */
+static int
+sim_stations(struct sim_job *j, const struct pht_cli_opt *o)
+{
+	struct sim_station *st;
+	const char *val;
+	size_t i, k;
+	int nlen;
+
+	for (i = 0; i < o->n; i++) {
+		val = o->vals[i];
+		if (j->nst == SIM_MAX_STATIONS)
+			return pht_cli_usage_error("sim", "at most %d stations",
+			    SIM_MAX_STATIONS);
+		st = &j->stations[j->nst];
+		if ((nlen = parse_station(val, st)) < 0) {
+			free(st->csv);
+			free(st->dict);
+			st->csv = st->dict = NULL;
+			return pht_cli_usage_error("sim", "--station %s: give NAME=PATH.csv",
+			    val);
+		}
+		st->name = strndup(val, (size_t)nlen);
+		j->nst++;
+		if (st->name == NULL)
+			return pht_cli_usage_error("sim", "out of memory");
+		for (k = 0; k + 1 < j->nst; k++)
+			if (strcmp(j->stations[k].name, st->name) == 0)
+				return pht_cli_usage_error("sim", "station %s named twice",
+				    st->name);
+	}
+	return PHT_EXIT_OK;
+}
+
+/* The sandbox limits and the output resolution. */
+static int
+sim_limits(struct sim_job *j, const struct pht_cli_opt *o)
+{
+	struct pht_resolution *res = &j->res;
+	const char *val;
+	uint64_t v;
+	size_t i;
+
+	j->lim.row_access = o[S_ROWS].n > 0;
+	if ((val = pht_cli_opt_val(&o[S_TIME])) != NULL &&
+	    parse_seconds(val, &j->lim.wall_seconds) != 0)
+		return pht_cli_usage_error("sim", "--time-limit %s: give seconds in "
+		    "(0, 86400]", val);
+	if ((val = pht_cli_opt_val(&o[S_MEMORY])) != NULL) {
+		if (pht_cli_uint(val, 1, 1 << 20, &v) != 0)
+			return pht_cli_usage_error("sim", "--memory-limit %s: give "
+			    "megabytes (1 to 1048576)", val);
+		j->lim.memory_bytes = (size_t)v << 20;
+	}
+	if ((val = pht_cli_opt_val(&o[S_INSN])) != NULL &&
+	    pht_cli_uint(val, 1000, UINT64_MAX / 2, &j->lim.instructions) != 0)
+		return pht_cli_usage_error("sim", "--instruction-limit %s: give a count "
+		    "of at least 1000", val);
+	if ((val = pht_cli_opt_val(&o[S_K])) != NULL) {
+		if (pht_cli_uint(val, 1, INT32_MAX, &v) != 0)
+			return pht_cli_usage_error("sim", "--k %s: give a positive integer",
+			    val);
+		j->lim.k = (int64_t)v;
+	}
+	if ((val = pht_cli_opt_val(&o[S_TRES])) != NULL &&
+	    (parse_positive(val, &res->time_days) != 0 || res->time_days > 3660))
+		return pht_cli_usage_error("sim", "--time-resolution %s: give days in "
+		    "(0, 3660]", val);
+	if ((val = pht_cli_opt_val(&o[S_KMCELL])) != NULL) {
+		if (pht_cli_uint(val, 1, 1000000, &v) != 0)
+			return pht_cli_usage_error("sim", "--km-min-cell %s: give 1 to "
+			    "1000000", val);
+		res->km_min_cell = (int64_t)v;
+	}
+	if ((val = pht_cli_opt_val(&o[S_GDIGITS])) != NULL) {
+		if (pht_cli_uint(val, 1, 6, &v) != 0)
+			return pht_cli_usage_error("sim", "--grid-digits %s: give 1 to 6", val);
+		res->grid_digits = (int)v;
+	}
+	for (i = 0; i < o[S_GRID].n; i++) {
+		val = o[S_GRID].vals[i];
+		if (res->ngrids == SIM_MAX_GRIDS)
+			return pht_cli_usage_error("sim", "at most %d grids", SIM_MAX_GRIDS);
+		if (parse_grid(val, &j->grids[res->ngrids], &j->grid_names[res->ngrids]) != 0)
+			return pht_cli_usage_error("sim", "--grid %s: give COLUMN=STEP with a "
+			    "positive step", val);
+		res->ngrids++;
+	}
+	return PHT_EXIT_OK;
+}
+
+/* Every option into the job. */
+static int
+sim_args(struct sim_job *j, int argc, char **argv)
+{
+	struct pht_cli_opt *o;
+	const char *val;
+	size_t npos, i;
+	int ex, r;
+
+	if ((o = malloc(sizeof(sim_opts))) == NULL)
+		return pht_cli_usage_error("sim", "out of memory");
+	memcpy(o, sim_opts, sizeof(sim_opts));
+	if ((ex = pht_cli_opt_parse("sim", argc, argv, 1, o, S_N, &j->train, 1,
+	    &npos)) != PHT_EXIT_OK || (ex = sim_stations(j, &o[S_STATION])) != PHT_EXIT_OK ||
+	    (ex = sim_limits(j, o)) != PHT_EXIT_OK)
+		goto out;
+	ex = PHT_EXIT_USAGE;
+	if ((val = pht_cli_opt_val(&o[S_ROUNDS])) != NULL &&
+	    pht_cli_uint(val, 1, 100000, &j->max_rounds) != 0) {
+		ex = pht_cli_usage_error("sim", "--max-rounds %s: give 1 to 100000", val);
+		goto out;
+	}
+	if ((val = pht_cli_opt_val(&o[S_SEED])) != NULL &&
+	    pht_cli_uint(val, 1, UINT64_MAX, &j->seed) != 0) {
+		ex = pht_cli_usage_error("sim", "--seed %s: give a positive integer", val);
+		goto out;
+	}
+	if (j->train == NULL || j->nst == 0) {
+		ex = pht_cli_usage_error("sim", "give TRAIN.lua and at least one "
+		    "--station NAME=PATH.csv");
+		goto out;
+	}
+	if (o[S_DROP].n > SIM_MAX_STATIONS) {
+		ex = pht_cli_usage_error("sim", "at most %d --drop-station",
+		    SIM_MAX_STATIONS);
+		goto out;
+	}
+	for (i = 0; i < o[S_DROP].n; i++)
+		if (parse_drop(o[S_DROP].vals[i], j->stations, j->nst) != 0) {
+			ex = pht_cli_usage_error("sim", "--drop-station %s: give NAME:ROUND "
+			    "with a station NAME given by --station and ROUND from 1 to "
+			    "100000", o[S_DROP].vals[i]);
+			goto out;
+		}
+	if ((val = pht_cli_opt_val(&o[S_PARAMS])) != NULL) {
+		if ((r = pht_json_parse(val, strlen(val), "--params", &j->params,
+		    &j->err)) != PHT_OK || !json_is_object(j->params)) {
+			if (r == PHT_OK)
+				pht_errf(&j->err, PHT_ERR_INVALID, "--params: not a JSON object");
+			pht_cli_error("sim", &j->err);
+			goto out;
+		}
+	} else if ((j->params = json_object()) == NULL) {
+		ex = PHT_EXIT_FAIL;
+		goto out;
+	}
+	ex = PHT_EXIT_OK;
+out:
+	free(o);
+	return ex;
+}
+
+/* The train, each station's dataset and the train's description. */
+static int
+sim_load(struct sim_job *j)
+{
+	struct sim_station *st;
+	size_t i;
+	int r;
+
+	if ((r = pht_cli_read_train(j->train, SIM_TRAIN_MAX, &j->code, &j->err)) !=
+	    PHT_OK) {
+		pht_cli_error("sim", &j->err);
+		return pht_cli_exit_for(r);
+	}
+	for (i = 0; i < j->nst; i++) {
+		st = &j->stations[i];
+		if ((r = pht_dataset_load(st->csv, st->dict, NULL, &st->ds, &j->err)) !=
+		    PHT_OK) {
+			pht_err_prefix(&j->err, "station %s", st->name);
+			pht_cli_error("sim", &j->err);
+			return pht_cli_exit_for(r);
+		}
+		fprintf(stderr, "pht sim: station %s: dataset %s, %zu rows, %zu columns\n",
+		    st->name, pht_dataset_name(st->ds), pht_dataset_nrows(st->ds),
+		    pht_dataset_ncols(st->ds));
+	}
+	if (pht_train_describe(pht_buf_str(j->code), pht_buf_len(j->code), j->train,
+	    &j->lim, &j->meta, &j->err) != PHT_OK) {
+		pht_cli_error("sim", &j->err);
+		return PHT_EXIT_FAIL;
+	}
+	fprintf(stderr, "pht sim: train %s %s\n",
+	    json_string_value(json_object_get(j->meta, "name")),
+	    json_string_value(json_object_get(j->meta, "version")));
+	return PHT_EXIT_OK;
+}
+
+/*
+ * One round: station() at every station not dropped, then combine(). *out
+ * gets combine's output. Returns PHT_EXIT_OK or PHT_EXIT_FAIL (said why).
+ */
+static int
+sim_round(struct sim_job *j, int round, json_t **out)
+{
+	struct pht_run_stats stats;
+	json_t *results, *o = NULL;
+	char who[300];
+	size_t i, ran = 0;
+	int ex = PHT_EXIT_FAIL;
+
+	*out = NULL;
+	if ((results = json_array()) == NULL)
+		return PHT_EXIT_FAIL;
+	for (i = 0; i < j->nst; i++) {
+		if (j->stations[i].drop_round != 0 &&
+		    (uint64_t)round >= j->stations[i].drop_round) {
+			fprintf(stderr, "pht sim: round %d: station %s: no result "
+			    "(--drop-station)\n", round, j->stations[i].name);
+			continue;
+		}
+		ran++;
+		if (pht_train_run_station(pht_buf_str(j->code), pht_buf_len(j->code),
+		    j->train, j->stations[i].ds, j->params, round, j->seed, &j->lim, &o,
+		    &stats, &j->err) != PHT_OK) {
+			pht_err_prefix(&j->err, "round %d: station %s", round,
+			    j->stations[i].name);
+			pht_cli_error("sim", &j->err);
+			goto out;
+		}
+		snprintf(who, sizeof(who), "station %s", j->stations[i].name);
+		progress(round, who, &stats);
+		if (json_array_append_new(results, json_pack("{s:s, s:o}", "station",
+		    j->stations[i].name, "output", o)) != 0)
+			goto out;
+	}
+	if (ran == 0) {
+		fprintf(stderr, "pht sim: round %d: no station released a result\n", round);
+		goto out;
+	}
+	if (pht_train_run_combine(pht_buf_str(j->code), pht_buf_len(j->code), j->train,
+	    results, j->params, round, j->seed, &j->lim, out, &stats, &j->err) != PHT_OK) {
+		pht_err_prefix(&j->err, "round %d: combine", round);
+		pht_cli_error("sim", &j->err);
+		goto out;
+	}
+	progress(round, "combine", &stats);
+	ex = PHT_EXIT_OK;
+out:
+	json_decref(results);
+	return ex;
+}
+
+/* Rounds until combine() says done (the result on stdout) or max_rounds. */
+static int
+sim_rounds(struct sim_job *j)
+{
+	json_t *out = NULL;
+	char *dump;
+	int round, ex = PHT_EXIT_FAIL;
+
+	for (round = 1; (uint64_t)round <= j->max_rounds; round++) {
+		if (sim_round(j, round, &out) != PHT_EXIT_OK)
+			return PHT_EXIT_FAIL;
+		if (json_is_true(json_object_get(out, "done"))) {
+			if ((dump = pht_json_dump(json_object_get(out, "result"))) != NULL) {
+				printf("%s\n", dump);
+				free(dump);
+				fprintf(stderr, "pht sim: done after %d round%s\n", round,
+				    round == 1 ? "" : "s");
+				ex = fflush(stdout) == 0 ? PHT_EXIT_OK : PHT_EXIT_FAIL;
+			}
+			json_decref(out);
+			return ex;
+		}
+		json_decref(j->params);
+		j->params = json_incref(json_object_get(out, "params"));
+		json_decref(out);
+		out = NULL;
+	}
+	fprintf(stderr, "pht sim: the train did not finish within %llu rounds\n",
+	    (unsigned long long)j->max_rounds);
+	return PHT_EXIT_FAIL;
+}
+
+int
+pht_cmd_sim(int argc, char **argv)
+{
+	struct sim_job *j;
+	int ex;
 
 	if (pht_cli_wants_help(argc, argv)) {
 		fputs(sim_help, stdout);
 		return PHT_EXIT_OK;
 	}
-	pht_limits_default(&lim);
-	pht_resolution_default(&res);
-	res.grids = grids;
-	lim.resolution = &res;
-	memset(grid_names, 0, sizeof(grid_names));
-	pht_err_clear(&err);
-	memset(stations, 0, sizeof(stations));
-	for (a = 1; a < argc; a++) {
-		const char *opt = argv[a], *val = a + 1 < argc ? argv[a + 1] : NULL;
-
-		if (opt[0] != '-' || opt[1] == '\0') {
-			if (train != NULL) {
-				rc = pht_cli_usage_error("sim", "unexpected argument '%s'", opt);
-				goto out;
-			}
-			train = opt;
-			continue;
-		}
-		if (strcmp(opt, "--row-access") == 0 && !lim.row_access) {
-			lim.row_access = 1;
-			continue;
-		}
-		if (val == NULL) {
-			rc = pht_cli_usage_error("sim", "option %s needs a value", opt);
-			goto out;
-		}
-		a++;
-		if (strcmp(opt, "--station") == 0) {
-			if (nst == SIM_MAX_STATIONS) {
-				rc = pht_cli_usage_error("sim", "at most %d stations", SIM_MAX_STATIONS);
-				goto out;
-			}
-			nlen = parse_station(val, &stations[nst]);
-			if (nlen < 0) {
-				free(stations[nst].csv);
-				free(stations[nst].dict);
-				stations[nst].csv = stations[nst].dict = NULL;
-				rc = pht_cli_usage_error("sim", "--station %s: give NAME=PATH.csv", val);
-				goto out;
-			}
-			name = strndup(val, (size_t)nlen);
-			stations[nst].name = name;
-			nst++;
-			if (name == NULL) {
-				rc = pht_cli_usage_error("sim", "out of memory");
-				goto out;
-			}
-			for (j = 0; j + 1 < nst; j++)
-				if (strcmp(stations[j].name, name) == 0) {
-					rc = pht_cli_usage_error("sim", "station %s named twice", name);
-					goto out;
-				}
-		} else if (strcmp(opt, "--drop-station") == 0) {
-			if (ndrops == SIM_MAX_STATIONS) {
-				rc = pht_cli_usage_error("sim", "at most %d --drop-station", SIM_MAX_STATIONS);
-				goto out;
-			}
-			drops[ndrops++] = val;
-		} else if (strcmp(opt, "--params") == 0 && params_arg == NULL) {
-			params_arg = val;
-		} else if (strcmp(opt, "--time-limit") == 0) {
-			if (parse_seconds(val, &lim.wall_seconds) != 0) {
-				rc = pht_cli_usage_error("sim", "--time-limit %s: give seconds in "
-				    "(0, 86400]", val);
-				goto out;
-			}
-		} else if (strcmp(opt, "--memory-limit") == 0) {
-			if (parse_u64(val, 1, 1 << 20, &v) != 0) {
-				rc = pht_cli_usage_error("sim", "--memory-limit %s: give megabytes "
-				    "(1 to 1048576)", val);
-				goto out;
-			}
-			lim.memory_bytes = (size_t)v << 20;
-		} else if (strcmp(opt, "--instruction-limit") == 0) {
-			if (parse_u64(val, 1000, UINT64_MAX / 2, &lim.instructions) != 0) {
-				rc = pht_cli_usage_error("sim", "--instruction-limit %s: give a "
-				    "count of at least 1000", val);
-				goto out;
-			}
-		} else if (strcmp(opt, "--k") == 0) {
-			if (parse_u64(val, 1, INT32_MAX, &v) != 0) {
-				rc = pht_cli_usage_error("sim", "--k %s: give a positive integer", val);
-				goto out;
-			}
-			lim.k = (int64_t)v;
-		} else if (strcmp(opt, "--time-resolution") == 0) {
-			if (parse_positive(val, &res.time_days) != 0 || res.time_days > 3660) {
-				rc = pht_cli_usage_error("sim", "--time-resolution %s: give days in "
-				    "(0, 3660]", val);
-				goto out;
-			}
-		} else if (strcmp(opt, "--km-min-cell") == 0) {
-			if (parse_u64(val, 1, 1000000, &v) != 0) {
-				rc = pht_cli_usage_error("sim", "--km-min-cell %s: give 1 to 1000000", val);
-				goto out;
-			}
-			res.km_min_cell = (int64_t)v;
-		} else if (strcmp(opt, "--grid-digits") == 0) {
-			if (parse_u64(val, 1, 6, &v) != 0) {
-				rc = pht_cli_usage_error("sim", "--grid-digits %s: give 1 to 6", val);
-				goto out;
-			}
-			res.grid_digits = (int)v;
-		} else if (strcmp(opt, "--grid") == 0) {
-			if (res.ngrids == SIM_MAX_GRIDS) {
-				rc = pht_cli_usage_error("sim", "at most %d grids", SIM_MAX_GRIDS);
-				goto out;
-			}
-			if (parse_grid(val, &grids[res.ngrids], &grid_names[res.ngrids]) != 0) {
-				rc = pht_cli_usage_error("sim", "--grid %s: give COLUMN=STEP with a "
-				    "positive step", val);
-				goto out;
-			}
-			res.ngrids++;
-		} else if (strcmp(opt, "--max-rounds") == 0) {
-			if (parse_u64(val, 1, 100000, &max_rounds) != 0) {
-				rc = pht_cli_usage_error("sim", "--max-rounds %s: give 1 to 100000", val);
-				goto out;
-			}
-		} else if (strcmp(opt, "--seed") == 0) {
-			if (parse_u64(val, 1, UINT64_MAX, &seed) != 0) {
-				rc = pht_cli_usage_error("sim", "--seed %s: give a positive integer", val);
-				goto out;
-			}
-		} else {
-			rc = pht_cli_usage_error("sim", "unknown or repeated option '%s'", opt);
-			goto out;
-		}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		fprintf(stderr, "pht sim: out of memory\n");
+		return PHT_EXIT_FAIL;
 	}
-	if (train == NULL || nst == 0) {
-		rc = pht_cli_usage_error("sim", "give TRAIN.lua and at least one "
-		    "--station NAME=PATH.csv");
-		goto out;
-	}
-	for (i = 0; i < ndrops; i++)
-		if (parse_drop(drops[i], stations, nst) != 0) {
-			rc = pht_cli_usage_error("sim", "--drop-station %s: give NAME:ROUND with a "
-			    "station NAME given by --station and ROUND from 1 to 100000", drops[i]);
-			goto out;
-		}
-	if (params_arg != NULL) {
-		if ((r = pht_json_parse(params_arg, strlen(params_arg), "--params", &params,
-		    &err)) != PHT_OK || !json_is_object(params)) {
-			if (r == PHT_OK)
-				pht_errf(&err, PHT_ERR_INVALID, "--params: not a JSON object");
-			pht_cli_error("sim", &err);
-			rc = PHT_EXIT_USAGE;
-			goto out;
-		}
-	} else if ((params = json_object()) == NULL)
-		goto out;
-	if ((r = pht_cli_read_train(train, SIM_TRAIN_MAX, &code, &err)) != PHT_OK) {
-		pht_cli_error("sim", &err);
-		rc = pht_cli_exit_for(r);
-		goto out;
-	}
-	for (i = 0; i < nst; i++) {
-		if ((r = pht_dataset_load(stations[i].csv, stations[i].dict, NULL,
-		    &stations[i].ds, &err)) != PHT_OK) {
-			pht_err_prefix(&err, "station %s", stations[i].name);
-			pht_cli_error("sim", &err);
-			rc = pht_cli_exit_for(r);
-			goto out;
-		}
-		fprintf(stderr, "pht sim: station %s: dataset %s, %zu rows, %zu columns\n",
-		    stations[i].name, pht_dataset_name(stations[i].ds),
-		    pht_dataset_nrows(stations[i].ds), pht_dataset_ncols(stations[i].ds));
-	}
-	if ((r = pht_train_describe(pht_buf_str(code), pht_buf_len(code), train, &lim,
-	    &meta, &err)) != PHT_OK) {
-		pht_cli_error("sim", &err);
-		goto out;
-	}
-	fprintf(stderr, "pht sim: train %s %s\n",
-	    json_string_value(json_object_get(meta, "name")),
-	    json_string_value(json_object_get(meta, "version")));
-
-	for (round = 1; (uint64_t)round <= max_rounds; round++) {
-		if ((results = json_array()) == NULL)
-			goto out;
-		for (i = 0, j = 0; i < nst; i++) {
-			if (stations[i].drop_round != 0 &&
-			    (uint64_t)round >= stations[i].drop_round) {
-				fprintf(stderr, "pht sim: round %d: station %s: no result "
-				    "(--drop-station)\n", round, stations[i].name);
-				continue;
-			}
-			j++;
-			r = pht_train_run_station(pht_buf_str(code), pht_buf_len(code), train,
-			    stations[i].ds, params, round, seed, &lim, &out, &stats, &err);
-			if (r != PHT_OK) {
-				pht_err_prefix(&err, "round %d: station %s", round, stations[i].name);
-				pht_cli_error("sim", &err);
-				goto out;
-			}
-			snprintf(who, sizeof(who), "station %s", stations[i].name);
-			progress(round, who, &stats);
-			if (json_array_append_new(results, json_pack("{s:s, s:o}", "station",
-			    stations[i].name, "output", out)) != 0)
-				goto out;
-			out = NULL;
-		}
-		if (j == 0) {
-			fprintf(stderr, "pht sim: round %d: no station released a result\n",
-			    round);
-			goto out;
-		}
-		r = pht_train_run_combine(pht_buf_str(code), pht_buf_len(code), train, results,
-		    params, round, seed, &lim, &out, &stats, &err);
-		if (r != PHT_OK) {
-			pht_err_prefix(&err, "round %d: combine", round);
-			pht_cli_error("sim", &err);
-			goto out;
-		}
-		progress(round, "combine", &stats);
-		json_decref(results);
-		results = NULL;
-		if (json_is_true(json_object_get(out, "done"))) {
-			dump = pht_json_dump(json_object_get(out, "result"));
-			if (dump == NULL)
-				goto out;
-			printf("%s\n", dump);
-			free(dump);
-			fprintf(stderr, "pht sim: done after %d round%s\n", round,
-			    round == 1 ? "" : "s");
-			rc = fflush(stdout) == 0 ? PHT_EXIT_OK : PHT_EXIT_FAIL;
-			goto out;
-		}
-		next = json_incref(json_object_get(out, "params"));
-		json_decref(params);
-		params = next;
-		json_decref(out);
-		out = NULL;
-	}
-	fprintf(stderr, "pht sim: the train did not finish within %llu rounds\n",
-	    (unsigned long long)max_rounds);
-out:
-	for (i = 0; i < nst; i++) {
-		free((char *)stations[i].name);
-		free(stations[i].csv);
-		free(stations[i].dict);
-		pht_dataset_free(stations[i].ds);
-	}
-	json_decref(params);
-	json_decref(meta);
-	json_decref(results);
-	json_decref(out);
-	pht_buf_free(code);
-	for (i = 0; i < SIM_MAX_GRIDS; i++)
-		free(grid_names[i]);
-	return rc;
+	pht_limits_default(&j->lim);
+	pht_resolution_default(&j->res);
+	j->res.grids = j->grids;
+	j->lim.resolution = &j->res;
+	j->max_rounds = 50;
+	pht_err_clear(&j->err);
+	if ((ex = sim_args(j, argc, argv)) == PHT_EXIT_OK &&
+	    (ex = sim_load(j)) == PHT_EXIT_OK)
+		ex = sim_rounds(j);
+	sim_job_clear(j);
+	free(j);
+	return ex;
 }

@@ -1,4 +1,4 @@
-/* cmd_station.c — pht station exec: one signed train through this station. */
+/* cmd_station.c — pht station exec, halt|resume and orders (run, queue and decide: cmd_station_daemon.c). */
 #include "pht_cli.h"
 #include "cmd_catalog.h"
 #include "cmd_permit.h"
@@ -11,7 +11,9 @@
 #include "pht_json.h"
 #include "pht_station_config.h"
 #include "pht_resultmsg.h"
+#include "pht_key.h"
 #include "pht_station_exec.h"
+#include "pht_station_gov.h"
 #include "pht_station_redact.h"
 
 #include <stdio.h>
@@ -64,27 +66,18 @@ station_exec(int argc, char **argv)
 	struct pht_station *st = NULL;
 	struct pht_station_result res;
 	struct pht_buf *env = NULL;
-	const char *config = NULL, *file = NULL;
+	struct pht_cli_opt o[1] = {PHT_CLI_OPT("config")};
+	const char *config, *file = NULL;
 	struct pht_err err;
 	char *out = NULL;
-	int i, r, rc = PHT_EXIT_FAIL;
+	size_t npos;
+	int r, rc = PHT_EXIT_FAIL;
 
 	memset(&res, 0, sizeof(res));
 	pht_err_clear(&err);
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
-			config = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0 && config == NULL)
-			config = argv[i] + 9;
-		else if (argv[i][0] == '-' && argv[i][1] != '\0')
-			return pht_cli_usage_error("station exec", "unknown or repeated "
-			    "option '%s'", argv[i]);
-		else if (file == NULL)
-			file = argv[i];
-		else
-			return pht_cli_usage_error("station exec", "unexpected argument '%s'",
-			    argv[i]);
-	}
+	if (pht_cli_opt_parse("station exec", argc, argv, 2, o, 1, &file, 1, &npos) != 0)
+		return PHT_EXIT_USAGE;
+	config = pht_cli_opt_val(&o[0]);
 	if (config == NULL || file == NULL)
 		return pht_cli_usage_error("station exec",
 		    "give --config STATION.json and one TRAIN.signed");
@@ -148,6 +141,101 @@ out:
 	return rc;
 }
 
+/* pht station halt|resume: argv[1] says which. */
+static int
+station_halt(int argc, char **argv)
+{
+	enum { O_CONFIG, O_BY, O_REASON, O_N };
+	struct pht_cli_opt o[O_N] = {
+		{"config", 1, 0, {0}, 0}, {"by", 1, 0, {0}, 0}, {"reason", 1, 0, {0}, 0},
+	};
+	struct pht_station_config *cfg = NULL;
+	struct pht_err err;
+	const char *pos[1], *cmd = argv[1], *by;
+	int halt = strcmp(argv[1], "halt") == 0, r;
+	size_t npos;
+
+	pht_err_clear(&err);
+	if ((r = pht_cli_opt_parse(halt ? "station halt" : "station resume", argc, argv, 2, o,
+	    O_N, pos, 0, &npos)) != 0)
+		return r;
+	if (pht_cli_opt_val(&o[O_CONFIG]) == NULL)
+		return pht_cli_usage_error(halt ? "station halt" : "station resume",
+		    "--config STATION.json is required");
+	by = pht_cli_opt_val(&o[O_BY]);
+	if ((r = pht_station_config_load(pht_cli_opt_val(&o[O_CONFIG]), &cfg, &err)) !=
+	    PHT_OK || (r = pht_station_gov_set_halt(cfg, halt, by != NULL ? by : "operator",
+	    pht_cli_opt_val(&o[O_REASON]), &err)) != PHT_OK) {
+		pht_cli_error(halt ? "station halt" : "station resume", &err);
+		pht_station_config_free(cfg);
+		return pht_cli_exit_for(r);
+	}
+	printf("station %s %s%s\n", pht_station_config_id(cfg), cmd[0] == 'h' ?
+	    "halted: no train runs and a running one is stopped" : "resumed",
+	    cmd[0] == 'h' ? " (pht station resume undoes it)" : "");
+	pht_station_config_free(cfg);
+	return PHT_EXIT_OK;
+}
+
+/* pht station orders: stores revocation lists and halt orders given as files. */
+static int
+station_orders(int argc, char **argv)
+{
+	struct pht_cli_opt o[1] = {{"config", 1, 0, {0}, 0}};
+	struct pht_station_config *cfg = NULL;
+	struct pht_station *st = NULL;
+	struct pht_buf *b = NULL;
+	struct pht_cli_signed p;
+	struct pht_err err;
+	const char *pos[PHT_CLI_OPT_MAX];
+	char fp[PHT_KEY_FP_LEN + 1], name[PHT_KEY_NAME_MAX + 1];
+	size_t npos, i;
+	int r, changed, ex = PHT_EXIT_OK;
+
+	pht_err_clear(&err);
+	memset(&p, 0, sizeof(p));
+	if ((r = pht_cli_opt_parse("station orders", argc, argv, 2, o, 1, pos, PHT_CLI_OPT_MAX,
+	    &npos)) != 0)
+		return r;
+	if (pht_cli_opt_val(&o[0]) == NULL || npos == 0)
+		return pht_cli_usage_error("station orders", "give --config STATION.json "
+		    "and at least one FILE");
+	if ((r = pht_station_config_load(pht_cli_opt_val(&o[0]), &cfg, &err)) != PHT_OK ||
+	    (r = pht_station_open(cfg, &st, &err)) != PHT_OK) {
+		pht_cli_error("station orders", &err);
+		return pht_cli_exit_for(r);
+	}
+	for (i = 0; i < npos; i++) {
+		pht_cli_signed_clear(&p);
+		pht_buf_free(b);
+		b = NULL;
+		if ((r = pht_cli_signed_load(pos[i], NULL, &p, fp, name, &err)) == PHT_OK &&
+		    (r = pht_file_read(pos[i], PHT_ENVELOPE_MAX, &b, &err)) == PHT_OK) {
+			if (p.rev != NULL)
+				r = pht_station_gov_update_revocations(pht_station_governance(st),
+				    pht_buf_str(b), pht_buf_len(b), &changed, &err);
+			else if (p.halt != NULL)
+				r = pht_station_gov_update_halt(pht_station_governance(st),
+				    pht_buf_str(b), pht_buf_len(b), &changed, &err);
+			else
+				r = pht_errf(&err, PHT_ERR_INVALID, "a permit: permits travel "
+				    "with the trains");
+		}
+		if (r != PHT_OK) {
+			pht_err_prefix(&err, "%s", pos[i]);
+			pht_cli_error("station orders", &err);
+			ex = pht_cli_exit_for(r);
+			continue;
+		}
+		printf("%s: %s %s\n", pos[i], p.rev != NULL ? "revocation list" :
+		    "halt order", changed ? "stored" : "already stored");
+	}
+	pht_cli_signed_clear(&p);
+	pht_buf_free(b);
+	pht_station_close(st);
+	return ex;
+}
+
 int
 pht_cmd_station(int argc, char **argv)
 {
@@ -166,8 +254,8 @@ pht_cmd_station(int argc, char **argv)
 	if (strcmp(argv[1], "approve") == 0 || strcmp(argv[1], "refuse") == 0)
 		return pht_station_cmd_decide(argc, argv);
 	if (strcmp(argv[1], "halt") == 0 || strcmp(argv[1], "resume") == 0)
-		return pht_station_cmd_halt(argc, argv);
+		return station_halt(argc, argv);
 	if (strcmp(argv[1], "orders") == 0)
-		return pht_station_cmd_orders(argc, argv);
+		return station_orders(argc, argv);
 	return pht_cli_usage_error("station", "unknown subcommand '%s'", argv[1]);
 }

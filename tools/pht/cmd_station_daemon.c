@@ -43,12 +43,9 @@ log_stderr(void *arg, const char *line)
 static int
 int_arg(const char *s, int min, int max, int *out)
 {
-	char *end;
-	long v;
+	uint64_t v;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (pht_cli_uint(s, (uint64_t)min, (uint64_t)max, &v) != 0)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -60,31 +57,28 @@ pht_station_cmd_run(int argc, char **argv)
 	struct pht_station_daemon_opts o;
 	struct sigaction sa;
 	struct pht_err err;
-	int i, v, r;
+	struct pht_cli_opt opts[] = {PHT_CLI_OPT("config"), PHT_CLI_OPT("wait"),
+	    PHT_CLI_OPT("backoff-max")};
+	const char *pos[1], *val;
+	size_t npos;
+	int v, r;
 
 	memset(&o, 0, sizeof(o));
-	for (i = 2; i < argc; i++) {
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(argv[i], "--config") == 0 && val != NULL && o.config == NULL) {
-			o.config = val;
-			i++;
-		} else if (strcmp(argv[i], "--wait") == 0 && val != NULL) {
-			if (int_arg(val, 1, 60, &o.wait_seconds) != 0)
-				return pht_cli_usage_error("station run", "--wait %s: give "
-				    "1 to 60 seconds", val);
-			i++;
-		} else if (strcmp(argv[i], "--backoff-max") == 0 && val != NULL) {
-			if (int_arg(val, 1, 3600, &v) != 0)
-				return pht_cli_usage_error("station run", "--backoff-max %s: "
-				    "give 1 to 3600 seconds", val);
-			o.backoff_max_ms = v * 1000;
-			if (o.backoff_max_ms < 500)
-				o.backoff_min_ms = o.backoff_max_ms;
-			i++;
-		} else {
-			return pht_cli_usage_error("station run", "unknown or repeated "
-			    "option '%s'", argv[i]);
-		}
+	if ((r = pht_cli_opt_parse("station run", argc, argv, 2, opts, 3, pos, 0,
+	    &npos)) != 0)
+		return r;
+	o.config = pht_cli_opt_val(&opts[0]);
+	if ((val = pht_cli_opt_val(&opts[1])) != NULL &&
+	    int_arg(val, 1, 60, &o.wait_seconds) != 0)
+		return pht_cli_usage_error("station run", "--wait %s: give 1 to 60 "
+		    "seconds", val);
+	if ((val = pht_cli_opt_val(&opts[2])) != NULL) {
+		if (int_arg(val, 1, 3600, &v) != 0)
+			return pht_cli_usage_error("station run", "--backoff-max %s: give "
+			    "1 to 3600 seconds", val);
+		o.backoff_max_ms = v * 1000;
+		if (o.backoff_max_ms < 500)
+			o.backoff_min_ms = o.backoff_max_ms;
 	}
 	if (o.config == NULL)
 		return pht_cli_usage_error("station run", "--config STATION.json is "
@@ -149,22 +143,19 @@ int
 pht_station_cmd_queue(int argc, char **argv)
 {
 	struct pht_station_config *cfg = NULL;
-	const char *config = NULL;
+	struct pht_cli_opt o[] = {PHT_CLI_OPT("config"), PHT_CLI_OPT_FLAG("json")};
+	const char *config, *pos[1];
 	struct pht_err err;
 	json_t *items = NULL, *it;
 	char *dir = NULL, *dump, *params;
-	int i, json = 0, rc;
-	size_t k;
+	int json, rc;
+	size_t k, npos;
 
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
-			config = argv[++i];
-		else if (strcmp(argv[i], "--json") == 0)
-			json = 1;
-		else
-			return pht_cli_usage_error("station queue", "unexpected argument "
-			    "'%s'", argv[i]);
-	}
+	if ((rc = pht_cli_opt_parse("station queue", argc, argv, 2, o, 2, pos, 0,
+	    &npos)) != 0)
+		return rc;
+	config = pht_cli_opt_val(&o[0]);
+	json = o[1].n > 0;
 	if (config == NULL)
 		return pht_cli_usage_error("station queue", "--config STATION.json is "
 		    "required");
@@ -216,23 +207,19 @@ pht_station_cmd_decide(int argc, char **argv)
 	struct pht_audit *log = NULL;
 	struct pht_key *key = NULL;
 	struct pht_err err;
-	const char *config = NULL, *id = NULL, *by = NULL;
-	int approve = strcmp(argv[1], "approve") == 0, i, r, rc;
+	struct pht_cli_opt o[] = {PHT_CLI_OPT("config"), PHT_CLI_OPT("by")};
+	const char *config, *id = NULL, *by;
+	int approve = strcmp(argv[1], "approve") == 0, r, rc;
 	json_t *item = NULL, *f = NULL;
 	char *dir = NULL, cmd[32];
 	const char *user;
+	size_t npos;
 
 	snprintf(cmd, sizeof(cmd), "station %s", argv[1]);
-	for (i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc && config == NULL)
-			config = argv[++i];
-		else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc && by == NULL)
-			by = argv[++i];
-		else if (argv[i][0] != '-' && id == NULL)
-			id = argv[i];
-		else
-			return pht_cli_usage_error(cmd, "unexpected argument '%s'", argv[i]);
-	}
+	if ((rc = pht_cli_opt_parse(cmd, argc, argv, 2, o, 2, &id, 1, &npos)) != 0)
+		return rc;
+	config = pht_cli_opt_val(&o[0]);
+	by = pht_cli_opt_val(&o[1]);
 	if (config == NULL || id == NULL)
 		return pht_cli_usage_error(cmd, "give --config STATION.json and the "
 		    "queued train's ID");

@@ -3,6 +3,7 @@
 #define PHT_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit codes of every pht command. */
@@ -39,6 +40,54 @@ int pht_cli_exit_for(int code);
 struct pht_buf;
 int pht_cli_read_train(const char *path, size_t max, struct pht_buf **out,
     struct pht_err *err);
+
+/* Most times one option may be given (pht permit revoke --id ...). */
+#define PHT_CLI_OPT_MAX 1024
+
+/*
+ * One row of a command's option table: "--name VALUE", "--name=VALUE" or,
+ * for a flag, "--name" alone. The parser fills vals[0..n) with the values
+ * given, in order (borrowed from argv; "" for a flag). Build rows with
+ * PHT_CLI_OPT (given at most once), PHT_CLI_OPT_MANY, PHT_CLI_OPT_FLAG and
+ * PHT_CLI_OPT_POS.
+ */
+struct pht_cli_opt {
+	const char *name;
+	size_t max;                        /* times it may be given; 0 is 1 */
+	int flag;                          /* PHT_CLI_OPT_VALUE, _FLAG or _ARG */
+	const char *vals[PHT_CLI_OPT_MAX];
+	size_t n;
+};
+enum {
+	PHT_CLI_OPT_VALUE = 0,   /* --name VALUE */
+	PHT_CLI_OPT_FLAG = 1,    /* --name alone */
+	PHT_CLI_OPT_ARG = 2,     /* --name VALUE, VALUE taken as the next positional argument */
+};
+#define PHT_CLI_OPT(name) { name, 1, PHT_CLI_OPT_VALUE, {0}, 0 }
+#define PHT_CLI_OPT_MANY(name, max) { name, max, PHT_CLI_OPT_VALUE, {0}, 0 }
+#define PHT_CLI_OPT_FLAG(name) { name, 1, PHT_CLI_OPT_FLAG, {0}, 0 }
+/* --name VALUE as another way to write the positional argument VALUE (in order). */
+#define PHT_CLI_OPT_POS(name) { name, 0, PHT_CLI_OPT_ARG, {0}, 0 }
+
+/*
+ * Parses argv[start..argc) into the table opts[0..nopts) and up to maxpos
+ * positional arguments (pos[0..*npos)). "-" is a positional argument and
+ * "--" ends the options. Returns PHT_EXIT_OK, or prints the usage error
+ * ("unknown option", "given twice", "needs a value", "unexpected argument")
+ * for cmd and returns PHT_EXIT_USAGE. The table must start with n == 0.
+ */
+int pht_cli_opt_parse(const char *cmd, int argc, char **argv, int start,
+    struct pht_cli_opt *opts, size_t nopts, const char **pos, size_t maxpos,
+    size_t *npos);
+
+/*
+ * A decimal integer in [lo, hi] with nothing around it (no sign, no
+ * spaces): the one number parser of the pht options. 0 and *out set, or -1.
+ */
+int pht_cli_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* The first value of o, or NULL when it was not given. */
+const char *pht_cli_opt_val(const struct pht_cli_opt *o);
 
 /* True if argv has -h or --help among its arguments. */
 int pht_cli_wants_help(int argc, char **argv);
