@@ -239,6 +239,97 @@ fill_design(lua_State *L, const char *fn, struct design *d)
 	}
 }
 
+/* Whether design term j is binary: a level's indicator, a boolean, or numbers all 0/1. */
+static int
+term_binary(const struct design *d, size_t j)
+{
+	const struct term *t = &d->terms[j];
+
+	return t->col != NULL && (t->level >= 0 || t->col->type == PHT_COL_BOOLEAN ||
+	    d->is01[j]);
+}
+
+static int
+cmp_row_pos(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * Records the row sets the design's sums are over, after fill_design():
+ * the complete cases, and for every binary term j (term_binary) the rows
+ * where it is 1, and for every pair of binary terms the rows where both
+ * are 1. A kernel's sums are per-row functions of the design summed over
+ * the complete cases, and such a function that is 0 off a term's support
+ * (x_j, x_j * y, x_j * x_l * w) is a sum over that support alone: X'y of
+ * a level's indicator is the sum of y over the level's rows, X'X[j, l] of
+ * two indicators is the count of their cell. The sets of a term's product
+ * with a non-binary term are the binary term's own. Each term's support is
+ * built once as a bitmap over the complete cases in ascending row order;
+ * a pair is the AND of two bitmaps. Ends the run, with nothing recorded
+ * past the view, when the sets could pass the bound on sets behind one
+ * output (pht_train_kernel_reserve_sets): refused, never left out.
+ */
+static void
+note_design_sets(lua_State *L, const char *fn, const struct design *d)
+{
+	size_t n = d->n, p = d->p, words = (n + 63) / 64, nb = 0, nsets = 1, i, j, l, w, m;
+	uint64_t *ord, *bits;
+	uint32_t *rows, *out;
+	size_t bt[PHT_TRAIN_MODEL_MAX_TERMS];
+
+	if (n == 0)
+		return;
+	for (j = 0; j < p; j++)
+		if (term_binary(d, j))
+			bt[nb++] = j;
+	/* positions in ascending row order, so each set is recorded without a sort */
+	ord = pht_train_kernel_scratch(L, fn, n, sizeof(uint64_t));
+	for (i = 0; i < n; i++)
+		ord[i] = (uint64_t)d->rows[i] << 32 | i;
+	qsort(ord, n, sizeof(*ord), cmp_row_pos);
+	rows = pht_train_kernel_scratch(L, fn, 2 * n, sizeof(uint32_t));
+	out = rows + n;
+	for (i = 0; i < n; i++)
+		rows[i] = (uint32_t)(ord[i] >> 32);
+	bits = pht_train_kernel_scratch(L, fn, nb > 0 ? nb * words : 1, sizeof(uint64_t));
+	memset(bits, 0, nb * words * sizeof(uint64_t));
+	for (m = 0; m < nb; m++)
+		for (i = 0; i < n; i++)
+			if (d->x[(ord[i] & 0xffffffffu) * p + bt[m]] == 1)
+				bits[m * words + i / 64] |= (uint64_t)1 << (i % 64);
+	/* count the non-empty sets first: all of them are recorded, or the run ends */
+	for (j = 0; j < nb; j++) {
+		nsets += d->ones[bt[j]] > 0;
+		for (l = j + 1; l < nb; l++)
+			for (w = 0; w < words; w++)
+				if (bits[j * words + w] & bits[l * words + w]) {
+					nsets++;
+					break;
+				}
+	}
+	pht_train_kernel_reserve_sets(L, fn, nsets, "the complete cases, each binary design "
+	    "term's rows and each pair's");
+	pht_train_kernel_note_rows(L, rows, n);
+	for (j = 0; j < nb; j++)
+		for (l = j; l < nb; l++) {
+			size_t c = 0;
+
+			for (w = 0; w < words; w++) {
+				uint64_t v = bits[j * words + w] & bits[l * words + w];
+
+				while (v != 0) {
+					out[c++] = rows[w * 64 + (size_t)__builtin_ctzll(v)];
+					v &= v - 1;
+				}
+			}
+			pht_train_kernel_note_rows(L, out, c);
+		}
+	lua_pop(L, 3);
+}
+
 static void
 push_vector(lua_State *L, const double *x, size_t n)
 {
@@ -261,10 +352,7 @@ push_design_fields(lua_State *L, const struct design *d)
 	lua_setfield(L, -2, "names");
 	lua_createtable(L, (int)d->p, 0);
 	for (j = 0; j < d->p; j++) {
-		const struct term *t = &d->terms[j];
-
-		lua_pushboolean(L, t->col != NULL && (t->level >= 0 ||
-		    t->col->type == PHT_COL_BOOLEAN || d->is01[j]));
+		lua_pushboolean(L, term_binary(d, j));
 		lua_rawseti(L, -2, (lua_Integer)j + 1);
 	}
 	lua_setfield(L, -2, "binary");
@@ -561,6 +649,7 @@ model_cox_stratum(lua_State *L)
 	}
 	d->rows = sorted;
 	fill_design(L, fn, d);
+	note_design_sets(L, fn, d);
 	U = pht_train_kernel_scratch(L, fn, d->p, sizeof(double));
 	I = pht_train_kernel_scratch(L, fn, d->p * d->p, sizeof(double));
 	events = cox_sums(L, n, d->p, d->x, ts, status, beta, efron, &ll, U, I);
@@ -807,6 +896,7 @@ model_glm_step(lua_State *L)
 	has_beta = read_beta(L, fn, p, beta);
 	complete_cases(L, fn, d);
 	fill_design(L, fn, d);
+	note_design_sets(L, fn, d);
 	A = pht_train_kernel_scratch(L, fn, p * p + p, sizeof(double));
 	b = A + p * p;
 	memset(A, 0, (p * p + p) * sizeof(double));
