@@ -851,6 +851,19 @@ def attacks():
        "chosen parameters, data:glm_step poisson readmit ~ cost at beta = (0, %g): log of the summed weights / %g "
        "is not the largest cost (%s)" % (b, b, r.seen()), "recovered %s, true %.2f" % (est, top))
 
+    # a 0/1 outcome crossed with a level: glm.lua gaussian readmit ~ stage releases X'y, and X'y[stageIV] is
+    # the count of readmitted stage IV patients (a crosstab cell under k; stage IV itself has 6 patients)
+    st = Station("std-glm-outcome-cell")
+    r = st.run(std("glm.lua"), {"family": "gaussian", "outcome": "readmit", "covariates": ["stage"]})
+    names_ = get(r.out, "names") or [] if r.released else []
+    xy = get(r.out, "XtWz") if r.released else None
+    cell = xy[names_.index("stageIV")] if isinstance(xy, list) and "stageIV" in names_ else None
+    want = sum(1 for r_ in rows if r_["stage"] == "IV" and r_["readmit"])
+    ok(not (cell is not None and 0 < round(cell) < K),
+       "standard trains, glm.lua readmit ~ stage: X'y does not give the cell of readmitted stage IV patients "
+       "(%d, under k) (%s)" % (want, r.seen()), "recovered the count %s" % cell,
+       todo="open: a 0/1 outcome crossed with a level (docs/security.md, Disclosure, limit (g))")
+
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
 
