@@ -143,6 +143,21 @@ pht_train_kernel_note_rows(lua_State *L, const uint32_t *rows, size_t n)
 		pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
 }
 
+void
+pht_train_kernel_reserve_sets(lua_State *L, const char *fn, size_t nsets, const char *what)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	size_t have;
+
+	if (c->rowsets == NULL)
+		return;
+	have = pht_train_rowsets_count(c->rowsets);
+	if (nsets > PHT_TRAIN_ROWSETS_MAX_SETS || have > PHT_TRAIN_ROWSETS_MAX_SETS - nsets)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: %s would be %zu row "
+		    "sets, more than the %d behind one output (with the %zu recorded before)",
+		    fn, what, nsets, PHT_TRAIN_ROWSETS_MAX_SETS, have);
+}
+
 double
 pht_train_kernel_grid_step(lua_State *L, const struct pht_column *c)
 {

@@ -115,6 +115,15 @@ pht_train_kernel_is_event(const struct pht_train_event *ev, const struct pht_col
 void pht_train_kernel_note_rows(lua_State *L, const uint32_t *rows, size_t n);
 
 /*
+ * Ends the run (a disclosure refusal naming fn and what) when nsets more
+ * row sets could pass the bound on sets behind one output: a kernel that
+ * must record many sets checks before it records any, so that a run is
+ * refused rather than released with some of its sets left out.
+ */
+void pht_train_kernel_reserve_sets(lua_State *L, const char *fn, size_t nsets,
+    const char *what);
+
+/*
  * Complementary suppression of n cells that partition a total the train
  * may know (a view's rows, a column's values): count[i] rows in cell i,
  * sup[i] set for the cells already suppressed (0 < count < k, or never

@@ -1,5 +1,6 @@
 /* pht_train_model.c — model kernels of the data API: Cox stratum sums and GLM IRLS pieces straight from the column arrays. */
 #include "pht_train_model.h"
+#include "pht_train.h"
 #include "pht_train_data.h"
 #include "pht_train_kernel.h"
 #include "pht_train_lua.h"
@@ -239,6 +240,97 @@ fill_design(lua_State *L, const char *fn, struct design *d)
 	}
 }
 
+/* Whether design term j is binary: a level's indicator, a boolean, or numbers all 0/1. */
+static int
+term_binary(const struct design *d, size_t j)
+{
+	const struct term *t = &d->terms[j];
+
+	return t->col != NULL && (t->level >= 0 || t->col->type == PHT_COL_BOOLEAN ||
+	    d->is01[j]);
+}
+
+static int
+cmp_row_pos(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	return *x < *y ? -1 : *x > *y;
+}
+
+/*
+ * Records the row sets the design's sums are over, after fill_design():
+ * the complete cases, and for every binary term j (term_binary) the rows
+ * where it is 1, and for every pair of binary terms the rows where both
+ * are 1. A kernel's sums are per-row functions of the design summed over
+ * the complete cases, and such a function that is 0 off a term's support
+ * (x_j, x_j * y, x_j * x_l * w) is a sum over that support alone: X'y of
+ * a level's indicator is the sum of y over the level's rows, X'X[j, l] of
+ * two indicators is the count of their cell. The sets of a term's product
+ * with a non-binary term are the binary term's own. Each term's support is
+ * built once as a bitmap over the complete cases in ascending row order;
+ * a pair is the AND of two bitmaps. Ends the run, with nothing recorded
+ * past the view, when the sets could pass the bound on sets behind one
+ * output (pht_train_kernel_reserve_sets): refused, never left out.
+ */
+static void
+note_design_sets(lua_State *L, const char *fn, const struct design *d)
+{
+	size_t n = d->n, p = d->p, words = (n + 63) / 64, nb = 0, nsets = 1, i, j, l, w, m;
+	uint64_t *ord, *bits;
+	uint32_t *rows, *out;
+	size_t bt[PHT_TRAIN_MODEL_MAX_TERMS];
+
+	if (n == 0)
+		return;
+	for (j = 0; j < p; j++)
+		if (term_binary(d, j))
+			bt[nb++] = j;
+	/* positions in ascending row order, so each set is recorded without a sort */
+	ord = pht_train_kernel_scratch(L, fn, n, sizeof(uint64_t));
+	for (i = 0; i < n; i++)
+		ord[i] = (uint64_t)d->rows[i] << 32 | i;
+	qsort(ord, n, sizeof(*ord), cmp_row_pos);
+	rows = pht_train_kernel_scratch(L, fn, 2 * n, sizeof(uint32_t));
+	out = rows + n;
+	for (i = 0; i < n; i++)
+		rows[i] = (uint32_t)(ord[i] >> 32);
+	bits = pht_train_kernel_scratch(L, fn, nb > 0 ? nb * words : 1, sizeof(uint64_t));
+	memset(bits, 0, nb * words * sizeof(uint64_t));
+	for (m = 0; m < nb; m++)
+		for (i = 0; i < n; i++)
+			if (d->x[(ord[i] & 0xffffffffu) * p + bt[m]] == 1)
+				bits[m * words + i / 64] |= (uint64_t)1 << (i % 64);
+	/* count the non-empty sets first: all of them are recorded, or the run ends */
+	for (j = 0; j < nb; j++) {
+		nsets += d->ones[bt[j]] > 0;
+		for (l = j + 1; l < nb; l++)
+			for (w = 0; w < words; w++)
+				if (bits[j * words + w] & bits[l * words + w]) {
+					nsets++;
+					break;
+				}
+	}
+	pht_train_kernel_reserve_sets(L, fn, nsets, "the complete cases, each binary design "
+	    "term's rows and each pair's");
+	pht_train_kernel_note_rows(L, rows, n);
+	for (j = 0; j < nb; j++)
+		for (l = j; l < nb; l++) {
+			size_t c = 0;
+
+			for (w = 0; w < words; w++) {
+				uint64_t v = bits[j * words + w] & bits[l * words + w];
+
+				while (v != 0) {
+					out[c++] = rows[w * 64 + (size_t)__builtin_ctzll(v)];
+					v &= v - 1;
+				}
+			}
+			pht_train_kernel_note_rows(L, out, c);
+		}
+	lua_pop(L, 3);
+}
+
 static void
 push_vector(lua_State *L, const double *x, size_t n)
 {
@@ -261,10 +353,7 @@ push_design_fields(lua_State *L, const struct design *d)
 	lua_setfield(L, -2, "names");
 	lua_createtable(L, (int)d->p, 0);
 	for (j = 0; j < d->p; j++) {
-		const struct term *t = &d->terms[j];
-
-		lua_pushboolean(L, t->col != NULL && (t->level >= 0 ||
-		    t->col->type == PHT_COL_BOOLEAN || d->is01[j]));
+		lua_pushboolean(L, term_binary(d, j));
 		lua_rawseti(L, -2, (lua_Integer)j + 1);
 	}
 	lua_setfield(L, -2, "binary");
@@ -307,6 +396,31 @@ refuse_extreme(lua_State *L, const char *fn, const char *why)
 {
 	pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: %s (an extreme beta "
 	    "could single out rows)", fn, why);
+}
+
+/*
+ * The dominance bound on a kernel's weights: a share of the weight one row
+ * may carry in a set of max(k, 2) or more rows. Above it the run ends
+ * (refuse_dominant). The (1, 90%) dominance rule of magnitude tables,
+ * applied to the weights exp(eta) of a risk set and the IRLS weights of a
+ * GLM's complete cases: a weighted mean over such a set is a soft maximum,
+ * and a beta the caller picks can make it one row's value to any precision
+ * while clamping nothing and keeping the row set fixed (the share then
+ * tends to 1). With at least a tenth of the weight on other rows, one
+ * release gives that row's value only to within a tenth of its distance
+ * from the others' weighted mean. Legitimate fits carry large shares in
+ * small late risk sets (pbc: 77% in a risk set of 13 at a Newton step),
+ * which is why the bound is not a half.
+ */
+#define DOMINANCE 0.9
+
+/* Ends the run: one row dominates the weights of where (see DOMINANCE). */
+static void
+refuse_dominant(lua_State *L, const char *fn, const char *where)
+{
+	pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: one row carries more than "
+	    "90%% of the weight of %s of k or more rows at the given beta (a soft maximum "
+	    "could single out a row)", fn, where);
 }
 
 static int
@@ -381,10 +495,10 @@ sort_time_desc(size_t n, const double *time, uint32_t *idx, uint32_t *tmp,
  */
 static size_t
 cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
-    const uint8_t *st, const double *beta, int efron, double *ll_out,
+    const uint8_t *st, const double *beta, int efron, int64_t kmin, double *ll_out,
     double *U, double *I)
 {
-	double *eta, *r, *mean, *S1, *S2, *e1, *e2, S0, e0, ll = 0, f, s0, s1j, s1k;
+	double *eta, *r, *mean, *S1, *S2, *e1, *e2, S0, e0, ll = 0, f, s0, s1j, s1k, rmax = 0;
 	size_t i, j, k, q, pos, m, d, events = 0;
 	const double *xi;
 
@@ -428,6 +542,8 @@ cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
 
 			xi = xs + q * p;
 			S0 += ri;
+			if (ri > rmax)
+				rmax = ri;
 			for (j = 0; j < p; j++) {
 				double rx = ri * xi[j];
 
@@ -456,6 +572,8 @@ cox_sums(lua_State *L, size_t n, size_t p, double *xs, const double *ts,
 		}
 		if (d > 0) {
 			events += d;
+			if ((int64_t)q >= kmin && q >= 2 && rmax > DOMINANCE * S0)
+				refuse_dominant(L, "cox_stratum", "a risk set");
 			if (!efron || d == 1) {
 				ll -= (double)d * log(S0);
 				for (j = 0; j < p; j++) {
@@ -561,9 +679,11 @@ model_cox_stratum(lua_State *L)
 	}
 	d->rows = sorted;
 	fill_design(L, fn, d);
+	note_design_sets(L, fn, d);
 	U = pht_train_kernel_scratch(L, fn, d->p, sizeof(double));
 	I = pht_train_kernel_scratch(L, fn, d->p * d->p, sizeof(double));
-	events = cox_sums(L, n, d->p, d->x, ts, status, beta, efron, &ll, U, I);
+	events = cox_sums(L, n, d->p, d->x, ts, status, beta, efron, pht_train_ctx_of(L)->k, &ll,
+	    U, I);
 	lua_createtable(L, 0, 12);
 	push_design_fields(L, d);
 	lua_pushinteger(L, (lua_Integer)events);
@@ -734,7 +854,7 @@ model_glm_step(lua_State *L)
 	enum family fam;
 	enum ykind yk = Y_NUM;
 	double *beta, *A, *b, dev = 0, ll = 0, sumy = 0, sumexp = 0, nulldev = 0, nullmu = 0;
-	double y, off, eta, mu, me, z, w, wx;
+	double y, off, eta, mu, me, z, w, wx, wsum = 0, wmax = 0;
 	const double *xi;
 	size_t i, j, k, r, p, yones = 0;
 	int t, has_beta, has_null = 0, intercept = 1, bad;
@@ -807,6 +927,7 @@ model_glm_step(lua_State *L)
 	has_beta = read_beta(L, fn, p, beta);
 	complete_cases(L, fn, d);
 	fill_design(L, fn, d);
+	note_design_sets(L, fn, d);
 	A = pht_train_kernel_scratch(L, fn, p * p + p, sizeof(double));
 	b = A + p * p;
 	memset(A, 0, (p * p + p) * sizeof(double));
@@ -838,6 +959,9 @@ model_glm_step(lua_State *L)
 		me = fam_mu_eta(fam, eta);
 		z = (eta - off) + (y - mu) / me;
 		w = me * me / fam_variance(fam, mu);
+		wsum += w;
+		if (w > wmax)
+			wmax = w;
 		for (j = 0; j < p; j++) {
 			wx = w * xi[j];
 			b[j] += wx * z;
@@ -852,6 +976,9 @@ model_glm_step(lua_State *L)
 			nulldev += fam_dev(fam, y, fam == FAM_POISSON && oc != NULL ?
 			    exp(nullmu + off) : nullmu);
 	}
+	if (has_beta && (int64_t)d->n >= pht_train_ctx_of(L)->k && d->n >= 2 &&
+	    wmax > DOMINANCE * wsum)
+		refuse_dominant(L, fn, "the complete cases");
 	for (j = 0; j < p; j++)
 		for (k = 0; k < j; k++)
 			A[j * p + k] = A[k * p + j];

@@ -269,6 +269,10 @@ function cases.hand_hist(data, params)
   return data:histogram("age", params.edges)
 end
 
+function cases.hand_model(data)
+  return data:glm_step({ family = "gaussian", outcome = "age", covariates = { "status", "time" } })
+end
+
 function cases.hand_quantile(data, params)
   local v, c = data:quantile("age", params.p)
   return { value = v, count = c }

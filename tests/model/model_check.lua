@@ -582,6 +582,22 @@ function cases.extreme_cox(data)
   check(false, "the run should have ended with a refusal", nil)
 end
 
+-- a beta at which one row carries more than 90% of the weights (a soft
+-- maximum) with nothing clamped: the kernel refuses the run
+function cases.dominant_cox(data)
+  pcall(function() return data:cox_stratum({ time = "time", event = "status", covariates = { "y" },
+    beta = { 10 } }) end)
+  check(false, "the run should have ended with a refusal", nil)
+end
+
+function cases.dominant_poisson(data)
+  -- ids 141..240, each row e^3 times the weight of the one before: the last carries 95%
+  local v = data:where("id", ">", 140)
+  pcall(function() return v:glm_step({ family = "poisson", outcome = "cnt", covariates = { "id" },
+    beta = { -453, 3 } }) end)
+  check(false, "the run should have ended with a refusal", nil)
+end
+
 -- invalid cells: the kernel ends the run (not catchable) and names no value
 function cases.invalid_time(data)
   pcall(function() return data:cox_stratum({ time = "negt", event = "status", covariates = { "x1" } }) end)

@@ -361,6 +361,21 @@ main(void)
 	pht_train_rowsets_free(rs);
 	rs = NULL;
 
+	/*
+	 * glm_step by hand, age ~ status + time: besides the view (the complete
+	 * cases, all 10 rows) the 6 rows with status 1, the one binary term
+	 * (time is not 0/1: its products are sums over the complete cases).
+	 */
+	if (tap_ok(run_case(&e, "hand_model", hand, 3, NULL, NULL, &out, &rs, &err) == PHT_OK,
+	    "hand glm_step runs")) {
+		sizes_text(rs, got, sizeof(got));
+		tap_str(got, "6,10", "glm_step: row sets of the complete cases and of status = 1");
+	} else
+		tap_diag("%s", err.msg);
+	json_decref(out);
+	pht_train_rowsets_free(rs);
+	rs = NULL;
+
 	/* quantile by hand, k = 3: blocks 21 25 33 | 38 41 47 | 52 58 66 90 */
 	if (tap_ok(run_case(&e, "hand_quantile", hand, 3, NULL, json_pack("{s:f}", "p", 0.5),
 	    &out, &rs, &err) == PHT_OK, "hand quantile runs")) {

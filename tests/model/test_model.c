@@ -249,6 +249,11 @@ main(void)
 	fatal_case(&e, "extreme_glm_low", ds, "glm_step: refused: a fitted value");
 	fatal_case(&e, "extreme_poisson", ds, "glm_step: refused:");
 	fatal_case(&e, "extreme_cox", ds, "cox_stratum: refused: exp of a linear predictor");
+	/* a beta that clamps nothing but makes one row dominate the weights */
+	fatal_case(&e, "dominant_cox", ds, "cox_stratum: refused: one row carries more than 90% "
+	    "of the weight of a risk set");
+	fatal_case(&e, "dominant_poisson", ds, "glm_step: refused: one row carries more than 90% "
+	    "of the weight of the complete cases");
 
 	/* the view's rows and the kernel's columns are recorded as read */
 	if (tap_ok(run_case(&e, "accounting", ds, 5, &out, &st, &err) == PHT_OK,
