@@ -7,6 +7,7 @@
 #include "pht_buf.h"
 #include "pht_err.h"
 #include "pht_file.h"
+#include "pht_id.h"
 #include "pht_json.h"
 #include "pht_pki.h"
 #include "pht_time.h"
@@ -796,7 +797,7 @@ h_post_train(struct pht_node_server *srv, struct evhttp_request *req,
 		reply_err(srv, req, &e);
 		goto out;
 	}
-	if (!pht_node_req_id_ok(train, strlen(train))) {
+	if (!pht_id_ok(train)) {
 		reply_error(srv, req, 400, "request body: field train: must be 1..%d "
 		    "characters of [A-Za-z0-9_.-]", PHT_NODE_ID_MAX);
 		goto out;

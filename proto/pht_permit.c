@@ -3,6 +3,7 @@
 #include "pht_enc.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_time.h"
@@ -51,22 +52,6 @@ bad(struct pht_err *err, const char *what, const char *field, const char *why)
 	    field, why);
 }
 
-/* 1..max of [A-Za-z0-9_.-], not "." or "..". */
-static int
-is_ident(const char *s, size_t max)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > max || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' || s[i] == '.' ||
-		    s[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* 1..128 printable ASCII characters. */
 static int
 is_label(const char *s)
@@ -90,12 +75,6 @@ is_hex64(const char *s)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[64] == '\0';
-}
-
-int
-pht_permit_id_ok(const char *s)
-{
-	return s != NULL && is_ident(s, PHT_PERMIT_ID_MAX);
 }
 
 /* Refuses members of root that are not in known (NULL-terminated). */
@@ -200,8 +179,8 @@ static int
 item_ok(const char *s, enum item_rule rule)
 {
 	switch (rule) {
-	case ITEM_IDENT64: return is_ident(s, 64);
-	case ITEM_IDENT128: return is_ident(s, 128);
+	case ITEM_IDENT64: return pht_name_ok(s);
+	case ITEM_IDENT128: return pht_id_ok(s);
 	case ITEM_LABEL: return is_label(s);
 	case ITEM_HEX64: return is_hex64(s);
 	}
@@ -332,7 +311,7 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 	    (r = check_kind(root, W, PHT_PERMIT_KIND, err)) != PHT_OK ||
 	    (r = get_str(root, W, "id", 0, &p->id, err)) != PHT_OK)
 		return r;
-	if (!is_ident(p->id, PHT_PERMIT_ID_MAX))
+	if (!pht_id_ok(p->id))
 		return bad(err, W, "id", "not 1 to 128 of [A-Za-z0-9_.-]");
 	if ((r = get_time(root, W, "issued", 0, &p->issued, err)) != PHT_OK ||
 	    (r = get_str(root, W, "purpose", 0, &p->purpose, err)) != PHT_OK)
@@ -358,7 +337,7 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 			return r;
 		if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
 		    strlen(name) != json_string_length(json_object_get(v, "name")) ||
-		    !is_ident(name, 64)) {
+		    !pht_name_ok(name)) {
 			snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
 			    "[A-Za-z0-9_.-]", i + 1);
 			return bad(err, W, "users", why);
@@ -390,7 +369,7 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 	if (n < 1 || n > PHT_PERMIT_MAX_LIST)
 		return bad(err, W, "datasets", "not 1 to 256 entries");
 	json_object_foreach(a, key, w) {
-		if (!is_ident(key, 64)) {
+		if (!pht_name_ok(key)) {
 			snprintf(why, sizeof(why), "dataset name %.64s%s is not 1 to 64 of "
 			    "[A-Za-z0-9_.-]", key, strlen(key) > 64 ? "..." : "");
 			for (i = 0; why[i] != '\0'; i++)
@@ -422,7 +401,7 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 				return r;
 			if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
 			    strlen(name) != json_string_length(json_object_get(v, "name")) ||
-			    !is_ident(name, 64)) {
+			    !pht_name_ok(name)) {
 				snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
 				    "[A-Za-z0-9_.-]", i + 1);
 				return bad(err, W, "reviewers", why);
@@ -1069,13 +1048,13 @@ halt_fields(struct pht_halt *h, struct pht_err *err)
 	} else if (strncmp(h->scope, "permit:", 7) == 0) {
 		h->kind = PHT_HALT_PERMIT;
 		name = h->scope + 7;
-		if (!is_ident(name, PHT_PERMIT_ID_MAX))
+		if (!pht_id_ok(name))
 			return bad(err, W, "scope", "permit id is not 1 to 128 of "
 			    "[A-Za-z0-9_.-]");
 	} else if (strncmp(h->scope, "dataset:", 8) == 0) {
 		h->kind = PHT_HALT_DATASET;
 		name = h->scope + 8;
-		if (!is_ident(name, 64))
+		if (!pht_name_ok(name))
 			return bad(err, W, "scope", "dataset name is not 1 to 64 of "
 			    "[A-Za-z0-9_.-]");
 	} else {

@@ -2,6 +2,7 @@
 #include "pht_resultmsg.h"
 #include "pht_enc.h"
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_json.h"
 #include "pht_time.h"
 
@@ -32,22 +33,6 @@ bad(struct pht_err *err, const char *field, const char *why)
 {
 	return pht_errf(err, PHT_ERR_MALFORMED, "result: malformed field %s: %s",
 	    field, why);
-}
-
-/* 1..max characters of [A-Za-z0-9_.-], not "." or "..". */
-static int
-is_ident(const char *s, size_t max)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > max || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' || s[i] == '.' ||
-		    s[i] == '-'))
-			return 0;
-	return 1;
 }
 
 static int
@@ -109,11 +94,11 @@ parse_fields(struct pht_resultmsg *m, struct pht_err *err)
 		return bad(err, "kind", "not \"" PHT_RESULTMSG_KIND "\"");
 	if ((r = get_str(root, "train", 0, &m->train, err)) != PHT_OK)
 		return r;
-	if (!is_ident(m->train, 128))
+	if (!pht_id_ok(m->train))
 		return bad(err, "train", "not 1 to 128 of [A-Za-z0-9_.-]");
 	if ((r = get_str(root, "station", 0, &m->station, err)) != PHT_OK)
 		return r;
-	if (!is_ident(m->station, 64))
+	if (!pht_name_ok(m->station))
 		return bad(err, "station", "not 1 to 64 of [A-Za-z0-9_.-]");
 	v = json_object_get(root, "round");
 	if (!json_is_integer(v))

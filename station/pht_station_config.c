@@ -6,6 +6,7 @@
 #include "pht_json.h"
 #include "pht_station_catalog.h"
 #include "pht_station_optout.h"
+#include "pht_limits.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ITEMS 1024
 
 /*
@@ -606,7 +606,7 @@ pht_station_config_load(const char *path, struct pht_station_config **out,
 	int r;
 
 	*out = NULL;
-	if ((r = pht_file_read(path, CONFIG_MAX_BYTES, &b, err)) != PHT_OK)
+	if ((r = pht_file_read(path, PHT_STATION_CONFIG_MAX, &b, err)) != PHT_OK)
 		return r;
 	if ((dir = strdup(path)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", path);

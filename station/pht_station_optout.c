@@ -7,6 +7,7 @@
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_station_config.h"
+#include "pht_limits.h"
 
 
 #include <errno.h>
@@ -15,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPTOUT_FILE_MAX ((size_t)256 << 20)
 
 static int
 bad(struct pht_err *err, const char *file, const char *field, const char *reason)
@@ -222,7 +222,7 @@ read_list(const char *path, const struct pht_column *c, struct keyset *ks,
 	size_t len;
 	int r;
 
-	if ((r = pht_file_read(path, OPTOUT_FILE_MAX, &b, err)) != PHT_OK) {
+	if ((r = pht_file_read(path, PHT_OPTOUT_FILE_MAX, &b, err)) != PHT_OK) {
 		pht_err_prefix(err, "opt-out list");
 		return r;
 	}
@@ -321,7 +321,7 @@ pht_station_optout_stale(const struct pht_station_dataset *d,
 
 	if (d->opt_out == NULL || d->opt_out->file == NULL)
 		return 0;
-	if (pht_file_read(d->opt_out->file, OPTOUT_FILE_MAX, &b, NULL) != PHT_OK)
+	if (pht_file_read(d->opt_out->file, PHT_OPTOUT_FILE_MAX, &b, NULL) != PHT_OK)
 		return 1;
 	if (pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), now, NULL) != PHT_OK)
 		now[0] = '\0';

@@ -2,6 +2,8 @@
 #include "pht_station_seen.h"
 #include "pht_buf.h"
 #include "pht_err.h"
+#include "pht_id.h"
+#include "pht_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,24 +13,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#define SEEN_MAX_BYTES (256u * 1024 * 1024)
-#define SEEN_ID_MAX 128
-
-static int
-id_ok(const char *id)
-{
-	size_t i, n = strlen(id);
-
-	if (n == 0 || n > SEEN_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 /* Reads all of fd into b. */
 static int
@@ -47,8 +31,8 @@ read_all(int fd, const char *path, struct pht_buf *b, struct pht_err *err)
 		if (n == 0)
 			return PHT_OK;
 		if (pht_buf_put(b, chunk, (size_t)n) != PHT_OK)
-			return pht_errf(err, PHT_ERR_TOO_LARGE, "%s: larger than %u bytes",
-			    path, SEEN_MAX_BYTES);
+			return pht_errf(err, PHT_ERR_TOO_LARGE, "%s: larger than %zu bytes",
+			    path, PHT_SEEN_MAX);
 		off += n;
 	}
 }
@@ -111,12 +95,12 @@ int
 pht_station_seen_add(const char *path, const char *id, struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
-	char line[SEEN_ID_MAX + 3];
+	char line[PHT_ID_MAX + 3];
 	size_t len, off = 0;
 	ssize_t n;
 	int fd, r;
 
-	if (!id_ok(id))
+	if (!pht_id_ok(id))
 		return pht_errf(err, PHT_ERR_INVALID, "%s: bad train id", path);
 	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
 		/* a new store: make its directory entry durable too */
@@ -132,7 +116,7 @@ pht_station_seen_add(const char *path, const char *id, struct pht_err *err)
 	}
 	if ((r = lock_fd(fd, LOCK_EX, path, err)) != PHT_OK)
 		goto out;
-	if ((b = pht_buf_new(SEEN_MAX_BYTES)) == NULL) {
+	if ((b = pht_buf_new(PHT_SEEN_MAX)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -176,7 +160,7 @@ pht_station_seen_has(const char *path, const char *id, struct pht_err *err)
 		return errno == ENOENT ? 0 :
 		    pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
 	if ((r = lock_fd(fd, LOCK_SH, path, err)) == PHT_OK) {
-		if ((b = pht_buf_new(SEEN_MAX_BYTES)) == NULL)
+		if ((b = pht_buf_new(PHT_SEEN_MAX)) == NULL)
 			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		else if ((r = read_all(fd, path, b, err)) == PHT_OK)
 			r = contains(pht_buf_str(b), pht_buf_len(b), id);

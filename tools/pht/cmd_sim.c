@@ -7,6 +7,7 @@
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_train.h"
+#include "pht_limits.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +18,6 @@
 
 #define SIM_MAX_STATIONS 64
 #define SIM_MAX_GRIDS 64
-#define SIM_TRAIN_MAX ((size_t)4 << 20)
 
 static const char *sim_help =
     "usage: pht sim TRAIN.lua --station NAME=PATH.csv [--station NAME=PATH.csv ...]\n"
@@ -358,7 +358,7 @@ pht_cmd_sim(int argc, char **argv)
 		}
 	} else if ((params = json_object()) == NULL)
 		goto out;
-	if ((r = pht_cli_read_train(train, SIM_TRAIN_MAX, &code, &err)) != PHT_OK) {
+	if ((r = pht_cli_read_train(train, PHT_TRAIN_CODE_MAX, &code, &err)) != PHT_OK) {
 		pht_cli_error("sim", &err);
 		rc = pht_cli_exit_for(r);
 		goto out;
