@@ -183,19 +183,11 @@ static int
 only_fields(const json_t *obj, const char *const *names, const char *what,
     struct pht_err *err)
 {
-	const char *k;
-	json_t *v;
-	size_t i;
+	const char *k = pht_json_unknown(obj, names);
 
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (names[i] == NULL)
-			return pht_errf(err, PHT_ERR_MALFORMED, "%s: unknown field "
-			    "\"%.64s\"", what, k);
-	}
-	return PHT_OK;
+	if (k == NULL)
+		return PHT_OK;
+	return pht_errf(err, PHT_ERR_MALFORMED, "%s: unknown field \"%.64s\"", what, k);
 }
 
 int

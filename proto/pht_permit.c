@@ -45,13 +45,6 @@ struct pht_halt {
 
 /* ---- shared field checks ---- */
 
-static int
-bad(struct pht_err *err, const char *what, const char *field, const char *why)
-{
-	return pht_errf(err, PHT_ERR_MALFORMED, "%s: malformed field %s: %s", what,
-	    field, why);
-}
-
 /* 1..128 printable ASCII characters. */
 static int
 is_label(const char *s)
@@ -75,102 +68,6 @@ is_hex64(const char *s)
 		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
 			return 0;
 	return s[64] == '\0';
-}
-
-/* Refuses members of root that are not in known (NULL-terminated). */
-static int
-only_known(const json_t *root, const char *what, const char *const *known,
-    struct pht_err *err)
-{
-	const char *key;
-	char clean[40];
-	json_t *v;
-	size_t i;
-
-	json_object_foreach((json_t *)root, key, v) {
-		for (i = 0; known[i] != NULL; i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (known[i] == NULL) {
-			for (i = 0; key[i] != '\0' && i < 32; i++)
-				clean[i] = (key[i] >= 0x20 && key[i] < 0x7f) ? key[i] : '?';
-			clean[i] = '\0';
-			return pht_errf(err, PHT_ERR_MALFORMED, "%s: malformed: unknown "
-			    "field %s", what, clean);
-		}
-	}
-	return PHT_OK;
-}
-
-/* A string member without NUL bytes; *out NULL when absent and opt. */
-static int
-get_str(const json_t *root, const char *what, const char *name, int opt,
-    const char **out, struct pht_err *err)
-{
-	json_t *v = json_object_get(root, name);
-
-	*out = NULL;
-	if (v == NULL)
-		return opt ? PHT_OK : bad(err, what, name, "missing");
-	if (!json_is_string(v))
-		return bad(err, what, name, "not a string");
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return bad(err, what, name, "contains a NUL byte");
-	*out = json_string_value(v);
-	return PHT_OK;
-}
-
-static int
-get_time(const json_t *root, const char *what, const char *name, int opt,
-    int64_t *t, struct pht_err *err)
-{
-	const char *s;
-	int r;
-
-	if ((r = get_str(root, what, name, opt, &s, err)) != PHT_OK || s == NULL)
-		return r;
-	if (pht_time_parse(s, t) != PHT_OK)
-		return bad(err, what, name, "not an RFC 3339 UTC time "
-		    "(YYYY-MM-DDTHH:MM:SSZ)");
-	return PHT_OK;
-}
-
-/* An integer member in [min, max]; *out untouched when absent and opt. */
-static int
-get_int(const json_t *root, const char *what, const char *name, int opt,
-    int64_t min, int64_t max, int64_t *out, struct pht_err *err)
-{
-	json_t *v = json_object_get(root, name);
-	char why[96];
-
-	if (v == NULL)
-		return opt ? PHT_OK : bad(err, what, name, "missing");
-	if (!json_is_integer(v))
-		return bad(err, what, name, "not an integer");
-	if (json_integer_value(v) < min || json_integer_value(v) > max) {
-		snprintf(why, sizeof(why), "not between %" PRId64 " and %" PRId64, min,
-		    max);
-		return bad(err, what, name, why);
-	}
-	*out = (int64_t)json_integer_value(v);
-	return PHT_OK;
-}
-
-static int
-check_kind(const json_t *root, const char *what, const char *kind,
-    struct pht_err *err)
-{
-	const char *s;
-	char why[64];
-	int r;
-
-	if ((r = get_str(root, what, "kind", 0, &s, err)) != PHT_OK)
-		return r;
-	if (strcmp(s, kind) != 0) {
-		snprintf(why, sizeof(why), "not \"%s\"", kind);
-		return bad(err, what, "kind", why);
-	}
-	return PHT_OK;
 }
 
 enum item_rule { ITEM_IDENT64, ITEM_IDENT128, ITEM_LABEL, ITEM_HEX64 };
@@ -220,13 +117,13 @@ check_list(const json_t *a, const char *what, const char *field, size_t min,
 	int r = PHT_OK;
 
 	if (a == NULL)
-		return bad(err, what, field, "missing");
+		return pht_json_bad(err, what, field, "missing");
 	if (!json_is_array(a))
-		return bad(err, what, field, "not an array");
+		return pht_json_bad(err, what, field, "not an array");
 	n = json_array_size(a);
 	if (n < min || n > max) {
 		snprintf(why, sizeof(why), "has %zu entries, not %zu to %zu", n, min, max);
-		return bad(err, what, field, why);
+		return pht_json_bad(err, what, field, why);
 	}
 	json_array_foreach(a, i, v) {
 		if (!json_is_string(v) ||
@@ -234,7 +131,7 @@ check_list(const json_t *a, const char *what, const char *field, size_t min,
 		    !item_ok(json_string_value(v), rule)) {
 			snprintf(why, sizeof(why), "entry %zu is %s", i + 1,
 			    json_is_string(v) ? rule_text(rule) : "not a string");
-			return bad(err, what, field, why);
+			return pht_json_bad(err, what, field, why);
 		}
 	}
 	if ((sorted = calloc(n + 1, sizeof(*sorted))) == NULL)
@@ -245,7 +142,7 @@ check_list(const json_t *a, const char *what, const char *field, size_t min,
 	for (i = 1; i < n; i++)
 		if (strcmp(sorted[i - 1], sorted[i]) == 0) {
 			snprintf(why, sizeof(why), "entry %.128s appears twice", sorted[i]);
-			r = bad(err, what, field, why);
+			r = pht_json_bad(err, what, field, why);
 			break;
 		}
 	free(sorted);
@@ -307,53 +204,53 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 	size_t i, j, n;
 	int r;
 
-	if ((r = only_known(root, W, known, err)) != PHT_OK ||
-	    (r = check_kind(root, W, PHT_PERMIT_KIND, err)) != PHT_OK ||
-	    (r = get_str(root, W, "id", 0, &p->id, err)) != PHT_OK)
+	if ((r = pht_json_only_known(root, W, known, err)) != PHT_OK ||
+	    (r = pht_json_field_kind(root, W, PHT_PERMIT_KIND, err)) != PHT_OK ||
+	    (r = pht_json_field_str(root, W, "id", 0, &p->id, NULL, err)) != PHT_OK)
 		return r;
 	if (!pht_id_ok(p->id))
-		return bad(err, W, "id", "not 1 to 128 of [A-Za-z0-9_.-]");
-	if ((r = get_time(root, W, "issued", 0, &p->issued, err)) != PHT_OK ||
-	    (r = get_str(root, W, "purpose", 0, &p->purpose, err)) != PHT_OK)
+		return pht_json_bad(err, W, "id", "not 1 to 128 of [A-Za-z0-9_.-]");
+	if ((r = pht_json_field_time(root, W, "issued", 0, &p->issued, err)) != PHT_OK ||
+	    (r = pht_json_field_str(root, W, "purpose", 0, &p->purpose, NULL, err)) != PHT_OK)
 		return r;
 	if (strlen(p->purpose) == 0 || strlen(p->purpose) > PHT_PERMIT_MAX_PURPOSE)
-		return bad(err, W, "purpose", "not 1 to 4096 bytes");
+		return pht_json_bad(err, W, "purpose", "not 1 to 4096 bytes");
 
 	a = json_object_get(root, "users");
 	if (a == NULL)
-		return bad(err, W, "users", "missing");
+		return pht_json_bad(err, W, "users", "missing");
 	if (!json_is_array(a))
-		return bad(err, W, "users", "not an array");
+		return pht_json_bad(err, W, "users", "not an array");
 	n = json_array_size(a);
 	if (n < 1 || n > PHT_PERMIT_MAX_LIST)
-		return bad(err, W, "users", "not 1 to 256 entries");
+		return pht_json_bad(err, W, "users", "not 1 to 256 entries");
 	json_array_foreach(a, i, v) {
 		if (!json_is_object(v)) {
 			snprintf(why, sizeof(why), "entry %zu is not an object {name, key}",
 			    i + 1);
-			return bad(err, W, "users", why);
+			return pht_json_bad(err, W, "users", why);
 		}
-		if ((r = only_known(v, W, user_known, err)) != PHT_OK)
+		if ((r = pht_json_only_known(v, W, user_known, err)) != PHT_OK)
 			return r;
 		if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
 		    strlen(name) != json_string_length(json_object_get(v, "name")) ||
 		    !pht_name_ok(name)) {
 			snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
 			    "[A-Za-z0-9_.-]", i + 1);
-			return bad(err, W, "users", why);
+			return pht_json_bad(err, W, "users", why);
 		}
 		if ((fp = json_string_value(json_object_get(v, "key"))) == NULL ||
 		    json_string_length(json_object_get(v, "key")) != 64 || !is_hex64(fp)) {
 			snprintf(why, sizeof(why), "entry %zu: key is not 64 lower-case "
 			    "hex digits", i + 1);
-			return bad(err, W, "users", why);
+			return pht_json_bad(err, W, "users", why);
 		}
 		for (j = 0; j < i; j++)
 			if (strcmp(json_string_value(json_object_get(json_array_get(a, j),
 			    "key")), fp) == 0) {
 				snprintf(why, sizeof(why), "entry %zu repeats the key of entry "
 				    "%zu", i + 1, j + 1);
-				return bad(err, W, "users", why);
+				return pht_json_bad(err, W, "users", why);
 			}
 	}
 	if ((r = check_list(json_object_get(root, "stations"), W, "stations", 1,
@@ -362,12 +259,12 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 
 	a = json_object_get(root, "datasets");
 	if (a == NULL)
-		return bad(err, W, "datasets", "missing");
+		return pht_json_bad(err, W, "datasets", "missing");
 	if (!json_is_object(a))
-		return bad(err, W, "datasets", "not an object (dataset -> [columns])");
+		return pht_json_bad(err, W, "datasets", "not an object (dataset -> [columns])");
 	n = json_object_size(a);
 	if (n < 1 || n > PHT_PERMIT_MAX_LIST)
-		return bad(err, W, "datasets", "not 1 to 256 entries");
+		return pht_json_bad(err, W, "datasets", "not 1 to 256 entries");
 	json_object_foreach(a, key, w) {
 		if (!pht_name_ok(key)) {
 			snprintf(why, sizeof(why), "dataset name %.64s%s is not 1 to 64 of "
@@ -375,7 +272,7 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 			for (i = 0; why[i] != '\0'; i++)
 				if (why[i] < 0x20 || why[i] > 0x7e)
 					why[i] = '?';
-			return bad(err, W, "datasets", why);
+			return pht_json_bad(err, W, "datasets", why);
 		}
 		snprintf(field, sizeof(field), "datasets.%s", key);
 		if ((r = check_list(w, W, field, 1, PHT_PERMIT_MAX_COLUMNS, ITEM_LABEL,
@@ -387,24 +284,24 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 		uint8_t raw[PHT_KEY_RAW_LEN + 3];
 		size_t rl;
 		if (!json_is_array(a))
-			return bad(err, W, "reviewers", "not an array");
+			return pht_json_bad(err, W, "reviewers", "not an array");
 		n = json_array_size(a);
 		if (n < 1 || n > PHT_PERMIT_MAX_LIST)
-			return bad(err, W, "reviewers", "not 1 to 256 entries");
+			return pht_json_bad(err, W, "reviewers", "not 1 to 256 entries");
 		json_array_foreach(a, i, v) {
 			if (!json_is_object(v)) {
 				snprintf(why, sizeof(why), "entry %zu is not an object {name, "
 				    "key}", i + 1);
-				return bad(err, W, "reviewers", why);
+				return pht_json_bad(err, W, "reviewers", why);
 			}
-			if ((r = only_known(v, W, user_known, err)) != PHT_OK)
+			if ((r = pht_json_only_known(v, W, user_known, err)) != PHT_OK)
 				return r;
 			if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
 			    strlen(name) != json_string_length(json_object_get(v, "name")) ||
 			    !pht_name_ok(name)) {
 				snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
 				    "[A-Za-z0-9_.-]", i + 1);
-				return bad(err, W, "reviewers", why);
+				return pht_json_bad(err, W, "reviewers", why);
 			}
 			if ((fp = json_string_value(json_object_get(v, "key"))) == NULL ||
 			    strlen(fp) != pht_b64_encoded_len(PHT_KEY_RAW_LEN) ||
@@ -412,14 +309,14 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 			    rl != PHT_KEY_RAW_LEN) {
 				snprintf(why, sizeof(why), "entry %zu: key is not the base64 of "
 				    "a 32-byte Ed25519 public key", i + 1);
-				return bad(err, W, "reviewers", why);
+				return pht_json_bad(err, W, "reviewers", why);
 			}
 			for (j = 0; j < i; j++)
 				if (strcmp(json_string_value(json_object_get(json_array_get(a, j),
 				    "key")), fp) == 0) {
 					snprintf(why, sizeof(why), "entry %zu repeats the key of "
 					    "entry %zu", i + 1, j + 1);
-					return bad(err, W, "reviewers", why);
+					return pht_json_bad(err, W, "reviewers", why);
 				}
 		}
 	}
@@ -429,17 +326,17 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 			return r;
 	} else if (a == NULL) {
 		/* without reviewers the hashes are the only way to name code */
-		return bad(err, W, "code_sha256", "missing (a permit names train code "
+		return pht_json_bad(err, W, "code_sha256", "missing (a permit names train code "
 		    "hashes, reviewers or both)");
 	}
-	if ((r = get_time(root, W, "valid_from", 0, &p->valid_from, err)) != PHT_OK ||
-	    (r = get_time(root, W, "valid_until", 0, &p->valid_until, err)) != PHT_OK)
+	if ((r = pht_json_field_time(root, W, "valid_from", 0, &p->valid_from, err)) != PHT_OK ||
+	    (r = pht_json_field_time(root, W, "valid_until", 0, &p->valid_until, err)) != PHT_OK)
 		return r;
 	if (p->valid_until <= p->valid_from)
-		return bad(err, W, "valid_until", "not later than valid_from");
-	if ((r = get_int(root, W, "max_runs", 1, 1, PHT_PERMIT_MAX_RUNS, &p->max_runs,
+		return pht_json_bad(err, W, "valid_until", "not later than valid_from");
+	if ((r = pht_json_field_int(root, W, "max_runs", 1, 1, PHT_PERMIT_MAX_RUNS, &p->max_runs,
 	    err)) != PHT_OK ||
-	    (r = get_int(root, W, "max_rounds", 1, 1, PHT_PERMIT_MAX_ROUNDS,
+	    (r = pht_json_field_int(root, W, "max_rounds", 1, 1, PHT_PERMIT_MAX_ROUNDS,
 	    &p->max_rounds, err)) != PHT_OK)
 		return r;
 	if ((w = json_object_get(root, "row_access")) != NULL) {
@@ -452,7 +349,7 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 			    json_string_value(v))) {
 				snprintf(why, sizeof(why), "entry %zu is not in code_sha256",
 				    i + 1);
-				return bad(err, W, "row_access", why);
+				return pht_json_bad(err, W, "row_access", why);
 			}
 	}
 	return PHT_OK;
@@ -806,7 +703,7 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 			goto out;
 		}
 		if (json_object_get(ds, s->datasets[i].name) != NULL) {
-			r = bad(err, W, "datasets", "a dataset is named twice");
+			r = pht_json_bad(err, W, "datasets", "a dataset is named twice");
 			goto out;
 		}
 		if ((r = set_list(ds, W, s->datasets[i].name, s->datasets[i].columns,
@@ -843,15 +740,15 @@ pht_code_approval_parse(const uint8_t *payload, size_t len,
 	if ((a = calloc(1, sizeof(*a))) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	if ((r = parse_root(payload, len, W, &a->root, err)) != PHT_OK ||
-	    (r = only_known(a->root, W, known, err)) != PHT_OK ||
-	    (r = check_kind(a->root, W, PHT_CODE_APPROVAL_KIND, err)) != PHT_OK ||
-	    (r = get_time(a->root, W, "issued", 0, &t, err)) != PHT_OK ||
+	    (r = pht_json_only_known(a->root, W, known, err)) != PHT_OK ||
+	    (r = pht_json_field_kind(a->root, W, PHT_CODE_APPROVAL_KIND, err)) != PHT_OK ||
+	    (r = pht_json_field_time(a->root, W, "issued", 0, &t, err)) != PHT_OK ||
 	    (r = check_list(json_object_get(a->root, "code_sha256"), W, "code_sha256",
 	    1, PHT_PERMIT_MAX_CODES, ITEM_HEX64, err)) != PHT_OK ||
-	    (r = get_str(a->root, W, "note", 1, &note, err)) != PHT_OK)
+	    (r = pht_json_field_str(a->root, W, "note", 1, &note, NULL, err)) != PHT_OK)
 		goto out;
 	if (note != NULL && (strlen(note) == 0 || strlen(note) > MAX_REASON)) {
-		r = bad(err, W, "note", "not 1 to 1024 bytes");
+		r = pht_json_bad(err, W, "note", "not 1 to 1024 bytes");
 		goto out;
 	}
 	*out = a;
@@ -929,11 +826,11 @@ revocations_fields(struct pht_revocations *rv, struct pht_err *err)
 	size_t i;
 	int r;
 
-	if ((r = only_known(rv->root, W, known, err)) != PHT_OK ||
-	    (r = check_kind(rv->root, W, PHT_REVOCATIONS_KIND, err)) != PHT_OK ||
-	    (r = get_int(rv->root, W, "seq", 0, 1, PHT_REVOCATIONS_MAX_SEQ, &rv->seq,
+	if ((r = pht_json_only_known(rv->root, W, known, err)) != PHT_OK ||
+	    (r = pht_json_field_kind(rv->root, W, PHT_REVOCATIONS_KIND, err)) != PHT_OK ||
+	    (r = pht_json_field_int(rv->root, W, "seq", 0, 1, PHT_REVOCATIONS_MAX_SEQ, &rv->seq,
 	    err)) != PHT_OK ||
-	    (r = get_time(rv->root, W, "issued", 0, &rv->issued, err)) != PHT_OK)
+	    (r = pht_json_field_time(rv->root, W, "issued", 0, &rv->issued, err)) != PHT_OK)
 		return r;
 	a = json_object_get(rv->root, "revoked");
 	if ((r = check_list(a, W, "revoked", 0, PHT_REVOCATIONS_MAX_IDS,
@@ -1039,9 +936,9 @@ halt_fields(struct pht_halt *h, struct pht_err *err)
 	const char *W = "halt", *name = NULL;
 	int r;
 
-	if ((r = only_known(h->root, W, known, err)) != PHT_OK ||
-	    (r = check_kind(h->root, W, PHT_HALT_KIND, err)) != PHT_OK ||
-	    (r = get_str(h->root, W, "scope", 0, &h->scope, err)) != PHT_OK)
+	if ((r = pht_json_only_known(h->root, W, known, err)) != PHT_OK ||
+	    (r = pht_json_field_kind(h->root, W, PHT_HALT_KIND, err)) != PHT_OK ||
+	    (r = pht_json_field_str(h->root, W, "scope", 0, &h->scope, NULL, err)) != PHT_OK)
 		return r;
 	if (strcmp(h->scope, "all") == 0) {
 		h->kind = PHT_HALT_ALL;
@@ -1049,30 +946,30 @@ halt_fields(struct pht_halt *h, struct pht_err *err)
 		h->kind = PHT_HALT_PERMIT;
 		name = h->scope + 7;
 		if (!pht_id_ok(name))
-			return bad(err, W, "scope", "permit id is not 1 to 128 of "
+			return pht_json_bad(err, W, "scope", "permit id is not 1 to 128 of "
 			    "[A-Za-z0-9_.-]");
 	} else if (strncmp(h->scope, "dataset:", 8) == 0) {
 		h->kind = PHT_HALT_DATASET;
 		name = h->scope + 8;
 		if (!pht_name_ok(name))
-			return bad(err, W, "scope", "dataset name is not 1 to 64 of "
+			return pht_json_bad(err, W, "scope", "dataset name is not 1 to 64 of "
 			    "[A-Za-z0-9_.-]");
 	} else {
-		return bad(err, W, "scope", "not \"all\", \"permit:ID\" or "
+		return pht_json_bad(err, W, "scope", "not \"all\", \"permit:ID\" or "
 		    "\"dataset:NAME\"");
 	}
 	if (name != NULL && (h->name = strdup(name)) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	if ((r = get_time(h->root, W, "issued", 0, &h->issued, err)) != PHT_OK ||
-	    (r = get_time(h->root, W, "until", 1, &h->until, err)) != PHT_OK)
+	if ((r = pht_json_field_time(h->root, W, "issued", 0, &h->issued, err)) != PHT_OK ||
+	    (r = pht_json_field_time(h->root, W, "until", 1, &h->until, err)) != PHT_OK)
 		return r;
 	if (json_object_get(h->root, "until") != NULL && h->until < h->issued)
-		return bad(err, W, "until", "before issued");
-	if ((r = get_str(h->root, W, "reason", 1, &h->reason, err)) != PHT_OK)
+		return pht_json_bad(err, W, "until", "before issued");
+	if ((r = pht_json_field_str(h->root, W, "reason", 1, &h->reason, NULL, err)) != PHT_OK)
 		return r;
 	if (h->reason != NULL && (strlen(h->reason) == 0 ||
 	    strlen(h->reason) > MAX_REASON))
-		return bad(err, W, "reason", "not 1 to 1024 bytes");
+		return pht_json_bad(err, W, "reason", "not 1 to 1024 bytes");
 	return PHT_OK;
 }
 

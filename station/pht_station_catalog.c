@@ -2,6 +2,7 @@
 #include "pht_station_catalog.h"
 #include "pht_dataset.h"
 #include "pht_err.h"
+#include "pht_json.h"
 #include "pht_station_config.h"
 #include "pht_station_optout.h"
 
@@ -42,21 +43,14 @@ only(const json_t *obj, const char *const *allowed, const char *file,
     const char *where, struct pht_err *err)
 {
 	const char *k;
-	json_t *v;
 	char field[256];
-	size_t i;
 
 	if (!json_is_object(obj))
 		return bad(err, file, where, "not an object");
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; allowed[i] != NULL && strcmp(k, allowed[i]) != 0; i++)
-			;
-		if (allowed[i] == NULL) {
-			snprintf(field, sizeof(field), "%s.%.64s", where, k);
-			return bad(err, file, field, "unknown field");
-		}
-	}
-	return PHT_OK;
+	if ((k = pht_json_unknown(obj, allowed)) == NULL)
+		return PHT_OK;
+	snprintf(field, sizeof(field), "%s.%.64s", where, k);
+	return bad(err, file, field, "unknown field");
 }
 
 /* Optional text fields of obj named in names. */

@@ -58,22 +58,13 @@ static int
 only_known(struct ctx *c, const json_t *obj, const char *where,
     const char *const *allowed)
 {
-	const char *k;
-	json_t *v;
-	size_t i;
+	const char *k = pht_json_unknown(obj, allowed);
 	char field[256];
 
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(k, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			snprintf(field, sizeof(field), "%s%s%.64s", where,
-			    where[0] ? "." : "", k);
-			return bad(c, field, "unknown field");
-		}
-	}
-	return PHT_OK;
+	if (k == NULL)
+		return PHT_OK;
+	snprintf(field, sizeof(field), "%s%s%.64s", where, where[0] ? "." : "", k);
+	return bad(c, field, "unknown field");
 }
 
 static int

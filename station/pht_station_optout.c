@@ -5,6 +5,7 @@
 #include "pht_enc.h"
 #include "pht_hash.h"
 #include "pht_err.h"
+#include "pht_json.h"
 #include "pht_file.h"
 #include "pht_station_config.h"
 #include "pht_limits.h"
@@ -34,10 +35,10 @@ int
 pht_station_optout_parse(const json_t *spec, const char *file, const char *field,
     const char *base_dir, struct pht_station_optout **out, struct pht_err *err)
 {
+	static const char *const known[] = {"file", "column", "value", NULL};
 	struct pht_station_optout *o = NULL;
 	const json_t *f, *c, *v;
 	const char *k;
-	json_t *x;
 	char where[160];
 	int r = PHT_ERR_NOMEM;
 
@@ -45,12 +46,9 @@ pht_station_optout_parse(const json_t *spec, const char *file, const char *field
 	if (!json_is_object(spec))
 		return bad(err, file, field, "not an object ({\"file\", \"column\"} or "
 		    "{\"column\", \"value\"})");
-	json_object_foreach((json_t *)spec, k, x) {
-		if (strcmp(k, "file") != 0 && strcmp(k, "column") != 0 &&
-		    strcmp(k, "value") != 0) {
-			snprintf(where, sizeof(where), "%s.%.64s", field, k);
-			return bad(err, file, where, "unknown field");
-		}
+	if ((k = pht_json_unknown(spec, known)) != NULL) {
+		snprintf(where, sizeof(where), "%s.%.64s", field, k);
+		return bad(err, file, where, "unknown field");
 	}
 	f = json_object_get(spec, "file");
 	c = json_object_get(spec, "column");
