@@ -99,7 +99,7 @@ pht_code_approval_build(int64_t issued, const char *const *hashes, size_t n,
 		goto out;
 	}
 	if ((r = pht_permit_set_time(obj, "code approval", "issued", issued, err)) != PHT_OK ||
-	    (r = pht_permit_set_list(obj, "code approval", "code_sha256", hashes, n, err)) != PHT_OK ||
+	    (r = pht_json_set_strings(obj, "code approval", "code_sha256", hashes, n, err)) != PHT_OK ||
 	    (note != NULL && (r = pht_permit_set_string(obj, "code approval", "note", note,
 	    err)) != PHT_OK))
 		goto out;

@@ -22,30 +22,6 @@ struct pht_envelope {
 
 static const char *const fields[] = {"v", "payload", "signer", "sig", NULL};
 
-/* jansson quotes the offending input in its messages: keep only printable ASCII. */
-static void
-scrub(struct pht_err *err)
-{
-	char *c;
-
-	if (err == NULL)
-		return;
-	for (c = err->msg; *c != '\0'; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			*c = '?';
-}
-
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
-}
-
 int
 pht_envelope_sign(const struct pht_key *key, const uint8_t *payload, size_t len,
     char **out, size_t *outlen, struct pht_err *err)
@@ -109,7 +85,7 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 		return pht_errf(err, PHT_ERR_TOO_LARGE,
 		    "envelope: too large: %zu bytes, more than %u", len, PHT_ENVELOPE_MAX);
 	if ((r = pht_json_parse(data, len, "envelope: malformed JSON", &root, err)) != PHT_OK) {
-		scrub(err);
+		pht_err_scrub(err);
 		return r;
 	}
 	if (!json_is_object(root)) {
@@ -170,7 +146,7 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 	if ((r = pht_json_field_str(root, "envelope", "signer", 0, &s, &n, err)) !=
 	    PHT_OK)
 		goto out;
-	if (n != PHT_KEY_FP_LEN || !is_lower_hex(s, n)) {
+	if (n != PHT_KEY_FP_LEN || !pht_hex_lower_ok(s, n)) {
 		r = bad(err, "signer", "not a fingerprint (64 lower-case hex digits)");
 		goto out;
 	}

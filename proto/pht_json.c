@@ -316,6 +316,26 @@ pht_json_field_kind(const json_t *obj, const char *what, const char *kind,
 	return PHT_OK;
 }
 
+int
+pht_json_set_strings(json_t *obj, const char *what, const char *name,
+    const char *const *items, size_t n, struct pht_err *err)
+{
+	json_t *a;
+	size_t i;
+
+	if ((a = json_array()) == NULL || json_object_set_new(obj, name, a) != 0)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (items[i] == NULL)
+			return pht_errf(err, PHT_ERR_INVALID, "%s: field %s: entry %zu is "
+			    "NULL", what, name, i + 1);
+		if (json_array_append_new(a, json_string(items[i])) != 0)
+			return pht_errf(err, PHT_ERR_INVALID, "%s: field %s: entry %zu is "
+			    "not valid UTF-8", what, name, i + 1);
+	}
+	return PHT_OK;
+}
+
 char *
 pht_json_dump(const json_t *v)
 {

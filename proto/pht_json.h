@@ -83,6 +83,14 @@ int pht_json_field_time(const json_t *obj, const char *what, const char *name,
 int pht_json_field_kind(const json_t *obj, const char *what, const char *kind,
     struct pht_err *err);
 
+/*
+ * Builders: sets obj's member name to an array of the n strings items.
+ * PHT_ERR_INVALID ("WHAT: field NAME: entry I is NULL" or "... is not valid
+ * UTF-8"), PHT_ERR_NOMEM.
+ */
+int pht_json_set_strings(json_t *obj, const char *what, const char *name,
+    const char *const *items, size_t n, struct pht_err *err);
+
 /* Serializes compactly with sorted keys; caller frees. NULL on OOM. */
 char *pht_json_dump(const json_t *v);
 

@@ -412,10 +412,10 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 	    (r = pht_permit_set_time(obj, W, "issued", s->issued, err)) != PHT_OK ||
 	    (r = pht_permit_set_time(obj, W, "valid_from", s->valid_from, err)) != PHT_OK ||
 	    (r = pht_permit_set_time(obj, W, "valid_until", s->valid_until, err)) != PHT_OK ||
-	    (r = pht_permit_set_list(obj, W, "stations", s->stations, s->nstations, err)) != PHT_OK ||
-	    (s->ncodes > 0 && (r = pht_permit_set_list(obj, W, "code_sha256", s->code_sha256,
+	    (r = pht_json_set_strings(obj, W, "stations", s->stations, s->nstations, err)) != PHT_OK ||
+	    (s->ncodes > 0 && (r = pht_json_set_strings(obj, W, "code_sha256", s->code_sha256,
 	    s->ncodes, err)) != PHT_OK) ||
-	    (s->nrow_access > 0 && (r = pht_permit_set_list(obj, W, "row_access", s->row_access,
+	    (s->nrow_access > 0 && (r = pht_json_set_strings(obj, W, "row_access", s->row_access,
 	    s->nrow_access, err)) != PHT_OK))
 		goto out;
 	if (s->nreviewers > 0) {
@@ -469,7 +469,7 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 			r = pht_json_bad(err, W, "datasets", "a dataset is named twice");
 			goto out;
 		}
-		if ((r = pht_permit_set_list(ds, W, s->datasets[i].name, s->datasets[i].columns,
+		if ((r = pht_json_set_strings(ds, W, s->datasets[i].name, s->datasets[i].columns,
 		    s->datasets[i].ncolumns, err)) != PHT_OK)
 			goto out;
 	}

@@ -32,12 +32,7 @@ pht_permit_is_label(const char *s)
 int
 pht_permit_is_hex64(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[64] == '\0';
+	return strlen(s) == 64 && pht_hex_lower_ok(s, 64);
 }
 
 static int
@@ -130,7 +125,6 @@ int
 pht_permit_parse_root(const uint8_t *payload, size_t len, const char *what,
     json_t **root, struct pht_err *err)
 {
-	char *c;
 	int r;
 
 	*root = NULL;
@@ -139,9 +133,7 @@ pht_permit_parse_root(const uint8_t *payload, size_t len, const char *what,
 		    what, len, PHT_PERMIT_MAX);
 	if ((r = pht_json_parse((const char *)payload, len, what, root, err)) != PHT_OK) {
 		/* jansson may quote the input: keep the detail printable */
-		for (c = err != NULL ? err->msg : NULL; c != NULL && *c != '\0'; c++)
-			if (*c < 0x20 || *c > 0x7e)
-				*c = '?';
+		pht_err_scrub(err);
 		return r;
 	}
 	if (!json_is_object(*root)) {
@@ -149,27 +141,6 @@ pht_permit_parse_root(const uint8_t *payload, size_t len, const char *what,
 		*root = NULL;
 		return pht_errf(err, PHT_ERR_MALFORMED, "%s: malformed: not a JSON "
 		    "object", what);
-	}
-	return PHT_OK;
-}
-
-/* Adds a string array member; PHT_ERR_INVALID for NULL or non-UTF-8 entries. */
-int
-pht_permit_set_list(json_t *obj, const char *what, const char *name,
-    const char *const *items, size_t n, struct pht_err *err)
-{
-	json_t *a;
-	size_t i;
-
-	if ((a = json_array()) == NULL || json_object_set_new(obj, name, a) != 0)
-		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		if (items[i] == NULL)
-			return pht_errf(err, PHT_ERR_INVALID, "%s: field %s: entry %zu is "
-			    "NULL", what, name, i + 1);
-		if (json_array_append_new(a, json_string(items[i])) != 0)
-			return pht_errf(err, PHT_ERR_INVALID, "%s: field %s: entry %zu is "
-			    "not valid UTF-8", what, name, i + 1);
 	}
 	return PHT_OK;
 }

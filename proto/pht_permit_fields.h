@@ -56,8 +56,6 @@ int pht_permit_parse_root(const uint8_t *payload, size_t len, const char *what,
 
 /* Builders: add a member to obj. PHT_ERR_INVALID for NULL or non-UTF-8 text,
  * PHT_ERR_MALFORMED for a time out of range, PHT_ERR_NOMEM. */
-int pht_permit_set_list(json_t *obj, const char *what, const char *name,
-    const char *const *items, size_t n, struct pht_err *err);
 int pht_permit_set_time(json_t *obj, const char *what, const char *name, int64_t t,
     struct pht_err *err);
 int pht_permit_set_string(json_t *obj, const char *what, const char *name,

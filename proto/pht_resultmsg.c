@@ -34,19 +34,6 @@ bad(struct pht_err *err, const char *field, const char *why)
 	return pht_json_bad(err, "result", field, why);
 }
 
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	if (strlen(s) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* A string field without NUL bytes; *out NULL if absent and opt. */
 static int
 parse_fields(struct pht_resultmsg *m, struct pht_err *err)
@@ -95,7 +82,8 @@ parse_fields(struct pht_resultmsg *m, struct pht_err *err)
 		return bad(err, "log_head", "seq is not a non-negative integer");
 	m->log_seq = (uint64_t)json_integer_value(v);
 	v = json_object_get(lh, "hash");
-	if (!json_is_string(v) || !is_lower_hex(json_string_value(v), 64))
+	if (!json_is_string(v) || json_string_length(v) != 64 ||
+	    !pht_hex_lower_ok(json_string_value(v), 64))
 		return bad(err, "log_head", "hash is not 64 lower-case hex digits");
 	m->log_hash = json_string_value(v);
 	if ((r = pht_json_field_str(root, "result", "sealed", 1, &sealed_b64, NULL, err)) != PHT_OK ||

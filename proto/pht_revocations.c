@@ -123,7 +123,7 @@ pht_revocations_build(int64_t seq, int64_t issued, const char *const *ids,
 		goto out;
 	}
 	if ((r = pht_permit_set_time(obj, "revocations", "issued", issued, err)) != PHT_OK ||
-	    (r = pht_permit_set_list(obj, "revocations", "revoked", ids, n, err)) != PHT_OK)
+	    (r = pht_json_set_strings(obj, "revocations", "revoked", ids, n, err)) != PHT_OK)
 		goto out;
 	r = pht_permit_finish_build(obj, check_revocations, out, outlen, err);
 out:

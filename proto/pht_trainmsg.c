@@ -41,30 +41,6 @@ bad(struct pht_err *err, const char *field, const char *why)
 	return pht_json_bad(err, "train", field, why);
 }
 
-/* jansson quotes the offending input in its messages: keep only printable ASCII. */
-static void
-scrub(struct pht_err *err)
-{
-	char *c;
-
-	if (err == NULL)
-		return;
-	for (c = err->msg; *c != '\0'; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			*c = '?';
-}
-
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
-}
-
 static int
 is_label(const char *s)
 {
@@ -145,7 +121,7 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 		return r;
 	if ((r = pht_json_field_str(root, "train", "id", 0, &m->id, &n, err)) != PHT_OK)
 		return r;
-	if (n != PHT_TRAINMSG_ID_LEN || !is_lower_hex(m->id, n))
+	if (n != PHT_TRAINMSG_ID_LEN || !pht_hex_lower_ok(m->id, n))
 		return bad(err, "id", "not 32 lower-case hex digits");
 	if ((r = get_label(root, "name", 1, &m->name, err)) != PHT_OK)
 		return r;
@@ -155,7 +131,7 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 		return bad(err, "code", "empty");
 	if ((r = pht_json_field_str(root, "train", "code_sha256", 0, &m->code_sha256, &n, err)) != PHT_OK)
 		return r;
-	if (n != 64 || !is_lower_hex(m->code_sha256, n))
+	if (n != 64 || !pht_hex_lower_ok(m->code_sha256, n))
 		return bad(err, "code_sha256", "not 64 lower-case hex digits");
 	if ((v = json_object_get(root, "params")) == NULL)
 		return bad(err, "params", "missing");
@@ -219,7 +195,7 @@ pht_trainmsg_parse(const uint8_t *payload, size_t len, int64_t now,
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	if ((r = pht_json_parse((const char *)payload, len, "train: malformed JSON", &m->root,
 	    err)) != PHT_OK) {
-		scrub(err);
+		pht_err_scrub(err);
 		goto out;
 	}
 	if ((r = parse_fields(m->root, m, err)) != PHT_OK)
@@ -291,26 +267,6 @@ set_str(json_t *obj, const char *name, const char *s, size_t n,
 	return PHT_OK;
 }
 
-static int
-set_list(json_t *obj, const char *name, const char *const *items, size_t n,
-    struct pht_err *err)
-{
-	json_t *a;
-	size_t i;
-
-	if ((a = json_array()) == NULL || json_object_set_new(obj, name, a) != 0)
-		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		if (items[i] == NULL)
-			return pht_errf(err, PHT_ERR_INVALID, "train: field %s: entry %zu "
-			    "is NULL", name, i + 1);
-		if (json_array_append_new(a, json_string(items[i])) != 0)
-			return pht_errf(err, PHT_ERR_INVALID, "train: field %s: entry %zu "
-			    "is not valid UTF-8", name, i + 1);
-	}
-	return PHT_OK;
-}
-
 int
 pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
     size_t *outlen, struct pht_err *err)
@@ -357,8 +313,8 @@ pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
 	    (r = set_str(obj, "name", spec->name, strlen(spec->name), err)) != PHT_OK) ||
 	    (r = set_str(obj, "code", spec->code, spec->code_len, err)) != PHT_OK ||
 	    (r = set_str(obj, "code_sha256", hash, 64, err)) != PHT_OK ||
-	    (r = set_list(obj, "datasets", spec->datasets, spec->n_datasets, err)) != PHT_OK ||
-	    (r = set_list(obj, "stations", spec->stations, spec->n_stations, err)) != PHT_OK ||
+	    (r = pht_json_set_strings(obj, "train", "datasets", spec->datasets, spec->n_datasets, err)) != PHT_OK ||
+	    (r = pht_json_set_strings(obj, "train", "stations", spec->stations, spec->n_stations, err)) != PHT_OK ||
 	    (r = set_str(obj, "result_key", rk, strlen(rk), err)) != PHT_OK ||
 	    (spec->permit != NULL &&
 	    (r = set_str(obj, "permit", spec->permit, strlen(spec->permit), err)) != PHT_OK) ||

@@ -158,17 +158,6 @@ chain_init(struct chain *ch)
 	memcpy(ch->head.hash, zero_hash, sizeof(zero_hash));
 }
 
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int fault(struct chain *ch, enum pht_audit_fault f, const char *path,
     struct pht_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -251,7 +240,7 @@ check_left_out(struct chain *ch, const char *l, size_t len, const struct pht_key
 
 	if (memcmp(l + L_HASH_OFF + PHT_AUDIT_HASH_HEX, L_MID, L_MID_LEN) != 0 ||
 	    l[L_LEFT_OFF] != '{' || l[len - 1] != '}' ||
-	    !is_lower_hex(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX) ||
+	    !pht_hex_lower_ok(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX) ||
 	    pht_b64_decode(l + L_SIG_OFF, L_SIG_B64, sig, sizeof(sig), &siglen) != PHT_OK ||
 	    siglen != PHT_KEY_SIG_LEN)
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
@@ -355,7 +344,7 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 	    l[L_ENTRY_OFF] != '{' || l[len - 1] != '}')
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
 		    "not {\"hash\":HEX,\"sig\":BASE64,\"entry\":{...}}");
-	if (!is_lower_hex(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX))
+	if (!pht_hex_lower_ok(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX))
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
 		    "hash is not 64 lower-case hex digits");
 	if (pht_b64_decode(l + L_SIG_OFF, L_SIG_B64, sig, sizeof(sig), &siglen) != PHT_OK ||
@@ -391,7 +380,7 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 	}
 	/* a file opened by rotation continues the chain of the one before */
 	if (ch->line == 0 && !ch->preset && seq > 1 && strcmp(event, "continued") == 0 &&
-	    is_lower_hex(prev, PHT_AUDIT_HASH_HEX)) {
+	    pht_hex_lower_ok(prev, PHT_AUDIT_HASH_HEX)) {
 		ch->head.seq = (uint64_t)seq - 1;
 		memcpy(ch->head.hash, prev, PHT_AUDIT_HASH_HEX + 1);
 		ch->start = ch->head;
