@@ -22,17 +22,82 @@ struct pht_permit {
 	int64_t issued, valid_from, valid_until, max_runs, max_rounds;
 };
 
+/*
+ * The users or reviewers (field) of a permit: 1..PHT_PERMIT_MAX_LIST
+ * objects {name, key} with distinct keys; a user's key is a fingerprint
+ * (64 lower-case hex digits), a reviewer's (b64key) the base64 of the raw
+ * Ed25519 public key.
+ */
+static int
+check_people(const json_t *a, const char *field, int b64key, struct pht_err *err)
+{
+	static const char *const user_known[] = {"name", "key", NULL};
+	uint8_t raw[PHT_KEY_RAW_LEN + 3];
+	const char *name, *key;
+	char why[200];
+	size_t i, j, n, rl;
+	json_t *v;
+	int r;
+
+	if (a == NULL)
+		return pht_json_bad(err, "permit", field, "missing");
+	if (!json_is_array(a))
+		return pht_json_bad(err, "permit", field, "not an array");
+	n = json_array_size(a);
+	if (n < 1 || n > PHT_PERMIT_MAX_LIST)
+		return pht_json_bad(err, "permit", field, "not 1 to 256 entries");
+	json_array_foreach(a, i, v) {
+		if (!json_is_object(v)) {
+			snprintf(why, sizeof(why), "entry %zu is not an object {name, key}",
+			    i + 1);
+			return pht_json_bad(err, "permit", field, why);
+		}
+		if ((r = pht_json_only_known(v, "permit", user_known, err)) != PHT_OK)
+			return r;
+		if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
+		    strlen(name) != json_string_length(json_object_get(v, "name")) ||
+		    !pht_name_ok(name)) {
+			snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
+			    "[A-Za-z0-9_.-]", i + 1);
+			return pht_json_bad(err, "permit", field, why);
+		}
+		key = json_string_value(json_object_get(v, "key"));
+		if (!b64key && (key == NULL ||
+		    json_string_length(json_object_get(v, "key")) != 64 ||
+		    !pht_permit_is_hex64(key))) {
+			snprintf(why, sizeof(why), "entry %zu: key is not 64 lower-case "
+			    "hex digits", i + 1);
+			return pht_json_bad(err, "permit", field, why);
+		}
+		if (b64key && (key == NULL ||
+		    strlen(key) != pht_b64_encoded_len(PHT_KEY_RAW_LEN) ||
+		    pht_b64_decode(key, strlen(key), raw, sizeof(raw), &rl) != PHT_OK ||
+		    rl != PHT_KEY_RAW_LEN)) {
+			snprintf(why, sizeof(why), "entry %zu: key is not the base64 of "
+			    "a 32-byte Ed25519 public key", i + 1);
+			return pht_json_bad(err, "permit", field, why);
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(json_string_value(json_object_get(json_array_get(a, j),
+			    "key")), key) == 0) {
+				snprintf(why, sizeof(why), "entry %zu repeats the key of "
+				    "entry %zu", i + 1, j + 1);
+				return pht_json_bad(err, "permit", field, why);
+			}
+	}
+	return PHT_OK;
+}
+
 static int
 permit_fields(struct pht_permit *p, struct pht_err *err)
 {
 	static const char *const known[] = {"kind", "id", "issued", "purpose",
 	    "users", "stations", "datasets", "code_sha256", "reviewers",
 	    "valid_from", "valid_until", "max_runs", "max_rounds", "row_access", NULL};
-	static const char *const user_known[] = {"name", "key", NULL};
-	const char *W = "permit", *key, *name, *fp;
+	const char *W = "permit", *key;
 	json_t *root = p->root, *a, *v, *w;
 	char why[200], field[200];
-	size_t i, j, n;
+	size_t i, n;
 	int r;
 
 	if ((r = pht_json_only_known(root, W, known, err)) != PHT_OK ||
@@ -47,43 +112,8 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 	if (strlen(p->purpose) == 0 || strlen(p->purpose) > PHT_PERMIT_MAX_PURPOSE)
 		return pht_json_bad(err, W, "purpose", "not 1 to 4096 bytes");
 
-	a = json_object_get(root, "users");
-	if (a == NULL)
-		return pht_json_bad(err, W, "users", "missing");
-	if (!json_is_array(a))
-		return pht_json_bad(err, W, "users", "not an array");
-	n = json_array_size(a);
-	if (n < 1 || n > PHT_PERMIT_MAX_LIST)
-		return pht_json_bad(err, W, "users", "not 1 to 256 entries");
-	json_array_foreach(a, i, v) {
-		if (!json_is_object(v)) {
-			snprintf(why, sizeof(why), "entry %zu is not an object {name, key}",
-			    i + 1);
-			return pht_json_bad(err, W, "users", why);
-		}
-		if ((r = pht_json_only_known(v, W, user_known, err)) != PHT_OK)
-			return r;
-		if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
-		    strlen(name) != json_string_length(json_object_get(v, "name")) ||
-		    !pht_name_ok(name)) {
-			snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
-			    "[A-Za-z0-9_.-]", i + 1);
-			return pht_json_bad(err, W, "users", why);
-		}
-		if ((fp = json_string_value(json_object_get(v, "key"))) == NULL ||
-		    json_string_length(json_object_get(v, "key")) != 64 || !pht_permit_is_hex64(fp)) {
-			snprintf(why, sizeof(why), "entry %zu: key is not 64 lower-case "
-			    "hex digits", i + 1);
-			return pht_json_bad(err, W, "users", why);
-		}
-		for (j = 0; j < i; j++)
-			if (strcmp(json_string_value(json_object_get(json_array_get(a, j),
-			    "key")), fp) == 0) {
-				snprintf(why, sizeof(why), "entry %zu repeats the key of entry "
-				    "%zu", i + 1, j + 1);
-				return pht_json_bad(err, W, "users", why);
-			}
-	}
+	if ((r = check_people(json_object_get(root, "users"), "users", 0, err)) != PHT_OK)
+		return r;
 	if ((r = pht_permit_check_list(json_object_get(root, "stations"), W, "stations", 1,
 	    PHT_PERMIT_MAX_LIST, PHT_PERMIT_ITEM_NAME, err)) != PHT_OK)
 		return r;
@@ -111,46 +141,8 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 			return r;
 	}
 	a = json_object_get(root, "reviewers");
-	if (a != NULL) {
-		uint8_t raw[PHT_KEY_RAW_LEN + 3];
-		size_t rl;
-		if (!json_is_array(a))
-			return pht_json_bad(err, W, "reviewers", "not an array");
-		n = json_array_size(a);
-		if (n < 1 || n > PHT_PERMIT_MAX_LIST)
-			return pht_json_bad(err, W, "reviewers", "not 1 to 256 entries");
-		json_array_foreach(a, i, v) {
-			if (!json_is_object(v)) {
-				snprintf(why, sizeof(why), "entry %zu is not an object {name, "
-				    "key}", i + 1);
-				return pht_json_bad(err, W, "reviewers", why);
-			}
-			if ((r = pht_json_only_known(v, W, user_known, err)) != PHT_OK)
-				return r;
-			if ((name = json_string_value(json_object_get(v, "name"))) == NULL ||
-			    strlen(name) != json_string_length(json_object_get(v, "name")) ||
-			    !pht_name_ok(name)) {
-				snprintf(why, sizeof(why), "entry %zu: name is not 1 to 64 of "
-				    "[A-Za-z0-9_.-]", i + 1);
-				return pht_json_bad(err, W, "reviewers", why);
-			}
-			if ((fp = json_string_value(json_object_get(v, "key"))) == NULL ||
-			    strlen(fp) != pht_b64_encoded_len(PHT_KEY_RAW_LEN) ||
-			    pht_b64_decode(fp, strlen(fp), raw, sizeof(raw), &rl) != PHT_OK ||
-			    rl != PHT_KEY_RAW_LEN) {
-				snprintf(why, sizeof(why), "entry %zu: key is not the base64 of "
-				    "a 32-byte Ed25519 public key", i + 1);
-				return pht_json_bad(err, W, "reviewers", why);
-			}
-			for (j = 0; j < i; j++)
-				if (strcmp(json_string_value(json_object_get(json_array_get(a, j),
-				    "key")), fp) == 0) {
-					snprintf(why, sizeof(why), "entry %zu repeats the key of "
-					    "entry %zu", i + 1, j + 1);
-					return pht_json_bad(err, W, "reviewers", why);
-				}
-		}
-	}
+	if (a != NULL && (r = check_people(a, "reviewers", 1, err)) != PHT_OK)
+		return r;
 	if (json_object_get(root, "code_sha256") != NULL) {
 		if ((r = pht_permit_check_list(json_object_get(root, "code_sha256"), W,
 		    "code_sha256", 1, PHT_PERMIT_MAX_CODES, PHT_PERMIT_ITEM_HEX64, err)) != PHT_OK)
