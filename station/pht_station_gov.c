@@ -419,16 +419,17 @@ out:
 	return r;
 }
 
-/* The stored halt orders: {"FP SCOPE": "<envelope>"} (empty if none). */
+/* Reads the JSON object in the state file name ({} if missing); *out caller decrefs. */
 static int
-load_halts(struct pht_station_gov *gov, json_t **out, struct pht_err *err)
+load_object(const struct pht_station_gov *gov, const char *name, json_t **out,
+    struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
 	char *path;
 	int r;
 
 	*out = NULL;
-	if ((path = state_path(gov->dir, "halts.json")) == NULL)
+	if ((path = state_path(gov->dir, name)) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	r = read_state(path, PHT_GOV_STATE_MAX, &b, err);
 	if (r == PHT_ERR_NOT_FOUND)
@@ -444,6 +445,13 @@ load_halts(struct pht_station_gov *gov, json_t **out, struct pht_err *err)
 	pht_buf_free(b);
 	free(path);
 	return r;
+}
+
+/* The stored halt orders: {"FP SCOPE": "<envelope>"} (empty if none). */
+static int
+load_halts(struct pht_station_gov *gov, json_t **out, struct pht_err *err)
+{
+	return load_object(gov, "halts.json", out, err);
 }
 
 static int
@@ -655,27 +663,7 @@ out:
 static int
 load_usage(const struct pht_station_gov *gov, json_t **out, struct pht_err *err)
 {
-	struct pht_buf *b = NULL;
-	char *path;
-	int r;
-
-	*out = NULL;
-	if ((path = state_path(gov->dir, "usage.json")) == NULL)
-		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	r = read_state(path, PHT_GOV_STATE_MAX, &b, err);
-	if (r == PHT_ERR_NOT_FOUND)
-		r = (*out = json_object()) == NULL ?
-		    pht_errf(err, PHT_ERR_NOMEM, "out of memory") : PHT_OK;
-	else if (r == PHT_OK &&
-	    (r = pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, out, err)) ==
-	    PHT_OK && !json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: not a JSON object", path);
-	}
-	pht_buf_free(b);
-	free(path);
-	return r;
+	return load_object(gov, "usage.json", out, err);
 }
 
 int64_t
