@@ -37,8 +37,9 @@ pht_code_approval_parse(const uint8_t *payload, size_t len,
 	    (r = pht_json_only_known(a->root, W, known, err)) != PHT_OK ||
 	    (r = pht_json_field_kind(a->root, W, PHT_CODE_APPROVAL_KIND, err)) != PHT_OK ||
 	    (r = pht_json_field_time(a->root, W, "issued", 0, &t, err)) != PHT_OK ||
-	    (r = pht_permit_check_list(json_object_get(a->root, "code_sha256"), W, "code_sha256",
-	    1, PHT_PERMIT_MAX_CODES, PHT_PERMIT_ITEM_HEX64, err)) != PHT_OK ||
+	    (r = pht_permit_check_list(json_object_get(a->root, "code_sha256"), W,
+	    "code_sha256", 1, PHT_PERMIT_MAX_CODES, PHT_PERMIT_ITEM_HEX64,
+	    err)) != PHT_OK ||
 	    (r = pht_json_field_str(a->root, W, "note", 1, &note, NULL, err)) != PHT_OK)
 		goto out;
 	if (note != NULL && (strlen(note) == 0 || strlen(note) > PHT_PERMIT_MAX_REASON)) {
@@ -99,7 +100,8 @@ pht_code_approval_build(int64_t issued, const char *const *hashes, size_t n,
 		goto out;
 	}
 	if ((r = pht_permit_set_time(obj, "code approval", "issued", issued, err)) != PHT_OK ||
-	    (r = pht_json_set_strings(obj, "code approval", "code_sha256", hashes, n, err)) != PHT_OK ||
+	    (r = pht_json_set_strings(obj, "code approval", "code_sha256", hashes, n,
+	    err)) != PHT_OK ||
 	    (note != NULL && (r = pht_permit_set_string(obj, "code approval", "note", note,
 	    err)) != PHT_OK))
 		goto out;

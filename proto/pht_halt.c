@@ -154,7 +154,8 @@ pht_halt_build(const char *scope, int64_t issued, int64_t until,
 	}
 	if ((r = pht_permit_set_string(obj, "halt", "scope", scope, err)) != PHT_OK ||
 	    (r = pht_permit_set_time(obj, "halt", "issued", issued, err)) != PHT_OK ||
-	    (until != 0 && (r = pht_permit_set_time(obj, "halt", "until", until, err)) != PHT_OK) ||
+	    (until != 0 &&
+	    (r = pht_permit_set_time(obj, "halt", "until", until, err)) != PHT_OK) ||
 	    (reason != NULL && (r = pht_permit_set_string(obj, "halt", "reason", reason,
 	    err)) != PHT_OK))
 		goto out;

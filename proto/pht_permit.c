@@ -136,8 +136,8 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 			return pht_json_bad(err, W, "datasets", why);
 		}
 		snprintf(field, sizeof(field), "datasets.%s", key);
-		if ((r = pht_permit_check_list(w, W, field, 1, PHT_PERMIT_MAX_COLUMNS, PHT_PERMIT_ITEM_LABEL,
-		    err)) != PHT_OK)
+		if ((r = pht_permit_check_list(w, W, field, 1, PHT_PERMIT_MAX_COLUMNS,
+		    PHT_PERMIT_ITEM_LABEL, err)) != PHT_OK)
 			return r;
 	}
 	a = json_object_get(root, "reviewers");
@@ -145,7 +145,8 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 		return r;
 	if (json_object_get(root, "code_sha256") != NULL) {
 		if ((r = pht_permit_check_list(json_object_get(root, "code_sha256"), W,
-		    "code_sha256", 1, PHT_PERMIT_MAX_CODES, PHT_PERMIT_ITEM_HEX64, err)) != PHT_OK)
+		    "code_sha256", 1, PHT_PERMIT_MAX_CODES, PHT_PERMIT_ITEM_HEX64,
+		    err)) != PHT_OK)
 			return r;
 	} else if (a == NULL) {
 		/* without reviewers the hashes are the only way to name code */
@@ -163,8 +164,8 @@ permit_fields(struct pht_permit *p, struct pht_err *err)
 	    &p->max_rounds, err)) != PHT_OK)
 		return r;
 	if ((w = json_object_get(root, "row_access")) != NULL) {
-		if ((r = pht_permit_check_list(w, W, "row_access", 1, PHT_PERMIT_MAX_CODES, PHT_PERMIT_ITEM_HEX64,
-		    err)) != PHT_OK)
+		if ((r = pht_permit_check_list(w, W, "row_access", 1, PHT_PERMIT_MAX_CODES,
+		    PHT_PERMIT_ITEM_HEX64, err)) != PHT_OK)
 			return r;
 		/* only code the permit names itself, never what a reviewer approved */
 		json_array_foreach(w, i, v)
