@@ -76,6 +76,8 @@ main(void)
 	    "... by the seen ids too");
 	tap_ok(pht_name_ok("station-1") && !pht_name_ok(longid + PHT_ID_MAX - PHT_NAME_MAX),
 	    "names follow the same alphabet with PHT_NAME_MAX characters");
+	tap_ok(!pht_name_ok(".") && !pht_name_ok("..") && pht_name_ok("a.b"),
+	    "a name is never \".\" or \"..\" either");
 	tap_ok(pht_ident_ok("ab", 1, 1) && !pht_ident_ok(".", 1, 1) && !pht_ident_ok(NULL, 0, 8),
 	    "pht_ident_ok looks at n bytes only");
 
