@@ -7,6 +7,7 @@
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_time.h"
+#include "pht_limits.h"
 
 #include <openssl/evp.h>
 
@@ -23,7 +24,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define DICT_MAX_BYTES ((size_t)16 << 20)
 #define CSV_DEFAULT_MAX ((size_t)4 << 30)
 #define NUMBER_MAX_LEN 127      /* longest number cell accepted */
 #define SHOW_MAX 40             /* bytes of a bad cell quoted in a detail */
@@ -943,7 +943,7 @@ pht_dataset_load(const char *csv_path, const char *dict_path,
 	int fd = -1, r;
 
 	*out = NULL;
-	if ((r = pht_file_read(dict_path, DICT_MAX_BYTES, &dict, err)) != PHT_OK)
+	if ((r = pht_file_read(dict_path, PHT_DICT_MAX, &dict, err)) != PHT_OK)
 		goto out;
 	if ((fd = open(csv_path, O_RDONLY | O_CLOEXEC)) < 0) {
 		r = pht_errf(err, PHT_ERR_IO, "%s: %s", csv_path, strerror(errno));

@@ -83,20 +83,12 @@ static int
 only_keys(const json_t *obj, const char *const *allowed, const char *name,
     const char *path, struct pht_err *err)
 {
-	const char *k;
-	json_t *v;
-	size_t i;
+	const char *k = pht_json_unknown(obj, allowed);
 
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(k, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL)
-			return pht_errf(err, PHT_ERR_MALFORMED,
-			    "%s: %s%s%.64s: unknown field", name, path,
-			    path[0] ? "." : "", k);
-	}
-	return PHT_OK;
+	if (k == NULL)
+		return PHT_OK;
+	return pht_errf(err, PHT_ERR_MALFORMED, "%s: %s%s%.64s: unknown field", name,
+	    path, path[0] ? "." : "", k);
 }
 
 /* Optional string field; "" when absent. */

@@ -1,6 +1,7 @@
 /* pht_node_req.c — the node's request parsing without sockets: identifiers, paths, routes, query strings, bodies. */
 #include "pht_node_req.h"
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_json.h"
 
 #include <errno.h>
@@ -10,22 +11,6 @@
 
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-
-int
-pht_node_req_id_ok(const char *s, size_t n)
-{
-	size_t i;
-
-	if (n < 1 || n > PHT_NODE_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-			return 0;
-	}
-	return !(n == 1 && s[0] == '.') && !(n == 2 && s[0] == '.' && s[1] == '.');
-}
 
 int
 pht_node_req_hash_ok(const char *s)
@@ -59,7 +44,7 @@ pht_node_req_split_path(const char *path,
 			return -1;
 		slash = strchr(s, '/');
 		len = slash != NULL ? (size_t)(slash - s) : strlen(s);
-		if (!pht_node_req_id_ok(s, len))
+		if (!pht_ident_ok(s, len, PHT_NODE_ID_MAX))
 			return -1;
 		memcpy(seg[n], s, len);
 		seg[n][len] = '\0';

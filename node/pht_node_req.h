@@ -39,12 +39,6 @@ enum pht_node_route {
 };
 
 /*
- * 1 if the n bytes at s are a train id or path segment: 1..PHT_NODE_ID_MAX
- * characters of [A-Za-z0-9_.-], and not "." or "..". Else 0.
- */
-int pht_node_req_id_ok(const char *s, size_t n);
-
-/*
  * 1 if the NUL-terminated s is a log head hash as the node stores it:
  * 1..PHT_NODE_HASH_MAX characters of [A-Za-z0-9+/=_:.-]. Else 0.
  */
@@ -53,7 +47,7 @@ int pht_node_req_hash_ok(const char *s);
 /*
  * Splits path (NUL-terminated, without the query) into at most
  * PHT_NODE_REQ_SEGS segments after "/v1/", each copied NUL-terminated into
- * seg and each passing pht_node_req_id_ok. Returns the number of segments
+ * seg and each an id (pht_id.h). Returns the number of segments
  * (0 for "/v1/" itself), or -1 if the path does not start with "/v1/",
  * has more segments, an empty segment, a trailing slash or a bad segment.
  */

@@ -7,6 +7,7 @@
 #include "pht_buf.h"
 #include "pht_err.h"
 #include "pht_file.h"
+#include "pht_id.h"
 #include "pht_json.h"
 #include "pht_pki.h"
 #include "pht_time.h"
@@ -182,19 +183,11 @@ static int
 only_fields(const json_t *obj, const char *const *names, const char *what,
     struct pht_err *err)
 {
-	const char *k;
-	json_t *v;
-	size_t i;
+	const char *k = pht_json_unknown(obj, names);
 
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; names[i] != NULL; i++)
-			if (strcmp(k, names[i]) == 0)
-				break;
-		if (names[i] == NULL)
-			return pht_errf(err, PHT_ERR_MALFORMED, "%s: unknown field "
-			    "\"%.64s\"", what, k);
-	}
-	return PHT_OK;
+	if (k == NULL)
+		return PHT_OK;
+	return pht_errf(err, PHT_ERR_MALFORMED, "%s: unknown field \"%.64s\"", what, k);
 }
 
 int
@@ -796,7 +789,7 @@ h_post_train(struct pht_node_server *srv, struct evhttp_request *req,
 		reply_err(srv, req, &e);
 		goto out;
 	}
-	if (!pht_node_req_id_ok(train, strlen(train))) {
+	if (!pht_id_ok(train)) {
 		reply_error(srv, req, 400, "request body: field train: must be 1..%d "
 		    "characters of [A-Za-z0-9_.-]", PHT_NODE_ID_MAX);
 		goto out;

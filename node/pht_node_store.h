@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pht_limits.h"
+
 struct pht_err;
 
 /*
@@ -25,8 +27,8 @@ struct pht_err;
  */
 struct pht_node_store;
 
-#define PHT_NODE_ID_MAX 128
-#define PHT_NODE_NAME_MAX 64
+#define PHT_NODE_ID_MAX PHT_ID_MAX      /* pht_limits.h */
+#define PHT_NODE_NAME_MAX PHT_NAME_MAX
 #define PHT_NODE_HASH_MAX 128
 
 enum pht_node_state {

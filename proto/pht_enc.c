@@ -186,3 +186,14 @@ pht_b64_decode_alloc(const char *in, size_t inlen, uint8_t **out, size_t *outlen
 	*out = p;
 	return PHT_OK;
 }
+
+int
+pht_hex_lower_ok(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}

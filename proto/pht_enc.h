@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* 1 if the n bytes at s are all lower-case hex digits [0-9a-f], else 0. */
+int pht_hex_lower_ok(const char *s, size_t n);
+
 /* Writes 2*n lower-case hex digits and a NUL to out (size >= 2*n+1). */
 void pht_hex_encode(const uint8_t *in, size_t n, char *out);
 

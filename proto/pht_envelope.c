@@ -20,47 +20,7 @@ struct pht_envelope {
 	int verified;
 };
 
-static const char *const fields[] = {"v", "payload", "signer", "sig"};
-
-/* Copies untrusted text into out for an error detail: printable ASCII only, truncated. */
-static const char *
-printable(const char *s, char out[40])
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i < 32; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (s[i] != '\0') {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
-}
-
-/* jansson quotes the offending input in its messages: keep only printable ASCII. */
-static void
-scrub(struct pht_err *err)
-{
-	char *c;
-
-	if (err == NULL)
-		return;
-	for (c = err->msg; *c != '\0'; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			*c = '?';
-}
-
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
-}
+static const char *const fields[] = {"v", "payload", "signer", "sig", NULL};
 
 int
 pht_envelope_sign(const struct pht_key *key, const uint8_t *payload, size_t len,
@@ -107,25 +67,7 @@ out:
 static int
 bad(struct pht_err *err, const char *field, const char *why)
 {
-	return pht_errf(err, PHT_ERR_MALFORMED, "envelope: malformed field %s: %s",
-	    field, why);
-}
-
-static int
-get_string(json_t *root, const char *name, const char **s, size_t *n,
-    struct pht_err *err)
-{
-	json_t *v = json_object_get(root, name);
-
-	if (v == NULL)
-		return bad(err, name, "missing");
-	if (!json_is_string(v))
-		return bad(err, name, "not a string");
-	*s = json_string_value(v);
-	*n = json_string_length(v);
-	if (strlen(*s) != *n)
-		return bad(err, name, "contains a NUL byte");
-	return PHT_OK;
+	return pht_json_bad(err, "envelope", field, why);
 }
 
 int
@@ -134,9 +76,8 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 {
 	struct pht_envelope *env = NULL;
 	json_t *root = NULL, *v;
-	const char *key, *s;
-	char clean[40];
-	size_t n, i, got;
+	const char *s;
+	size_t n, got;
 	int r;
 
 	*out = NULL;
@@ -144,23 +85,15 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 		return pht_errf(err, PHT_ERR_TOO_LARGE,
 		    "envelope: too large: %zu bytes, more than %u", len, PHT_ENVELOPE_MAX);
 	if ((r = pht_json_parse(data, len, "envelope: malformed JSON", &root, err)) != PHT_OK) {
-		scrub(err);
+		pht_err_scrub(err);
 		return r;
 	}
 	if (!json_is_object(root)) {
 		r = pht_errf(err, PHT_ERR_MALFORMED, "envelope: malformed: not a JSON object");
 		goto out;
 	}
-	json_object_foreach(root, key, v) {
-		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-			if (strcmp(key, fields[i]) == 0)
-				break;
-		if (i == sizeof(fields) / sizeof(fields[0])) {
-			r = pht_errf(err, PHT_ERR_MALFORMED, "envelope: malformed: unknown field %s",
-			    printable(key, clean));
-			goto out;
-		}
-	}
+	if ((r = pht_json_only_known(root, "envelope", fields, err)) != PHT_OK)
+		goto out;
 	if ((env = calloc(1, sizeof(*env))) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
@@ -181,7 +114,8 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 		goto out;
 	}
 	/* payload */
-	if ((r = get_string(root, "payload", &s, &n, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "envelope", "payload", 0, &s, &n, err)) !=
+	    PHT_OK)
 		goto out;
 	if (n == 0) {
 		r = bad(err, "payload", "empty");
@@ -209,15 +143,17 @@ pht_envelope_parse(const char *data, size_t len, struct pht_envelope **out,
 		goto out;
 	}
 	/* signer */
-	if ((r = get_string(root, "signer", &s, &n, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "envelope", "signer", 0, &s, &n, err)) !=
+	    PHT_OK)
 		goto out;
-	if (n != PHT_KEY_FP_LEN || !is_lower_hex(s, n)) {
+	if (n != PHT_KEY_FP_LEN || !pht_hex_lower_ok(s, n)) {
 		r = bad(err, "signer", "not a fingerprint (64 lower-case hex digits)");
 		goto out;
 	}
 	memcpy(env->signer, s, n + 1);
 	/* sig */
-	if ((r = get_string(root, "sig", &s, &n, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "envelope", "sig", 0, &s, &n, err)) !=
+	    PHT_OK)
 		goto out;
 	if (n != pht_b64_encoded_len(PHT_KEY_SIG_LEN) ||
 	    pht_b64_decode(s, n, env->sig, sizeof(env->sig), &got) != PHT_OK ||

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "pht_key.h"
+#include "pht_limits.h"
 
 struct pht_err;
 struct pht_trust;
@@ -33,8 +34,6 @@ struct pht_trust;
 struct pht_envelope;
 
 #define PHT_ENVELOPE_VERSION 1
-#define PHT_ENVELOPE_MAX (4u << 20)
-#define PHT_ENVELOPE_MAX_PAYLOAD (2u << 20)
 
 /*
  * Signs len payload bytes with a private signing key and writes the

@@ -88,3 +88,15 @@ pht_err_msg(const struct pht_err *err)
 		return err->msg;
 	return pht_strerror(err->code);
 }
+
+void
+pht_err_scrub(struct pht_err *err)
+{
+	char *c;
+
+	if (err == NULL)
+		return;
+	for (c = err->msg; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+}

@@ -60,6 +60,12 @@ int pht_errf(struct pht_err *err, int code, const char *fmt, ...)
 void pht_err_prefix(struct pht_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * Replaces every byte of the detail outside printable ASCII with '?' (for
+ * details that quote untrusted input, as jansson's do). err may be NULL.
+ */
+void pht_err_scrub(struct pht_err *err);
+
 /* Clears err to PHT_OK and an empty message (err may be NULL). */
 void pht_err_clear(struct pht_err *err);
 

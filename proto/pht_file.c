@@ -54,36 +54,69 @@ out:
 	return r;
 }
 
-static int
-write_all(int fd, const void *data, size_t len)
+int
+pht_file_write_all(int fd, const void *data, size_t len, size_t *done)
 {
 	const char *p = data;
+	size_t off = 0;
 	ssize_t n;
 
-	while (len > 0) {
-		n = write(fd, p, len);
+	if (done != NULL)
+		*done = 0;
+	while (off < len) {
+		n = write(fd, p + off, len - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -1;
-		p += n;
-		len -= (size_t)n;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		off += (size_t)n;
+		if (done != NULL)
+			*done = off;
 	}
 	return 0;
+}
+
+int
+pht_file_fsync_parent(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	int dfd, r, e;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	r = fsync(dfd);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return r;
 }
 
 int
 pht_file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, struct pht_err *err)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
-	int fd = -1, dfd, r = PHT_OK;
+	char tmp[PATH_MAX];
+	int fd = -1, r = PHT_OK;
 
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
 		return pht_errf(err, PHT_ERR_INVALID, "%s: path too long", path);
 	if ((fd = mkstemp(tmp)) < 0)
 		return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 ||
+	if (fchmod(fd, mode) != 0 || pht_file_write_all(fd, data, len, NULL) != 0 ||
 	    fsync(fd) != 0) {
 		r = pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
 		close(fd);
@@ -95,18 +128,8 @@ pht_file_write_atomic(const char *path, const void *data, size_t len,
 		unlink(tmp);
 		return r;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) != NULL) {
-		*slash = '\0';
-		if (dir[0] == '\0')
-			strcpy(dir, "/");
-	} else {
-		strcpy(dir, ".");
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
+	/* the new name is in place; a directory that cannot be synced is not an error */
+	(void)pht_file_fsync_parent(path);
 	return PHT_OK;
 }
 

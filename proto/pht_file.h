@@ -24,6 +24,19 @@ int pht_file_read(const char *path, size_t max, struct pht_buf **out,
 int pht_file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, struct pht_err *err);
 
+/*
+ * Writes all len bytes to fd, retrying short writes and EINTR. *done (may
+ * be NULL) gets how many bytes reached fd, also on failure. 0, or -1 with
+ * errno set.
+ */
+int pht_file_write_all(int fd, const void *data, size_t len, size_t *done);
+
+/*
+ * fsyncs the directory that holds path, so that a file created or renamed
+ * there survives a crash. 0, or -1 with errno set.
+ */
+int pht_file_fsync_parent(const char *path);
+
 /* Creates dir and its parents with mode (existing ones are fine). */
 int pht_mkdir_p(const char *dir, mode_t mode, struct pht_err *err);
 

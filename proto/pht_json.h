@@ -40,6 +40,57 @@ int pht_json_get_array(const json_t *obj, const char *name, const char *what,
 int pht_json_get_object(const json_t *obj, const char *name, const char *what,
     json_t **out, struct pht_err *err);
 
+/*
+ * Strict fields of signed messages (train, result, envelope, permit and
+ * its kin). what names the message ("train"). Every error is
+ * PHT_ERR_MALFORMED with the detail "WHAT: malformed field NAME: WHY", so
+ * all parsers speak alike; an unknown member is "WHAT: malformed: unknown
+ * field NAME" (at most 32 printable characters of it, then "...").
+ */
+
+/* Sets err to "WHAT: malformed field NAME: WHY"; returns PHT_ERR_MALFORMED. */
+int pht_json_bad(struct pht_err *err, const char *what, const char *name,
+    const char *why);
+
+/*
+ * The first member of obj (an object) whose name is not in known
+ * (NULL-terminated), borrowed from obj; NULL if every member is known.
+ * Parsers with their own error format (config files) report it themselves.
+ */
+const char *pht_json_unknown(const json_t *obj, const char *const *known);
+
+/* Refuses a member of obj that is not in known (NULL-terminated). */
+int pht_json_only_known(const json_t *obj, const char *what,
+    const char *const *known, struct pht_err *err);
+
+/*
+ * A string member without NUL bytes, borrowed from obj; *len (may be NULL)
+ * gets its length. Absent: "missing", unless opt (then *out is NULL and
+ * PHT_OK).
+ */
+int pht_json_field_str(const json_t *obj, const char *what, const char *name,
+    int opt, const char **out, size_t *len, struct pht_err *err);
+
+/* An integer member in [min, max]; absent and opt: *out untouched, PHT_OK. */
+int pht_json_field_int(const json_t *obj, const char *what, const char *name,
+    int opt, int64_t min, int64_t max, int64_t *out, struct pht_err *err);
+
+/* An RFC 3339 UTC time member ("YYYY-MM-DDTHH:MM:SSZ"); absent and opt: *t untouched. */
+int pht_json_field_time(const json_t *obj, const char *what, const char *name,
+    int opt, int64_t *t, struct pht_err *err);
+
+/* The member "kind" equal to kind ("not \"KIND\"" otherwise). */
+int pht_json_field_kind(const json_t *obj, const char *what, const char *kind,
+    struct pht_err *err);
+
+/*
+ * Builders: sets obj's member name to an array of the n strings items.
+ * PHT_ERR_INVALID ("WHAT: field NAME: entry I is NULL" or "... is not valid
+ * UTF-8"), PHT_ERR_NOMEM.
+ */
+int pht_json_set_strings(json_t *obj, const char *what, const char *name,
+    const char *const *items, size_t n, struct pht_err *err);
+
 /* Serializes compactly with sorted keys; caller frees. NULL on OOM. */
 char *pht_json_dump(const json_t *v);
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pht_limits.h"
+
 struct pht_err;
 
 /*
@@ -72,8 +74,7 @@ struct pht_err;
 #define PHT_REVOCATIONS_KIND "pht-revocations"
 #define PHT_HALT_KIND "pht-halt"
 #define PHT_CODE_APPROVAL_KIND "pht-code-approval"
-#define PHT_PERMIT_MAX (1u << 20)       /* largest payload of any of the three kinds */
-#define PHT_PERMIT_ID_MAX 128
+#define PHT_PERMIT_ID_MAX PHT_ID_MAX
 #define PHT_PERMIT_MAX_LIST 256
 #define PHT_PERMIT_MAX_COLUMNS 1024
 #define PHT_PERMIT_MAX_CODES 1024
@@ -196,9 +197,6 @@ int pht_permit_check_columns(const struct pht_permit *p, const char *dataset,
 /* 1 if column is allowed for dataset, else 0. */
 int pht_permit_allows_column(const struct pht_permit *p, const char *dataset,
     const char *column);
-
-/* 1 if s is a valid permit id (1..128 of [A-Za-z0-9_.-], not "." or ".."). */
-int pht_permit_id_ok(const char *s);
 
 /* ---- code approvals ---- */
 

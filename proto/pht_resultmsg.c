@@ -2,6 +2,7 @@
 #include "pht_resultmsg.h"
 #include "pht_enc.h"
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_json.h"
 #include "pht_time.h"
 
@@ -20,7 +21,7 @@ struct pht_resultmsg {
 
 static const char *const known[] = {
 	"kind", "train", "round", "station", "status", "issued", "log_head",
-	"sealed", "error", "reason",
+	"sealed", "error", "reason", NULL,
 };
 
 static const char *const statuses[] = {
@@ -30,90 +31,31 @@ static const char *const statuses[] = {
 static int
 bad(struct pht_err *err, const char *field, const char *why)
 {
-	return pht_errf(err, PHT_ERR_MALFORMED, "result: malformed field %s: %s",
-	    field, why);
-}
-
-/* 1..max characters of [A-Za-z0-9_.-], not "." or "..". */
-static int
-is_ident(const char *s, size_t max)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > max || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' || s[i] == '.' ||
-		    s[i] == '-'))
-			return 0;
-	return 1;
-}
-
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	if (strlen(s) != n)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
+	return pht_json_bad(err, "result", field, why);
 }
 
 /* A string field without NUL bytes; *out NULL if absent and opt. */
 static int
-get_str(json_t *root, const char *name, int opt, const char **out,
-    struct pht_err *err)
-{
-	json_t *v = json_object_get(root, name);
-
-	*out = NULL;
-	if (v == NULL)
-		return opt ? PHT_OK : bad(err, name, "missing");
-	if (!json_is_string(v))
-		return bad(err, name, "not a string");
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return bad(err, name, "contains a NUL byte");
-	*out = json_string_value(v);
-	return PHT_OK;
-}
-
-static int
 parse_fields(struct pht_resultmsg *m, struct pht_err *err)
 {
 	json_t *root = m->root, *v, *lh;
-	const char *key, *s, *sealed_b64;
+	const char *s, *sealed_b64;
 	size_t i;
 	int r, ok;
 
-	json_object_foreach(root, key, v) {
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (i == sizeof(known) / sizeof(known[0])) {
-			char clean[40];
-			size_t j;
-			for (j = 0; key[j] != '\0' && j < 32; j++)
-				clean[j] = (key[j] >= 0x20 && key[j] < 0x7f) ? key[j] : '?';
-			clean[j] = '\0';
-			return pht_errf(err, PHT_ERR_MALFORMED, "result: malformed: "
-			    "unknown field %s", clean);
-		}
-	}
-	if ((r = get_str(root, "kind", 0, &s, err)) != PHT_OK)
+	if ((r = pht_json_only_known(root, "result", known, err)) != PHT_OK)
+		return r;
+	if ((r = pht_json_field_str(root, "result", "kind", 0, &s, NULL, err)) != PHT_OK)
 		return r;
 	if (strcmp(s, PHT_RESULTMSG_KIND) != 0)
 		return bad(err, "kind", "not \"" PHT_RESULTMSG_KIND "\"");
-	if ((r = get_str(root, "train", 0, &m->train, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "result", "train", 0, &m->train, NULL, err)) != PHT_OK)
 		return r;
-	if (!is_ident(m->train, 128))
+	if (!pht_id_ok(m->train))
 		return bad(err, "train", "not 1 to 128 of [A-Za-z0-9_.-]");
-	if ((r = get_str(root, "station", 0, &m->station, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "result", "station", 0, &m->station, NULL, err)) != PHT_OK)
 		return r;
-	if (!is_ident(m->station, 64))
+	if (!pht_name_ok(m->station))
 		return bad(err, "station", "not 1 to 64 of [A-Za-z0-9_.-]");
 	v = json_object_get(root, "round");
 	if (!json_is_integer(v))
@@ -121,14 +63,14 @@ parse_fields(struct pht_resultmsg *m, struct pht_err *err)
 	m->round = json_integer_value(v);
 	if (m->round < 1 || m->round > PHT_RESULTMSG_MAX_ROUND)
 		return bad(err, "round", "out of range (1 to 1000000)");
-	if ((r = get_str(root, "status", 0, &m->status, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "result", "status", 0, &m->status, NULL, err)) != PHT_OK)
 		return r;
 	for (i = 0, ok = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
 		ok |= strcmp(m->status, statuses[i]) == 0;
 	if (!ok)
 		return bad(err, "status", "not released, rejected, failed, withheld "
 		    "or refused");
-	if ((r = get_str(root, "issued", 0, &s, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "result", "issued", 0, &s, NULL, err)) != PHT_OK)
 		return r;
 	if (pht_time_parse(s, &m->issued) != PHT_OK)
 		return bad(err, "issued", "not an RFC 3339 UTC time");
@@ -140,12 +82,13 @@ parse_fields(struct pht_resultmsg *m, struct pht_err *err)
 		return bad(err, "log_head", "seq is not a non-negative integer");
 	m->log_seq = (uint64_t)json_integer_value(v);
 	v = json_object_get(lh, "hash");
-	if (!json_is_string(v) || !is_lower_hex(json_string_value(v), 64))
+	if (!json_is_string(v) || json_string_length(v) != 64 ||
+	    !pht_hex_lower_ok(json_string_value(v), 64))
 		return bad(err, "log_head", "hash is not 64 lower-case hex digits");
 	m->log_hash = json_string_value(v);
-	if ((r = get_str(root, "sealed", 1, &sealed_b64, err)) != PHT_OK ||
-	    (r = get_str(root, "error", 1, &m->error, err)) != PHT_OK ||
-	    (r = get_str(root, "reason", 1, &m->reason, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "result", "sealed", 1, &sealed_b64, NULL, err)) != PHT_OK ||
+	    (r = pht_json_field_str(root, "result", "error", 1, &m->error, NULL, err)) != PHT_OK ||
+	    (r = pht_json_field_str(root, "result", "reason", 1, &m->reason, NULL, err)) != PHT_OK)
 		return r;
 	if (sealed_b64 != NULL) {
 		if (m->error != NULL || m->reason != NULL)

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pht_limits.h"
+
 struct pht_err;
 
 /*
@@ -35,7 +37,6 @@ struct pht_err;
 struct pht_resultmsg;
 
 #define PHT_RESULTMSG_KIND "pht-result"
-#define PHT_RESULTMSG_MAX (24u << 20)
 #define PHT_RESULTMSG_MAX_ROUND 1000000
 #define PHT_RESULTMSG_MAX_REASON 1024
 

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "pht_key.h"
+#include "pht_limits.h"
 
 struct pht_err;
 
@@ -33,7 +34,6 @@ struct pht_err;
 
 #define PHT_SEAL_VERSION 1
 #define PHT_SEAL_OVERHEAD (1 + 32 + 12 + 16)
-#define PHT_SEAL_MAX_PLAIN (16u << 20)
 #define PHT_SEAL_MAX_ID 1024        /* longest train or station id bound in */
 
 /*

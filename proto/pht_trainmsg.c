@@ -32,53 +32,13 @@ struct pht_trainmsg {
 static const char *const known[] = {
 	"id", "name", "code", "code_sha256", "params", "datasets", "stations",
 	"round", "issued", "expires", "result_key", "permit", "permit_envelope",
-	"code_approval",
+	"code_approval", NULL,
 };
-
-static const char *
-printable(const char *s, char out[40])
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i < 32; i++)
-		out[i] = (s[i] >= 0x20 && s[i] < 0x7f) ? s[i] : '?';
-	if (s[i] != '\0') {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
-}
 
 static int
 bad(struct pht_err *err, const char *field, const char *why)
 {
-	return pht_errf(err, PHT_ERR_MALFORMED, "train: malformed field %s: %s",
-	    field, why);
-}
-
-/* jansson quotes the offending input in its messages: keep only printable ASCII. */
-static void
-scrub(struct pht_err *err)
-{
-	char *c;
-
-	if (err == NULL)
-		return;
-	for (c = err->msg; *c != '\0'; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			*c = '?';
-}
-
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return s[n] == '\0';
+	return pht_json_bad(err, "train", field, why);
 }
 
 static int
@@ -94,49 +54,16 @@ is_label(const char *s)
 	return 1;
 }
 
-/* A required (or optional, when opt) string field without NUL bytes. */
-static int
-get_str(json_t *root, const char *name, int opt, const char **out, size_t *len,
-    struct pht_err *err)
-{
-	json_t *v = json_object_get(root, name);
-
-	*out = NULL;
-	if (v == NULL)
-		return opt ? PHT_OK : bad(err, name, "missing");
-	if (!json_is_string(v))
-		return bad(err, name, "not a string");
-	if (strlen(json_string_value(v)) != json_string_length(v))
-		return bad(err, name, "contains a NUL byte");
-	*out = json_string_value(v);
-	if (len != NULL)
-		*len = json_string_length(v);
-	return PHT_OK;
-}
-
 static int
 get_label(json_t *root, const char *name, int opt, const char **out,
     struct pht_err *err)
 {
 	int r;
 
-	if ((r = get_str(root, name, opt, out, NULL, err)) != PHT_OK || *out == NULL)
+	if ((r = pht_json_field_str(root, "train", name, opt, out, NULL, err)) != PHT_OK || *out == NULL)
 		return r;
 	if (!is_label(*out))
 		return bad(err, name, "not 1 to 128 printable ASCII characters");
-	return PHT_OK;
-}
-
-static int
-get_time(json_t *root, const char *name, int64_t *t, struct pht_err *err)
-{
-	const char *s;
-	int r;
-
-	if ((r = get_str(root, name, 0, &s, NULL, err)) != PHT_OK)
-		return r;
-	if (pht_time_parse(s, t) != PHT_OK)
-		return bad(err, name, "not an RFC 3339 UTC time (YYYY-MM-DDTHH:MM:SSZ)");
 	return PHT_OK;
 }
 
@@ -183,35 +110,28 @@ get_list(json_t *root, const char *name, const char ***out, size_t *n,
 static int
 parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 {
-	const char *key, *s;
-	char clean[40];
+	const char *s;
 	json_t *v;
 	size_t i, n;
 	int r;
 
 	if (!json_is_object(root))
 		return pht_errf(err, PHT_ERR_MALFORMED, "train: malformed: not a JSON object");
-	json_object_foreach(root, key, v) {
-		for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-			if (strcmp(key, known[i]) == 0)
-				break;
-		if (i == sizeof(known) / sizeof(known[0]))
-			return pht_errf(err, PHT_ERR_MALFORMED, "train: malformed: unknown field %s",
-			    printable(key, clean));
-	}
-	if ((r = get_str(root, "id", 0, &m->id, &n, err)) != PHT_OK)
+	if ((r = pht_json_only_known(root, "train", known, err)) != PHT_OK)
 		return r;
-	if (n != PHT_TRAINMSG_ID_LEN || !is_lower_hex(m->id, n))
+	if ((r = pht_json_field_str(root, "train", "id", 0, &m->id, &n, err)) != PHT_OK)
+		return r;
+	if (n != PHT_TRAINMSG_ID_LEN || !pht_hex_lower_ok(m->id, n))
 		return bad(err, "id", "not 32 lower-case hex digits");
 	if ((r = get_label(root, "name", 1, &m->name, err)) != PHT_OK)
 		return r;
-	if ((r = get_str(root, "code", 0, &m->code, &m->code_len, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "train", "code", 0, &m->code, &m->code_len, err)) != PHT_OK)
 		return r;
 	if (m->code_len == 0)
 		return bad(err, "code", "empty");
-	if ((r = get_str(root, "code_sha256", 0, &m->code_sha256, &n, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "train", "code_sha256", 0, &m->code_sha256, &n, err)) != PHT_OK)
 		return r;
-	if (n != 64 || !is_lower_hex(m->code_sha256, n))
+	if (n != 64 || !pht_hex_lower_ok(m->code_sha256, n))
 		return bad(err, "code_sha256", "not 64 lower-case hex digits");
 	if ((v = json_object_get(root, "params")) == NULL)
 		return bad(err, "params", "missing");
@@ -229,12 +149,12 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 	m->round = (int64_t)json_integer_value(v);
 	if (m->round < 1 || m->round > PHT_TRAINMSG_MAX_ROUND)
 		return bad(err, "round", "not between 1 and 1000000");
-	if ((r = get_time(root, "issued", &m->issued, err)) != PHT_OK ||
-	    (r = get_time(root, "expires", &m->expires, err)) != PHT_OK)
+	if ((r = pht_json_field_time(root, "train", "issued", 0, &m->issued, err)) != PHT_OK ||
+	    (r = pht_json_field_time(root, "train", "expires", 0, &m->expires, err)) != PHT_OK)
 		return r;
 	if (m->expires <= m->issued)
 		return bad(err, "expires", "not later than issued");
-	if ((r = get_str(root, "result_key", 0, &s, &n, err)) != PHT_OK)
+	if ((r = pht_json_field_str(root, "train", "result_key", 0, &s, &n, err)) != PHT_OK)
 		return r;
 	if (n != pht_b64_encoded_len(PHT_KEY_RAW_LEN) ||
 	    pht_b64_decode(s, n, m->result_key, sizeof(m->result_key), &i) != PHT_OK ||
@@ -242,14 +162,14 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 		return bad(err, "result_key", "not the base64 of a 32-byte X25519 key");
 	if ((r = get_label(root, "permit", 1, &m->permit, err)) != PHT_OK)
 		return r;
-	if ((r = get_str(root, "permit_envelope", 1, &m->permit_envelope, &n,
+	if ((r = pht_json_field_str(root, "train", "permit_envelope", 1, &m->permit_envelope, &n,
 	    err)) != PHT_OK)
 		return r;
 	if (m->permit_envelope != NULL && (n == 0 || n > PHT_TRAINMSG_MAX_PERMIT))
 		return bad(err, "permit_envelope", "not 1 to 65536 bytes");
 	if (m->permit_envelope != NULL && m->permit == NULL)
 		return bad(err, "permit_envelope", "given without permit");
-	if ((r = get_str(root, "code_approval", 1, &m->code_approval, &n,
+	if ((r = pht_json_field_str(root, "train", "code_approval", 1, &m->code_approval, &n,
 	    err)) != PHT_OK)
 		return r;
 	if (m->code_approval != NULL && (n == 0 || n > PHT_TRAINMSG_MAX_PERMIT))
@@ -275,7 +195,7 @@ pht_trainmsg_parse(const uint8_t *payload, size_t len, int64_t now,
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 	if ((r = pht_json_parse((const char *)payload, len, "train: malformed JSON", &m->root,
 	    err)) != PHT_OK) {
-		scrub(err);
+		pht_err_scrub(err);
 		goto out;
 	}
 	if ((r = parse_fields(m->root, m, err)) != PHT_OK)
@@ -347,26 +267,6 @@ set_str(json_t *obj, const char *name, const char *s, size_t n,
 	return PHT_OK;
 }
 
-static int
-set_list(json_t *obj, const char *name, const char *const *items, size_t n,
-    struct pht_err *err)
-{
-	json_t *a;
-	size_t i;
-
-	if ((a = json_array()) == NULL || json_object_set_new(obj, name, a) != 0)
-		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	for (i = 0; i < n; i++) {
-		if (items[i] == NULL)
-			return pht_errf(err, PHT_ERR_INVALID, "train: field %s: entry %zu "
-			    "is NULL", name, i + 1);
-		if (json_array_append_new(a, json_string(items[i])) != 0)
-			return pht_errf(err, PHT_ERR_INVALID, "train: field %s: entry %zu "
-			    "is not valid UTF-8", name, i + 1);
-	}
-	return PHT_OK;
-}
-
 int
 pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
     size_t *outlen, struct pht_err *err)
@@ -413,8 +313,8 @@ pht_trainmsg_build(const struct pht_trainmsg_spec *spec, char **out,
 	    (r = set_str(obj, "name", spec->name, strlen(spec->name), err)) != PHT_OK) ||
 	    (r = set_str(obj, "code", spec->code, spec->code_len, err)) != PHT_OK ||
 	    (r = set_str(obj, "code_sha256", hash, 64, err)) != PHT_OK ||
-	    (r = set_list(obj, "datasets", spec->datasets, spec->n_datasets, err)) != PHT_OK ||
-	    (r = set_list(obj, "stations", spec->stations, spec->n_stations, err)) != PHT_OK ||
+	    (r = pht_json_set_strings(obj, "train", "datasets", spec->datasets, spec->n_datasets, err)) != PHT_OK ||
+	    (r = pht_json_set_strings(obj, "train", "stations", spec->stations, spec->n_stations, err)) != PHT_OK ||
 	    (r = set_str(obj, "result_key", rk, strlen(rk), err)) != PHT_OK ||
 	    (spec->permit != NULL &&
 	    (r = set_str(obj, "permit", spec->permit, strlen(spec->permit), err)) != PHT_OK) ||

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "pht_key.h"
+#include "pht_limits.h"
 
 struct pht_err;
 
@@ -46,12 +47,10 @@ struct pht_err;
 struct pht_trainmsg;
 
 #define PHT_TRAINMSG_ID_LEN 32
-#define PHT_TRAINMSG_MAX (2u << 20)   /* largest payload, = PHT_ENVELOPE_MAX_PAYLOAD */
 #define PHT_TRAINMSG_MAX_ROUND 1000000
 #define PHT_TRAINMSG_MAX_LIST 256
 #define PHT_TRAINMSG_MAX_NAME 128
 #define PHT_TRAINMSG_SKEW 300       /* seconds an issue time may lie ahead */
-#define PHT_TRAINMSG_MAX_PERMIT 65536 /* longest embedded permit envelope */
 
 /* What the caller gives to build a train payload. */
 struct pht_trainmsg_spec {

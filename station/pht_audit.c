@@ -5,6 +5,7 @@
 #include "pht_hash.h"
 #include "pht_err.h"
 #include "pht_file.h"
+#include "pht_journal.h"
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_time.h"
@@ -157,17 +158,6 @@ chain_init(struct chain *ch)
 	memcpy(ch->head.hash, zero_hash, sizeof(zero_hash));
 }
 
-static int
-is_lower_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 static int fault(struct chain *ch, enum pht_audit_fault f, const char *path,
     struct pht_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
@@ -250,7 +240,7 @@ check_left_out(struct chain *ch, const char *l, size_t len, const struct pht_key
 
 	if (memcmp(l + L_HASH_OFF + PHT_AUDIT_HASH_HEX, L_MID, L_MID_LEN) != 0 ||
 	    l[L_LEFT_OFF] != '{' || l[len - 1] != '}' ||
-	    !is_lower_hex(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX) ||
+	    !pht_hex_lower_ok(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX) ||
 	    pht_b64_decode(l + L_SIG_OFF, L_SIG_B64, sig, sizeof(sig), &siglen) != PHT_OK ||
 	    siglen != PHT_KEY_SIG_LEN)
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
@@ -354,7 +344,7 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 	    l[L_ENTRY_OFF] != '{' || l[len - 1] != '}')
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
 		    "not {\"hash\":HEX,\"sig\":BASE64,\"entry\":{...}}");
-	if (!is_lower_hex(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX))
+	if (!pht_hex_lower_ok(l + L_HASH_OFF, PHT_AUDIT_HASH_HEX))
 		return fault(ch, PHT_AUDIT_FAULT_MALFORMED, path, err, "%s",
 		    "hash is not 64 lower-case hex digits");
 	if (pht_b64_decode(l + L_SIG_OFF, L_SIG_B64, sig, sizeof(sig), &siglen) != PHT_OK ||
@@ -390,7 +380,7 @@ check_line(struct chain *ch, const char *l, size_t len, const struct pht_key *pu
 	}
 	/* a file opened by rotation continues the chain of the one before */
 	if (ch->line == 0 && !ch->preset && seq > 1 && strcmp(event, "continued") == 0 &&
-	    is_lower_hex(prev, PHT_AUDIT_HASH_HEX)) {
+	    pht_hex_lower_ok(prev, PHT_AUDIT_HASH_HEX)) {
 		ch->head.seq = (uint64_t)seq - 1;
 		memcpy(ch->head.hash, prev, PHT_AUDIT_HASH_HEX + 1);
 		ch->start = ch->head;
@@ -597,12 +587,7 @@ struct pht_audit {
 static int
 lock(struct pht_audit *log, int op, struct pht_err *err)
 {
-	while (flock(log->fd, op) != 0) {
-		if (errno == EINTR)
-			continue;
-		return pht_errf(err, PHT_ERR_IO, "%s: lock: %s", log->path, strerror(errno));
-	}
-	return PHT_OK;
+	return pht_journal_lock(log->fd, log->path, op == LOCK_EX, err);
 }
 
 /* Brings log->chain up to the end of the file (lock held). */
@@ -636,23 +621,6 @@ catch_up(struct pht_audit *log, struct pht_err *err)
 	return PHT_OK;
 }
 
-static int
-write_all(int fd, const char *p, size_t len, size_t *done)
-{
-	ssize_t n;
-
-	*done = 0;
-	while (*done < len) {
-		n = write(fd, p + *done, len - *done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		*done += (size_t)n;
-	}
-	return 0;
-}
-
 /* Builds, signs and writes one line (lock held, chain caught up). */
 static int
 append_locked(struct pht_audit *log, const char *event, const json_t *fields,
@@ -664,7 +632,7 @@ append_locked(struct pht_audit *log, const char *event, const json_t *fields,
 	struct pht_buf *line = NULL;
 	json_t *e = NULL;
 	char *text = NULL;
-	size_t tlen, done = 0;
+	size_t tlen;
 	int r;
 
 	if ((e = json_object()) == NULL)
@@ -704,20 +672,14 @@ append_locked(struct pht_audit *log, const char *event, const json_t *fields,
 		    log->path, event, PHT_AUDIT_LINE_MAX);
 		goto out;
 	}
-	if (write_all(log->fd, pht_buf_str(line), pht_buf_len(line), &done) != 0) {
-		int e1 = errno;
-		/* cut our partial line off again so the log stays whole */
-		if (done > 0 && ftruncate(log->fd, (off_t)log->chain.good_bytes) != 0) {
-			r = pht_errf(err, PHT_ERR_IO, "%s: write: %s; and removing the "
-			    "partial line failed: %s (run pht audit repair)", log->path,
-			    strerror(e1), strerror(errno));
-			goto out;
+	if ((r = pht_journal_append(log->fd, log->path, (off_t)log->chain.good_bytes,
+	    pht_buf_str(line), pht_buf_len(line), err)) != PHT_OK) {
+		/* a torn line the journal could not cut off: the chain needs repair */
+		if (err != NULL && strstr(err->msg, "partial line failed") != NULL) {
+			char why[PHT_ERR_DETAIL_MAX];
+			snprintf(why, sizeof(why), "%s", err->msg);
+			pht_errf(err, r, "%s (run pht audit repair)", why);
 		}
-		r = pht_errf(err, PHT_ERR_IO, "%s: write: %s", log->path, strerror(e1));
-		goto out;
-	}
-	if (fsync(log->fd) != 0) {
-		r = pht_errf(err, PHT_ERR_IO, "%s: fsync: %s", log->path, strerror(errno));
 		goto out;
 	}
 	log->chain.line++;
@@ -733,31 +695,6 @@ out:
 	return r;
 }
 
-/* fsyncs the directory holding path; 0 or -1 with errno. */
-static int
-fsync_parent(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int dfd, r;
-
-	if (dir == NULL)
-		return -1;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, strlen(dir) + 1, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		free(dir);
-		return -1;
-	}
-	r = fsync(dfd);
-	close(dfd);
-	free(dir);
-	return r;
-}
-
 static int
 audit_open_fd(const char *path, const struct pht_key *key, struct pht_audit **out,
     struct pht_err *err)
@@ -769,18 +706,8 @@ audit_open_fd(const char *path, const struct pht_key *key, struct pht_audit **ou
 	if (key == NULL || pht_key_type(key) != PHT_KEY_SIGN || !pht_key_has_private(key))
 		return pht_errf(err, PHT_ERR_INVALID,
 		    "%s: appending needs the station's private Ed25519 key", path);
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
-		/* a new log: make its directory entry durable too */
-		if (fsync_parent(path) != 0) {
-			r = pht_errf(err, PHT_ERR_IO, "%s: fsync of its directory: %s", path,
-			    strerror(errno));
-			close(fd);
-			return r;
-		}
-	} else if (errno != EEXIST ||
-	    (fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
-		return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
-	}
+	if ((r = pht_journal_open(path, 1, &fd, err)) != PHT_OK)
+		return r;
 	if ((log = calloc(1, sizeof(*log))) == NULL || (log->path = strdup(path)) == NULL) {
 		free(log);
 		close(fd);
@@ -1034,7 +961,7 @@ pht_audit_rotate(const char *path, const struct pht_key *station_key,
 	}
 	if ((r = append_locked(next, "continued", f, err)) != PHT_OK)
 		goto unlock;
-	if (rename(tmp, path) != 0 || fsync_parent(path) != 0) {
+	if (rename(tmp, path) != 0 || pht_file_fsync_parent(path) != 0) {
 		r = pht_errf(err, PHT_ERR_IO, "%s: putting the new file in place: %s", path,
 		    strerror(errno));
 		goto unlock;

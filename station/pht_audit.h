@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pht_limits.h"
+
 struct pht_err;
 struct pht_key;
 
@@ -32,7 +34,6 @@ struct pht_key;
  */
 
 #define PHT_AUDIT_HASH_HEX 64
-#define PHT_AUDIT_LINE_MAX (32u * 1024 * 1024) /* longest line read or written */
 
 /* Why verification stopped. */
 enum pht_audit_fault {

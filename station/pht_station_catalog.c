@@ -2,6 +2,7 @@
 #include "pht_station_catalog.h"
 #include "pht_dataset.h"
 #include "pht_err.h"
+#include "pht_json.h"
 #include "pht_station_config.h"
 #include "pht_station_optout.h"
 

@@ -2,10 +2,12 @@
 #include "pht_station_config.h"
 #include "pht_buf.h"
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_station_config_catalog.h"
 #include "pht_station_optout.h"
+#include "pht_limits.h"
 
 #include <jansson.h>
 #include <limits.h>
@@ -13,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONFIG_MAX_BYTES (1024 * 1024)
 #define CONFIG_MAX_ITEMS 1024
 
 /*
@@ -58,38 +59,13 @@ static int
 only_known(struct ctx *c, const json_t *obj, const char *where,
     const char *const *allowed)
 {
-	const char *k;
-	json_t *v;
-	size_t i;
+	const char *k = pht_json_unknown(obj, allowed);
 	char field[256];
 
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; allowed[i] != NULL; i++)
-			if (strcmp(k, allowed[i]) == 0)
-				break;
-		if (allowed[i] == NULL) {
-			snprintf(field, sizeof(field), "%s%s%.64s", where,
-			    where[0] ? "." : "", k);
-			return bad(c, field, "unknown field");
-		}
-	}
-	return PHT_OK;
-}
-
-static int
-valid_name(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 64)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '_' || ch == '-' || ch == '.'))
-			return 0;
-	}
-	return 1;
+	if (k == NULL)
+		return PHT_OK;
+	snprintf(field, sizeof(field), "%s%s%.64s", where, where[0] ? "." : "", k);
+	return bad(c, field, "unknown field");
 }
 
 /* A required (or optional, when out may stay NULL) non-empty string field. */
@@ -177,7 +153,7 @@ parse_datasets(struct ctx *c, struct pht_station_config *cfg, const json_t *ds)
 		char *csv, *dict;
 
 		snprintf(where, sizeof(where), "datasets.%.64s", name);
-		if (!valid_name(name))
+		if (!pht_name_ok(name))
 			return bad(c, where, "dataset name must be 1-64 of A-Z a-z 0-9 _ - .");
 		if (!json_is_object(v))
 			return bad(c, where, "not an object ({\"csv\": PATH, \"dict\": PATH})");
@@ -248,7 +224,7 @@ parse_signers(struct ctx *c, struct pht_station_config *cfg, const json_t *arr)
 		snprintf(field, sizeof(field), "%s.name", where);
 		if ((r = get_string(c, v, "name", field, 1, &s->name)) != PHT_OK)
 			return r;
-		if (!valid_name(s->name))
+		if (!pht_name_ok(s->name))
 			return bad(c, field, "must be 1-64 of A-Z a-z 0-9 _ - .");
 		for (j = 0; j < i; j++)
 			if (strcmp(cfg->signers[j].name, s->name) == 0)
@@ -561,7 +537,7 @@ pht_station_config_parse(const char *text, size_t len, const char *name,
 	if ((r = only_known(&c, cfg->root, "", known)) != PHT_OK ||
 	    (r = get_string(&c, cfg->root, "station", "station", 1, &cfg->id)) != PHT_OK)
 		goto out;
-	if (!valid_name(cfg->id)) {
+	if (!pht_name_ok(cfg->id)) {
 		r = bad(&c, "station", "station id must be 1-64 of A-Z a-z 0-9 _ - .");
 		goto out;
 	}
@@ -606,7 +582,7 @@ pht_station_config_load(const char *path, struct pht_station_config **out,
 	int r;
 
 	*out = NULL;
-	if ((r = pht_file_read(path, CONFIG_MAX_BYTES, &b, err)) != PHT_OK)
+	if ((r = pht_file_read(path, PHT_STATION_CONFIG_MAX, &b, err)) != PHT_OK)
 		return r;
 	if ((dir = strdup(path)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", path);

@@ -1,6 +1,7 @@
 /* pht_station_config_catalog.c — the station config's "catalog" section (docs/catalog.md), checked strictly at parse. */
 #include "pht_station_config_catalog.h"
 #include "pht_err.h"
+#include "pht_json.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -35,21 +36,14 @@ only(const json_t *obj, const char *const *allowed, const char *file,
     const char *where, struct pht_err *err)
 {
 	const char *k;
-	json_t *v;
 	char field[256];
-	size_t i;
 
 	if (!json_is_object(obj))
 		return bad(err, file, where, "not an object");
-	json_object_foreach((json_t *)obj, k, v) {
-		for (i = 0; allowed[i] != NULL && strcmp(k, allowed[i]) != 0; i++)
-			;
-		if (allowed[i] == NULL) {
-			snprintf(field, sizeof(field), "%s.%.64s", where, k);
-			return bad(err, file, field, "unknown field");
-		}
-	}
-	return PHT_OK;
+	if ((k = pht_json_unknown(obj, allowed)) == NULL)
+		return PHT_OK;
+	snprintf(field, sizeof(field), "%s.%.64s", where, k);
+	return bad(err, file, field, "unknown field");
 }
 
 /* Optional text fields of obj named in names. */

@@ -4,6 +4,7 @@
 #include "pht_buf.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_file.h"
 #include "pht_http.h"
 #include "pht_json.h"
@@ -20,6 +21,7 @@
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
+#include "pht_limits.h"
 
 #include <openssl/rand.h>
 
@@ -32,8 +34,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DICT_MAX ((size_t)4 << 20)
-#define OUTBOX_ITEM_MAX ((size_t)32 << 20)
 
 /*
  * The daemon's state. delay_ms is the current backoff delay: 0 after a
@@ -103,21 +103,6 @@ backoff(struct daemon *d)
 	if (!d->paused)
 		say(d, "retrying in %d ms", ms);
 	nap(d, ms);
-}
-
-/* 1..128 of [A-Za-z0-9_.-], not "." or "..": safe in a URL path. */
-static int
-node_id_ok(const char *s)
-{
-	size_t i, n = s != NULL ? strlen(s) : 0;
-
-	if (n == 0 || n > 128 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
-			return 0;
-	return 1;
 }
 
 /* One request to the node: base URL + path. Network failures are PHT_ERR_NETWORK. */
@@ -240,9 +225,9 @@ post_outbox(struct daemon *d, const char *path)
 	char route[256];
 	int r;
 
-	if (pht_file_read(path, OUTBOX_ITEM_MAX, &b, &e) != PHT_OK ||
+	if (pht_file_read(path, PHT_OUTBOX_ITEM_MAX, &b, &e) != PHT_OK ||
 	    pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, &item, &e) != PHT_OK ||
-	    !node_id_ok(train = json_string_value(json_object_get(item, "train"))) ||
+	    !pht_id_ok(train = json_string_value(json_object_get(item, "train"))) ||
 	    !json_is_object(json_object_get(item, "body"))) {
 		say(d, "outbox item %s is unreadable: dropped", path);
 		pht_buf_free(b);
@@ -473,7 +458,7 @@ process_queue(struct daemon *d, struct pht_err *err)
 		round = json_integer_value(json_object_get(it, "round"));
 		if (strcmp(state, "pending") == 0)
 			continue;
-		if (!node_id_ok(node_train) || round < 1) {
+		if (!pht_id_ok(node_train) || round < 1) {
 			say(d, "approval queue: item %s has no node train id or round: "
 			    "removed", id);
 			pht_station_queue_remove(d->queue_dir, id, NULL);
@@ -653,14 +638,14 @@ recover(struct daemon *d, struct pht_err *err)
 	memset(&res, 0, sizeof(res));
 	pht_err_clear(&why);
 	pht_err_clear(&e);
-	if ((r = pht_file_read(d->inflight, OUTBOX_ITEM_MAX, &b, &e)) != PHT_OK &&
+	if ((r = pht_file_read(d->inflight, PHT_OUTBOX_ITEM_MAX, &b, &e)) != PHT_OK &&
 	    local_fault(r) && access(d->inflight, R_OK) == 0) {
 		*err = e;
 		goto out;
 	}
 	if (r != PHT_OK ||
 	    pht_json_parse(pht_buf_str(b), pht_buf_len(b), d->inflight, &m, &e) != PHT_OK ||
-	    !node_id_ok(node_train = json_string_value(json_object_get(m, "train"))) ||
+	    !pht_id_ok(node_train = json_string_value(json_object_get(m, "train"))) ||
 	    (envelope = json_string_value(json_object_get(m, "envelope"))) == NULL ||
 	    (round = json_integer_value(json_object_get(m, "round"))) < 1) {
 		say(d, "in-flight marker %s unreadable: removed", d->inflight);
@@ -780,7 +765,7 @@ handle_entry(struct daemon *d, const json_t *entry, struct pht_err *err)
 	int64_t round = json_integer_value(json_object_get(entry, "round"));
 	int r, rc;
 
-	if (!node_id_ok(node_train) || envelope == NULL || round < 1) {
+	if (!pht_id_ok(node_train) || envelope == NULL || round < 1) {
 		say(d, "inbox entry without a valid train id, round or envelope: skipped");
 		return PHT_OK;
 	}
@@ -844,7 +829,7 @@ publish(struct daemon *d)
 		return PHT_ERR_NOMEM;
 	for (i = 0; i < pht_station_config_ndatasets(d->cfg); i++) {
 		const struct pht_station_dataset *ds = pht_station_config_dataset(d->cfg, i);
-		if (pht_file_read(ds->dict, DICT_MAX, &b, &e) != PHT_OK ||
+		if (pht_file_read(ds->dict, PHT_DICT_MAX, &b, &e) != PHT_OK ||
 		    pht_json_parse(pht_buf_str(b), pht_buf_len(b), ds->dict, &one, &e) !=
 		    PHT_OK) {
 			say(d, "dataset %s: dictionary not published: %s", ds->name,

@@ -4,6 +4,7 @@
 #include "pht_dataset.h"
 #include "pht_enc.h"
 #include "pht_err.h"
+#include "pht_journal.h"
 #include "pht_hash.h"
 #include "pht_json.h"
 #include "pht_key.h"
@@ -672,70 +673,19 @@ store_sync(struct store *s, int fd, int64_t k, const struct pht_station_setsys_l
 
 /* ---- files ---- */
 
-static int
-fsync_parent(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int dfd, r;
-
-	if (dir == NULL)
-		return -1;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, strlen(dir) + 1, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		free(dir);
-		return -1;
-	}
-	r = fsync(dfd);
-	close(dfd);
-	free(dir);
-	return r;
-}
-
 /* Opens (creating it, durably, if create) and locks the store. */
 static int
 open_locked(const char *path, int create, int *fd, struct pht_err *err)
 {
-	*fd = -1;
-	if (create && (*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
-		if (fsync_parent(path) != 0) {
-			close(*fd);
-			*fd = -1;
-			return pht_errf(err, PHT_ERR_IO, "%s: fsync of its directory: %s",
-			    path, strerror(errno));
-		}
-	} else if ((*fd = open(path, (create ? O_RDWR : O_RDONLY) | O_CLOEXEC)) < 0)
-		return errno == ENOENT && !create ? PHT_ERR_NOT_FOUND :
-		    pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
-	while (flock(*fd, create ? LOCK_EX : LOCK_SH) != 0) {
-		if (errno == EINTR)
-			continue;
+	int r;
+
+	if ((r = pht_journal_open(path, create, fd, err)) != PHT_OK)
+		return r;
+	if ((r = pht_journal_lock(*fd, path, create, err)) != PHT_OK) {
 		close(*fd);
 		*fd = -1;
-		return pht_errf(err, PHT_ERR_IO, "%s: lock: %s", path, strerror(errno));
 	}
-	return PHT_OK;
-}
-
-static int
-write_all(int fd, const char *path, const char *p, size_t n, struct pht_err *err)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return pht_errf(err, PHT_ERR_IO, "%s: write: %s", path, strerror(errno));
-		p += w;
-		n -= (size_t)w;
-	}
-	return PHT_OK;
+	return r;
 }
 
 /* ---- the auditor ---- */
@@ -976,7 +926,6 @@ pht_station_diff_admit(struct pht_station_diff *d, const char *dataset,
 	int64_t used;
 	char id[PHT_SHA256_HEX_LEN + 1], *lines = NULL;
 	int fd = -1, r, g, open_tx = 0;
-	struct stat st;
 
 	if (d == NULL || train == NULL || rs == NULL || keys == NULL)
 		return pht_errf(err, PHT_ERR_INVALID, "released-rows store: auditor, train, row "
@@ -1047,15 +996,8 @@ pht_station_diff_admit(struct pht_station_diff *d, const char *dataset,
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory building the released-rows entry");
 		goto out;
 	}
-	if (fstat(fd, &st) != 0 || (st.st_size != s->off && ftruncate(fd, s->off) != 0)) {
-		r = pht_errf(err, PHT_ERR_IO, "%s: truncate: %s", s->path, strerror(errno));
-		goto out;
-	}
-	if (lseek(fd, s->off, SEEK_SET) < 0 ||
-	    (r = write_all(fd, s->path, lines, strlen(lines), err)) != PHT_OK ||
-	    fsync(fd) != 0) {
-		if (r == PHT_OK)
-			r = pht_errf(err, PHT_ERR_IO, "%s: write: %s", s->path, strerror(errno));
+	if ((r = pht_journal_append(fd, s->path, s->off, lines, strlen(lines), err)) !=
+	    PHT_OK) {
 		s->valid = 0;   /* what reached the file is unknown: re-read it */
 		goto out;
 	}

@@ -13,6 +13,7 @@
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
+#include "pht_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define STATE_FILE_MAX ((size_t)64 << 20)
 #define ENV_FILE_MAX ((size_t)PHT_ENVELOPE_MAX)
 
 /* The state: the config (borrowed), the authorities' keys, the directory. */
@@ -211,7 +211,7 @@ pht_station_gov_set_halt(const struct pht_station_config *cfg, int halt,
 	pht_time_format(pht_time_now(), t);
 	if (halt) {
 		if (pht_station_gov_halted_cb(dir)) {
-			if (read_state(path, STATE_FILE_MAX, &b, NULL) == PHT_OK)
+			if (read_state(path, PHT_GOV_STATE_MAX, &b, NULL) == PHT_OK)
 				(void)pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, &old,
 				    NULL);
 			r = pht_errf(err, PHT_ERR_DENIED, "station %s is already halted "
@@ -419,18 +419,19 @@ out:
 	return r;
 }
 
-/* The stored halt orders: {"FP SCOPE": "<envelope>"} (empty if none). */
+/* Reads the JSON object in the state file name ({} if missing); *out caller decrefs. */
 static int
-load_halts(struct pht_station_gov *gov, json_t **out, struct pht_err *err)
+load_object(const struct pht_station_gov *gov, const char *name, json_t **out,
+    struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
 	char *path;
 	int r;
 
 	*out = NULL;
-	if ((path = state_path(gov->dir, "halts.json")) == NULL)
+	if ((path = state_path(gov->dir, name)) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	r = read_state(path, STATE_FILE_MAX, &b, err);
+	r = read_state(path, PHT_GOV_STATE_MAX, &b, err);
 	if (r == PHT_ERR_NOT_FOUND)
 		r = (*out = json_object()) == NULL ?
 		    pht_errf(err, PHT_ERR_NOMEM, "out of memory") : PHT_OK;
@@ -444,6 +445,13 @@ load_halts(struct pht_station_gov *gov, json_t **out, struct pht_err *err)
 	pht_buf_free(b);
 	free(path);
 	return r;
+}
+
+/* The stored halt orders: {"FP SCOPE": "<envelope>"} (empty if none). */
+static int
+load_halts(struct pht_station_gov *gov, json_t **out, struct pht_err *err)
+{
+	return load_object(gov, "halts.json", out, err);
 }
 
 static int
@@ -655,27 +663,7 @@ out:
 static int
 load_usage(const struct pht_station_gov *gov, json_t **out, struct pht_err *err)
 {
-	struct pht_buf *b = NULL;
-	char *path;
-	int r;
-
-	*out = NULL;
-	if ((path = state_path(gov->dir, "usage.json")) == NULL)
-		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	r = read_state(path, STATE_FILE_MAX, &b, err);
-	if (r == PHT_ERR_NOT_FOUND)
-		r = (*out = json_object()) == NULL ?
-		    pht_errf(err, PHT_ERR_NOMEM, "out of memory") : PHT_OK;
-	else if (r == PHT_OK &&
-	    (r = pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, out, err)) ==
-	    PHT_OK && !json_is_object(*out)) {
-		json_decref(*out);
-		*out = NULL;
-		r = pht_errf(err, PHT_ERR_MALFORMED, "%s: not a JSON object", path);
-	}
-	pht_buf_free(b);
-	free(path);
-	return r;
+	return load_object(gov, "usage.json", out, err);
 }
 
 int64_t
@@ -778,7 +766,7 @@ pht_station_gov_check(struct pht_station_gov *gov, const struct pht_trainmsg *ms
 	/* 1. the operator's halt */
 	if (pht_station_gov_halted_cb(gov->dir)) {
 		if ((path = state_path(gov->dir, "halted")) != NULL &&
-		    read_state(path, STATE_FILE_MAX, &b, NULL) == PHT_OK)
+		    read_state(path, PHT_GOV_STATE_MAX, &b, NULL) == PHT_OK)
 			(void)pht_json_parse(pht_buf_str(b), pht_buf_len(b), "halted",
 			    &flag, NULL);
 		r = pht_errf(why, PHT_ERR_DENIED, "station is halted by %.64s since "

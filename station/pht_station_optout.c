@@ -5,8 +5,10 @@
 #include "pht_enc.h"
 #include "pht_hash.h"
 #include "pht_err.h"
+#include "pht_json.h"
 #include "pht_file.h"
 #include "pht_station_config.h"
+#include "pht_limits.h"
 
 
 #include <errno.h>
@@ -15,7 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OPTOUT_FILE_MAX ((size_t)256 << 20)
 
 static int
 bad(struct pht_err *err, const char *file, const char *field, const char *reason)
@@ -34,10 +35,10 @@ int
 pht_station_optout_parse(const json_t *spec, const char *file, const char *field,
     const char *base_dir, struct pht_station_optout **out, struct pht_err *err)
 {
+	static const char *const known[] = {"file", "column", "value", NULL};
 	struct pht_station_optout *o = NULL;
 	const json_t *f, *c, *v;
 	const char *k;
-	json_t *x;
 	char where[160];
 	int r = PHT_ERR_NOMEM;
 
@@ -45,12 +46,9 @@ pht_station_optout_parse(const json_t *spec, const char *file, const char *field
 	if (!json_is_object(spec))
 		return bad(err, file, field, "not an object ({\"file\", \"column\"} or "
 		    "{\"column\", \"value\"})");
-	json_object_foreach((json_t *)spec, k, x) {
-		if (strcmp(k, "file") != 0 && strcmp(k, "column") != 0 &&
-		    strcmp(k, "value") != 0) {
-			snprintf(where, sizeof(where), "%s.%.64s", field, k);
-			return bad(err, file, where, "unknown field");
-		}
+	if ((k = pht_json_unknown(spec, known)) != NULL) {
+		snprintf(where, sizeof(where), "%s.%.64s", field, k);
+		return bad(err, file, where, "unknown field");
 	}
 	f = json_object_get(spec, "file");
 	c = json_object_get(spec, "column");
@@ -222,7 +220,7 @@ read_list(const char *path, const struct pht_column *c, struct keyset *ks,
 	size_t len;
 	int r;
 
-	if ((r = pht_file_read(path, OPTOUT_FILE_MAX, &b, err)) != PHT_OK) {
+	if ((r = pht_file_read(path, PHT_OPTOUT_FILE_MAX, &b, err)) != PHT_OK) {
 		pht_err_prefix(err, "opt-out list");
 		return r;
 	}
@@ -321,7 +319,7 @@ pht_station_optout_stale(const struct pht_station_dataset *d,
 
 	if (d->opt_out == NULL || d->opt_out->file == NULL)
 		return 0;
-	if (pht_file_read(d->opt_out->file, OPTOUT_FILE_MAX, &b, NULL) != PHT_OK)
+	if (pht_file_read(d->opt_out->file, PHT_OPTOUT_FILE_MAX, &b, NULL) != PHT_OK)
 		return 1;
 	if (pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), now, NULL) != PHT_OK)
 		now[0] = '\0';

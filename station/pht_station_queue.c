@@ -2,10 +2,12 @@
 #include "pht_station_queue.h"
 #include "pht_buf.h"
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_station_config.h"
 #include "pht_time.h"
+#include "pht_limits.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -14,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define QUEUE_ITEM_MAX ((size_t)8 << 20)
 
 char *
 pht_station_queue_dir(const struct pht_station_config *cfg)
@@ -30,27 +31,13 @@ pht_station_queue_dir(const struct pht_station_config *cfg)
 	return p;
 }
 
-static int
-id_ok(const char *id)
-{
-	size_t i, n = id != NULL ? strlen(id) : 0;
-
-	if (n == 0 || n > 128)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((id[i] >= '0' && id[i] <= '9') || (id[i] >= 'a' && id[i] <= 'z') ||
-		    (id[i] >= 'A' && id[i] <= 'Z') || id[i] == '_' || id[i] == '-'))
-			return 0;
-	return 1;
-}
-
 /* "<dir>/<id>.json" or NULL (bad id: err set). */
 static char *
 item_path(const char *dir, const char *id, struct pht_err *err)
 {
 	char name[160], *p;
 
-	if (!id_ok(id)) {
+	if (!pht_id_ok(id)) {
 		pht_errf(err, PHT_ERR_INVALID, "queue id \"%.40s\": not a train id", id);
 		return NULL;
 	}
@@ -80,7 +67,7 @@ read_item(const char *path, json_t **out, struct pht_err *err)
 	int r;
 
 	*out = NULL;
-	if ((r = pht_file_read(path, QUEUE_ITEM_MAX, &b, err)) != PHT_OK)
+	if ((r = pht_file_read(path, PHT_QUEUE_ITEM_MAX, &b, err)) != PHT_OK)
 		return r;
 	r = pht_json_parse(pht_buf_str(b), pht_buf_len(b), path, out, err);
 	pht_buf_free(b);
@@ -158,8 +145,10 @@ pht_station_queue_list(const char *dir, json_t **out, struct pht_err *err)
 		return PHT_OK;
 	}
 	while ((de = readdir(d)) != NULL) {
+		/* "<id>.json": temporary files and anything else are passed over */
 		len = strlen(de->d_name);
-		if (de->d_name[0] == '.' || len < 6 || strcmp(de->d_name + len - 5, ".json") != 0)
+		if (len < 6 || strcmp(de->d_name + len - 5, ".json") != 0 ||
+		    !pht_ident_ok(de->d_name, len - 5, PHT_ID_MAX))
 			continue;
 		if ((path = pht_path_join(dir, de->d_name)) == NULL) {
 			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
@@ -318,7 +307,7 @@ pht_station_queue_columns(const char *dict_path, const json_t *params,
 	}
 	collect_strings(params, set, 0);
 	if (dict_path != NULL &&
-	    pht_file_read(dict_path, QUEUE_ITEM_MAX, &b, NULL) == PHT_OK &&
+	    pht_file_read(dict_path, PHT_DICT_MAX, &b, NULL) == PHT_OK &&
 	    pht_json_parse(pht_buf_str(b), pht_buf_len(b), dict_path, &dict, NULL) ==
 	    PHT_OK && json_is_array(cols = json_object_get(dict, "columns"))) {
 		json_array_foreach(cols, i, c) {

@@ -28,8 +28,9 @@ struct pht_station_config;
  *
  * The daemon adds entries, `pht station approve|refuse` decides them (and
  * logs the decision in the audit log), the daemon runs approved entries
- * and answers refused ones, then removes them. Ids are train ids
- * (1..128 of [A-Za-z0-9_-]); the queue refuses any other file name.
+ * and answers refused ones, then removes them. Ids are the node's train
+ * ids (pht_id_ok, pht_id.h); the queue refuses any other id and passes
+ * over any file that is not "<id>.json".
  */
 
 /* The queue directory of a station config ("<audit_log>.queue"); caller frees. NULL on OOM. */

@@ -2,6 +2,9 @@
 #include "pht_station_seen.h"
 #include "pht_buf.h"
 #include "pht_err.h"
+#include "pht_id.h"
+#include "pht_journal.h"
+#include "pht_limits.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -11,24 +14,6 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#define SEEN_MAX_BYTES (256u * 1024 * 1024)
-#define SEEN_ID_MAX 128
-
-static int
-id_ok(const char *id)
-{
-	size_t i, n = strlen(id);
-
-	if (n == 0 || n > SEEN_ID_MAX)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char c = id[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-		    (c >= 'A' && c <= 'Z') || c == '_' || c == '-'))
-			return 0;
-	}
-	return 1;
-}
 
 /* Reads all of fd into b. */
 static int
@@ -47,8 +32,8 @@ read_all(int fd, const char *path, struct pht_buf *b, struct pht_err *err)
 		if (n == 0)
 			return PHT_OK;
 		if (pht_buf_put(b, chunk, (size_t)n) != PHT_OK)
-			return pht_errf(err, PHT_ERR_TOO_LARGE, "%s: larger than %u bytes",
-			    path, SEEN_MAX_BYTES);
+			return pht_errf(err, PHT_ERR_TOO_LARGE, "%s: larger than %zu bytes",
+			    path, PHT_SEEN_MAX);
 		off += n;
 	}
 }
@@ -71,68 +56,21 @@ contains(const char *d, size_t n, const char *id)
 	return 0;
 }
 
-/* fsyncs the directory holding path; 0 or -1 with errno. */
-static int
-fsync_parent(const char *path)
-{
-	char *dir = strdup(path), *slash;
-	int dfd, r;
-
-	if (dir == NULL)
-		return -1;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, strlen(dir) + 1, ".");
-	else if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		free(dir);
-		return -1;
-	}
-	r = fsync(dfd);
-	close(dfd);
-	free(dir);
-	return r;
-}
-
-static int
-lock_fd(int fd, int op, const char *path, struct pht_err *err)
-{
-	while (flock(fd, op) != 0) {
-		if (errno == EINTR)
-			continue;
-		return pht_errf(err, PHT_ERR_IO, "%s: lock: %s", path, strerror(errno));
-	}
-	return PHT_OK;
-}
-
 int
 pht_station_seen_add(const char *path, const char *id, struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
-	char line[SEEN_ID_MAX + 3];
-	size_t len, off = 0;
-	ssize_t n;
+	char line[PHT_ID_MAX + 3];
+	size_t len;
 	int fd, r;
 
-	if (!id_ok(id))
+	if (!pht_id_ok(id))
 		return pht_errf(err, PHT_ERR_INVALID, "%s: bad train id", path);
-	if ((fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) >= 0) {
-		/* a new store: make its directory entry durable too */
-		if (fsync_parent(path) != 0) {
-			r = pht_errf(err, PHT_ERR_IO, "%s: fsync of its directory: %s", path,
-			    strerror(errno));
-			close(fd);
-			return r;
-		}
-	} else if (errno != EEXIST ||
-	    (fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)) < 0) {
-		return pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
-	}
-	if ((r = lock_fd(fd, LOCK_EX, path, err)) != PHT_OK)
+	if ((r = pht_journal_open(path, 1, &fd, err)) != PHT_OK)
+		return r;
+	if ((r = pht_journal_lock(fd, path, 1, err)) != PHT_OK)
 		goto out;
-	if ((b = pht_buf_new(SEEN_MAX_BYTES)) == NULL) {
+	if ((b = pht_buf_new(PHT_SEEN_MAX)) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
@@ -142,24 +80,14 @@ pht_station_seen_add(const char *path, const char *id, struct pht_err *err)
 		r = pht_errf(err, PHT_ERR_REPLAY, "train %s was seen before", id);
 		goto out;
 	}
+	/*
+	 * This store keeps a torn last line (it never counts: contains() passes
+	 * over it) and closes it off before the new id, so nothing is cut.
+	 */
 	len = (size_t)snprintf(line, sizeof(line), "%s%s\n",
 	    pht_buf_len(b) > 0 && pht_buf_str(b)[pht_buf_len(b) - 1] != '\n' ? "\n" : "",
 	    id);
-	while (off < len) {
-		n = write(fd, line + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = pht_errf(err, PHT_ERR_IO, "%s: write: %s", path, strerror(errno));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (fsync(fd) != 0) {
-		r = pht_errf(err, PHT_ERR_IO, "%s: fsync: %s", path, strerror(errno));
-		goto out;
-	}
-	r = PHT_OK;
+	r = pht_journal_append(fd, path, (off_t)pht_buf_len(b), line, len, err);
 out:
 	pht_buf_free(b);
 	close(fd); /* releases the lock */
@@ -172,11 +100,10 @@ pht_station_seen_has(const char *path, const char *id, struct pht_err *err)
 	struct pht_buf *b = NULL;
 	int fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? 0 :
-		    pht_errf(err, PHT_ERR_IO, "%s: %s", path, strerror(errno));
-	if ((r = lock_fd(fd, LOCK_SH, path, err)) == PHT_OK) {
-		if ((b = pht_buf_new(SEEN_MAX_BYTES)) == NULL)
+	if ((r = pht_journal_open(path, 0, &fd, err)) != PHT_OK)
+		return r == PHT_ERR_NOT_FOUND ? 0 : r;
+	if ((r = pht_journal_lock(fd, path, 0, err)) == PHT_OK) {
+		if ((b = pht_buf_new(PHT_SEEN_MAX)) == NULL)
 			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		else if ((r = read_all(fd, path, b, err)) == PHT_OK)
 			r = contains(pht_buf_str(b), pht_buf_len(b), id);

@@ -6,8 +6,8 @@ struct pht_err;
 
 /*
  * The store is a text file, one train id per line, only ever appended to.
- * Ids are 1..128 characters from [0-9A-Za-z_-] (train ids are 32 hex
- * digits).
+ * Ids follow pht_id_ok (pht_id.h): 1..128 characters from [0-9A-Za-z_.-],
+ * not "." or "..". The file is a journal (pht_journal.h).
  *
  * Records id in the store at path (created mode 0600 if missing), under an
  * exclusive lock: PHT_ERR_REPLAY ("train ID was seen before") if it is

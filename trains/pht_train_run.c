@@ -9,6 +9,7 @@
 #include "pht_sandbox.h"
 #include "pht_buf.h"
 #include "pht_err.h"
+#include "pht_file.h"
 #include "pht_json.h"
 #include "pht_time.h"
 
@@ -166,23 +167,6 @@ child_fds(int wfd)
 }
 
 static void
-write_all(int fd, const void *p, size_t n)
-{
-	const uint8_t *b = p;
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, b, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			_exit(3);
-		b += w;
-		n -= (size_t)w;
-	}
-}
-
-static void
 child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payload,
     size_t payload_len)
 {
@@ -206,7 +190,8 @@ child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payloa
 	if (b == NULL || pht_train_frame_encode(b, code, ctx->instructions, ctx->peak,
 	    nread, flags, cols, payload, payload_len, rows, rows_len) != PHT_OK)
 		_exit(5);
-	write_all(fd, pht_buf_data(b), pht_buf_len(b));
+	if (pht_file_write_all(fd, pht_buf_data(b), pht_buf_len(b), NULL) != 0)
+		_exit(3);
 	pht_buf_free(b);
 }
 

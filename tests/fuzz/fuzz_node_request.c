@@ -1,5 +1,6 @@
 /* fuzz_node_request.c — fuzz target: the node's request parsing (route, query, body) on arbitrary bytes. */
 #include "pht_err.h"
+#include "pht_id.h"
 #include "pht_json.h"
 #include "pht_node_req.h"
 
@@ -36,7 +37,7 @@ read_body(enum pht_node_route r, const json_t *body)
 	switch (r) {
 	case PHT_NODE_ROUTE_POST_TRAIN:
 		if (pht_json_get_str(body, "train", "request body", &s, &e) == PHT_OK)
-			(void)pht_node_req_id_ok(s, strlen(s));
+			(void)pht_id_ok(s);
 		(void)pht_json_get_int(body, "round", "request body", &i, &e);
 		if (pht_json_get_array(body, "stations", "request body", &a,
 		    &e) == PHT_OK && !json_is_array(a))
@@ -93,7 +94,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	n = pht_node_req_split_path(sp, seg);
 	if ((n < 0) != (r == PHT_NODE_ROUTE_NOT_FOUND && n < 0))
 		abort(); /* a path that does not split has no route */
-	if (n > 0 && !pht_node_req_id_ok(seg[n - 1], strlen(seg[n - 1])))
+	if (n > 0 && !pht_id_ok(seg[n - 1]))
 		abort(); /* every segment handed on is a valid id */
 	if (r == PHT_NODE_ROUTE_GET_RESULTS &&
 	    pht_node_req_query_ints(q, results_q, lo, hi, vals, &e) == PHT_OK &&

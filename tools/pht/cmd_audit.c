@@ -12,13 +12,13 @@
 #include "pht_key.h"
 #include "pht_station_config.h"
 #include "pht_station_exec.h"
+#include "pht_limits.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define CODE_MAX (4u << 20)
 
 static const char *audit_help =
     "usage: pht audit verify LOG --station-key PUB [--head SEQ:HASH]\n"
@@ -360,7 +360,7 @@ read_code(const char *file, struct pht_buf **keep, json_t **payload,
 	int r;
 
 	*payload = NULL;
-	if ((r = pht_file_read(file, CODE_MAX, keep, err)) != PHT_OK)
+	if ((r = pht_file_read(file, PHT_ENVELOPE_MAX, keep, err)) != PHT_OK)
 		return r;
 	if (pht_envelope_parse(pht_buf_str(*keep), pht_buf_len(*keep), &env, NULL) == PHT_OK) {
 		p = pht_envelope_payload(env, &plen);
@@ -377,7 +377,7 @@ read_code(const char *file, struct pht_buf **keep, json_t **payload,
 	}
 	pht_buf_free(*keep);
 	*keep = NULL;
-	if ((r = pht_cli_read_train(file, CODE_MAX, keep, err)) != PHT_OK)
+	if ((r = pht_cli_read_train(file, PHT_TRAIN_CODE_MAX, keep, err)) != PHT_OK)
 		return r;
 	*code = pht_buf_str(*keep);
 	*len = pht_buf_len(*keep);

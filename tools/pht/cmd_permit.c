@@ -15,6 +15,7 @@
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
+#include "pht_limits.h"
 
 
 #include <errno.h>
@@ -23,7 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CODE_MAX (1u << 20)
 
 static const char *permit_help =
 "usage: pht permit issue --key AUTHORITY.sign.key --id ID\n"
@@ -134,7 +134,7 @@ sha256_file(const char *path, char out[PHT_SHA256_HEX_LEN + 1], struct pht_err *
 	struct pht_buf *b = NULL;
 	int r;
 
-	if ((r = pht_cli_read_train(path, CODE_MAX, &b, err)) != PHT_OK)
+	if ((r = pht_cli_read_train(path, PHT_TRAIN_CODE_MAX, &b, err)) != PHT_OK)
 		return r;
 	r = pht_sha256_hex(pht_buf_data(b), pht_buf_len(b), out, err);
 	pht_buf_free(b);

@@ -15,6 +15,7 @@
 #include "pht_train.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
+#include "pht_limits.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -23,7 +24,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define RUN_TRAIN_MAX ((size_t)2 << 20)
 #define RUN_MAX_STATIONS 1000
 #define RUN_MAX_DATASETS 256
 
@@ -366,7 +366,7 @@ pht_cmd_run(int argc, char **argv)
 		rc = pht_cli_exit_for(r);
 		goto out;
 	}
-	if ((r = pht_cli_read_train(o.train, RUN_TRAIN_MAX, &code, &err)) != PHT_OK) {
+	if ((r = pht_cli_read_train(o.train, PHT_TRAIN_CODE_MAX, &code, &err)) != PHT_OK) {
 		pht_cli_error("run", &err);
 		rc = pht_cli_exit_for(r);
 		goto out;

@@ -7,6 +7,7 @@
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_train.h"
+#include "pht_limits.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +18,6 @@
 
 #define SIM_MAX_STATIONS 64
 #define SIM_MAX_GRIDS 64
-#define SIM_TRAIN_MAX ((size_t)4 << 20)
 
 static const char *sim_help =
     "usage: pht sim TRAIN.lua --station NAME=PATH.csv [--station NAME=PATH.csv ...]\n"
@@ -375,7 +375,7 @@ sim_load(struct sim_job *j)
 	size_t i;
 	int r;
 
-	if ((r = pht_cli_read_train(j->train, SIM_TRAIN_MAX, &j->code, &j->err)) !=
+	if ((r = pht_cli_read_train(j->train, PHT_TRAIN_CODE_MAX, &j->code, &j->err)) !=
 	    PHT_OK) {
 		pht_cli_error("sim", &j->err);
 		return pht_cli_exit_for(r);

@@ -12,6 +12,7 @@
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
+#include "pht_limits.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +20,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#define CODE_MAX (1u << 20)          /* largest train source accepted */
 #define DEFAULT_EXPIRY "24h"
 
 static const char *train_help =
@@ -305,7 +305,7 @@ train_sign(int argc, char **argv)
 		    PHT_TRAINMSG_MAX_ROUND);
 	if ((ex = sign_lists(&j)) != PHT_EXIT_OK || (ex = sign_keys(&j)) != PHT_EXIT_OK)
 		goto out;
-	if (pht_cli_read_train(j.train, CODE_MAX, &j.code, &j.err) != PHT_OK) {
+	if (pht_cli_read_train(j.train, PHT_TRAIN_CODE_MAX, &j.code, &j.err) != PHT_OK) {
 		pht_cli_error("train sign", &j.err);
 		ex = PHT_EXIT_USAGE;
 		goto out;
@@ -441,7 +441,7 @@ train_assemble(int argc, char **argv)
 	pht_err_clear(&err);
 	if (argc != 3 || argv[2][0] == '-')
 		return pht_cli_usage_error("train assemble", "give exactly one TRAIN.lua");
-	if ((r = pht_cli_read_train(argv[2], CODE_MAX, &code, &err)) != PHT_OK) {
+	if ((r = pht_cli_read_train(argv[2], PHT_TRAIN_CODE_MAX, &code, &err)) != PHT_OK) {
 		pht_cli_error("train assemble", &err);
 		return pht_cli_exit_for(r);
 	}
