@@ -697,12 +697,25 @@ pht_station_diff_open(const char *prefix, const struct pht_key *station_key,
 	struct pht_station_diff *d = NULL;
 	uint8_t sig[PHT_KEY_SIG_LEN];
 	unsigned int mdlen = 0;
+	struct stat sb;
 	int r;
 
 	*out = NULL;
 	if (prefix == NULL || station_key == NULL)
 		return pht_errf(err, PHT_ERR_INVALID, "release auditor: a store path and the "
 		    "station key are required");
+	/*
+	 * A file at the prefix itself is a store of the earlier pairwise guard:
+	 * its releases cannot be read into the set system, and starting without
+	 * them would forget what already left. Fail closed until the data
+	 * steward decides (docs/station-config.md, released_rows).
+	 */
+	if (stat(prefix, &sb) == 0 || errno != ENOENT)
+		return pht_errf(err, PHT_ERR_POLICY, "release auditor: %s exists: it holds "
+		    "releases in the earlier per-analyst format, which the release auditor "
+		    "cannot read; the station releases nothing while they would be "
+		    "forgotten. Move it aside once you accept that those releases are no "
+		    "longer audited", prefix);
 	if ((d = calloc(1, sizeof(*d))) == NULL || (d->prefix = strdup(prefix)) == NULL) {
 		free(d);
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");

@@ -63,6 +63,8 @@ struct pht_station_budget {
  * derived from station_key (a private Ed25519 key; its deterministic
  * signature of a fixed label, hashed). Default bounds
  * (pht_station_setsys_default_limits). *out is NULL on failure.
+ * PHT_ERR_POLICY, naming it, when a file exists at prefix itself: a
+ * store of the earlier per-analyst guard, never read and never ignored.
  */
 int pht_station_diff_open(const char *prefix, const struct pht_key *station_key,
     struct pht_station_diff **out, struct pht_err *err);

@@ -733,6 +733,27 @@ test_update(void)
 	pht_dataset_free(v1);
 	pht_dataset_free(v2);
 	pht_station_diff_free(d);
+	d = NULL;
+
+	/* a store of the earlier per-analyst guard at the prefix itself */
+	snprintf(prefix, sizeof(prefix), "%s/old-store", dir);
+	{
+		FILE *f = fopen(prefix, "w");
+
+		if (f != NULL) {
+			fputs("{\"t\":1,\"signer\":\"x\",\"dataset\":\"upd\",\"sets\":[]}\n", f);
+			fclose(f);
+		}
+	}
+	pht_err_clear(&e);
+	tap_ok(pht_station_diff_open(prefix, skey, &d, &e) == PHT_ERR_POLICY && d == NULL &&
+	    strstr(e.msg, "earlier per-analyst format") != NULL,
+	    "upgrade: a store of the earlier guard at the prefix fails closed, never ignored (%s)",
+	    e.msg);
+	unlink(prefix);
+	tap_ok(pht_station_diff_open(prefix, skey, &d, &e) == PHT_OK && d != NULL,
+	    "upgrade: once it is moved aside the auditor opens (%s)", e.msg);
+	pht_station_diff_free(d);
 }
 
 int
