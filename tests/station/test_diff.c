@@ -104,12 +104,14 @@ station(const char *prefix, const char *policy)
 	return st;
 }
 
+/* A train for station st-a on dataset ds, signed by signer's key. */
 static char *
-envelope(const char *signer, const char *code, const char *params, size_t *len)
+envelope(const char *signer, const char *ds, const char *code, const char *params,
+    size_t *len)
 {
 	struct pht_trainmsg_spec spec;
 	struct pht_key *key = NULL;
-	const char *dsv[1] = {"reg"}, *stv[1] = {"st-a"};
+	const char *dsv[1] = {ds}, *stv[1] = {"st-a"};
 	char path[1100], *payload = NULL, *env = NULL;
 	json_t *p = json_loads(params, 0, NULL);
 	size_t plen;
@@ -170,7 +172,7 @@ run(struct pht_station *st, const char *signer, const char *code, const char *pa
 	size_t len;
 	int r;
 
-	env = envelope(signer, code, params, &len);
+	env = envelope(signer, "reg", code, params, &len);
 	pht_err_clear(e);
 	r = pht_station_exec(st, env, len, res, e);
 	free(env);
@@ -603,39 +605,6 @@ station_upd(void)
 	return st;
 }
 
-static char *
-envelope_upd(const char *signer, const char *code, const char *params, size_t *len)
-{
-	struct pht_trainmsg_spec spec;
-	struct pht_key *key = NULL;
-	const char *dsv[1] = {"upd"}, *stv[1] = {"st-a"};
-	char path[1100], *payload = NULL, *env = NULL;
-	json_t *p = json_loads(params, 0, NULL);
-	size_t plen;
-	int64_t now = pht_time_now();
-
-	memset(&spec, 0, sizeof(spec));
-	spec.code = code;
-	spec.code_len = strlen(code);
-	spec.params = p;
-	spec.datasets = dsv;
-	spec.n_datasets = 1;
-	spec.stations = stv;
-	spec.n_stations = 1;
-	spec.round = 1;
-	spec.issued = now;
-	spec.expires = now + 3600;
-	snprintf(path, sizeof(path), "%s/%s.sign.key", dir, signer);
-	if (pht_key_load(path, &key, NULL) != PHT_OK ||
-	    pht_trainmsg_build(&spec, &payload, &plen, NULL) != PHT_OK ||
-	    pht_envelope_sign(key, (uint8_t *)payload, plen, &env, len, NULL) != PHT_OK)
-		abort();
-	free(payload);
-	pht_key_free(key);
-	json_decref(p);
-	return env;
-}
-
 static enum pht_station_outcome
 run_upd(struct pht_station *st, const char *signer, const char *params, struct pht_err *e)
 {
@@ -646,7 +615,7 @@ run_upd(struct pht_station *st, const char *signer, const char *params, struct p
 
 	enum pht_station_outcome o;
 
-	env = envelope_upd(signer, count_code, params, &len);
+	env = envelope(signer, "upd", count_code, params, &len);
 	pht_err_clear(e);
 	r = pht_station_exec(st, env, len, &res, e);
 	free(env);
