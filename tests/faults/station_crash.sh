@@ -26,13 +26,13 @@ ok $? "node listening" "$dir/node.log"
 station_config
 
 # ---- 1. killed between the released entry and the outbox write
-sign "$dir/t1.signed" --expires 3s
+sign "$dir/t1.signed" --expires 10s
 T1=$(post "$dir/t1.signed")
 mark "$dir/t1.signed"
 "$PHT" station exec --config "$dir/a/station.json" "$dir/t1.signed" >"$dir/exec1.out" 2>&1
 [ "$(events "$T1")" = "received executed released" ]
 ok $? "crash state: train logged as released, marker left, nothing in the outbox" "$dir/exec1.out"
-wait_until 20 expired "$dir/t1.signed"
+wait_until 40 expired "$dir/t1.signed"
 ok $? "the train has expired before the station comes back"
 start_station
 wait_until 30 grep -qs "result for train $T1 round 1 posted" "$dir/a/daemon.log"
@@ -55,7 +55,7 @@ stop "$st_pid"; st_pid=""
 sign "$dir/t2.signed" --expires 3s
 T2=$(post "$dir/t2.signed")
 mark "$dir/t2.signed"
-wait_until 20 expired "$dir/t2.signed"
+wait_until 40 expired "$dir/t2.signed"
 start_station
 wait_until 30 grep -qs "result for train $T2 round 1 posted" "$dir/a/daemon.log"
 ok $? "marker without an outcome, train expired: answered" "$dir/a/daemon.log"
@@ -64,7 +64,7 @@ ok $? "logged and answered as rejected: expired" "$dir/a/daemon.log"
 stop "$st_pid"; st_pid=""
 
 # ---- 3. a release that can no longer be sealed: the signer's key was replaced
-sign "$dir/t3.signed" --expires 3s
+sign "$dir/t3.signed" --expires 10s
 T3=$(post "$dir/t3.signed")
 mark "$dir/t3.signed"
 "$PHT" station exec --config "$dir/a/station.json" "$dir/t3.signed" >"$dir/exec3.out" 2>&1
