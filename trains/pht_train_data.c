@@ -213,6 +213,76 @@ visible(const struct pht_column *col)
 	return col->role != PHT_ROLE_IDENTIFIER;
 }
 
+/*
+ * The lineage of a dataset column whose values are all 0 or 1 (a boolean,
+ * or an integer or number column holding only 0 and 1 where not missing):
+ * two cells, its own values, like a boolean a comparison makes. A sum of
+ * such a column over a view is the count of a cell of a two-way table
+ * (the view's rows with the value 1), so the cell and its complement are
+ * guarded (0 or at least k rows) and recorded as row sets like any
+ * predicate's cells (docs/security.md, Disclosure, limit (g)); otherwise
+ * the sum of readmit over the six stage IV patients would release the
+ * count 3 that crosstab(stage, readmit) suppresses. NULL for other
+ * columns. Built once per column and state (the test of an integer or
+ * number column stops at its first value other than 0 or 1), kept in the
+ * registry.
+ */
+static const struct pht_train_lineage *
+binary_lineage(lua_State *L, const struct pht_dataset *ds, const struct pht_column *col)
+{
+	static const char key = 0;
+	struct pht_train_lineage *lin;
+	size_t n = pht_dataset_nrows(ds), r;
+	uint8_t *cells;
+	double x;
+
+	if (col->type != PHT_COL_BOOLEAN && col->type != PHT_COL_INTEGER &&
+	    col->type != PHT_COL_NUMBER)
+		return NULL;
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &key) != LUA_TTABLE) {
+		lua_pop(L, 1);
+		lua_newtable(L);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &key);
+	}
+	if (lua_rawgetp(L, -1, col) != LUA_TNIL) {
+		lin = lua_touserdata(L, -1);    /* NULL for false: not 0/1 */
+		lua_pop(L, 2);
+		return lin;
+	}
+	lua_pop(L, 1);
+	if (col->type != PHT_COL_BOOLEAN)
+		for (r = 0; r < n; r++) {
+			if (is_missing(col->missing, r))
+				continue;
+			x = col->type == PHT_COL_INTEGER ? (double)col->v.i64[r] : col->v.f64[r];
+			if (x != 0 && x != 1) {
+				lua_pushboolean(L, 0);
+				lua_rawsetp(L, -2, col);
+				lua_pop(L, 1);
+				return NULL;
+			}
+		}
+	lin = lua_newuserdatauv(L, sizeof(*lin) + (col->type == PHT_COL_BOOLEAN ? 0 : n), 0);
+	memset(lin, 0, sizeof(*lin));
+	lin->aggregatable = 1;
+	lin->degree = 0;
+	lin->ncells = 2;
+	lin->own = 1;
+	if (col->type == PHT_COL_BOOLEAN)
+		lin->bcell = col->v.u8;
+	else {
+		cells = (uint8_t *)(lin + 1);
+		for (r = 0; r < n; r++)
+			cells[r] = !is_missing(col->missing, r) &&
+			    (col->type == PHT_COL_INTEGER ? col->v.i64[r] == 1 : col->v.f64[r] == 1);
+		lin->bcell = cells;
+	}
+	lua_rawsetp(L, -2, col);
+	lua_pop(L, 1);
+	return lin;
+}
+
 /* The column named by argument arg and its lineage (lin may be NULL); recorded as read. */
 static const struct pht_column *
 find_col_lin(lua_State *L, const struct view *v, int arg, const struct pht_train_lineage **lin)
@@ -230,7 +300,10 @@ find_col_lin(lua_State *L, const struct view *v, int arg, const struct pht_train
 		luaL_error(L, "no column '%s' in dataset %s", name, pht_dataset_name(v->ds));
 	if (c->cols_touched != NULL && c->ds == v->ds)
 		c->cols_touched[i] = 1;
-	return pht_dataset_column(v->ds, (size_t)i);
+	d = pht_dataset_column(v->ds, (size_t)i);
+	if (lin != NULL)
+		*lin = binary_lineage(L, v->ds, d);
+	return d;
 }
 
 static const struct pht_column *
@@ -255,8 +328,8 @@ check_aggregatable(lua_State *L, const char *what, const struct pht_column *col,
 	if (lin == NULL)
 		return;
 	if (!lin->aggregatable)
-		luaL_error(L, "%s: column %s is shape-only (made by %s): it may be compared, cut "
-		    "or used in where(), but not summed, averaged or given to a kernel "
+		luaL_error(L, "%s: column %s is shape-only (made by %s): it may be counted, "
+		    "but not compared with a constant, summed, averaged or given to a kernel "
 		    "(docs/train-api.md, \"Derived columns\")", what, col->name, lin->why);
 	if (second && lin->degree > 1)
 		luaL_error(L, "%s: column %s has degree %d in the data's values: its squares "
@@ -285,7 +358,8 @@ cmp_part(const void *a, const void *b)
  * from, keyed by its part (< nparts: a cell of col's lineage, times the
  * group for aggregate_by). Sorts them by part; ends the run when a part has 0 < rows < k
  * (with cells set, a cell of fewer than k rows is as small a subset as a
- * view of that many rows); records each part's rows as a row set. Leaves
+ * view of that many rows; cells 2: the cells are a dataset 0/1 column's
+ * values, 1: a derived column's predicates); records each part's rows as a row set. Leaves
  * the stack as it was.
  */
 static void
@@ -317,6 +391,10 @@ note_parts(lua_State *L, const struct view *v, const struct pht_column *col, str
 			;
 		len = j - i;
 		if ((int64_t)len < c->k) {
+			if (cells == 2)
+				pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "subset smaller than k "
+				    "(%zu rows with one value of the 0/1 column %s, k = %lld)", len,
+				    col->name, (long long)c->k);
 			if (cells)
 				pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "subset smaller than k "
 				    "(%zu rows in one cell of the predicates column %s is built "
@@ -377,7 +455,7 @@ note_values(lua_State *L, struct view *v, const struct pht_column *col,
 		m++;
 	}
 	note_parts(L, v, col, e, m, (uint64_t)(gid != NULL || gid8 != NULL ? ngroups + 1 : 1) *
-	    ncells, ncells > 1);
+	    ncells, ncells > 1 ? (lin->own ? 2 : 1) : 0);
 	lua_pop(L, 1);
 }
 
@@ -1525,9 +1603,13 @@ view_where(lua_State *L)
 			lua_rawgeti(L, 4, (lua_Integer)j + 1);
 			to_key(L, c, -1, &set[j]);
 			lua_pop(L, 1);
+			pht_train_kernel_threshold(L, "where", c, set[j].isint ? (double)set[j].i :
+			    set[j].d);
 		}
-	} else if (op != OP_NOTNULL && op != OP_ISNULL)
+	} else if (op != OP_NOTNULL && op != OP_ISNULL) {
 		to_key(L, c, 4, &k);
+		pht_train_kernel_threshold(L, "where", c, k.isint ? (double)k.i : k.d);
+	}
 	mark_rows(L, v);
 	out = scratch(L, v->n, sizeof(uint32_t));
 	out_idx = lua_gettop(L);
@@ -2236,6 +2318,45 @@ figure_small(size_t rows, size_t n, int64_t k)
 	return is_small(n, k) || is_small(rows - n, k);
 }
 
+/* The number of 1s among a's values of a 0/1 column c (its exact sum). */
+static size_t
+gacc_ones(const struct pht_column *c, const struct gacc *a)
+{
+	double x = a->s + a->c;
+
+	if (c->type == PHT_COL_NUMBER)
+		return x > 0 ? (size_t)llround(x) : 0;
+	return a->isum > 0 ? (size_t)a->isum : 0;
+}
+
+/* Whether lin makes c's figures counts of a two-way table: a 0/1 column or a boolean. */
+static inline int
+binary_cells(const struct pht_column *c, const struct pht_train_lineage *lin)
+{
+	return lin != NULL && lin->ncells == 2 && lin->bcell != NULL &&
+	    (lin->own || c->type == PHT_COL_BOOLEAN);
+}
+
+/*
+ * Whether c's figures over a (rows rows) are withheld: figure_small(), or,
+ * for a 0/1 column (binary_cells), its sum is the count of a cell of the
+ * table rows x value, and the 1s or the 0s number 1 to k - 1 (the table
+ * rule of crosstab; docs/security.md, Disclosure, limit (g)).
+ */
+static int
+figure_withheld(const struct pht_column *c, const struct pht_train_lineage *lin,
+    const struct gacc *a, size_t rows, int64_t k)
+{
+	size_t ones;
+
+	if (figure_small(rows, a->n, k))
+		return 1;
+	if (!binary_cells(c, lin))
+		return 0;
+	ones = gacc_ones(c, a);
+	return is_small(ones, k) || is_small(a->n - ones, k);
+}
+
 /*
  * Pushes {n, sum, sumsq, mean, var, sd} of column c over one group (mean
  * when n >= 1, var and sd when n >= 2), or {suppressed = true} when
@@ -2341,7 +2462,7 @@ note_total_values(lua_State *L, struct view *v, const struct pht_column **cols,
 	size_t j;
 
 	for (j = 0; j < ncols; j++)
-		if (!figure_small(v->n, acc[j * width + slot].n, k))
+		if (!figure_withheld(cols[j], lins[j], &acc[j * width + slot], v->n, k))
 			note_values(L, v, cols[j], lins[j], 1, NULL, NULL, 0, NULL);
 }
 
@@ -2370,10 +2491,46 @@ push_agg_record(lua_State *L, const struct pht_column **cols,
 	lua_createtable(L, 0, (int)ncols);
 	for (i = 0; i < ncols; i++) {
 		push_gacc(L, cols[i], lins[i], &acc[i * width + slot],
-		    figure_small(rows, acc[i * width + slot].n, k));
+		    figure_withheld(cols[i], lins[i], &acc[i * width + slot], rows, k));
 		lua_setfield(L, -2, cols[i]->name);
 	}
 	lua_setfield(L, -2, "stats");
+}
+
+/*
+ * Complementary suppression of one column's figures over the groups
+ * (acc[j], fn[j] its values in group j; sup[j] set when withheld): over
+ * the values (the column's total less the released figures), and for a
+ * 0/1 column (binary_cells) over its 1s and over its 0s as well, the two
+ * margins of the table groups x value, until no margin shows a withheld
+ * part of 1 to k - 1 rows. Each pass only adds to sup, so this ends.
+ */
+static void
+complement_figures(lua_State *L, const struct pht_column *c, const struct pht_train_lineage *lin,
+    const struct gacc *acc, const size_t *fn, uint8_t *sup, size_t nslots, int64_t k)
+{
+	size_t *ones, *zeros, j, before, after;
+
+	pht_train_kernel_complement(fn, sup, nslots, 0, k);
+	if (!binary_cells(c, lin))
+		return;
+	ones = scratch(L, 2 * nslots, sizeof(size_t));
+	zeros = ones + nslots;
+	for (j = 0; j < nslots; j++) {
+		ones[j] = gacc_ones(c, &acc[j]);
+		zeros[j] = fn[j] - ones[j];
+	}
+	do {
+		before = after = 0;
+		for (j = 0; j < nslots; j++)
+			before += sup[j];
+		pht_train_kernel_complement(ones, sup, nslots, 0, k);
+		pht_train_kernel_complement(zeros, sup, nslots, 0, k);
+		pht_train_kernel_complement(fn, sup, nslots, 0, k);
+		for (j = 0; j < nslots; j++)
+			after += sup[j];
+	} while (after != before);
+	lua_pop(L, 1);
 }
 
 /*
@@ -2508,9 +2665,11 @@ view_aggregate_by(lua_State *L)
 		for (j = 0; j < nslots; j++) {
 			fn[j] = acc[i * width + j].n;
 			figsup[i * nslots + j] = (uint8_t)(!released[j] ||
-			    figure_small(counts[j], fn[j], ctx->k));
+			    figure_withheld(cols[i], lins[i], &acc[i * width + j], counts[j],
+			    ctx->k));
 		}
-		pht_train_kernel_complement(fn, figsup + i * nslots, nslots, 0, ctx->k);
+		complement_figures(L, cols[i], lins[i], acc + i * width, fn,
+		    figsup + i * nslots, nslots, ctx->k);
 		for (j = 0; j < nslots; j++)
 			want[j] = released[j] && !figsup[i * nslots + j];
 		note_values(L, v, cols[i], lins[i], 1, sl.src == SLOT_GID8 ? NULL : g.gid,
@@ -2954,8 +3113,8 @@ kernel_col(lua_State *L, int view_idx, int name_idx, const struct pht_train_line
 	const struct pht_column *c = find_col_lin(L, v, name_idx, lin);
 
 	if (*lin != NULL && !(*lin)->aggregatable)
-		luaL_error(L, "column %s is shape-only (made by %s): it may be compared, cut or "
-		    "used in where(), but not summed, averaged or given to a kernel "
+		luaL_error(L, "column %s is shape-only (made by %s): it may be counted, but not "
+		    "compared with a constant, summed, averaged or given to a kernel "
 		    "(docs/train-api.md, \"Derived columns\")", c->name, (*lin)->why);
 	if (*lin != NULL && (*lin)->degree > 1)
 		luaL_error(L, "column %s has degree %d in the data's values: a kernel takes "
@@ -2978,6 +3137,8 @@ pht_train_data_column_arg(lua_State *L, int view_idx, int name_idx)
 	const struct pht_train_lineage *lin;
 	const struct pht_column *c = kernel_col(L, view_idx, name_idx, &lin);
 
+	if (lin != NULL && lin->own)
+		lin = NULL;     /* a dataset 0/1 column: the kernel's own rules apply */
 	if (lin != NULL)
 		luaL_error(L, "column %s is built from predicates (a comparison, a boolean, cut "
 		    "or recode) whose cells this kernel does not check: give it a dataset column "
@@ -3011,7 +3172,7 @@ pht_train_data_guard_lineage(lua_State *L, const struct pht_column *col,
 	}
 	memset(&none, 0, sizeof(none));
 	none.ds = ctx->ds;      /* note_parts records into ctx's dataset only */
-	note_parts(L, &none, col, e, n, lin->ncells, 1);
+	note_parts(L, &none, col, e, n, lin->ncells, lin->own ? 2 : 1);
 	lua_pop(L, 1);
 }
 

@@ -1,6 +1,7 @@
 /* pht_train_derive.c — derived columns (arithmetic, comparisons, logic, cut, recode), what may be aggregated of each (its lineage and exact polynomial), and data:with{} names, computed by C loops over the column arrays. */
 #include "pht_train_derive.h"
 #include "pht_train_data.h"
+#include "pht_train_kernel.h"
 #include "pht_dataset.h"
 
 #include <lauxlib.h>
@@ -840,6 +841,72 @@ kind_of(enum pht_coltype t)
 	}
 }
 
+/* Whether o is a dataset column as it is (no derivation; a 0/1 column's own cells allowed). */
+static int
+opnd_plain(const struct opnd *o)
+{
+	return o->col != NULL && (o->lin == NULL || o->lin == &o->own || o->lin->own);
+}
+
+/*
+ * The thresholds of a comparison (docs/train-api.md, "Thresholds"): a
+ * number or date column compared with a constant x must be a dataset
+ * column, x on its grid (pht_train_kernel_threshold), or a multiple of one
+ * plus a constant, coef * c + c0, the threshold (x - c0) / coef on c's
+ * grid; compared with a column, both must be dataset columns. Anything
+ * else could move a threshold off the grid (cost - 23450 compared with
+ * 6.78, cost compared with 1.0001 * age): raises, from the expression
+ * alone.
+ */
+static void
+check_threshold(lua_State *L, const char *what, const struct opnd *a, const struct opnd *b,
+    double x)
+{
+	const struct pht_train_poly *p;
+	const struct pht_column *base = NULL;
+	double coef = 0, c0 = 0;
+	size_t t;
+	int i;
+
+	if (b->col != NULL) {
+		if (opnd_plain(a) && opnd_plain(b))
+			return;
+		luaL_error(L, "%s: the station compares two columns only when both are dataset "
+		    "columns, not %s with %s (docs/train-api.md, \"Thresholds\")", what,
+		    a->col->name, b->col->name);
+	}
+	if (opnd_plain(a)) {
+		pht_train_kernel_threshold(L, what, a->col, x);
+		return;
+	}
+	p = a->lin->poly;
+	if (p != NULL && a->lin->ncells <= 1) {
+		for (t = 0; t < p->nterms; t++) {
+			if (p->mono[t].x[0] == NULL && p->mono[t].x[1] == NULL) {
+				c0 += p->coef[t];
+				continue;
+			}
+			/* a monomial of one factor keeps it in x[1] (mono_mul) */
+			if (p->mono[t].x[0] != NULL || (base != NULL && base != p->mono[t].x[1]) ||
+			    (i = pht_dataset_find_index(a->rows.ds, p->mono[t].x[1]->name)) < 0 ||
+			    pht_dataset_column(a->rows.ds, (size_t)i) != p->mono[t].x[1]) {
+				base = NULL;
+				coef = 0;
+				break;
+			}
+			base = p->mono[t].x[1];
+			coef += p->coef[t];
+		}
+		if (base != NULL && coef != 0 && isfinite(coef)) {
+			pht_train_kernel_threshold(L, what, base, (x - c0) / coef);
+			return;
+		}
+	}
+	luaL_error(L, "%s: column %s is derived from more than one column, or not as a multiple "
+	    "of one plus a constant: the station compares such a column with nothing "
+	    "(docs/train-api.md, \"Thresholds\")", what, a->col->name);
+}
+
 /*
  * a:lt(x) ... a:ne(x): x a column of the same kind as a or a scalar of
  * a's kind. Compared exactly as int64 when both sides are integers
@@ -924,6 +991,9 @@ compare(lua_State *L, enum cmp op)
 			break;
 		}
 	}
+	if (ka == K_NUM || ka == K_DATE)
+		check_threshold(L, what, &a, &b, ka == K_DATE || (useint && b.col == NULL) ?
+		    (double)ki : b.x);
 	n = pht_dataset_nrows(a.rows.ds);
 	d = derived_new(L, PHT_COL_BOOLEAN, n, 0, 0);
 	out = dvalues(d);
@@ -1175,6 +1245,7 @@ col_cut(lua_State *L)
 		if (isnan(br[j]) || (j > 0 && !(br[j] > br[j - 1])))
 			return luaL_error(L, "cut: breaks must be strictly ascending numbers "
 			    "(breaks[%d])", (int)j + 1);
+		check_threshold(L, "cut", &a, &(struct opnd){0}, br[j]);
 	}
 	nl = nb - 1;
 	if (!lua_isnoneornil(L, 3)) {

@@ -68,6 +68,7 @@ struct pht_train_lineage {
 	const uint8_t *bcell;
 	const uint32_t *cell;
 	const struct pht_train_poly *poly;      /* aggregatable number columns; else NULL */
+	int own;                /* a dataset 0/1 column's own two cells (no derivation) */
 	char why[96];
 };
 

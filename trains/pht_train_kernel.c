@@ -4,9 +4,13 @@
 #include "pht_train_data.h"
 #include "pht_train_lua.h"
 #include "pht_train_rowsets.h"
+#include "pht_train_stat.h"
 #include "pht_err.h"
+#include "pht_time.h"
 
 #include <lauxlib.h>
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -195,6 +199,64 @@ int
 pht_train_kernel_grid_digits(lua_State *L)
 {
 	return pht_train_ctx_of(L)->res->grid_digits;
+}
+
+/* The grid values nearest x either side, for the message of pht_train_kernel_threshold. */
+static void
+grid_neighbours(double x, double step, int digits, double *lo, double *hi)
+{
+	double s = pht_train_stat_snap(x, step, digits), d;
+
+	if (step > 0)
+		d = step;
+	else if (s == 0)
+		d = pow(10, floor(log10(fabs(x))) - digits + 1);
+	else
+		d = pow(10, floor(log10(fabs(s))) - digits + 1);
+	*lo = s <= x ? s : pht_train_stat_snap(s - d, step, digits);
+	*hi = s >= x ? s : pht_train_stat_snap(s + d, step, digits);
+}
+
+void
+pht_train_kernel_threshold(lua_State *L, const char *fn, const struct pht_column *c, double x)
+{
+	double step = pht_train_kernel_grid_step(L, c), lo, hi, s;
+	int digits = pht_train_kernel_grid_digits(L);
+	char msg[320];
+	int64_t y, days;
+	unsigned m, d;
+
+	if (!isfinite(x))
+		return;         /* compares as everything or nothing */
+	if (c->type == PHT_COL_DATE) {
+		days = (int64_t)x;
+		if (step > 0) {
+			if (fmod((double)days, step) == 0)
+				return;
+			snprintf(msg, sizeof(msg), "%s: %s: a date the station compares with must be "
+			    "a multiple of its grid, %g days from 1970-01-01", fn, c->name, step);
+		} else {
+			pht_civil_from_days(days, &y, &m, &d);
+			if (d == 1)
+				return;
+			snprintf(msg, sizeof(msg), "%s: %s: the station compares dates with the first "
+			    "day of a month only, not %04lld-%02u-%02u", fn, c->name, (long long)y, m, d);
+		}
+	} else {
+		if (c->type != PHT_COL_NUMBER && c->type != PHT_COL_INTEGER)
+			return;
+		s = pht_train_stat_snap(x, step, digits);
+		if (s == x || fabs(s - x) <= 1e-9 * fmax(1, fabs(x)))
+			return;
+		grid_neighbours(x, step, digits, &lo, &hi);
+		if (step > 0)
+			snprintf(msg, sizeof(msg), "%s: %s: %.15g is not on the station's grid for this "
+			    "column (multiples of %g): use %.15g or %.15g", fn, c->name, x, step, lo, hi);
+		else
+			snprintf(msg, sizeof(msg), "%s: %s: %.15g is not on the station's grid (%d "
+			    "significant digits): use %.15g or %.15g", fn, c->name, x, digits, lo, hi);
+	}
+	luaL_error(L, "%s (docs/train-api.md, \"Thresholds\")", msg);
 }
 
 int64_t

@@ -153,6 +153,22 @@ double pht_train_kernel_grid_step(lua_State *L, const struct pht_column *c);
 /* The policy's significant digits for edges of columns without a grid. */
 int pht_train_kernel_grid_digits(lua_State *L);
 
+/*
+ * Raises (catchable: the rule reads the threshold and the station's
+ * policy, never the data) unless x, a value a number, integer or date
+ * column c is compared with (a where() bound, a comparison's constant, a
+ * cut break), lies on the station's grid for c: a multiple of the policy's
+ * step for c; else, for numbers and integers, x rounded to the policy's
+ * significant digits (pht_train_stat_snap), for dates (x in days) the
+ * first day of a month. A threshold the analyst may put anywhere makes
+ * released-or-refused a yes/no question about the rows beyond it, and a
+ * bisection of such questions the largest value to any precision; on the
+ * grid it gives the grid's cell (docs/security.md, Disclosure, limit (c)).
+ * fn prefixes the message, which names the grid values either side.
+ */
+void pht_train_kernel_threshold(lua_State *L, const char *fn, const struct pht_column *c,
+    double x);
+
 /* The policy minimum of patients per released KM step (>= 1). */
 int64_t pht_train_kernel_km_min_cell(lua_State *L);
 

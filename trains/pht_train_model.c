@@ -331,6 +331,56 @@ note_design_sets(lua_State *L, const char *fn, const struct design *d)
 	lua_pop(L, 3);
 }
 
+/* Design term j's name (from the names sequence; left on the stack: for error messages). */
+static const char *
+term_name(lua_State *L, const struct design *d, size_t j)
+{
+	lua_rawgeti(L, d->names_idx, (lua_Integer)j + 1);
+	return lua_isstring(L, -1) ? lua_tostring(L, -1) : "?";
+}
+
+/*
+ * The table rule for a model's 0/1 outcome (a GLM's outcome whose values
+ * over the complete cases are all 0 or 1, a Cox event status): flag[i] is
+ * row i's outcome in design order. Crossed with the design, the outcome
+ * makes a two-way table whose cells a kernel's sums release as counts:
+ * X'y of a binary term is the number of its rows with the outcome (its
+ * complement is the term's count less that), and the sum of y (or the
+ * events) is the margin. Like a crosstab's, every such cell must hold 0
+ * or at least k rows; otherwise the run ends (a disclosure refusal): the
+ * outcome of 1 to k - 1 patients of a level would be released as a count
+ * (docs/security.md, Disclosure, limit (g)). The cells are checked, not
+ * recorded as row sets: a model's pairs of the outcome with a level
+ * differenced with a Kaplan-Meier table's steps would refuse every model
+ * by arm after a survival curve by arm, though both release only counts.
+ */
+static void
+check_outcome_cells(lua_State *L, const char *fn, const struct design *d,
+    const uint8_t *flag, const char *what)
+{
+	int64_t k = pht_train_ctx_of(L)->k;
+	size_t i, j, c1, c0, n1 = 0, p = d->p;
+
+	for (i = 0; i < d->n; i++)
+		n1 += flag[i];
+	if ((n1 > 0 && (int64_t)n1 < k) || (d->n - n1 > 0 && (int64_t)(d->n - n1) < k))
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: %s: fewer than k of "
+		    "the complete cases have it, or fewer than k do not (a count under k)", fn,
+		    what);
+	for (j = 0; j < p; j++) {
+		if (!term_binary(d, j))
+			continue;
+		c1 = 0;
+		for (i = 0; i < d->n; i++)
+			c1 += flag[i] && d->x[i * p + j] == 1;
+		c0 = d->ones[j] - c1;
+		if ((c1 > 0 && (int64_t)c1 < k) || (c0 > 0 && (int64_t)c0 < k))
+			pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "%s: refused: %s crossed with "
+			    "term '%s': a cell of 1 to k - 1 rows (a count under k)", fn, what,
+			    term_name(L, d, j));
+	}
+}
+
 static void
 push_vector(lua_State *L, const double *x, size_t n)
 {
@@ -680,6 +730,7 @@ model_cox_stratum(lua_State *L)
 	d->rows = sorted;
 	fill_design(L, fn, d);
 	note_design_sets(L, fn, d);
+	check_outcome_cells(L, fn, d, status, "the event");
 	U = pht_train_kernel_scratch(L, fn, d->p, sizeof(double));
 	I = pht_train_kernel_scratch(L, fn, d->p * d->p, sizeof(double));
 	events = cox_sums(L, n, d->p, d->x, ts, status, beta, efron, pht_train_ctx_of(L)->k, &ll,
@@ -839,6 +890,33 @@ outcome_of(enum family f, enum ykind yk, const struct pht_column *c, size_t r, i
 }
 
 /*
+ * check_outcome_cells() for a GLM whose outcome is 0/1 on every complete
+ * case (a boolean, a two-level category, or numbers that are all 0 or 1):
+ * X'y is then a table of counts. Other outcomes are sums over the rows the
+ * design's sets record.
+ */
+static void
+glm_outcome_cells(lua_State *L, const char *fn, const struct design *d, enum family fam,
+    enum ykind yk, const struct pht_column *yc)
+{
+	uint8_t *flag = pht_train_kernel_scratch(L, fn, d->n > 0 ? d->n : 1, 1);
+	size_t i;
+	double y;
+	int bad;
+
+	for (i = 0; i < d->n; i++) {
+		y = outcome_of(fam, yk, yc, d->rows[i], &bad);
+		if (bad || (y != 0 && y != 1)) {
+			lua_pop(L, 1);
+			return;
+		}
+		flag[i] = y == 1;
+	}
+	check_outcome_cells(L, fn, d, flag, "the outcome");
+	lua_pop(L, 1);
+}
+
+/*
  * data:glm_step{outcome=, covariates=, offset=, beta=, family=, link=,
  * nullmu=, intercept=}
  * -> {names, binary, ones, n, dropped, XtWX, XtWz, deviance, loglik, sum_y,
@@ -928,6 +1006,7 @@ model_glm_step(lua_State *L)
 	complete_cases(L, fn, d);
 	fill_design(L, fn, d);
 	note_design_sets(L, fn, d);
+	glm_outcome_cells(L, fn, d, fam, yk, yc);
 	A = pht_train_kernel_scratch(L, fn, p * p + p, sizeof(double));
 	b = A + p * p;
 	memset(A, 0, (p * p + p) * sizeof(double));

@@ -160,6 +160,25 @@ km_steps(const struct kmrow *r, size_t a, size_t b, int64_t m, int64_t k,
 }
 
 /*
+ * The table rule at the level of a group: its steps add up to the
+ * group's events and censorings, a two-way table of group by event
+ * status, whose cells (like a crosstab's) must hold 0 or at least k
+ * patients. Within the group a step may hold fewer than k events (at
+ * least k at risk: the step rule); the group's totals may not, or a
+ * group of six patients three of whom had the event would be that
+ * table's suppressed cell (docs/security.md, Disclosure, limit (g)).
+ */
+static int
+km_table_ok(const struct kmrow *r, size_t a, size_t b, int64_t k)
+{
+	size_t i, d = 0;
+
+	for (i = a; i < b; i++)
+		d += r[i].event;
+	return !((d > 0 && (int64_t)d < k) || (b - a - d > 0 && (int64_t)(b - a - d) < k));
+}
+
+/*
  * data:km{time=, event=, event_value=, group=, interval=, min_cell=}
  * -> {n, dropped, min_cell, interval, suppressed_groups,
  *     groups = {{group, order, steps = {{t, d, c}, ...}}, ...}}
@@ -250,7 +269,10 @@ surv_km(lua_State *L)
 		groups[ng].a = i;
 		groups[ng].b = j;
 		groups[ng].s = ns;
-		groups[ng].released = km_steps(rows, i, j, m, k, steps, &ns);
+		groups[ng].released = km_steps(rows, i, j, m, k, steps, &ns) &&
+		    km_table_ok(rows, i, j, k);
+		if (!groups[ng].released)
+			ns = groups[ng].s;
 		groups[ng].e = ns;
 		if (groups[ng].released)
 			nrel++;

@@ -364,12 +364,14 @@ main(void)
 	/*
 	 * glm_step by hand, age ~ status + time: besides the view (the complete
 	 * cases, all 10 rows) the 6 rows with status 1, the one binary term
-	 * (time is not 0/1: its products are sums over the complete cases).
+	 * (time is not 0/1: its products are sums over the complete cases),
+	 * and the 4 with status 0: a 0/1 column's two values are cells.
 	 */
 	if (tap_ok(run_case(&e, "hand_model", hand, 3, NULL, NULL, &out, &rs, &err) == PHT_OK,
 	    "hand glm_step runs")) {
 		sizes_text(rs, got, sizeof(got));
-		tap_str(got, "6,10", "glm_step: row sets of the complete cases and of status = 1");
+		tap_str(got, "4,6,10", "glm_step: row sets of the complete cases and of status = 1 "
+		    "and 0");
 	} else
 		tap_diag("%s", err.msg);
 	json_decref(out);

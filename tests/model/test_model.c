@@ -43,6 +43,8 @@ static const char model_dict[] =
     "{\"name\":\"one\",\"type\":\"category\",\"levels\":[\"only\"]},"
     "{\"name\":\"rare\",\"type\":\"boolean\"},"
     "{\"name\":\"rareev\",\"type\":\"boolean\"},"
+    "{\"name\":\"cellgrp\",\"type\":\"boolean\"},"
+    "{\"name\":\"cellev\",\"type\":\"integer\"},"
     "{\"name\":\"negt\",\"type\":\"number\"}]}";
 
 /* Hand-sized strata: part a (3 deaths), b (a tie), one (a single event), none (all censored). */
@@ -71,7 +73,7 @@ make_csv(size_t *len)
 	if (b == NULL)
 		return NULL;
 	pht_buf_puts(b, "id,site,time,status,x1,grp,flag,age,ev01,evcode,y,cnt,bin,off,dx,one,"
-	    "rare,rareev,negt\n");
+	    "rare,rareev,cellgrp,cellev,negt\n");
 	for (i = 1; i <= N; i++) {
 		unsigned t = 1 + below(&s, 25);
 		int st = below(&s, 3) != 0;
@@ -94,12 +96,15 @@ make_csv(size_t *len)
 			pht_buf_puts(b, "NA,");
 		else
 			pht_buf_putf(b, "g%u,", grp + 1);
-		pht_buf_putf(b, "%d,%u,%d,%d,", below(&s, 4) == 0, age, st, 1 + (below(&s, 5) == 0));
+		pht_buf_putf(b, "%d,%u,%d,%d,", below(&s, 2) == 0, age, st, 1 + (below(&s, 5) == 0));
 		pht_buf_putf(b, "%s%d.%03d,%u,%s,", yc < 0 ? "-" : "", abs(yc) / 1000, abs(yc) % 1000,
 		    cnt, below(&s, 3) == 0 ? "yes" : "no");
 		pht_buf_putf(b, "%s%d.%03d,2020-01-%02d,only,", offc < 0 ? "-" : "", abs(offc) / 1000,
 		    abs(offc) % 1000, 1 + i % 28);
 		pht_buf_putf(b, "%d,%d,", i == 10 || i == 30, i == 11 || i == 31 || i == 51);
+		/* rows 1-60: cellgrp on 6 rows, 2 of them with cellev (outcome_cell_*) */
+		pht_buf_putf(b, "%d,%d,", i <= 60 && i % 10 == 0,
+		    i <= 60 && ((i % 10 == 0 && i <= 20) || (i % 10 >= 1 && i % 10 <= 3)));
 		if (i == 7)
 			pht_buf_puts(b, "-1.5\n");
 		else
@@ -227,9 +232,21 @@ main(void)
 	checks_case(&e, "hand", hand, 1, 4);
 	checks_case(&e, "few", hand, 1, 12);
 	checks_case(&e, "errors", ds, 5, 33);
-	checks_case(&e, "std", ds, 5, 22);
+	checks_case(&e, "std", ds, 5, 18);
 
 	/* a view under k: the kernel call is fatal, not an error the train can catch */
+	fatal_case(&e, "rare_cov_cox", ds, "subset smaller than k (2 rows with one value of the "
+	    "0/1 column rare, k = 5)");
+	fatal_case(&e, "rare_event_cox", ds, "subset smaller than k (3 rows with one value of the "
+	    "0/1 column rareev, k = 5)");
+	fatal_case(&e, "rare_cov_glm", ds, "subset smaller than k (2 rows with one value of the "
+	    "0/1 column rare, k = 5)");
+	fatal_case(&e, "rare_outcome_glm", ds, "subset smaller than k (3 rows with one value of the "
+	    "0/1 column rareev, k = 5)");
+	fatal_case(&e, "outcome_cell_glm", ds, "glm_step: refused: the outcome crossed with term "
+	    "'cellgrp': a cell of 1 to k - 1 rows");
+	fatal_case(&e, "outcome_cell_cox", ds, "cox_stratum: refused: the event crossed with term "
+	    "'cellgrp': a cell of 1 to k - 1 rows");
 	fatal_case(&e, "under_k", ds, "subset smaller than k (3 rows, k = 5)");
 	fatal_case(&e, "under_k_glm", ds, "subset smaller than k (2 rows, k = 5)");
 

@@ -17,6 +17,8 @@
 static struct gen g;
 static struct pht_dataset *ds;
 static struct pht_limits lim;
+static const struct pht_resolution_grid dx_days[] = {{"dx", 1}};
+static struct pht_resolution fine;
 static struct pht_run_stats st;
 static struct pht_err err;
 
@@ -1611,6 +1613,13 @@ main(void)
 	}
 	lim = d;
 	lim.wall_seconds = 30;
+	/* a fine grid (15 digits, days for dx): these tests are of what where() selects
+	 * at any threshold; the grid rule is tested in test_train_derive (thresholds) */
+	pht_resolution_default(&fine);
+	fine.grid_digits = 15;
+	fine.grids = dx_days;
+	fine.ngrids = 1;
+	lim.resolution = &fine;
 	test_whole_columns();
 	test_where();
 	test_chained_and_empty();

@@ -665,12 +665,26 @@ def attacks():
 
     # ---- the failure channel
     st = Station("fail-guard")
-    est, runs = bisect(lambda c: not st.run(att("failure.lua"), {"mode": "guard", "column": "cost", "c": c}).released,
-                       10000.0, 1e6)
-    ok(not close(est, top, 0.01),
-       "failure channel, released vs refused (a view of the rows with cost > c; %d runs of bisection): the "
-       "largest cost is not recovered" % runs, "recovered %.4f, true %.2f" % (est, top),
-       todo="open: released versus failed is one bit per run (docs/security.md, Disclosure, limit (c))")
+    guard = lambda c: st.run(att("failure.lua"), {"mode": "guard", "column": "cost", "c": c})
+    off = guard(top - 0.005)
+    off_ok = not off.released and "not on the station's grid" in off.err and "use 23000 or 24000" in off.err
+    # the analyst's best: a bisection over the grid (2 significant digits, the default policy)
+    lo, hi, runs = 10000.0, 1e6, 0
+    while runs < MAX_BISECT:
+        mid = float("%.2g" % ((lo + hi) / 2))
+        if not lo < mid < hi:
+            break
+        runs += 1
+        if not guard(mid).released:
+            lo = mid
+        else:
+            hi = mid
+    est = (lo + hi) / 2
+    ok(off_ok and not close(est, top, 0.01) and lo <= top < hi and hi - lo >= 1000,
+       "failure channel, released vs refused (a view of the rows with cost > c): a c off the station's grid "
+       "is refused whatever the data, naming the grid values either side (%s); on the grid, %d runs of "
+       "bisection pin the largest cost to its grid cell (%g to %g) and no finer" % (off.seen(), runs, lo, hi),
+       "recovered %.4f in [%g, %g], true %.2f; off the grid: %s" % (est, lo, hi, top, off.err))
     for mode, what in (("category", "memory cap vs train error"), ("outcome", "released vs train error")):
         st = Station("fail-" + mode)
         seen = []
@@ -861,8 +875,64 @@ def attacks():
     want = sum(1 for r_ in rows if r_["stage"] == "IV" and r_["readmit"])
     ok(not (cell is not None and 0 < round(cell) < K),
        "standard trains, glm.lua readmit ~ stage: X'y does not give the cell of readmitted stage IV patients "
-       "(%d, under k) (%s)" % (want, r.seen()), "recovered the count %s" % cell,
-       todo="open: a 0/1 outcome crossed with a level (docs/security.md, Disclosure, limit (g))")
+       "(%d, under k) (%s)" % (want, r.seen()), "recovered the count %s" % cell)
+
+    # the same cell through the data API: the sum, the mean and the per-group sums of the 0/1 column
+    # readmit over stage IV, and a Cox model and a Kaplan-Meier table with readmit as the event
+    small = lambda x: isinstance(x, (int, float)) and not isinstance(x, bool) and 0 < round(x) < K
+    for mode in ("sum", "mean", "product"):
+        st = Station("cell-" + mode)
+        r = st.run(att("cells.lua"), {"mode": mode, "column": "stage", "values": ["IV"], "flag": "readmit"})
+        got = None
+        if r.released:
+            got = get(r.out, "sum") if mode != "mean" else (
+                get(r.out, "mean") * get(r.out, "n") if get(r.out, "mean") is not None and get(r.out, "n") else None)
+        ok(not small(got), "a 0/1 column's cell, data API %s of readmit over stage IV: not the count of readmitted "
+           "stage IV patients (%d, under k) (%s)" % (mode, want, r.seen()), "recovered the count %s" % got)
+    st = Station("cell-aggregate-by")
+    r = st.run(att("cells.lua"), {"mode": "aggregate_by", "column": "stage", "flag": "readmit"})
+    got = None
+    for g in (get(r.out, "groups") or []) if r.released else []:
+        if get(g, "key") == "IV":
+            got = get(g, "stats", "readmit", "sum")
+    ok(not small(got), "a 0/1 column's cell, data API aggregate_by(stage, {readmit}): stage IV's sum is not the "
+       "count of its readmitted patients (%s)" % r.seen(), "recovered the count %s" % got)
+    # two releases: the sums over stage IV with stage I, and over stage I alone (each cell of at least k)
+    st = Station("cell-diff")
+    ra = st.run(att("cells.lua"), {"mode": "sum", "column": "stage", "values": ["I", "IV"], "flag": "readmit"})
+    rb = st.run(att("cells.lua"), {"mode": "sum", "column": "stage", "values": ["I"], "flag": "readmit"})
+    got = get(ra.out, "sum") - get(rb.out, "sum") if ra.released and rb.released else None
+    ok(not small(got), "a 0/1 column's cell by differencing: sum of readmit over stages I and IV less over stage "
+       "I is not the count of readmitted stage IV patients (%s; %s)" % (ra.seen(), rb.seen()),
+       "recovered the count %s" % got)
+    st = Station("cell-km")
+    r = st.run(std("km.lua"), {"time": "os_days", "event": "readmit", "group": "stage"})
+    got = None
+    for g in (get(r.out, "groups") or []) if r.released else []:
+        if get(g, "group") == "IV":
+            got = sum(get(s_, "d") or 0 for s_ in (get(g, "steps") or []))
+    ok(not small(got), "standard trains, km.lua by stage with readmit as the event: stage IV's events are not the "
+       "count of its readmitted patients (%s)" % r.seen(), "recovered the count %s" % got)
+    st = Station("cell-cox")
+    r = st.run(std("cox.lua"), {"time": "os_days", "event": "readmit", "covariates": ["stage"]})
+    names_ = get(r.out, "names") or [] if r.released else []
+    sc = get(r.out, "score") if r.released else None
+    ok(not (r.released and "stageIV" in names_ and isinstance(sc, list)),
+       "standard trains, cox.lua readmit ~ stage: the score of stageIV (at beta 0: the readmitted stage IV patients "
+       "less their expected share) is not released (%s)" % r.seen(), "released %s" % sc)
+
+    # the failure channel of line 35 through a derived comparison: (cost - 23000) > c, c anywhere
+    # (the threshold is c + 23000)
+    st = Station("fail-guard-shift")
+    shift = lambda c: st.run(att("failure.lua"), {"mode": "guard_shift", "column": "cost", "shift": 23000,
+                                                  "c": c})
+    off = shift(top - 23000 - 0.005)
+    est, runs = bisect(lambda c: not shift(c).released, 0.0, 1e5)
+    ok(not off.released and "not on the station's grid" in off.err and "use 23000 or 24000" in off.err
+       and not close(est + 23000, top, 0.01),
+       "failure channel through a derived comparison, (cost - 23000) > c: c + 23000 off cost's grid is refused "
+       "naming cost's grid values (%s), and %d runs of bisection on c do not give the largest cost"
+       % (off.seen(), runs), "recovered %.4f, true %.2f; off the grid: %s" % (est + 23000, top, off.err))
 
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0

@@ -95,18 +95,20 @@ expect_error collinear_cox cox '{"time":"time","event":"status","covariates":["x
 # ---- guards -----------------------------------------------------------------------
 expect_error n_per_param glm '{"family":"gaussian","outcome":"y","covariates":["x1"]}' \
   "refused: 5 complete rows for 2 parameters; a model needs n >= 3 x parameters at each station" five_rows st_b
+# (a 0/1 column's two values are cells the kernels guard themselves, before the
+# train's own check of a binary term: docs/security.md, Disclosure, limit (g))
 expect_error rare_binary_covariate cox '{"time":"time","event":"status","covariates":["x1","flag"]}' \
-  "refused: binary covariate 'flag' has a class of 2 rows at this station, fewer than k = 5" rare_flag st_b
+  "subset smaller than k (2 rows with one value of the 0/1 column flag, k = 5)" rare_flag st_b
 expect_error rare_binary_covariate_glm glm '{"family":"gaussian","outcome":"y","covariates":["flag"]}' \
-  "refused: binary covariate 'flag' has a class of 2 rows at this station, fewer than k = 5" rare_flag
+  "subset smaller than k (2 rows with one value of the 0/1 column flag, k = 5)" rare_flag
 expect_error rare_outcome glm '{"family":"binomial","outcome":"flag","covariates":["x1"]}' \
-  "refused: the outcome's smaller class has 3 rows at this station, fewer than k = 5" rare_outcome st_b
+  "subset smaller than k (3 rows with one value of the 0/1 column flag, k = 5)" rare_outcome st_b
 expect_error few_dropped_cox cox '{"time":"time","event":"status","covariates":["x1"]}' \
   "refused: 2 rows at this station miss a value the model uses, fewer than k = 5" few_missing
 expect_error few_dropped_glm glm '{"family":"gaussian","outcome":"y","covariates":["x1"]}' \
   "refused: 2 rows at this station miss a value the model uses, fewer than k = 5" few_missing
 expect_error few_events cox '{"time":"time","event":"status","covariates":["x1"]}' \
-  "refused: 2 events at this station, fewer than k = 5" few_events st_b
+  "subset smaller than k (2 rows with one value of the 0/1 column status, k = 5)" few_events st_b
 expect_error subset_under_k count '{}' "subset smaller than k" three_rows st_b
 
 # ---- parameters -----------------------------------------------------------------

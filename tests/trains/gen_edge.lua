@@ -57,7 +57,7 @@ local function rows(n, opts)
     local lv = opts.levels[(i - 1) % #opts.levels + 1]
     local hz = math.exp(0.5 * x1 + (lv == "b" and 0.4 or lv == "c" and -0.3 or 0))
     local t = math.floor(-math.log(rand()) / hz * 100) + 1
-    local c = math.floor(rand() * 300) + 1
+    local c = math.floor(rand() * 120) + 1
     local r = { time = math.min(t, c), status = t <= c, x1 = x1, x2 = rand() * 10, grp = lv,
       flag = (opts.flag_ones and i <= opts.flag_ones) or (not opts.flag_ones and rand() < 0.5),
       code = (t <= c) and 2 or 1 }

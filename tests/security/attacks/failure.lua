@@ -3,6 +3,7 @@
 --   "guard":    uses the view of the rows with params.column > params.c; the station's small-subset
 --               guard ends the run when 0 < rows < k, so released vs failed says whether the largest
 --               value lies above c;
+--   "guard_shift": the same through a derived comparison, (column - params.shift) > params.c;
 --   "category": asks "is the three-set difference of params.sets above c?" (one patient's value when
 --               the sets are S1 = {p} u A u B, S2 = A, S3 = B) and answers by failing on the memory cap
 --               (yes) or with a train error (no); nothing is returned either way;
@@ -20,6 +21,10 @@ return {
   station = function(data, params)
     if params.mode == "guard" then
       local n = data:where(params.column, ">", params.c):nrows()
+      return { n = n > 0 and "some" or "none" }
+    end
+    if params.mode == "guard_shift" then
+      local n = data:where((data:column(params.column) - params.shift):gt(params.c)):nrows()
       return { n = n > 0 and "some" or "none" }
     end
     local yes = diff3(data, params.sets, params.column) > params.c
