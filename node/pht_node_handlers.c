@@ -33,11 +33,9 @@ pht_node_h_post_train(struct pht_node_server *srv, struct evhttp_request *req,
 	int created;
 
 	pht_err_clear(&e);
-	if (p->role != PHT_PKI_ANALYST) {
-		pht_node_reply_error(srv, req, 403, "only analysts may post trains "
-		    "(you are a %s)", pht_pki_role_name(p->role));
+	if (!pht_node_role_ok(srv, req, p, PHT_PKI_ANALYST,
+	    "only analysts may post trains"))
 		return;
-	}
 	if (pht_node_body_json(req, &body, &e) != PHT_OK ||
 	    !json_is_object(body) ||
 	    pht_node_req_only_fields(body, fields, "request body", &e) != PHT_OK ||
@@ -45,9 +43,7 @@ pht_node_h_post_train(struct pht_node_server *srv, struct evhttp_request *req,
 	    pht_json_get_int(body, "round", "request body", &round, &e) != PHT_OK ||
 	    pht_json_get_array(body, "stations", "request body", &stations, &e) != PHT_OK ||
 	    pht_json_get_str(body, "envelope", "request body", &env, &e) != PHT_OK) {
-		if (e.code == PHT_OK)
-			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
-		pht_node_reply_err(srv, req, &e);
+		pht_node_reply_bad_body(srv, req, &e);
 		goto out;
 	}
 	if (!pht_id_ok(train)) {
@@ -121,11 +117,9 @@ pht_node_h_get_results(struct pht_node_server *srv, struct evhttp_request *req,
 	struct pht_err e;
 
 	pht_err_clear(&e);
-	if (p->role != PHT_PKI_ANALYST) {
-		pht_node_reply_error(srv, req, 403, "only analysts may read results (you are "
-		    "a %s)", pht_pki_role_name(p->role));
+	if (!pht_node_role_ok(srv, req, p, PHT_PKI_ANALYST,
+	    "only analysts may read results"))
 		return;
-	}
 	if (pht_node_query_ints(req, names, lo, hi, vals, &e) != PHT_OK) {
 		pht_node_reply_err(srv, req, &e);
 		return;
@@ -139,10 +133,7 @@ pht_node_h_get_results(struct pht_node_server *srv, struct evhttp_request *req,
 		pht_node_reply_error(srv, req, 403, "train %s belongs to another analyst", train);
 		return;
 	}
-	if (pht_node_answer_results(srv, req, train, vals[1], vals[0] == 0))
-		return;
-	if (pht_node_poll_park(srv, req, WAIT_RESULTS, train, vals[1], vals[0]) != 0)
-		pht_node_reply_error(srv, req, 500, "out of memory");
+	pht_node_poll_serve(srv, req, WAIT_RESULTS, train, vals[1], vals[0]);
 }
 
 /* POST /v1/trains/<id>/results (stations) */
@@ -160,11 +151,9 @@ pht_node_h_post_result(struct pht_node_server *srv, struct evhttp_request *req,
 	int created;
 
 	pht_err_clear(&e);
-	if (p->role != PHT_PKI_STATION) {
-		pht_node_reply_error(srv, req, 403, "only stations may post results (you are "
-		    "a %s)", pht_pki_role_name(p->role));
+	if (!pht_node_role_ok(srv, req, p, PHT_PKI_STATION,
+	    "only stations may post results"))
 		return;
-	}
 	if (pht_node_body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
 	    pht_node_req_only_fields(body, fields, "request body", &e) != PHT_OK ||
 	    pht_json_get_int(body, "round", "request body", &round, &e) != PHT_OK ||
@@ -172,9 +161,7 @@ pht_node_h_post_result(struct pht_node_server *srv, struct evhttp_request *req,
 	    pht_node_req_only_fields(head, hfields, "request body: log_head", &e) != PHT_OK ||
 	    pht_json_get_int(head, "seq", "request body: log_head", &seq, &e) != PHT_OK ||
 	    pht_json_get_str(head, "hash", "request body: log_head", &hash, &e) != PHT_OK) {
-		if (e.code == PHT_OK)
-			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
-		pht_node_reply_err(srv, req, &e);
+		pht_node_reply_bad_body(srv, req, &e);
 		goto out;
 	}
 	if ((result = json_object_get(body, "result")) == NULL) {
@@ -226,11 +213,9 @@ pht_node_h_get_inbox(struct pht_node_server *srv, struct evhttp_request *req,
 	struct pht_err e;
 
 	pht_err_clear(&e);
-	if (p->role != PHT_PKI_STATION) {
-		pht_node_reply_error(srv, req, 403, "only stations have an inbox (you are "
-		    "a %s)", pht_pki_role_name(p->role));
+	if (!pht_node_role_ok(srv, req, p, PHT_PKI_STATION,
+	    "only stations have an inbox"))
 		return;
-	}
 	if (pht_node_query_ints(req, names, lo, hi, vals, &e) != PHT_OK) {
 		pht_node_reply_err(srv, req, &e);
 		return;
@@ -240,10 +225,7 @@ pht_node_h_get_inbox(struct pht_node_server *srv, struct evhttp_request *req,
 		pht_node_reply_err(srv, req, &e);
 		return;
 	}
-	if (pht_node_answer_inbox(srv, req, p->name, vals[0] == 0))
-		return;
-	if (pht_node_poll_park(srv, req, WAIT_INBOX, p->name, 0, vals[0]) != 0)
-		pht_node_reply_error(srv, req, 500, "out of memory");
+	pht_node_poll_serve(srv, req, WAIT_INBOX, p->name, 0, vals[0]);
 }
 
 /* POST /v1/inbox/<id>/ack (stations) */
@@ -259,20 +241,15 @@ pht_node_h_ack(struct pht_node_server *srv, struct evhttp_request *req,
 	size_t nacked;
 
 	pht_err_clear(&e);
-	if (p->role != PHT_PKI_STATION) {
-		pht_node_reply_error(srv, req, 403, "only stations may ack (you are a %s)",
-		    pht_pki_role_name(p->role));
+	if (!pht_node_role_ok(srv, req, p, PHT_PKI_STATION,
+	    "only stations may ack"))
 		return;
-	}
 	if (evbuffer_get_length(in) > 0) {
 		if (pht_node_body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
 		    pht_node_req_only_fields(body, fields, "request body", &e) != PHT_OK ||
 		    pht_json_get_int_opt(body, "round", "request body", &round,
 		    &e) != PHT_OK) {
-			if (e.code == PHT_OK)
-				pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON "
-				    "object");
-			pht_node_reply_err(srv, req, &e);
+			pht_node_reply_bad_body(srv, req, &e);
 			goto out;
 		}
 		if (json_object_get(body, "round") != NULL &&
@@ -305,16 +282,12 @@ pht_node_h_publish(struct pht_node_server *srv, struct evhttp_request *req,
 	char *text = NULL;
 
 	pht_err_clear(&e);
-	if (p->role != PHT_PKI_STATION) {
-		pht_node_reply_error(srv, req, 403, "only stations publish dictionaries (you "
-		    "are a %s)", pht_pki_role_name(p->role));
+	if (!pht_node_role_ok(srv, req, p, PHT_PKI_STATION,
+	    "only stations publish dictionaries"))
 		return;
-	}
 	if (pht_node_body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
 	    pht_node_req_only_fields(body, fields, "request body", &e) != PHT_OK) {
-		if (e.code == PHT_OK)
-			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
-		pht_node_reply_err(srv, req, &e);
+		pht_node_reply_bad_body(srv, req, &e);
 		goto out;
 	}
 	d = json_object_get(body, "dictionaries");
@@ -470,9 +443,7 @@ pht_node_h_gov_post(struct pht_node_server *srv, struct evhttp_request *req,
 	pht_err_clear(&e);
 	if (pht_node_body_json(req, &body, &e) != PHT_OK || !json_is_object(body) ||
 	    pht_node_req_only_fields(body, fields, "request body", &e) != PHT_OK) {
-		if (e.code == PHT_OK)
-			pht_errf(&e, PHT_ERR_MALFORMED, "request body: not a JSON object");
-		pht_node_reply_err(srv, req, &e);
+		pht_node_reply_bad_body(srv, req, &e);
 		goto out;
 	}
 	if ((env = json_string_value(json_object_get(body, "envelope"))) == NULL) {

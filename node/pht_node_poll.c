@@ -249,3 +249,15 @@ out:
 	free(d);
 	return 1;
 }
+
+void
+pht_node_poll_serve(struct pht_node_server *srv, struct evhttp_request *req,
+    enum wait_kind kind, const char *key, int64_t after, int64_t wait_s)
+{
+	int answered = kind == WAIT_INBOX ?
+	    pht_node_answer_inbox(srv, req, key, wait_s == 0) :
+	    pht_node_answer_results(srv, req, key, after, wait_s == 0);
+
+	if (!answered && pht_node_poll_park(srv, req, kind, key, after, wait_s) != 0)
+		pht_node_reply_error(srv, req, 500, "out of memory");
+}

@@ -2,6 +2,7 @@
 #include "pht_node_srv.h"
 #include "pht_node_req.h"
 #include "pht_err.h"
+#include "pht_pki.h"
 #include "pht_json.h"
 #include "pht_time.h"
 
@@ -181,4 +182,24 @@ pht_node_query_ints(struct evhttp_request *req, const char *const *names,
 
 	return pht_node_req_query_ints(u != NULL ? evhttp_uri_get_query(u) : NULL,
 	    names, lo, hi, vals, err);
+}
+
+int
+pht_node_role_ok(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct pht_node_peer *p, enum pht_pki_role role, const char *what)
+{
+	if (p->role == role)
+		return 1;
+	pht_node_reply_error(srv, req, 403, "%s (you are a %s)", what,
+	    pht_pki_role_name(p->role));
+	return 0;
+}
+
+void
+pht_node_reply_bad_body(struct pht_node_server *srv, struct evhttp_request *req,
+    struct pht_err *e)
+{
+	if (e->code == PHT_OK)
+		pht_errf(e, PHT_ERR_MALFORMED, "request body: not a JSON object");
+	pht_node_reply_err(srv, req, e);
 }

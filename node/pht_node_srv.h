@@ -137,6 +137,20 @@ void pht_node_reply_busy(struct pht_node_server *srv,
 void pht_node_reply_err(struct pht_node_server *srv,
     struct evhttp_request *req, const struct pht_err *e);
 
+/*
+ * 1 if the peer has role; else replies 403 "WHAT (you are a ROLE)" and
+ * returns 0.
+ */
+int pht_node_role_ok(struct pht_node_server *srv, struct evhttp_request *req,
+    const struct pht_node_peer *p, enum pht_pki_role role, const char *what);
+
+/*
+ * Replies to a request body that did not parse or check: e's error, or
+ * "request body: not a JSON object" when e holds none.
+ */
+void pht_node_reply_bad_body(struct pht_node_server *srv,
+    struct evhttp_request *req, struct pht_err *e);
+
 /* A time as an RFC 3339 JSON string, or JSON null for t <= 0 (new reference). */
 json_t *pht_node_time_json(int64_t t);
 
@@ -156,6 +170,13 @@ int pht_node_query_ints(struct evhttp_request *req, const char *const *names,
  * is then still the caller's to answer).
  */
 int pht_node_poll_park(struct pht_node_server *srv, struct evhttp_request *req,
+    enum wait_kind kind, const char *key, int64_t after, int64_t wait_s);
+
+/*
+ * Serves a poll of key: answers at once when there is something or wait_s
+ * is 0, else parks it for wait_s seconds (500 if that fails).
+ */
+void pht_node_poll_serve(struct pht_node_server *srv, struct evhttp_request *req,
     enum wait_kind kind, const char *key, int64_t after, int64_t wait_s);
 
 /* Wakes the polls parked on key (a station's inbox or a train's results). */
