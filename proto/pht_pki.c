@@ -329,22 +329,34 @@ out:
 	return r;
 }
 
+/*
+ * Reads the PEM file at path: its private key into *key when key is given,
+ * else its certificate into *cert. The out-param is NULL on failure.
+ */
 static int
-load_key(const char *path, EVP_PKEY **out, struct pht_err *err)
+read_pem(const char *path, EVP_PKEY **key, X509 **cert, struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
 	BIO *bio = NULL;
-	int r;
+	int r, ok;
 
-	*out = NULL;
+	if (key != NULL)
+		*key = NULL;
+	else
+		*cert = NULL;
 	if ((r = pht_file_read(path, PKI_MAX_FILE, &b, err)) != PHT_OK)
 		return r;
 	if ((bio = BIO_new_mem_buf(pht_buf_data(b), (int)pht_buf_len(b))) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
-		ossl_err(err, PHT_ERR_MALFORMED, "reading the private key");
+	if (key != NULL)
+		ok = (*key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) != NULL;
+	else
+		ok = (*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;
+	if (!ok) {
+		ossl_err(err, PHT_ERR_MALFORMED, key != NULL ?
+		    "reading the private key" : "reading the certificate");
 		pht_err_prefix(err, "%s", path);
 		r = PHT_ERR_MALFORMED;
 		goto out;
@@ -356,31 +368,16 @@ out:
 	return r;
 }
 
+static int
+load_key(const char *path, EVP_PKEY **out, struct pht_err *err)
+{
+	return read_pem(path, out, NULL, err);
+}
+
 int
 pht_pki_load_cert(const char *path, X509 **out, struct pht_err *err)
 {
-	struct pht_buf *b = NULL;
-	BIO *bio = NULL;
-	int r;
-
-	*out = NULL;
-	if ((r = pht_file_read(path, PKI_MAX_FILE, &b, err)) != PHT_OK)
-		return r;
-	if ((bio = BIO_new_mem_buf(pht_buf_data(b), (int)pht_buf_len(b))) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((*out = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		ossl_err(err, PHT_ERR_MALFORMED, "reading the certificate");
-		pht_err_prefix(err, "%s", path);
-		r = PHT_ERR_MALFORMED;
-		goto out;
-	}
-	r = PHT_OK;
-out:
-	BIO_free(bio);
-	pht_buf_free(b);
-	return r;
+	return read_pem(path, NULL, out, err);
 }
 
 int
