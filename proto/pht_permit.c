@@ -392,14 +392,9 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 	size_t i;
 	int r;
 
-	*out = NULL;
-	if (outlen != NULL)
-		*outlen = 0;
-	if ((obj = json_object()) == NULL ||
-	    json_object_set_new(obj, "kind", json_string(PHT_PERMIT_KIND)) != 0) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if ((r = pht_permit_start_build(PHT_PERMIT_KIND, &obj, out, outlen,
+	    err)) != PHT_OK)
 		goto out;
-	}
 	if ((r = pht_permit_set_string(obj, W, "id", s->id, err)) != PHT_OK ||
 	    (r = pht_permit_set_string(obj, W, "purpose", s->purpose, err)) != PHT_OK ||
 	    (r = pht_permit_set_time(obj, W, "issued", s->issued, err)) != PHT_OK ||
