@@ -294,7 +294,6 @@ load_buffers(const char *csv, size_t csv_len, int mapped, const char *dict,
 {
 	struct loader L;
 	struct pht_csv c;
-	size_t i;
 	int r;
 
 	*out = NULL;
@@ -346,13 +345,9 @@ load_buffers(const char *csv, size_t csv_len, int mapped, const char *dict,
 			    "than lines", csv_name, c.rec_line);
 			goto out;
 		}
-		for (i = 0; i < c.nfields; i++) {
-			if (pht_dataset_cell(&L, L.map[i], L.ds->nrows, &c.fields[i],
-			    c.rec_line) != PHT_OK) {
-				r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory",
-				    csv_name);
-				goto out;
-			}
+		if (pht_dataset_record(&L, c.fields, c.nfields, c.rec_line) != PHT_OK) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", csv_name);
+			goto out;
 		}
 		L.ds->nrows++;
 		if ((size_t)(c.pos - csv) - L.released >= RELEASE_STEP)

@@ -373,8 +373,8 @@ set_missing_bit(uint8_t *bm, size_t row)
 }
 
 /* Validates and stores one cell; bad cells are counted, not fatal. */
-int
-pht_dataset_cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
+static int
+cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
     size_t line)
 {
 	const struct pht_dict_col *dc = &L->ds->dict->cols[ci];
@@ -474,5 +474,17 @@ pht_dataset_cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_f
 		}
 		break;
 	}
+	return PHT_OK;
+}
+
+int
+pht_dataset_record(struct loader *L, const struct pht_csv_field *f,
+    size_t nfields, size_t line)
+{
+	size_t i;
+
+	for (i = 0; i < nfields; i++)
+		if (cell(L, L->map[i], L->ds->nrows, &f[i], line) != PHT_OK)
+			return PHT_ERR_NOMEM;
 	return PHT_OK;
 }

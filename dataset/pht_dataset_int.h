@@ -88,11 +88,13 @@ long pht_dataset_strtab_find(const struct strtab *t, const char *p, size_t len);
 void pht_dataset_show(const char *p, size_t len, char *out, size_t outsz);
 
 /*
- * Validates field f as column ci of row (file line line) and stores it; a
- * bad cell is counted in L (the first one's detail kept), not fatal.
- * PHT_OK, or PHT_ERR_NOMEM.
+ * Validates the nfields fields f of one record (file line line) as row
+ * L->ds->nrows, field i as column L->map[i], and stores them; a bad cell
+ * is counted in L (the first one's detail kept), not fatal. One call a
+ * record, so that the per-cell work stays inlined. PHT_OK, or
+ * PHT_ERR_NOMEM.
  */
-int pht_dataset_cell(struct loader *L, size_t ci, size_t row,
-    const struct pht_csv_field *f, size_t line);
+int pht_dataset_record(struct loader *L, const struct pht_csv_field *f,
+    size_t nfields, size_t line);
 
 #endif
