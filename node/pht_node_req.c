@@ -154,3 +154,14 @@ pht_node_req_body(const char *p, size_t n, json_t **out, struct pht_err *err)
 		return pht_errf(err, PHT_ERR_MALFORMED, "request body: empty");
 	return pht_json_parse(p, n, "request body", out, err);
 }
+
+int
+pht_node_req_only_fields(const json_t *obj, const char *const *names, const char *what,
+    struct pht_err *err)
+{
+	const char *k = pht_json_unknown(obj, names);
+
+	if (k == NULL)
+		return PHT_OK;
+	return pht_errf(err, PHT_ERR_MALFORMED, "%s: unknown field \"%.64s\"", what, k);
+}

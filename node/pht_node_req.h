@@ -13,7 +13,7 @@ struct pht_err;
 /*
  * Everything the node reads from a request before it touches the store,
  * kept apart from libevent so that it can be tested and fuzzed on plain
- * bytes (tests/fuzz/fuzz_node_request.c). pht_node_server.c calls these
+ * bytes (tests/fuzz/fuzz_node_request.c). The server (node/pht_node_*.c) calls these
  * with what evhttp has parsed: the path, the raw query string and the
  * body bytes.
  */
@@ -80,5 +80,13 @@ int pht_node_req_query_ints(const char *query, const char *const *names,
  */
 int pht_node_req_body(const char *p, size_t n, json_t **out,
     struct pht_err *err);
+
+/*
+ * Refuses a member of obj (an object) not named in names (NULL-terminated)
+ * with PHT_ERR_MALFORMED: "WHAT: unknown field "NAME"". PHT_OK if every
+ * member is known. Request bodies and NODE.json share this wording.
+ */
+int pht_node_req_only_fields(const json_t *obj, const char *const *names,
+    const char *what, struct pht_err *err);
 
 #endif

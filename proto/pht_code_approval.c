@@ -92,13 +92,9 @@ pht_code_approval_build(int64_t issued, const char *const *hashes, size_t n,
 	json_t *obj = NULL;
 	int r;
 
-	*out = NULL;
-	if (outlen != NULL)
-		*outlen = 0;
-	if ((obj = json_pack("{s:s}", "kind", PHT_CODE_APPROVAL_KIND)) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if ((r = pht_permit_start_build(PHT_CODE_APPROVAL_KIND, &obj, out, outlen,
+	    err)) != PHT_OK)
 		goto out;
-	}
 	if ((r = pht_permit_set_time(obj, "code approval", "issued", issued, err)) != PHT_OK ||
 	    (r = pht_json_set_strings(obj, "code approval", "code_sha256", hashes, n,
 	    err)) != PHT_OK ||

@@ -145,13 +145,9 @@ pht_halt_build(const char *scope, int64_t issued, int64_t until,
 	json_t *obj = NULL;
 	int r;
 
-	*out = NULL;
-	if (outlen != NULL)
-		*outlen = 0;
-	if ((obj = json_pack("{s:s}", "kind", PHT_HALT_KIND)) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if ((r = pht_permit_start_build(PHT_HALT_KIND, &obj, out, outlen,
+	    err)) != PHT_OK)
 		goto out;
-	}
 	if ((r = pht_permit_set_string(obj, "halt", "scope", scope, err)) != PHT_OK ||
 	    (r = pht_permit_set_time(obj, "halt", "issued", issued, err)) != PHT_OK ||
 	    (until != 0 &&

@@ -78,38 +78,37 @@ pht_key_generate(enum pht_key_type type, struct pht_key **out,
 	return wrap(pk, 1, out, err);
 }
 
-int
-pht_key_from_raw_private(enum pht_key_type type,
-    const uint8_t raw[PHT_KEY_RAW_LEN], struct pht_key **out, struct pht_err *err)
+/* A key of type from its raw private (priv) or public bytes. */
+static int
+from_raw(enum pht_key_type type, const uint8_t raw[PHT_KEY_RAW_LEN], int priv,
+    struct pht_key **out, struct pht_err *err)
 {
 	EVP_PKEY *pk;
 
 	*out = NULL;
 	if (type != PHT_KEY_SIGN && type != PHT_KEY_SEAL)
 		return pht_errf(err, PHT_ERR_INVALID, "unknown key type %d", (int)type);
-	pk = EVP_PKEY_new_raw_private_key_ex(NULL, alg_name(type), NULL, raw,
-	    PHT_KEY_RAW_LEN);
+	pk = priv ? EVP_PKEY_new_raw_private_key_ex(NULL, alg_name(type), NULL, raw,
+	    PHT_KEY_RAW_LEN) : EVP_PKEY_new_raw_public_key_ex(NULL, alg_name(type),
+	    NULL, raw, PHT_KEY_RAW_LEN);
 	if (pk == NULL)
-		return pht_errf(err, PHT_ERR_CRYPTO, "%s: raw private key refused",
-		    alg_name(type));
-	return wrap(pk, 1, out, err);
+		return pht_errf(err, PHT_ERR_CRYPTO, "%s: raw %s key refused",
+		    alg_name(type), priv ? "private" : "public");
+	return wrap(pk, priv, out, err);
+}
+
+int
+pht_key_from_raw_private(enum pht_key_type type,
+    const uint8_t raw[PHT_KEY_RAW_LEN], struct pht_key **out, struct pht_err *err)
+{
+	return from_raw(type, raw, 1, out, err);
 }
 
 int
 pht_key_from_raw_public(enum pht_key_type type,
     const uint8_t raw[PHT_KEY_RAW_LEN], struct pht_key **out, struct pht_err *err)
 {
-	EVP_PKEY *pk;
-
-	*out = NULL;
-	if (type != PHT_KEY_SIGN && type != PHT_KEY_SEAL)
-		return pht_errf(err, PHT_ERR_INVALID, "unknown key type %d", (int)type);
-	pk = EVP_PKEY_new_raw_public_key_ex(NULL, alg_name(type), NULL, raw,
-	    PHT_KEY_RAW_LEN);
-	if (pk == NULL)
-		return pht_errf(err, PHT_ERR_CRYPTO, "%s: raw public key refused",
-		    alg_name(type));
-	return wrap(pk, 0, out, err);
+	return from_raw(type, raw, 0, out, err);
 }
 
 void

@@ -383,23 +383,42 @@ check_permit(const char *text, size_t len, struct pht_err *err)
 	return r;
 }
 
+/* Sets obj[field] to the n people v as [{"name", "key"}...]; both must be given. */
+static int
+set_people(json_t *obj, const char *field, const struct pht_permit_user *v,
+    size_t n, struct pht_err *err)
+{
+	json_t *a = json_array(), *u;
+	size_t i;
+	int r;
+
+	if (a == NULL || json_object_set_new(obj, field, a) != 0)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if ((u = json_object()) == NULL || json_array_append_new(a, u) != 0)
+			return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		if (v[i].name == NULL || v[i].key == NULL)
+			return pht_errf(err, PHT_ERR_INVALID, "permit: field %s: entry %zu "
+			    "has no %s", field, i + 1, v[i].name == NULL ? "name" : "key");
+		if ((r = pht_permit_set_string(u, "permit", "name", v[i].name, err)) != PHT_OK ||
+		    (r = pht_permit_set_string(u, "permit", "key", v[i].key, err)) != PHT_OK)
+			return r;
+	}
+	return PHT_OK;
+}
+
 int
 pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
     struct pht_err *err)
 {
 	const char *W = "permit";
-	json_t *obj = NULL, *a, *ds, *u;
+	json_t *obj = NULL, *ds;
 	size_t i;
 	int r;
 
-	*out = NULL;
-	if (outlen != NULL)
-		*outlen = 0;
-	if ((obj = json_object()) == NULL ||
-	    json_object_set_new(obj, "kind", json_string(PHT_PERMIT_KIND)) != 0) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	if ((r = pht_permit_start_build(PHT_PERMIT_KIND, &obj, out, outlen,
+	    err)) != PHT_OK)
 		goto out;
-	}
 	if ((r = pht_permit_set_string(obj, W, "id", s->id, err)) != PHT_OK ||
 	    (r = pht_permit_set_string(obj, W, "purpose", s->purpose, err)) != PHT_OK ||
 	    (r = pht_permit_set_time(obj, W, "issued", s->issued, err)) != PHT_OK ||
@@ -411,46 +430,13 @@ pht_permit_build(const struct pht_permit_spec *s, char **out, size_t *outlen,
 	    (s->nrow_access > 0 && (r = pht_json_set_strings(obj, W, "row_access", s->row_access,
 	    s->nrow_access, err)) != PHT_OK))
 		goto out;
-	if (s->nreviewers > 0) {
-		json_t *ra = json_array();
-		if (ra == NULL || json_object_set_new(obj, "reviewers", ra) != 0) {
-			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		for (i = 0; i < s->nreviewers; i++) {
-			if ((u = json_object()) == NULL || json_array_append_new(ra, u) != 0) {
-				r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-				goto out;
-			}
-			if (s->reviewers[i].name == NULL || s->reviewers[i].key == NULL) {
-				r = pht_errf(err, PHT_ERR_INVALID, "permit: field reviewers: "
-				    "entry %zu has no %s", i + 1, s->reviewers[i].name == NULL ?
-				    "name" : "key");
-				goto out;
-			}
-			if ((r = pht_permit_set_string(u, W, "name", s->reviewers[i].name, err)) != PHT_OK ||
-			    (r = pht_permit_set_string(u, W, "key", s->reviewers[i].key, err)) != PHT_OK)
-				goto out;
-		}
-	}
-	if ((a = json_array()) == NULL || json_object_set_new(obj, "users", a) != 0 ||
-	    (ds = json_object()) == NULL || json_object_set_new(obj, "datasets", ds) != 0) {
+	if ((s->nreviewers > 0 && (r = set_people(obj, "reviewers", s->reviewers,
+	    s->nreviewers, err)) != PHT_OK) ||
+	    (r = set_people(obj, "users", s->users, s->nusers, err)) != PHT_OK)
+		goto out;
+	if ((ds = json_object()) == NULL || json_object_set_new(obj, "datasets", ds) != 0) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
-	}
-	for (i = 0; i < s->nusers; i++) {
-		if ((u = json_object()) == NULL || json_array_append_new(a, u) != 0) {
-			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		if (s->users[i].name == NULL || s->users[i].key == NULL) {
-			r = pht_errf(err, PHT_ERR_INVALID, "permit: field users: entry %zu "
-			    "has no %s", i + 1, s->users[i].name == NULL ? "name" : "key");
-			goto out;
-		}
-		if ((r = pht_permit_set_string(u, W, "name", s->users[i].name, err)) != PHT_OK ||
-		    (r = pht_permit_set_string(u, W, "key", s->users[i].key, err)) != PHT_OK)
-			goto out;
 	}
 	for (i = 0; i < s->ndatasets; i++) {
 		if (s->datasets[i].name == NULL) {

@@ -174,6 +174,18 @@ pht_permit_set_string(json_t *obj, const char *what, const char *name,
 
 /* Dumps obj, checks it with the kind's parser (parse), hands the text over. */
 int
+pht_permit_start_build(const char *kind, json_t **obj, char **out,
+    size_t *outlen, struct pht_err *err)
+{
+	*out = NULL;
+	if (outlen != NULL)
+		*outlen = 0;
+	if ((*obj = json_pack("{s:s}", "kind", kind)) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	return PHT_OK;
+}
+
+int
 pht_permit_finish_build(json_t *obj,
     int (*check)(const char *, size_t, struct pht_err *), char **out,
     size_t *outlen, struct pht_err *err)

@@ -62,6 +62,14 @@ int pht_permit_set_string(json_t *obj, const char *what, const char *name,
     const char *s, struct pht_err *err);
 
 /*
+ * The common start of the four builders: *out = NULL, *outlen = 0 (outlen
+ * may be NULL) and *obj = {"kind": kind} (caller decrefs). PHT_OK or
+ * PHT_ERR_NOMEM (*obj NULL).
+ */
+int pht_permit_start_build(const char *kind, json_t **obj, char **out,
+    size_t *outlen, struct pht_err *err);
+
+/*
  * Dumps obj, checks the text with the kind's parser (check) and hands it
  * over: *out (caller frees), *outlen (may be NULL). On failure *out is
  * untouched and check's error is returned.

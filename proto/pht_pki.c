@@ -190,8 +190,12 @@ out:
 	return r;
 }
 
+/*
+ * The PEM of key when it is given (the memory BIO that held it is wiped),
+ * else of the certificate x, into a new *out (caller frees).
+ */
 static int
-pem_cert(X509 *x, struct pht_buf **out, struct pht_err *err)
+pem_encode(X509 *x, EVP_PKEY *key, struct pht_buf **out, struct pht_err *err)
 {
 	BIO *bio = BIO_new(BIO_s_mem());
 	struct pht_buf *b = NULL;
@@ -200,8 +204,11 @@ pem_cert(X509 *x, struct pht_buf **out, struct pht_err *err)
 	int r;
 
 	*out = NULL;
-	if (bio == NULL || !PEM_write_bio_X509(bio, x)) {
-		r = ossl_err(err, PHT_ERR_CRYPTO, "PEM encoding");
+	if (bio == NULL || (key != NULL ?
+	    !PEM_write_bio_PrivateKey(bio, key, NULL, NULL, 0, NULL, NULL) :
+	    !PEM_write_bio_X509(bio, x))) {
+		r = ossl_err(err, PHT_ERR_CRYPTO, key != NULL ?
+		    "PEM encoding of the key" : "PEM encoding");
 		goto out;
 	}
 	n = BIO_get_mem_data(bio, &p);
@@ -214,37 +221,7 @@ pem_cert(X509 *x, struct pht_buf **out, struct pht_err *err)
 	b = NULL; /* transferred */
 	r = PHT_OK;
 out:
-	pht_buf_free(b);
-	BIO_free(bio);
-	return r;
-}
-
-static int
-pem_key(EVP_PKEY *k, struct pht_buf **out, struct pht_err *err)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	struct pht_buf *b = NULL;
-	char *p;
-	long n;
-	int r;
-
-	*out = NULL;
-	if (bio == NULL ||
-	    !PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL)) {
-		r = ossl_err(err, PHT_ERR_CRYPTO, "PEM encoding of the key");
-		goto out;
-	}
-	n = BIO_get_mem_data(bio, &p);
-	if ((b = pht_buf_new((size_t)n)) == NULL ||
-	    pht_buf_put(b, p, (size_t)n) != PHT_OK) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	*out = b;
-	b = NULL; /* transferred */
-	r = PHT_OK;
-out:
-	if (bio != NULL) {
+	if (bio != NULL && key != NULL) {
 		/* The memory BIO held the private key: wipe it. */
 		n = BIO_get_mem_data(bio, &p);
 		if (n > 0)
@@ -266,7 +243,7 @@ write_pem(const char *dir, const char *name, X509 *x, EVP_PKEY *key,
 
 	if ((path = pht_path_join(dir, name)) == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	r = key != NULL ? pem_key(key, &b, err) : pem_cert(x, &b, err);
+	r = pem_encode(x, key, &b, err);
 	if (r == PHT_OK)
 		r = pht_file_write_atomic(path, pht_buf_data(b), pht_buf_len(b),
 		    key != NULL ? 0600 : 0644, err);
@@ -329,22 +306,34 @@ out:
 	return r;
 }
 
+/*
+ * Reads the PEM file at path: its private key into *key when key is given,
+ * else its certificate into *cert. The out-param is NULL on failure.
+ */
 static int
-load_key(const char *path, EVP_PKEY **out, struct pht_err *err)
+read_pem(const char *path, EVP_PKEY **key, X509 **cert, struct pht_err *err)
 {
 	struct pht_buf *b = NULL;
 	BIO *bio = NULL;
-	int r;
+	int r, ok;
 
-	*out = NULL;
+	if (key != NULL)
+		*key = NULL;
+	else
+		*cert = NULL;
 	if ((r = pht_file_read(path, PKI_MAX_FILE, &b, err)) != PHT_OK)
 		return r;
 	if ((bio = BIO_new_mem_buf(pht_buf_data(b), (int)pht_buf_len(b))) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((*out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL) {
-		ossl_err(err, PHT_ERR_MALFORMED, "reading the private key");
+	if (key != NULL)
+		ok = (*key = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) != NULL;
+	else
+		ok = (*cert = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL;
+	if (!ok) {
+		ossl_err(err, PHT_ERR_MALFORMED, key != NULL ?
+		    "reading the private key" : "reading the certificate");
 		pht_err_prefix(err, "%s", path);
 		r = PHT_ERR_MALFORMED;
 		goto out;
@@ -356,31 +345,16 @@ out:
 	return r;
 }
 
+static int
+load_key(const char *path, EVP_PKEY **out, struct pht_err *err)
+{
+	return read_pem(path, out, NULL, err);
+}
+
 int
 pht_pki_load_cert(const char *path, X509 **out, struct pht_err *err)
 {
-	struct pht_buf *b = NULL;
-	BIO *bio = NULL;
-	int r;
-
-	*out = NULL;
-	if ((r = pht_file_read(path, PKI_MAX_FILE, &b, err)) != PHT_OK)
-		return r;
-	if ((bio = BIO_new_mem_buf(pht_buf_data(b), (int)pht_buf_len(b))) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	if ((*out = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL) {
-		ossl_err(err, PHT_ERR_MALFORMED, "reading the certificate");
-		pht_err_prefix(err, "%s", path);
-		r = PHT_ERR_MALFORMED;
-		goto out;
-	}
-	r = PHT_OK;
-out:
-	BIO_free(bio);
-	pht_buf_free(b);
-	return r;
+	return read_pem(path, NULL, out, err);
 }
 
 int

@@ -114,11 +114,10 @@ pht_revocations_build(int64_t seq, int64_t issued, const char *const *ids,
 	json_t *obj = NULL;
 	int r;
 
-	*out = NULL;
-	if (outlen != NULL)
-		*outlen = 0;
-	if ((obj = json_pack("{s:s, s:I}", "kind", PHT_REVOCATIONS_KIND, "seq",
-	    (json_int_t)seq)) == NULL) {
+	if ((r = pht_permit_start_build(PHT_REVOCATIONS_KIND, &obj, out, outlen,
+	    err)) != PHT_OK)
+		goto out;
+	if (json_object_set_new(obj, "seq", json_integer((json_int_t)seq)) != 0) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}

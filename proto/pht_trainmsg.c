@@ -107,6 +107,27 @@ get_list(json_t *root, const char *name, const char ***out, size_t *n,
 }
 
 /* Checks the structure and fields of root into m (no hash or time checks). */
+/*
+ * An optional signed document that goes with the permit (permit_envelope,
+ * code_approval): 1 to PHT_TRAINMSG_MAX_PERMIT bytes, and only with a
+ * permit. *out is borrowed from root; NULL when absent.
+ */
+static int
+get_permit_doc(json_t *root, const char *name, const char *permit,
+    const char **out, struct pht_err *err)
+{
+	size_t n;
+	int r;
+
+	if ((r = pht_json_field_str(root, "train", name, 1, out, &n, err)) != PHT_OK)
+		return r;
+	if (*out != NULL && (n == 0 || n > PHT_TRAINMSG_MAX_PERMIT))
+		return bad(err, name, "not 1 to 65536 bytes");
+	if (*out != NULL && permit == NULL)
+		return bad(err, name, "given without permit");
+	return PHT_OK;
+}
+
 static int
 parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 {
@@ -162,21 +183,11 @@ parse_fields(json_t *root, struct pht_trainmsg *m, struct pht_err *err)
 		return bad(err, "result_key", "not the base64 of a 32-byte X25519 key");
 	if ((r = get_label(root, "permit", 1, &m->permit, err)) != PHT_OK)
 		return r;
-	if ((r = pht_json_field_str(root, "train", "permit_envelope", 1, &m->permit_envelope, &n,
-	    err)) != PHT_OK)
+	if ((r = get_permit_doc(root, "permit_envelope", m->permit,
+	    &m->permit_envelope, err)) != PHT_OK)
 		return r;
-	if (m->permit_envelope != NULL && (n == 0 || n > PHT_TRAINMSG_MAX_PERMIT))
-		return bad(err, "permit_envelope", "not 1 to 65536 bytes");
-	if (m->permit_envelope != NULL && m->permit == NULL)
-		return bad(err, "permit_envelope", "given without permit");
-	if ((r = pht_json_field_str(root, "train", "code_approval", 1, &m->code_approval, &n,
-	    err)) != PHT_OK)
-		return r;
-	if (m->code_approval != NULL && (n == 0 || n > PHT_TRAINMSG_MAX_PERMIT))
-		return bad(err, "code_approval", "not 1 to 65536 bytes");
-	if (m->code_approval != NULL && m->permit == NULL)
-		return bad(err, "code_approval", "given without permit");
-	return PHT_OK;
+	return get_permit_doc(root, "code_approval", m->permit, &m->code_approval,
+	    err);
 }
 
 int

@@ -9,9 +9,17 @@
 /*
  * Usage: call tap_ok(cond, "what") for each check, and end main with
  * return tap_done(); which prints the plan and returns non-zero if any
- * check failed. Header-only, no globals outside this translation unit.
+ * check failed. Header-only, no globals outside this translation unit;
+ * except in a test program of several files, built with -DTAP_SHARED, where
+ * every file counts on one tally that one of them defines with
+ * TAP_SHARED_DEFINE (after including this header).
  */
+#ifdef TAP_SHARED
+extern int tap_n_, tap_failed_;
+#define TAP_SHARED_DEFINE int tap_n_, tap_failed_
+#else
 static int tap_n_, tap_failed_;
+#endif
 
 #define tap_ok(cond, ...) tap_ok_((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
 
