@@ -28,11 +28,18 @@
  * the view is rows 0..n-1 of the dataset and sel is empty; otherwise
  * sel[0..n-1] are row indices. Views never change once made; the
  * selection lives inside the userdata so it counts against the memory cap.
+ *
+ * A where() on the whole dataset leaves its selection as a bitmap (bits:
+ * ceil(nrows / 64) words, row 64 w + b the bit b of word w, its block user
+ * value 1; sel NULL): an eighth of a byte per row instead of four, written
+ * in one pass. aggregate_by() and the row-set records read the bitmap
+ * directly; every other method first turns it into sel (materialize()).
  */
 struct view {
 	const struct pht_dataset *ds;
 	size_t n;
 	int all;
+	const uint64_t *bits;   /* the selection as a bitmap, sel not made yet */
 	int marked;             /* rows already recorded in rows_touched */
 	int noted;              /* set already recorded in the run's row sets */
 	const struct pht_train_with *with; /* with{} names (user value 2), or NULL */
@@ -81,6 +88,7 @@ new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all)
 
 	v = lua_newuserdatauv(L, sizeof(*v) + (all ? 0 : n * sizeof(uint32_t)), 2);
 	v->sel = v->own;
+	v->bits = NULL;
 	v->with = NULL;
 	v->ds = ds;
 	v->n = n;
@@ -151,12 +159,27 @@ mark_rows(lua_State *L, struct view *v)
 		memset(c->rows_touched, 0xff, v->n >> 3);
 		if ((v->n & 7) != 0)
 			c->rows_touched[v->n >> 3] |= (uint8_t)((1u << (v->n & 7)) - 1);
-	} else
+	} else if (v->bits != NULL)
+		for (i = 0; i < (pht_dataset_nrows(v->ds) + 7) / 8; i++)
+			c->rows_touched[i] |= (uint8_t)(v->bits[i >> 3] >> (8 * (i & 7)));
+	else
 		for (i = 0; i < v->n; i++) {
 			r = v->sel[i];
 			c->rows_touched[r >> 3] |= (uint8_t)(1u << (r & 7));
 		}
 	v->marked = 1;
+}
+
+/* Ends the run on a failed row-set record (past the bounds, or out of memory). */
+static void
+record_result(lua_State *L, int r)
+{
+	if (r == PHT_ERR_TOO_LARGE)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row sets "
+		    "(or %zu MiB of them) behind one output", PHT_TRAIN_ROWSETS_MAX_SETS,
+		    PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
+	else if (r != PHT_OK)
+		pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
 }
 
 /*
@@ -166,14 +189,7 @@ mark_rows(lua_State *L, struct view *v)
 static void
 record_set(lua_State *L, const uint32_t *rows, size_t n, int all)
 {
-	int r = pht_train_rowsets_add(pht_train_ctx_of(L)->rowsets, rows, n, all);
-
-	if (r == PHT_ERR_TOO_LARGE)
-		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "more than %d distinct row sets "
-		    "(or %zu MiB of them) behind one output", PHT_TRAIN_ROWSETS_MAX_SETS,
-		    PHT_TRAIN_ROWSETS_MAX_BYTES >> 20);
-	else if (r != PHT_OK)
-		pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
+	record_result(L, pht_train_rowsets_add(pht_train_ctx_of(L)->rowsets, rows, n, all));
 }
 
 /*
@@ -188,7 +204,10 @@ note_rows(lua_State *L, struct view *v)
 
 	if (v->noted || c->rowsets == NULL || c->ds != v->ds)
 		return;
-	record_set(L, v->all ? NULL : v->sel, v->n, v->all);
+	if (v->bits != NULL)
+		record_result(L, pht_train_rowsets_add_bits(c->rowsets, v->bits));
+	else
+		record_set(L, v->all ? NULL : v->sel, v->n, v->all);
 	v->noted = 1;
 }
 
@@ -1184,16 +1203,59 @@ col_index(lua_State *L)
 
 /* ---- views ---- */
 
+/*
+ * Turns the bitmap selection of the view v at stack index idx into sel
+ * (its rows ascending, as where() on a selection writes them); the
+ * block replaces the bitmap as user value 1. Nothing for other views.
+ */
+static void
+materialize(lua_State *L, int idx, struct view *v)
+{
+	const uint64_t *bits = v->bits;
+	size_t w, nwords, i = 0;
+	uint32_t *sel;
+	uint64_t m;
+
+	if (bits == NULL)
+		return;
+	idx = lua_absindex(L, idx);
+	nwords = (pht_dataset_nrows(v->ds) + 63) / 64;
+	sel = scratch(L, v->n, sizeof(uint32_t));
+	for (w = 0; w < nwords; w++)
+		for (m = bits[w]; m != 0; m &= m - 1)
+			sel[i++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+	v->sel = sel;
+	v->bits = NULL;
+	lua_setiuservalue(L, idx, 1);
+}
+
+/* The view at idx, its selection materialized. */
+static struct view *
+view_at(lua_State *L, int idx)
+{
+	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+
+	materialize(L, idx, v);
+	return v;
+}
+
+/* self, a view whose selection may still be a bitmap (methods that read it as such). */
+static struct view *
+check_view_lazy(lua_State *L)
+{
+	return luaL_checkudata(L, 1, VIEW_MT);
+}
+
 static struct view *
 check_view(lua_State *L)
 {
-	return luaL_checkudata(L, 1, VIEW_MT);
+	return view_at(L, 1);
 }
 
 static int
 view_nrows(lua_State *L)
 {
-	struct view *v = check_view(L);
+	struct view *v = check_view_lazy(L);
 
 	guard_rows(L, v->n);
 	note_rows(L, v);
@@ -1205,7 +1267,7 @@ view_nrows(lua_State *L)
 static int
 view_k(lua_State *L)
 {
-	check_view(L);
+	check_view_lazy(L);
 	lua_pushinteger(L, (lua_Integer)pht_train_ctx_of(L)->k);
 	return 1;
 }
@@ -1213,14 +1275,14 @@ view_k(lua_State *L)
 static int
 view_name(lua_State *L)
 {
-	lua_pushstring(L, pht_dataset_name(check_view(L)->ds));
+	lua_pushstring(L, pht_dataset_name(check_view_lazy(L)->ds));
 	return 1;
 }
 
 static int
 view_columns(lua_State *L)
 {
-	struct view *v = check_view(L);
+	struct view *v = check_view_lazy(L);
 	size_t i, j = 0, n = pht_dataset_ncols(v->ds);
 
 	lua_createtable(L, (int)n, 0);
@@ -1482,6 +1544,87 @@ where_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n
 	return m;
 }
 
+/*
+ * where() on the whole dataset (n rows): the kept rows as a bitmap of
+ * ceil(n / 64) words (bits past n zero), built a word at a time; the
+ * count.
+ */
+static inline __attribute__((always_inline)) size_t
+where_bits_kernel(const void *arr, const uint8_t *miss, size_t n, int has_miss, int ty,
+    int op, double kd, int64_t ki, uint64_t *bits)
+{
+	size_t w, j, r, end, m = 0, nwords = (n + 63) / 64;
+	uint64_t word;
+	int keep;
+
+	for (w = 0; w < nwords; w++) {
+		end = n - w * 64 < 64 ? n - w * 64 : 64;
+		word = 0;
+		for (j = 0; j < end; j++) {
+			r = w * 64 + j;
+			keep = where_test(arr, r, ty, op, kd, ki);
+			if (has_miss)
+				keep &= !((miss[r >> 3] >> (r & 7)) & 1);
+			word |= (uint64_t)keep << j;
+			m += (size_t)keep;
+		}
+		bits[w] = word;
+	}
+	return m;
+}
+
+#define WHERE_BITS(TY, OP) do {						\
+	if (c->missing == NULL)						\
+		m = where_bits_kernel(arr, NULL, n, 0, TY, OP, kd, ki, bits); \
+	else								\
+		m = where_bits_kernel(arr, c->missing, n, 1, TY, OP, kd, ki, bits); \
+} while (0)
+
+#define WHERE_BITS_OP(TY) do {						\
+	switch (op) {							\
+	case OP_EQ: WHERE_BITS(TY, OP_EQ); break;			\
+	case OP_NE: WHERE_BITS(TY, OP_NE); break;			\
+	case OP_LT: WHERE_BITS(TY, OP_LT); break;			\
+	case OP_LE: WHERE_BITS(TY, OP_LE); break;			\
+	case OP_GT: WHERE_BITS(TY, OP_GT); break;			\
+	default: WHERE_BITS(TY, OP_GE); break;				\
+	}								\
+} while (0)
+
+/* Comparison op of column c with key k over all n rows, into bits; the count. */
+static size_t
+where_compare_bits(const struct pht_column *c, size_t n, enum op op, const struct key *k,
+    uint64_t *bits)
+{
+	const double kd = k->d;
+	const int64_t ki = k->i;
+	const void *arr;
+	size_t m = 0;
+
+	switch (c->type) {
+	case PHT_COL_NUMBER:
+		arr = c->v.f64;
+		WHERE_BITS_OP(W_F64);
+		break;
+	case PHT_COL_INTEGER:
+		arr = c->v.i64;
+		if (k->isint)
+			WHERE_BITS_OP(W_I64);
+		else
+			WHERE_BITS_OP(W_I64D);
+		break;
+	case PHT_COL_BOOLEAN:
+		arr = c->v.u8;
+		WHERE_BITS_OP(W_U8);
+		break;
+	default:
+		arr = c->v.i32;
+		WHERE_BITS_OP(W_I32);
+		break;
+	}
+	return m;
+}
+
 #define WHERE_OP(TY) do {							\
 	switch (op) {								\
 	case OP_EQ: SPECIALISE_RET(m, where_kernel, arr, c->missing, v, TY, OP_EQ, kd, ki, out); break; \
@@ -1611,6 +1754,23 @@ view_where(lua_State *L)
 		pht_train_kernel_threshold(L, "where", c, k.isint ? (double)k.i : k.d);
 	}
 	mark_rows(L, v);
+	if (v->all && v->n > 0 && op != OP_IN && op != OP_NOTNULL && op != OP_ISNULL) {
+		/* the whole dataset: the selection as a bitmap (struct view) */
+		uint64_t *bits = scratch(L, (v->n + 63) / 64, sizeof(uint64_t));
+		struct view *nv;
+
+		out_idx = lua_gettop(L);
+		m = where_compare_bits(c, v->n, op, &k, bits);
+		nv = new_view(L, v->ds, 0, 0);
+		nv->n = m;
+		nv->sel = NULL;
+		nv->bits = bits;
+		lua_pushvalue(L, out_idx);
+		lua_setiuservalue(L, -2, 1);
+		nv->marked = v->marked;
+		inherit_with(L, v, nv);
+		return 1;
+	}
 	out = scratch(L, v->n, sizeof(uint32_t));
 	out_idx = lua_gettop(L);
 	if (op != OP_IN && op != OP_NOTNULL && op != OP_ISNULL)
@@ -1865,10 +2025,11 @@ push_group(lua_State *L, const struct view *v, const struct grouping *g,
 /*
  * Records the rows of each released, non-empty group as a row set behind
  * the output (what g.data:column(c):sum() would record for each group).
- * The slots come from gid8 when not NULL, else from g->gid.
+ * The slots come from gid8 when not NULL, else from g->gid. A view v
+ * with a bitmap selection must be the method's argument 1.
  */
 static void
-note_groups(lua_State *L, const struct view *v, const struct grouping *g,
+note_groups(lua_State *L, struct view *v, const struct grouping *g,
     const uint8_t *gid8, const size_t *counts, const int *released)
 {
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
@@ -1880,13 +2041,19 @@ note_groups(lua_State *L, const struct view *v, const struct grouping *g,
 		return;
 	if (gid8 != NULL) {
 		/* one pass per group list, no gathering, when the rows ascend */
-		r = pht_train_rowsets_add_groups(c->rowsets, v->all ? NULL : v->sel, v->n, gid8,
-		    nslots, released);
+		if (v->bits != NULL)
+			r = pht_train_rowsets_add_groups_bits(c->rowsets, v->bits, v->n, gid8,
+			    nslots, released);
+		else
+			r = pht_train_rowsets_add_groups(c->rowsets, v->all ? NULL : v->sel, v->n,
+			    gid8, nslots, released);
 		if (r == PHT_ERR_NOMEM)
 			pht_train_lua_fatal(L, PHT_ERR_NOMEM, "out of memory recording row sets");
 		if (r == PHT_OK)
 			return;
 	}
+	/* one by one: a bitmap selection (aggregate_by's self, argument 1) as sel */
+	materialize(L, 1, v);
 	off = scratch(L, nslots, sizeof(size_t));
 	rows = scratch(L, v->n, sizeof(uint32_t));
 	for (j = 0, i = 0; j < nslots; j++) {
@@ -2042,6 +2209,51 @@ struct slots {
  * ty is W_F64, W_I64 or W_U8; src one of SLOT_*, constant once inlined.
  */
 static inline __attribute__((always_inline)) void
+gacc_row(const void *arr, const uint8_t *miss, int has_miss, int ty, int src,
+    const uint32_t *gid, uint8_t *gid8, const void *codes, const uint8_t *kmiss,
+    uint32_t ngroups, struct gacc *acc, size_t i, size_t r)
+{
+	uint32_t g;
+	struct gacc *a;
+	double x;
+	int64_t xi;
+	int b = 0;
+
+	if (src == SLOT_GID32) {
+		g = gid != NULL ? gid[i] : NO_GROUP;
+		g = g == NO_GROUP ? ngroups : g;
+	} else if (src == SLOT_GID8)
+		g = gid8[i];
+	else {
+		g = src == SLOT_U8 ? ((const uint8_t *)codes)[r] :
+		    (uint32_t)((const int32_t *)codes)[r];
+		g = g >= ngroups ? ngroups : g;
+		if (kmiss != NULL)
+			g = ((kmiss[r >> 3] >> (r & 7)) & 1) ? ngroups : g;
+		gid8[i] = (uint8_t)g;
+	}
+	if (has_miss)
+		b = (miss[r >> 3] >> (r & 7)) & 1;
+	a = &acc[g];
+	a->rows++;
+	a->n += (size_t)!b;
+	if (ty == W_F64) {
+		x = ((const double *)arr)[r];
+		x = b ? -0.0 : x;
+		two_sum(&a->s, &a->c, x);
+		two_sum(&a->ss, &a->sc, x * x);
+	} else {
+		xi = ty == W_I64 ? ((const int64_t *)arr)[r] : ((const uint8_t *)arr)[r];
+		xi = b ? 0 : xi;
+		a->isum += xi;
+		if (ty == W_I64) {
+			x = b ? -0.0 : (double)xi;
+			two_sum(&a->ss, &a->sc, x * x);
+		}
+	}
+}
+
+static inline __attribute__((always_inline)) void
 gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
     int has_sel, int has_miss, int ty, int src, const struct slots *sl,
     struct gacc *acc)
@@ -2051,49 +2263,49 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 	const void *codes = sl->codes;
 	const uint8_t *kmiss = sl->kmiss;
 	const uint32_t ngroups = sl->ngroups;
-	size_t i, r;
-	uint32_t g;
-	struct gacc *a;
-	double x;
-	int64_t xi;
-	int b = 0;
+	size_t i;
 
-	for (i = 0; i < n; i++) {
-		r = has_sel ? sel[i] : i;
-		if (src == SLOT_GID32) {
-			g = gid != NULL ? gid[i] : NO_GROUP;
-			g = g == NO_GROUP ? ngroups : g;
-		} else if (src == SLOT_GID8)
-			g = gid8[i];
-		else {
-			g = src == SLOT_U8 ? ((const uint8_t *)codes)[r] :
-			    (uint32_t)((const int32_t *)codes)[r];
-			g = g >= ngroups ? ngroups : g;
-			if (kmiss != NULL)
-				g = ((kmiss[r >> 3] >> (r & 7)) & 1) ? ngroups : g;
-			gid8[i] = (uint8_t)g;
-		}
-		if (has_miss)
-			b = (miss[r >> 3] >> (r & 7)) & 1;
-		a = &acc[g];
-		a->rows++;
-		a->n += (size_t)!b;
-		if (ty == W_F64) {
-			x = ((const double *)arr)[r];
-			x = b ? -0.0 : x;
-			two_sum(&a->s, &a->c, x);
-			two_sum(&a->ss, &a->sc, x * x);
-		} else {
-			xi = ty == W_I64 ? ((const int64_t *)arr)[r] : ((const uint8_t *)arr)[r];
-			xi = b ? 0 : xi;
-			a->isum += xi;
-			if (ty == W_I64) {
-				x = b ? -0.0 : (double)xi;
-				two_sum(&a->ss, &a->sc, x * x);
-			}
-		}
-	}
+	for (i = 0; i < n; i++)
+		gacc_row(arr, miss, has_miss, ty, src, gid, gid8, codes, kmiss, ngroups, acc, i,
+		    has_sel ? sel[i] : i);
 }
+
+/* gacc_kernel over the rows of a bitmap selection (struct view), ascending. */
+static inline __attribute__((always_inline)) void
+gacc_bits_kernel(const void *arr, const uint8_t *miss, const uint64_t *bits, size_t nwords,
+    int has_miss, int ty, int src, const struct slots *sl, struct gacc *acc)
+{
+	const uint32_t *gid = sl->gid;
+	uint8_t *gid8 = sl->gid8;
+	const void *codes = sl->codes;
+	const uint8_t *kmiss = sl->kmiss;
+	const uint32_t ngroups = sl->ngroups;
+	size_t w, i = 0;
+	uint64_t m;
+
+	for (w = 0; w < nwords; w++)
+		for (m = bits[w]; m != 0; m &= m - 1, i++)
+			gacc_row(arr, miss, has_miss, ty, src, gid, gid8, codes, kmiss, ngroups,
+			    acc, i, w * 64 + (size_t)__builtin_ctzll(m));
+}
+
+/* Calls a *_bits_kernel K with a constant has_miss for the bitmap view v. */
+#define SPECIALISE_BITS(K, x, miss, v, ...) do {			\
+	size_t nw_ = (pht_dataset_nrows((v)->ds) + 63) / 64;		\
+	if ((miss) == NULL)						\
+		K(x, NULL, (v)->bits, nw_, 0, __VA_ARGS__);		\
+	else								\
+		K(x, miss, (v)->bits, nw_, 1, __VA_ARGS__);		\
+} while (0)
+
+#define GACC_SRC_BITS(ARR, TY) do {					\
+	switch (sl->src) {						\
+	case SLOT_GID32: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); break; \
+	case SLOT_GID8: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); break; \
+	case SLOT_I32: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_I32, sl, acc); break; \
+	default: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_U8, sl, acc); break; \
+	}								\
+} while (0)
 
 #define GACC_SRC(ARR, TY) do {							\
 	switch (sl->src) {							\
@@ -2108,6 +2320,20 @@ static void
 gacc_column(const struct pht_column *c, const struct view *v, const struct slots *sl,
     struct gacc *acc)
 {
+	if (v->bits != NULL) {
+		switch (c->type) {
+		case PHT_COL_NUMBER:
+			GACC_SRC_BITS(c->v.f64, W_F64);
+			break;
+		case PHT_COL_INTEGER:
+			GACC_SRC_BITS(c->v.i64, W_I64);
+			break;
+		default:
+			GACC_SRC_BITS(c->v.u8, W_U8);
+			break;
+		}
+		return;
+	}
 	switch (c->type) {
 	case PHT_COL_NUMBER:
 		GACC_SRC(c->v.f64, W_F64);
@@ -2128,38 +2354,64 @@ gacc_column(const struct pht_column *c, const struct view *v, const struct slots
  * or gid8 (SLOT_GID8), as the first pass left them.
  */
 static inline __attribute__((always_inline)) void
-gdev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
-    int has_sel, int has_miss, int ty, int src, const struct slots *sl,
-    struct gacc *acc)
+gdev_row(const void *arr, const uint8_t *miss, int has_miss, int ty, int src,
+    const uint32_t *gid, const uint8_t *gid8, uint32_t ngroups, struct gacc *acc, size_t i,
+    size_t r)
 {
-	const uint32_t *gid = sl->gid;
-	const uint8_t *gid8 = sl->gid8;
-	const uint32_t ngroups = sl->ngroups;
-	size_t i, r;
 	uint32_t g;
 	struct gacc *a;
 	double x;
 
-	for (i = 0; i < n; i++) {
-		r = has_sel ? sel[i] : i;
-		if (src == SLOT_GID32) {
-			g = gid != NULL ? gid[i] : NO_GROUP;
-			g = g == NO_GROUP ? ngroups : g;
-		} else
-			g = gid8[i];
-		a = &acc[g];
-		x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
-		    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
-		x -= a->mean;
-		if (has_miss)
-			x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
-		a->dev += x;
-		two_sum(&a->m2, &a->m2c, x * x);
-	}
+	if (src == SLOT_GID32) {
+		g = gid != NULL ? gid[i] : NO_GROUP;
+		g = g == NO_GROUP ? ngroups : g;
+	} else
+		g = gid8[i];
+	a = &acc[g];
+	x = ty == W_F64 ? ((const double *)arr)[r] : ty == W_I64 ?
+	    (double)((const int64_t *)arr)[r] : (double)((const uint8_t *)arr)[r];
+	x -= a->mean;
+	if (has_miss)
+		x = ((miss[r >> 3] >> (r & 7)) & 1) ? 0.0 : x;
+	a->dev += x;
+	two_sum(&a->m2, &a->m2c, x * x);
+}
+
+static inline __attribute__((always_inline)) void
+gdev_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
+    int has_sel, int has_miss, int ty, int src, const struct slots *sl,
+    struct gacc *acc)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		gdev_row(arr, miss, has_miss, ty, src, sl->gid, sl->gid8, sl->ngroups, acc, i,
+		    has_sel ? sel[i] : i);
+}
+
+/* gdev_kernel over the rows of a bitmap selection, ascending. */
+static inline __attribute__((always_inline)) void
+gdev_bits_kernel(const void *arr, const uint8_t *miss, const uint64_t *bits, size_t nwords,
+    int has_miss, int ty, int src, const struct slots *sl, struct gacc *acc)
+{
+	const uint32_t *gid = sl->gid;
+	const uint8_t *gid8 = sl->gid8;
+	const uint32_t ngroups = sl->ngroups;
+	size_t w, i = 0;
+	uint64_t m;
+
+	for (w = 0; w < nwords; w++)
+		for (m = bits[w]; m != 0; m &= m - 1, i++)
+			gdev_row(arr, miss, has_miss, ty, src, gid, gid8, ngroups, acc, i,
+			    w * 64 + (size_t)__builtin_ctzll(m));
 }
 
 #define GDEV_SRC(ARR, TY) do {							\
-	if (sl->src == SLOT_GID32)						\
+	if (v->bits != NULL && sl->src == SLOT_GID32)				\
+		SPECIALISE_BITS(gdev_bits_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); \
+	else if (v->bits != NULL)						\
+		SPECIALISE_BITS(gdev_bits_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); \
+	else if (sl->src == SLOT_GID32)						\
 		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); \
 	else									\
 		SPECIALISE(gdev_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); \
@@ -2584,7 +2836,7 @@ static int
 view_aggregate_by(lua_State *L)
 {
 	struct pht_train_ctx *ctx = pht_train_ctx_of(L);
-	struct view *v = check_view(L);
+	struct view *v = check_view_lazy(L);
 	const struct pht_column *gc = find_col(L, v, 2), **cols;
 	const struct pht_train_lineage **lins;
 	struct grouping g;
@@ -2598,6 +2850,19 @@ view_aggregate_by(lua_State *L)
 	luaL_checktype(L, 3, LUA_TTABLE);
 	lua_settop(L, 3);
 	cols = agg_columns(L, v, 3, "aggregate_by", &ncols, &lins);    /* 4 */
+	/*
+	 * A bitmap selection is read as such when the slots come from the
+	 * key's codes and no column has missing cells or a polynomial (whose
+	 * row-by-row paths take sel); else it is materialized first.
+	 */
+	for (j = 0; j < ncols && v->bits != NULL; j++)
+		if (cols[j]->missing != NULL || lins[j] != NULL)
+			break;
+	if (v->bits != NULL && (j < ncols || ncols == 0 ||
+	    (gc->type != PHT_COL_CATEGORY && gc->type != PHT_COL_BOOLEAN) ||
+	    (gc->type == PHT_COL_CATEGORY && gc->nlevels >= UINT8_MAX))) {
+		materialize(L, 1, v);
+	}
 	guard_rows(L, v->n);
 	mark_rows(L, v);
 	note_rows(L, v);
@@ -3003,7 +3268,7 @@ view_order(lua_State *L)
 static int
 view_tostring(lua_State *L)
 {
-	struct view *v = check_view(L);
+	struct view *v = check_view_lazy(L);
 
 	lua_pushfstring(L, "view of dataset %s", pht_dataset_name(v->ds));
 	return 1;
@@ -3066,7 +3331,7 @@ register_metatables(lua_State *L)
 void
 pht_train_data_view_rows(lua_State *L, int idx, struct pht_train_view_rows *out)
 {
-	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+	struct view *v = view_at(L, idx);
 
 	out->ds = v->ds;
 	out->n = v->n;
@@ -3076,7 +3341,7 @@ pht_train_data_view_rows(lua_State *L, int idx, struct pht_train_view_rows *out)
 void
 pht_train_data_use(lua_State *L, int idx)
 {
-	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+	struct view *v = view_at(L, idx);
 
 	guard_rows(L, v->n);
 	mark_rows(L, v);
@@ -3109,7 +3374,7 @@ adds_constant(const struct pht_train_poly *p, size_t ncells)
 static const struct pht_column *
 kernel_col(lua_State *L, int view_idx, int name_idx, const struct pht_train_lineage **lin)
 {
-	struct view *v = luaL_checkudata(L, view_idx, VIEW_MT);
+	struct view *v = view_at(L, view_idx);
 	const struct pht_column *c = find_col_lin(L, v, name_idx, lin);
 
 	if (*lin != NULL && !(*lin)->aggregatable)
@@ -3313,7 +3578,7 @@ pht_train_data_column_methods_add(lua_State *L, const luaL_Reg *methods,
 const struct pht_train_with *
 pht_train_data_view_with(lua_State *L, int idx)
 {
-	struct view *v = luaL_checkudata(L, idx, VIEW_MT);
+	struct view *v = view_at(L, idx);
 
 	if (v->with != NULL)
 		lua_getiuservalue(L, idx, 2);
@@ -3326,7 +3591,7 @@ void
 pht_train_data_push_with(lua_State *L, int view_idx, const struct pht_train_with *with,
     int with_idx)
 {
-	struct view *v = luaL_checkudata(L, view_idx, VIEW_MT), *nv;
+	struct view *v = view_at(L, view_idx), *nv;
 
 	view_idx = lua_absindex(L, view_idx);
 	with_idx = lua_absindex(L, with_idx);

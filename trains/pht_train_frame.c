@@ -25,10 +25,9 @@ pht_train_frame_header_size(void)
 }
 
 int
-pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
+pht_train_frame_encode_head(struct pht_buf *out, int code, uint64_t instructions,
     uint64_t peak_memory, uint64_t rows_read, uint32_t flags, const char *columns,
-    const void *payload, size_t payload_len, const void *rowsets,
-    size_t rowsets_len)
+    const void *payload, size_t payload_len, size_t rowsets_len)
 {
 	struct frame_head h;
 	size_t clen = columns != NULL ? strlen(columns) : 0;
@@ -50,7 +49,21 @@ pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
 	h.rowsets_len = (uint32_t)rowsets_len;
 	if ((r = pht_buf_put(out, &h, sizeof(h))) != PHT_OK ||
 	    (r = pht_buf_put(out, columns, clen)) != PHT_OK ||
-	    (r = pht_buf_put(out, payload, payload_len)) != PHT_OK ||
+	    (r = pht_buf_put(out, payload, payload_len)) != PHT_OK)
+		return r;
+	return PHT_OK;
+}
+
+int
+pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
+    uint64_t peak_memory, uint64_t rows_read, uint32_t flags, const char *columns,
+    const void *payload, size_t payload_len, const void *rowsets,
+    size_t rowsets_len)
+{
+	int r;
+
+	if ((r = pht_train_frame_encode_head(out, code, instructions, peak_memory, rows_read,
+	    flags, columns, payload, payload_len, rowsets_len)) != PHT_OK ||
 	    (rowsets_len > 0 && (r = pht_buf_put(out, rowsets, rowsets_len)) != PHT_OK))
 		return r;
 	return PHT_OK;

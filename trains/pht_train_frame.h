@@ -52,6 +52,15 @@ int pht_train_frame_encode(struct pht_buf *out, int code, uint64_t instructions,
     size_t rowsets_len);
 
 /*
+ * The frame as pht_train_frame_encode() makes it, less the rowsets_len
+ * bytes of row sets, which the caller sends right after (the large part
+ * of a frame is not copied).
+ */
+int pht_train_frame_encode_head(struct pht_buf *out, int code, uint64_t instructions,
+    uint64_t peak_memory, uint64_t rows_read, uint32_t flags, const char *columns,
+    const void *payload, size_t payload_len, size_t rowsets_len);
+
+/*
  * Decodes exactly len hostile bytes. Accepts only the magic, a code among
  * PHT_OK, PHT_ERR_LIMIT, PHT_ERR_TRAIN, PHT_ERR_DISCLOSURE,
  * PHT_ERR_INTERNAL and PHT_ERR_NOMEM, lengths that add up to len, a

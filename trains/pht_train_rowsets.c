@@ -330,14 +330,171 @@ out:
 	return r;
 }
 
+/* Bits set in x (inline: the baseline x86-64 target has no popcnt instruction). */
+static inline uint64_t
+popcount64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (x * 0x0101010101010101ULL) >> 56;
+}
+
+/*
+ * Validates a bitmap of words (word w, bit b: row 64 w + b) over nrows
+ * rows: no bit at or past nrows. Its number of rows in *n.
+ */
+static int
+bits_check(const struct pht_train_rowsets *rs, const uint64_t *bits, size_t *n)
+{
+	size_t w, nwords = ((size_t)rs->nrows + 63) / 64, c = 0;
+
+	for (w = 0; w < nwords; w++)
+		c += (size_t)popcount64(bits[w]);
+	if ((rs->nrows & 63) != 0 && (bits[nwords - 1] >> (rs->nrows & 63)) != 0)
+		return PHT_ERR_INVALID;
+	*n = c;
+	return PHT_OK;
+}
+
 int
-pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
+pht_train_rowsets_add_bits(struct pht_train_rowsets *rs, const uint64_t *bits)
+{
+	size_t n, i, w, nwords, list_len = 0, bmp_len, start, body_len;
+	uint32_t r, prev = 0, gap;
+	uint64_t m, h;
+	uint8_t kind, *p;
+	int rc, first = 1;
+
+	if (rs->nrows == 0)
+		return PHT_OK;
+	if ((rc = bits_check(rs, bits, &n)) != PHT_OK)
+		return rc;
+	if (n == 0)
+		return PHT_OK;
+	nwords = ((size_t)rs->nrows + 63) / 64;
+	bmp_len = ((size_t)rs->nrows + 7) / 8;
+	if (n == rs->nrows) {
+		kind = KIND_ALL;
+		body_len = 0;
+	} else if (n > bmp_len) {
+		/* a LIST takes at least a byte per row: longer than the bitmap */
+		kind = KIND_BITMAP;
+		body_len = bmp_len;
+	} else {
+		for (w = 0; w < nwords && list_len <= bmp_len; w++)
+			for (m = bits[w]; m != 0; m &= m - 1) {
+				r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+				list_len += varint_len(first ? r : r - prev);
+				prev = r;
+				first = 0;
+			}
+		kind = list_len <= bmp_len ? KIND_LIST : KIND_BITMAP;
+		body_len = kind == KIND_LIST ? list_len : bmp_len;
+	}
+	if (rs->nsets >= PHT_TRAIN_ROWSETS_MAX_SETS ||
+	    rs->len + SET_HEAD + body_len > PHT_TRAIN_ROWSETS_MAX_BYTES)
+		return PHT_ERR_TOO_LARGE;
+	if ((rc = reserve(rs, SET_HEAD + body_len)) != PHT_OK)
+		return rc;
+	start = rs->len;
+	p = rs->bytes + start;
+	p[0] = kind;
+	put32(p + 1, (uint32_t)n);
+	p += SET_HEAD;
+	if (kind == KIND_LIST) {
+		first = 1;
+		for (w = 0; w < nwords; w++)
+			for (m = bits[w]; m != 0; m &= m - 1) {
+				r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+				gap = first ? r : r - prev;
+				if (gap < 0x80)
+					*p++ = (uint8_t)gap;
+				else
+					p += varint_put(p, gap);
+				prev = r;
+				first = 0;
+			}
+	} else if (kind == KIND_BITMAP)
+		/* LSB first, byte by byte, whatever the host's byte order */
+		for (i = 0; i < bmp_len; i++)
+			p[i] = (uint8_t)(bits[i >> 3] >> (8 * (i & 7)));
+	/* Already there? The encoding is canonical: same bytes, same set. */
+	h = hash_bytes(rs->bytes + start, SET_HEAD + body_len);
+	for (i = 0; i < rs->nsets; i++)
+		if (rs->sets[i].hash == h && rs->sets[i].kind == kind &&
+		    rs->sets[i].count == n && rs->sets[i].body_len == body_len &&
+		    memcmp(rs->bytes + rs->sets[i].body, rs->bytes + start + SET_HEAD,
+		    body_len) == 0)
+			return PHT_OK;  /* not committed: len unchanged */
+	rs->len = start + SET_HEAD + body_len;
+	if ((rc = push_ref(rs, start, kind, n, h)) != PHT_OK) {
+		rs->len = start;
+		return rc;
+	}
+	put32(rs->bytes + 4, (uint32_t)rs->nsets);
+	return PHT_OK;
+}
+
+/*
+ * The rows of add_groups: rows[i], or row i when rows is NULL; with bits,
+ * the set bits in ascending order instead (rows unused).
+ */
+struct rowsrc {
+	const uint32_t *rows;
+	const uint64_t *bits;
+	size_t nwords;
+};
+
+/* Group counting of one row (add_groups' pass 1); 0 if out of range. */
+static inline __attribute__((always_inline)) int
+group_count(uint32_t r, uint8_t g, size_t nslots, uint32_t nrows, uint64_t *count,
+    uint64_t *list_len, uint32_t *prev)
+{
+	uint32_t gap;
+
+	if (r >= nrows || g >= nslots)
+		return 0;
+	gap = count[g] == 0 ? r : r - prev[g];
+	list_len[g] += 1 + (gap >= 1u << 7) + (gap >= 1u << 14) + (gap >= 1u << 21) +
+	    (gap >= 1u << 28);
+	prev[g] = r;
+	count[g]++;
+	return 1;
+}
+
+/* Writes one row into its group's body (add_groups' pass 2). */
+static inline __attribute__((always_inline)) void
+group_put(uint32_t r, uint8_t g, const uint8_t *use, const uint8_t *kind, uint8_t **p,
+    uint64_t *count, uint32_t *prev)
+{
+	uint32_t gap;
+
+	if (!use[g] || kind[g] == KIND_ALL)
+		return;
+	if (kind[g] == KIND_LIST) {
+		gap = count[g] == 0 ? r : r - prev[g];
+		if (gap < 0x80)
+			*p[g]++ = (uint8_t)gap;
+		else
+			p[g] += varint_put(p[g], gap);
+		prev[g] = r;
+		count[g]++;
+	} else
+		p[g][r >> 3] |= (uint8_t)(1u << (r & 7));
+}
+
+static int
+add_groups(struct pht_train_rowsets *rs, const struct rowsrc *src,
     size_t n, const uint8_t *slot, size_t nslots, const int *want)
 {
+	const uint32_t *rows = src->rows;
+	uint64_t m;
+	size_t w;
 	uint64_t count[256], list_len[256];
-	uint32_t prev[256], r, gap;
+	uint32_t prev[256], r;
 	size_t off[256], body[256], i, total = 0, start, len, k, nnew = 0;
-	uint8_t kind[256], use[256], *base, *p[256], g;
+	uint8_t kind[256], use[256], *base, *p[256];
 	size_t bmp_len = ((size_t)rs->nrows + 7) / 8;
 	uint64_t h;
 	int rc;
@@ -347,18 +504,23 @@ pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
 	memset(count, 0, sizeof(count));
 	memset(list_len, 0, sizeof(list_len));
 	/* pass 1: ascending rows in range; per group its size and LIST length */
-	for (i = 0; i < n; i++) {
-		r = rows != NULL ? rows[i] : (uint32_t)i;
-		if (r >= rs->nrows || (i > 0 && rows != NULL && r <= rows[i - 1]) ||
-		    slot[i] >= nslots)
+	if (src->bits != NULL) {
+		for (w = 0, i = 0; w < src->nwords; w++)
+			for (m = src->bits[w]; m != 0; m &= m - 1, i++) {
+				r = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(m));
+				if (i >= n || !group_count(r, slot[i], nslots, rs->nrows, count,
+				    list_len, prev))
+					return PHT_ERR_INVALID;
+			}
+		if (i != n)
 			return PHT_ERR_INVALID;
-		g = slot[i];
-		gap = count[g] == 0 ? r : r - prev[g];
-		list_len[g] += 1 + (gap >= 1u << 7) + (gap >= 1u << 14) + (gap >= 1u << 21) +
-		    (gap >= 1u << 28);
-		prev[g] = r;
-		count[g]++;
-	}
+	} else
+		for (i = 0; i < n; i++) {
+			r = rows != NULL ? rows[i] : (uint32_t)i;
+			if ((i > 0 && rows != NULL && r <= rows[i - 1]) ||
+			    !group_count(r, slot[i], nslots, rs->nrows, count, list_len, prev))
+				return PHT_ERR_INVALID;
+		}
 	for (k = 0; k < nslots; k++) {
 		body[k] = 0;
 		use[k] = want[k] && count[k] > 0;
@@ -394,22 +556,15 @@ pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
 		count[k] = 0;   /* reused: rows written so far */
 	}
 	/* pass 2: the bodies */
-	for (i = 0; i < n; i++) {
-		g = slot[i];
-		if (!use[g] || kind[g] == KIND_ALL)
-			continue;
-		r = rows != NULL ? rows[i] : (uint32_t)i;
-		if (kind[g] == KIND_LIST) {
-			gap = count[g] == 0 ? r : r - prev[g];
-			if (gap < 0x80)
-				*p[g]++ = (uint8_t)gap;
-			else
-				p[g] += varint_put(p[g], gap);
-			prev[g] = r;
-			count[g]++;
-		} else
-			p[g][r >> 3] |= (uint8_t)(1u << (r & 7));
-	}
+	if (src->bits != NULL)
+		for (w = 0, i = 0; w < src->nwords; w++)
+			for (m = src->bits[w]; m != 0; m &= m - 1, i++)
+				group_put((uint32_t)(w * 64 + (size_t)__builtin_ctzll(m)), slot[i],
+				    use, kind, p, count, prev);
+	else
+		for (i = 0; i < n; i++)
+			group_put(rows != NULL ? rows[i] : (uint32_t)i, slot[i], use, kind, p,
+			    count, prev);
 	/* commit in group order, dropping a set already listed (as add does) */
 	start = rs->len;
 	for (k = 0; k < nslots; k++) {
@@ -435,6 +590,27 @@ pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
 		start += len;
 	}
 	return PHT_OK;
+}
+
+int
+pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
+    size_t n, const uint8_t *slot, size_t nslots, const int *want)
+{
+	struct rowsrc src = {rows, NULL, 0};
+
+	return add_groups(rs, &src, n, slot, nslots, want);
+}
+
+int
+pht_train_rowsets_add_groups_bits(struct pht_train_rowsets *rs, const uint64_t *bits,
+    size_t n, const uint8_t *slot, size_t nslots, const int *want)
+{
+	struct rowsrc src = {NULL, bits, ((size_t)rs->nrows + 63) / 64};
+	size_t c;
+
+	if (rs->nrows == 0 || bits_check(rs, bits, &c) != PHT_OK || c != n)
+		return PHT_ERR_INVALID;
+	return add_groups(rs, &src, n, slot, nslots, want);
 }
 
 uint32_t

@@ -57,6 +57,17 @@ int pht_train_rowsets_add(struct pht_train_rowsets *rs, const uint32_t *rows,
 int pht_train_rowsets_add_groups(struct pht_train_rowsets *rs, const uint32_t *rows,
     size_t n, const uint8_t *slot, size_t nslots, const int *want);
 
+/*
+ * The same as pht_train_rowsets_add() and pht_train_rowsets_add_groups()
+ * (the same sets, the same bytes) with the rows given as a bitmap of
+ * ceil(nrows / 64) words, row 64 w + b the bit b of word w, no bit at or
+ * past nrows (PHT_ERR_INVALID otherwise); for the groups, n is the number
+ * of rows in bits and slot[i] the group of the i-th row in ascending order.
+ */
+int pht_train_rowsets_add_bits(struct pht_train_rowsets *rs, const uint64_t *bits);
+int pht_train_rowsets_add_groups_bits(struct pht_train_rowsets *rs, const uint64_t *bits,
+    size_t n, const uint8_t *slot, size_t nslots, const int *want);
+
 /* Rows of the dataset, number of sets, and the size of set i. */
 uint32_t pht_train_rowsets_nrows(const struct pht_train_rowsets *rs);
 size_t pht_train_rowsets_count(const struct pht_train_rowsets *rs);

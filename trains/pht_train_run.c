@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <lauxlib.h>
+#include <malloc.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -185,12 +186,13 @@ child_send(int fd, int code, const struct pht_train_ctx *ctx, const char *payloa
 	pht_train_data_columns_read(ctx, cols, sizeof(cols));
 	if (code == PHT_OK && ctx->rowsets != NULL)
 		rows = pht_train_rowsets_bytes(ctx->rowsets, &rows_len);
-	b = pht_buf_new(pht_train_frame_header_size() + sizeof(cols) + payload_len +
-	    rows_len);
-	if (b == NULL || pht_train_frame_encode(b, code, ctx->instructions, ctx->peak,
-	    nread, flags, cols, payload, payload_len, rows, rows_len) != PHT_OK)
+	/* the row sets (megabytes for a large view) go out from where they are */
+	b = pht_buf_new(pht_train_frame_header_size() + sizeof(cols) + payload_len);
+	if (b == NULL || pht_train_frame_encode_head(b, code, ctx->instructions, ctx->peak,
+	    nread, flags, cols, payload, payload_len, rows_len) != PHT_OK)
 		_exit(5);
-	if (pht_file_write_all(fd, pht_buf_data(b), pht_buf_len(b), NULL) != 0)
+	if (pht_file_write_all(fd, pht_buf_data(b), pht_buf_len(b), NULL) != 0 ||
+	    (rows_len > 0 && pht_file_write_all(fd, rows, rows_len, NULL) != 0))
 		_exit(3);
 	pht_buf_free(b);
 }
@@ -212,6 +214,18 @@ child_main(const struct job *job, int wfd)
 
 	memset(&ctx, 0, sizeof(ctx));
 	msg[0] = 0;
+	/*
+	 * Blocks of 128 KiB and more from fresh mappings of their own: the
+	 * heap the child shares with the parent (copy on write) may hold
+	 * large free chunks, and glibc's adaptive threshold may have grown
+	 * in the parent, so a large block (a selection vector, group bytes,
+	 * the row sets) would otherwise be copied page by page on its first
+	 * write, and its huge-page hint (scratch() in pht_train_data.c)
+	 * would not take.
+	 */
+#ifdef M_MMAP_THRESHOLD
+	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+#endif
 	if ((fd = child_fds(wfd)) < 0)
 		_exit(4);
 	if (pht_train_ctx_init(&ctx, job->lim, job->ds) != PHT_OK ||
@@ -432,6 +446,15 @@ run_job(const struct job *job, json_t **output, struct pht_run_stats *stats,
 		ret = pht_errf(err, PHT_ERR_IO, "pipe: %s", strerror(errno));
 		goto out;
 	}
+#ifdef F_SETPIPE_SZ
+	/*
+	 * Room for a megabyte in the pipe (a hint; the system's bound may be
+	 * lower): a station run's row sets can take megabytes, sent in 16 times
+	 * fewer rounds of the child filling the pipe and the parent draining it.
+	 */
+	if (job->kind == JOB_STATION)
+		(void)fcntl(fds[1], F_SETPIPE_SZ, 1 << 20);
+#endif
 	t0 = pht_time_mono_ms();
 	deadline = t0 + (int64_t)ceil(lim->wall_seconds * 1000.0);
 	pid = fork();

@@ -83,6 +83,96 @@ run_rows(const struct pht_dataset *ds, const char *body, struct pht_train_rowset
 	return r;
 }
 
+/* The next value of a 64-bit LCG (the tests' own, so the sets are the same every run). */
+static uint64_t
+lcg(uint64_t *x)
+{
+	*x = *x * 6364136223846793005ULL + 1442695040888963407ULL;
+	return *x >> 33;
+}
+
+/* 1 when a and b hold the same bytes. */
+static int
+same_bytes(const struct pht_train_rowsets *a, const struct pht_train_rowsets *b)
+{
+	size_t la, lb;
+	const uint8_t *ba = pht_train_rowsets_bytes(a, &la), *bb = pht_train_rowsets_bytes(b, &lb);
+
+	return la == lb && memcmp(ba, bb, la) == 0;
+}
+
+/*
+ * The bitmap forms (a where() on the whole dataset hands its selection
+ * over as bits) record the same sets, byte for byte, as the row forms:
+ * every kind (ALL, LIST with gaps of one to three varint bytes, BITMAP, the
+ * LIST/BITMAP boundary), several groups, a set already there.
+ */
+static void
+test_bits_forms(void)
+{
+	static const uint32_t sizes[] = {1000, 4099, 70001};
+	static const uint32_t per[] = {0, 1, 3, 7, 8, 9, 64, 1000, 20000, 60000};
+	struct pht_train_rowsets *x, *y;
+	uint64_t *bits, seed = 7;
+	uint32_t *rows, nrows, n, i;
+	uint8_t *slot;
+	size_t si, pi, nw, ok = 0, okg = 0, trials = 0;
+	int want[5] = {1, 0, 1, 1, 1};
+
+	for (si = 0; si < sizeof(sizes) / sizeof(sizes[0]); si++) {
+		nrows = sizes[si];
+		nw = (nrows + 63) / 64;
+		bits = calloc(nw, sizeof(*bits));
+		rows = malloc(nrows * sizeof(*rows));
+		slot = malloc(nrows);
+		for (pi = 0; pi < sizeof(per) / sizeof(per[0]); pi++) {
+			/* keep each row with chance 1 in per[pi] (every row when 0) */
+			memset(bits, 0, nw * sizeof(*bits));
+			for (i = 0, n = 0; i < nrows; i++)
+				if (per[pi] == 0 || lcg(&seed) % per[pi] == 0) {
+					bits[i / 64] |= (uint64_t)1 << (i % 64);
+					slot[n] = (uint8_t)(lcg(&seed) % 5);
+					rows[n++] = i;
+				}
+			x = pht_train_rowsets_new(nrows);
+			y = pht_train_rowsets_new(nrows);
+			trials++;
+			/* twice: the second is a set already there */
+			ok += pht_train_rowsets_add(x, rows, n, 0) == PHT_OK &&
+			    pht_train_rowsets_add_bits(y, bits) == PHT_OK &&
+			    pht_train_rowsets_add(x, rows, n, 0) == PHT_OK &&
+			    pht_train_rowsets_add_bits(y, bits) == PHT_OK && same_bytes(x, y);
+			okg += pht_train_rowsets_add_groups(x, rows, n, slot, 5, want) == PHT_OK &&
+			    pht_train_rowsets_add_groups_bits(y, bits, n, slot, 5, want) == PHT_OK &&
+			    same_bytes(x, y) && pht_train_rowsets_count(x) == pht_train_rowsets_count(y);
+			pht_train_rowsets_free(x);
+			pht_train_rowsets_free(y);
+		}
+		free(bits);
+		free(rows);
+		free(slot);
+	}
+	tap_ok(ok == trials, "a set given as a bitmap is recorded as the same bytes as given "
+	    "row by row (%zu of %zu: ALL, LIST, BITMAP, datasets of 1000 to 70001 rows)", ok,
+	    trials);
+	tap_ok(okg == trials, "groups over a bitmap selection are recorded as the same bytes as "
+	    "over its rows (%zu of %zu)", okg, trials);
+	/* a bit past the last row is refused, and nothing is recorded */
+	x = pht_train_rowsets_new(100);
+	bits = calloc(2, sizeof(*bits));
+	slot = calloc(64, 1);
+	bits[1] = (uint64_t)1 << 36;    /* row 100 */
+	tap_ok(pht_train_rowsets_add_bits(x, bits) == PHT_ERR_INVALID &&
+	    pht_train_rowsets_add_groups_bits(x, bits, 1, slot, 1, want) == PHT_ERR_INVALID &&
+	    pht_train_rowsets_count(x) == 0, "a bitmap with a row past the dataset is refused");
+	bits[1] = (uint64_t)1 << 35;    /* row 99 */
+	tap_ok(pht_train_rowsets_add_groups_bits(x, bits, 2, slot, 1, want) == PHT_ERR_INVALID &&
+	    pht_train_rowsets_count(x) == 0, "groups over a bitmap of another row count are refused");
+	free(bits);
+	free(slot);
+	pht_train_rowsets_free(x);
+}
+
 int
 main(void)
 {
@@ -98,6 +188,7 @@ main(void)
 	uint64_t seed = 42, sd, want;
 	int r;
 
+	test_bits_forms();
 	/* canonical kinds */
 	a = pht_train_rowsets_new(nrows);
 	for (i = 0; i < nrows; i++)
