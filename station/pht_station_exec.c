@@ -22,7 +22,6 @@
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
