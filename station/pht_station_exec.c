@@ -349,6 +349,7 @@ struct exec_ctx {
 	struct pht_train_rowsets *rows;
 	struct pht_run_stats stats;
 	int run;                      /* the run's result (pht_train_run_station_rows) */
+	size_t rounded;               /* values stage_rounding rounded */
 	json_t *fields;               /* a refusal's audit fields, or NULL */
 	int error;                    /* STAGE_ERROR: the error code (detail in err) */
 };
@@ -665,6 +666,16 @@ stage_output(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
 	    STAGE_NEXT : STAGE_STOP;
 }
 
+/* Counts rounded to the policy's base (pht_station_round.h); never stops. */
+static enum stage_next
+stage_rounding(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)why;
+	(void)err;
+	x->rounded = pht_station_round_counts(x->output, x->pol->round_counts);
+	return STAGE_NEXT;
+}
+
 /*
  * Disclosure: differencing against the earlier releases and the budget
  * (recorded durably if released).
@@ -685,18 +696,16 @@ stage_differencing(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
 	return STAGE_STOP;
 }
 
-/* Rounding, the "released" entry with the exact output, the output handed over. */
+/* The "released" entry with the exact output, the output handed over. */
 static enum stage_next
 stage_release(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
 {
 	struct pht_station_result *res = x->res;
 	const struct pht_station_policy *pol = x->pol;
-	size_t rounded;
 	char *dump;
 	json_t *f;
 
 	(void)why;
-	rounded = pht_station_round_counts(x->output, pol->round_counts);
 	if ((dump = pht_json_dump(x->output)) == NULL) {
 		x->error = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		return STAGE_ERROR;
@@ -713,7 +722,7 @@ stage_release(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
 	}
 	if (f != NULL && pol->round_counts > 1 && json_object_set_new(f, "rounding",
 	    json_pack("{s:I, s:I}", "counts", (json_int_t)pol->round_counts,
-	    "values_rounded", (json_int_t)rounded)) != 0) {
+	    "values_rounded", (json_int_t)x->rounded)) != 0) {
 		json_decref(f);
 		f = NULL;
 	}
@@ -752,6 +761,7 @@ static const struct exec_stage {
 	{"executed", stage_executed, PHT_STATION_FAILED},
 	{"permit columns", stage_columns, PHT_STATION_WITHHELD},
 	{"output checks", stage_output, PHT_STATION_WITHHELD},
+	{"rounding", stage_rounding, PHT_STATION_WITHHELD},
 	{"differencing", stage_differencing, PHT_STATION_WITHHELD},
 	{"release", stage_release, PHT_STATION_RELEASED},
 };
