@@ -9,7 +9,6 @@
 #include "pht_resultmsg.h"
 #include "pht_seal.h"
 #include "pht_time.h"
-#include "pht_train.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
 

@@ -1,4 +1,4 @@
-/* cmd_sim.c — pht sim: a whole train, station() at each local dataset then combine(), round after round. */
+/* cmd_sim.c — pht sim: a whole train on local datasets, the round loop of pht_analyst_rounds.h with station() run in-process as its transport. */
 #include "pht_cli.h"
 #include "pht_analyst_rounds.h"
 
