@@ -1,5 +1,6 @@
 /* pht_analyst_client.c — the analyst's side of a federated run over the node's HTTP API. */
 #include "pht_analyst_client.h"
+#include "pht_analyst_rounds.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_http.h"
@@ -8,7 +9,6 @@
 #include "pht_resultmsg.h"
 #include "pht_seal.h"
 #include "pht_time.h"
-#include "pht_train.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
 
@@ -346,18 +346,27 @@ out:
 	return r;
 }
 
+/* The transport of pht_analyst_run: one round through the node. */
+static int
+node_round(void *arg, int round, const json_t *params, const char *const *stations,
+    size_t n, json_t **outputs, struct pht_err *err)
+{
+	struct run *rn = arg;
+
+	json_object_set_new(rn->report, "rounds", json_integer(round));
+	return do_round(rn, round, params, stations, n, outputs, err);
+}
+
 int
 pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
     json_t **report, struct pht_err *err)
 {
 	struct run rn;
-	struct pht_limits lim;
-	struct pht_run_stats stats;
-	const char **active = NULL, **next_active = NULL;
-	json_t **outputs = NULL, *params = NULL, *results = NULL, *out = NULL;
-	size_t nactive, nok, need, i, len;
-	int round, max_rounds = s->max_rounds > 0 ? s->max_rounds : 50, r;
-	char names[512];
+	struct pht_analyst_transport node = {node_round, &rn};
+	struct pht_analyst_rounds rounds;
+	struct pht_analyst_rounds_end end;
+	size_t len;
+	int r;
 
 	*result = NULL;
 	*report = NULL;
@@ -379,95 +388,20 @@ pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
 	if ((r = pht_key_public_raw(s->seal_key, rn.result_key, err)) != PHT_OK ||
 	    (r = pht_http_new(&s->http, &rn.http, err)) != PHT_OK)
 		goto out;
-	if (s->limits != NULL)
-		lim = *s->limits;
-	else
-		pht_limits_default(&lim);
-	params = s->params != NULL ? json_deep_copy(s->params) : json_object();
-	active = calloc(s->nstations, sizeof(*active));
-	next_active = calloc(s->nstations, sizeof(*next_active));
-	outputs = calloc(s->nstations, sizeof(*outputs));
-	if (params == NULL || active == NULL || next_active == NULL || outputs == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < s->nstations; i++)
-		active[i] = s->stations[i];
-	nactive = s->nstations;
-	need = s->min_stations > 0 ? s->min_stations : s->nstations;
-	for (round = 1; round <= max_rounds; round++) {
-		json_object_set_new(rn.report, "rounds", json_integer(round));
-		for (i = 0; i < s->nstations; i++) {
-			json_decref(outputs[i]);
-			outputs[i] = NULL;
-		}
-		if ((r = do_round(&rn, round, params, active, nactive, outputs, err)) !=
-		    PHT_OK)
-			goto out;
-		if ((results = json_array()) == NULL) {
-			r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-			goto out;
-		}
-		names[0] = '\0';
-		for (i = 0, nok = 0; i < nactive; i++) {
-			if (outputs[i] != NULL) {
-				next_active[nok++] = active[i];
-				json_array_append_new(results, json_pack("{s:s, s:O}", "station",
-				    active[i], "output", outputs[i]));
-			} else {
-				size_t l = strlen(names);
-				snprintf(names + l, sizeof(names) - l, "%s%s", l ? ", " : "",
-				    active[i]);
-			}
-		}
-		if (nok < need || nok == 0) {
-			r = pht_errf(err, PHT_ERR_POLICY, "round %d: %zu of %zu stations "
-			    "released a result, %zu needed; no result from: %s", round, nok,
-			    nactive, need > 0 ? need : 1, names);
-			goto out;
-		}
-		r = pht_train_run_combine(s->code, s->code_len, s->chunkname, results, params,
-		    round, 0, &lim, &out, &stats, err);
-		json_decref(results);
-		results = NULL;
-		if (r != PHT_OK) {
-			pht_err_prefix(err, "round %d: combine", round);
-			goto out;
-		}
-		if (json_is_true(json_object_get(out, "done"))) {
-			*result = json_incref(json_object_get(out, "result"));
-			if (*result == NULL)
-				*result = json_null();
-			note(&rn, "done after %d round%s", round,
-			    round == 1 ? "" : "s");
-			r = PHT_OK;
-			goto out;
-		}
-		json_decref(params);
-		params = json_incref(json_object_get(out, "params"));
-		json_decref(out);
-		out = NULL;
-		if (!json_is_object(params)) {
-			r = pht_errf(err, PHT_ERR_TRAIN, "round %d: combine returned neither "
-			    "a result nor params", round);
-			goto out;
-		}
-		memcpy(active, next_active, nok * sizeof(*active));
-		nactive = nok;
-		if (nactive < need)
-			need = nactive;
-	}
-	r = pht_errf(err, PHT_ERR_LIMIT, "the train did not finish within %d rounds",
-	    max_rounds);
+	memset(&rounds, 0, sizeof(rounds));
+	rounds.code = s->code;
+	rounds.code_len = s->code_len;
+	rounds.chunkname = s->chunkname;
+	rounds.params = s->params;
+	rounds.stations = s->stations;
+	rounds.nstations = s->nstations;
+	rounds.min_stations = s->min_stations;
+	rounds.max_rounds = s->max_rounds;
+	rounds.limits = s->limits;
+	rounds.transport = &node;
+	if ((r = pht_analyst_rounds_run(&rounds, result, &end, err)) == PHT_OK)
+		note(&rn, "done after %d round%s", end.rounds, end.rounds == 1 ? "" : "s");
 out:
-	for (i = 0; outputs != NULL && i < s->nstations; i++)
-		json_decref(outputs[i]);
-	free(outputs);
-	free(active);
-	free(next_active);
-	json_decref(params);
-	json_decref(results);
-	json_decref(out);
 	pht_http_free(rn.http);
 	*report = rn.report;
 	return r;

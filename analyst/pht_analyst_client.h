@@ -61,9 +61,11 @@ struct pht_analyst_run_spec {
  * the pinned key of the station the node says sent it, its payload
  * (pht_resultmsg) names this train, round and station, and its seal opens
  * with seal_key; any other result is refused and reported through note
- * (it does not count as an answer). Released outputs go to combine
- * (pht_train_run_combine) in the order of stations; combine's params feed
- * the next round, which goes to the stations that answered.
+ * (it does not count as an answer). The rounds are the loop of
+ * pht_analyst_rounds.h with the node as its transport (the one pht sim
+ * shares): released outputs go to combine in the order of stations;
+ * combine's params feed the next round, which goes to the stations that
+ * answered.
  *
  * A round goes on when at least min_stations (0: all) released a result;
  * *report (caller decrefs; set also on failure) gets

@@ -1,4 +1,4 @@
-/* pht_station_exec.c — a signed train through verification, policy, the sandbox, output checks and the audit log. */
+/* pht_station_exec.c — a signed train through verification, policy, the sandbox, output checks and the audit log, as a table of stages. */
 #include "pht_station_exec.h"
 #include "pht_audit.h"
 #include "pht_dataset.h"
@@ -22,7 +22,6 @@
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,277 +325,396 @@ claimed_id(const uint8_t *payload, size_t len, char out[129])
 }
 
 /*
- * pht_station_exec, or with approved set the run of a queued train a
- * steward approved: no second "received" entry, the id must already be in
- * the seen-ids store (it was recorded when queued), no review step.
+ * One train on its way through the station: what the stages of exec_train
+ * hand each other. A stage that refuses leaves its audit fields in fields
+ * (consumed by finish) and the reason in why.
  */
-static int
-exec_train(struct pht_station *st, const char *envelope, size_t len, int approved,
-    struct pht_station_result *res, struct pht_err *err)
-{
-	const struct pht_station_policy *pol = pht_station_config_policy(st->cfg);
-	const struct pht_station_signer *signer = NULL;
-	struct pht_envelope *env = NULL;
-	struct pht_trainmsg *msg = NULL;
-	struct pht_run_stats stats;
-	struct pht_limits lim;
-	struct pht_permit *permit = NULL;
-	struct pht_err why;
-	char env_sha[65], issued[21], expires[21], *dump = NULL;
+struct exec_ctx {
+	struct pht_station *st;
+	const char *envelope;
+	size_t len;
+	int approved;                 /* pht_station_exec_approved */
+	struct pht_station_result *res;
+	const struct pht_station_policy *pol;
+	const struct pht_station_signer *signer;
+	struct pht_envelope *env;
+	struct pht_trainmsg *msg;
+	struct pht_permit *permit;    /* the data permit the train runs under, or NULL */
+	char env_sha[65];
 	const char *signer_name, *signer_fp, *code, *tname;
-	const char *const *targets;
+	size_t code_len;
+	size_t idx;                   /* the dataset of the run (config index) */
+	json_t *meta;                 /* the train's own table, when it names itself there */
+	json_t *output;               /* the run's output */
+	struct pht_train_rowsets *rows;
+	struct pht_run_stats stats;
+	int run;                      /* the run's result (pht_train_run_station_rows) */
+	size_t rounded;               /* values stage_rounding rounded */
+	json_t *fields;               /* a refusal's audit fields, or NULL */
+	int error;                    /* STAGE_ERROR: the error code (detail in err) */
+};
+
+/* What a stage tells exec_train. */
+enum stage_next {
+	STAGE_NEXT,      /* go on to the next stage */
+	STAGE_STOP,      /* the train stops here with the stage's outcome; why says why */
+	STAGE_ERROR,     /* the station could not go on (err set): nothing more is logged */
+};
+
+static const char *
+ctx_dataset(const struct exec_ctx *x)
+{
+	return pht_station_config_dataset(x->st->cfg, x->idx)->name;
+}
+
+/* The envelope, its signature against the trust set, the signer's config entry. */
+static enum stage_next
+stage_envelope(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	const struct pht_station_config *cfg = x->st->cfg;
+	size_t i;
+
+	(void)err;
+	if (pht_envelope_parse(x->envelope, x->len, &x->env, why) != PHT_OK) {
+		x->fields = json_pack("{s:s}", "envelope_sha256", x->env_sha);
+		return STAGE_STOP;
+	}
+	x->signer_fp = pht_envelope_signer_fp(x->env);
+	if (pht_envelope_verify(x->env, x->st->trust, why) != PHT_OK) {
+		x->fields = json_pack("{s:s, s:s}", "envelope_sha256", x->env_sha,
+		    "signer", x->signer_fp);
+		return STAGE_STOP;
+	}
+	x->signer_name = pht_envelope_signer_name(x->env);
+	for (i = 0; i < pht_station_config_nsigners(cfg); i++)
+		if (strcmp(pht_station_config_signer(cfg, i)->name, x->signer_name) == 0)
+			x->signer = pht_station_config_signer(cfg, i);
+	if (x->signer == NULL) {
+		pht_errf(why, PHT_ERR_INTERNAL, "signer %s not in the config",
+		    x->signer_name);
+		return STAGE_STOP;
+	}
+	return STAGE_NEXT;
+}
+
+/* The payload: its fields, code hash and expiry. */
+static enum stage_next
+stage_payload(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	struct pht_station_result *res = x->res;
 	const uint8_t *payload;
-	json_t *output = NULL, *f = NULL, *meta = NULL;
-	struct pht_train_rowsets *rows = NULL;
-	const uint64_t *rowkeys = NULL;
-	size_t rounded = 0;
-	size_t plen, code_len, ntargets, i, idx = 0;
-	int r, rl, halted;
+	size_t plen;
 
-	memset(res, 0, sizeof(*res));
-	pht_err_clear(&why);
-	(void)pht_sha256_hex(envelope, len, env_sha, NULL);
-
-	/* the audit log rotates at the configured size, between trains */
-	if (pht_station_config_audit_rotate_bytes(st->cfg) > 0 &&
-	    (r = pht_audit_rotate_at(pht_station_config_audit_log(st->cfg), st->key,
-	    pht_station_config_audit_rotate_bytes(st->cfg), NULL, err)) != PHT_OK)
-		return r;
-
-	/* 1. the envelope and its signature */
-	if ((r = pht_envelope_parse(envelope, len, &env, &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected",
-		    json_pack("{s:s}", "envelope_sha256", env_sha), &why, err);
-		goto out;
-	}
-	signer_fp = pht_envelope_signer_fp(env);
-	if ((r = pht_envelope_verify(env, st->trust, &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected",
-		    json_pack("{s:s, s:s}", "envelope_sha256", env_sha, "signer", signer_fp),
-		    &why, err);
-		goto out;
-	}
-	signer_name = pht_envelope_signer_name(env);
-	for (i = 0; i < pht_station_config_nsigners(st->cfg); i++)
-		if (strcmp(pht_station_config_signer(st->cfg, i)->name, signer_name) == 0)
-			signer = pht_station_config_signer(st->cfg, i);
-	if (signer == NULL) {
-		pht_errf(&why, PHT_ERR_INTERNAL, "signer %s not in the config", signer_name);
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
-		goto out;
-	}
-
-	/* 2. the payload: fields, code hash, expiry */
-	payload = pht_envelope_payload(env, &plen);
-	if ((r = pht_trainmsg_parse(payload, plen, pht_time_now(), &msg, &why)) != PHT_OK) {
+	(void)err;
+	payload = pht_envelope_payload(x->env, &plen);
+	if (pht_trainmsg_parse(payload, plen, pht_time_now(), &x->msg, why) != PHT_OK) {
 		claimed_id(payload, plen, res->train);
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected",
-		    json_pack("{s:s, s:s, s:s}", "envelope_sha256", env_sha, "signer",
-		    signer_fp, "signer_name", signer_name), &why, err);
-		goto out;
+		x->fields = json_pack("{s:s, s:s, s:s}", "envelope_sha256", x->env_sha,
+		    "signer", x->signer_fp, "signer_name", x->signer_name);
+		return STAGE_STOP;
 	}
-	snprintf(res->train, sizeof(res->train), "%s", pht_trainmsg_id(msg));
-	if (pht_trainmsg_permit(msg) != NULL)
-		snprintf(res->permit, sizeof(res->permit), "%s", pht_trainmsg_permit(msg));
-	code = pht_trainmsg_code(msg, &code_len);
-	tname = pht_trainmsg_name(msg);
+	snprintf(res->train, sizeof(res->train), "%s", pht_trainmsg_id(x->msg));
+	if (pht_trainmsg_permit(x->msg) != NULL)
+		snprintf(res->permit, sizeof(res->permit), "%s", pht_trainmsg_permit(x->msg));
+	x->code = pht_trainmsg_code(x->msg, &x->code_len);
+	x->tname = pht_trainmsg_name(x->msg);
+	return STAGE_NEXT;
+}
+
+/* The "received" entry, once the train is authentic (not again when approved). */
+static enum stage_next
+stage_received(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	const struct pht_trainmsg *msg = x->msg;
+	const char *const *ds, *const *targets;
+	char issued[21], expires[21];
+	size_t nds, ntargets;
+	json_t *f;
+
+	(void)why;
+	if (x->approved)
+		return STAGE_NEXT;
 	pht_time_format(pht_trainmsg_issued(msg), issued);
 	pht_time_format(pht_trainmsg_expires(msg), expires);
-	{
-		size_t nds;
-		const char *const *ds = pht_trainmsg_datasets(msg, &nds);
-		targets = pht_trainmsg_stations(msg, &ntargets);
-		f = json_pack("{s:s, s:s, s:s, s:s, s:O, s:o, s:o, s:I, s:s, s:s, s:s}",
-		    "train", res->train, "signer", signer_fp, "signer_name", signer_name,
-		    "code_sha256", pht_trainmsg_code_sha256(msg),
-		    "params", pht_trainmsg_params(msg), "datasets", str_array(ds, nds),
-		    "stations", str_array(targets, ntargets),
-		    "round", (json_int_t)pht_trainmsg_round(msg), "issued", issued,
-		    "expires", expires, "envelope_sha256", env_sha);
-	}
-	if (f != NULL && set_str(f, "name", tname) != 0) {
+	ds = pht_trainmsg_datasets(msg, &nds);
+	targets = pht_trainmsg_stations(msg, &ntargets);
+	f = json_pack("{s:s, s:s, s:s, s:s, s:O, s:o, s:o, s:I, s:s, s:s, s:s}",
+	    "train", x->res->train, "signer", x->signer_fp, "signer_name", x->signer_name,
+	    "code_sha256", pht_trainmsg_code_sha256(msg),
+	    "params", pht_trainmsg_params(msg), "datasets", str_array(ds, nds),
+	    "stations", str_array(targets, ntargets),
+	    "round", (json_int_t)pht_trainmsg_round(msg), "issued", issued,
+	    "expires", expires, "envelope_sha256", x->env_sha);
+	if (f != NULL && set_str(f, "name", x->tname) != 0) {
 		json_decref(f);
 		f = NULL;
 	}
-	if (approved) {
-		json_decref(f);
-		r = PHT_OK;
-	} else
-		r = log_event(st, res, "received", f, err);
-	f = NULL; /* consumed */
-	if (r != PHT_OK)
-		goto out;
+	x->error = log_event(x->st, x->res, "received", f, err);
+	return x->error == PHT_OK ? STAGE_NEXT : STAGE_ERROR;
+}
 
-	/* 3. replay: the id is recorded durably before anything runs */
-	if (approved && pht_station_seen_has(pht_station_config_seen_ids(st->cfg),
-	    res->train, &why) != 1) {
-		pht_errf(&why, PHT_ERR_POLICY, "train %s was never queued at this "
-		    "station", res->train);
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
-		goto out;
-	}
-	if (!approved && (r = pht_station_seen_add(pht_station_config_seen_ids(st->cfg),
-	    res->train, &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
-		goto out;
-	}
+/*
+ * Replay: the id is recorded durably before anything runs; an approved
+ * train must already be there (it was recorded when queued).
+ */
+static enum stage_next
+stage_replay(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	const char *seen = pht_station_config_seen_ids(x->st->cfg);
 
-	/* 4. addressed to this station */
+	(void)err;
+	if (x->approved) {
+		if (pht_station_seen_has(seen, x->res->train, why) == 1)
+			return STAGE_NEXT;
+		pht_errf(why, PHT_ERR_POLICY, "train %s was never queued at this "
+		    "station", x->res->train);
+		return STAGE_STOP;
+	}
+	return pht_station_seen_add(seen, x->res->train, why) == PHT_OK ? STAGE_NEXT :
+	    STAGE_STOP;
+}
+
+/* Addressed to this station. */
+static enum stage_next
+stage_target(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	const char *id = pht_station_config_id(x->st->cfg);
+	const char *const *targets;
+	size_t ntargets, i;
+
+	(void)err;
+	targets = pht_trainmsg_stations(x->msg, &ntargets);
 	for (i = 0; i < ntargets; i++)
-		if (strcmp(targets[i], pht_station_config_id(st->cfg)) == 0)
-			break;
-	if (i == ntargets) {
-		pht_errf(&why, PHT_ERR_POLICY, "station %s is not among the train's "
-		    "targets", pht_station_config_id(st->cfg));
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
-		goto out;
-	}
+		if (strcmp(targets[i], id) == 0)
+			return STAGE_NEXT;
+	pht_errf(why, PHT_ERR_POLICY, "station %s is not among the train's targets", id);
+	return STAGE_STOP;
+}
 
-	/* 5. policy: a dataset held here */
-	if ((r = pick_dataset(st, msg, &idx, &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
-		goto out;
-	}
+/* Policy: a dataset held here. */
+static enum stage_next
+stage_dataset(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	return pick_dataset(x->st, x->msg, &x->idx, why) == PHT_OK ? STAGE_NEXT :
+	    STAGE_STOP;
+}
 
-	/* 5b. governance: halts and the data permit (docs/governance.md) */
-	if ((r = pht_station_gov_check(st->gov, msg, signer_fp,
-	    pht_station_config_dataset(st->cfg, idx)->name, pht_time_now(), &permit,
-	    &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", json_pack("{s:s}",
-		    "dataset", pht_station_config_dataset(st->cfg, idx)->name), &why, err);
-		goto out;
-	}
+/* Governance: halts and the data permit (docs/governance.md). */
+static enum stage_next
+stage_permit(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	if (pht_station_gov_check(x->st->gov, x->msg, x->signer_fp, ctx_dataset(x),
+	    pht_time_now(), &x->permit, why) == PHT_OK)
+		return STAGE_NEXT;
+	x->fields = json_pack("{s:s}", "dataset", ctx_dataset(x));
+	return STAGE_STOP;
+}
 
-	/* 6. the train's own name from its table if the payload gives none */
-	if (tname == NULL) {
-		if ((r = pht_train_describe(code, code_len, "train", &pol->limits, &meta,
-		    &why)) != PHT_OK) {
-			r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
-			goto out;
-		}
-		tname = json_string_value(json_object_get(meta, "name"));
-	}
+/* The train's own name from its table if the payload gives none. */
+static enum stage_next
+stage_name(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	if (x->tname != NULL)
+		return STAGE_NEXT;
+	if (pht_train_describe(x->code, x->code_len, "train", &x->pol->limits, &x->meta,
+	    why) != PHT_OK)
+		return STAGE_STOP;
+	x->tname = json_string_value(json_object_get(x->meta, "name"));
+	return STAGE_NEXT;
+}
 
-	/* 7. review signers wait for a steward */
-	if (signer->mode == PHT_SIGNER_REVIEW && !approved) {
-		pht_errf(&why, PHT_OK, "signer %s is marked review: the train waits for "
-		    "a data steward's approval", signer_name);
-		f = json_pack("{s:s}", "dataset", pht_station_config_dataset(st->cfg, idx)->name);
-		if (f != NULL && set_str(f, "name", tname) != 0) {
-			json_decref(f);
-			f = NULL;
-		}
-		r = finish(st, res, PHT_STATION_QUEUED, "queued", f, &why, err);
-		f = NULL;
-		goto out;
+/* Approval: the trains of a review signer wait for a steward. */
+static enum stage_next
+stage_review(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	if (x->signer->mode != PHT_SIGNER_REVIEW || x->approved)
+		return STAGE_NEXT;
+	pht_errf(why, PHT_OK, "signer %s is marked review: the train waits for "
+	    "a data steward's approval", x->signer_name);
+	x->fields = json_pack("{s:s}", "dataset", ctx_dataset(x));
+	if (x->fields != NULL && set_str(x->fields, "name", x->tname) != 0) {
+		json_decref(x->fields);
+		x->fields = NULL;
 	}
+	return STAGE_STOP;
+}
 
-	/* 7b. the analyst's query budget on this dataset (pht_station_diff.h) */
-	if ((r = pht_station_diff_budget(st->diff, pht_station_config_dataset(st->cfg,
-	    idx)->name, signer_fp, pol->limits.k, &pol->budget, pht_time_now(),
-	    &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
-		goto out;
-	}
+/* The analyst's query budget on this dataset (pht_station_diff.h). */
+static enum stage_next
+stage_budget(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	return pht_station_diff_budget(x->st->diff, ctx_dataset(x), x->signer_fp,
+	    x->pol->limits.k, &x->pol->budget, pht_time_now(), why) == PHT_OK ?
+	    STAGE_NEXT : STAGE_STOP;
+}
 
-	/* 8. run */
-	if ((r = load_dataset(st, idx, &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
-		goto out;
-	}
-	if (permit != NULL && (r = pht_station_gov_count_run(st->gov,
-	    pht_permit_id(permit), pht_permit_max_runs(permit), NULL, &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_REJECTED, "rejected", NULL, &why, err);
-		goto out;
-	}
-	memset(&stats, 0, sizeof(stats));
-	lim = pol->limits;
+/* The dataset, loaded again when it or its opt-outs changed. */
+static enum stage_next
+stage_load(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	return load_dataset(x->st, x->idx, why) == PHT_OK ? STAGE_NEXT : STAGE_STOP;
+}
+
+/* The run counted against the permit's cap. */
+static enum stage_next
+stage_count(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	if (x->permit == NULL || pht_station_gov_count_run(x->st->gov,
+	    pht_permit_id(x->permit), pht_permit_max_runs(x->permit), NULL, why) == PHT_OK)
+		return STAGE_NEXT;
+	return STAGE_STOP;
+}
+
+/*
+ * The sandbox run with the policy's limits, stopped at once if the operator
+ * halts the station. Never stops the train itself: stage_executed logs the
+ * run first, whatever its result.
+ */
+static enum stage_next
+stage_run(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	struct pht_limits lim;
+	int halted;
+
+	(void)err;
+	lim = x->pol->limits;
 	/* row-level values only under a permit granting them to this code */
-	lim.row_access = res->row_access = pht_permit_row_access(permit,
-	    pht_trainmsg_code_sha256(msg));
+	lim.row_access = x->res->row_access = pht_permit_row_access(x->permit,
+	    pht_trainmsg_code_sha256(x->msg));
 	lim.cancel = pht_station_gov_halted_cb;
-	lim.cancel_arg = (void *)pht_station_gov_state_dir(st->gov);
-	r = pht_train_run_station_rows(code, code_len, tname != NULL ? tname : "train",
-	    st->datasets[idx], pht_trainmsg_params(msg), (int)pht_trainmsg_round(msg), 0,
-	    &lim, &output, &stats, &rows, &why);
-	halted = r != PHT_OK && pht_station_gov_halted_cb(
-	    (void *)pht_station_gov_state_dir(st->gov));
+	lim.cancel_arg = (void *)pht_station_gov_state_dir(x->st->gov);
+	x->run = pht_train_run_station_rows(x->code, x->code_len,
+	    x->tname != NULL ? x->tname : "train", x->st->datasets[x->idx],
+	    pht_trainmsg_params(x->msg), (int)pht_trainmsg_round(x->msg), 0, &lim,
+	    &x->output, &x->stats, &x->rows, why);
+	halted = x->run != PHT_OK && pht_station_gov_halted_cb(
+	    (void *)pht_station_gov_state_dir(x->st->gov));
 	if (halted)
-		pht_errf(&why, PHT_ERR_DENIED, "the station was halted while the train "
+		pht_errf(why, PHT_ERR_DENIED, "the station was halted while the train "
 		    "ran: the run was stopped");
 	/*
 	 * From here on every refusal may depend on data values unless the
 	 * child said it touched none (docs/governance.md, "What the analyst is
 	 * told"). The operator's halt is the station's own act.
 	 */
-	res->data_dependent = stats.data_touched && !halted;
+	x->res->data_dependent = x->stats.data_touched && !halted;
+	return STAGE_NEXT;
+}
+
+/*
+ * The "executed" entry for every run, failed or not: a failure in the run
+ * and a refusal after it then leave the same number of entries (the log
+ * head the analyst gets tells them apart no more than the answer does).
+ * Then a failed run stops the train.
+ */
+static enum stage_next
+stage_executed(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	struct pht_station *st = x->st;
+	struct pht_station_result *res = x->res;
+	json_t *f;
+
+	(void)why;
 	f = json_pack("{s:s, s:s, s:s, s:s, s:s, s:O, s:I, s:s, s:s, s:s}",
-	    "train", res->train, "signer", signer_fp, "signer_name", signer_name,
-	    "code_sha256", pht_trainmsg_code_sha256(msg), "dataset",
-	    pht_station_config_dataset(st->cfg, idx)->name, "params",
-	    pht_trainmsg_params(msg), "round", (json_int_t)pht_trainmsg_round(msg),
-	    "csv_sha256", pht_dataset_csv_sha256(st->datasets[idx]),
-	    "dict_sha256", pht_dataset_dict_sha256(st->datasets[idx]),
+	    "train", res->train, "signer", x->signer_fp, "signer_name", x->signer_name,
+	    "code_sha256", pht_trainmsg_code_sha256(x->msg), "dataset", ctx_dataset(x),
+	    "params", pht_trainmsg_params(x->msg),
+	    "round", (json_int_t)pht_trainmsg_round(x->msg),
+	    "csv_sha256", pht_dataset_csv_sha256(st->datasets[x->idx]),
+	    "dict_sha256", pht_dataset_dict_sha256(st->datasets[x->idx]),
 	    "station", pht_station_config_id(st->cfg));
 	if (f != NULL) {
-		json_object_set_new(f, "k", json_integer((json_int_t)pol->limits.k));
-		(void)pht_station_optout_log_fields(pht_station_config_dataset(st->cfg, idx),
-		    &st->optinfo[idx], f);
-		if (add_stats(f, &stats) != 0 || set_str(f, "name", tname) != 0 ||
+		json_object_set_new(f, "k", json_integer((json_int_t)x->pol->limits.k));
+		(void)pht_station_optout_log_fields(pht_station_config_dataset(st->cfg,
+		    x->idx), &st->optinfo[x->idx], f);
+		if (add_stats(f, &x->stats) != 0 || set_str(f, "name", x->tname) != 0 ||
 		    (res->row_access && json_object_set_new(f, "row_access",
 		    json_true()) != 0)) {
 			json_decref(f);
 			f = NULL;
 		}
 	}
-	/*
-	 * "executed" for every run, failed or not: a failure in the run and a
-	 * refusal after it then leave the same number of entries (the log head
-	 * the analyst gets tells them apart no more than the answer does).
-	 */
-	rl = log_event(st, res, "executed", f, err);
-	f = NULL; /* consumed */
-	if (rl != PHT_OK) {
-		r = rl;
-		goto out;
-	}
-	if (r != PHT_OK) {
-		r = finish(st, res, PHT_STATION_FAILED, "failed", NULL, &why, err);
-		goto out;
-	}
+	if ((x->error = log_event(st, res, "executed", f, err)) != PHT_OK)
+		return STAGE_ERROR;
+	return x->run == PHT_OK ? STAGE_NEXT : STAGE_STOP;
+}
 
-	/* 8b. every column it read must be covered by the permit */
-	if (permit != NULL && (r = pht_station_gov_check_columns(permit,
-	    pht_station_config_dataset(st->cfg, idx)->name, stats.columns_read,
-	    &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_WITHHELD, "withheld", NULL, &why, err);
-		goto out;
-	}
+/* Disclosure: every column the run read is covered by the permit. */
+static enum stage_next
+stage_columns(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	if (x->permit == NULL || pht_station_gov_check_columns(x->permit, ctx_dataset(x),
+	    x->stats.columns_read, why) == PHT_OK)
+		return STAGE_NEXT;
+	return STAGE_STOP;
+}
 
-	/* 9. what may leave */
-	if ((r = pht_output_check(output, &pol->output, &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_WITHHELD, "withheld", NULL, &why, err);
-		goto out;
-	}
-	/* 9b. rounding, then differencing and the budget (recorded durably if released) */
-	rounded = pht_station_round_counts(output, pol->round_counts);
-	if ((r = pht_station_diff_rowkeys(st->diff, st->datasets[idx], &rowkeys,
-	    &why)) != PHT_OK || (r = pht_station_diff_admit(st->diff,
-	    pht_station_config_dataset(st->cfg, idx)->name, signer_fp, res->train, rows,
-	    rowkeys, pol->limits.k, &pol->budget, pht_time_now(), &why)) != PHT_OK) {
-		r = finish(st, res, PHT_STATION_WITHHELD, "withheld",
-		    json_pack("{s:I}", "row_sets", (json_int_t)pht_train_rowsets_count(rows)),
-		    &why, err);
-		goto out;
-	}
-	if ((dump = pht_json_dump(output)) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-		goto out;
+/* Disclosure: what may leave (pht_output.h). */
+static enum stage_next
+stage_output(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	return pht_output_check(x->output, &x->pol->output, why) == PHT_OK ?
+	    STAGE_NEXT : STAGE_STOP;
+}
+
+/* Counts rounded to the policy's base (pht_station_round.h); never stops. */
+static enum stage_next
+stage_rounding(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)why;
+	(void)err;
+	x->rounded = pht_station_round_counts(x->output, x->pol->round_counts);
+	return STAGE_NEXT;
+}
+
+/*
+ * Disclosure: differencing against the earlier releases and the budget
+ * (recorded durably if released).
+ */
+static enum stage_next
+stage_differencing(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	const uint64_t *rowkeys = NULL;
+
+	(void)err;
+	if (pht_station_diff_rowkeys(x->st->diff, x->st->datasets[x->idx], &rowkeys,
+	    why) == PHT_OK && pht_station_diff_admit(x->st->diff, ctx_dataset(x),
+	    x->signer_fp, x->res->train, x->rows, rowkeys, x->pol->limits.k,
+	    &x->pol->budget, pht_time_now(), why) == PHT_OK)
+		return STAGE_NEXT;
+	x->fields = json_pack("{s:I}", "row_sets",
+	    (json_int_t)pht_train_rowsets_count(x->rows));
+	return STAGE_STOP;
+}
+
+/* The "released" entry with the exact output, the output handed over. */
+static enum stage_next
+stage_release(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	struct pht_station_result *res = x->res;
+	const struct pht_station_policy *pol = x->pol;
+	char *dump;
+	json_t *f;
+
+	(void)why;
+	if ((dump = pht_json_dump(x->output)) == NULL) {
+		x->error = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+		return STAGE_ERROR;
 	}
 	(void)pht_sha256_hex(dump, strlen(dump), res->output_sha256, NULL);
-	f = json_pack("{s:s, s:O, s:s, s:I}", "train", res->train, "output", output,
+	free(dump);
+	f = json_pack("{s:s, s:O, s:s, s:I}", "train", res->train, "output", x->output,
 	    "output_sha256", res->output_sha256, "row_sets",
-	    (json_int_t)pht_train_rowsets_count(rows));
+	    (json_int_t)pht_train_rowsets_count(x->rows));
 	if (f != NULL && res->row_access && json_object_set_new(f, "row_access",
 	    json_true()) != 0) {
 		json_decref(f);
@@ -604,27 +722,103 @@ exec_train(struct pht_station *st, const char *envelope, size_t len, int approve
 	}
 	if (f != NULL && pol->round_counts > 1 && json_object_set_new(f, "rounding",
 	    json_pack("{s:I, s:I}", "counts", (json_int_t)pol->round_counts,
-	    "values_rounded", (json_int_t)rounded)) != 0) {
+	    "values_rounded", (json_int_t)x->rounded)) != 0) {
 		json_decref(f);
 		f = NULL;
 	}
-	r = log_event(st, res, "released", f, err);
-	f = NULL; /* consumed */
-	if (r != PHT_OK)
-		goto out;
+	if ((x->error = log_event(x->st, res, "released", f, err)) != PHT_OK)
+		return STAGE_ERROR;
 	res->outcome = PHT_STATION_RELEASED;
-	res->output = output;
-	output = NULL; /* transferred */
-	pht_err_clear(err);
-out:
-	free(dump);
-	pht_train_rowsets_free(rows);
-	json_decref(output);
-	json_decref(f);
-	json_decref(meta);
-	pht_permit_free(permit);
-	pht_trainmsg_free(msg);
-	pht_envelope_free(env);
+	res->output = x->output;
+	x->output = NULL; /* transferred */
+	return STAGE_NEXT;
+}
+
+/*
+ * The stages in order, each with the outcome (and so the audit event: its
+ * pht_station_outcome_name) of a train it stops. The order is the contract
+ * of pht_station_exec (pht_station_exec.h); the tests pin its entries.
+ */
+static const struct exec_stage {
+	const char *name;
+	enum stage_next (*run)(struct exec_ctx *x, struct pht_err *why,
+	    struct pht_err *err);
+	enum pht_station_outcome stop;
+} exec_stages[] = {
+	{"verify envelope", stage_envelope, PHT_STATION_REJECTED},
+	{"payload and expiry", stage_payload, PHT_STATION_REJECTED},
+	{"received", stage_received, PHT_STATION_REJECTED},
+	{"replay", stage_replay, PHT_STATION_REJECTED},
+	{"target", stage_target, PHT_STATION_REJECTED},
+	{"dataset", stage_dataset, PHT_STATION_REJECTED},
+	{"halts and permit", stage_permit, PHT_STATION_REJECTED},
+	{"train name", stage_name, PHT_STATION_FAILED},
+	{"approval", stage_review, PHT_STATION_QUEUED},
+	{"query budget", stage_budget, PHT_STATION_REJECTED},
+	{"load dataset", stage_load, PHT_STATION_FAILED},
+	{"permit run count", stage_count, PHT_STATION_REJECTED},
+	{"sandbox run", stage_run, PHT_STATION_FAILED},
+	{"executed", stage_executed, PHT_STATION_FAILED},
+	{"permit columns", stage_columns, PHT_STATION_WITHHELD},
+	{"output checks", stage_output, PHT_STATION_WITHHELD},
+	{"rounding", stage_rounding, PHT_STATION_WITHHELD},
+	{"differencing", stage_differencing, PHT_STATION_WITHHELD},
+	{"release", stage_release, PHT_STATION_RELEASED},
+};
+
+/*
+ * pht_station_exec, or with approved set the run of a queued train a
+ * steward approved: no second "received" entry, the id must already be in
+ * the seen-ids store (it was recorded when queued), no review step. The
+ * stages run in order until one stops the train; the one place a stop
+ * becomes its audit entry (finish) and the caller's answer (*err = why).
+ */
+static int
+exec_train(struct pht_station *st, const char *envelope, size_t len, int approved,
+    struct pht_station_result *res, struct pht_err *err)
+{
+	struct exec_ctx x;
+	struct pht_err why;
+	enum stage_next next = STAGE_NEXT;
+	size_t i;
+	int r = PHT_OK;
+
+	memset(res, 0, sizeof(*res));
+	memset(&x, 0, sizeof(x));
+	pht_err_clear(&why);
+	x.st = st;
+	x.envelope = envelope;
+	x.len = len;
+	x.approved = approved;
+	x.res = res;
+	x.pol = pht_station_config_policy(st->cfg);
+	(void)pht_sha256_hex(envelope, len, x.env_sha, NULL);
+
+	/* the audit log rotates at the configured size, between trains */
+	if (pht_station_config_audit_rotate_bytes(st->cfg) > 0 &&
+	    (r = pht_audit_rotate_at(pht_station_config_audit_log(st->cfg), st->key,
+	    pht_station_config_audit_rotate_bytes(st->cfg), NULL, err)) != PHT_OK)
+		return r;
+
+	for (i = 0; i < sizeof(exec_stages) / sizeof(exec_stages[0]); i++)
+		if ((next = exec_stages[i].run(&x, &why, err)) != STAGE_NEXT)
+			break;
+	if (next == STAGE_STOP) {
+		r = finish(st, res, exec_stages[i].stop,
+		    pht_station_outcome_name(exec_stages[i].stop), x.fields, &why, err);
+		x.fields = NULL; /* consumed */
+	} else if (next == STAGE_ERROR) {
+		r = x.error;
+	} else {
+		pht_err_clear(err);
+	}
+	json_decref(x.fields);
+	pht_train_rowsets_free(x.rows);
+	json_decref(x.output);
+	json_decref(x.meta);
+	pht_permit_free(x.permit);
+	pht_trainmsg_free(x.msg);
+	pht_envelope_free(x.env);
 	return r;
 }
 
@@ -640,138 +834,4 @@ pht_station_exec_approved(struct pht_station *st, const char *envelope,
     size_t len, struct pht_station_result *res, struct pht_err *err)
 {
 	return exec_train(st, envelope, len, 1, res, err);
-}
-
-/* ---- replay ---- */
-
-/* The recorded run of one train, collected from the log. */
-struct recorded {
-	const char *train;
-	json_t *executed;
-	json_t *released;
-};
-
-static int
-collect(uint64_t line, const char *hash, const json_t *entry, void *arg)
-{
-	struct recorded *rec = arg;
-	const char *ev = json_string_value(json_object_get(entry, "event"));
-	const char *id = json_string_value(json_object_get(entry, "train"));
-
-	(void)line;
-	(void)hash;
-	if (ev == NULL || id == NULL || strcmp(id, rec->train) != 0)
-		return 0;
-	if (strcmp(ev, "executed") == 0 && rec->executed == NULL)
-		rec->executed = json_incref((json_t *)entry);
-	else if (strcmp(ev, "released") == 0 && rec->released == NULL)
-		rec->released = json_incref((json_t *)entry);
-	return 0;
-}
-
-void
-pht_station_replay_clear(struct pht_station_replay *rep)
-{
-	if (rep == NULL)
-		return;
-	json_decref(rep->output);
-	memset(rep, 0, sizeof(*rep));
-}
-
-int
-pht_station_replay(const struct pht_station_config *cfg, const char *log_path,
-    const char *train_id, const char *code, size_t code_len,
-    struct pht_station_replay *rep, struct pht_err *err)
-{
-	struct recorded rec = {train_id, NULL, NULL};
-	const struct pht_station_dataset *d;
-	struct pht_dataset *ds = NULL;
-	struct pht_run_stats stats;
-	struct pht_limits lim;
-	const char *code_sha, *dsname, *seed_s, *csv_sha, *dict_sha, *out_sha, *tname;
-	const char *opt_sha;
-	struct pht_station_optout_info optinfo;
-	const json_t *params;
-	json_t *output = NULL;
-	char sha[65], *dump = NULL, *end;
-	unsigned long long seed;
-	int64_t round;
-	int r;
-
-	memset(rep, 0, sizeof(*rep));
-	if ((r = pht_audit_foreach(log_path, collect, &rec, err)) != PHT_OK)
-		goto out;
-	if (rec.executed == NULL || rec.released == NULL) {
-		r = pht_errf(err, PHT_ERR_NOT_FOUND, "%s: train %s has no %s entry", log_path,
-		    train_id, rec.executed == NULL ? "executed" : "released");
-		goto out;
-	}
-	if ((r = pht_json_get_str(rec.executed, "code_sha256", "executed entry", &code_sha, err)) ||
-	    (r = pht_json_get_str(rec.executed, "dataset", "executed entry", &dsname, err)) ||
-	    (r = pht_json_get_str(rec.executed, "seed", "executed entry", &seed_s, err)) ||
-	    (r = pht_json_get_str(rec.executed, "csv_sha256", "executed entry", &csv_sha, err)) ||
-	    (r = pht_json_get_str(rec.executed, "dict_sha256", "executed entry", &dict_sha, err)) ||
-	    (r = pht_json_get_int(rec.executed, "round", "executed entry", &round, err)) ||
-	    (r = pht_json_get_str(rec.released, "output_sha256", "released entry", &out_sha, err)))
-		goto out;
-	tname = json_string_value(json_object_get(rec.executed, "name"));
-	params = json_object_get(rec.executed, "params");
-	if (!json_is_object(params)) {
-		r = pht_errf(err, PHT_ERR_MALFORMED, "executed entry: field params: not an object");
-		goto out;
-	}
-	errno = 0;
-	seed = strtoull(seed_s, &end, 10);
-	if (seed_s[0] < '0' || seed_s[0] > '9' || *end != '\0' || errno != 0 ||
-	    round < 1 || round > PHT_TRAINMSG_MAX_ROUND) {
-		r = pht_errf(err, PHT_ERR_MALFORMED, "executed entry: bad seed or round");
-		goto out;
-	}
-	(void)pht_sha256_hex(code, code_len, sha, NULL);
-	if (strcmp(sha, code_sha) != 0) {
-		r = pht_errf(err, PHT_ERR_HASH_MISMATCH, "the code given has SHA-256 %s, "
-		    "train %s ran code %s", sha, train_id, code_sha);
-		goto out;
-	}
-	if ((d = pht_station_config_find_dataset(cfg, dsname)) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOT_FOUND, "dataset %s of the run is not in the "
-		    "station config", dsname);
-		goto out;
-	}
-	if ((r = pht_station_dataset_load(d, &ds, &optinfo, err)) != PHT_OK) {
-		pht_err_prefix(err, "dataset %s", d->name);
-		goto out;
-	}
-	/* the data, or who opted out of it, changed since the run */
-	opt_sha = json_string_value(json_object_get(rec.executed, "opt_out_sha256"));
-	rep->data_changed = strcmp(pht_dataset_csv_sha256(ds), csv_sha) != 0 ||
-	    strcmp(pht_dataset_dict_sha256(ds), dict_sha) != 0 ||
-	    (opt_sha != NULL && strcmp(opt_sha, optinfo.sha256) != 0) ||
-	    (json_object_get(rec.executed, "opt_out_excluded") != NULL &&
-	    (size_t)json_integer_value(json_object_get(rec.executed, "opt_out_excluded")) !=
-	    optinfo.excluded);
-	memset(&stats, 0, sizeof(stats));
-	/* a run a permit gave row access is replayed with it, nothing else is */
-	lim = pht_station_config_policy(cfg)->limits;
-	lim.row_access = json_is_true(json_object_get(rec.executed, "row_access"));
-	if ((r = pht_train_run_station(code, code_len, tname != NULL ? tname : "train", ds,
-	    params, (int)round, (uint64_t)seed, &lim, &output, &stats, err)) != PHT_OK)
-		goto out;
-	pht_station_round_counts(output, pht_station_config_policy(cfg)->round_counts);
-	if ((dump = pht_json_dump(output)) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-		goto out;
-	}
-	(void)pht_sha256_hex(dump, strlen(dump), rep->replay_sha256, NULL);
-	snprintf(rep->recorded_sha256, sizeof(rep->recorded_sha256), "%s", out_sha);
-	rep->matches = strcmp(rep->replay_sha256, rep->recorded_sha256) == 0;
-	rep->output = output;
-	output = NULL; /* transferred */
-out:
-	free(dump);
-	json_decref(output);
-	pht_dataset_free(ds);
-	json_decref(rec.executed);
-	json_decref(rec.released);
-	return r;
 }

@@ -17,7 +17,6 @@
 #include "pht_trust.h"
 #include "pht_limits.h"
 
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -123,45 +122,57 @@ load_config(struct run_opts *o, const char *cmd)
 	return PHT_EXIT_OK;
 }
 
-static int
-parse_opts(int argc, char **argv, int first, struct run_opts *o, const char *cmd)
-{
-	struct { const char *name; const char **slot; } tab[] = {
-		{"--node", &o->node}, {"--cert", &o->cert}, {"--key", &o->key},
-		{"--ca", &o->ca}, {"--sign-key", &o->sign_key}, {"--seal-key", &o->seal_key},
-		{"--station-keys", &o->station_keys}, {"--stations", &o->stations},
-		{"--params", &o->params}, {"--datasets", &o->datasets},
-		{"--timeout", &o->timeout}, {"--out", &o->out},
-		{"--min-stations", &o->min_stations}, {"--max-rounds", &o->max_rounds},
-		{"--config", &o->config}, {"--permit-file", &o->permit_file},
-		{"--approval", &o->approval},
-	};
-	size_t t;
-	int i;
+/*
+ * The option table of pht run (every row) and pht stations (the rows up
+ * to R_STATIONS_END), parsed by pht_cli_opt_parse into o; then
+ * ANALYST.json fills what the command line left out.
+ */
+enum { R_NODE, R_CERT, R_KEY, R_CA, R_CONFIG, R_JSON, R_STATIONS_END = R_JSON + 1,
+    R_SIGN = R_STATIONS_END, R_SEAL, R_STKEYS, R_STATIONS, R_PARAMS, R_DATASETS,
+    R_TIMEOUT, R_OUT, R_MIN, R_MAXR, R_PERMIT, R_APPROVAL, R_N };
 
-	for (i = first; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			o->json = 1;
-			continue;
-		}
-		for (t = 0; t < sizeof(tab) / sizeof(tab[0]); t++)
-			if (strcmp(argv[i], tab[t].name) == 0)
-				break;
-		if (t < sizeof(tab) / sizeof(tab[0])) {
-			if (i + 1 >= argc || *tab[t].slot != NULL)
-				return pht_cli_usage_error(cmd, "option %s needs one value "
-				    "(given once)", argv[i]);
-			*tab[t].slot = argv[++i];
-		} else if (argv[i][0] != '-' && o->train == NULL) {
-			o->train = argv[i];
-		} else {
-			return pht_cli_usage_error(cmd, "unknown option or extra argument "
-			    "'%s'", argv[i]);
-		}
-	}
-	if (o->config != NULL)
+static const struct pht_cli_opt run_opts_tab[R_N] = {
+	PHT_CLI_OPT("node"), PHT_CLI_OPT("cert"), PHT_CLI_OPT("key"), PHT_CLI_OPT("ca"),
+	PHT_CLI_OPT("config"), PHT_CLI_OPT_FLAG("json"),
+	PHT_CLI_OPT("sign-key"), PHT_CLI_OPT("seal-key"), PHT_CLI_OPT("station-keys"),
+	PHT_CLI_OPT("stations"), PHT_CLI_OPT("params"), PHT_CLI_OPT("datasets"),
+	PHT_CLI_OPT("timeout"), PHT_CLI_OPT("out"), PHT_CLI_OPT("min-stations"),
+	PHT_CLI_OPT("max-rounds"), PHT_CLI_OPT("permit-file"), PHT_CLI_OPT("approval"),
+};
+
+static int
+parse_opts(int argc, char **argv, size_t nopts, struct run_opts *o, const char *cmd)
+{
+	struct {
+		size_t row;
+		const char **slot;
+	} tab[] = {
+		{R_NODE, &o->node}, {R_CERT, &o->cert}, {R_KEY, &o->key}, {R_CA, &o->ca},
+		{R_CONFIG, &o->config}, {R_SIGN, &o->sign_key}, {R_SEAL, &o->seal_key},
+		{R_STKEYS, &o->station_keys}, {R_STATIONS, &o->stations},
+		{R_PARAMS, &o->params}, {R_DATASETS, &o->datasets},
+		{R_TIMEOUT, &o->timeout}, {R_OUT, &o->out}, {R_MIN, &o->min_stations},
+		{R_MAXR, &o->max_rounds}, {R_PERMIT, &o->permit_file},
+		{R_APPROVAL, &o->approval},
+	};
+	struct pht_cli_opt *opt;
+	size_t npos, i;
+	int ex;
+
+	if ((opt = malloc(sizeof(run_opts_tab))) == NULL)
+		return pht_cli_usage_error(cmd, "out of memory");
+	memcpy(opt, run_opts_tab, sizeof(run_opts_tab));
+	/* pht stations takes no TRAIN.lua: maxpos 0 */
+	ex = pht_cli_opt_parse(cmd, argc, argv, 1, opt, nopts, &o->train,
+	    nopts == R_N ? 1 : 0, &npos);
+	for (i = 0; ex == PHT_EXIT_OK && i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].row < nopts)
+			*tab[i].slot = pht_cli_opt_val(&opt[tab[i].row]);
+	o->json = opt[R_JSON].n > 0;
+	free(opt);
+	if (ex == PHT_EXIT_OK && o->config != NULL)
 		return load_config(o, cmd);
-	return PHT_EXIT_OK;
+	return ex;
 }
 
 /* Splits a comma list into out (strings point into buf, which is modified). */
@@ -264,225 +275,207 @@ all_stations(const struct run_opts *o, const struct pht_trust *keys, char **out)
 	return PHT_EXIT_OK;
 }
 
-int
-pht_cmd_run(int argc, char **argv)
-{
+/* One pht run: its options and what they load; run_job_clear frees it. */
+struct run_job {
 	struct run_opts o;
 	struct pht_analyst_run_spec spec;
-	struct pht_key *sign = NULL, *seal = NULL;
-	struct pht_trust *keys = NULL;
-	struct pht_buf *code = NULL, *pbuf = NULL, *abuf = NULL;
-	struct pht_permit *permit = NULL;
+	struct pht_key *sign, *seal;
+	struct pht_trust *keys;          /* pinned station keys */
+	struct pht_buf *code, *pbuf, *abuf;
+	struct pht_permit *permit;
 	struct pht_limits lim;
 	struct pht_err err;
-	struct sigaction sa;
 	const char *stations[RUN_MAX_STATIONS], *datasets[RUN_MAX_DATASETS];
-	char *stlist = NULL, *dslist = NULL, *seal_path = NULL, *dump = NULL;
-	json_t *params = NULL, *meta = NULL, *result = NULL, *report = NULL, *f;
-	int64_t timeout = 600, v;
-	size_t nst = 0, nds = 0, i, len;
-	int rc = PHT_EXIT_FAIL, r;
-	char *end;
+	char *stlist, *dslist, *seal_path;
+	json_t *params, *meta;
+	int64_t timeout;
+};
 
-	memset(&o, 0, sizeof(o));
-	memset(&spec, 0, sizeof(spec));
-	pht_err_clear(&err);
-	if (pht_cli_wants_help(argc, argv)) {
-		fputs(run_help, stdout);
-		return PHT_EXIT_OK;
-	}
-	if ((rc = parse_opts(argc, argv, 1, &o, "run")) != PHT_EXIT_OK)
-		goto out;
-	rc = PHT_EXIT_USAGE;
-	if (o.train == NULL || o.node == NULL || o.cert == NULL || o.key == NULL ||
-	    o.ca == NULL || o.sign_key == NULL || o.station_keys == NULL ||
-	    o.stations == NULL) {
-		rc = pht_cli_usage_error("run", "give TRAIN.lua, --node, --cert, --key, "
+static void
+run_job_clear(struct run_job *j)
+{
+	free(j->stlist);
+	free(j->dslist);
+	free(j->seal_path);
+	json_decref(j->params);
+	json_decref(j->meta);
+	pht_buf_free(j->code);
+	pht_buf_free(j->pbuf);
+	pht_buf_free(j->abuf);
+	pht_permit_free(j->permit);
+	pht_trust_free(j->keys);
+	pht_key_free(j->sign);
+	pht_key_free(j->seal);
+	opts_clear(&j->o);
+}
+
+/* The options every run needs, and the numbers and params given. */
+static int
+run_check_opts(struct run_job *j)
+{
+	const struct run_opts *o = &j->o;
+	uint64_t v;
+
+	if (o->train == NULL || o->node == NULL || o->cert == NULL || o->key == NULL ||
+	    o->ca == NULL || o->sign_key == NULL || o->station_keys == NULL ||
+	    o->stations == NULL)
+		return pht_cli_usage_error("run", "give TRAIN.lua, --node, --cert, --key, "
 		    "--ca, --sign-key, --station-keys and --stations (or --config)");
-		goto out;
+	if (strncmp(o->node, "https://", 8) != 0)
+		return pht_cli_usage_error("run", "--node %s: must be an https:// URL",
+		    o->node);
+	if (o->timeout != NULL && pht_duration_parse(o->timeout, &j->timeout) != PHT_OK)
+		return pht_cli_usage_error("run", "--timeout %s: give a duration like 90s, "
+		    "10m or 1h", o->timeout);
+	if (o->min_stations != NULL) {
+		if (pht_cli_uint(o->min_stations, 1, RUN_MAX_STATIONS, &v) != 0)
+			return pht_cli_usage_error("run", "--min-stations %s: give 1 to %d",
+			    o->min_stations, RUN_MAX_STATIONS);
+		j->spec.min_stations = (size_t)v;
 	}
-	if (strncmp(o.node, "https://", 8) != 0) {
-		rc = pht_cli_usage_error("run", "--node %s: must be an https:// URL", o.node);
-		goto out;
+	if (o->max_rounds != NULL) {
+		if (pht_cli_uint(o->max_rounds, 1, 100000, &v) != 0)
+			return pht_cli_usage_error("run", "--max-rounds %s: give 1 to 100000",
+			    o->max_rounds);
+		j->spec.max_rounds = (int)v;
 	}
-	if (o.timeout != NULL && pht_duration_parse(o.timeout, &timeout) != PHT_OK) {
-		rc = pht_cli_usage_error("run", "--timeout %s: give a duration like 90s, "
-		    "10m or 1h", o.timeout);
-		goto out;
+	if (o->params != NULL && (pht_json_parse(o->params, strlen(o->params),
+	    "--params", &j->params, &j->err) != PHT_OK || !json_is_object(j->params))) {
+		if (j->params != NULL)
+			pht_errf(&j->err, PHT_ERR_INVALID, "--params: not a JSON object");
+		pht_cli_error("run", &j->err);
+		return PHT_EXIT_USAGE;
 	}
-	if (o.min_stations != NULL) {
-		errno = 0;
-		v = strtoll(o.min_stations, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 1 || v > RUN_MAX_STATIONS) {
-			rc = pht_cli_usage_error("run", "--min-stations %s: give 1 to %d",
-			    o.min_stations, RUN_MAX_STATIONS);
-			goto out;
-		}
-		spec.min_stations = (size_t)v;
-	}
-	if (o.max_rounds != NULL) {
-		errno = 0;
-		v = strtoll(o.max_rounds, &end, 10);
-		if (errno != 0 || *end != '\0' || v < 1 || v > 100000) {
-			rc = pht_cli_usage_error("run", "--max-rounds %s: give 1 to 100000",
-			    o.max_rounds);
-			goto out;
-		}
-		spec.max_rounds = (int)v;
-	}
-	if (o.params != NULL) {
-		if (pht_json_parse(o.params, strlen(o.params), "--params", &params,
-		    &err) != PHT_OK || !json_is_object(params)) {
-			if (params != NULL)
-				pht_errf(&err, PHT_ERR_INVALID, "--params: not a JSON object");
-			pht_cli_error("run", &err);
-			goto out;
-		}
-	}
-	/* keys: signing, sealing (beside it by default), pinned station keys */
-	if (o.seal_key == NULL) {
-		len = strlen(o.sign_key);
-		if (len < 9 || strcmp(o.sign_key + len - 9, ".sign.key") != 0) {
-			rc = pht_cli_usage_error("run", "--seal-key: give it (the sign key "
+	return PHT_EXIT_OK;
+}
+
+/* Keys: signing, sealing (beside it by default), the pinned station keys. */
+static int
+run_load_keys(struct run_job *j)
+{
+	struct run_opts *o = &j->o;
+	size_t len;
+	int r;
+
+	if (o->seal_key == NULL) {
+		len = strlen(o->sign_key);
+		if (len < 9 || strcmp(o->sign_key + len - 9, ".sign.key") != 0)
+			return pht_cli_usage_error("run", "--seal-key: give it (the sign key "
 			    "is not named NAME.sign.key)");
-			goto out;
-		}
-		if ((seal_path = strdup(o.sign_key)) == NULL)
-			goto out;
-		memcpy(seal_path + len - 9, ".seal.key", 9);
-		o.seal_key = seal_path;
+		if ((j->seal_path = strdup(o->sign_key)) == NULL)
+			return PHT_EXIT_FAIL;
+		memcpy(j->seal_path + len - 9, ".seal.key", 9);
+		o->seal_key = j->seal_path;
 	}
-	if ((r = pht_key_load_as(o.sign_key, PHT_KEY_SIGN, 1, &sign, &err)) != PHT_OK ||
-	    (r = pht_key_load_as(o.seal_key, PHT_KEY_SEAL, 1, &seal, &err)) != PHT_OK) {
-		pht_cli_error("run", &err);
-		rc = pht_cli_exit_for(r);
-		goto out;
+	if ((r = pht_key_load_as(o->sign_key, PHT_KEY_SIGN, 1, &j->sign, &j->err)) !=
+	    PHT_OK || (r = pht_key_load_as(o->seal_key, PHT_KEY_SEAL, 1, &j->seal,
+	    &j->err)) != PHT_OK) {
+		pht_cli_error("run", &j->err);
+		return pht_cli_exit_for(r);
 	}
-	if ((keys = pht_trust_new()) == NULL)
-		goto out;
-	if ((r = pht_trust_load(keys, o.station_keys, &err)) != PHT_OK) {
-		pht_err_prefix(&err, "--station-keys");
-		pht_cli_error("run", &err);
-		rc = pht_cli_exit_for(r);
-		goto out;
+	if ((j->keys = pht_trust_new()) == NULL)
+		return PHT_EXIT_FAIL;
+	if ((r = pht_trust_load(j->keys, o->station_keys, &j->err)) != PHT_OK) {
+		pht_err_prefix(&j->err, "--station-keys");
+		pht_cli_error("run", &j->err);
+		return pht_cli_exit_for(r);
 	}
-	if ((r = pht_cli_read_train(o.train, PHT_TRAIN_CODE_MAX, &code, &err)) != PHT_OK) {
-		pht_cli_error("run", &err);
-		rc = pht_cli_exit_for(r);
-		goto out;
+	return PHT_EXIT_OK;
+}
+
+/* The train, the permit and approval it carries, and its description. */
+static int
+run_load_train(struct run_job *j)
+{
+	const struct run_opts *o = &j->o;
+	int r;
+
+	if ((r = pht_cli_read_train(o->train, PHT_TRAIN_CODE_MAX, &j->code, &j->err)) !=
+	    PHT_OK) {
+		pht_cli_error("run", &j->err);
+		return pht_cli_exit_for(r);
 	}
-	if (o.permit_file != NULL) {
+	if (o->permit_file != NULL) {
 		/* the permit travels inside every round's signed train */
-		if ((r = pht_cli_read_permit(o.permit_file, &pbuf, &permit, &err)) !=
-		    PHT_OK) {
-			pht_cli_error("run", &err);
-			rc = pht_cli_exit_for(r);
-			goto out;
+		if ((r = pht_cli_read_permit(o->permit_file, &j->pbuf, &j->permit,
+		    &j->err)) != PHT_OK) {
+			pht_cli_error("run", &j->err);
+			return pht_cli_exit_for(r);
 		}
-		spec.permit = pht_permit_id(permit);
-		spec.permit_envelope = pht_buf_str(pbuf);
+		j->spec.permit = pht_permit_id(j->permit);
+		j->spec.permit_envelope = pht_buf_str(j->pbuf);
 	}
-	if (o.approval != NULL) {
-		if (o.permit_file == NULL) {
-			rc = pht_cli_usage_error("run", "--approval needs --permit-file "
+	if (o->approval != NULL) {
+		if (o->permit_file == NULL)
+			return pht_cli_usage_error("run", "--approval needs --permit-file "
 			    "(approvals count under a permit's reviewers)");
-			goto out;
-		}
-		if ((rc = pht_cli_load_approval("run", o.approval, pht_buf_str(code),
-		    pht_buf_len(code), &abuf)) != PHT_EXIT_OK)
-			goto out;
-		spec.code_approval = pht_buf_str(abuf);
-		rc = PHT_EXIT_FAIL;
+		if ((r = pht_cli_load_approval("run", o->approval, pht_buf_str(j->code),
+		    pht_buf_len(j->code), &j->abuf)) != PHT_EXIT_OK)
+			return r;
+		j->spec.code_approval = pht_buf_str(j->abuf);
 	}
-	pht_limits_default(&lim);
-	if ((r = pht_train_describe(pht_buf_str(code), pht_buf_len(code), o.train, &lim,
-	    &meta, &err)) != PHT_OK) {
-		pht_cli_error("run", &err);
-		rc = PHT_EXIT_FAIL;
-		goto out;
+	pht_limits_default(&j->lim);
+	if (pht_train_describe(pht_buf_str(j->code), pht_buf_len(j->code), o->train,
+	    &j->lim, &j->meta, &j->err) != PHT_OK) {
+		pht_cli_error("run", &j->err);
+		return PHT_EXIT_FAIL;
 	}
-	/* station list */
-	if (strcmp(o.stations, "all") == 0) {
-		if ((rc = all_stations(&o, keys, &stlist)) != PHT_EXIT_OK)
-			goto out;
-		rc = PHT_EXIT_USAGE;
-	} else if ((stlist = strdup(o.stations)) == NULL) {
-		goto out;
+	return PHT_EXIT_OK;
+}
+
+/* The target stations (each with a pinned key) and the datasets. */
+static int
+run_targets(struct run_job *j)
+{
+	const struct run_opts *o = &j->o;
+	const char *name;
+	size_t i, k;
+	int rc;
+
+	if (strcmp(o->stations, "all") == 0) {
+		if ((rc = all_stations(o, j->keys, &j->stlist)) != PHT_EXIT_OK)
+			return rc;
+	} else if ((j->stlist = strdup(o->stations)) == NULL) {
+		return PHT_EXIT_FAIL;
 	}
-	if (split_list(stlist, stations, RUN_MAX_STATIONS, &nst) != 0) {
-		rc = pht_cli_usage_error("run", "--stations %s: give A,B,... or all",
-		    o.stations);
-		goto out;
-	}
-	for (i = 0; i < nst; i++) {
-		size_t j;
-		const char *name;
-		for (j = 0; j < pht_trust_count(keys); j++) {
-			pht_trust_get(keys, j, &name, NULL);
-			if (strcmp(name, stations[i]) == 0)
+	if (split_list(j->stlist, j->stations, RUN_MAX_STATIONS, &j->spec.nstations) != 0)
+		return pht_cli_usage_error("run", "--stations %s: give A,B,... or all",
+		    o->stations);
+	for (i = 0; i < j->spec.nstations; i++) {
+		for (k = 0; k < pht_trust_count(j->keys); k++) {
+			pht_trust_get(j->keys, k, &name, NULL);
+			if (strcmp(name, j->stations[i]) == 0)
 				break;
 		}
-		if (j == pht_trust_count(keys)) {
-			rc = pht_cli_usage_error("run", "station %s has no pinned key in %s "
-			    "(%s.sign.pub)", stations[i], o.station_keys, stations[i]);
-			goto out;
-		}
+		if (k == pht_trust_count(j->keys))
+			return pht_cli_usage_error("run", "station %s has no pinned key in %s "
+			    "(%s.sign.pub)", j->stations[i], o->station_keys, j->stations[i]);
 	}
-	if (o.datasets != NULL && ((dslist = strdup(o.datasets)) == NULL ||
-	    split_list(dslist, datasets, RUN_MAX_DATASETS, &nds) != 0)) {
-		rc = pht_cli_usage_error("run", "--datasets %s: give D1,D2,...", o.datasets);
-		goto out;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (o->datasets != NULL && ((j->dslist = strdup(o->datasets)) == NULL ||
+	    split_list(j->dslist, j->datasets, RUN_MAX_DATASETS, &j->spec.ndatasets) != 0))
+		return pht_cli_usage_error("run", "--datasets %s: give D1,D2,...",
+		    o->datasets);
+	return PHT_EXIT_OK;
+}
 
-	spec.node_url = o.node;
-	http_opts(&o, &spec.http);
-	spec.sign_key = sign;
-	spec.seal_key = seal;
-	spec.station_keys = keys;
-	spec.stations = stations;
-	spec.nstations = nst;
-	spec.code = pht_buf_str(code);
-	spec.code_len = pht_buf_len(code);
-	spec.chunkname = o.train;
-	spec.name = json_string_value(json_object_get(meta, "name"));
-	spec.params = params;
-	spec.datasets = datasets;
-	spec.ndatasets = nds;
-	spec.round_timeout = timeout;
-	spec.limits = &lim;
-	spec.progress = progress;
-	spec.note = note;
-	fprintf(stderr, "pht run: train %s %s to %zu station%s via %s\n", spec.name,
-	    json_string_value(json_object_get(meta, "version")), nst, nst == 1 ? "" : "s",
-	    o.node);
-	r = pht_analyst_run(&spec, &result, &report, &err);
-	json_array_foreach(json_object_get(report, "failed"), i, f)
-		fprintf(stderr, "pht run: station %s, round %lld: %s\n",
-		    json_string_value(json_object_get(f, "station")),
-		    (long long)json_integer_value(json_object_get(f, "round")),
-		    json_string_value(json_object_get(f, "reason")));
-	if (r != PHT_OK) {
-		pht_cli_error("run", &err);
-		rc = PHT_EXIT_FAIL;
-		goto out;
-	}
+/* The final result on stdout and, with --out, in a file. */
+static int
+run_print(const struct run_job *j, const json_t *result)
+{
+	struct pht_err err;
+	char *dump;
+	size_t len;
+	int rc = PHT_EXIT_FAIL;
+
 	if ((dump = pht_json_dump(result)) == NULL)
-		goto out;
+		return PHT_EXIT_FAIL;
 	printf("%s\n", dump);
 	if (fflush(stdout) != 0)
 		goto out;
-	if (o.out != NULL) {
+	if (j->o.out != NULL) {
 		len = strlen(dump);
 		dump[len] = '\n';
-		r = pht_file_write_atomic(o.out, dump, len + 1, 0644, &err);
-		dump[len] = '\0';
-		if (r != PHT_OK) {
+		if (pht_file_write_atomic(j->o.out, dump, len + 1, 0644, &err) != PHT_OK) {
 			pht_cli_error("run: --out", &err);
 			goto out;
 		}
@@ -490,21 +483,84 @@ pht_cmd_run(int argc, char **argv)
 	rc = PHT_EXIT_OK;
 out:
 	free(dump);
-	free(stlist);
-	free(dslist);
-	free(seal_path);
-	json_decref(params);
-	json_decref(meta);
+	return rc;
+}
+
+/* The rounds through the node (pht_analyst_run); what failed on stderr. */
+static int
+run_dispatch(struct run_job *j)
+{
+	struct pht_analyst_run_spec *spec = &j->spec;
+	struct sigaction sa;
+	json_t *result = NULL, *report = NULL, *f;
+	size_t i;
+	int r, rc = PHT_EXIT_FAIL;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	spec->node_url = j->o.node;
+	http_opts(&j->o, &spec->http);
+	spec->sign_key = j->sign;
+	spec->seal_key = j->seal;
+	spec->station_keys = j->keys;
+	spec->stations = j->stations;
+	spec->code = pht_buf_str(j->code);
+	spec->code_len = pht_buf_len(j->code);
+	spec->chunkname = j->o.train;
+	spec->name = json_string_value(json_object_get(j->meta, "name"));
+	spec->params = j->params;
+	spec->datasets = j->datasets;
+	spec->round_timeout = j->timeout;
+	spec->limits = &j->lim;
+	spec->progress = progress;
+	spec->note = note;
+	fprintf(stderr, "pht run: train %s %s to %zu station%s via %s\n", spec->name,
+	    json_string_value(json_object_get(j->meta, "version")), spec->nstations,
+	    spec->nstations == 1 ? "" : "s", j->o.node);
+	r = pht_analyst_run(spec, &result, &report, &j->err);
+	json_array_foreach(json_object_get(report, "failed"), i, f)
+		fprintf(stderr, "pht run: station %s, round %lld: %s\n",
+		    json_string_value(json_object_get(f, "station")),
+		    (long long)json_integer_value(json_object_get(f, "round")),
+		    json_string_value(json_object_get(f, "reason")));
+	if (r != PHT_OK)
+		pht_cli_error("run", &j->err);
+	else
+		rc = run_print(j, result);
 	json_decref(result);
 	json_decref(report);
-	pht_buf_free(code);
-	pht_buf_free(pbuf);
-	pht_buf_free(abuf);
-	pht_permit_free(permit);
-	pht_trust_free(keys);
-	pht_key_free(sign);
-	pht_key_free(seal);
-	opts_clear(&o);
+	return rc;
+}
+
+int
+pht_cmd_run(int argc, char **argv)
+{
+	struct run_job *j;
+	int rc;
+
+	if (pht_cli_wants_help(argc, argv)) {
+		fputs(run_help, stdout);
+		return PHT_EXIT_OK;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		fprintf(stderr, "pht run: out of memory\n");
+		return PHT_EXIT_FAIL;
+	}
+	pht_err_clear(&j->err);
+	j->timeout = 600;
+	if ((rc = parse_opts(argc, argv, R_N, &j->o, "run")) == PHT_EXIT_OK &&
+	    (rc = run_check_opts(j)) == PHT_EXIT_OK &&
+	    (rc = run_load_keys(j)) == PHT_EXIT_OK &&
+	    (rc = run_load_train(j)) == PHT_EXIT_OK &&
+	    (rc = run_targets(j)) == PHT_EXIT_OK)
+		rc = run_dispatch(j);
+	run_job_clear(j);
+	free(j);
 	return rc;
 }
 
@@ -525,7 +581,7 @@ pht_cmd_stations(int argc, char **argv)
 		fputs(run_help, stdout);
 		return PHT_EXIT_OK;
 	}
-	if ((rc = parse_opts(argc, argv, 1, &o, "stations")) != PHT_EXIT_OK)
+	if ((rc = parse_opts(argc, argv, R_STATIONS_END, &o, "stations")) != PHT_EXIT_OK)
 		goto out;
 	if (o.train != NULL || o.node == NULL || o.cert == NULL || o.key == NULL ||
 	    o.ca == NULL) {

@@ -1,5 +1,6 @@
-/* cmd_sim.c — pht sim: a whole train, station() at each local dataset then combine(), round after round. */
+/* cmd_sim.c — pht sim: a whole train on local datasets, the round loop of pht_analyst_rounds.h with station() run in-process as its transport. */
 #include "pht_cli.h"
+#include "pht_analyst_rounds.h"
 
 #include "pht_buf.h"
 #include "pht_dataset.h"
@@ -181,6 +182,7 @@ struct sim_job {
 	struct pht_buf *code;
 	json_t *params, *meta;
 	struct pht_err err;
+	int said;                 /* the failure is already on stderr */
 };
 
 static void
@@ -404,90 +406,102 @@ sim_load(struct sim_job *j)
 }
 
 /*
- * One round: station() at every station not dropped, then combine(). *out
- * gets combine's output. Returns PHT_EXIT_OK or PHT_EXIT_FAIL (said why).
+ * The transport of pht sim: station() run here at each station of the
+ * round, in the order given by --station; a station dropped by
+ * --drop-station gives no result from its round on (said on stderr every
+ * round, as before it leaves the run). A failed run ends the run.
  */
 static int
-sim_round(struct sim_job *j, int round, json_t **out)
+sim_round(void *arg, int round, const json_t *params, const char *const *names,
+    size_t n, json_t **outputs, struct pht_err *err)
 {
+	struct sim_job *j = arg;
+	struct sim_station *st;
 	struct pht_run_stats stats;
-	json_t *results, *o = NULL;
 	char who[300];
-	size_t i, ran = 0;
-	int ex = PHT_EXIT_FAIL;
+	size_t i, k, ran = 0;
 
-	*out = NULL;
-	if ((results = json_array()) == NULL)
-		return PHT_EXIT_FAIL;
 	for (i = 0; i < j->nst; i++) {
-		if (j->stations[i].drop_round != 0 &&
-		    (uint64_t)round >= j->stations[i].drop_round) {
+		st = &j->stations[i];
+		if (st->drop_round != 0 && (uint64_t)round >= st->drop_round) {
 			fprintf(stderr, "pht sim: round %d: station %s: no result "
-			    "(--drop-station)\n", round, j->stations[i].name);
+			    "(--drop-station)\n", round, st->name);
 			continue;
 		}
+		for (k = 0; k < n && strcmp(names[k], st->name) != 0; k++)
+			;
+		if (k == n)
+			continue;
 		ran++;
 		if (pht_train_run_station(pht_buf_str(j->code), pht_buf_len(j->code),
-		    j->train, j->stations[i].ds, j->params, round, j->seed, &j->lim, &o,
-		    &stats, &j->err) != PHT_OK) {
-			pht_err_prefix(&j->err, "round %d: station %s", round,
-			    j->stations[i].name);
-			pht_cli_error("sim", &j->err);
-			goto out;
+		    j->train, st->ds, params, round, j->seed, &j->lim, &outputs[k], &stats,
+		    err) != PHT_OK) {
+			pht_err_prefix(err, "round %d: station %s", round, st->name);
+			return err->code;
 		}
-		snprintf(who, sizeof(who), "station %s", j->stations[i].name);
+		snprintf(who, sizeof(who), "station %s", st->name);
 		progress(round, who, &stats);
-		if (json_array_append_new(results, json_pack("{s:s, s:o}", "station",
-		    j->stations[i].name, "output", o)) != 0)
-			goto out;
 	}
 	if (ran == 0) {
 		fprintf(stderr, "pht sim: round %d: no station released a result\n", round);
-		goto out;
+		j->said = 1;
+		return pht_errf(err, PHT_ERR_POLICY, "no station released a result");
 	}
-	if (pht_train_run_combine(pht_buf_str(j->code), pht_buf_len(j->code), j->train,
-	    results, j->params, round, j->seed, &j->lim, out, &stats, &j->err) != PHT_OK) {
-		pht_err_prefix(&j->err, "round %d: combine", round);
-		pht_cli_error("sim", &j->err);
-		goto out;
-	}
-	progress(round, "combine", &stats);
-	ex = PHT_EXIT_OK;
-out:
-	json_decref(results);
-	return ex;
+	return PHT_OK;
 }
 
-/* Rounds until combine() says done (the result on stdout) or max_rounds. */
+static void
+sim_combined(void *arg, int round, const struct pht_run_stats *stats)
+{
+	(void)arg;
+	progress(round, "combine", stats);
+}
+
+/* The rounds (pht_analyst_rounds.h) until combine() says done: the result on stdout. */
 static int
 sim_rounds(struct sim_job *j)
 {
-	json_t *out = NULL;
+	struct pht_analyst_transport local = {sim_round, j};
+	struct pht_analyst_rounds spec;
+	struct pht_analyst_rounds_end end;
+	const char *names[SIM_MAX_STATIONS];
+	json_t *result = NULL;
 	char *dump;
-	int round, ex = PHT_EXIT_FAIL;
+	size_t i;
+	int ex = PHT_EXIT_FAIL;
 
-	for (round = 1; (uint64_t)round <= j->max_rounds; round++) {
-		if (sim_round(j, round, &out) != PHT_EXIT_OK)
-			return PHT_EXIT_FAIL;
-		if (json_is_true(json_object_get(out, "done"))) {
-			if ((dump = pht_json_dump(json_object_get(out, "result"))) != NULL) {
-				printf("%s\n", dump);
-				free(dump);
-				fprintf(stderr, "pht sim: done after %d round%s\n", round,
-				    round == 1 ? "" : "s");
-				ex = fflush(stdout) == 0 ? PHT_EXIT_OK : PHT_EXIT_FAIL;
-			}
-			json_decref(out);
-			return ex;
-		}
-		json_decref(j->params);
-		j->params = json_incref(json_object_get(out, "params"));
-		json_decref(out);
-		out = NULL;
+	for (i = 0; i < j->nst; i++)
+		names[i] = j->stations[i].name;
+	memset(&spec, 0, sizeof(spec));
+	spec.code = pht_buf_str(j->code);
+	spec.code_len = pht_buf_len(j->code);
+	spec.chunkname = j->train;
+	spec.params = j->params;
+	spec.stations = names;
+	spec.nstations = j->nst;
+	spec.min_stations = 1;          /* the others dropped out (--drop-station) */
+	spec.max_rounds = (int)j->max_rounds;
+	spec.seed = j->seed;
+	spec.limits = &j->lim;
+	spec.transport = &local;
+	spec.combined = sim_combined;
+	if (pht_analyst_rounds_run(&spec, &result, &end, &j->err) != PHT_OK) {
+		if (end.ran_out)
+			fprintf(stderr, "pht sim: the train did not finish within %llu "
+			    "rounds\n", (unsigned long long)j->max_rounds);
+		else if (!j->said)
+			pht_cli_error("sim", &j->err);
+		return PHT_EXIT_FAIL;
 	}
-	fprintf(stderr, "pht sim: the train did not finish within %llu rounds\n",
-	    (unsigned long long)j->max_rounds);
-	return PHT_EXIT_FAIL;
+	if ((dump = pht_json_dump(result)) != NULL) {
+		printf("%s\n", dump);
+		free(dump);
+		fprintf(stderr, "pht sim: done after %d round%s\n", end.rounds,
+		    end.rounds == 1 ? "" : "s");
+		ex = fflush(stdout) == 0 ? PHT_EXIT_OK : PHT_EXIT_FAIL;
+	}
+	json_decref(result);
+	return ex;
 }
 
 int
