@@ -39,6 +39,12 @@ pht_station_setsys_new(int64_t k)
 	return s;
 }
 
+size_t
+pht_station_setsys_nids(const struct pht_station_setsys *s)
+{
+	return s->nids;
+}
+
 int64_t
 pht_station_setsys_k(const struct pht_station_setsys *s)
 {
@@ -114,8 +120,8 @@ fill:
 	return PHT_OK;
 }
 
-static int
-ensure_atoms(struct pht_station_setsys *s, size_t n)
+int
+pht_setsys_ensure_atoms(struct pht_station_setsys *s, size_t n)
 {
 	size_t cap, old = s->atoms_cap, i;
 
@@ -214,7 +220,7 @@ split_atoms(struct pht_station_setsys *s, const uint32_t *rows, size_t n,
 		r = PHT_ERR_TOO_LARGE;
 		goto fail;
 	}
-	if ((r = ensure_atoms(s, s->natoms + ns + 1)) != PHT_OK)
+	if ((r = pht_setsys_ensure_atoms(s, s->natoms + ns + 1)) != PHT_OK)
 		goto fail;
 	for (i = 0; i < ns; i++) {
 		a = touched[i];

@@ -50,6 +50,9 @@ struct pht_station_setsys *pht_station_setsys_new(int64_t k);
 /* Frees s (rolling back an open transaction); accepts NULL. */
 void pht_station_setsys_free(struct pht_station_setsys *s);
 
+/* The row ids it has room for (one more than the largest added). */
+size_t pht_station_setsys_nids(const struct pht_station_setsys *s);
+
 /* The k it was made for. */
 int64_t pht_station_setsys_k(const struct pht_station_setsys *s);
 
@@ -92,6 +95,25 @@ void pht_station_setsys_distrust(struct pht_station_setsys *s);
 /* Keeps (commit) or undoes (rollback) everything since begin. */
 void pht_station_setsys_commit(struct pht_station_setsys *s);
 void pht_station_setsys_rollback(struct pht_station_setsys *s);
+
+struct pht_buf;
+
+/*
+ * Appends s (no transaction open: PHT_ERR_INVALID) to out: its atoms, its
+ * basis and whether it was shown clean. PHT_ERR_TOO_LARGE past out's
+ * maximum.
+ */
+int pht_station_setsys_save(const struct pht_station_setsys *s, struct pht_buf *out);
+
+/*
+ * Reads what pht_station_setsys_save wrote, from buf's cursor to the
+ * trailer bytes before its end (not read), into a new system for k (*out; NULL on failure). PHT_ERR_MALFORMED for
+ * bytes that are not a saved system for k in this byte order, or that
+ * break its invariants; PHT_ERR_TOO_LARGE past lim's atoms, basis or
+ * entries; PHT_ERR_NOMEM.
+ */
+int pht_station_setsys_load(struct pht_buf *buf, size_t trailer, int64_t k,
+    const struct pht_station_setsys_limits *lim, struct pht_station_setsys **out);
 
 /* Figures for benchmarks and the log: atoms, rank, basis entries, bytes held. */
 struct pht_station_setsys_stats {

@@ -115,6 +115,9 @@ pht_setsys_large(const struct pht_station_setsys *s, uint32_t a)
 /* Grows *p (of *cap elements of elem bytes) to hold want; PHT_ERR_NOMEM. */
 int pht_setsys_grow(void **p, size_t *cap, size_t want, size_t elem);
 
+/* Makes room for n atoms (new ones empty); PHT_ERR_NOMEM. */
+int pht_setsys_ensure_atoms(struct pht_station_setsys *s, size_t n);
+
 /* Seconds since t0 (CLOCK_MONOTONIC). */
 double pht_setsys_elapsed(const struct timespec *t0);
 
