@@ -269,15 +269,6 @@ out:
 	return res;
 }
 
-static double
-now_seconds(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static int
 withheld(struct pht_err *err, uint64_t rows, int64_t k, const char *dataset)
 {
@@ -340,7 +331,7 @@ pht_station_diff_admit(struct pht_station_diff *d, const char *dataset,
 	}
 
 	/* the sets, added in one transaction, then the check */
-	t0 = now_seconds();
+	t0 = pht_diff_now();
 	if ((r = pht_station_setsys_begin(s->sys)) != PHT_OK) {
 		r = pht_errf(err, PHT_ERR_INTERNAL, "release auditor: transaction open");
 		goto out;
@@ -382,7 +373,7 @@ pht_station_diff_admit(struct pht_station_diff *d, const char *dataset,
 	}
 	pht_station_setsys_commit(s->sys);
 	open_tx = 0;
-	s->tail_cost += now_seconds() - t0;     /* what replaying it would cost */
+	s->tail_cost += pht_diff_now() - t0;     /* what replaying it would cost */
 	if (!m->stored)
 		s->line++;
 	m->stored = 1;

@@ -92,6 +92,8 @@ int pht_diff_secret(const struct pht_key *station_key, uint8_t secret[32], struc
 /* ---- the cached state and its replay (pht_station_diff_replay.c) ---- */
 
 void pht_diff_store_reset(struct store *s);
+/* Seconds on the monotonic clock (what the snapshot policy counts work in). */
+double pht_diff_now(void);
 struct rowmap *pht_diff_find_map(struct store *s, const char *id);
 /* Adds the rowmap of n keys (id their hash); NULL if out of memory. */
 struct rowmap *pht_diff_add_map(struct store *s, const char *id, const uint64_t *keys,

@@ -400,8 +400,8 @@ pht_diff_replay_lines(struct store *s, const char *data, size_t len, int light,
 	return r;
 }
 
-static double
-now_seconds(void)
+double
+pht_diff_now(void)
 {
 	struct timespec t;
 
@@ -441,10 +441,10 @@ pht_diff_store_sync(struct pht_station_diff *d, struct store *s, int fd, int64_t
 	if ((r = pht_diff_read_range(fd, s->path, s->off, st.st_size, &data, err)) != PHT_OK)
 		return r;
 	/* what is left without a newline is a torn last line: never confirmed */
-	t0 = now_seconds();
+	t0 = pht_diff_now();
 	r = pht_diff_replay_lines(s, data, (size_t)(st.st_size - s->off), 0, &d->lim, &used, err);
 	s->off += (off_t)used;
-	s->tail_cost += now_seconds() - t0;
+	s->tail_cost += pht_diff_now() - t0;
 	free(data);
 	if (r != PHT_OK)
 		s->valid = 0;   /* fail closed, and re-read from the start next time */

@@ -28,15 +28,6 @@ struct snap_head {
 	uint64_t k;
 };
 
-static double
-now_seconds(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 int
 pht_diff_snap_due(const struct store *s)
 {
@@ -91,7 +82,7 @@ pht_diff_snap_write(struct pht_station_diff *d, struct store *s, int fd, struct 
 	struct pht_buf *b = NULL;
 	uint8_t mac[32];
 	unsigned int maclen = 0;
-	double t0 = now_seconds();
+	double t0 = pht_diff_now();
 	int r;
 
 	memset(&h, 0, sizeof(h));
@@ -122,7 +113,7 @@ pht_diff_snap_write(struct pht_station_diff *d, struct store *s, int fd, struct 
 	s->snapshots++;
 out:
 	/* a failed write is not retried until as much work again has been done */
-	s->snap_cost = now_seconds() - t0;
+	s->snap_cost = pht_diff_now() - t0;
 	if (r != PHT_OK)
 		s->snap_cost = s->tail_cost;
 	pht_buf_free(b);
