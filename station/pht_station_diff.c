@@ -93,6 +93,7 @@ pht_station_diff_free(struct pht_station_diff *d)
 		pht_diff_store_reset(&d->stores[i]);
 		free(d->stores[i].dataset);
 		free(d->stores[i].path);
+		free(d->stores[i].snap_path);
 	}
 	free(d->stores);
 	free(d->kc.dataset);
