@@ -23,7 +23,9 @@
  * union must lie. A 0/1 vector of W is the sum of the W rows of its pivot
  * atoms; the check searches those sums (at most k - 1 rows, pivot atoms
  * of fewer than k rows together), guided by the columns a partial sum
- * still gets wrong.
+ * still gets wrong. While the sets committed so far determine no small
+ * union, a new one must use a W row that the open transaction changed, so
+ * the search starts only from those.
  *
  * Changes are made in a transaction: begin, add sets, check, then commit
  * or roll back (the state returns exactly to what it was at begin).
@@ -47,6 +49,9 @@ struct pht_station_setsys *pht_station_setsys_new(int64_t k);
 
 /* Frees s (rolling back an open transaction); accepts NULL. */
 void pht_station_setsys_free(struct pht_station_setsys *s);
+
+/* The row ids it has room for (one more than the largest added). */
+size_t pht_station_setsys_nids(const struct pht_station_setsys *s);
 
 /* The k it was made for. */
 int64_t pht_station_setsys_k(const struct pht_station_setsys *s);
@@ -74,9 +79,41 @@ int pht_station_setsys_add(struct pht_station_setsys *s, const uint32_t *rows,
 int pht_station_setsys_check(struct pht_station_setsys *s,
     const struct pht_station_setsys_limits *lim, uint64_t *rows);
 
+/*
+ * Whether the committed sets were shown to determine no union of 1 to
+ * k - 1 rows (a check passed since the last change to W, or nothing was
+ * added). While they were, a check searches only from the W rows the open
+ * transaction changed (a new union needs one of them); otherwise it
+ * searches from every W row. Commit keeps it up to date: a transaction
+ * committed without a check that grew W clears it.
+ */
+int pht_station_setsys_clean(const struct pht_station_setsys *s);
+
+/* Forgets that the committed sets were shown clean (tests compare both searches). */
+void pht_station_setsys_distrust(struct pht_station_setsys *s);
+
 /* Keeps (commit) or undoes (rollback) everything since begin. */
 void pht_station_setsys_commit(struct pht_station_setsys *s);
 void pht_station_setsys_rollback(struct pht_station_setsys *s);
+
+struct pht_buf;
+
+/*
+ * Appends s (no transaction open: PHT_ERR_INVALID) to out: its atoms, its
+ * basis and whether it was shown clean. PHT_ERR_TOO_LARGE past out's
+ * maximum.
+ */
+int pht_station_setsys_save(const struct pht_station_setsys *s, struct pht_buf *out);
+
+/*
+ * Reads what pht_station_setsys_save wrote, from buf's cursor to the
+ * trailer bytes before its end (not read), into a new system for k (*out; NULL on failure). PHT_ERR_MALFORMED for
+ * bytes that are not a saved system for k in this byte order, or that
+ * break its invariants; PHT_ERR_TOO_LARGE past lim's atoms, basis or
+ * entries; PHT_ERR_NOMEM.
+ */
+int pht_station_setsys_load(struct pht_buf *buf, size_t trailer, int64_t k,
+    const struct pht_station_setsys_limits *lim, struct pht_station_setsys **out);
 
 /* Figures for benchmarks and the log: atoms, rank, basis entries, bytes held. */
 struct pht_station_setsys_stats {
