@@ -96,7 +96,7 @@ make_data(size_t *len, json_t **rows)
 			pht_buf_puts(b, "NA,");
 		else {
 			pht_buf_putf(b, "%c,", "abc"[arm]);
-			json_object_set_new(o, "arm", json_stringn("abc" + arm, 1));
+			json_object_set_new(o, "arm", json_stringn(&"abc"[arm], 1));
 		}
 		pht_buf_putf(b, "%u,%u,", sex, site);
 		json_object_set_new(o, "sex", json_boolean(sex));
