@@ -220,7 +220,7 @@ child_main(const struct job *job, int wfd)
 	 * large free chunks, and glibc's adaptive threshold may have grown
 	 * in the parent, so a large block (a selection vector, group bytes,
 	 * the row sets) would otherwise be copied page by page on its first
-	 * write, and its huge-page hint (scratch() in pht_train_data.c)
+	 * write, and its huge-page hint (train_data_scratch() in pht_train_data.c)
 	 * would not take.
 	 */
 #ifdef M_MMAP_THRESHOLD
