@@ -1,5 +1,6 @@
 /* test_sandbox_station.c — a station on the deliberately broken runtime: a signed train that opens a socket is killed by the filter, and the station logs the violation. */
 #include "tap.h"
+#include "train_envelope.h"
 #include "sandbox_fixture_lib.h"
 
 #include "pht_audit.h"
@@ -32,32 +33,11 @@ static const char *train_fmt_tail =
 static char *
 envelope(const char *call, size_t *len)
 {
-	struct pht_trainmsg_spec spec;
-	struct pht_key *key = NULL;
-	const char *dsv[1] = {"registry"}, *stv[1] = {"st-a"};
-	char path[1100], code[1024], *payload = NULL, *env = NULL;
-	size_t plen;
-	int64_t now = pht_time_now();
+	char path[1100], code[1024];
 
 	snprintf(code, sizeof(code), "%s%s%s", train_fmt_head, call, train_fmt_tail);
-	memset(&spec, 0, sizeof(spec));
-	spec.code = code;
-	spec.code_len = strlen(code);
-	spec.datasets = dsv;
-	spec.n_datasets = 1;
-	spec.stations = stv;
-	spec.n_stations = 1;
-	spec.round = 1;
-	spec.issued = now;
-	spec.expires = now + 3600;
 	snprintf(path, sizeof(path), "%s/analyst.sign.key", dir);
-	if (pht_key_load(path, &key, NULL) != PHT_OK ||
-	    pht_trainmsg_build(&spec, &payload, &plen, NULL) != PHT_OK ||
-	    pht_envelope_sign(key, (uint8_t *)payload, plen, &env, len, NULL) != PHT_OK)
-		abort();
-	free(payload);
-	pht_key_free(key);
-	return env;
+	return test_train_envelope(path, code, NULL, "registry", "st-a", 0, 3600, len);
 }
 
 static int

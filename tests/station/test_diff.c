@@ -1,5 +1,6 @@
 /* test_diff.c — differencing protection, query budgets and output rounding: the released-rows store alone and through pht_station_exec. */
 #include "tap.h"
+#include "train_envelope.h"
 
 #include "pht_audit.h"
 #include "pht_envelope.h"
@@ -109,34 +110,10 @@ static char *
 envelope(const char *signer, const char *ds, const char *code, const char *params,
     size_t *len)
 {
-	struct pht_trainmsg_spec spec;
-	struct pht_key *key = NULL;
-	const char *dsv[1] = {ds}, *stv[1] = {"st-a"};
-	char path[1100], *payload = NULL, *env = NULL;
-	json_t *p = json_loads(params, 0, NULL);
-	size_t plen;
-	int64_t now = pht_time_now();
+	char path[1100];
 
-	memset(&spec, 0, sizeof(spec));
-	spec.code = code;
-	spec.code_len = strlen(code);
-	spec.params = p;
-	spec.datasets = dsv;
-	spec.n_datasets = 1;
-	spec.stations = stv;
-	spec.n_stations = 1;
-	spec.round = 1;
-	spec.issued = now;
-	spec.expires = now + 3600;
 	snprintf(path, sizeof(path), "%s/%s.sign.key", dir, signer);
-	if (pht_key_load(path, &key, NULL) != PHT_OK ||
-	    pht_trainmsg_build(&spec, &payload, &plen, NULL) != PHT_OK ||
-	    pht_envelope_sign(key, (uint8_t *)payload, plen, &env, len, NULL) != PHT_OK)
-		abort();
-	free(payload);
-	pht_key_free(key);
-	json_decref(p);
-	return env;
+	return test_train_envelope(path, code, params, ds, "st-a", 0, 3600, len);
 }
 
 /* The last audit entry of the station with prefix (new reference). */
