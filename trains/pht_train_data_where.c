@@ -203,6 +203,35 @@ where_bits_kernel(const void *arr, const uint8_t *miss, size_t n, int has_miss, 
 	}								\
 } while (0)
 
+/*
+ * Runs OPM(TY) with arr set to column c's array and TY its kernel type
+ * (integers compared with a non-integer key as doubles): the type switch
+ * of where_compare_bits() and where_compare().
+ */
+#define WHERE_BY_TYPE(OPM) do {						\
+	switch (c->type) {						\
+	case PHT_COL_NUMBER:						\
+		arr = c->v.f64;						\
+		OPM(W_F64);						\
+		break;							\
+	case PHT_COL_INTEGER:						\
+		arr = c->v.i64;						\
+		if (k->isint)						\
+			OPM(W_I64);					\
+		else							\
+			OPM(W_I64D);					\
+		break;							\
+	case PHT_COL_BOOLEAN:						\
+		arr = c->v.u8;						\
+		OPM(W_U8);						\
+		break;							\
+	default:							\
+		arr = c->v.i32;						\
+		OPM(W_I32);						\
+		break;							\
+	}								\
+} while (0)
+
 /* Comparison op of column c with key k over all n rows, into bits; the count. */
 static size_t
 where_compare_bits(const struct pht_column *c, size_t n, enum op op, const struct key *k,
@@ -213,27 +242,7 @@ where_compare_bits(const struct pht_column *c, size_t n, enum op op, const struc
 	const void *arr;
 	size_t m = 0;
 
-	switch (c->type) {
-	case PHT_COL_NUMBER:
-		arr = c->v.f64;
-		WHERE_BITS_OP(W_F64);
-		break;
-	case PHT_COL_INTEGER:
-		arr = c->v.i64;
-		if (k->isint)
-			WHERE_BITS_OP(W_I64);
-		else
-			WHERE_BITS_OP(W_I64D);
-		break;
-	case PHT_COL_BOOLEAN:
-		arr = c->v.u8;
-		WHERE_BITS_OP(W_U8);
-		break;
-	default:
-		arr = c->v.i32;
-		WHERE_BITS_OP(W_I32);
-		break;
-	}
+	WHERE_BY_TYPE(WHERE_BITS_OP);
 	return m;
 }
 
@@ -258,27 +267,7 @@ where_compare(const struct pht_column *c, const struct view *v, enum op op,
 	const void *arr;
 	size_t m = 0;
 
-	switch (c->type) {
-	case PHT_COL_NUMBER:
-		arr = c->v.f64;
-		WHERE_OP(W_F64);
-		break;
-	case PHT_COL_INTEGER:
-		arr = c->v.i64;
-		if (k->isint)
-			WHERE_OP(W_I64);
-		else
-			WHERE_OP(W_I64D);
-		break;
-	case PHT_COL_BOOLEAN:
-		arr = c->v.u8;
-		WHERE_OP(W_U8);
-		break;
-	default:
-		arr = c->v.i32;
-		WHERE_OP(W_I32);
-		break;
-	}
+	WHERE_BY_TYPE(WHERE_OP);
 	return m;
 }
 
