@@ -105,6 +105,10 @@ pht_train_data_guard_lineage(lua_State *L, const struct pht_column *col,
 
 	if (lin == NULL || lin->ncells <= 1)
 		return;
+	if (lin->ncells == 2) {
+		train_data_note_two_cells(L, col, lin, rows, n, lin->own ? 2 : 1);
+		return;
+	}
 	e = train_data_scratch(L, n, sizeof(*e));
 	for (i = 0; i < n; i++) {
 		e[i].key = pht_train_lineage_cell(lin, rows[i]);

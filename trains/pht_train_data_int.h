@@ -280,6 +280,18 @@ train_data_note_parts(lua_State *L, const struct view *v, const struct pht_colum
     size_t m, uint64_t nparts, int cells);
 
 /*
+ * train_data_note_parts() for a lineage of two cells (lin->ncells == 2)
+ * over rows[0..n-1] of ctx's dataset, without the pairs and the sort: a
+ * count and a stable partition give the same checks, in the same order,
+ * and the same row sets (cell 0's, then cell 1's, each in the order of
+ * rows). A model round does this for every 0/1 term. Leaves the stack as
+ * it was.
+ */
+void
+train_data_note_two_cells(lua_State *L, const struct pht_column *col,
+    const struct pht_train_lineage *lin, const uint32_t *rows, size_t n, int cells);
+
+/*
  * Guards and records the rows an aggregate of col over v is computed
  * from: the view's rows where col is not missing (not the whole view: a
  * whole-column figure minus a complete-case one would otherwise show the

@@ -127,6 +127,25 @@ cmp_part(const void *a, const void *b)
 	return (x->row > y->row) - (x->row < y->row);
 }
 
+/* Ends the run when a part of len rows (0 < len) is smaller than k; cells as for note_parts. */
+static void
+part_guard(lua_State *L, const struct pht_column *col, size_t len, int cells)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+
+	if ((int64_t)len >= c->k)
+		return;
+	if (cells == 2)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "subset smaller than k "
+		    "(%zu rows with one value of the 0/1 column %s, k = %lld)", len,
+		    col->name, (long long)c->k);
+	if (cells)
+		pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "subset smaller than k "
+		    "(%zu rows in one cell of the predicates column %s is built "
+		    "from, k = %lld)", len, col->name, (long long)c->k);
+	train_data_guard_values(L, len, col);
+}
+
 void
 train_data_note_parts(lua_State *L, const struct view *v, const struct pht_column *col, struct part *e,
     size_t m, uint64_t nparts, int cells)
@@ -134,7 +153,7 @@ train_data_note_parts(lua_State *L, const struct view *v, const struct pht_colum
 	struct pht_train_ctx *c = pht_train_ctx_of(L);
 	struct part *sorted;
 	uint32_t *rows;
-	size_t i, j, len, *off;
+	size_t i, j, *off;
 
 	if (nparts <= 4 * (uint64_t)m + 64) {
 		/* a counting sort: linear, and rows keep their order within a part */
@@ -154,18 +173,7 @@ train_data_note_parts(lua_State *L, const struct view *v, const struct pht_colum
 	for (i = 0; i < m; i = j) {
 		for (j = i + 1; j < m && e[j].key == e[i].key; j++)
 			;
-		len = j - i;
-		if ((int64_t)len < c->k) {
-			if (cells == 2)
-				pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "subset smaller than k "
-				    "(%zu rows with one value of the 0/1 column %s, k = %lld)", len,
-				    col->name, (long long)c->k);
-			if (cells)
-				pht_train_lua_fatal(L, PHT_ERR_DISCLOSURE, "subset smaller than k "
-				    "(%zu rows in one cell of the predicates column %s is built "
-				    "from, k = %lld)", len, col->name, (long long)c->k);
-			train_data_guard_values(L, len, col);
-		}
+		part_guard(L, col, j - i, cells);
 	}
 	if (c->rowsets == NULL || c->ds != v->ds)
 		return;
@@ -177,6 +185,33 @@ train_data_note_parts(lua_State *L, const struct view *v, const struct pht_colum
 			;
 		train_data_record_set(L, rows + i, j - i, 0);
 	}
+	lua_pop(L, 1);
+}
+
+void
+train_data_note_two_cells(lua_State *L, const struct pht_column *col,
+    const struct pht_train_lineage *lin, const uint32_t *rows, size_t n, int cells)
+{
+	struct pht_train_ctx *c = pht_train_ctx_of(L);
+	size_t i, len[2] = { 0, 0 }, at[2];
+	uint32_t *part;
+
+	for (i = 0; i < n; i++)
+		len[pht_train_lineage_cell(lin, rows[i])]++;
+	for (i = 0; i < 2; i++)
+		if (len[i] > 0)
+			part_guard(L, col, len[i], cells);
+	if (c->rowsets == NULL)
+		return;
+	/* a stable partition: each cell's rows in the order given, cell 0 first */
+	part = train_data_scratch(L, n, sizeof(*part));
+	at[0] = 0;
+	at[1] = len[0];
+	for (i = 0; i < n; i++)
+		part[at[pht_train_lineage_cell(lin, rows[i])]++] = rows[i];
+	for (i = 0; i < 2; i++)
+		if (len[i] > 0)
+			train_data_record_set(L, part + (i == 0 ? 0 : len[0]), len[i], 0);
 	lua_pop(L, 1);
 }
 
