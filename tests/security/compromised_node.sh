@@ -110,11 +110,11 @@ ok $? "station a's key id taken from an envelope it signed"
 
 run_case() { # run_case CASE KEYFILE SIGNER_FROM
   "$PHT" run "$SRC_DIR/trains/std/count.lua" --config "$dir/analyst.json" --stations a \
-    --timeout 8s >"$dir/$1.out" 2>"$dir/$1.err" &
+    --timeout 20s >"$dir/$1.out" 2>"$dir/$1.err" &
   run_pid=$!
   forge "$@"
   local f=$?
-  wait_until 40 sh -c "! kill -0 $run_pid 2>/dev/null"
+  wait_until 60 sh -c "! kill -0 $run_pid 2>/dev/null"
   kill -9 "$run_pid" 2>/dev/null; wait "$run_pid" 2>/dev/null
   run_pid=
   return $f
