@@ -11,11 +11,11 @@ set -u
 PHT=${PHT:?PHT must point at the pht executable}
 SRC=${PHT_SRC:?PHT_SRC must point at the source tree}
 GEN=${1:?the registry generator}
-GEN="$(cd "$(dirname "$GEN")" && pwd)/$(basename "$GEN")"
 with_node=${2:-no-node}
 . "$(dirname "$0")/../lib.sh"
 command -v R >/dev/null && command -v Rscript >/dev/null ||
   skip_all "R is not installed (Debian r-base-core; tools/deps installs it)"
+GEN="$(cd "$(dirname "$GEN")" && pwd)/$(basename "$GEN")"
 
 dir=$(mktemp -d /tmp/pht-rclient-XXXXXX)
 keep_on_failure "$dir"

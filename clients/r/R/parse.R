@@ -61,10 +61,14 @@ pht_test <- function(t) {
   c(chisq = pht_num(t$chisq), df = pht_num(t$df), p = pht_num(t$p))
 }
 
-# The stations a result covers and, where the run reports them, those that
-# were dropped or missing (fields added by later versions pass through).
+# The stations a result covers, one row each (fields added by later versions
+# pass through as columns). Where `stations` is an object rather than an
+# array, its `included` array.
 pht_stations <- function(x) {
-  st <- pht_records(x$stations, cols = "id", keys = "id")
+  recs <- x$stations
+  if (!is.null(names(recs))) recs <- if (is.list(recs$included)) recs$included else list()
+  recs <- lapply(recs, function(r) if (is.list(r)) r else list(id = r))
+  st <- pht_records(recs, cols = "id", keys = "id")
   first <- intersect(c("id", "n", "dropped", "events"), names(st))
   st[, c(first, setdiff(names(st), first)), drop = FALSE]
 }

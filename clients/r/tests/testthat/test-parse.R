@@ -103,3 +103,16 @@ test_that("formulas become the trains' params", {
                '{"covariates":["age"],"k":1}')
   expect_equal(pht:::pht_params_json(list()), "{}")
 })
+
+test_that("stations parse as records, plain ids, or an object with `included`", {
+  base <- '{"coefficients": [{"name": "x", "estimate": 1, "se": 0.5, "z": 2, "p": 0.05}],
+    "family": "gaussian", "link": "identity", %s}'
+  a <- pht_result(sprintf(base, '"stations": [{"id": "a", "n": 10, "dropped": 0}]'))
+  expect_equal(a$stations$id, "a")
+  b <- pht_result(sprintf(base, '"stations": ["a", "b"]'))
+  expect_equal(b$stations$id, c("a", "b"))
+  c <- pht_result(sprintf(base, '"stations": {"included": [{"id": "a", "n": 3}],
+    "missing": [{"id": "b", "reason": "refused"}]}'))
+  expect_equal(c$stations$id, "a")
+  expect_equal(c$json$stations$missing[[1]]$reason, "refused")
+})
