@@ -29,8 +29,11 @@ Rscript -e 'for (p in c("jsonlite", "testthat", "survival", "knitr", "markdown")
   >"$dir/rpkgs.log" 2>&1
 ok $? "R packages jsonlite, testthat, survival, knitr, markdown are installed" "$dir/rpkgs.log"
 
-# No repository: R CMD check's dependency check would otherwise look one up.
-echo 'options(repos = character())' >"$dir/Rprofile"
+# An empty local repository: R CMD check's dependency check would otherwise
+# look one up on the network.
+mkdir -p "$dir/repo/src/contrib"
+: >"$dir/repo/src/contrib/PACKAGES"
+echo "options(repos = c(LOCAL = 'file://$dir/repo'))" >"$dir/Rprofile"
 export R_PROFILE_USER="$dir/Rprofile"
 export R_LIBS_USER="$dir/lib"
 mkdir -p "$dir/lib"

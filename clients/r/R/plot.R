@@ -8,14 +8,15 @@ text_lines <- function(labels) 0.6 * max(nchar(labels, type = "width"), 1L)
 # A forest plot: one row per estimate with its interval, labels on the left
 # and the figures on the right. Returns, invisibly, the number of rows drawn.
 forest_plot <- function(est, lower, upper, labels, ref = 1, log = TRUE, xlab = "",
-                        main = NULL, label = "estimate (95% CI)", col = "black", ...) {
+                        main = NULL, label = "estimate (95% CI)", col = "black",
+                        fmt = "%.2f (%.2f-%.2f)", ...) {
   n <- length(est)
   ok <- is.finite(est) & is.finite(lower) & is.finite(upper)
   if (!any(ok)) stop("nothing to plot: no finite estimate with an interval")
   xr <- range(c(lower[ok], upper[ok], if (!is.na(ref)) ref))
   if (log) xr <- exp(log(xr) + c(-0.05, 0.05) * diff(log(xr))) else
     xr <- xr + c(-0.05, 0.05) * diff(xr)
-  fig <- ifelse(ok, sprintf("%.2f (%.2f-%.2f)", est, lower, upper), "n/a")
+  fig <- ifelse(ok, sprintf(fmt, est, lower, upper), "n/a")
   op <- graphics::par(mar = c(4.5, 1 + text_lines(labels), if (is.null(main)) 1.5 else 3.5,
                               1 + text_lines(c(fig, label))))
   on.exit(graphics::par(op))

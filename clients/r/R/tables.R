@@ -333,5 +333,5 @@ plot.pht_outcomes <- function(x, main = "Median overall survival (95% CI)",
   t <- x$treatments
   forest_plot(t$os_median, t$os_median_lower, t$os_median_upper, t$treatment,
               ref = NA, log = FALSE, xlab = xlab, main = main,
-              label = "median (95% CI)", ...)
+              label = "median (95% CI)", fmt = "%.0f (%.0f-%.0f)", ...)
 }
