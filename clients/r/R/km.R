@@ -57,7 +57,6 @@ new_pht_km <- function(json) {
     chisq = pht_num(lr$chisq), df = pht_num(lr$df), p = pht_num(lr$p),
     groups = pht_records(lr$groups, cols = c("group", "n", "observed", "expected"),
                          keys = "group"))
-  group_col <- NULL
   structure(list(curves = curves, logrank = logrank, interval = pht_num(json$interval),
                  n = pht_num(json$n), events = pht_num(json$events),
                  dropped = pht_num(json$dropped), stations = pht_stations(json),
