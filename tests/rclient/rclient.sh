@@ -19,6 +19,9 @@ GEN="$(cd "$(dirname "$GEN")" && pwd)/$(basename "$GEN")"
 
 dir=$(mktemp -d /tmp/pht-rclient-XXXXXX)
 keep_on_failure "$dir"
+# Interrupted (INT, TERM): say so, and keep the work folder (R CMD check's logs).
+trap 'echo "not ok - interrupted by a signal during the step after test $n"; failed=1; exit 1' \
+  INT TERM
 pids=()
 cleanup() { local p; for p in "${pids[@]}"; do stop "$p"; done; }
 at_exit cleanup
