@@ -1,0 +1,4 @@
+library(testthat)
+library(pht)
+
+test_check("pht")
