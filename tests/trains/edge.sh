@@ -109,7 +109,10 @@ expect_error few_dropped_glm glm '{"family":"gaussian","outcome":"y","covariates
   "refused: 2 rows at this station miss a value the model uses, fewer than k = 5" few_missing
 expect_error few_events cox '{"time":"time","event":"status","covariates":["x1"]}' \
   "subset smaller than k (2 rows with one value of the 0/1 column status, k = 5)" few_events st_b
-expect_error subset_under_k count '{}' "subset smaller than k" three_rows st_b
+# (a dataset of fewer than k rows declines before the train runs, as at a
+# station: pht_train_check_rows; without --min-stations the run fails)
+expect_error dataset_under_k count '{}' \
+  "three_rows (rejected: refused: too few rows: dataset three_rows holds fewer rows than the station's k = 5" three_rows st_b
 
 # ---- parameters -----------------------------------------------------------------
 expect_error bad_ties cox '{"time":"time","event":"status","covariates":["x1"],"ties":"exact"}' \
