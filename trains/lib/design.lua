@@ -255,3 +255,11 @@ function E.coverage(it, notes)
     "stations %s only, not %s", it.start, table.concat(it.stations, ", "), table.concat(ids, ", "))
   return it.dropped
 end
+
+-- The note of a model that dropped aliased terms (names), as R's print
+-- says "(N not defined because of singularities)".
+function E.aliased_note(names)
+  return string.format("%d coefficient%s not defined because of singularities (aliased: constant, or a " ..
+    "linear combination of the terms before it; NA as in R): %s", #names, #names == 1 and "" or "s",
+    table.concat(names, ", "))
+end
