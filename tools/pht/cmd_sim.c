@@ -1,5 +1,6 @@
 /* cmd_sim.c — pht sim: a whole train on local datasets, the round loop of pht_analyst_rounds.h with station() run in-process as its transport. */
 #include "pht_cli.h"
+#include "pht_analyst_format.h"
 #include "pht_analyst_rounds.h"
 
 #include "pht_buf.h"
@@ -26,7 +27,7 @@ static const char *sim_help =
     "               [--instruction-limit N] [--k N] [--max-rounds N] [--seed N]\n"
     "               [--time-resolution DAYS] [--km-min-cell N] [--grid COLUMN=STEP]\n"
     "               [--grid-digits N] [--row-access] [--drop-station NAME:ROUND]\n"
-    "               [--min-stations N]\n"
+    "               [--min-stations N] [--format json|table|csv]\n"
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
@@ -65,8 +66,10 @@ static const char *sim_help =
 "                            (default: all of them); a station whose dataset\n"
 "                            holds fewer than k rows declines, as a station does\n"
     "\n"
-    "Prints the final result as JSON on stdout and nothing else there; progress\n"
-    "per round goes to stderr.\n"
+    "Prints the final result on stdout and nothing else there (--format json,\n"
+    "the default: one line of JSON; table: as R prints a coxph, glm or survfit\n"
+    "object; csv: one row per coefficient or curve point); progress per round\n"
+    "goes to stderr.\n"
     "\n"
     "Exit codes: 0 done, 1 a run failed or the rounds ran out, 2 bad usage or\n"
     "unreadable input.\n";
@@ -186,6 +189,7 @@ struct sim_job {
 	char *grid_names[SIM_MAX_GRIDS];
 	const char *train;
 	uint64_t max_rounds, seed, min_stations;
+	enum pht_analyst_format format;
 	struct pht_buf *code;
 	json_t *params, *meta;
 	struct pht_err err;
@@ -209,12 +213,13 @@ sim_job_clear(struct sim_job *j)
 		free(j->grid_names[i]);
 }
 
-enum { S_STATION, S_DROP, S_MIN, S_PARAMS, S_TIME, S_MEMORY, S_INSN, S_K, S_TRES, S_KMCELL,
+enum { S_STATION, S_DROP, S_MIN, S_FORMAT, S_PARAMS, S_TIME, S_MEMORY, S_INSN, S_K, S_TRES, S_KMCELL,
     S_GDIGITS, S_GRID, S_ROUNDS, S_SEED, S_ROWS, S_N };
 
 static const struct pht_cli_opt sim_opts[S_N] = {
 	PHT_CLI_OPT_MANY("station", PHT_CLI_OPT_MAX),
 	PHT_CLI_OPT_MANY("drop-station", PHT_CLI_OPT_MAX), PHT_CLI_OPT("min-stations"),
+	PHT_CLI_OPT("format"),
 	PHT_CLI_OPT("params"), PHT_CLI_OPT("time-limit"), PHT_CLI_OPT("memory-limit"),
 	PHT_CLI_OPT("instruction-limit"), PHT_CLI_OPT("k"),
 	PHT_CLI_OPT("time-resolution"), PHT_CLI_OPT("km-min-cell"),
@@ -339,6 +344,11 @@ sim_args(struct sim_job *j, int argc, char **argv)
 	    pht_cli_uint(val, 1, SIM_MAX_STATIONS, &j->min_stations) != 0) {
 		ex = pht_cli_usage_error("sim", "--min-stations %s: give 1 to %d", val,
 		    SIM_MAX_STATIONS);
+		goto out;
+	}
+	if ((val = pht_cli_opt_val(&o[S_FORMAT])) != NULL &&
+	    pht_analyst_format_parse(val, &j->format) != 0) {
+		ex = pht_cli_usage_error("sim", "--format %s: give json, table or csv", val);
 		goto out;
 	}
 	/* --drop-station alone goes on with the others, as before */
@@ -525,8 +535,10 @@ sim_rounds(struct sim_job *j)
 		return PHT_EXIT_FAIL;
 	}
 	json_decref(end.participation);
-	if ((dump = pht_json_dump(result)) != NULL) {
-		printf("%s\n", dump);
+	if (pht_analyst_format(result, j->format, &dump, &j->err) != PHT_OK) {
+		pht_cli_error("sim: --format", &j->err);
+	} else {
+		fputs(dump, stdout);
 		free(dump);
 		fprintf(stderr, "pht sim: done after %d round%s\n", end.rounds,
 		    end.rounds == 1 ? "" : "s");

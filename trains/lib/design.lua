@@ -263,3 +263,16 @@ function E.aliased_note(names)
     "linear combination of the terms before it; NA as in R): %s", #names, #names == 1 and "" or "s",
     table.concat(names, ", "))
 end
+
+-- A group key as the column holds it (docs/std-trains.md, "Typed group
+-- keys"): the data API keys groups by their text ("3", "true"); an
+-- integer column's key becomes a number, a boolean's a boolean, a
+-- category's stays its level name.
+function E.typed_key(col, key)
+  if key == nil or col == nil then return key end
+  if col.type == "integer" then return math.tointeger(tonumber(key)) or key end
+  if col.type == "boolean" then
+    if key == "true" then return true elseif key == "false" then return false end
+  end
+  return key
+end
