@@ -65,6 +65,8 @@ static const char *sim_help =
 "  --min-stations N          go on when at least N stations released a result\n"
 "                            (default: all of them); a station whose dataset\n"
 "                            holds fewer than k rows declines, as a station does\n"
+"  --format F                json (default), table or csv (docs/std-trains.md,\n"
+"                            \"Output formats\")\n"
     "\n"
     "Prints the final result on stdout and nothing else there (--format json,\n"
     "the default: one line of JSON; table: as R prints a coxph, glm or survfit\n"
