@@ -16,7 +16,7 @@ COX='{"time":"time","event":"status","covariates":["rx","sex","age"]}'
 get() { lua5.4 "$SRC/tests/trains/check.lua" get "$1" "$2"; }
 command -v lua5.4 >/dev/null || { echo "1..0 # SKIP lua5.4 not installed"; exit 0; }
 
-echo "1..12"
+echo "1..13"
 {
   "$PHT" pki init --out "$dir/ca" &&
   "$PHT" pki issue --ca "$dir/ca" --role node --name node --out "$dir/node-tls" &&
@@ -84,6 +84,11 @@ ok $? "the reason gives no row count (only k)"
 p3=$(get "$dir/run.json" participation.3)
 [ "$p3" != nil ] && [ "$(get "$dir/run.json" participation.2.missing.1.reason)" = "left the run in round 1" ]
 ok $? "every round has its entry; later rounds say c left the run in round 1" "$dir/run.json"
+run "$dir/run.table" --min-stations 2 --format table &&
+  grep -q '^Stations missing:$' "$dir/run.table" &&
+  grep -q "^  c: round 1: rejected: refused: too few rows: dataset colon holds fewer rows than the station's k = 5" "$dir/run.table" &&
+  grep -q '^Stations included: a, b$' "$dir/run.table" && grep -q '^ *coef *exp(coef) *se(coef) ' "$dir/run.table"
+ok $? "pht run --format table prints the fit and says c was missing and why" "$dir/run.table"
 grep -q '"event":"rejected".*too few rows' "$dir/c/audit.log" 2>/dev/null ||
   grep -q 'too few rows' "$dir/c/audit.log"
 ok $? "c's audit log records the refusal" "$dir/c/audit.log"
