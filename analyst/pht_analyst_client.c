@@ -357,12 +357,31 @@ node_round(void *arg, int round, const json_t *params, const char *const *statio
 	return do_round(rn, round, params, stations, n, outputs, err);
 }
 
+/* The transport's reason: the report's entry for station in round. */
+static const char *
+node_reason(void *arg, int round, const char *station)
+{
+	struct run *rn = arg;
+	const char *lists[] = {"failed", "refused"}, *who;
+	json_t *e;
+	size_t i, k;
+
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++)
+		json_array_foreach(json_object_get(rn->report, lists[k]), i, e) {
+			who = json_string_value(json_object_get(e, "station"));
+			if (who != NULL && strcmp(who, station) == 0 &&
+			    json_integer_value(json_object_get(e, "round")) == round)
+				return json_string_value(json_object_get(e, "reason"));
+		}
+	return NULL;
+}
+
 int
 pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
     json_t **report, struct pht_err *err)
 {
 	struct run rn;
-	struct pht_analyst_transport node = {node_round, &rn};
+	struct pht_analyst_transport node = {node_round, node_reason, &rn};
 	struct pht_analyst_rounds rounds;
 	struct pht_analyst_rounds_end end;
 	size_t len;
@@ -399,7 +418,10 @@ pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
 	rounds.max_rounds = s->max_rounds;
 	rounds.limits = s->limits;
 	rounds.transport = &node;
-	if ((r = pht_analyst_rounds_run(&rounds, result, &end, err)) == PHT_OK)
+	r = pht_analyst_rounds_run(&rounds, result, &end, err);
+	if (end.participation != NULL)
+		json_object_set_new(rn.report, "participation", end.participation);
+	if (r == PHT_OK)
 		note(&rn, "done after %d round%s", end.rounds, end.rounds == 1 ? "" : "s");
 out:
 	pht_http_free(rn.http);

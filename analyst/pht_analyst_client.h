@@ -70,7 +70,9 @@ struct pht_analyst_run_spec {
  * A round goes on when at least min_stations (0: all) released a result;
  * *report (caller decrefs; set also on failure) gets
  *   {"rounds": N, "train_ids": [...], "failed": [{"station","round",
- *    "status","reason"}], "refused": [{"station","round","reason"}]}
+ *    "status","reason"}], "refused": [{"station","round","reason"}],
+ *    "participation": [...]} (pht_analyst_rounds_end; also in an object
+ * result)
  * with every station that failed, refused, or did not answer by the
  * deadline ("status": "no answer"). *result gets combine's final "result".
  *

@@ -22,6 +22,13 @@ struct pht_analyst_transport {
 	int (*round)(void *arg, int round, const json_t *params,
 	    const char *const *stations, size_t n, json_t **outputs,
 	    struct pht_err *err);
+	/*
+	 * Why station gave no result in round (a category the station or the
+	 * transport chose: "rejected: refused: too few rows: ...", "no answer:
+	 * ..."), or NULL when not known; the string stays valid until the
+	 * next call of round. May be NULL.
+	 */
+	const char *(*reason)(void *arg, int round, const char *station);
 	void *arg;
 };
 
@@ -47,19 +54,31 @@ struct pht_analyst_rounds {
 struct pht_analyst_rounds_end {
 	int rounds;      /* rounds begun */
 	int ran_out;     /* 1: max_rounds rounds without combine saying done */
+	/*
+	 * Who took part, one entry a round (the caller decrefs; set in every
+	 * case, NULL only when out of memory):
+	 *   [{"round": N, "included": [ID, ...],
+	 *     "missing": [{"station": ID, "reason": TEXT}, ...]}, ...]
+	 * included: the stations whose released output combine got; missing:
+	 * the round's other stations, with the transport's reason ("no
+	 * result" when it gave none).
+	 */
+	json_t *participation;
 };
 
 /*
  * Round after round: the transport runs the round at the active stations;
  * at least min_stations of them (bounded by how many are active, and at
  * least one) must release a result, or PHT_ERR_POLICY names the ones that
- * did not; combine (pht_train_run_combine) gets the released outputs as
+ * did not with their reasons (and, when some released, the --min-stations
+ * that would go on without the others); combine (pht_train_run_combine) gets the released outputs as
  * [{"station", "output"}] in the order of the stations; when it says done
  * *result (caller decrefs) gets its "result", else its params feed the
  * next round, which goes to the stations that released. Errors: the
  * transport's as it gave them, combine's prefixed "round N: combine",
  * PHT_ERR_LIMIT when the rounds run out (end->ran_out set). end is set
- * in every case.
+ * in every case. A result that is a JSON object gets end->participation
+ * as its "participation" member too (docs/federation.md).
  */
 int pht_analyst_rounds_run(const struct pht_analyst_rounds *spec, json_t **result,
     struct pht_analyst_rounds_end *end, struct pht_err *err);

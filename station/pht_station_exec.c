@@ -561,6 +561,22 @@ stage_load(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
 	return load_dataset(x->st, x->idx, why) == PHT_OK ? STAGE_NEXT : STAGE_STOP;
 }
 
+/*
+ * A dataset smaller than k can release nothing computed from data: the run
+ * is declined before the train sees a row, with a category that depends on
+ * the dataset and k alone (pht_train_check_rows, docs/security.md T15g).
+ */
+static enum stage_next
+stage_size(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
+{
+	(void)err;
+	if (pht_train_check_rows(x->st->datasets[x->idx], &x->pol->limits, why) ==
+	    PHT_OK)
+		return STAGE_NEXT;
+	x->fields = json_pack("{s:s}", "dataset", ctx_dataset(x));
+	return STAGE_STOP;
+}
+
 /* The run counted against the permit's cap. */
 static enum stage_next
 stage_count(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
@@ -756,6 +772,7 @@ static const struct exec_stage {
 	{"approval", stage_review, PHT_STATION_QUEUED},
 	{"query budget", stage_budget, PHT_STATION_REJECTED},
 	{"load dataset", stage_load, PHT_STATION_FAILED},
+	{"dataset size", stage_size, PHT_STATION_REJECTED},
 	{"permit run count", stage_count, PHT_STATION_REJECTED},
 	{"sandbox run", stage_run, PHT_STATION_FAILED},
 	{"executed", stage_executed, PHT_STATION_FAILED},

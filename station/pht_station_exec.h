@@ -82,7 +82,8 @@ void pht_station_result_clear(struct pht_station_result *res);
  * one listed that is, or the only dataset when the train names none);
  * governance (pht_station_gov_check: the operator's halt, authority halt
  * orders, the data permit; refused as "rejected"); signer mode (review =>
- * queued); the run counted against the permit's cap; the run in the
+ * queued); a dataset of fewer than k rows declined ("rejected",
+ * pht_train_check_rows); the run counted against the permit's cap; the run in the
  * sandbox with the policy's limits and k (row access only when the permit
  * grants it to this code hash: pht_permit_row_access), killed at once if
  * the operator halts the station; every column it read covered by the

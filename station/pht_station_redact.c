@@ -1,6 +1,7 @@
 /* pht_station_redact.c — the analyst-facing reason: categories chosen from codes, details left in the audit log. */
 #include "pht_station_redact.h"
 #include "pht_err.h"
+#include "pht_train.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -108,7 +109,9 @@ redact(enum pht_station_outcome o, int rc, const struct pht_err *why,
 	if (rc != PHT_OK) {
 		cat = "station error: the station could not process the train";
 	} else if (o == PHT_STATION_REJECTED) {
-		cat = refusal_category(code);
+		cat = code == PHT_ERR_POLICY && strncmp(msg, PHT_TRAIN_TOO_FEW_ROWS,
+		    strlen(PHT_TRAIN_TOO_FEW_ROWS)) == 0 ? "refused" :
+		    refusal_category(code);
 		clean_detail(msg, detail, sizeof(detail));
 	} else if (o == PHT_STATION_QUEUED) {
 		cat = "queued: waiting for a data steward's approval";

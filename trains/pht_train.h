@@ -118,6 +118,20 @@ int pht_train_run_station(const char *code, size_t code_len,
     int round, uint64_t seed, const struct pht_limits *lim, json_t **output,
     struct pht_run_stats *stats, struct pht_err *err);
 
+/*
+ * The one check of a dataset's size before any train runs on it: a
+ * dataset of fewer than lim->k rows (after opt-outs) can release nothing
+ * computed from data (every aggregate over it is a subset smaller than k),
+ * so the station declines the run before the train sees a row. Returns
+ * PHT_OK, or PHT_ERR_POLICY with the detail starting with
+ * PHT_TRAIN_TOO_FEW_ROWS and naming the dataset and k, never the count.
+ * The answer depends on the dataset and the station's k alone, not on the
+ * train, its params or a value (docs/security.md, T15g).
+ */
+#define PHT_TRAIN_TOO_FEW_ROWS "too few rows"
+int pht_train_check_rows(const struct pht_dataset *ds, const struct pht_limits *lim,
+    struct pht_err *err);
+
 struct pht_train_rowsets;
 
 /*

@@ -479,6 +479,13 @@ wrap_field(lua_State *L, int tbl, const char *name, lua_CFunction f)
 	lua_setfield(L, tbl, name);
 }
 
+/*
+ * The address behind json_null, the light userdata a train puts where its
+ * output needs a JSON null (a value in a table, where nil would drop the
+ * key: an aliased coefficient's estimate). Nothing can dereference it.
+ */
+static const char json_null_tag;
+
 static int
 sb_setup(lua_State *L)
 {
@@ -516,6 +523,8 @@ sb_setup(lua_State *L)
 	wrap_field(L, g, "collectgarbage", sb_collectgarbage);
 	wrap_field(L, g, "load", sb_load);
 	wrap_field(L, g, "setmetatable", sb_setmetatable);
+	lua_pushlightuserdata(L, (void *)&json_null_tag);
+	lua_setfield(L, g, "json_null");
 
 	lua_getfield(L, g, LUA_STRLIBNAME);
 	lua_pushnil(L);
@@ -888,6 +897,11 @@ conv_value(struct conv *cv, int idx, int depth)
 	case LUA_TSTRING:
 		s = lua_tolstring(L, idx, &n);
 		conv_string(cv, s, n);
+		break;
+	case LUA_TLIGHTUSERDATA:
+		if (lua_touserdata(L, idx) != (void *)&json_null_tag)
+			conv_fail(cv, "%s is not plain data", luaL_typename(L, idx));
+		conv_puts(cv, "null");
 		break;
 	case LUA_TTABLE:
 		conv_table(cv, idx, depth);

@@ -634,6 +634,19 @@ pht_train_describe(const char *code, size_t code_len, const char *chunkname,
 }
 
 int
+pht_train_check_rows(const struct pht_dataset *ds, const struct pht_limits *lim,
+    struct pht_err *err)
+{
+	int64_t k = lim != NULL && lim->k > 0 ? lim->k : 5;
+
+	if ((int64_t)pht_dataset_nrows(ds) >= k)
+		return PHT_OK;
+	return pht_errf(err, PHT_ERR_POLICY, "%s: dataset %s holds fewer rows than the "
+	    "station's k = %lld, the least any run may use", PHT_TRAIN_TOO_FEW_ROWS,
+	    pht_dataset_name(ds), (long long)k);
+}
+
+int
 pht_train_run_station(const char *code, size_t code_len,
     const char *chunkname, const struct pht_dataset *ds, const json_t *params,
     int round, uint64_t seed, const struct pht_limits *lim, json_t **output,

@@ -202,6 +202,20 @@ prepare <- function() {
       col("node4", "boolean", "", "more than 4 positive lymph nodes"),
       col("log_years", "number", "log(years)", "log(time / 365.25): the Poisson offset (log person-years)")))
 
+  # colon_aliased: colon's rows and stations with two covariates R's coxph
+  # and glm drop as aliased (NA): age_months = 12 x age (collinear with
+  # age) and one = 1 (constant: collinear with glm's intercept, no
+  # information in a Cox model).
+  a <- out$colon
+  keep <- c("time", "status", "rx", "sex", "age", "differ")
+  out$colon_aliased <- list(
+    description = paste0(a$description, ", with an aliased and a constant covariate"),
+    rule = a$rule, station = a$station,
+    data = cbind(a$data[keep], age_months = 12L * a$data$age, one = rep(1L, nrow(a$data))),
+    cols = c(a$cols[match(keep, vapply(a$cols, function(c) c$name, ""))],
+             list(col("age_months", "integer", "months", "age in months (12 x age: aliased with age)"),
+                  col("one", "integer", "", "1 for every row (constant: aliased)"))))
+
   # pbc (Mayo primary biliary cholangitis), the 312 randomised patients.
   # Station = id %% 4 + 1. status: death = 1; transplant and alive = 0.
   d <- pbc[!is.na(pbc$trt), ]
@@ -389,7 +403,7 @@ km_fixture <- function(name, d, group) {
 # far R's default answer is from the limit, so that a train converging more
 # (or less) tightly knows what agreement to expect.
 tight_summary <- function(cf_default, se_default, cf_tight, se_tight, iter, extra) {
-  rel <- function(a, b) max(abs(a - b) / pmax(abs(b), 1e-300))
+  rel <- function(a, b) max(abs(a - b) / pmax(abs(b), 1e-300), na.rm = TRUE)
   c(list(iterations = iter, coef = A(unname(cf_tight)), se = A(unname(se_tight)),
          max_rel_diff_coef = rel(cf_default, cf_tight), max_rel_diff_se = rel(se_default, se_tight)),
     extra)
@@ -402,14 +416,16 @@ cox_fit <- function(formula, d, ties) {
                 control = suppressWarnings(coxph.control(eps = 1e-14, iter.max = 100)))
   s <- summary(fit)
   cf <- s$coefficients
-  terms <- rownames(cf)
+  terms <- names(coef(fit))
+  # an aliased term (coef NA) has NA everywhere, null in JSON (coxph's var
+  # holds 0 for it, so its se(coef) prints as 0: NA here)
   coefs <- lapply(terms, function(t) list(
-    coef = cf[t, "coef"], se = cf[t, "se(coef)"], z = cf[t, "z"], p = cf[t, "Pr(>|z|)"],
+    coef = cf[t, "coef"], se = if (is.na(cf[t, "coef"])) NA else cf[t, "se(coef)"], z = cf[t, "z"], p = cf[t, "Pr(>|z|)"],
     hr = exp(cf[t, "coef"]),
     hr_lower = exp(cf[t, "coef"] - ZVAL * cf[t, "se(coef)"]),
     hr_upper = exp(cf[t, "coef"] + ZVAL * cf[t, "se(coef)"])))
   names(coefs) <- terms
-  k <- length(terms)
+  k <- sum(!is.na(coef(fit)))
   lr <- 2 * (fit$loglik[2] - fit$loglik[1])
   stopifnot(isTRUE(all.equal(lr, unname(s$logtest["test"]))))
   list(ties = ties, terms = A(terms), coefficients = coefs,
@@ -420,6 +436,7 @@ cox_fit <- function(formula, d, ties) {
        score = list(chisq = unname(fit$score), df = k, p = pchisq(unname(fit$score), k, lower.tail = FALSE)),
        n = fit$n, events = fit$nevent, iterations = fit$iter,
        n_dropped = nrow(d) - fit$n,
+       aliased = if (any(is.na(coef(fit)))) A(terms[is.na(coef(fit))]) else NULL,
        tight = tight_summary(coef(fit), sqrt(diag(fit$var)), coef(tfit), sqrt(diag(tfit$var)),
                              tfit$iter, list(eps = 1e-14, loglik_final = tfit$loglik[2])))
 }
@@ -440,21 +457,33 @@ cox_fixture <- function(name, d, covariates) {
 
 # ---- GLM ---------------------------------------------------------------------
 
-glm_fixture <- function(name, d, family, outcome, covariates, offset = NULL) {
+glm_fixture <- function(name, d, family, outcome, covariates, offset = NULL, event_value = NULL) {
   rhs <- paste(covariates, collapse = " + ")
   if (!is.null(offset)) rhs <- paste0(rhs, " + offset(", offset, ")")
-  f <- as.formula(paste(outcome, "~", rhs))
+  # event_value: a logistic model of one code of the outcome (the train's
+  # param of that name): R's I(outcome == code)
+  lhs <- if (is.null(event_value)) outcome else
+    paste0("I(", outcome, " == ", if (is.character(event_value)) dQuote(event_value, FALSE) else event_value, ")")
+  f <- as.formula(paste(lhs, "~", rhs))
   fam <- switch(family, binomial = binomial(link = "logit"), poisson = poisson(link = "log"),
                 gaussian = gaussian(link = "identity"))
   fit <- glm(f, family = fam, data = d)
-  tfit <- glm(f, family = fam, data = d, control = glm.control(epsilon = 1e-14, maxit = 100))
+  # the tight fit leaves aliased terms out (numeric covariates: the term is
+  # the column): with them R's IRLS need not settle at 1e-14
+  al <- names(coef(fit))[is.na(coef(fit))]
+  tf <- if (length(al) == 0) f else
+    as.formula(paste(lhs, "~", paste(c(setdiff(covariates, al), if (!is.null(offset))
+      paste0("offset(", offset, ")")), collapse = " + ")))
+  tfit <- glm(tf, family = fam, data = d, control = glm.control(epsilon = 1e-14, maxit = 100))
   stopifnot(fit$converged, tfit$converged)
   s <- summary(fit)
   cf <- s$coefficients
-  terms <- rownames(cf)
+  terms <- names(coef(fit))
   stat <- if (family == "gaussian") "t" else "z"
+  # summary() leaves an aliased term (coef NA) out: NA everywhere, null in JSON
   coefs <- lapply(terms, function(t) {
-    o <- list(coef = cf[t, 1], se = cf[t, 2], stat = cf[t, 3], p = cf[t, 4])
+    o <- if (t %in% rownames(cf)) list(coef = cf[t, 1], se = cf[t, 2], stat = cf[t, 3], p = cf[t, 4])
+         else list(coef = NA, se = NA, stat = NA, p = NA)
     names(o)[3] <- stat
     o
   })
@@ -462,7 +491,8 @@ glm_fixture <- function(name, d, family, outcome, covariates, offset = NULL) {
   fstr <- paste(deparse(f, width.cutoff = 500), collapse = "")
   c(provenance, list(
     dataset = name, train = "glm", family = family, link = fam$link,
-    outcome = outcome, covariates = A(covariates), offset = offset,
+    outcome = outcome, event_value = event_value, covariates = A(covariates), offset = offset,
+    aliased = if (any(is.na(coef(fit)))) A(terms[is.na(coef(fit))]) else NULL,
     station_terms = FALSE,
     call = paste0("glm(", fstr, ", family = ", family, "(link = \"", fam$link, "\"))"),
     control = list(epsilon = glm.control()$epsilon, maxit = glm.control()$maxit),
@@ -474,7 +504,8 @@ glm_fixture <- function(name, d, family, outcome, covariates, offset = NULL) {
     aic = fit$aic, loglik = as.numeric(logLik(fit)),
     iterations = fit$iter, n = nrow(model.frame(fit)),
     n_dropped = nrow(d) - nrow(model.frame(fit)),
-    tight = tight_summary(coef(fit), sqrt(diag(vcov(fit))), coef(tfit), sqrt(diag(vcov(tfit))),
+    tight = tight_summary(coef(fit)[!is.na(coef(fit))], sqrt(diag(vcov(fit))), coef(tfit),
+                          sqrt(diag(vcov(tfit))),
                           tfit$iter, list(epsilon = 1e-14, deviance = tfit$deviance))))
 }
 
@@ -514,7 +545,17 @@ fixtures <- list(
   glm_gaussian_pbc = glm_fixture("pbc", pooled$pbc, "gaussian", "albumin",
                                  c("age", "sex", "log_bili", "edema")),
   glm_gaussian_lung = glm_fixture("lung", pooled$lung, "gaussian", "wt_loss",
-                                  c("age", "sex", "ph_ecog")))
+                                  c("age", "sex", "ph_ecog")),
+  glm_binomial_event_colon = glm_fixture("colon", pooled$colon, "binomial", "differ",
+                                         c("rx", "sex", "age"), event_value = 3L),
+  glm_poisson_nodes_colon = glm_fixture("colon", pooled$colon, "poisson", "nodes",
+                                        c("rx", "sex", "age", "differ")),
+  cox_aliased_colon = cox_fixture("colon_aliased", pooled$colon_aliased,
+                                  c("rx", "sex", "age", "age_months", "one")),
+  glm_aliased_colon = glm_fixture("colon_aliased", pooled$colon_aliased, "binomial", "status",
+                                  c("rx", "sex", "age", "age_months", "one")),
+  glm_gaussian_aliased_colon = glm_fixture("colon_aliased", pooled$colon_aliased, "gaussian", "differ",
+                                           c("age", "one", "sex", "age_months")))
 
 for (f in names(fixtures)) {
   fx <- fixtures[[f]]

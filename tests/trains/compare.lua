@@ -33,6 +33,7 @@ if kind == "params" then
   elseif fx.train == "glm" then
     p = { family = fx.family, outcome = fx.outcome, covariates = fx.covariates }
     if not isnull(fx.offset) then p.offset = fx.offset end
+    if not isnull(fx.event_value) then p.event_value = fx.event_value end
   elseif fx.train == "km" then
     p.interval = fx.interval
     if result_path == "group" then p.group = fx.group end
@@ -120,6 +121,8 @@ if kind == "cox" then
   equal("iterations", res.iterations, want.iterations)
   equal("n", res.n, want.n)
   equal("events", res.events, want.events)
+  equal("aliased terms", table.concat(isnull(res.aliased) and {} or res.aliased, ","),
+    table.concat(isnull(want.aliased) and {} or want.aliased, ","))
 elseif kind == "glm" then
   equal("family", res.family, fx.family)
   local got = by_name(res.coefficients, "name")
@@ -138,6 +141,8 @@ elseif kind == "glm" then
   equal("df residual", res.df_residual, fx.df_residual)
   equal("df null", res.df_null, fx.df_null)
   equal("iterations", res.iterations, fx.iterations)
+  equal("aliased terms", table.concat(isnull(res.aliased) and {} or res.aliased, ","),
+    table.concat(isnull(fx.aliased) and {} or fx.aliased, ","))
   equal("n", res.n, fx.n)
 elseif kind == "km" then
   local function curve(what, got, want)

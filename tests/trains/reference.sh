@@ -58,6 +58,15 @@ check glm glm_binomial_colon glm colon
 check glm glm_poisson_colon glm colon
 check glm glm_gaussian_pbc glm pbc
 check glm glm_gaussian_lung glm lung
+# a logistic model of one code of an outcome (event_value), a Poisson model
+# of a count; terms R drops as aliased (NA: a collinear and a constant
+# covariate) in cox and glm
+check glm glm_binomial_event_colon glm colon
+check glm glm_poisson_nodes_colon glm colon
+check cox cox_aliased_colon cox colon_aliased efron
+check cox cox_aliased_colon cox colon_aliased breslow
+check glm glm_aliased_colon glm colon_aliased
+check glm glm_gaussian_aliased_colon glm colon_aliased
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -10,6 +10,7 @@
 #include "pht_key.h"
 #include "pht_envelope.h"
 #include "pht_analyst_client.h"
+#include "pht_analyst_format.h"
 #include "pht_permit.h"
 #include "pht_time.h"
 #include "pht_train.h"
@@ -32,6 +33,7 @@ static const char *run_help =
     "               --station-keys DIR --stations A,B,...|all [--params JSON]\n"
     "               [--datasets D1,D2] [--timeout 10m] [--min-stations N]\n"
     "               [--max-rounds N] [--out FILE] [--config ANALYST.json]\n"
+    "               [--format json|table|csv]\n"
     "               [--permit-file PERMIT [--approval APPROVAL]]\n"
     "       pht stations --node URL --cert CERT --key KEY --ca CA [--json]\n"
     "               [--config ANALYST.json]\n"
@@ -42,8 +44,8 @@ static const char *run_help =
     "(progress on stderr), verifies each result's signature against the\n"
     "station's pinned key in --station-keys (DIR/STATION.sign.pub or\n"
     "DIR/STATION.pub), opens it, and runs the train's combine in the sandbox,\n"
-    "until combine says done. The final result is printed as JSON on stdout\n"
-    "(and written to --out FILE).\n"
+    "until combine says done. The final result is printed on stdout in\n"
+    "--format (and written to --out FILE as JSON).\n"
     "\n"
     "  --timeout D        how long each round may take (90s, 10m, 1h; default 10m)\n"
     "  --min-stations N   go on when at least N stations released a result\n"
@@ -51,7 +53,13 @@ static const char *run_help =
     "                     and later rounds go to the stations that answered\n"
     "                     (combine sees which: results.stations; the standard\n"
     "                     iterative trains then restart on them and name the\n"
-    "                     others in stations_dropped, docs/train-api.md)\n"
+    "                     others in stations_dropped, docs/train-api.md);\n"
+    "                     the result's \"participation\" names the stations\n"
+    "                     included and missing in each round, with the\n"
+    "                     category each missing one gave\n"
+    "  --format F         json (default: one line), table (as R prints a coxph,\n"
+    "                     glm or survfit object) or csv (one row per coefficient\n"
+    "                     or curve point); docs/std-trains.md, \"Output formats\"\n"
     "  --stations all     every station the node lists that has a pinned key\n"
     "  --permit-file F    the data permit (pht permit issue) every round runs\n"
     "                     under, carried inside each signed train\n"
@@ -83,6 +91,7 @@ struct run_opts {
 	const char *train, *node, *cert, *key, *ca, *sign_key, *seal_key;
 	const char *station_keys, *stations, *params, *datasets, *timeout, *out;
 	const char *min_stations, *max_rounds, *config, *permit_file, *approval;
+	const char *format;
 	int json;
 	struct pht_analyst_config cfg;  /* holds the strings taken from the config */
 };
@@ -129,7 +138,7 @@ load_config(struct run_opts *o, const char *cmd)
  */
 enum { R_NODE, R_CERT, R_KEY, R_CA, R_CONFIG, R_JSON, R_STATIONS_END = R_JSON + 1,
     R_SIGN = R_STATIONS_END, R_SEAL, R_STKEYS, R_STATIONS, R_PARAMS, R_DATASETS,
-    R_TIMEOUT, R_OUT, R_MIN, R_MAXR, R_PERMIT, R_APPROVAL, R_N };
+    R_TIMEOUT, R_OUT, R_MIN, R_MAXR, R_PERMIT, R_APPROVAL, R_FORMAT, R_N };
 
 static const struct pht_cli_opt run_opts_tab[R_N] = {
 	PHT_CLI_OPT("node"), PHT_CLI_OPT("cert"), PHT_CLI_OPT("key"), PHT_CLI_OPT("ca"),
@@ -138,6 +147,7 @@ static const struct pht_cli_opt run_opts_tab[R_N] = {
 	PHT_CLI_OPT("stations"), PHT_CLI_OPT("params"), PHT_CLI_OPT("datasets"),
 	PHT_CLI_OPT("timeout"), PHT_CLI_OPT("out"), PHT_CLI_OPT("min-stations"),
 	PHT_CLI_OPT("max-rounds"), PHT_CLI_OPT("permit-file"), PHT_CLI_OPT("approval"),
+	PHT_CLI_OPT("format"),
 };
 
 static int
@@ -153,7 +163,7 @@ parse_opts(int argc, char **argv, size_t nopts, struct run_opts *o, const char *
 		{R_PARAMS, &o->params}, {R_DATASETS, &o->datasets},
 		{R_TIMEOUT, &o->timeout}, {R_OUT, &o->out}, {R_MIN, &o->min_stations},
 		{R_MAXR, &o->max_rounds}, {R_PERMIT, &o->permit_file},
-		{R_APPROVAL, &o->approval},
+		{R_APPROVAL, &o->approval}, {R_FORMAT, &o->format},
 	};
 	struct pht_cli_opt *opt;
 	size_t npos, i;
@@ -289,6 +299,7 @@ struct run_job {
 	char *stlist, *dslist, *seal_path;
 	json_t *params, *meta;
 	int64_t timeout;
+	enum pht_analyst_format format;
 };
 
 static void
@@ -333,6 +344,9 @@ run_check_opts(struct run_job *j)
 			    o->min_stations, RUN_MAX_STATIONS);
 		j->spec.min_stations = (size_t)v;
 	}
+	if (o->format != NULL && pht_analyst_format_parse(o->format, &j->format) != 0)
+		return pht_cli_usage_error("run", "--format %s: give json, table or csv",
+		    o->format);
 	if (o->max_rounds != NULL) {
 		if (pht_cli_uint(o->max_rounds, 1, 100000, &v) != 0)
 			return pht_cli_usage_error("run", "--max-rounds %s: give 1 to 100000",
@@ -458,19 +472,24 @@ run_targets(struct run_job *j)
 	return PHT_EXIT_OK;
 }
 
-/* The final result on stdout and, with --out, in a file. */
+/* The final result on stdout in --format and, with --out, in a file (JSON). */
 static int
 run_print(const struct run_job *j, const json_t *result)
 {
 	struct pht_err err;
-	char *dump;
+	char *dump = NULL, *text = NULL;
 	size_t len;
 	int rc = PHT_EXIT_FAIL;
 
-	if ((dump = pht_json_dump(result)) == NULL)
+	if (pht_analyst_format(result, j->format, &text, &err) != PHT_OK) {
+		pht_cli_error("run: --format", &err);
 		return PHT_EXIT_FAIL;
-	printf("%s\n", dump);
+	}
+	fputs(text, stdout);
+	free(text);
 	if (fflush(stdout) != 0)
+		goto out;
+	if (j->o.out != NULL && (dump = pht_json_dump(result)) == NULL)
 		goto out;
 	if (j->o.out != NULL) {
 		len = strlen(dump);

@@ -1,5 +1,6 @@
 /* cmd_sim.c — pht sim: a whole train on local datasets, the round loop of pht_analyst_rounds.h with station() run in-process as its transport. */
 #include "pht_cli.h"
+#include "pht_analyst_format.h"
 #include "pht_analyst_rounds.h"
 
 #include "pht_buf.h"
@@ -26,6 +27,7 @@ static const char *sim_help =
     "               [--instruction-limit N] [--k N] [--max-rounds N] [--seed N]\n"
     "               [--time-resolution DAYS] [--km-min-cell N] [--grid COLUMN=STEP]\n"
     "               [--grid-digits N] [--row-access] [--drop-station NAME:ROUND]\n"
+    "               [--min-stations N] [--format json|table|csv]\n"
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
@@ -58,10 +60,18 @@ static const char *sim_help =
 "  --drop-station NAME:ROUND  testing: station NAME gives no result from round\n"
 "                            ROUND on, as a station that stops answering, and\n"
 "                            the rounds go on with the others, as pht run\n"
-"                            --min-stations does (repeatable)\n"
+"                            --min-stations does (repeatable; alone it implies\n"
+"                            --min-stations 1)\n"
+"  --min-stations N          go on when at least N stations released a result\n"
+"                            (default: all of them); a station whose dataset\n"
+"                            holds fewer than k rows declines, as a station does\n"
+"  --format F                json (default), table or csv (docs/std-trains.md,\n"
+"                            \"Output formats\")\n"
     "\n"
-    "Prints the final result as JSON on stdout and nothing else there; progress\n"
-    "per round goes to stderr.\n"
+    "Prints the final result on stdout and nothing else there (--format json,\n"
+    "the default: one line of JSON; table: as R prints a coxph, glm or survfit\n"
+    "object; csv: one row per coefficient or curve point); progress per round\n"
+    "goes to stderr.\n"
     "\n"
     "Exit codes: 0 done, 1 a run failed or the rounds ran out, 2 bad usage or\n"
     "unreadable input.\n";
@@ -72,6 +82,8 @@ struct sim_station {
 	char *dict;
 	struct pht_dataset *ds;
 	uint64_t drop_round;      /* --drop-station: no result from this round on (0: never) */
+	int why_round;            /* the round why is about (0: none) */
+	char why[PHT_ERR_DETAIL_MAX + 32]; /* why it gave no result then */
 };
 
 static int
@@ -178,11 +190,11 @@ struct sim_job {
 	struct pht_resolution_grid grids[SIM_MAX_GRIDS];
 	char *grid_names[SIM_MAX_GRIDS];
 	const char *train;
-	uint64_t max_rounds, seed;
+	uint64_t max_rounds, seed, min_stations;
+	enum pht_analyst_format format;
 	struct pht_buf *code;
 	json_t *params, *meta;
 	struct pht_err err;
-	int said;                 /* the failure is already on stderr */
 };
 
 static void
@@ -203,12 +215,13 @@ sim_job_clear(struct sim_job *j)
 		free(j->grid_names[i]);
 }
 
-enum { S_STATION, S_DROP, S_PARAMS, S_TIME, S_MEMORY, S_INSN, S_K, S_TRES, S_KMCELL,
+enum { S_STATION, S_DROP, S_MIN, S_FORMAT, S_PARAMS, S_TIME, S_MEMORY, S_INSN, S_K, S_TRES, S_KMCELL,
     S_GDIGITS, S_GRID, S_ROUNDS, S_SEED, S_ROWS, S_N };
 
 static const struct pht_cli_opt sim_opts[S_N] = {
 	PHT_CLI_OPT_MANY("station", PHT_CLI_OPT_MAX),
-	PHT_CLI_OPT_MANY("drop-station", PHT_CLI_OPT_MAX),
+	PHT_CLI_OPT_MANY("drop-station", PHT_CLI_OPT_MAX), PHT_CLI_OPT("min-stations"),
+	PHT_CLI_OPT("format"),
 	PHT_CLI_OPT("params"), PHT_CLI_OPT("time-limit"), PHT_CLI_OPT("memory-limit"),
 	PHT_CLI_OPT("instruction-limit"), PHT_CLI_OPT("k"),
 	PHT_CLI_OPT("time-resolution"), PHT_CLI_OPT("km-min-cell"),
@@ -329,6 +342,20 @@ sim_args(struct sim_job *j, int argc, char **argv)
 		ex = pht_cli_usage_error("sim", "--max-rounds %s: give 1 to 100000", val);
 		goto out;
 	}
+	if ((val = pht_cli_opt_val(&o[S_MIN])) != NULL &&
+	    pht_cli_uint(val, 1, SIM_MAX_STATIONS, &j->min_stations) != 0) {
+		ex = pht_cli_usage_error("sim", "--min-stations %s: give 1 to %d", val,
+		    SIM_MAX_STATIONS);
+		goto out;
+	}
+	if ((val = pht_cli_opt_val(&o[S_FORMAT])) != NULL &&
+	    pht_analyst_format_parse(val, &j->format) != 0) {
+		ex = pht_cli_usage_error("sim", "--format %s: give json, table or csv", val);
+		goto out;
+	}
+	/* --drop-station alone goes on with the others, as before */
+	if (j->min_stations == 0 && o[S_DROP].n > 0)
+		j->min_stations = 1;
 	if ((val = pht_cli_opt_val(&o[S_SEED])) != NULL &&
 	    pht_cli_uint(val, 1, UINT64_MAX, &j->seed) != 0) {
 		ex = pht_cli_usage_error("sim", "--seed %s: give a positive integer", val);
@@ -407,9 +434,10 @@ sim_load(struct sim_job *j)
 
 /*
  * The transport of pht sim: station() run here at each station of the
- * round, in the order given by --station; a station dropped by
- * --drop-station gives no result from its round on (said on stderr every
- * round, as before it leaves the run). A failed run ends the run.
+ * round, in the order given by --station. A station whose dataset holds
+ * fewer than k rows declines, as a station does (pht_train_check_rows);
+ * one dropped by --drop-station gives no result from its round on. Both
+ * are said on stderr and kept for sim_reason. A failed run ends the run.
  */
 static int
 sim_round(void *arg, int round, const json_t *params, const char *const *names,
@@ -418,36 +446,50 @@ sim_round(void *arg, int round, const json_t *params, const char *const *names,
 	struct sim_job *j = arg;
 	struct sim_station *st;
 	struct pht_run_stats stats;
+	struct pht_err e;
 	char who[300];
-	size_t i, k, ran = 0;
+	size_t i, k;
 
 	for (i = 0; i < j->nst; i++) {
 		st = &j->stations[i];
-		if (st->drop_round != 0 && (uint64_t)round >= st->drop_round) {
-			fprintf(stderr, "pht sim: round %d: station %s: no result "
-			    "(--drop-station)\n", round, st->name);
-			continue;
-		}
 		for (k = 0; k < n && strcmp(names[k], st->name) != 0; k++)
 			;
 		if (k == n)
 			continue;
-		ran++;
-		if (pht_train_run_station(pht_buf_str(j->code), pht_buf_len(j->code),
-		    j->train, st->ds, params, round, j->seed, &j->lim, &outputs[k], &stats,
-		    err) != PHT_OK) {
-			pht_err_prefix(err, "round %d: station %s", round, st->name);
-			return err->code;
+		st->why_round = round;
+		if (st->drop_round != 0 && (uint64_t)round >= st->drop_round) {
+			snprintf(st->why, sizeof(st->why), "no result (--drop-station)");
+		} else if (pht_train_check_rows(st->ds, &j->lim, &e) != PHT_OK) {
+			snprintf(st->why, sizeof(st->why), "rejected: refused: %s", e.msg);
+		} else {
+			st->why_round = 0;
+			if (pht_train_run_station(pht_buf_str(j->code), pht_buf_len(j->code),
+			    j->train, st->ds, params, round, j->seed, &j->lim, &outputs[k],
+			    &stats, err) != PHT_OK) {
+				pht_err_prefix(err, "round %d: station %s", round, st->name);
+				return err->code;
+			}
+			snprintf(who, sizeof(who), "station %s", st->name);
+			progress(round, who, &stats);
+			continue;
 		}
-		snprintf(who, sizeof(who), "station %s", st->name);
-		progress(round, who, &stats);
-	}
-	if (ran == 0) {
-		fprintf(stderr, "pht sim: round %d: no station released a result\n", round);
-		j->said = 1;
-		return pht_errf(err, PHT_ERR_POLICY, "no station released a result");
+		fprintf(stderr, "pht sim: round %d: station %s: %s\n", round, st->name,
+		    st->why);
 	}
 	return PHT_OK;
+}
+
+/* The transport's reason: what sim_round said about station in round. */
+static const char *
+sim_reason(void *arg, int round, const char *station)
+{
+	struct sim_job *j = arg;
+	size_t i;
+
+	for (i = 0; i < j->nst; i++)
+		if (strcmp(j->stations[i].name, station) == 0)
+			return j->stations[i].why_round == round ? j->stations[i].why : NULL;
+	return NULL;
 }
 
 static void
@@ -461,7 +503,7 @@ sim_combined(void *arg, int round, const struct pht_run_stats *stats)
 static int
 sim_rounds(struct sim_job *j)
 {
-	struct pht_analyst_transport local = {sim_round, j};
+	struct pht_analyst_transport local = {sim_round, sim_reason, j};
 	struct pht_analyst_rounds spec;
 	struct pht_analyst_rounds_end end;
 	const char *names[SIM_MAX_STATIONS];
@@ -479,7 +521,7 @@ sim_rounds(struct sim_job *j)
 	spec.params = j->params;
 	spec.stations = names;
 	spec.nstations = j->nst;
-	spec.min_stations = 1;          /* the others dropped out (--drop-station) */
+	spec.min_stations = (size_t)j->min_stations;   /* 0: all */
 	spec.max_rounds = (int)j->max_rounds;
 	spec.seed = j->seed;
 	spec.limits = &j->lim;
@@ -489,12 +531,16 @@ sim_rounds(struct sim_job *j)
 		if (end.ran_out)
 			fprintf(stderr, "pht sim: the train did not finish within %llu "
 			    "rounds\n", (unsigned long long)j->max_rounds);
-		else if (!j->said)
+		else
 			pht_cli_error("sim", &j->err);
+		json_decref(end.participation);
 		return PHT_EXIT_FAIL;
 	}
-	if ((dump = pht_json_dump(result)) != NULL) {
-		printf("%s\n", dump);
+	json_decref(end.participation);
+	if (pht_analyst_format(result, j->format, &dump, &j->err) != PHT_OK) {
+		pht_cli_error("sim: --format", &j->err);
+	} else {
+		fputs(dump, stdout);
 		free(dump);
 		fprintf(stderr, "pht sim: done after %d round%s\n", end.rounds,
 		    end.rounds == 1 ? "" : "s");

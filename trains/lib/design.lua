@@ -255,3 +255,24 @@ function E.coverage(it, notes)
     "stations %s only, not %s", it.start, table.concat(it.stations, ", "), table.concat(ids, ", "))
   return it.dropped
 end
+
+-- The note of a model that dropped aliased terms (names), as R's print
+-- says "(N not defined because of singularities)".
+function E.aliased_note(names)
+  return string.format("%d coefficient%s not defined because of singularities (aliased: constant, or a " ..
+    "linear combination of the terms before it; NA as in R): %s", #names, #names == 1 and "" or "s",
+    table.concat(names, ", "))
+end
+
+-- A group key as the column holds it (docs/std-trains.md, "Typed group
+-- keys"): the data API keys groups by their text ("3", "true"); an
+-- integer column's key becomes a number, a boolean's a boolean, a
+-- category's stays its level name.
+function E.typed_key(col, key)
+  if key == nil or col == nil then return key end
+  if col.type == "integer" then return math.tointeger(tonumber(key)) or key end
+  if col.type == "boolean" then
+    if key == "true" then return true elseif key == "false" then return false end
+  end
+  return key
+end

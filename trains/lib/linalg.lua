@@ -68,3 +68,52 @@ function L.zeros(n)
   for i = 1, n do z[i] = 0 end
   return z
 end
+
+-- The terms of the symmetric p x p matrix A (X'WX, an information matrix)
+-- that are estimable, as R's glm and coxph choose them: term j is aliased
+-- when its pivot in a Cholesky factorisation over the terms kept before
+-- it is not positive or under 1e-9 of its diagonal (a constant term, or a
+-- linear combination of earlier ones; the later of two collinear terms is
+-- the one dropped). Returns keep and aliased, ascending index lists.
+function L.aliased(A, p)
+  local keep, aliased, col, diag = {}, {}, {}, {}
+  for j = 1, p do
+    local c, s = {}, A[(j - 1) * p + j]
+    for a, k in ipairs(keep) do
+      local t = A[(k - 1) * p + j]
+      for b = 1, a - 1 do t = t - col[k][b] * c[b] end
+      c[a] = t / diag[k]
+      s = s - c[a] ^ 2
+    end
+    if s == s and s > 1e-9 * math.abs(A[(j - 1) * p + j]) then
+      keep[#keep + 1] = j
+      col[j], diag[j] = c, math.sqrt(s)
+    else
+      aliased[#aliased + 1] = j
+    end
+  end
+  return keep, aliased
+end
+
+-- The rows and columns keep of the p x p matrix A, flat (#keep square).
+function L.sub(A, p, keep)
+  local q, S = #keep, {}
+  for a = 1, q do
+    for b = 1, q do S[(a - 1) * q + b] = A[(keep[a] - 1) * p + keep[b]] end
+  end
+  return S
+end
+
+-- The elements keep of v.
+function L.pick(v, keep)
+  local out = {}
+  for a, j in ipairs(keep) do out[a] = v[j] end
+  return out
+end
+
+-- x (one value per kept term) spread over p terms, 0 at the others.
+function L.spread(x, keep, p)
+  local out = L.zeros(p)
+  for a, j in ipairs(keep) do out[j] = x[a] end
+  return out
+end

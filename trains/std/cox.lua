@@ -40,6 +40,9 @@ Output (combine result)
   iterations, converged, n, events, ties
   stations      per station the result covers: id, n (complete cases),
                 dropped (rows with a missing value in a used column), events
+  aliased        present when covariates are aliased (constant among the
+                 events, or a linear combination of those before them):
+                 their names; their coefficients are null (R's NA)
   stations_dropped  present when stations dropped out during the run: per
                 station id and the first round without its result; the
                 iteration restarted on the others (lib/design.lua,
@@ -90,15 +93,28 @@ local function chol_or_error(I, p, names)
   return R
 end
 
+-- The Newton step over the estimable terms st.keep: delta (p values, 0 at
+-- the aliased terms) and the Cholesky factor of their information.
+local function kept_step(st, U, I, p, names)
+  local q = #st.keep
+  local R = chol_or_error(L.sub(I, p, st.keep), q, L.pick(names, st.keep))
+  return L.spread(L.chol_solve(R, q, L.pick(U, st.keep)), st.keep, p), R
+end
+
 -- One combine step of R's coxph.fit Newton iteration (coxfit6.c).
 -- st: {iter, halving, beta, newbeta, loglik0, loglik1}; ll, U, I at newbeta.
 -- Returns "continue", st with st.newbeta to evaluate nextp; or "done", st.
 function C.step(st, ll, U, I, p, names, max_iter, eps)
   if st.iter == 0 then
     st.loglik0, st.loglik1 = ll, ll
-    local R = chol_or_error(I, p, names)
-    local delta = L.chol_solve(R, p, U)
-    st.score_chisq = L.quad(L.chol_inverse(R, p), p, U)
+    -- terms aliased at beta = 0 stay out of the fit (R's coxph: NA)
+    st.keep, st.aliased = L.aliased(I, p)
+    if #st.keep == 0 then
+      error("singular information matrix: every covariate is constant among the events", 0)
+    end
+    local delta, R = kept_step(st, U, I, p, names)
+    local q = #st.keep
+    st.score_chisq = L.quad(L.chol_inverse(R, q), q, L.pick(U, st.keep))
     st.beta = L.zeros(p)
     st.newbeta = {}
     for j = 1, p do st.newbeta[j] = delta[j] end
@@ -123,8 +139,7 @@ function C.step(st, ll, U, I, p, names, max_iter, eps)
   else
     st.halving = false
     st.loglik1 = ll
-    local R = chol_or_error(I, p, names)
-    local delta = L.chol_solve(R, p, U)
+    local delta = kept_step(st, U, I, p, names)
     for j = 1, p do
       st.beta[j] = st.newbeta[j]
       st.newbeta[j] = st.newbeta[j] + delta[j]
@@ -135,30 +150,42 @@ function C.step(st, ll, U, I, p, names, max_iter, eps)
 end
 
 -- The final table from the state and the information at the estimate.
+-- An aliased term's row: its name and JSON nulls (R's NA).
+function C.aliased_row(name)
+  local n = json_null
+  return { name = name, coef = n, exp_coef = n, se = n, z = n, p = n, lower95 = n, upper95 = n,
+    aliased = true }
+end
+
 function C.report(st, I, p, names)
-  local R = chol_or_error(I, p, names)
-  local V = L.chol_inverse(R, p)
+  local keep = st.keep or L.aliased(I, p)
+  local q = #keep
+  local R = chol_or_error(L.sub(I, p, keep), q, L.pick(names, keep))
+  local V = L.chol_inverse(R, q)
   local z975 = S.qnorm(0.975)
   local coefs = {}
   local b = st.newbeta
-  for j = 1, p do
-    local se = math.sqrt(V[(j - 1) * p + j])
+  for j = 1, p do coefs[j] = C.aliased_row(names[j]) end
+  for a, j in ipairs(keep) do
+    local se = math.sqrt(V[(a - 1) * q + a])
     local z = b[j] / se
     coefs[j] = { name = names[j], coef = b[j], exp_coef = math.exp(b[j]), se = se, z = z,
       p = S.pnorm_two_sided(z),
       lower95 = math.exp(b[j] - z975 * se), upper95 = math.exp(b[j] + z975 * se) }
   end
   local lr = 2 * (st.loglik1 - st.loglik0)
-  local wald = L.quad(I, p, b)
-  return {
+  local wald = L.quad(L.sub(I, p, keep), q, L.pick(b, keep))
+  local res = {
     coefficients = coefs,
     loglik = { st.loglik0, st.loglik1 },
-    lr_test = { chisq = lr, df = p, p = S.pchisq_upper(lr, p) },
-    wald_test = { chisq = wald, df = p, p = S.pchisq_upper(wald, p) },
-    score_test = { chisq = st.score_chisq, df = p, p = S.pchisq_upper(st.score_chisq, p) },
+    lr_test = { chisq = lr, df = q, p = S.pchisq_upper(lr, q) },
+    wald_test = { chisq = wald, df = q, p = S.pchisq_upper(wald, q) },
+    score_test = { chisq = st.score_chisq, df = q, p = S.pchisq_upper(st.score_chisq, q) },
     iterations = st.iter,
     converged = st.converged,
   }
+  if st.aliased and #st.aliased > 0 then res.aliased = L.pick(names, st.aliased) end
+  return res
 end
 
 ---------------------------------------------------------------------------
@@ -238,6 +265,9 @@ local function combine(results, params, round)
   end
   if not st.converged then
     notes[#notes + 1] = "did not converge in " .. max_iter .. " iterations (coefficients may be infinite)"
+  end
+  if res.aliased then
+    notes[#notes + 1] = E.aliased_note(res.aliased)
   end
   res.stations_dropped = E.coverage(it, notes)
   res.n, res.events, res.ties, res.stations, res.notes = n, events, ties, per, notes

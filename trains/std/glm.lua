@@ -5,7 +5,15 @@ Params
   family      (string) "binomial" (logit link), "poisson" (log link) or
               "gaussian" (identity link); default "gaussian"
   outcome     (string, required) outcome column. binomial: boolean, 0/1, or
-              a two-level category (the second level is 1, as R's factors)
+              a two-level category (the second level is 1, as R's factors),
+              or any column with event_value
+  event_value (number|string|boolean, optional; binomial only) the code of
+              outcome that is 1, all others 0 (a level of a category of any
+              number of levels, a number, false for a boolean): a logistic
+              model of any coded outcome; rows with the outcome missing
+              are dropped as for any column
+  link        (string, optional) the family's link, the only one there is:
+              logit (binomial), log (poisson), identity (gaussian)
   covariates  (array of strings, required) covariate columns; numbers as
               they are, booleans as 0/1 under their own name, categories one 0/1 term per
               level after the dictionary's first (sizeLARGE); an intercept
@@ -39,6 +47,9 @@ Output (combine result)
   iterations, converged, family, link, n
   stations       per station the result covers: id, n (complete cases),
                  dropped (rows with a missing value in a used column)
+  aliased        present when terms are aliased (constant, or a linear
+                 combination of the terms before them): their names; their
+                 coefficients are null (R's NA), as R's glm
   stations_dropped  present when stations dropped out during the run: per
                  station id and the first round without its result; the
                  iteration restarted on the others (lib/design.lua,
@@ -94,12 +105,23 @@ local function solve_or_error(A, p, names, b)
   return L.chol_solve(R, p, b), R
 end
 
--- One combine step. st carries devold, beta, iter, prevA. tot: summed pieces
+-- The IRLS solve over the estimable terms st.keep: beta (p values, 0 at
+-- the aliased terms, which so drop out of the fit) and the Cholesky factor.
+local function kept_solve(st, A, b, p, names)
+  local q = #st.keep
+  local x, R = solve_or_error(L.sub(A, p, st.keep), q, L.pick(names, st.keep), L.pick(b, st.keep))
+  return L.spread(x, st.keep, p), R
+end
+
+-- One combine step. st carries devold, beta, iter, prevA, keep, aliased. tot: summed pieces
 -- at the means of st.beta (or of the start). Returns "continue"/"done", st.
 function G.step(st, tot, p, names, max_iter, epsilon)
   if st.iter == 0 then
     st.devold = tot.deviance
-    st.beta = solve_or_error(tot.A, p, names, tot.b)
+    -- terms aliased at the starting means stay out of the fit (R's glm: NA)
+    st.keep, st.aliased = L.aliased(tot.A, p)
+    if #st.keep == 0 then error("singular X'WX: every term is constant zero", 0) end
+    st.beta = kept_solve(st, tot.A, tot.b, p, names)
     st.prevA = tot.A
     st.iter = 1
     return "continue", st
@@ -117,7 +139,7 @@ function G.step(st, tot, p, names, max_iter, epsilon)
     return "done", st
   end
   st.devold = dev
-  st.beta = solve_or_error(tot.A, p, names, tot.b)
+  st.beta = kept_solve(st, tot.A, tot.b, p, names)
   st.prevA = tot.A
   st.iter = st.iter + 1
   return "continue", st
@@ -127,14 +149,21 @@ end
 -- was solved from (R's summary.glm uses that fit's QR).
 function G.report(st, tot, link, family, p, names)
   local n = tot.n
-  local dfr = n - p
-  local _, R = solve_or_error(st.prevA, p, names, L.zeros(p))
-  local V = L.chol_inverse(R, p)
+  st.keep = st.keep or L.aliased(st.prevA, p)
+  local q = #st.keep
+  local dfr = n - q
+  local _, R = kept_solve(st, st.prevA, L.zeros(p), p, names)
+  local V = L.chol_inverse(R, q)
   local dispersion = 1
   if family == "gaussian" then dispersion = st.deviance / dfr end
   local coefs = {}
+  local N = json_null
   for j = 1, p do
-    local se = math.sqrt(V[(j - 1) * p + j] * dispersion)
+    coefs[j] = { name = names[j], estimate = N, se = N, p = N, aliased = true }
+    if family == "gaussian" then coefs[j].t = N else coefs[j].z = N end
+  end
+  for a, j in ipairs(st.keep) do
+    local se = math.sqrt(V[(a - 1) * q + a] * dispersion)
     local stat = st.beta[j] / se
     local rec = { name = names[j], estimate = st.beta[j], se = se }
     if family == "gaussian" then
@@ -148,11 +177,13 @@ function G.report(st, tot, link, family, p, names)
   end
   local aic
   if family == "gaussian" then
-    aic = n * (math.log(2 * math.pi * st.deviance / n) + 1) + 2 + 2 * p
+    aic = n * (math.log(2 * math.pi * st.deviance / n) + 1) + 2 + 2 * q
   else
-    aic = -2 * tot.loglik + 2 * p
+    aic = -2 * tot.loglik + 2 * q
   end
-  return { coefficients = coefs, deviance = st.deviance, null_deviance = st.null_deviance,
+  local aliased
+  if st.aliased and #st.aliased > 0 then aliased = L.pick(names, st.aliased) end
+  return { coefficients = coefs, aliased = aliased, deviance = st.deviance, null_deviance = st.null_deviance,
     df_residual = dfr, df_null = n - 1, aic = aic, dispersion = dispersion,
     iterations = st.iter, converged = st.converged, family = family, link = link, n = n }
 end
@@ -167,6 +198,13 @@ local function settings(params)
   local link = G.links[family]
   if not link then
     error("family: must be binomial, poisson or gaussian, not " .. tostring(family), 0)
+  end
+  if params.link ~= nil and params.link ~= link then
+    error("link: family " .. family .. " takes link " .. link .. " (the only one the kernel computes), not " ..
+      tostring(params.link), 0)
+  end
+  if params.event_value ~= nil and family ~= "binomial" then
+    error("event_value: only for family binomial (a logistic model of one code of the outcome)", 0)
   end
   local max_iter = params.max_iter or 25
   if type(max_iter) ~= "number" or max_iter < 1 or max_iter > MAX_ITER_CAP then
@@ -201,10 +239,29 @@ end
 -- Set by combine between rounds, absent from the first round of an iteration.
 local FIXED = { "beta", "nullmu", "state" }
 
+-- The outcome as the kernel takes it: the column, or with event_value a
+-- derived 0/1 column "outcome_is" (outcome == event_value) on a view of
+-- the same rows.
+local function outcome_view(data, params)
+  local ycol = E.column(data, params.outcome, "outcome")
+  if params.event_value == nil then return data, params.outcome, ycol end
+  local v = params.event_value
+  local t = ycol.type
+  local ok = (t == "category" and type(v) == "string") or (t == "boolean" and type(v) == "boolean") or
+    ((t == "number" or t == "integer") and math.type(v) ~= nil)
+  if not ok then
+    error("event_value: " .. tostring(v) .. " is not a code of " .. tostring(t) .. " column '" .. params.outcome ..
+      "' (a level name, a number or a boolean as the column holds)", 0)
+  end
+  local d = data:with({ outcome_is = data:column(params.outcome):eq(v) })
+  return d, "outcome_is", { type = "boolean" }
+end
+
 local function station(data, params, round)
   local family, _, max_iter = settings(params)
   local k = E.min_count(data, params)
-  local ycol = E.column(data, params.outcome, "outcome")
+  local ycol, yname
+  data, yname, ycol = outcome_view(data, params)
   outcome_check(ycol, params.outcome, family)
   local names = E.term_names(data, params.covariates)
   table.insert(names, 1, "(Intercept)")
@@ -221,7 +278,7 @@ local function station(data, params, round)
   if params.beta ~= nil and (type(params.beta) ~= "table" or #params.beta ~= p) then
     error("beta: expected " .. p .. " values", 0)
   end
-  local out = data:glm_step({ family = family, outcome = params.outcome, covariates = params.covariates,
+  local out = data:glm_step({ family = family, outcome = yname, covariates = params.covariates,
     offset = params.offset, beta = params.beta, nullmu = params.nullmu })
   E.model_guards(out, p, k)
   E.dropped_guard(out, k)
@@ -275,6 +332,7 @@ local function combine(results, params, round)
   if not st.converged then
     notes[#notes + 1] = "did not converge in " .. max_iter .. " iterations"
   end
+  if res.aliased then notes[#notes + 1] = E.aliased_note(res.aliased) end
   res.stations_dropped = E.coverage(it, notes)
   if #notes > 0 then res.notes = notes end
   return { done = true, result = res }
@@ -285,6 +343,8 @@ return {
   version = "2.0.0",
   params = {
     family = "string: binomial, poisson or gaussian (default gaussian)",
+    link = "string: the family's link (logit, log, identity; optional)",
+    event_value = "number|string|boolean: binomial: the outcome's code that is 1, others 0 (optional)",
     outcome = "string: outcome column (required)",
     covariates = "array of strings: covariate columns (required; may be empty)",
     offset = "string: offset column (optional)",

@@ -23,7 +23,8 @@ Params
 Output (combine result)
   interval (the stations' grid), n, events, stations (per station: id, n,
   dropped, min_cell, interval, suppressed_groups)
-  curves: one per group (or one, group absent), each {group, n, events,
+  curves: one per group (or one, group absent), each {group (typed: a
+    level name, a number for an integer column, a boolean), n, events,
     median, median_lower, median_upper (absent when not reached, as R's NA),
     table = sequence of {time, n_risk, n_event, n_censor, surv, std_err,
     lower, upper}} — std_err is Greenwood's standard error of surv; lower
@@ -75,9 +76,11 @@ local function station(data, params, round)
   local k = E.min_count(data, params)
   E.time_column(data, params.time)
   E.event_check(E.column(data, params.event, "event"), params.event, params.event_value)
-  if params.group ~= nil then E.group_column(data, params.group, "group") end
+  local gcol
+  if params.group ~= nil then gcol = E.group_column(data, params.group, "group") end
   local out = data:km({ time = params.time, event = params.event, event_value = params.event_value,
     group = params.group, interval = params.interval, min_cell = math.max(k, params.min_cell or 1) })
+  for _, g in ipairs(out.groups) do g.group = E.typed_key(gcol, g.group) end
   return { n = out.n, dropped = out.dropped, min_cell = out.min_cell, interval = out.interval,
     groups = out.groups, suppressed_groups = out.suppressed_groups }
 end
@@ -106,7 +109,8 @@ local function combine(results, params, round)
         results.stations[i], r.min_cell)
     end
     for _, g in ipairs(r.groups) do
-      local key = g.group or "all"
+      local key = g.group
+      if key == nil then key = "all" end
       if not by[key] then
         by[key] = { group = g.group, order = g.order, steps = {} }
         keys[#keys + 1] = key
@@ -117,7 +121,7 @@ local function combine(results, params, round)
   end
   table.sort(keys, function(a, b)
     if by[a].order ~= by[b].order then return by[a].order < by[b].order end
-    return a < b
+    return tostring(a) < tostring(b)
   end)
   local curves, pooled, events = {}, {}, 0
   for i, key in ipairs(keys) do
