@@ -234,5 +234,10 @@ print_notes <- function(x) {
       cat(sub("_", " ", f), ": ", paste(ids, collapse = ", "), "\n", sep = "")
     }
   }
+  for (r in x$json$participation) {
+    if (!length(r$missing)) next
+    why <- vapply(r$missing, function(m) paste0(pht_key(m$station), " (", m$reason %||% "", ")"), "")
+    cat("Round ", pht_int(r$round), ", missing: ", paste(why, collapse = "; "), "\n", sep = "")
+  }
   if (length(x$notes)) cat(paste0("Note: ", x$notes, "\n"), sep = "")
 }

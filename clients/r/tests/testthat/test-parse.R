@@ -84,6 +84,24 @@ test_that("models ignore unknown fields and keep the JSON", {
   expect_equal(colnames(ci), c("2.5 %", "97.5 %"))
 })
 
+test_that("aliased terms are NA and the stations missing from a round are printed", {
+  j <- '{"coefficients": [{"name": "age", "coef": 0.1, "exp_coef": 1.105, "se": 0.05,
+    "z": 2, "p": 0.0455, "lower95": 1.002, "upper95": 1.219},
+    {"name": "age_months", "coef": null, "exp_coef": null, "se": null, "z": null,
+    "p": null, "lower95": null, "upper95": null, "aliased": true}],
+    "aliased": ["age_months"], "loglik": [-10, -8], "lr_test": {"chisq": 4, "df": 1, "p": 0.0455},
+    "wald_test": {"chisq": 4, "df": 1, "p": 0.0455},
+    "score_test": {"chisq": 4, "df": 1, "p": 0.0455}, "iterations": 3, "converged": true,
+    "n": 50, "events": 20, "ties": "efron", "stations": [{"id": "a", "n": 50}],
+    "participation": [{"round": 1, "included": ["a"],
+      "missing": [{"station": "c", "reason": "rejected: refused: too few rows"}]}]}'
+  f <- pht_result(j)
+  expect_equal(coef(f), c(age = 0.1, age_months = NA))
+  out <- capture.output(print(f))
+  expect_true(any(grepl("Round 1, missing: c (rejected: refused: too few rows)", out,
+                        fixed = TRUE)))
+})
+
 test_that("an unrecognised result stays the parsed JSON", {
   r <- pht_result('{"answer": 42, "rows": [{"a": 1}, {"a": 2}]}')
   expect_s3_class(r, "pht_result")
