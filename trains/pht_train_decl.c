@@ -440,10 +440,10 @@ unknown_param(const struct pht_train_decl *d, const char *key, int flags,
 			o += (size_t)snprintf(known + o, sizeof(known) - o, "%s%s",
 			    n == 1 ? "" : ", ", d->p[i].name);
 	}
-	hint[0] = '\0';
+	snprintf(hint, sizeof(hint), ";");
 	if ((close = pht_train_decl_suggest(key, names, n)) != NULL)
 		snprintf(hint, sizeof(hint), "; did you mean %c%s%c?", q, close, q);
-	return pht_errf(err, PHT_ERR_INVALID, "unknown param %c%s%c%s; %s takes %s", q,
+	return pht_errf(err, PHT_ERR_INVALID, "unknown param %c%s%c%s %s takes %s", q,
 	    show(key, shown, sizeof(shown)), q, hint, d->name != NULL ? d->name : "the train",
 	    n > 0 ? known : "no params");
 }
