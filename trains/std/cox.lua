@@ -183,18 +183,18 @@ end
 local MAX_ITER_CAP = 50
 
 local function settings(params)
-  local ties = params.ties or "efron"
+  local ties = E.param(TRAIN, params, "ties")
   if ties ~= "efron" and ties ~= "breslow" then
     error("ties: must be \"efron\" or \"breslow\", not " .. tostring(ties), 0)
   end
-  local max_iter = params.max_iter or 20
+  local max_iter = E.param(TRAIN, params, "max_iter")
   if type(max_iter) ~= "number" or max_iter < 0 or max_iter > MAX_ITER_CAP then
     error("max_iter: must be a number from 0 to " .. MAX_ITER_CAP, 0)
   end
   if type(params.covariates) ~= "table" or #params.covariates == 0 then
     error("covariates: a non-empty list of column names is required", 0)
   end
-  return ties, max_iter, params.eps or 1e-9
+  return ties, max_iter, E.param(TRAIN, params, "eps")
 end
 
 

@@ -181,19 +181,19 @@ end
 local MAX_ITER_CAP = 50
 
 local function settings(params)
-  local family = params.family or "gaussian"
+  local family = E.param(TRAIN, params, "family")
   local link = G.links[family]
   if not link then
     error("family: must be binomial, poisson or gaussian, not " .. tostring(family), 0)
   end
-  local max_iter = params.max_iter or 25
+  local max_iter = E.param(TRAIN, params, "max_iter")
   if type(max_iter) ~= "number" or max_iter < 1 or max_iter > MAX_ITER_CAP then
     error("max_iter: must be a number from 1 to " .. MAX_ITER_CAP, 0)
   end
   if type(params.covariates) ~= "table" then
     error("covariates: a list of column names is required", 0)
   end
-  return family, link, max_iter, params.epsilon or 1e-8
+  return family, link, max_iter, E.param(TRAIN, params, "epsilon")
 end
 
 -- Checks the outcome column's type for the family, from the dictionary (a

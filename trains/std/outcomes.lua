@@ -104,9 +104,9 @@ function O.surv_at(curve, t)
   return s, last
 end
 
-local function opt_name(params, key, default)
-  local name = params[key]
-  if name == nil then name = default end
+-- The column a param names (given, or its declared default); nil for "".
+local function opt_name(params, key)
+  local name = E.param(TRAIN, params, key)
   if name == "" then return nil end
   return name
 end
@@ -135,20 +135,19 @@ local function station(data, params, round)
     error("interval: a positive number of days", 0)
   end
   local m = math.max(k, params.min_cell or 1)
-  local tname = opt_name(params, "treatment", "treatment")
+  local tname = opt_name(params, "treatment")
   if not tname then error("treatment: a column is required", 0) end
   local tcol = E.group_column(data, tname, "treatment")
   -- survival per arm: the station's km kernel, grouped by arm
   local surv, grid, min_cell = {}, nil, m
-  for _, spec in ipairs({ { "os", "os_time", "os_days", "os_event", "os_event" },
-      { "pfs", "pfs_time", "", "pfs_event", "pfs_event" } }) do
-    local tn, en = opt_name(params, spec[2], spec[3]), opt_name(params, spec[4], spec[5])
+  for _, spec in ipairs({ { "os", "os_time", "os_event" }, { "pfs", "pfs_time", "pfs_event" } }) do
+    local tn, en = opt_name(params, spec[2]), opt_name(params, spec[3])
     if tn and en then
       local tc = E.column(data, tn, spec[2])
       if tc.type ~= "number" and tc.type ~= "integer" then
         error(spec[2] .. ": column '" .. tn .. "' must be number or integer", 0)
       end
-      E.event_check(E.column(data, en, spec[4]), en, params.event_value)
+      E.event_check(E.column(data, en, spec[3]), en, params.event_value)
       local out = data:km({ time = tn, event = en, event_value = params.event_value, group = tname,
         interval = interval, min_cell = m })
       local by = {}
@@ -159,7 +158,7 @@ local function station(data, params, round)
   end
   -- patients, cost, adverse events and responders per arm in one pass
   local cols = {}
-  local cname = opt_name(params, "cost", "cost_eur")
+  local cname = opt_name(params, "cost")
   if cname then
     local ccol = E.column(data, cname, "cost")
     if ccol.type ~= "number" and ccol.type ~= "integer" then
@@ -167,7 +166,7 @@ local function station(data, params, round)
     end
     cols[#cols + 1] = cname
   end
-  local aname = opt_name(params, "ae", "ae_grade3")
+  local aname = opt_name(params, "ae")
   if aname then
     local acol = E.column(data, aname, "ae")
     if acol.type ~= "boolean" and acol.type ~= "integer" and acol.type ~= "number" then
@@ -178,12 +177,12 @@ local function station(data, params, round)
   -- responders and the rest per arm: the best response recoded into two
   -- levels, crosstabulated by arm (cells under k suppressed, complemented
   -- by the runtime)
-  local rname = opt_name(params, "response", "best_response")
+  local rname = opt_name(params, "response")
   local responded = {}
   if rname then
     local rcol = E.column(data, rname, "response")
     if rcol.type ~= "category" then error("response: column '" .. rname .. "' must be a category", 0) end
-    local responders = params.responders or { "CR", "PR" }
+    local responders = E.param(TRAIN, params, "responders")
     if type(responders) ~= "table" or #responders == 0 then
       error("responders: a non-empty list of levels", 0)
     end
