@@ -90,6 +90,18 @@ received() {  # the trains a station's audit log has received
 }
 before_a=$(received a)
 
+# ---- what a train declares, read without data ----
+"$PHT" train describe "$std/count.lua" >"$dir/describe.out" 2>&1 &&
+  head -n 1 "$dir/describe.out" | grep -qx 'count 2.0.0' &&
+  grep -q '^  by *a column name (an integer, category or boolean column); optional$' "$dir/describe.out" &&
+  grep -q '^releases:$' "$dir/describe.out"
+ok $? "pht train describe prints name, version, params with types and what a station releases" "$dir/describe.out"
+"$PHT" sim "$std/count.lua" --station "a=$dir/a/data/colon.csv" --params '{"by":"sexx"}' --check \
+  >"$dir/simcheck.out" 2>"$dir/simcheck.err"
+[ $? -eq 2 ] && grep -qF 'by: column "sexx" is not in dataset colon at a; did you mean "sex"?' "$dir/simcheck.err" &&
+  ! grep -q 'round 1' "$dir/simcheck.err"
+ok $? "pht sim --check: the CSV's dictionary, nothing run" "$dir/simcheck.err"
+
 # ---- caught before sending, with messages the analyst can act on ----
 run stagee "$std/count.lua" --params '{"by":"sexx"}'
 rc=$?

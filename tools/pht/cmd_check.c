@@ -92,7 +92,7 @@ static const char *describe_help =
     "\n"
     "Prints what the train declares, read without running it with data: its\n"
     "name and version, each param with its type, whether it is required or its\n"
-    "default, the columns types it takes, and what a station releases. --json\n"
+    "default, the column types it takes, and what a station releases. --json\n"
     "prints the declaration as JSON. pht run and pht sim check their params\n"
     "against it (docs/train-api.md, \"Declaring params\").\n";
 
