@@ -92,15 +92,20 @@ struct pht_run_stats {
  * Reads the train's table without running station or combine: checks that
  * the chunk returns a table with a string name, string version and
  * functions station and combine. *meta gets {"name","version","params"}
- * (params as declared, {} if none). Runs in the sandbox like any other
- * train code. PHT_ERR_TRAIN with the reason otherwise.
+ * (params as declared, {} if none) and "releases" when the train says
+ * what it releases (a string); pht_train_decl_parse reads the params.
+ * Runs in the sandbox like any other train code, never with data.
+ * PHT_ERR_TRAIN with the reason otherwise.
  */
 int pht_train_describe(const char *code, size_t code_len, const char *chunkname,
     const struct pht_limits *lim, json_t **meta, struct pht_err *err);
 
 /*
  * Runs station(data, params, round) in a fresh sandboxed child process over
- * ds (read-only). params is a JSON object (NULL = {}). seed 0 picks a fresh
+ * ds (read-only). params is a JSON object (NULL = {}); a train that
+ * declares its params (pht_train_decl.h) has them checked against the
+ * declaration and ds's dictionary first, before anything reads data
+ * (PHT_ERR_TRAIN "params: ...", stats->data_touched 0). seed 0 picks a fresh
  * random seed (recorded in stats->seed); any other value reproduces a run.
  * On success *output is the returned value as JSON (plain data only: no
  * functions, userdata, cycles or non-finite numbers; within the limits'

@@ -1,6 +1,7 @@
 /* pht_train_run.c — running train code in a sandboxed child process, with the parent as the backstop. */
 #include "pht_train.h"
 #include "pht_dataset.h"
+#include "pht_train_decl.h"
 #include "pht_train_data.h"
 #include "pht_train_frame.h"
 #include "pht_train_lua.h"
@@ -77,6 +78,56 @@ pht_resolution_default(struct pht_resolution *res)
 
 /* ---- the child ---- */
 
+/*
+ * A train that declares its params (pht_train_decl.h) has them checked
+ * against the declaration and the dataset's dictionary before station()
+ * is called: an unknown or missing param, a wrong type, a column that is
+ * not in the dictionary or not of a declared type raise "params: ...".
+ * Nothing here reads data, so the station tells the message as it is.
+ * The train's table is at index 1; out is scratch (left empty).
+ */
+static void
+check_declared(lua_State *L, const struct job *job, struct pht_buf *out)
+{
+	struct pht_train_decl *d = NULL;
+	struct pht_err err;
+	json_t *decl = NULL, *meta = NULL;
+	char msg[PHT_ERR_DETAIL_MAX + 16];
+	int r;
+
+	if (lua_getfield(L, 1, "params") != LUA_TTABLE) {
+		lua_pop(L, 1);
+		return;
+	}
+	pht_train_lua_to_json(L, -1, "train.params", job->lim->output_numbers, out);
+	lua_pop(L, 1);
+	pht_err_clear(&err);
+	r = pht_json_parse(pht_buf_str(out), pht_buf_len(out), "train.params", &decl,
+	    &err);
+	pht_buf_reset(out);
+	if (r == PHT_OK && (meta = json_pack("{s:O}", "params", decl)) == NULL)
+		r = pht_errf(&err, PHT_ERR_NOMEM, "out of memory");
+	if (r == PHT_OK && lua_getfield(L, 1, "name") == LUA_TSTRING)
+		json_object_set_new(meta, "name", json_string(lua_tostring(L, -1)));
+	if (r == PHT_OK) {
+		lua_pop(L, 1);
+		r = pht_train_decl_parse(meta, &d, &err);
+	}
+	if (r == PHT_OK)
+		r = pht_train_decl_check_params(d, job->params, 0, &err);
+	if (r == PHT_OK)
+		r = pht_train_decl_check_columns(d, job->params,
+		    pht_dataset_dict(job->ds), NULL, 0, &err);
+	snprintf(msg, sizeof(msg), "params: %s", err.msg);
+	pht_train_decl_free(d);
+	json_decref(meta);
+	json_decref(decl);
+	if (r != PHT_OK) {
+		lua_pushstring(L, msg);
+		lua_error(L);
+	}
+}
+
 static int
 job_main(lua_State *L)
 {
@@ -115,13 +166,25 @@ job_main(lua_State *L)
 			return luaL_error(L, "train field 'params' must be a table");
 		}
 		lua_setfield(L, 2, "params");
+		switch (lua_getfield(L, 1, "releases")) {
+		case LUA_TNIL:
+			lua_pop(L, 1);
+			break;
+		case LUA_TSTRING:
+			lua_setfield(L, 2, "releases");
+			break;
+		default:
+			return luaL_error(L, "train field 'releases' must be a string");
+		}
 		pht_train_lua_to_json(L, 2, "train", job->lim->output_numbers, out);
 		return 0;
 	}
 	if (lua_getfield(L, 1, fn) != LUA_TFUNCTION)
 		return luaL_error(L, "train field '%s' must be a function", fn);
-	if (job->kind == JOB_STATION)
+	if (job->kind == JOB_STATION) {
+		check_declared(L, job, out);
 		pht_train_open_data(L, job->ds);
+	}
 	else {
 		lua_createtable(L, (int)json_array_size(job->results), 1);
 		lua_createtable(L, (int)json_array_size(job->results), 0);

@@ -933,6 +933,18 @@ def attacks():
        "naming cost's grid values (%s), and %d runs of bisection on c do not give the largest cost"
        % (off.seen(), runs), "recovered %.4f, true %.2f; off the grid: %s" % (est + 23000, top, off.err))
 
+    # the failure channel of line 37 worded as metadata errors: a message that names a column or a
+    # param is told as it is only when the run read no data (docs/security.md, T15g)
+    st = Station("fail-metadata")
+    seen = []
+    for c in (secret - 1, secret + 1):
+        r = st.run(att("failure.lua"), {"mode": "metadata", "column": "cost", "c": c, "sets": [S1, S2, S3]})
+        seen.append(r.seen())
+    ok(seen[0] == seen[1] and "column" not in seen[0] and "param" not in seen[0],
+       "failure channel, a data-dependent failure worded as a metadata error (a column not in the dictionary vs "
+       "a missing param): is p's cost above c? answered the same for c just below and just above it, "
+       "without either message (%s)" % " vs ".join(seen))
+
     print("1..%d" % n_test, flush=True)
     return 1 if n_fail else 0
 

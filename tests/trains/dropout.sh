@@ -99,7 +99,7 @@ ok $? "glm with c lost from round 3 (after the null deviance round): equals a an
 
 # ---- the stations' side of a restart ---------------------------------------------
 sim "$tmp/it1.json" cox '{"time":"time","event":"status","covariates":["age"],"iteration":{"start":1,"stations":["a"],"dropped":[]}}' a
-[ $? -ne 0 ] && grep -qF "iteration: set by combine between rounds; round 1 starts from the values the train fixes" "$tmp/it1.json.err"
+[ $? -ne 0 ] && grep -qF "iteration: set by the train's combine between rounds, not by the analyst" "$tmp/it1.json.err"
 ok $? "an iteration record in round 1's params is refused" "$tmp/it1.json.err"
 sim "$tmp/u.json" cox "$COX" a b --drop-station x:2
 [ $? -eq 2 ] && grep -qF -- "--drop-station x:2: give NAME:ROUND" "$tmp/u.json.err"

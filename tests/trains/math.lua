@@ -51,11 +51,28 @@ for _, name in ipairs(NAMES) do trains[name], texts[name] = load_train(name) end
 local cox, glm, km = trains.cox, trains.glm, trains.km
 local summary, outcomes = trains.summary, trains.outcomes
 
--- every train documents its params in its header comment
+-- every train documents its output in its header comment and declares
+-- its params and what a station releases in its table (one copy: the
+-- header points to the declaration, pht train describe prints it)
+local PARAM_FIELDS = { name = true, type = true, doc = true, required = true, default = true,
+  column_types = true, values = true, min = true, max = true, set_by = true, empty = true,
+  only_with = true }
 for _, name in ipairs(NAMES) do
   local header = read(std .. name .. ".lua"):match("^%-%-%[%[(.-)%]%]")
-  ok(header and header:find("Params") and header:find("Output") and header:find("What a station releases"),
-    name .. ".lua documents params, output and what a station releases")
+  ok(header and header:find("Output") and header:find("declared in TRAIN below", 1, true)
+    and not header:find("\nParams\n") and not header:find("What a station releases", 1, true),
+    name .. ".lua documents its output and points to its declaration for params and releases")
+  local t, good, why = trains[name], #trains[name].params > 0, nil
+  for i, p in ipairs(t.params) do
+    if type(p) ~= "table" or type(p.name) ~= "string" or type(p.type) ~= "string" or type(p.doc) ~= "string" then
+      good, why = false, "params[" .. i .. "] lacks a name, type or doc"
+    end
+    for key in pairs(type(p) == "table" and p or {}) do
+      if not PARAM_FIELDS[key] then good, why = false, "params[" .. i .. "]." .. key end
+    end
+  end
+  ok(good and type(t.releases) == "string" and #t.releases > 100,
+    name .. ".lua declares each param (name, type, doc) and what a station releases", why)
 end
 
 -- shared code is written once: no helper (function X.name) is defined in

@@ -1,6 +1,7 @@
 /* cmd_run.c — pht run (dispatch a train through the federation) and pht stations (list them). */
 #include "pht_cli.h"
 #include "cmd_permit.h"
+#include "cmd_check.h"
 #include "pht_analyst_config.h"
 
 #include "pht_buf.h"
@@ -9,11 +10,13 @@
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_envelope.h"
+#include "pht_analyst_check.h"
 #include "pht_analyst_client.h"
 #include "pht_analyst_format.h"
 #include "pht_permit.h"
 #include "pht_time.h"
 #include "pht_train.h"
+#include "pht_train_decl.h"
 #include "pht_trainmsg.h"
 #include "pht_trust.h"
 #include "pht_limits.h"
@@ -30,7 +33,8 @@
 static const char *run_help =
     "usage: pht run TRAIN.lua --node URL --cert CERT --key KEY --ca CA\n"
     "               --sign-key NAME.sign.key [--seal-key NAME.seal.key]\n"
-    "               --station-keys DIR --stations A,B,...|all [--params JSON]\n"
+    "               --station-keys DIR --stations A,B,...|all\n"
+    "               [--params JSON|@FILE] [--check]\n"
     "               [--datasets D1,D2] [--timeout 10m] [--min-stations N]\n"
     "               [--max-rounds N] [--out FILE] [--config ANALYST.json]\n"
     "               [--format json|table|csv]\n"
@@ -47,6 +51,12 @@ static const char *run_help =
     "until combine says done. The final result is printed on stdout in\n"
     "--format (and written to --out FILE as JSON).\n"
     "\n"
+    "  --params JSON|@FILE  the first round's params: a JSON object, or a file\n"
+    "                     holding one. Before anything is sent they are checked\n"
+    "                     against the train's declaration (pht train describe)\n"
+    "                     and the columns they name against the dictionaries the\n"
+    "                     stations publish (pht stations)\n"
+    "  --check            only these checks: nothing is signed or sent\n"
     "  --timeout D        how long each round may take (90s, 10m, 1h; default 10m)\n"
     "  --min-stations N   go on when at least N stations released a result\n"
     "                     (default: all of them); the others are named on stderr\n"
@@ -92,7 +102,7 @@ struct run_opts {
 	const char *station_keys, *stations, *params, *datasets, *timeout, *out;
 	const char *min_stations, *max_rounds, *config, *permit_file, *approval;
 	const char *format;
-	int json;
+	int json, check;
 	struct pht_analyst_config cfg;  /* holds the strings taken from the config */
 };
 
@@ -138,7 +148,7 @@ load_config(struct run_opts *o, const char *cmd)
  */
 enum { R_NODE, R_CERT, R_KEY, R_CA, R_CONFIG, R_JSON, R_STATIONS_END = R_JSON + 1,
     R_SIGN = R_STATIONS_END, R_SEAL, R_STKEYS, R_STATIONS, R_PARAMS, R_DATASETS,
-    R_TIMEOUT, R_OUT, R_MIN, R_MAXR, R_PERMIT, R_APPROVAL, R_FORMAT, R_N };
+    R_TIMEOUT, R_OUT, R_MIN, R_MAXR, R_PERMIT, R_APPROVAL, R_FORMAT, R_CHECK, R_N };
 
 static const struct pht_cli_opt run_opts_tab[R_N] = {
 	PHT_CLI_OPT("node"), PHT_CLI_OPT("cert"), PHT_CLI_OPT("key"), PHT_CLI_OPT("ca"),
@@ -148,6 +158,7 @@ static const struct pht_cli_opt run_opts_tab[R_N] = {
 	PHT_CLI_OPT("timeout"), PHT_CLI_OPT("out"), PHT_CLI_OPT("min-stations"),
 	PHT_CLI_OPT("max-rounds"), PHT_CLI_OPT("permit-file"), PHT_CLI_OPT("approval"),
 	PHT_CLI_OPT("format"),
+	PHT_CLI_OPT_FLAG("check"),
 };
 
 static int
@@ -179,6 +190,7 @@ parse_opts(int argc, char **argv, size_t nopts, struct run_opts *o, const char *
 		if (tab[i].row < nopts)
 			*tab[i].slot = pht_cli_opt_val(&opt[tab[i].row]);
 	o->json = opt[R_JSON].n > 0;
+	o->check = nopts > R_CHECK && opt[R_CHECK].n > 0;
 	free(opt);
 	if (ex == PHT_EXIT_OK && o->config != NULL)
 		return load_config(o, cmd);
@@ -298,6 +310,7 @@ struct run_job {
 	const char *stations[RUN_MAX_STATIONS], *datasets[RUN_MAX_DATASETS];
 	char *stlist, *dslist, *seal_path;
 	json_t *params, *meta;
+	struct pht_train_decl *decl;     /* the train's declared params, or NULL */
 	int64_t timeout;
 	enum pht_analyst_format format;
 };
@@ -309,6 +322,7 @@ run_job_clear(struct run_job *j)
 	free(j->dslist);
 	free(j->seal_path);
 	json_decref(j->params);
+	pht_train_decl_free(j->decl);
 	json_decref(j->meta);
 	pht_buf_free(j->code);
 	pht_buf_free(j->pbuf);
@@ -353,13 +367,8 @@ run_check_opts(struct run_job *j)
 			    o->max_rounds);
 		j->spec.max_rounds = (int)v;
 	}
-	if (o->params != NULL && (pht_json_parse(o->params, strlen(o->params),
-	    "--params", &j->params, &j->err) != PHT_OK || !json_is_object(j->params))) {
-		if (j->params != NULL)
-			pht_errf(&j->err, PHT_ERR_INVALID, "--params: not a JSON object");
-		pht_cli_error("run", &j->err);
-		return PHT_EXIT_USAGE;
-	}
+	if (o->params != NULL)
+		return pht_cli_read_params("run", o->params, &j->params);
 	return PHT_EXIT_OK;
 }
 
@@ -472,6 +481,46 @@ run_targets(struct run_job *j)
 	return PHT_EXIT_OK;
 }
 
+/*
+ * Before anything is signed or sent: the params against the train's
+ * declaration, and the columns they name against the dictionaries the
+ * target stations publish (GET /v1/stations).
+ */
+static int
+run_check(struct run_job *j)
+{
+	struct pht_analyst_check c;
+	struct pht_http_opts h;
+	json_t *list = NULL;
+	size_t problems;
+	int rc;
+
+	if ((rc = pht_cli_check_start("run", j->meta, j->params, &j->decl, &c)) !=
+	    PHT_EXIT_OK)
+		return rc;
+	if (j->decl == NULL) {
+		if (j->o.check)
+			fprintf(stderr, "pht run: the train declares no params: nothing to "
+			    "check\n");
+		return PHT_EXIT_OK;
+	}
+	c.datasets = j->datasets;
+	c.ndatasets = j->spec.ndatasets;
+	http_opts(&j->o, &h);
+	if (pht_analyst_list_stations(j->o.node, &h, &list, &j->err) != PHT_OK) {
+		pht_cli_error("run: the stations' dictionaries", &j->err);
+		return PHT_EXIT_FAIL;
+	}
+	problems = pht_analyst_check_stations(&c, list, j->stations, j->spec.nstations);
+	json_decref(list);
+	if (problems > 0)
+		return PHT_EXIT_USAGE;
+	if (j->o.check)
+		fprintf(stderr, "pht run: the params fit the train and the dictionaries of "
+		    "the %zu station%s\n", j->spec.nstations, j->spec.nstations == 1 ? "" : "s");
+	return PHT_EXIT_OK;
+}
+
 /* The final result on stdout in --format and, with --out, in a file (JSON). */
 static int
 run_print(const struct run_job *j, const json_t *result)
@@ -576,7 +625,8 @@ pht_cmd_run(int argc, char **argv)
 	    (rc = run_check_opts(j)) == PHT_EXIT_OK &&
 	    (rc = run_load_keys(j)) == PHT_EXIT_OK &&
 	    (rc = run_load_train(j)) == PHT_EXIT_OK &&
-	    (rc = run_targets(j)) == PHT_EXIT_OK)
+	    (rc = run_targets(j)) == PHT_EXIT_OK &&
+	    (rc = run_check(j)) == PHT_EXIT_OK && !j->o.check)
 		rc = run_dispatch(j);
 	run_job_clear(j);
 	free(j);

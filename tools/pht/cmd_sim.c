@@ -1,6 +1,8 @@
 /* cmd_sim.c — pht sim: a whole train on local datasets, the round loop of pht_analyst_rounds.h with station() run in-process as its transport. */
 #include "pht_cli.h"
 #include "pht_analyst_format.h"
+#include "cmd_check.h"
+#include "pht_analyst_check.h"
 #include "pht_analyst_rounds.h"
 
 #include "pht_buf.h"
@@ -9,6 +11,7 @@
 #include "pht_file.h"
 #include "pht_json.h"
 #include "pht_train.h"
+#include "pht_train_decl.h"
 #include "pht_limits.h"
 
 #include <errno.h>
@@ -28,6 +31,7 @@ static const char *sim_help =
     "               [--time-resolution DAYS] [--km-min-cell N] [--grid COLUMN=STEP]\n"
     "               [--grid-digits N] [--row-access] [--drop-station NAME:ROUND]\n"
     "               [--min-stations N] [--format json|table|csv]\n"
+    "               [--check]\n"
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
@@ -42,7 +46,11 @@ static const char *sim_help =
     "\n"
     "Options:\n"
     "  --station NAME=PATH.csv   a station and its dataset (repeatable)\n"
-    "  --params JSON             the first round's params (a JSON object; default {})\n"
+    "  --params JSON|@FILE       the first round's params (a JSON object, or a file\n"
+    "                            holding one; default {}), checked against the\n"
+    "                            train's declaration and each dataset's dictionary\n"
+    "                            before anything runs (pht train describe)\n"
+    "  --check                   only check the params, run nothing\n"
     "  --time-limit SECONDS      wall-clock limit per run (default 60)\n"
     "  --memory-limit MB         Lua heap cap per run (default 512)\n"
     "  --instruction-limit N     instruction budget per run (default 2000000000)\n"
@@ -194,7 +202,10 @@ struct sim_job {
 	enum pht_analyst_format format;
 	struct pht_buf *code;
 	json_t *params, *meta;
+	struct pht_train_decl *decl;  /* the train's declared params, or NULL */
 	struct pht_err err;
+	int said;                 /* the failure is already on stderr */
+	int check_only;           /* --check */
 };
 
 static void
@@ -209,6 +220,7 @@ sim_job_clear(struct sim_job *j)
 		pht_dataset_free(j->stations[i].ds);
 	}
 	json_decref(j->params);
+	pht_train_decl_free(j->decl);
 	json_decref(j->meta);
 	pht_buf_free(j->code);
 	for (i = 0; i < SIM_MAX_GRIDS; i++)
@@ -216,7 +228,7 @@ sim_job_clear(struct sim_job *j)
 }
 
 enum { S_STATION, S_DROP, S_MIN, S_FORMAT, S_PARAMS, S_TIME, S_MEMORY, S_INSN, S_K, S_TRES, S_KMCELL,
-    S_GDIGITS, S_GRID, S_ROUNDS, S_SEED, S_ROWS, S_N };
+    S_GDIGITS, S_GRID, S_ROUNDS, S_SEED, S_ROWS, S_CHECK, S_N };
 
 static const struct pht_cli_opt sim_opts[S_N] = {
 	PHT_CLI_OPT_MANY("station", PHT_CLI_OPT_MAX),
@@ -227,6 +239,7 @@ static const struct pht_cli_opt sim_opts[S_N] = {
 	PHT_CLI_OPT("time-resolution"), PHT_CLI_OPT("km-min-cell"),
 	PHT_CLI_OPT("grid-digits"), PHT_CLI_OPT_MANY("grid", PHT_CLI_OPT_MAX),
 	PHT_CLI_OPT("max-rounds"), PHT_CLI_OPT("seed"), PHT_CLI_OPT_FLAG("row-access"),
+	PHT_CLI_OPT_FLAG("check"),
 };
 
 /* --station NAME=PATH.csv, each name once. */
@@ -327,7 +340,7 @@ sim_args(struct sim_job *j, int argc, char **argv)
 	struct pht_cli_opt *o;
 	const char *val;
 	size_t npos, i;
-	int ex, r;
+	int ex;
 
 	if ((o = malloc(sizeof(sim_opts))) == NULL)
 		return pht_cli_usage_error("sim", "out of memory");
@@ -378,18 +391,10 @@ sim_args(struct sim_job *j, int argc, char **argv)
 			    "100000", o[S_DROP].vals[i]);
 			goto out;
 		}
-	if ((val = pht_cli_opt_val(&o[S_PARAMS])) != NULL) {
-		if ((r = pht_json_parse(val, strlen(val), "--params", &j->params,
-		    &j->err)) != PHT_OK || !json_is_object(j->params)) {
-			if (r == PHT_OK)
-				pht_errf(&j->err, PHT_ERR_INVALID, "--params: not a JSON object");
-			pht_cli_error("sim", &j->err);
-			goto out;
-		}
-	} else if ((j->params = json_object()) == NULL) {
-		ex = PHT_EXIT_FAIL;
+	j->check_only = o[S_CHECK].n > 0;
+	if ((ex = pht_cli_read_params("sim", pht_cli_opt_val(&o[S_PARAMS]), &j->params)) !=
+	    PHT_EXIT_OK)
 		goto out;
-	}
 	ex = PHT_EXIT_OK;
 out:
 	free(o);
@@ -429,6 +434,37 @@ sim_load(struct sim_job *j)
 	fprintf(stderr, "pht sim: train %s %s\n",
 	    json_string_value(json_object_get(j->meta, "name")),
 	    json_string_value(json_object_get(j->meta, "version")));
+	return PHT_EXIT_OK;
+}
+
+/*
+ * The params against the train's declaration and each station's
+ * dictionary, before anything runs: every problem on stderr.
+ */
+static int
+sim_check(struct sim_job *j)
+{
+	struct pht_analyst_check c;
+	json_t *dicts;
+	size_t i, problems = 0;
+	int ex;
+
+	if ((ex = pht_cli_check_start("sim", j->meta, j->params, &j->decl, &c)) !=
+	    PHT_EXIT_OK)
+		return ex;
+	for (i = 0; i < j->nst; i++) {
+		dicts = json_pack("{s:O}", pht_dataset_name(j->stations[i].ds),
+		    (json_t *)pht_dataset_dict(j->stations[i].ds));
+		if (dicts == NULL)
+			return PHT_EXIT_FAIL;
+		problems += pht_analyst_check_station(&c, j->stations[i].name, dicts);
+		json_decref(dicts);
+	}
+	if (problems > 0)
+		return PHT_EXIT_USAGE;
+	if (j->check_only)
+		fprintf(stderr, "pht sim: the params fit the train and the %zu "
+		    "dataset%s\n", j->nst, j->nst == 1 ? "" : "s");
 	return PHT_EXIT_OK;
 }
 
@@ -571,7 +607,8 @@ pht_cmd_sim(int argc, char **argv)
 	j->max_rounds = 50;
 	pht_err_clear(&j->err);
 	if ((ex = sim_args(j, argc, argv)) == PHT_EXIT_OK &&
-	    (ex = sim_load(j)) == PHT_EXIT_OK)
+	    (ex = sim_load(j)) == PHT_EXIT_OK &&
+	    (ex = sim_check(j)) == PHT_EXIT_OK && !j->check_only)
 		ex = sim_rounds(j);
 	sim_job_clear(j);
 	free(j);

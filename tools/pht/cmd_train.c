@@ -1,6 +1,7 @@
-/* cmd_train.c — pht train sign|verify|assemble: argument parsing over the proto library. */
+/* cmd_train.c — pht train sign|verify|assemble|describe: argument parsing over the proto library. */
 #include "pht_cli.h"
 #include "cmd_permit.h"
+#include "cmd_check.h"
 
 #include "pht_buf.h"
 #include "pht_envelope.h"
@@ -26,6 +27,7 @@ static const char *train_help =
     "usage: pht train sign TRAIN.lua --key SIGNKEY --out FILE [options]\n"
     "       pht train verify FILE --trust DIR_OR_FILE\n"
     "       pht train assemble TRAIN.lua\n"
+    "       pht train describe TRAIN.lua [--json]\n"
     "\n"
     "A train file may hold lines --#include \"NAME\": sign (and run, sim, permit\n"
     "--train, audit replay) read the train with each such line replaced by the\n"
@@ -33,6 +35,10 @@ static const char *train_help =
     "folder lib beside the train's folder; other names under the train's\n"
     "folder). What is signed and run is that one assembled text; assemble\n"
     "prints it (docs/std-trains.md).\n"
+    "\n"
+    "describe: prints the train's name, version, declared params (type,\n"
+    "required or default, column types) and what a station releases, read\n"
+    "without running the train with data (--json: as JSON).\n"
     "\n"
     "sign: wraps the train's code and parameters in a payload and writes it,\n"
     "signed with your Ed25519 key, as an envelope to FILE.\n"
@@ -469,6 +475,8 @@ pht_cmd_train(int argc, char **argv)
 		return train_verify(argc, argv);
 	if (strcmp(argv[1], "assemble") == 0)
 		return train_assemble(argc, argv);
-	return pht_cli_usage_error("train", "unknown subcommand '%s' (sign, verify, assemble)",
+	if (strcmp(argv[1], "describe") == 0)
+		return pht_cmd_train_describe(argc, argv);
+	return pht_cli_usage_error("train", "unknown subcommand '%s' (sign, verify, assemble, describe)",
 	    argv[1]);
 }

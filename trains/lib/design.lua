@@ -17,6 +17,19 @@ function E.column(data, name, what)
   return col
 end
 
+-- params[key], or else the default the train declares for it (train.params,
+-- docs/train-api.md "Declaring params"): the declaration is the one copy of
+-- a default. A key the train does not declare is an error.
+function E.param(train, params, key)
+  for _, p in ipairs(train.params) do
+    if p.name == key then
+      if params[key] ~= nil then return params[key] end
+      return p.default
+    end
+  end
+  error("param " .. tostring(key) .. " is not declared", 0)
+end
+
 -- The smallest count a station releases: the station's k (data:k());
 -- params.k, which the analyst controls, may only raise it.
 function E.min_count(data, params)

@@ -1,11 +1,9 @@
 --[[
 count.lua — row counts by station and pooled (PHT standard train).
 
-Params
-  columns  (array of strings, optional) count only rows with a value in
-           every one of these columns (complete cases); default: all rows
-  by       (string, optional) a category, boolean or integer column: counts
-           per value of it (rows missing it are counted as "missing")
+Params and what a station releases: declared in TRAIN below (`pht train
+describe trains/std/count.lua` prints them; pht run and pht sim check the
+params against it and the stations' dictionaries before anything runs).
 
 Output (combine result)
   stations   per station: id, and either count (by absent) or cells =
@@ -16,17 +14,28 @@ Output (combine result)
              incomplete}; the pooled figures are sums of the released
              counts only, and `incomplete` (with a note) says that some
              station's count was suppressed.
-
-What a station releases: counts of rows, computed by the runtime's own
-primitives (nrows, where, group_by), so the station's k applies: a count
-between 1 and k - 1 is released only as "suppressed" (group_by), and a
-station whose selected rows number 1 to k - 1 refuses the whole count
-("subset smaller than k"). Zero is released as 0 (it identifies no one).
-Because the cells and the missing count add up to the station's total (a
-count without `by`), while the suppressed cells hold fewer than k rows
-together the smallest released non-zero cell is suppressed too
-(complementary suppression).
 ]]
+local TRAIN = {
+  name = "count",
+  version = "2.0.0",
+  params = {
+    { name = "columns", type = "columns",
+      doc = "count only rows with a value in every one of these columns (complete cases); default: all rows" },
+    { name = "by", type = "column", column_types = { "category", "boolean", "integer" },
+      doc = "counts per value of this column (rows missing it are counted as \"missing\")" },
+    { name = "k", type = "integer", min = 1,
+      doc = "may raise the station's k (data:k()), never lower it" },
+  },
+  releases = [[
+Counts of rows, computed by the runtime's own primitives (nrows, where,
+group_by), so the station's k applies: a count between 1 and k - 1 is
+released only as "suppressed" (group_by), and a station whose selected
+rows number 1 to k - 1 refuses the whole count ("subset smaller than
+k"). Zero is released as 0 (it identifies no one). Because the cells and
+the missing count add up to the station's total (a count without `by`),
+while the suppressed cells hold fewer than k rows together the smallest
+released non-zero cell is suppressed too (complementary suppression).]],
+}
 --#include "lib/design.lua"
 --#include "lib/tables.lua"
 
@@ -100,14 +109,7 @@ local function combine(results, params, round)
     pooled = { cells = pooled, missing = missing, missing_incomplete = missing_incomplete }, notes = notes } }
 end
 
-return {
-  name = "count",
-  version = "2.0.0",
-  params = {
-    columns = "array of strings: count rows complete in these columns (optional)",
-    by = "string: count per value of this column (optional)",
-  },
-  station = station,
-  combine = combine,
-  math = { label = T.label, release = T.release, pool = T.pool },
-}
+TRAIN.station = station
+TRAIN.combine = combine
+TRAIN.math = { label = T.label, release = T.release, pool = T.pool }
+return TRAIN

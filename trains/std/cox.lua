@@ -2,23 +2,9 @@
 cox.lua — Cox proportional hazards, stratified by station, by federated
 Newton-Raphson (PHT standard train).
 
-Params
-  time        (string, required) follow-up time column (number/integer)
-  event       (string, required) event indicator column: boolean (true =
-              event), numeric coded 0/1, or any code given by event_value
-  event_value (number|string, optional) the code of `event` that means an
-              event (required for a category column, e.g. 2 for R's lung)
-  covariates  (array of strings, required) covariate columns; numbers enter
-              as they are, booleans as 0/1 under their own name, categories as one 0/1 term
-              per level after the dictionary's first (sexfemale), as R does
-  ties        (string) "efron" (default) or "breslow"
-  max_iter    (integer) Newton iterations, default 20 (R's coxph.control)
-  eps         (number) convergence: |1 - loglik_old/loglik| <= eps, default
-              1e-9 (R's coxph.control)
-  k           (integer, optional) may raise the station's k (data:k()),
-              never lower it
-  (beta, state, iteration: set by combine between rounds; beta and state
-  refused in the first round of an iteration)
+Params and what a station releases: declared in TRAIN below (`pht train
+describe trains/std/cox.lua` prints them; pht run and pht sim check the
+params against it and the stations' dictionaries before anything runs).
 
 Each station is its own stratum with its own baseline hazard, which is
 exactly R's coxph(Surv(time, event) ~ covariates + strata(station)).
@@ -49,7 +35,37 @@ Output (combine result)
                 E.iteration) and the result covers only them
   notes         e.g. stations without events (they add nothing: a stratum
                 without events has no partial likelihood)
-
+]]
+local TRAIN = {
+  name = "cox",
+  version = "2.0.0",
+  params = {
+    { name = "time", type = "column", required = true, column_types = { "number", "integer" },
+      doc = "follow-up time column" },
+    { name = "event", type = "column", required = true, column_types = { "boolean", "number", "integer", "category" },
+      doc = "event indicator column: boolean (true = event), numeric coded 0/1, or any code given by event_value" },
+    { name = "event_value", type = "number|string",
+      doc = "the code of `event` that means an event (required for a category column, e.g. 2 for R's lung)" },
+    { name = "covariates", type = "columns", required = true,
+      column_types = { "number", "integer", "boolean", "category" },
+      doc = [[covariate columns; numbers enter as they are, booleans as 0/1 under their
+own name, categories as one 0/1 term per level after the dictionary's
+first (sexfemale), as R does]] },
+    { name = "ties", type = "string", values = { "efron", "breslow" }, default = "efron",
+      doc = "the handling of tied event times" },
+    { name = "max_iter", type = "integer", min = 0, max = 50, default = 20,
+      doc = "Newton iterations (R's coxph.control)" },
+    { name = "eps", type = "number", default = 1e-9,
+      doc = "convergence: |1 - loglik_old/loglik| <= eps (R's coxph.control)" },
+    { name = "k", type = "integer", min = 1, doc = "may raise the station's k (data:k()), never lower it" },
+    { name = "beta", type = "numbers", set_by = "combine",
+      doc = "the coefficients of the next round; refused in the first round of an iteration" },
+    { name = "state", type = "object", set_by = "combine",
+      doc = "the Newton iteration's state; refused in the first round of an iteration" },
+    { name = "iteration", type = "object", set_by = "combine",
+      doc = "the iteration's start and stations (lib/design.lua, E.iteration)" },
+  },
+  releases = [[
 What a station releases, each round: n, number dropped, number of events,
 the log partial likelihood (a scalar), the score vector (p numbers) and the
 information matrix (p x p) of its own stratum at beta. Never an event time
@@ -62,8 +78,8 @@ max_iter + 2 rounds of one iteration are answered; stratifying by
 station means no event times ever leave (the WebDISCO leak). Round 1 (and
 the first round of a restarted iteration) is at beta = 0 whatever the
 params say, so its release is a fixed function of the data; the kernel refuses a beta at which a fitted value would be
-clamped (no release turns into a count across a chosen hyperplane).
-]]
+clamped (no release turns into a count across a chosen hyperplane).]],
+}
 --#include "lib/stats.lua"
 --#include "lib/linalg.lua"
 --#include "lib/design.lua"
@@ -194,18 +210,18 @@ end
 local MAX_ITER_CAP = 50
 
 local function settings(params)
-  local ties = params.ties or "efron"
+  local ties = E.param(TRAIN, params, "ties")
   if ties ~= "efron" and ties ~= "breslow" then
     error("ties: must be \"efron\" or \"breslow\", not " .. tostring(ties), 0)
   end
-  local max_iter = params.max_iter or 20
+  local max_iter = E.param(TRAIN, params, "max_iter")
   if type(max_iter) ~= "number" or max_iter < 0 or max_iter > MAX_ITER_CAP then
     error("max_iter: must be a number from 0 to " .. MAX_ITER_CAP, 0)
   end
   if type(params.covariates) ~= "table" or #params.covariates == 0 then
     error("covariates: a non-empty list of column names is required", 0)
   end
-  return ties, max_iter, params.eps or 1e-9
+  return ties, max_iter, E.param(TRAIN, params, "eps")
 end
 
 
@@ -274,20 +290,7 @@ local function combine(results, params, round)
   return { done = true, result = res }
 end
 
-return {
-  name = "cox",
-  version = "2.0.0",
-  params = {
-    time = "string: follow-up time column (required)",
-    event = "string: event indicator column (required)",
-    event_value = "number|string: code of the event column meaning an event (default 1 / true)",
-    covariates = "array of strings: covariate columns (required)",
-    ties = "string: efron (default) or breslow",
-    max_iter = "integer: Newton iterations, default 20",
-    eps = "number: relative loglik convergence, default 1e-9",
-    k = "integer: may raise the station's k (data:k()), never lower it",
-  },
-  station = station,
-  combine = combine,
-  math = { step = C.step, report = C.report, stats = S, linalg = L },
-}
+TRAIN.station = station
+TRAIN.combine = combine
+TRAIN.math = { step = C.step, report = C.report, stats = S, linalg = L }
+return TRAIN

@@ -2,9 +2,9 @@
 crosstab.lua — contingency table of two columns, by station and pooled
 (PHT standard train).
 
-Params
-  rows     (string, required) category, boolean or integer column
-  cols     (string, required) category, boolean or integer column
+Params and what a station releases: declared in TRAIN below (`pht train
+describe trains/std/crosstab.lua` prints them; pht run and pht sim check the
+params against it and the stations' dictionaries before anything runs).
 
 Rows with a missing value in either column are left out (by the runtime's
 crosstab).
@@ -18,7 +18,17 @@ Output (combine result)
   pooled     cells = sequence of {row, col, count, incomplete}: sums of the
              released cells only; `incomplete` marks cells where some
              station suppressed its count (a note says so)
-
+]]
+local TRAIN = {
+  name = "crosstab",
+  version = "2.0.0",
+  params = {
+    { name = "rows", type = "column", required = true, column_types = { "category", "boolean", "integer" },
+      doc = "the table's rows: values of this column" },
+    { name = "cols", type = "column", required = true, column_types = { "category", "boolean", "integer" },
+      doc = "the table's columns: values of this column" },
+  },
+  releases = [[
 What a station releases: the cell counts of the runtime's crosstab, which
 suppresses every count between 1 and k - 1 with the station's own k
 (primary suppression) and then, while the suppressed cells of a row or
@@ -26,8 +36,8 @@ column, with its rows missing the other column, hold fewer than k rows
 (or it has exactly one suppressed cell), its smallest released non-zero
 cell, and likewise over the whole table (complementary suppression), so
 that margins (a count train's totals or group counts) do not give back
-a small group. No margins are released here.
-]]
+a small group. No margins are released here.]],
+}
 --#include "lib/design.lua"
 --#include "lib/tables.lua"
 
@@ -98,14 +108,7 @@ local function combine(results, params, round)
     stations = per, pooled = { cells = pooled }, notes = notes } }
 end
 
-return {
-  name = "crosstab",
-  version = "2.0.0",
-  params = {
-    rows = "string: row column (required)",
-    cols = "string: column column (required)",
-  },
-  station = station,
-  combine = combine,
-  math = { cells = T.cells, pool = T.pool, label = T.label },
-}
+TRAIN.station = station
+TRAIN.combine = combine
+TRAIN.math = { cells = T.cells, pool = T.pool, label = T.label }
+return TRAIN

@@ -1,32 +1,9 @@
 --[[
 glm.lua — generalized linear models by federated IRLS (PHT standard train).
 
-Params
-  family      (string) "binomial" (logit link), "poisson" (log link) or
-              "gaussian" (identity link); default "gaussian"
-  outcome     (string, required) outcome column. binomial: boolean, 0/1, or
-              a two-level category (the second level is 1, as R's factors),
-              or any column with event_value
-  event_value (number|string|boolean, optional; binomial only) the code of
-              outcome that is 1, all others 0 (a level of a category of any
-              number of levels, a number, false for a boolean): a logistic
-              model of any coded outcome; rows with the outcome missing
-              are dropped as for any column
-  link        (string, optional) the family's link, the only one there is:
-              logit (binomial), log (poisson), identity (gaussian)
-  covariates  (array of strings, required) covariate columns; numbers as
-              they are, booleans as 0/1 under their own name, categories one 0/1 term per
-              level after the dictionary's first (sizeLARGE); an intercept
-              "(Intercept)" always comes first
-  offset      (string, optional) offset column (on the link scale; poisson:
-              log exposure)
-  max_iter    (integer) IRLS iterations, default 25 (R's glm.control)
-  epsilon     (number) convergence |dev - devold|/(|dev| + 0.1) < epsilon,
-              default 1e-8 (R's glm.control)
-  k           (integer, optional) may raise the station's k (data:k()),
-              never lower it
-  (beta, nullmu, state, iteration: set by combine between rounds; beta,
-  nullmu and state refused in the first round of an iteration)
+Params and what a station releases: declared in TRAIN below (`pht train
+describe trains/std/glm.lua` prints them; pht run and pht sim check the
+params against it and the stations' dictionaries before anything runs).
 
 Rounds follow R's glm.fit exactly: round 1 evaluates R's starting means
 (binomial (y + 0.5)/2, poisson y + 0.1, gaussian y), fixed by the train (a
@@ -55,7 +32,48 @@ Output (combine result)
                  iteration restarted on the others (lib/design.lua,
                  E.iteration) and the result covers only them
   notes          when it did not converge or stations dropped out
-
+]]
+local TRAIN = {
+  name = "glm",
+  version = "2.0.0",
+  params = {
+    { name = "family", type = "string", values = { "binomial", "poisson", "gaussian" }, default = "gaussian",
+      doc = "binomial (logit link), poisson (log link) or gaussian (identity link)" },
+    { name = "outcome", type = "column", required = true,
+      column_types = { "boolean", "number", "integer", "category" },
+      doc = [[outcome column. binomial: boolean, 0/1, or a two-level category (the
+second level is 1, as R's factors), or any column with event_value]] },
+    { name = "event_value", type = "number|string|boolean",
+      doc = [[binomial only: the code of outcome that is 1, all others 0 (a level of a
+category of any number of levels, a number, false for a boolean): a
+logistic model of any coded outcome; rows with the outcome missing are
+dropped as for any column]] },
+    { name = "link", type = "string", values = { "logit", "log", "identity" },
+      doc = [[the family's link, the only one there is: logit (binomial), log
+(poisson), identity (gaussian)]] },
+    { name = "covariates", type = "columns", required = true,
+      column_types = { "number", "integer", "boolean", "category" },
+      doc = [[covariate columns (may be empty); numbers as they are, booleans as 0/1
+under their own name, categories one 0/1 term per level after the
+dictionary's first (sizeLARGE); an intercept "(Intercept)" always comes
+first]] },
+    { name = "offset", type = "column", column_types = { "number", "integer" },
+      doc = "offset column (on the link scale; poisson: log exposure)" },
+    { name = "max_iter", type = "integer", min = 1, max = 50, default = 25,
+      doc = "IRLS iterations (R's glm.control)" },
+    { name = "epsilon", type = "number", default = 1e-8,
+      doc = "convergence |dev - devold|/(|dev| + 0.1) < epsilon (R's glm.control)" },
+    { name = "k", type = "integer", min = 1, doc = "may raise the station's k (data:k()), never lower it" },
+    { name = "beta", type = "numbers", set_by = "combine",
+      doc = "the coefficients of the next round; refused in the first round of an iteration" },
+    { name = "nullmu", type = "number", set_by = "combine",
+      doc = "the null model's mean (round 2); refused in the first round of an iteration" },
+    { name = "state", type = "object", set_by = "combine",
+      doc = "the IRLS iteration's state; refused in the first round of an iteration" },
+    { name = "iteration", type = "object", set_by = "combine",
+      doc = "the iteration's start and stations (lib/design.lua, E.iteration)" },
+  },
+  releases = [[
 What a station releases, per round: n, dropped, X'WX (p x p), X'Wz (p),
 its deviance and log-likelihood sums, round 1 the sum of y (and of
 e^offset), round 2 its null-deviance sum. Not disclosive because: the
@@ -66,8 +84,8 @@ value are 0 or >= k, and it answers no more than max_iter + 2 rounds of
 one iteration. Round 1 (and the first round of a restarted iteration) is at
 R's starting means whatever the params say, so its release is a fixed function of the data; the kernel refuses
 a beta at which a fitted mean would be clamped to 0 or 1 (at a huge beta
-the deviance would count the rows on one side of a chosen hyperplane).
-]]
+the deviance would count the rows on one side of a chosen hyperplane).]],
+}
 --#include "lib/stats.lua"
 --#include "lib/linalg.lua"
 --#include "lib/design.lua"
@@ -194,7 +212,7 @@ end
 local MAX_ITER_CAP = 50
 
 local function settings(params)
-  local family = params.family or "gaussian"
+  local family = E.param(TRAIN, params, "family")
   local link = G.links[family]
   if not link then
     error("family: must be binomial, poisson or gaussian, not " .. tostring(family), 0)
@@ -206,14 +224,14 @@ local function settings(params)
   if params.event_value ~= nil and family ~= "binomial" then
     error("event_value: only for family binomial (a logistic model of one code of the outcome)", 0)
   end
-  local max_iter = params.max_iter or 25
+  local max_iter = E.param(TRAIN, params, "max_iter")
   if type(max_iter) ~= "number" or max_iter < 1 or max_iter > MAX_ITER_CAP then
     error("max_iter: must be a number from 1 to " .. MAX_ITER_CAP, 0)
   end
   if type(params.covariates) ~= "table" then
     error("covariates: a list of column names is required", 0)
   end
-  return family, link, max_iter, params.epsilon or 1e-8
+  return family, link, max_iter, E.param(TRAIN, params, "epsilon")
 end
 
 -- Checks the outcome column's type for the family, from the dictionary (a
@@ -338,21 +356,7 @@ local function combine(results, params, round)
   return { done = true, result = res }
 end
 
-return {
-  name = "glm",
-  version = "2.0.0",
-  params = {
-    family = "string: binomial, poisson or gaussian (default gaussian)",
-    link = "string: the family's link (logit, log, identity; optional)",
-    event_value = "number|string|boolean: binomial: the outcome's code that is 1, others 0 (optional)",
-    outcome = "string: outcome column (required)",
-    covariates = "array of strings: covariate columns (required; may be empty)",
-    offset = "string: offset column (optional)",
-    max_iter = "integer: IRLS iterations, default 25",
-    epsilon = "number: deviance convergence, default 1e-8",
-    k = "integer: may raise the station's k (data:k()), never lower it",
-  },
-  station = station,
-  combine = combine,
-  math = { links = G.links, step = G.step, report = G.report, stats = S, linalg = L },
-}
+TRAIN.station = station
+TRAIN.combine = combine
+TRAIN.math = { links = G.links, step = G.step, report = G.report, stats = S, linalg = L }
+return TRAIN

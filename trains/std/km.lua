@@ -2,23 +2,9 @@
 km.lua — Kaplan-Meier survival on a time grid, optionally by group, with
 the log-rank test (PHT standard train).
 
-Params
-  time        (string, required) follow-up time column (number/integer)
-  event       (string, required) event indicator column: boolean, numeric
-              0/1, or any code given by event_value
-  event_value (number|string, optional) the code of `event` meaning an event
-  interval    (number, optional) grid width in the time unit: each time t is
-              coarsened up to the grid, t' = ceil(t / w) * w, where the
-              station's grid w is the larger of its time resolution (policy
-              time_resolution_days, default 30 days) and interval, rounded
-              up to a multiple of the resolution; default: the resolution
-  group       (string, optional) column whose values define the curves
-              (category, boolean or integer); adds the log-rank test
-  min_cell    (integer, optional) each released step must cover at least
-              this many patients; the station uses the largest of this, its
-              k and its policy's minimum (default: k)
-  k           (integer, optional) may raise the station's k (data:k()),
-              never lower it
+Params and what a station releases: declared in TRAIN below (`pht train
+describe trains/std/km.lua` prints them; pht run and pht sim check the
+params against it and the stations' dictionaries before anything runs).
 
 Output (combine result)
   interval (the stations' grid), n, events, stations (per station: id, n,
@@ -34,7 +20,30 @@ Output (combine result)
   logrank (with group): {chisq, df, p, groups = sequence of {group, n,
     observed, expected}} as R's survdiff on the coarsened times.
   notes: what was merged or suppressed.
-
+]]
+local TRAIN = {
+  name = "km",
+  version = "2.0.0",
+  params = {
+    { name = "time", type = "column", required = true, column_types = { "number", "integer" },
+      doc = "follow-up time column" },
+    { name = "event", type = "column", required = true, column_types = { "boolean", "number", "integer", "category" },
+      doc = "event indicator column: boolean, numeric 0/1, or any code given by event_value" },
+    { name = "event_value", type = "number|string",
+      doc = "the code of `event` meaning an event (default true / 1; a level for a category column)" },
+    { name = "interval", type = "number",
+      doc = [[grid width in the time unit: each time t is coarsened up to the grid,
+t' = ceil(t / w) * w, where the station's grid w is the larger of its time
+resolution (policy time_resolution_days, default 30 days) and interval,
+rounded up to a multiple of the resolution; default: the resolution]] },
+    { name = "group", type = "column", column_types = { "category", "boolean", "integer" },
+      doc = "column whose values define the curves; adds the log-rank test" },
+    { name = "min_cell", type = "integer", min = 1,
+      doc = [[each released step must cover at least this many patients; the station
+uses the largest of this, its k and its policy's minimum (default: k)]] },
+    { name = "k", type = "integer", min = 1, doc = "may raise the station's k (data:k()), never lower it" },
+  },
+  releases = [[
 What a station releases: per group, the grid times at which it has events
 or censorings, with the number of events and of censorings there; plus n
 and the number of rows dropped for missing values. Never a raw time.
@@ -50,8 +59,8 @@ left out too (so n minus the released groups shows no small group). The
 analyst's parameters can only coarsen the grid or raise the minimum, so
 they cannot aim a step at a single time. With merging or suppression the
 pooled curve is that of the released steps; with k = 1 and min_cell = 1
-it equals R's survfit on the times coarsened to the grid exactly.
-]]
+it equals R's survfit on the times coarsened to the grid exactly.]],
+}
 --#include "lib/stats.lua"
 --#include "lib/linalg.lua"
 --#include "lib/design.lua"
@@ -152,19 +161,7 @@ local function combine(results, params, round)
   return { done = true, result = res }
 end
 
-return {
-  name = "km",
-  version = "2.0.0",
-  params = {
-    time = "string: follow-up time column (required)",
-    event = "string: event indicator column (required)",
-    event_value = "number|string: code of the event column meaning an event (default 1 / true)",
-    interval = "number: grid width in the time unit (optional; never finer than the station's resolution)",
-    group = "string: column defining the curves (optional; adds the log-rank test)",
-    min_cell = "integer: patients per released step, at least the station's k and policy minimum",
-    k = "integer: may raise the station's k (data:k()), never lower it",
-  },
-  station = station,
-  combine = combine,
-  math = { pool = KM.pool, findq = KM.findq, curve = KM.curve, logrank = KM.logrank, stats = S, linalg = L },
-}
+TRAIN.station = station
+TRAIN.combine = combine
+TRAIN.math = { pool = KM.pool, findq = KM.findq, curve = KM.curve, logrank = KM.logrank, stats = S, linalg = L }
+return TRAIN

@@ -5,27 +5,9 @@ and 2-year survival, response rate, grade 3+ adverse event rate and mean
 cost (PHT standard train). The defaults fit the example registry of
 tools/registry (docs/registry.md).
 
-Params (all optional; defaults in brackets)
-  treatment   column of the arms ["treatment"] (category, boolean, integer)
-  os_time, os_event     overall survival ["os_days", "os_event"]
-  pfs_time, pfs_event   progression-free survival ["" (left out), "pfs_event"]:
-              set pfs_time (e.g. "pfs_days") to report it, and os_time to
-              "" to leave OS out. One output carries one survival endpoint:
-              the OS and PFS steps of the same patients differ by a few
-              patients at some grid times, and the station's release audit
-              withholds two row sets that differ by fewer than k
-  event_value code of the event columns meaning an event [true / 1]
-  response    best response column ["best_response"]
-  responders  levels counted as responses [{"CR", "PR"}]
-  ae          grade 3+ adverse event column (boolean or 0/1) ["ae_grade3"]
-  cost        cost column ["cost_eur"]
-  interval    survival grid width in days [the station's time resolution,
-              30 days by default; never finer than it]
-  min_cell    patients per released survival step (at least k and the
-              station's policy minimum)
-  k           (integer, optional) may raise the station's k (data:k()),
-              never lower it
-  A column set to "" is left out of the report.
+Params and what a station releases: declared in TRAIN below (`pht train
+describe trains/std/outcomes.lua` prints them; pht run and pht sim check the
+params against it and the stations' dictionaries before anything runs).
 
 Output (combine result)
   treatments: one record per arm, in dictionary order:
@@ -37,7 +19,43 @@ Output (combine result)
     incomplete (true when some station suppressed a part of this arm)
   stations: per station id and patients per arm (or suppressed)
   notes
-
+]]
+local TRAIN = {
+  name = "outcomes",
+  version = "2.0.0",
+  params = {
+    { name = "treatment", type = "column", default = "treatment",
+      column_types = { "category", "boolean", "integer" }, doc = "column of the arms" },
+    { name = "os_time", type = "column", default = "os_days", empty = true, only_with = "os_event",
+      column_types = { "number", "integer" }, doc = "overall survival time (\"\" leaves OS out)" },
+    { name = "os_event", type = "column", default = "os_event", empty = true, only_with = "os_time",
+      column_types = { "boolean", "number", "integer", "category" }, doc = "overall survival event" },
+    { name = "pfs_time", type = "column", default = "", empty = true, only_with = "pfs_event",
+      column_types = { "number", "integer" },
+      doc = [[progression-free survival time: set it (e.g. "pfs_days") to report PFS,
+and os_time to "" to leave OS out. One output carries one survival
+endpoint: the OS and PFS steps of the same patients differ by a few
+patients at some grid times, and the station's release audit withholds two
+row sets that differ by fewer than k]] },
+    { name = "pfs_event", type = "column", default = "pfs_event", empty = true, only_with = "pfs_time",
+      column_types = { "boolean", "number", "integer", "category" }, doc = "progression-free survival event" },
+    { name = "event_value", type = "number|string",
+      doc = "code of the event columns meaning an event (default true / 1)" },
+    { name = "response", type = "column", default = "best_response", empty = true,
+      column_types = { "category" }, doc = "best response column" },
+    { name = "responders", type = "strings", default = { "CR", "PR" },
+      doc = "levels of the response column counted as responses" },
+    { name = "ae", type = "column", default = "ae_grade3", empty = true,
+      column_types = { "boolean", "number", "integer" }, doc = "grade 3+ adverse event column (boolean or 0/1)" },
+    { name = "cost", type = "column", default = "cost_eur", empty = true,
+      column_types = { "number", "integer" }, doc = "cost column" },
+    { name = "interval", type = "number",
+      doc = "survival grid width in days (default: the station's time resolution, 30 days by default; never finer than it)" },
+    { name = "min_cell", type = "integer", min = 1,
+      doc = "patients per released survival step (at least k and the station's policy minimum)" },
+    { name = "k", type = "integer", min = 1, doc = "may raise the station's k (data:k()), never lower it" },
+  },
+  releases = [[
 What a station releases, per arm: the number of patients (the runtime's
 aggregate_by: an arm with fewer than k is suppressed, and while the
 suppressed arms hold fewer than k patients together the smallest other
@@ -51,8 +69,8 @@ recoded into responders and the rest: cells under k suppressed and
 complemented by the runtime), for adverse events a numerator and
 denominator (aggregate_by's count and sum of the 0/1 column), each
 released only when the numerator and the rest are each 0 or >= k; for cost n and sum,
-released only when n >= k. Nothing row-level, no raw times or values.
-]]
+released only when n >= k. Nothing row-level, no raw times or values.]],
+}
 --#include "lib/stats.lua"
 --#include "lib/linalg.lua"
 --#include "lib/design.lua"
@@ -86,9 +104,9 @@ function O.surv_at(curve, t)
   return s, last
 end
 
-local function opt_name(params, key, default)
-  local name = params[key]
-  if name == nil then name = default end
+-- The column a param names (given, or its declared default); nil for "".
+local function opt_name(params, key)
+  local name = E.param(TRAIN, params, key)
   if name == "" then return nil end
   return name
 end
@@ -117,20 +135,19 @@ local function station(data, params, round)
     error("interval: a positive number of days", 0)
   end
   local m = math.max(k, params.min_cell or 1)
-  local tname = opt_name(params, "treatment", "treatment")
+  local tname = opt_name(params, "treatment")
   if not tname then error("treatment: a column is required", 0) end
   local tcol = E.group_column(data, tname, "treatment")
   -- survival per arm: the station's km kernel, grouped by arm
   local surv, grid, min_cell = {}, nil, m
-  for _, spec in ipairs({ { "os", "os_time", "os_days", "os_event", "os_event" },
-      { "pfs", "pfs_time", "", "pfs_event", "pfs_event" } }) do
-    local tn, en = opt_name(params, spec[2], spec[3]), opt_name(params, spec[4], spec[5])
+  for _, spec in ipairs({ { "os", "os_time", "os_event" }, { "pfs", "pfs_time", "pfs_event" } }) do
+    local tn, en = opt_name(params, spec[2]), opt_name(params, spec[3])
     if tn and en then
       local tc = E.column(data, tn, spec[2])
       if tc.type ~= "number" and tc.type ~= "integer" then
         error(spec[2] .. ": column '" .. tn .. "' must be number or integer", 0)
       end
-      E.event_check(E.column(data, en, spec[4]), en, params.event_value)
+      E.event_check(E.column(data, en, spec[3]), en, params.event_value)
       local out = data:km({ time = tn, event = en, event_value = params.event_value, group = tname,
         interval = interval, min_cell = m })
       local by = {}
@@ -141,7 +158,7 @@ local function station(data, params, round)
   end
   -- patients, cost, adverse events and responders per arm in one pass
   local cols = {}
-  local cname = opt_name(params, "cost", "cost_eur")
+  local cname = opt_name(params, "cost")
   if cname then
     local ccol = E.column(data, cname, "cost")
     if ccol.type ~= "number" and ccol.type ~= "integer" then
@@ -149,7 +166,7 @@ local function station(data, params, round)
     end
     cols[#cols + 1] = cname
   end
-  local aname = opt_name(params, "ae", "ae_grade3")
+  local aname = opt_name(params, "ae")
   if aname then
     local acol = E.column(data, aname, "ae")
     if acol.type ~= "boolean" and acol.type ~= "integer" and acol.type ~= "number" then
@@ -160,12 +177,12 @@ local function station(data, params, round)
   -- responders and the rest per arm: the best response recoded into two
   -- levels, crosstabulated by arm (cells under k suppressed, complemented
   -- by the runtime)
-  local rname = opt_name(params, "response", "best_response")
+  local rname = opt_name(params, "response")
   local responded = {}
   if rname then
     local rcol = E.column(data, rname, "response")
     if rcol.type ~= "category" then error("response: column '" .. rname .. "' must be a category", 0) end
-    local responders = params.responders or { "CR", "PR" }
+    local responders = E.param(TRAIN, params, "responders")
     if type(responders) ~= "table" or #responders == 0 then
       error("responders: a non-empty list of levels", 0)
     end
@@ -316,25 +333,7 @@ local function combine(results, params, round)
   return { done = true, result = { treatments = out, stations = per, interval = interval, notes = notes } }
 end
 
-return {
-  name = "outcomes",
-  version = "2.0.0",
-  params = {
-    treatment = "string: arm column [treatment]",
-    os_time = "string: overall survival time [os_days]",
-    os_event = "string: overall survival event [os_event]",
-    pfs_time = "string: progression-free survival time [\"\": left out; one survival endpoint per output]",
-    pfs_event = "string: progression-free survival event [pfs_event]",
-    event_value = "number|string: event code of the event columns [true / 1]",
-    response = "string: best response column [best_response]",
-    responders = "array of strings: response levels [CR, PR]",
-    ae = "string: grade 3+ adverse event column [ae_grade3]",
-    cost = "string: cost column [cost_eur]",
-    interval = "number: survival grid in days [the station's time resolution]",
-    min_cell = "integer: patients per released survival step (at least k and the policy minimum)",
-    k = "integer: may raise the station's k (data:k()), never lower it",
-  },
-  station = station,
-  combine = combine,
-  math = { proportion = O.proportion, surv_at = O.surv_at, curve = KM.curve },
-}
+TRAIN.station = station
+TRAIN.combine = combine
+TRAIN.math = { proportion = O.proportion, surv_at = O.surv_at, curve = KM.curve }
+return TRAIN

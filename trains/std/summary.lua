@@ -2,24 +2,9 @@
 summary.lua — descriptive statistics by station and pooled (PHT standard
 train). No minimum, maximum or single value is ever released.
 
-Params
-  columns     (array of strings, optional) columns to describe; default all
-              columns of the dictionary (dates are skipped, with a note)
-  histograms  (object, optional) per numeric column a grid asked by the
-              analyst: { age = { from = 20, to = 90, width = 10 } }. The
-              station snaps the edges from, from + width, ..., to onto its
-              own grid for the column (policy; never finer) and counts bins
-              (a, b] as R's cut(right = TRUE); values at or below the first
-              edge go to "below", values above the last to "above".
-  quantiles   (array of numbers in [0, 1], optional) per numeric column the
-              quantiles to describe, e.g. [0.25, 0.5, 0.75]; default none.
-              Each is released as the mean of a block of at least k values
-              around the quantile (data:quantile), never as one value. The
-              blocks are small row sets: after a data update the station's
-              release auditing may withhold them, so they are asked for,
-              not given by default
-  k           (integer, optional) may raise the station's k (data:k()),
-              never lower it
+Params and what a station releases: declared in TRAIN below (`pht train
+describe trains/std/summary.lua` prints them; pht run and pht sim check the
+params against it and the stations' dictionaries before anything runs).
 
 Output (combine result)
   numeric    per numeric column: n, missing, mean, sd — pooled exactly from
@@ -30,7 +15,28 @@ Output (combine result)
   histograms per column: bins {from, to, count, incomplete} plus below/above
   stations   the same per station (suppressed where under k)
   notes
-
+]]
+local TRAIN = {
+  name = "summary",
+  version = "2.0.0",
+  params = {
+    { name = "columns", type = "columns",
+      doc = "columns to describe; default all columns of the dictionary (dates are skipped, with a note)" },
+    { name = "histograms", type = "column map", column_types = { "number", "integer" },
+      doc = [[per numeric column a grid asked by the analyst: { age = { from = 20, to = 90, width = 10 } }.
+The station snaps the edges from, from + width, ..., to onto its own grid
+for the column (policy; never finer) and counts bins (a, b] as R's
+cut(right = TRUE); values at or below the first edge go to "below", values
+above the last to "above".]] },
+    { name = "quantiles", type = "numbers", min = 0, max = 1,
+      doc = [[per numeric column the quantiles to describe, e.g. [0.25, 0.5, 0.75];
+default none. Each is released as the mean of a block of at least k values
+around the quantile (data:quantile), never as one value. The blocks are
+small row sets: after a data update the station's release auditing may
+withhold them, so they are asked for, not given by default]] },
+    { name = "k", type = "integer", min = 1, doc = "may raise the station's k (data:k()), never lower it" },
+  },
+  releases = [[
 What a station releases: per numeric column n, number missing, sum and
 the exact sample variance (the runtime's data:aggregate, under the
 station's k); per quantile the mean and size of a block of at least k
@@ -44,8 +50,8 @@ n nor missing (n would give the missing count), and among a category's
 levels and missing count, or a histogram's bins, while the suppressed
 cells hold fewer than k rows together the smallest released non-zero cell
 is suppressed too. Histogram
-edges are the station's grid, so a moving edge cannot isolate a value.
-]]
+edges are the station's grid, so a moving edge cannot isolate a value.]],
+}
 --#include "lib/design.lua"
 --#include "lib/tables.lua"
 
@@ -311,16 +317,7 @@ local function combine(results, params, round)
   return { done = true, result = res }
 end
 
-return {
-  name = "summary",
-  version = "2.0.0",
-  params = {
-    columns = "array of strings: columns to describe (default: all)",
-    histograms = "object: per numeric column {from, to, width}, snapped to the station's grid (optional)",
-    quantiles = "array of numbers: quantiles as means of blocks of at least k values (default none)",
-    k = "integer: may raise the station's k (data:k()), never lower it",
-  },
-  station = station,
-  combine = combine,
-  math = { pool = M.pool, complement = T.complement },
-}
+TRAIN.station = station
+TRAIN.combine = combine
+TRAIN.math = { pool = M.pool, complement = T.complement }
+return TRAIN

@@ -7,7 +7,10 @@
 --   "category": asks "is the three-set difference of params.sets above c?" (one patient's value when
 --               the sets are S1 = {p} u A u B, S2 = A, S3 = B) and answers by failing on the memory cap
 --               (yes) or with a train error (no); nothing is returned either way;
---   "outcome":  the same question answered by releasing {} (yes) or failing (no).
+--   "outcome":  the same question answered by releasing {} (yes) or failing (no);
+--   "metadata": the same question answered by failing with one message or another, each worded as
+--               an error that depends on metadata alone (a column not in the dictionary, a missing
+--               param), which a station tells precisely when the run read no data.
 local function diff3(data, sets, col)
   local s = {}
   for i, set in ipairs(sets) do
@@ -31,6 +34,10 @@ return {
     if params.mode == "outcome" then
       if yes then return {} end
       error("no", 0)
+    end
+    if params.mode == "metadata" then
+      if yes then error("params: by: column 'cost' is not in dataset reg; did you mean 'cost2'?", 0) end
+      error("params: missing param 'by' (required)", 0)
     end
     if yes then
       local t = {}
