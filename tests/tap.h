@@ -31,13 +31,16 @@ static inline int
 tap_ok_(int ok, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
+	char what[2048], *c;
 
 	tap_n_++;
-	printf("%s %d - ", ok ? "ok" : "not ok", tap_n_);
 	va_start(ap, fmt);
-	vprintf(fmt, ap);
+	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	printf("\n");
+	for (c = what; *c != '\0'; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';       /* a TAP line is one line (test text may quote code) */
+	printf("%s %d - %s\n", ok ? "ok" : "not ok", tap_n_, what);
 	if (!ok) {
 		tap_failed_++;
 		printf("#   failed at %s:%d\n", file, line);
