@@ -884,7 +884,7 @@ pht_dataset_columns_sha256(const struct pht_dataset *ds, char out[65])
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx;
 	uint64_t n = ds->nrows;
-	size_t i;
+	size_t i, k;
 	uint8_t bit, t;
 	int ok;
 
@@ -899,6 +899,8 @@ pht_dataset_columns_sha256(const struct pht_dataset *ds, char out[65])
 		ok = EVP_DigestUpdate(ctx, c->name, strlen(c->name) + 1) == 1 &&
 		    EVP_DigestUpdate(ctx, &t, 1) == 1 && (ds->nrows == 0 ||
 		    EVP_DigestUpdate(ctx, c->v.f64, ds->nrows * ds->store[i].elem) == 1);
+		for (k = 0; ok && k < c->nlevels; k++)
+			ok = EVP_DigestUpdate(ctx, c->levels[k], strlen(c->levels[k]) + 1) == 1;
 		/* bits past nrows are always 0; no bitmap: no missing cell */
 		bit = c->missing != NULL;
 		ok = ok && EVP_DigestUpdate(ctx, &bit, 1) == 1 && (!bit ||

@@ -250,8 +250,8 @@ const uint32_t *pht_dataset_file_rows(const struct pht_dataset *ds,
     size_t *file_nrows);
 
 /*
- * SHA-256 (hex) of the loaded columns: names, types, row count, every
- * value and missing flag. Two loads with the same digest hold the same
+ * SHA-256 (hex) of the loaded columns: names, types, level names, row
+ * count, every value and missing flag. Two loads with the same digest hold the same
  * typed data, whatever source and dialect they came from. PHT_OK, or
  * PHT_ERR_CRYPTO.
  */
