@@ -233,6 +233,24 @@ EOF
     "$PHT" dataset check "$s/omop.json"
 fi
 
+# --- a station config names the same sources --------------------------------
+cat >"$s/station.json" <<'EOF'
+{"station": "st-a", "audit_log": "audit.log", "key": "st-a.sign.key",
+ "seen_ids": "seen", "signers": [],
+ "datasets": {
+   "nl": {"csv": "nl.csv", "dict": "reg.dict.json",
+          "dialect": {"delimiter": ";", "decimal": ",", "encoding": "windows-1252"},
+          "formats": {"start_date": "%d-%m-%Y"}},
+   "lite": {"sqlite": "reg.sqlite", "dict": "reg.dict.json",
+            "query": "SELECT * FROM registry ORDER BY patient_id"}}}
+EOF
+for k in nl lite; do
+  if "$PHT" dataset check --config "$s/station.json" --dataset $k >"$tmp/out" 2>"$tmp/err" &&
+     grep -q "columns sha256 $ref\$" "$tmp/out"; then
+    ok "station config: dataset $k loads the same columns"
+  else not_ok "station config: dataset $k loads the same columns" "$tmp/err"; fi
+done
+
 # --- infer drafts a dictionary that loads the data ---------------------------
 if "$PHT" dataset infer "$s/nl.csv" --delimiter ';' --decimal , \
      --encoding windows-1252 --format start_date=%d-%m-%Y >"$s/inferred.dict.json" 2>"$tmp/err" &&
