@@ -72,8 +72,8 @@ dialect_line(const uint8_t *data, size_t size, struct pht_dataset_dialect *dl,
 	size_t len;
 
 	memset(dl, 0, sizeof(*dl));
-	if (size < 6 || data[0] != '#' || data[1] != '!' ||
-	    (nl = memchr(data, '\n', size)) == NULL)
+	if (size < 7 || data[0] != '#' || data[1] != '!' ||
+	    (nl = memchr(data + 6, '\n', size - 6)) == NULL)
 		return 0;
 	dl->delimiter = (char)data[2];
 	dl->quote = (char)data[3];
