@@ -30,9 +30,10 @@ static const char *sim_help =
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
-    "dataset (its dictionary is PATH with .csv replaced by .dict.json), then\n"
-    "combine(results, params, round) over their outputs, round after round\n"
-    "until combine returns {done = true, result = ...}.\n"
+    "dataset (its dictionary is PATH with .csv replaced by .dict.json, or the\n"
+    "one a SOURCE.json names), then combine(results, params, round) over\n"
+    "their outputs, round after round until combine returns\n"
+    "{done = true, result = ...}.\n"
     "\n"
     "Every run uses the station's sandbox, limits and disclosure checks: a\n"
     "fresh Lua state in a child process, the instruction budget, memory cap and\n"
@@ -243,8 +244,8 @@ sim_stations(struct sim_job *j, const struct pht_cli_opt *o)
 			free(st->csv);
 			free(st->dict);
 			st->csv = st->dict = NULL;
-			return pht_cli_usage_error("sim", "--station %s: give NAME=PATH.csv",
-			    val);
+			return pht_cli_usage_error("sim", "--station %s: give NAME=PATH.csv "
+			    "or NAME=SOURCE.json", val);
 		}
 		st->name = strndup(val, (size_t)nlen);
 		j->nst++;
