@@ -11,6 +11,14 @@
 
 struct pht_err;
 
+/* Which SQL sources this build has (dataset/meson.build sets both). */
+#ifndef PHT_HAVE_SQLITE
+#define PHT_HAVE_SQLITE 0
+#endif
+#ifndef PHT_HAVE_LIBPQ
+#define PHT_HAVE_LIBPQ 0
+#endif
+
 #define SHOW_MAX 40             /* bytes of a bad cell quoted in a detail */
 #define FIRST_MAX 420           /* room left for " (N bad cells in all)" */
 #define DATEFMT_MAX 64          /* longest date or datetime format */

@@ -45,6 +45,7 @@ pht_dataset_table_clear(struct pht_dataset_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+#if PHT_HAVE_SQLITE || PHT_HAVE_LIBPQ
 static int
 tb_init(struct tbuild *b, const char *label, size_t max, struct pht_err *err)
 {
@@ -146,6 +147,7 @@ tb_finish(struct tbuild *b, size_t ncols, struct pht_dataset_table *t)
 	/* names and cells share one array: cells is not freed on its own */
 	return PHT_OK;
 }
+#endif
 
 #if PHT_HAVE_SQLITE
 int
