@@ -6,10 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bytes that end an unquoted run: , \n \r " and NUL. */
-static const uint8_t csv_stop[256] = {
-	[0] = 1, ['\n'] = 1, ['\r'] = 1, ['"'] = 1, [','] = 1,
-};
+/* The bytes that end an unquoted run: the separator, LF, CR, the quote, NUL. */
+static void
+set_stop(struct pht_csv *c)
+{
+	memset(c->stop, 0, sizeof(c->stop));
+	c->stop[0] = c->stop['\n'] = c->stop['\r'] = 1;
+	c->stop[(uint8_t)c->delim] = c->stop[(uint8_t)c->quote] = 1;
+}
 
 void
 pht_csv_init(struct pht_csv *c, const char *name, const char *buf, size_t len)
@@ -19,8 +23,23 @@ pht_csv_init(struct pht_csv *c, const char *name, const char *buf, size_t len)
 	c->pos = buf;
 	c->end = buf + len;
 	c->line = 1;
+	c->delim = ',';
+	c->quote = '"';
+	set_stop(c);
 	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
 		c->pos += 3;
+}
+
+int
+pht_csv_set_dialect(struct pht_csv *c, char delim, char quote)
+{
+	if (delim == '\0' || delim == '\n' || delim == '\r' || quote == '\0' ||
+	    quote == '\n' || quote == '\r' || delim == quote)
+		return PHT_ERR_INVALID;
+	c->delim = delim;
+	c->quote = quote;
+	set_stop(c);
+	return PHT_OK;
 }
 
 void
@@ -63,6 +82,7 @@ int
 pht_csv_next(struct pht_csv *c, struct pht_err *err)
 {
 	const char *p = c->pos, *end = c->end, *s;
+	const char q = c->quote, delim = c->delim;
 	size_t n = 0, qline;
 	int escaped;
 
@@ -71,7 +91,7 @@ pht_csv_next(struct pht_csv *c, struct pht_err *err)
 	c->rec_line = c->line;
 	c->nfields = 0;
 	for (;;) {
-		if (p < end && *p == '"') {
+		if (p < end && *p == q) {
 			qline = c->line;
 			escaped = 0;
 			s = ++p;
@@ -80,8 +100,8 @@ pht_csv_next(struct pht_csv *c, struct pht_err *err)
 					return pht_errf(err, PHT_ERR_MALFORMED,
 					    "%s:%zu: quoted field opened on this line is "
 					    "never closed", c->name, qline);
-				if (*p == '"') {
-					if (p + 1 < end && p[1] == '"') {
+				if (*p == q) {
+					if (p + 1 < end && p[1] == q) {
 						escaped = 1;
 						p += 2;
 						continue;
@@ -101,15 +121,15 @@ pht_csv_next(struct pht_csv *c, struct pht_err *err)
 				return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory",
 				    c->name);
 			p++; /* the closing quote */
-			if (p < end && *p != ',' && *p != '\n' && *p != '\r')
+			if (p < end && *p != delim && *p != '\n' && *p != '\r')
 				return pht_errf(err, PHT_ERR_MALFORMED,
 				    "%s:%zu: field %zu: unexpected character after "
 				    "a closing quote", c->name, c->line, n + 1);
 		} else {
 			s = p;
-			while (p < end && !csv_stop[(uint8_t)*p])
+			while (p < end && !c->stop[(uint8_t)*p])
 				p++;
-			if (p < end && *p == '"')
+			if (p < end && *p == q)
 				return pht_errf(err, PHT_ERR_MALFORMED,
 				    "%s:%zu: field %zu: quote inside an unquoted field",
 				    c->name, c->line, n + 1);
@@ -128,7 +148,7 @@ pht_csv_next(struct pht_csv *c, struct pht_err *err)
 			    c->rec_line, PHT_CSV_MAX_FIELDS);
 		if (p >= end)
 			break;
-		if (*p == ',') {
+		if (*p == delim) {
 			p++;
 			continue;
 		}
@@ -153,7 +173,7 @@ pht_csv_next(struct pht_csv *c, struct pht_err *err)
 }
 
 size_t
-pht_csv_unescape(const struct pht_csv_field *f, char *dst)
+pht_csv_unescape(const struct pht_csv_field *f, char quote, char *dst)
 {
 	const char *p = f->p, *end = f->p + f->len;
 	size_t n = 0;
@@ -164,7 +184,7 @@ pht_csv_unescape(const struct pht_csv_field *f, char *dst)
 	}
 	while (p < end) {
 		dst[n++] = *p;
-		p += (*p == '"') ? 2 : 1;
+		p += (*p == quote) ? 2 : 1;
 	}
 	return n;
 }

@@ -29,6 +29,9 @@ struct pht_csv_field {
  */
 struct pht_csv {
 	const char *name;             /* for error details */
+	char delim;                   /* field separator (',' unless set) */
+	char quote;                   /* quote character ('"' unless set) */
+	unsigned char stop[256];      /* bytes ending an unquoted run */
 	const char *pos, *end;
 	size_t line;
 	size_t expect;                /* fields per record; 0 = any */
@@ -44,6 +47,13 @@ struct pht_csv {
  */
 void pht_csv_init(struct pht_csv *c, const char *name, const char *buf,
     size_t len);
+
+/*
+ * Sets the field separator and the quote character (after pht_csv_init,
+ * before the first record): any bytes other than NUL, CR, LF and each
+ * other. PHT_OK, or PHT_ERR_INVALID leaving c as it was.
+ */
+int pht_csv_set_dialect(struct pht_csv *c, char delim, char quote);
 
 /* Frees the field array; c may be reused after pht_csv_init. */
 void pht_csv_clear(struct pht_csv *c);
@@ -61,9 +71,9 @@ void pht_csv_clear(struct pht_csv *c);
 int pht_csv_next(struct pht_csv *c, struct pht_err *err);
 
 /*
- * Writes the value of f (with "" collapsed to ") to dst, which holds at
+ * Writes the value of f (with a doubled quote collapsed to one) to dst, which holds at
  * least f->len bytes; returns its length. Not NUL-terminated.
  */
-size_t pht_csv_unescape(const struct pht_csv_field *f, char *dst);
+size_t pht_csv_unescape(const struct pht_csv_field *f, char quote, char *dst);
 
 #endif

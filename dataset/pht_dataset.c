@@ -13,8 +13,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <locale.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -138,9 +140,14 @@ pht_dataset_free(struct pht_dataset *ds)
 	free(ds);
 }
 
-/* Maps the header onto the dictionary's columns (L->map). */
+/*
+ * Maps n column names (a CSV's header fields, or a query's result
+ * columns) onto the dictionary's columns (L->map). loc names the place in
+ * details ("reg.csv:1"), what the row of names ("header").
+ */
 static int
-read_header(struct loader *L, struct pht_csv *c, struct pht_err *err)
+map_names(struct loader *L, const struct pht_csv_field *f, size_t n,
+    const char *loc, const char *what, struct pht_err *err)
 {
 	const struct pht_dict *d = L->ds->dict;
 	struct strtab names = { 0 };
@@ -152,15 +159,10 @@ read_header(struct loader *L, struct pht_csv *c, struct pht_err *err)
 	long k;
 	int r;
 
-	if ((r = pht_csv_next(c, err)) < 0)
-		return r;
-	if (r == 0)
-		return pht_errf(err, PHT_ERR_MALFORMED,
-		    "%s: empty file (no header line)", L->csv_name);
 	if ((nm = calloc(d->ncols, sizeof(*nm))) == NULL ||
 	    (nl = calloc(d->ncols, sizeof(*nl))) == NULL ||
 	    (seen = calloc(d->ncols, 1)) == NULL ||
-	    (map = calloc(c->nfields, sizeof(*map))) == NULL) {
+	    (map = calloc(n ? n : 1, sizeof(*map))) == NULL) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", L->csv_name);
 		goto out;
 	}
@@ -172,31 +174,29 @@ read_header(struct loader *L, struct pht_csv *c, struct pht_err *err)
 		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", L->csv_name);
 		goto out;
 	}
-	for (i = 0; i < c->nfields; i++) {
-		p = c->fields[i].p;
-		len = c->fields[i].len;
-		if (c->fields[i].escaped) {
+	for (i = 0; i < n; i++) {
+		p = f[i].p;
+		len = f[i].len;
+		if (f[i].escaped) {
 			free(hdr);
 			if ((hdr = malloc(len ? len : 1)) == NULL) {
 				r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory",
 				    L->csv_name);
 				goto out;
 			}
-			len = pht_csv_unescape(&c->fields[i], hdr);
+			len = pht_csv_unescape(&f[i], L->quote, hdr);
 			p = hdr;
 		}
 		if ((k = pht_dataset_strtab_find(&names, p, len)) < 0) {
 			pht_dataset_show(p, len, shown, sizeof(shown));
-			r = pht_errf(err, PHT_ERR_INVALID, "%s:%zu: header column %zu "
-			    "%s is not in the dictionary", L->csv_name, c->rec_line,
-			    i + 1, shown);
+			r = pht_errf(err, PHT_ERR_INVALID, "%s: %s column %zu "
+			    "%s is not in the dictionary", loc, what, i + 1, shown);
 			goto out;
 		}
 		if (seen[k]) {
 			pht_dataset_show(p, len, shown, sizeof(shown));
-			r = pht_errf(err, PHT_ERR_INVALID, "%s:%zu: header column %zu "
-			    "%s appears twice", L->csv_name, c->rec_line, i + 1,
-			    shown);
+			r = pht_errf(err, PHT_ERR_INVALID, "%s: %s column %zu "
+			    "%s appears twice", loc, what, i + 1, shown);
 			goto out;
 		}
 		seen[k] = 1;
@@ -205,9 +205,8 @@ read_header(struct loader *L, struct pht_csv *c, struct pht_err *err)
 	for (i = 0; i < d->ncols; i++) {
 		if (!seen[i]) {
 			pht_dataset_show(nm[i], nl[i], shown, sizeof(shown));
-			r = pht_errf(err, PHT_ERR_INVALID, "%s:%zu: column %s of the "
-			    "dictionary is missing from the header", L->csv_name,
-			    c->rec_line, shown);
+			r = pht_errf(err, PHT_ERR_INVALID, "%s: column %s of the "
+			    "dictionary is missing from the %s", loc, shown, what);
 			goto out;
 		}
 	}
@@ -222,6 +221,22 @@ out:
 	free(nm);
 	free(map);
 	return r;
+}
+
+/* Reads the CSV's header and maps it onto the dictionary's columns. */
+static int
+read_header(struct loader *L, struct pht_csv *c, struct pht_err *err)
+{
+	char loc[256];
+	int r;
+
+	if ((r = pht_csv_next(c, err)) < 0)
+		return r;
+	if (r == 0)
+		return pht_errf(err, PHT_ERR_MALFORMED,
+		    "%s: empty file (no header line)", L->csv_name);
+	snprintf(loc, sizeof(loc), "%s:%zu", L->csv_name, c->rec_line);
+	return map_names(L, c->fields, c->nfields, loc, "header", err);
 }
 
 #define HUGE_COLUMN ((size_t)4 << 20)   /* column arrays offered huge pages */
@@ -283,6 +298,7 @@ alloc_columns(struct pht_dataset *ds, size_t cap)
 		ds->cols[i].unit = dc->unit;
 		ds->cols[i].description = dc->description;
 		ds->cols[i].role = dc->role;
+		ds->cols[i].datetime = dc->datetime;
 		ds->cols[i].nlevels = dc->nlevels;
 		ds->cols[i].levels = dc->levels;
 	}
@@ -311,47 +327,236 @@ finish_columns(struct pht_dataset *ds)
 	}
 }
 
+static const char *const encoding_names[] = {
+	[PHT_ENC_UTF8] = "utf-8",
+	[PHT_ENC_LATIN1] = "latin-1",
+	[PHT_ENC_WINDOWS1252] = "windows-1252",
+};
+
+const char *
+pht_encoding_name(enum pht_encoding e)
+{
+	if ((unsigned)e < sizeof(encoding_names) / sizeof(encoding_names[0]))
+		return encoding_names[e];
+	return "unknown";
+}
+
+int
+pht_encoding_parse(const char *s)
+{
+	static const struct { const char *n; enum pht_encoding e; } alias[] = {
+		{ "utf-8", PHT_ENC_UTF8 }, { "utf8", PHT_ENC_UTF8 },
+		{ "latin-1", PHT_ENC_LATIN1 }, { "latin1", PHT_ENC_LATIN1 },
+		{ "iso-8859-1", PHT_ENC_LATIN1 },
+		{ "windows-1252", PHT_ENC_WINDOWS1252 }, { "cp1252", PHT_ENC_WINDOWS1252 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(alias) / sizeof(alias[0]); i++)
+		if (strcasecmp(s, alias[i].n) == 0)
+			return (int)alias[i].e;
+	return -1;
+}
+
+int
+pht_dataset_to_utf8(const char *in, size_t len, enum pht_encoding enc, const char *name,
+    char **out, size_t *outlen, struct pht_err *err)
+{
+	iconv_t cd;
+	char *buf = NULL, *ip = (char *)(uintptr_t)in, *op;
+	size_t il = len, ol, cap, line;
+	const char *q;
+	int r;
+
+	*out = NULL;
+	*outlen = 0;
+	if (len > (SIZE_MAX - 1) / 3)
+		return pht_errf(err, PHT_ERR_TOO_LARGE, "%s: too large", name);
+	cap = len * 3 + 1; /* one byte becomes at most 3 in UTF-8 */
+	if ((cd = iconv_open("UTF-8", enc == PHT_ENC_LATIN1 ? "ISO-8859-1" :
+	    "WINDOWS-1252")) == (iconv_t)-1)
+		return pht_errf(err, PHT_ERR_INTERNAL, "%s: iconv cannot convert "
+		    "from %s", name, pht_encoding_name(enc));
+	if ((buf = malloc(cap)) == NULL) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
+		goto out;
+	}
+	op = buf;
+	ol = cap;
+	if (iconv(cd, &ip, &il, &op, &ol) == (size_t)-1) {
+		for (line = 1, q = in; q < ip; q++)
+			line += *q == '\n';
+		r = pht_errf(err, PHT_ERR_INVALID, "%s:%zu: byte 0x%02x is not a "
+		    "character in %s", name, line, (unsigned)(uint8_t)*ip,
+		    pht_encoding_name(enc));
+		goto out;
+	}
+	*outlen = (size_t)(op - buf);
+	*out = buf;
+	buf = NULL; /* transferred */
+	r = PHT_OK;
+out:
+	free(buf);
+	iconv_close(cd);
+	return r;
+}
+
 /*
- * The loader proper. mapped says csv is the loader's own read-only file
+ * Takes the dialect's quote, decimal point and per-column formats into L
+ * (after the dictionary is parsed). PHT_ERR_INVALID names what is wrong.
+ */
+static int
+apply_dialect(struct loader *L, const struct pht_dataset_dialect *dl,
+    struct pht_err *err)
+{
+	const struct pht_dict *d = L->ds->dict;
+	const struct pht_dataset_format *f;
+	char why[160];
+	size_t i, k;
+
+	L->quote = dl != NULL && dl->quote != '\0' ? dl->quote : '"';
+	if (dl == NULL)
+		return PHT_OK;
+	if (dl->decimal != '\0' && dl->decimal != '.' && dl->decimal != ',')
+		return pht_errf(err, PHT_ERR_INVALID, "%s: decimal point '%c': "
+		    "only '.' or ','", L->csv_name, dl->decimal);
+	L->decimal_comma = dl->decimal == ',';
+	if (dl->nformats == 0)
+		return PHT_OK;
+	if ((L->fmt = calloc(d->ncols, sizeof(*L->fmt))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", L->csv_name);
+	for (i = 0; i < dl->nformats; i++) {
+		f = &dl->formats[i];
+		for (k = 0; k < d->ncols; k++)
+			if (strcmp(d->cols[k].name, f->column) == 0)
+				break;
+		if (k == d->ncols)
+			return pht_errf(err, PHT_ERR_INVALID, "%s: format for column "
+			    "%.64s: no such column in the dictionary", L->csv_name,
+			    f->column);
+		if (d->cols[k].type != PHT_COL_DATE && !d->cols[k].datetime)
+			return pht_errf(err, PHT_ERR_INVALID, "%s: format for column "
+			    "%.64s: only date and datetime columns take a format",
+			    L->csv_name, f->column);
+		if (L->fmt[k] != NULL)
+			return pht_errf(err, PHT_ERR_INVALID, "%s: format for column "
+			    "%.64s: given twice", L->csv_name, f->column);
+		if (pht_dataset_datefmt_check(f->format, d->cols[k].datetime, why,
+		    sizeof(why)) != PHT_OK)
+			return pht_errf(err, PHT_ERR_INVALID, "%s: format for column "
+			    "%.64s: \"%.64s\": %s", L->csv_name, f->column, f->format,
+			    why);
+		L->fmt[k] = f->format;
+	}
+	return PHT_OK;
+}
+
+/* Frees what a load holds besides the dataset under construction. */
+static void
+loader_clear(struct loader *L)
+{
+	if (L->cloc != (locale_t)0)
+		freelocale(L->cloc);
+	free(L->scratch);
+	free(L->map);
+	free(L->fmt);
+	pht_dataset_free(L->ds);
+}
+
+/*
+ * The start of every load: the dataset, the C locale, the dictionary
+ * (with its hash) and the dialect.
+ */
+static int
+loader_start(struct loader *L, const char *dict, size_t dict_len,
+    const char *name, const char *dict_name,
+    const struct pht_dataset_dialect *dl, struct pht_err *err)
+{
+	int r;
+
+	L->csv_name = name;
+	if ((L->ds = calloc(1, sizeof(*L->ds))) == NULL ||
+	    (L->cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0)
+		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
+	sha256_hex(NULL, dict, dict_len, L->ds->dict_sha256);
+	if (L->ds->dict_sha256[0] == '\0')
+		return pht_errf(err, PHT_ERR_CRYPTO, "%s: SHA-256 failed", name);
+	if ((r = pht_dict_parse(dict, dict_len, dict_name, &L->ds->dict, err)) !=
+	    PHT_OK)
+		return r;
+	return apply_dialect(L, dl, err);
+}
+
+/* The end of every load: the count of bad cells, or the columns trimmed. */
+static int
+loader_finish(struct loader *L, struct pht_dataset **out, struct pht_err *err)
+{
+	if (L->nbad > 0)
+		return pht_errf(err, PHT_ERR_INVALID, "%s (%zu bad cell%s in all)",
+		    L->first, L->nbad, L->nbad == 1 ? "" : "s");
+	finish_columns(L->ds);
+	*out = L->ds;
+	L->ds = NULL; /* transferred */
+	return PHT_OK;
+}
+
+/*
+ * The CSV loader. mapped says csv is the loader's own read-only file
  * mapping, whose pages it may drop as it goes.
  */
 static int
 load_buffers(const char *csv, size_t csv_len, int mapped, const char *dict,
     size_t dict_len, const char *csv_name, const char *dict_name,
-    struct pht_dataset **out, struct pht_err *err)
+    const struct pht_dataset_dialect *dl, struct pht_dataset **out,
+    struct pht_err *err)
 {
 	struct loader L;
 	struct pht_csv c;
+	char csv_sha[65], *conv = NULL;
+	size_t conv_len;
 	int r;
 
 	*out = NULL;
 	memset(&L, 0, sizeof(L));
-	L.csv_name = csv_name;
+	pht_csv_init(&c, csv_name, "", 0);
+	if ((r = loader_start(&L, dict, dict_len, csv_name, dict_name, dl, err)) !=
+	    PHT_OK)
+		goto out;
 	L.csv = csv;
 	L.mapped = mapped;
-	pht_csv_init(&c, csv_name, csv, csv_len);
-	if ((L.ds = calloc(1, sizeof(*L.ds))) == NULL) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", csv_name);
-		goto out;
-	}
-	if ((L.cloc = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0)) == (locale_t)0) {
-		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", csv_name);
-		goto out;
-	}
-	sha256_hex(&L, csv, csv_len, L.ds->csv_sha256);
+	sha256_hex(&L, csv, csv_len, csv_sha);
 	L.released = 0; /* the parse reads the file again from the start */
-	sha256_hex(NULL, dict, dict_len, L.ds->dict_sha256);
-	if (L.ds->csv_sha256[0] == '\0' || L.ds->dict_sha256[0] == '\0') {
+	if (csv_sha[0] == '\0') {
 		r = pht_errf(err, PHT_ERR_CRYPTO, "%s: SHA-256 failed", csv_name);
 		goto out;
 	}
-	if ((r = pht_dict_parse(dict, dict_len, dict_name, &L.ds->dict, err)) != PHT_OK)
+	memcpy(L.ds->csv_sha256, csv_sha, sizeof(csv_sha));
+	if (dl != NULL && dl->encoding != PHT_ENC_UTF8) {
+		if ((r = pht_dataset_to_utf8(csv, csv_len, dl->encoding, csv_name, &conv,
+		    &conv_len, err)) != PHT_OK)
+			goto out;
+		csv = conv;
+		csv_len = conv_len;
+		L.csv = csv;
+		L.mapped = 0;
+	}
+	pht_csv_init(&c, csv_name, csv, csv_len);
+	if (dl != NULL && pht_csv_set_dialect(&c, dl->delimiter ? dl->delimiter :
+	    ',', L.quote) != PHT_OK) {
+		r = pht_errf(err, PHT_ERR_INVALID, "%s: delimiter and quote must be "
+		    "two different bytes, neither NUL, CR nor LF", csv_name);
 		goto out;
+	}
+	if (L.decimal_comma && c.delim == ',') {
+		r = pht_errf(err, PHT_ERR_INVALID, "%s: a decimal comma needs a "
+		    "delimiter other than ','", csv_name);
+		goto out;
+	}
 	if ((r = read_header(&L, &c, err)) != PHT_OK)
 		goto out;
 	/*
 	 * A bound on the rows: every record after the header ends a line or
-	 * the input, and holds at least nfields - 1 commas and a line feed.
+	 * the input, and holds at least nfields - 1 separators and a line feed.
 	 */
 	L.cap = count_newlines(&L, c.pos, csv + csv_len) + 1;
 	if ((size_t)(csv + csv_len - c.pos) / c.nfields + 1 < L.cap)
@@ -381,28 +586,73 @@ load_buffers(const char *csv, size_t csv_len, int mapped, const char *dict,
 		if ((size_t)(c.pos - csv) - L.released >= RELEASE_STEP)
 			release_below(&L, (size_t)(c.pos - csv));
 	}
-	if (L.nbad > 0) {
-		r = pht_errf(err, PHT_ERR_INVALID, "%s (%zu bad cell%s in all)",
-		    L.first, L.nbad, L.nbad == 1 ? "" : "s");
-		goto out;
-	}
-	finish_columns(L.ds);
-	*out = L.ds;
-	L.ds = NULL; /* transferred */
-	r = PHT_OK;
+	r = loader_finish(&L, out, err);
 out:
 	pht_csv_clear(&c);
-	if (L.cloc != (locale_t)0)
-		freelocale(L.cloc);
-	free(L.scratch);
-	free(L.map);
-	pht_dataset_free(L.ds);
+	loader_clear(&L);
+	free(conv);
+	return r;
+}
+
+int
+pht_dataset_load_table(const struct pht_dataset_table *t, const char *dict,
+    size_t dict_len, const char *name, const char *dict_name,
+    const struct pht_dataset_dialect *dl, struct pht_dataset **out,
+    struct pht_err *err)
+{
+	struct pht_dataset_dialect cells = { 0 };
+	struct loader L;
+	size_t row;
+	int r;
+
+	*out = NULL;
+	memset(&L, 0, sizeof(L));
+	if (dl != NULL) {
+		/* a query's cells are text as the database gives it: formats only */
+		cells.nformats = dl->nformats;
+		cells.formats = dl->formats;
+	}
+	if ((r = loader_start(&L, dict, dict_len, name, dict_name, &cells, err)) !=
+	    PHT_OK)
+		goto out;
+	memcpy(L.ds->csv_sha256, t->sha256, sizeof(L.ds->csv_sha256));
+	L.rows_not_lines = 1;
+	if ((r = map_names(&L, t->names, t->ncols, name, "query result", err)) !=
+	    PHT_OK)
+		goto out;
+	L.cap = t->nrows + 1;
+	if ((r = alloc_columns(L.ds, L.cap)) != PHT_OK) {
+		r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory for %zu rows",
+		    name, L.cap);
+		goto out;
+	}
+	for (row = 0; row < t->nrows; row++) {
+		if (pht_dataset_record(&L, t->cells + row * t->ncols, t->ncols,
+		    row + 1) != PHT_OK) {
+			r = pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
+			goto out;
+		}
+		L.ds->nrows++;
+	}
+	r = loader_finish(&L, out, err);
+out:
+	loader_clear(&L);
 	return r;
 }
 
 int
 pht_dataset_load_mem(const char *csv, size_t csv_len, const char *dict,
     size_t dict_len, const char *name, struct pht_dataset **out,
+    struct pht_err *err)
+{
+	return pht_dataset_load_mem_dialect(csv, csv_len, dict, dict_len, name,
+	    NULL, out, err);
+}
+
+int
+pht_dataset_load_mem_dialect(const char *csv, size_t csv_len,
+    const char *dict, size_t dict_len, const char *name,
+    const struct pht_dataset_dialect *dialect, struct pht_dataset **out,
     struct pht_err *err)
 {
 	struct pht_buf *dn = NULL;
@@ -424,7 +674,7 @@ pht_dataset_load_mem(const char *csv, size_t csv_len, const char *dict,
 		return pht_errf(err, PHT_ERR_NOMEM, "%s: out of memory", name);
 	}
 	r = load_buffers(csv, csv_len, 0, dict, dict_len, name, pht_buf_str(dn),
-	    out, err);
+	    dialect, out, err);
 	pht_buf_free(dn);
 	return r;
 }
@@ -474,7 +724,8 @@ pht_dataset_load(const char *csv_path, const char *dict_path,
 		(void)madvise(map, len, MADV_SEQUENTIAL);
 	}
 	r = load_buffers(len > 0 ? map : "", len, len > 0, pht_buf_str(dict),
-	    pht_buf_len(dict), csv_path, dict_path, out, err);
+	    pht_buf_len(dict), csv_path, dict_path, opts != NULL ? opts->dialect :
+	    NULL, out, err);
 out:
 	if (map != MAP_FAILED)
 		munmap(map, len);
@@ -623,6 +874,42 @@ const json_t *
 pht_dataset_dict(const struct pht_dataset *ds)
 {
 	return ds->dict->json;
+}
+
+int
+pht_dataset_columns_sha256(const struct pht_dataset *ds, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	const struct pht_column *c;
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *ctx;
+	uint64_t n = ds->nrows;
+	size_t i, k;
+	uint8_t bit, t;
+	int ok;
+
+	out[0] = '\0';
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return PHT_ERR_CRYPTO;
+	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestUpdate(ctx, &n, sizeof(n)) == 1;
+	for (i = 0; ok && i < ds->ncols; i++) {
+		c = &ds->cols[i];
+		t = (uint8_t)(c->type + (c->datetime ? 16 : 0));
+		ok = EVP_DigestUpdate(ctx, c->name, strlen(c->name) + 1) == 1 &&
+		    EVP_DigestUpdate(ctx, &t, 1) == 1 && (ds->nrows == 0 ||
+		    EVP_DigestUpdate(ctx, c->v.f64, ds->nrows * ds->store[i].elem) == 1);
+		for (k = 0; ok && k < c->nlevels; k++)
+			ok = EVP_DigestUpdate(ctx, c->levels[k], strlen(c->levels[k]) + 1) == 1;
+		/* bits past nrows are always 0; no bitmap: no missing cell */
+		bit = c->missing != NULL;
+		ok = ok && EVP_DigestUpdate(ctx, &bit, 1) == 1 && (!bit ||
+		    EVP_DigestUpdate(ctx, c->missing, (ds->nrows + 7) / 8) == 1);
+	}
+	if (ok && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen == 32)
+		pht_hex_encode(md, 32, out);
+	EVP_MD_CTX_free(ctx);
+	return out[0] != '\0' ? PHT_OK : PHT_ERR_CRYPTO;
 }
 
 size_t

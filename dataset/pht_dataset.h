@@ -40,6 +40,8 @@ struct pht_column {
 	const char *unit;           /* "" when the dictionary gives none */
 	const char *description;    /* "" when the dictionary gives none */
 	enum pht_colrole role;
+	int datetime;               /* dictionary type "datetime": an INTEGER
+	                               column of seconds since 1970-01-01T00:00:00 */
 	size_t nlevels;             /* category only */
 	const char *const *levels;  /* category only: level names */
 	union {
@@ -114,9 +116,43 @@ const char *pht_coltype_name(enum pht_coltype t);
 /* Name of a role as the dictionary spells it ("identifier", ...). */
 const char *pht_colrole_name(enum pht_colrole r);
 
+/* The text encodings a CSV may be in; cells are read as UTF-8 after conversion. */
+enum pht_encoding {
+	PHT_ENC_UTF8 = 0,
+	PHT_ENC_LATIN1,         /* ISO-8859-1 */
+	PHT_ENC_WINDOWS1252,
+};
+
+/* The format of one date or datetime column (docs/dataset.md, "Dialects"). */
+struct pht_dataset_format {
+	const char *column;
+	const char *format;     /* e.g. "%d-%m-%Y" */
+};
+
+/*
+ * How the cells of a source are written; zero-initialise for RFC 4180 in
+ * UTF-8, '.' as the decimal point and ISO dates. delimiter, quote, decimal
+ * and encoding are for CSV only; formats apply to every source.
+ */
+struct pht_dataset_dialect {
+	char delimiter;         /* 0: ',' */
+	char quote;             /* 0: '"' */
+	char decimal;           /* 0 or '.'; ',' for a decimal comma */
+	enum pht_encoding encoding;
+	size_t nformats;
+	const struct pht_dataset_format *formats;
+};
+
+/* Name of an encoding as a config spells it ("utf-8", "latin-1", "windows-1252"). */
+const char *pht_encoding_name(enum pht_encoding e);
+
+/* Parses an encoding name (case-insensitive; a few aliases); -1 if none. */
+int pht_encoding_parse(const char *s);
+
 /* Options for loading; zero-initialise for the defaults. */
 struct pht_dataset_opts {
 	size_t max_bytes;   /* largest CSV accepted; 0 = 4 GiB */
+	const struct pht_dataset_dialect *dialect;  /* NULL: the default */
 };
 
 struct pht_dataset;
@@ -139,6 +175,18 @@ int pht_dataset_load(const char *csv_path, const char *dict_path,
 /* The same from memory; name is used in error details in place of a path. */
 int pht_dataset_load_mem(const char *csv, size_t csv_len, const char *dict,
     size_t dict_len, const char *name, struct pht_dataset **out,
+    struct pht_err *err);
+
+/*
+ * The same with a dialect (NULL: the default). A bad dialect (delimiter
+ * equal to the quote or the decimal comma, a format for a column that is
+ * not a date or datetime in the dictionary, a format that does not parse)
+ * gives PHT_ERR_INVALID naming it; a CSV that is not in the encoding
+ * declared gives PHT_ERR_INVALID naming the line.
+ */
+int pht_dataset_load_mem_dialect(const char *csv, size_t csv_len,
+    const char *dict, size_t dict_len, const char *name,
+    const struct pht_dataset_dialect *dialect, struct pht_dataset **out,
     struct pht_err *err);
 
 /* Frees the dataset and all its columns; accepts NULL. */
@@ -200,6 +248,14 @@ int pht_dataset_drop_rows(struct pht_dataset *ds, const uint8_t *drop,
  */
 const uint32_t *pht_dataset_file_rows(const struct pht_dataset *ds,
     size_t *file_nrows);
+
+/*
+ * SHA-256 (hex) of the loaded columns: names, types, level names, row
+ * count, every value and missing flag. Two loads with the same digest hold the same
+ * typed data, whatever source and dialect they came from. PHT_OK, or
+ * PHT_ERR_CRYPTO.
+ */
+int pht_dataset_columns_sha256(const struct pht_dataset *ds, char out[65]);
 
 /* Bytes held by the column arrays and bitmaps (for memory accounting). */
 size_t pht_dataset_column_bytes(const struct pht_dataset *ds);

@@ -173,8 +173,8 @@ bad(struct loader *L, size_t line, const char *col, const char *fmt, ...)
 
 	if (L->nbad++ > 0)
 		return;
-	n = snprintf(L->first, sizeof(L->first), "%s:%zu:%s: ", L->csv_name,
-	    line, col);
+	n = snprintf(L->first, sizeof(L->first), L->rows_not_lines ?
+	    "%s:row %zu:%s: " : "%s:%zu:%s: ", L->csv_name, line, col);
 	if (n < 0 || (size_t)n >= sizeof(L->first))
 		return;
 	va_start(ap, fmt);
@@ -380,7 +380,7 @@ cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
 	const struct pht_dict_col *dc = &L->ds->dict->cols[ci];
 	struct col_store *st = &L->ds->store[ci];
 	struct pht_column *col = &L->ds->cols[ci];
-	char shown[SHOW_MAX * 4 + 8], lv[200];
+	char shown[SHOW_MAX * 4 + 8], lv[200], dec[NUMBER_MAX_LEN];
 	const char *p = f->p;
 	size_t len = f->len, i, nsz;
 	int64_t iv;
@@ -400,7 +400,7 @@ cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
 			L->scratch = ns;
 			L->scratch_cap = nsz;
 		}
-		len = pht_csv_unescape(f, L->scratch);
+		len = pht_csv_unescape(f, L->quote, L->scratch);
 		p = L->scratch;
 	}
 	for (i = 0; ((st->misslen >> (len < 63 ? len : 63)) & 1) &&
@@ -419,7 +419,17 @@ cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
 	switch (dc->type) {
 	case PHT_COL_INTEGER:
 		iv = 0;
-		if ((r = parse_int(p, len, &iv)) != 0) {
+		if (dc->datetime) {
+			if ((L->fmt != NULL && L->fmt[ci] != NULL ?
+			    pht_dataset_datefmt_parse(L->fmt[ci], p, len, &iv) :
+			    pht_dataset_datetime_iso(p, len, &iv)) != 0) {
+				iv = 0;
+				pht_dataset_show(p, len, shown, sizeof(shown));
+				bad(L, line, dc->name, "%s is not a valid datetime (%s)",
+				    shown, L->fmt != NULL && L->fmt[ci] != NULL ?
+				    L->fmt[ci] : "YYYY-MM-DDTHH:MM:SS");
+			}
+		} else if ((r = parse_int(p, len, &iv)) != 0) {
 			pht_dataset_show(p, len, shown, sizeof(shown));
 			bad(L, line, dc->name, r == 2 ? "%s is out of the integer "
 			    "range" : "%s is not an integer", shown);
@@ -428,7 +438,14 @@ cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
 		break;
 	case PHT_COL_NUMBER:
 		fv = 0;
-		if ((r = parse_num(L->cloc, p, len, &fv)) != 0) {
+		if (L->decimal_comma && len <= NUMBER_MAX_LEN) {
+			/* ',' is the point; a '.' is refused, not read as one */
+			for (i = 0; i < len; i++)
+				dec[i] = p[i] == ',' ? '.' : p[i] == '.' ? ',' : p[i];
+			r = parse_num(L->cloc, dec, len, &fv);
+		} else
+			r = parse_num(L->cloc, p, len, &fv);
+		if (r != 0) {
 			pht_dataset_show(p, len, shown, sizeof(shown));
 			bad(L, line, dc->name, "%s %s", shown,
 			    r == 2 ? "is out of the range of a finite number" :
@@ -439,7 +456,15 @@ cell(struct loader *L, size_t ci, size_t row, const struct pht_csv_field *f,
 		break;
 	case PHT_COL_DATE:
 		dv = 0;
-		if (parse_date(p, len, &dv) != 0) {
+		if (L->fmt != NULL && L->fmt[ci] != NULL) {
+			if (pht_dataset_datefmt_parse(L->fmt[ci], p, len, &iv) == 0)
+				dv = (int32_t)(iv / 86400);
+			else {
+				pht_dataset_show(p, len, shown, sizeof(shown));
+				bad(L, line, dc->name, "%s is not a valid date (%s)",
+				    shown, L->fmt[ci]);
+			}
+		} else if (parse_date(p, len, &dv) != 0) {
 			pht_dataset_show(p, len, shown, sizeof(shown));
 			bad(L, line, dc->name, "%s is not a valid date "
 			    "(YYYY-MM-DD)", shown);
@@ -487,4 +512,16 @@ pht_dataset_record(struct loader *L, const struct pht_csv_field *f,
 		if (cell(L, L->map[i], L->ds->nrows, &f[i], line) != PHT_OK)
 			return PHT_ERR_NOMEM;
 	return PHT_OK;
+}
+
+int
+pht_dataset_cell_int(const char *p, size_t len, int64_t *out)
+{
+	return parse_int(p, len, out);
+}
+
+int
+pht_dataset_cell_num(locale_t loc, const char *p, size_t len, double *out)
+{
+	return parse_num(loc, p, len, out);
 }

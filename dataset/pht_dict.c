@@ -191,10 +191,14 @@ parse_col(const json_t *o, size_t idx, const char *name, struct pht_dict_col *c,
 	if (!json_is_string(v))
 		return pht_errf(err, PHT_ERR_MALFORMED, "%s: %s.type: not a string",
 		    name, path);
-	if ((t = pht_coltype_parse(json_string_value(v))) < 0)
+	c->datetime = strcmp(json_string_value(v), "datetime") == 0;
+	if (c->datetime)
+		t = PHT_COL_INTEGER; /* seconds since 1970-01-01T00:00:00 */
+	else if ((t = pht_coltype_parse(json_string_value(v))) < 0)
 		return pht_errf(err, PHT_ERR_MALFORMED,
 		    "%s: %s.type: \"%.40s\" is not one of number, integer, "
-		    "category, date, boolean", name, path, json_string_value(v));
+		    "category, date, boolean, datetime", name, path,
+		    json_string_value(v));
 	c->type = (enum pht_coltype)t;
 	if ((r = opt_str(o, "unit", name, path, &c->unit, err)) != PHT_OK ||
 	    (r = opt_str(o, "description", name, path, &c->description, err)) != PHT_OK)

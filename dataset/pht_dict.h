@@ -20,7 +20,8 @@ struct pht_err;
  */
 struct pht_dict_col {
 	const char *name;
-	enum pht_coltype type;
+	enum pht_coltype type;      /* a datetime column is PHT_COL_INTEGER */
+	int datetime;               /* type "datetime": seconds since the epoch */
 	const char *unit;           /* "" when absent */
 	const char *description;    /* "" when absent */
 	enum pht_colrole role;      /* PHT_ROLE_VARIABLE when absent */

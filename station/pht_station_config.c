@@ -5,6 +5,7 @@
 #include "pht_id.h"
 #include "pht_file.h"
 #include "pht_json.h"
+#include "pht_dataset_source.h"
 #include "pht_station_config_catalog.h"
 #include "pht_station_optout.h"
 #include "pht_limits.h"
@@ -131,7 +132,7 @@ get_posint(struct ctx *c, const json_t *obj, const char *key, const char *field,
 static int
 parse_datasets(struct ctx *c, struct pht_station_config *cfg, const json_t *ds)
 {
-	static const char *const known[] = {"csv", "dict", "opt_out", NULL};
+	static const char *const station_keys[] = {"opt_out", NULL};
 	const char *name;
 	char field[128], where[128];
 	json_t *v;
@@ -150,36 +151,22 @@ parse_datasets(struct ctx *c, struct pht_station_config *cfg, const json_t *ds)
 		return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
 	json_object_foreach((json_t *)ds, name, v) {
 		struct pht_station_dataset *d = &cfg->datasets[i];
-		char *csv, *dict;
+		struct pht_dataset_source *src;
 
 		snprintf(where, sizeof(where), "datasets.%.64s", name);
 		if (!pht_name_ok(name))
 			return bad(c, where, "dataset name must be 1-64 of A-Z a-z 0-9 _ - .");
 		if (!json_is_object(v))
 			return bad(c, where, "not an object ({\"csv\": PATH, \"dict\": PATH})");
-		if ((r = only_known(c, v, where, known)) != PHT_OK)
-			return r;
 		d->name = name;
 		cfg->ndatasets = ++i;
-		snprintf(field, sizeof(field), "%s.csv", where);
-		if ((r = get_path(c, v, "csv", field, 1, &csv)) != PHT_OK)
+		/* the source (csv, sqlite or postgres, dict, dialect, formats) */
+		if ((r = pht_dataset_source_parse(v, c->file, where, c->base,
+		    station_keys, 1, &src, c->err)) != PHT_OK)
 			return r;
-		d->csv = csv;
-		snprintf(field, sizeof(field), "%s.dict", where);
-		if ((r = get_path(c, v, "dict", field, 0, &dict)) != PHT_OK)
-			return r;
-		if (dict == NULL) {
-			/* NAME.csv -> NAME.dict.json beside it */
-			size_t len = strlen(csv);
-			if (len < 4 || strcmp(csv + len - 4, ".csv") != 0)
-				return bad(c, field, "missing (and the csv path does not end "
-				    "in .csv, so NAME.dict.json cannot be inferred)");
-			if ((dict = malloc(len - 4 + sizeof(".dict.json"))) == NULL)
-				return pht_errf(c->err, PHT_ERR_NOMEM, "%s: out of memory", c->file);
-			memcpy(dict, csv, len - 4);
-			memcpy(dict + len - 4, ".dict.json", sizeof(".dict.json"));
-		}
-		d->dict = dict;
+		d->source = src;
+		d->csv = pht_dataset_source_csv(src);
+		d->dict = pht_dataset_source_dict(src);
 		if (json_object_get(v, "opt_out") != NULL) {
 			struct pht_station_optout *o;
 			snprintf(field, sizeof(field), "%s.opt_out", where);
@@ -612,8 +599,7 @@ pht_station_config_free(struct pht_station_config *cfg)
 	if (cfg == NULL)
 		return;
 	for (i = 0; i < cfg->ndatasets; i++) {
-		free((char *)cfg->datasets[i].csv);
-		free((char *)cfg->datasets[i].dict);
+		pht_dataset_source_free((struct pht_dataset_source *)cfg->datasets[i].source);
 		pht_station_optout_free((struct pht_station_optout *)cfg->datasets[i].opt_out);
 	}
 	free(cfg->datasets);

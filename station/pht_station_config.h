@@ -19,9 +19,17 @@ enum pht_signer_mode {
 	PHT_SIGNER_REVIEW,  /* queue for a data steward's approval */
 };
 
-/* A dataset the station holds; paths are resolved against the config's directory. */
+struct pht_dataset_source;
+
+/*
+ * A dataset the station holds; paths are resolved against the config's
+ * directory. source says where the rows come from (a CSV in a dialect, an
+ * SQLite file or a PostgreSQL query: dataset/pht_dataset_source.h); csv
+ * and dict are borrowed from it, csv NULL for an SQL source.
+ */
 struct pht_station_dataset {
 	const char *name;
+	const struct pht_dataset_source *source;
 	const char *csv;
 	const char *dict;
 	const struct pht_station_optout *opt_out; /* NULL: none (pht_station_optout.h) */

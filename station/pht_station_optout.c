@@ -1,5 +1,6 @@
 /* pht_station_optout.c — opt-out sources: parse, match against typed columns, drop rows. */
 #include "pht_station_optout.h"
+#include "pht_dataset_source.h"
 #include "pht_buf.h"
 #include "pht_dataset.h"
 #include "pht_enc.h"
@@ -298,7 +299,7 @@ pht_station_dataset_load(const struct pht_station_dataset *d, struct pht_dataset
 	*out = NULL;
 	if (info != NULL)
 		memset(info, 0, sizeof(*info));
-	if ((r = pht_dataset_load(d->csv, d->dict, NULL, &ds, err)) != PHT_OK)
+	if ((r = pht_dataset_source_load(d->source, NULL, &ds, err)) != PHT_OK)
 		return r;
 	if (d->opt_out != NULL &&
 	    (r = pht_station_optout_apply(d->opt_out, ds, info, err)) != PHT_OK) {

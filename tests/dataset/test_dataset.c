@@ -432,7 +432,7 @@ test_tokenizer(void)
 	    "first record: 3 fields on line 1");
 	tap_ok(c.fields[0].len == 1 && memcmp(c.fields[0].p, "a", 1) == 0 &&
 	    !c.fields[0].escaped, "BOM skipped, plain field");
-	n = pht_csv_unescape(&c.fields[1], buf);
+	n = pht_csv_unescape(&c.fields[1], '"', buf);
 	tap_ok(c.fields[1].escaped && n == 3 && memcmp(buf, "b\"c", 3) == 0,
 	    "escaped quote");
 	tap_ok(c.fields[2].len == 0, "empty last field before CRLF");

@@ -67,6 +67,18 @@ static const char bad_csv[] =
     "1,2020-01-01,\"a\"\"b\",1.5,x\n"
     "maybe,2020-02-30,q,1.5,3\n";
 
+/* The same rows as csv in a Dutch spreadsheet's dialect. */
+static const char nl_csv[] =
+    "b;\"d\";c;f;i\r\n"
+    "1;01.01.2020;\"a\"\"b\";1,5;3\r\n"
+    "NA;;\"x,y\";-;NA\r\n"
+    "false;31.12.1999;z;2e3;-7\r\n";
+static const struct pht_dataset_format nl_fmt[] = { { "d", "%d.%m.%Y" } };
+static const struct pht_dataset_dialect nl = {
+	';', '"', ',', PHT_ENC_WINDOWS1252, 1, nl_fmt
+};
+static const struct pht_dataset_dialect *dialect; /* for memory loads */
+
 /* Runs one load per failure point until one passes untouched. */
 static void
 torture(const char *what, int from_file, const char *csvp, const char *dictp,
@@ -85,8 +97,8 @@ torture(const char *what, int from_file, const char *csvp, const char *dictp,
 		if (from_file)
 			r = pht_dataset_load(csvp, dictp, NULL, &ds, &err);
 		else
-			r = pht_dataset_load_mem(data, strlen(data), dict, strlen(dict),
-			    "t.csv", &ds, &err);
+			r = pht_dataset_load_mem_dialect(data, strlen(data), dict,
+			    strlen(dict), "t.csv", dialect, &ds, &err);
 		fail_at = -1;
 		if ((r == PHT_OK) != (ds != NULL) || (r != PHT_OK && err.msg[0] == '\0')) {
 			tap_ok(0, "%s: failing allocation %ld: inconsistent result %d", what,
@@ -128,6 +140,10 @@ main(void)
 	json_set_alloc_funcs(__wrap_malloc, free);
 	torture("memory load", 0, NULL, NULL, csv, PHT_OK);
 	torture("memory load with bad cells", 0, NULL, NULL, bad_csv, PHT_ERR_INVALID);
+	dialect = &nl;
+	torture("memory load, Dutch dialect in Windows-1252", 0, NULL, NULL, nl_csv,
+	    PHT_OK);
+	dialect = NULL;
 	if (!tap_ok(mkdtemp(dir) != NULL, "temporary directory"))
 		return tap_done();
 	snprintf(csvp, sizeof(csvp), "%s/t.csv", dir);

@@ -3,6 +3,7 @@
 
 #include "pht_err.h"
 #include "pht_station_config.h"
+#include "pht_dataset_source.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,6 +54,17 @@ static const struct bad_case bad[] = {
 	    "cfg.json: datasets.reg.dict: missing (and the csv path does not end in .csv"},
 	{HEAD ",\"datasets\":{\"reg\":{\"csv\":\"x.csv\",\"dict\":false}}" SG "}",
 	    PHT_ERR_MALFORMED, "cfg.json: datasets.reg.dict: not a string"},
+	{HEAD ",\"datasets\":{\"reg\":{\"sqlite\":\"r.db\",\"dict\":\"d.json\"}}" SG "}",
+	    PHT_ERR_MALFORMED, "cfg.json: datasets.reg.query: missing"},
+	{HEAD ",\"datasets\":{\"reg\":{\"postgres\":\"dbname=r password=x\",\"query\":"
+	    "\"SELECT 1\",\"dict\":\"d.json\"}}" SG "}", PHT_ERR_MALFORMED,
+	    "cfg.json: datasets.reg.postgres: holds a password: give a passfile"},
+	{HEAD ",\"datasets\":{\"reg\":{\"csv\":\"x.csv\",\"dialect\":{\"encoding\":"
+	    "\"koi8-r\"}}}" SG "}", PHT_ERR_MALFORMED,
+	    "cfg.json: datasets.reg.dialect.encoding: not one of"},
+	{HEAD ",\"datasets\":{\"reg\":{\"csv\":\"x.csv\",\"formats\":{\"dx\":"
+	    "\"%b %d %Y\"}}}" SG "}", PHT_ERR_MALFORMED,
+	    "cfg.json: datasets.reg.formats.dx: %b is not a directive"},
 	{HEAD DS "}", PHT_ERR_MALFORMED, "cfg.json: signers: missing"},
 	{HEAD DS ",\"signers\":{}}", PHT_ERR_MALFORMED, "cfg.json: signers: not an array"},
 	{HEAD DS ",\"signers\":[\"alice\"]}", PHT_ERR_MALFORMED,
@@ -235,6 +247,28 @@ main(void)
 	}
 	pht_station_config_free(cfg);
 	cfg = NULL;
+	{
+		/* SQL sources: csv NULL, dict and the source's label kept */
+		const char *t = HEAD ",\"datasets\":{\"pg\":{\"postgres\":\"host=/run/pg "
+		    "dbname=cdm\",\"passfile\":\"pgpass\",\"query\":\"SELECT 1\",\"dict\":"
+		    "\"m.dict.json\"},\"lite\":{\"sqlite\":\"l.db\",\"query\":\"SELECT 1\","
+		    "\"dict\":\"l.dict.json\",\"formats\":{\"dx\":\"%d.%m.%Y\"}}}" SG "}";
+		const struct pht_station_dataset *d0, *d1;
+
+		r = pht_station_config_parse(t, strlen(t), "cfg.json", "/etc/pht", &cfg, &e);
+		tap_ok(r == PHT_OK, "postgres and sqlite datasets parse (%s)", e.msg);
+		if (cfg != NULL) {
+			d0 = pht_station_config_dataset(cfg, 0);
+			d1 = pht_station_config_dataset(cfg, 1);
+			tap_ok(d0->csv == NULL && d1->csv == NULL && d0->source != NULL,
+			    "an SQL dataset has no csv path");
+			tap_str(pht_dataset_source_label(d0->source),
+			    "postgres:host=/run/pg dbname=cdm", "the postgres source's label");
+			tap_str(d1->dict, "/etc/pht/l.dict.json", "the sqlite dataset's dict");
+		}
+		pht_station_config_free(cfg);
+		cfg = NULL;
+	}
 	{
 		const char *t = "{\"station\":\"a\",\"audit_log\":\"/var/log/a\",\"key\":\"k\","
 		    "\"seen_ids\":\"s\"" DS ",\"signers\":[]}";

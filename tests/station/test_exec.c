@@ -8,6 +8,7 @@
 #include "pht_file.h"
 #include "pht_hash.h"
 #include "pht_dataset.h"
+#include "pht_dataset_source.h"
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_key.h"
@@ -18,6 +19,9 @@
 #include "pht_time.h"
 #include "pht_trainmsg.h"
 
+#if PHT_TEST_SQLITE
+#include <sqlite3.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -483,6 +487,78 @@ test_seen(void)
 	unlink(path);
 }
 
+#if PHT_TEST_SQLITE
+/*
+ * The station on an SQLite dataset: the registry's cells copied as text
+ * into a table, read back by a query; the same train gives the same
+ * output as on the CSV, and the executed entry records the result's hash.
+ */
+static void
+test_sqlite_dataset(double want_sum, size_t want_n)
+{
+	struct pht_dataset_source *src = NULL;
+	struct pht_dataset_cells *cells = NULL;
+	struct pht_station_config *cfg;
+	struct pht_station *st = NULL;
+	struct pht_station_result res;
+	struct pht_err e;
+	char db[1100], sql[4096], dsj[4096], *env;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *ins = NULL;
+	size_t i, k, o, len;
+
+	snprintf(db, sizeof(db), "%s/registry.db", dir);
+	pht_err_clear(&e);
+	if (!tap_ok(pht_dataset_source_csv_new(csv, dict, &src, &e) == PHT_OK &&
+	    pht_dataset_source_cells(src, 0, &cells, &e) == PHT_OK &&
+	    sqlite3_open(db, &h) == SQLITE_OK, "sqlite: the registry's cells (%s)",
+	    e.msg))
+		goto out;
+	o = (size_t)snprintf(sql, sizeof(sql), "CREATE TABLE registry (");
+	for (k = 0; k < cells->ncols && o < sizeof(sql); k++)
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s\"%s\" TEXT",
+		    k ? ", " : "", cells->names[k]);
+	snprintf(sql + o, sizeof(sql) - o, ")");
+	tap_ok(sqlite3_exec(h, sql, NULL, NULL, NULL) == SQLITE_OK, "sqlite: a table");
+	o = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO registry VALUES (");
+	for (k = 0; k < cells->ncols; k++)
+		o += (size_t)snprintf(sql + o, sizeof(sql) - o, "%s?", k ? ", " : "");
+	snprintf(sql + o, sizeof(sql) - o, ")");
+	sqlite3_prepare_v2(h, sql, -1, &ins, NULL);
+	for (i = 0; ins != NULL && i < cells->nrows; i++) {
+		for (k = 0; k < cells->ncols; k++)
+			sqlite3_bind_text(ins, (int)k + 1, cells->cells[i * cells->ncols + k],
+			    -1, SQLITE_STATIC);
+		sqlite3_step(ins);
+		sqlite3_reset(ins);
+	}
+	sqlite3_finalize(ins);
+	sqlite3_close(h);
+	snprintf(dsj, sizeof(dsj), "{\"registry\":{\"sqlite\":\"%s\",\"dict\":\"%s\","
+	    "\"query\":\"SELECT * FROM registry ORDER BY rowid\"}}", db, dict);
+	cfg = config(dsj, "{\"k\":5}");
+	pht_err_clear(&e);
+	if (!tap_ok(cfg != NULL && pht_station_open(cfg, &st, &e) == PHT_OK,
+	    "sqlite: the station opens (%s)", e.msg))
+		goto out;
+	env = envelope("analyst", mean_code, "{\"column\":\"age\"}", "registry", "st-a",
+	    0, 3600, &len);
+	pht_err_clear(&e);
+	tap_ok(pht_station_exec(st, env, len, &res, &e) == PHT_OK &&
+	    res.outcome == PHT_STATION_RELEASED && res.output != NULL &&
+	    json_integer_value(json_object_get(res.output, "n")) == (json_int_t)want_n &&
+	    json_number_value(json_object_get(res.output, "sum")) == want_sum,
+	    "sqlite: the train's output equals the CSV's (%s)", e.msg);
+	pht_station_result_clear(&res);
+	free(env);
+	pht_station_close(st);
+out:
+	pht_dataset_source_cells_free(cells);
+	pht_dataset_source_free(src);
+	unlink(db);
+}
+#endif
+
 int
 main(void)
 {
@@ -694,6 +770,11 @@ main(void)
 	snprintf(dsj, sizeof(dsj), "{\"registry\":{\"csv\":\"%s\",\"dict\":\"%s\"}}", csv, dict);
 	test_one_answer(dsj);
 	test_export();
+	snprintf(path, sizeof(path), "%s/audit.log", dir);
+	unlink(path);
+#if PHT_TEST_SQLITE
+	test_sqlite_dataset(want_sum, pht_dataset_nrows(ds));
+#endif
 
 	pht_dataset_free(ds);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);

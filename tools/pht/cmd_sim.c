@@ -7,6 +7,7 @@
 
 #include "pht_buf.h"
 #include "pht_dataset.h"
+#include "pht_dataset_source.h"
 #include "pht_err.h"
 #include "pht_file.h"
 #include "pht_json.h"
@@ -25,7 +26,7 @@
 #define SIM_MAX_GRIDS 64
 
 static const char *sim_help =
-    "usage: pht sim TRAIN.lua --station NAME=PATH.csv [--station NAME=PATH.csv ...]\n"
+    "usage: pht sim TRAIN.lua --station NAME=PATH.csv|SOURCE.json [--station ...]\n"
     "               [--params JSON] [--time-limit SECONDS] [--memory-limit MB]\n"
     "               [--instruction-limit N] [--k N] [--max-rounds N] [--seed N]\n"
     "               [--time-resolution DAYS] [--km-min-cell N] [--grid COLUMN=STEP]\n"
@@ -35,9 +36,10 @@ static const char *sim_help =
     "\n"
     "Runs a whole train on this machine, without network or signatures, for\n"
     "analysts developing trains: station(data, params, round) at each named\n"
-    "dataset (its dictionary is PATH with .csv replaced by .dict.json), then\n"
-    "combine(results, params, round) over their outputs, round after round\n"
-    "until combine returns {done = true, result = ...}.\n"
+    "dataset (its dictionary is PATH with .csv replaced by .dict.json, or the\n"
+    "one a SOURCE.json names), then combine(results, params, round) over\n"
+    "their outputs, round after round until combine returns\n"
+    "{done = true, result = ...}.\n"
     "\n"
     "Every run uses the station's sandbox, limits and disclosure checks: a\n"
     "fresh Lua state in a child process, the instruction budget, memory cap and\n"
@@ -45,7 +47,9 @@ static const char *sim_help =
     "crosstab cells suppressed, outputs limited to plain data within the caps.\n"
     "\n"
     "Options:\n"
-    "  --station NAME=PATH.csv   a station and its dataset (repeatable)\n"
+    "  --station NAME=PATH.csv   a station and its dataset (repeatable); or\n"
+    "  --station NAME=SOURCE.json  a dataset source as in a station config's\n"
+    "                            datasets entry (docs/dataset.md, \"Sources\")\n"
     "  --params JSON|@FILE       the first round's params (a JSON object, or a file\n"
     "                            holding one; default {}), checked against the\n"
     "                            train's declaration and each dataset's dictionary\n"
@@ -137,7 +141,7 @@ parse_grid(const char *arg, struct pht_resolution_grid *g, char **name)
 	return 0;
 }
 
-/* NAME=PATH.csv into st (dictionary path derived). */
+/* NAME=PATH.csv into st (dictionary path derived), or NAME=SOURCE.json (dict NULL). */
 static int
 parse_station(const char *arg, struct sim_station *st)
 {
@@ -147,9 +151,14 @@ parse_station(const char *arg, struct sim_station *st)
 	if (eq == NULL || eq == arg || eq[1] == '\0')
 		return -1;
 	plen = strlen(eq + 1);
+	st->name = NULL;
+	if (plen >= 6 && strcmp(eq + 1 + plen - 5, ".json") == 0) {
+		/* a source file (csv in a dialect, sqlite, postgres): no dict here */
+		st->csv = strdup(eq + 1);
+		return st->csv == NULL ? -1 : (int)(eq - arg);
+	}
 	if (plen < 5 || strcmp(eq + 1 + plen - 4, ".csv") != 0)
 		return -1;
-	st->name = NULL;
 	st->csv = strdup(eq + 1);
 	st->dict = malloc(plen - 4 + sizeof(".dict.json"));
 	if (st->csv == NULL || st->dict == NULL)
@@ -261,8 +270,8 @@ sim_stations(struct sim_job *j, const struct pht_cli_opt *o)
 			free(st->csv);
 			free(st->dict);
 			st->csv = st->dict = NULL;
-			return pht_cli_usage_error("sim", "--station %s: give NAME=PATH.csv",
-			    val);
+			return pht_cli_usage_error("sim", "--station %s: give NAME=PATH.csv "
+			    "or NAME=SOURCE.json", val);
 		}
 		st->name = strndup(val, (size_t)nlen);
 		j->nst++;
@@ -401,6 +410,21 @@ out:
 	return ex;
 }
 
+/* A station's dataset: a CSV beside its dictionary, or a source file. */
+static int
+sim_load_dataset(struct sim_station *st, struct pht_err *err)
+{
+	struct pht_dataset_source *src = NULL;
+	int r;
+
+	if (st->dict != NULL)
+		return pht_dataset_load(st->csv, st->dict, NULL, &st->ds, err);
+	if ((r = pht_dataset_source_load_file(st->csv, 1, &src, err)) == PHT_OK)
+		r = pht_dataset_source_load(src, NULL, &st->ds, err);
+	pht_dataset_source_free(src);
+	return r;
+}
+
 /* The train, each station's dataset and the train's description. */
 static int
 sim_load(struct sim_job *j)
@@ -416,8 +440,7 @@ sim_load(struct sim_job *j)
 	}
 	for (i = 0; i < j->nst; i++) {
 		st = &j->stations[i];
-		if ((r = pht_dataset_load(st->csv, st->dict, NULL, &st->ds, &j->err)) !=
-		    PHT_OK) {
+		if ((r = sim_load_dataset(st, &j->err)) != PHT_OK) {
 			pht_err_prefix(&j->err, "station %s", st->name);
 			pht_cli_error("sim", &j->err);
 			return pht_cli_exit_for(r);

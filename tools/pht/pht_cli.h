@@ -102,6 +102,7 @@ int pht_cli_wants_help(int argc, char **argv);
 	X("pki", pht_cmd_pki, "create the federation CA and issue certificates") \
 	X("node", pht_cmd_node, "run the federation node (mTLS relay and mailbox)") \
 	X("sim", pht_cmd_sim, "run a whole train locally on CSV datasets (develop trains)") \
+	X("dataset", pht_cmd_dataset, "check a dataset source against its dictionary; draft a dictionary (infer)") \
 	X("permit", pht_cmd_permit, "issue, approve, show and verify permits and code approvals; revocations and halts") \
 	X("run", pht_cmd_run, "dispatch a train through the federation and combine the results") \
 	X("stations", pht_cmd_stations, "list the stations a node knows and their datasets") \
