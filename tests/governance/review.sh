@@ -123,7 +123,7 @@ ok $? "station daemons a (review) and b (auto) polling" "$dir/a/daemon.log"
 cat >"$dir/analyst.json" <<EOF
 {"node": "$url", "cert": "ana-tls/cert.pem", "key": "ana-tls/key.pem", "ca": "ca/ca.pem",
  "sign_key": "ana-keys/ana.sign.key", "station_keys": "station-keys", "stations": "a,b",
- "datasets": "registry"}
+ "datasets": "registry", "expires": "3d"}
 EOF
 run() { "$PHT" run "$@" --config "$dir/analyst.json" --permit-file "$dir/P-REV.permit"; }
 # queued_id: the id of the one pending train in a's queue
@@ -151,7 +151,7 @@ same_json() {
 }
 
 # ---- 1. pht run stops waiting when --timeout passes, and saves the run
-run "$dir/trains/count.lua" --params '{"by":"sex"}' --timeout 3s --expires 3d \
+run "$dir/trains/count.lua" --params '{"by":"sex"}' --timeout 3s \
   >"$dir/run1.out" 2>"$dir/run1.err"
 rc=$?
 run1=$(sed -n 's/.*pick up the results later with: pht results \([0-9a-f]*\)$/\1/p' "$dir/run1.err")
@@ -192,7 +192,15 @@ ok $? "  the datasets and the columns it will read (from its params)" "$dir/show
 exp=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["waiting"]["expires"])' "$dir/runs/$run1/run.json")
 want=$(date -u -d "@$exp" +%Y-%m-%dT%H:%M:%SZ)
 grep -q "^  expires    $want\$" "$dir/show.txt"
-ok $? "  the expiry, --expires 3d after it was sent ($want)" "$dir/show.txt"
+ok $? "  the expiry, 3d after it was sent (ANALYST.json expires) ($want)" "$dir/show.txt"
+python3 - "$dir/runs/$run1/run.json" <<'PY'
+import json, sys, datetime
+r = json.load(open(sys.argv[1]))
+saved = datetime.datetime.strptime(r["saved"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+left = r["waiting"]["expires"] - saved.timestamp()
+sys.exit(0 if r["expires"] == 3 * 86400 and 3 * 86400 - 60 < left <= 3 * 86400 else 1)
+PY
+ok $? "  and the run folder records the 3 days" "$dir/runs/$run1/run.json"
 python3 - "$dir/show.txt" <<'PY'
 import sys
 t = open(sys.argv[1]).read()

@@ -72,8 +72,8 @@ static const char *run_help =
     "                     approve), carried with the permit\n"
     "  --config FILE      ANALYST.json with any of: node, cert, key, ca,\n"
     "                     sign_key, seal_key, station_keys, stations, datasets,\n"
-    "                     timeout, min_stations (paths relative to the file;\n"
-    "                     options given on the command line win)\n"
+    "                     timeout, expires, min_stations (paths relative to\n"
+    "                     the file; options given on the command line win)\n"
     "\n"
     "pht stations lists the stations the node knows, their datasets (from the\n"
     "published dictionaries) and when they were last seen.\n"
@@ -122,6 +122,7 @@ load_config(struct run_opts *o, const char *cmd)
 		{&o->station_keys, &c->station_keys}, {&o->node, &c->node},
 		{&o->timeout, &c->timeout}, {&o->datasets, &c->datasets},
 		{&o->stations, &c->stations}, {&o->min_stations, &c->min_stations},
+		{&o->expires, &c->expires},
 	};
 	struct pht_err err;
 	size_t i;
