@@ -327,6 +327,20 @@ ok $? "  equal to pht sim's result" "$dir/results3.json"
 "$PHT" results "$run3" --node "$url" >/dev/null 2>"$dir/u1.err"
 [ $? -eq 2 ]
 ok $? "pht results refuses options the run folder holds" "$dir/u1.err"
+cp -r "$dir/runs/$run3" "$dir/edited-run"
+rm "$dir/edited-run/result.json"
+echo "-- edited" >>"$dir/edited-run/train.lua"
+"$PHT" results "$dir/edited-run" >/dev/null 2>"$dir/u3.err"
+[ $? -eq 1 ] && grep -q "train.lua: its SHA-256 is not the run's code_sha256" "$dir/u3.err"
+ok $? "a run folder whose train.lua was changed is refused" "$dir/u3.err"
+cp -r "$dir/runs/$run3" "$dir/odd-run"
+python3 - "$dir/odd-run/run.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1])); r["extra"] = 1; json.dump(r, open(sys.argv[1], "w"))
+PY
+"$PHT" results "$dir/odd-run" >/dev/null 2>"$dir/u4.err"
+[ $? -eq 2 ] && grep -q "unknown field extra" "$dir/u4.err"
+ok $? "a run.json with an unknown field is refused and the field named" "$dir/u4.err"
 "$PHT" results 0123456789abcdef0123456789abcdef >/dev/null 2>"$dir/u2.err"
 [ $? -eq 1 ] && grep -q "no run folder" "$dir/u2.err"
 ok $? "an unknown run: no run folder" "$dir/u2.err"
