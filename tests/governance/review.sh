@@ -289,6 +289,11 @@ ok $? "  nothing logged, the train still pending" "$dir/a/audit.log"
 PHT_CLOCK_OFFSET=$((2 * DAY)) "$PHT" station refuse --config "$dir/a/station.json" --by steward "$Q2" \
   >"$dir/refuse2.out" 2>"$dir/refuse2.err"
 ok $? "  refusing it is allowed" "$dir/refuse2.err"
+run2=$(sed -n 's/.*pick up the results later with: pht results \([0-9a-f]*\)$/\1/p' "$dir/run2.err")
+"$PHT" results "$run2" --timeout 60s >"$dir/results2.json" 2>"$dir/results2.err"
+[ $? -eq 1 ] && [ ! -s "$dir/results2.json" ] &&
+  grep -q "station a, round 1: refused: refused by the station's data steward" "$dir/results2.err"
+ok $? "pht results of the refused run: it failed, and says that a's steward refused it" "$dir/results2.err"
 
 # ---- 6. a two-round train: pht results goes on round after round
 run "$dir/trains/var.lua" --params '{"column":"age"}' --detach >"$dir/run3.out" 2>"$dir/run3.err"
