@@ -4,6 +4,7 @@
 #include "pht_envelope.h"
 #include "pht_err.h"
 #include "pht_http.h"
+#include "pht_id.h"
 #include "pht_json.h"
 #include "pht_key.h"
 #include "pht_resultmsg.h"
@@ -30,6 +31,8 @@ struct run {
 	json_t *report;           /* {"rounds","train_ids","failed","refused"} */
 	uint8_t result_key[PHT_KEY_RAW_LEN];
 	int64_t max_poll;         /* long poll wait; halved if the node refuses it */
+	int posted;               /* rounds this call posted */
+	json_t *waiting;          /* set when the run stopped waiting (the report's) */
 };
 
 static void
@@ -211,33 +214,56 @@ out:
 	return r;
 }
 
-/* One round: sign, post, collect. outputs[i] gets station i's output or NULL. */
+/*
+ * At the end of a round's wait: whether the run stops waiting (the
+ * contract in pht_analyst_client.h). PHT_OK to go on as before; otherwise
+ * rn->waiting is set and the error ends the rounds (pht_analyst_run turns
+ * it into PHT_OK without a result).
+ */
 static int
-do_round(struct run *rn, int round, const json_t *params, const char *const *stations,
-    size_t n, json_t **outputs, struct pht_err *err)
+stop_waiting(struct run *rn, int round, const char *id, const json_t *params,
+    const char *const *stations, size_t n, const enum st_state *state,
+    int64_t expires, struct pht_err *err)
+{
+	const struct pht_analyst_run_spec *s = rn->s;
+	size_t i, released = 0, pending = 0, need;
+	json_t *st;
+
+	for (i = 0; i < n; i++) {
+		released += state[i] == ST_OK;
+		pending += state[i] == ST_PENDING;
+	}
+	need = s->min_stations > 0 && s->min_stations < n ? s->min_stations : n;
+	if (pending == 0 || released >= need || pht_time_now() >= expires)
+		return PHT_OK;
+	if ((st = json_array()) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		json_array_append_new(st, json_string(stations[i]));
+	rn->waiting = json_pack("{s:i, s:s, s:O, s:o, s:I}", "round", round, "train", id,
+	    "params", params, "stations", st, "expires", (json_int_t)expires);
+	if (rn->waiting == NULL ||
+	    json_object_set(rn->report, "waiting", rn->waiting) != 0)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++)
+		if (state[i] == ST_PENDING)
+			note(rn, "round %d: station %s has not answered yet", round,
+			    stations[i]);
+	return pht_errf(err, PHT_ERR_NETWORK, "stopped waiting");
+}
+
+/* The round's train: built, signed and posted (retried until deadline). */
+static int
+send_round(struct run *rn, const char *id, int round, const json_t *params,
+    const char *const *stations, size_t n, int64_t now, int64_t expires,
+    int64_t deadline, struct pht_err *err)
 {
 	const struct pht_analyst_run_spec *s = rn->s;
 	struct pht_trainmsg_spec ts;
-	struct pht_analyst_progress pg;
-	enum st_state *state = NULL;
-	char id[PHT_TRAINMSG_ID_LEN + 1], route[256], why[PHT_RESULTMSG_MAX_REASON + 64];
 	char *payload = NULL, *envtext = NULL;
-	size_t plen, elen, i, idx;
-	int64_t now, deadline, after = 0, wait;
-	json_t *resp = NULL, *results, *entry, *out = NULL;
-	struct pht_err e;
+	size_t plen, elen;
 	int r;
 
-	memset(&pg, 0, sizeof(pg));
-	pg.round = round;
-	pg.expected = n;
-	if ((state = calloc(n, sizeof(*state))) == NULL)
-		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
-	if ((r = pht_trainmsg_new_id(id, err)) != PHT_OK)
-		goto out;
-	json_array_append_new(json_object_get(rn->report, "train_ids"), json_string(id));
-	now = pht_time_now();
-	deadline = now + s->round_timeout;
 	memset(&ts, 0, sizeof(ts));
 	ts.id = id;
 	ts.name = s->name;
@@ -253,22 +279,67 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 	ts.n_stations = n;
 	ts.round = round;
 	ts.issued = now;
-	ts.expires = deadline;
+	ts.expires = expires;
 	memcpy(ts.result_key, rn->result_key, sizeof(ts.result_key));
-	if ((r = pht_trainmsg_build(&ts, &payload, &plen, err)) != PHT_OK ||
+	if ((r = pht_trainmsg_build(&ts, &payload, &plen, err)) == PHT_OK &&
 	    (r = pht_envelope_sign(s->sign_key, (const uint8_t *)payload, plen, &envtext,
-	    &elen, err)) != PHT_OK)
-		goto out;
-	if ((r = post_round(rn, id, round, stations, n, envtext, deadline, err)) != PHT_OK) {
+	    &elen, err)) == PHT_OK &&
+	    (r = post_round(rn, id, round, stations, n, envtext, deadline, err)) != PHT_OK)
 		pht_err_prefix(err, "round %d: posting the train", round);
-		goto out;
+	free(payload);
+	free(envtext);
+	return r;
+}
+
+/* One round: sign, post, collect. outputs[i] gets station i's output or NULL. */
+static int
+do_round(struct run *rn, int round, const json_t *params, const char *const *stations,
+    size_t n, json_t **outputs, struct pht_err *err)
+{
+	const struct pht_analyst_run_spec *s = rn->s;
+	struct pht_analyst_progress pg;
+	enum st_state *state = NULL;
+	char id[PHT_TRAINMSG_ID_LEN + 1], route[256], why[PHT_RESULTMSG_MAX_REASON + 64];
+	size_t i, idx;
+	int64_t now, deadline, expires, after = 0, wait;
+	json_t *resp = NULL, *results, *entry, *out = NULL;
+	struct pht_err e;
+	int r, first;
+
+	memset(&pg, 0, sizeof(pg));
+	pg.round = round;
+	pg.expected = n;
+	if ((state = calloc(n, sizeof(*state))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	now = pht_time_now();
+	deadline = now + s->round_timeout;
+	if (s->resume != NULL && round == s->resume->round) {
+		/* the round in flight when the run stopped waiting: at the node already */
+		snprintf(id, sizeof(id), "%s", s->resume->train_id);
+		expires = s->resume->expires;
+		note(rn, "round %d: collecting the results of train %s", round, id);
+		goto collect;
 	}
+	if ((r = pht_trainmsg_new_id(id, err)) != PHT_OK)
+		goto out;
+	json_array_append_new(json_object_get(rn->report, "train_ids"), json_string(id));
+	expires = now + (s->expires > 0 ? s->expires : s->round_timeout);
+	if ((r = send_round(rn, id, round, params, stations, n, now, expires, deadline,
+	    err)) != PHT_OK)
+		goto out;
 	note(rn, "round %d: train %s sent to %zu station%s", round, id, n,
 	    n == 1 ? "" : "s");
+	if (s->detach && rn->posted++ == 0)
+		goto stop;
+collect:
 	if (s->progress != NULL)
 		s->progress(s->arg, &pg);
-	while (pg.answered < n && (now = pht_time_now()) < deadline && !cancelled(rn)) {
+	/* at least one look, even with no time to wait (pht results) */
+	for (first = 1; pg.answered < n && !cancelled(rn) &&
+	    ((now = pht_time_now()) < deadline || first); first = 0) {
 		wait = deadline - now < rn->max_poll ? deadline - now : rn->max_poll;
+		if (wait < 0)
+			wait = 0;
 		snprintf(route, sizeof(route), "/v1/trains/%s/results?wait=%lld&after=%lld",
 		    id, (long long)wait, (long long)after);
 		r = call(rn, "GET", route, NULL, (long)(wait + 15) * 1000, &resp, &e);
@@ -280,11 +351,13 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 			if (!cancelled(rn))
 				note(rn, "node unreachable (%s): retrying", pht_err_msg(&e));
 			nap_ms(1000);
+			first = 0;
 			continue;
 		}
 		if (r == PHT_ERR_MALFORMED && wait > 1) {
 			/* the node's max_wait is lower: ask for less */
 			rn->max_poll = wait / 2;
+			first = 1;
 			continue;
 		}
 		if (r != PHT_OK) {
@@ -329,6 +402,10 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 		if (s->progress != NULL)
 			s->progress(s->arg, &pg);
 	}
+stop:
+	if ((r = stop_waiting(rn, round, id, params, stations, n, state, expires, err)) !=
+	    PHT_OK)
+		goto out;
 	for (i = 0; i < n; i++)
 		if (state[i] == ST_PENDING) {
 			note(rn, "round %d: station %s did not answer by the deadline", round,
@@ -341,8 +418,6 @@ do_round(struct run *rn, int round, const json_t *params, const char *const *sta
 out:
 	json_decref(resp);
 	free(state);
-	free(payload);
-	free(envtext);
 	return r;
 }
 
@@ -392,8 +467,11 @@ pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
 	memset(&rn, 0, sizeof(rn));
 	rn.s = s;
 	rn.max_poll = RUN_MAX_POLL;
-	if (s->nstations == 0 || s->round_timeout <= 0)
-		return pht_errf(err, PHT_ERR_INVALID, "no stations or no round timeout");
+	if (s->nstations == 0 || s->round_timeout < 0 || (s->round_timeout == 0 &&
+	    s->expires <= 0) || (s->resume != NULL && (s->resume->round < 1 ||
+	    !pht_id_ok(s->resume->train_id))))
+		return pht_errf(err, PHT_ERR_INVALID, "no stations, no round timeout or "
+		    "expiry, or a bad round to resume");
 	len = strlen(s->node_url);
 	while (len > 0 && s->node_url[len - 1] == '/')
 		len--;
@@ -401,9 +479,14 @@ pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
 		return pht_errf(err, PHT_ERR_INVALID, "node URL too long");
 	memcpy(rn.base, s->node_url, len);
 	rn.base[len] = '\0';
-	if ((rn.report = json_pack("{s:i, s:[], s:[], s:[]}", "rounds", 0, "train_ids",
-	    "failed", "refused")) == NULL)
+	if (s->resume != NULL && json_is_object(s->resume->report))
+		rn.report = json_deep_copy(s->resume->report);
+	else
+		rn.report = json_pack("{s:i, s:[], s:[], s:[]}", "rounds", 0, "train_ids",
+		    "failed", "refused");
+	if (rn.report == NULL)
 		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	json_object_del(rn.report, "waiting");
 	if ((r = pht_key_public_raw(s->seal_key, rn.result_key, err)) != PHT_OK ||
 	    (r = pht_http_new(&s->http, &rn.http, err)) != PHT_OK)
 		goto out;
@@ -416,6 +499,7 @@ pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
 	rounds.nstations = s->nstations;
 	rounds.min_stations = s->min_stations;
 	rounds.max_rounds = s->max_rounds;
+	rounds.first_round = s->resume != NULL ? s->resume->round : 1;
 	rounds.limits = s->limits;
 	rounds.transport = &node;
 	r = pht_analyst_rounds_run(&rounds, result, &end, err);
@@ -423,7 +507,10 @@ pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
 		json_object_set_new(rn.report, "participation", end.participation);
 	if (r == PHT_OK)
 		note(&rn, "done after %d round%s", end.rounds, end.rounds == 1 ? "" : "s");
+	else if (rn.waiting != NULL)
+		r = PHT_OK; /* stopped waiting: the report says where */
 out:
+	json_decref(rn.waiting);
 	pht_http_free(rn.http);
 	*report = rn.report;
 	return r;

@@ -22,6 +22,17 @@ struct pht_analyst_progress {
 	size_t refused;       /* results refused by the client (bad signature, ...) */
 };
 
+/*
+ * A run picked up again after it stopped waiting (pht results): the round
+ * that was in flight, already at the node, and what was reported so far.
+ */
+struct pht_analyst_resume {
+	int round;                           /* the round in flight */
+	const char *train_id;                /* its train id at the node */
+	int64_t expires;                     /* its trains' expiry (Unix seconds) */
+	const json_t *report;                /* the report so far, or NULL */
+};
+
 /* Everything a run needs; the caller owns every pointer. */
 struct pht_analyst_run_spec {
 	const char *node_url;                /* https://host:port */
@@ -41,7 +52,14 @@ struct pht_analyst_run_spec {
 	const char *permit;                  /* data permit id, or NULL */
 	const char *permit_envelope;         /* the signed permit's text, or NULL */
 	const char *code_approval;           /* a reviewer's code approval text, or NULL */
-	int64_t round_timeout;               /* seconds each round may take */
+	int64_t round_timeout;               /* seconds pht run waits for each round
+	                                        (0: one look at the node) */
+	int64_t expires;                     /* seconds each round's train stays valid
+	                                        at the stations; 0: round_timeout */
+	int detach;                          /* stop waiting once the first round
+	                                        this call posts is at the node */
+	const struct pht_analyst_resume *resume;  /* NULL: a new run; else params
+	                                        and stations are that round's */
 	size_t min_stations;                 /* 0: every station must answer */
 	int max_rounds;                      /* 0: 50 */
 	const struct pht_limits *limits;     /* combine's sandbox; NULL: defaults */
@@ -53,7 +71,8 @@ struct pht_analyst_run_spec {
 /*
  * Runs the train through the federation. Each round: a fresh train id, a
  * train payload (pht_trainmsg) with the round's params, issued now and
- * expiring after round_timeout, the analyst's result key (the public half
+ * expiring after expires (the stations refuse it from then on; a steward
+ * may hold it that long), the analyst's result key (the public half
  * of seal_key), signed (pht_envelope) and posted to the node
  * (POST /v1/trains, retried while the node is unreachable); then the
  * results are long-polled until every station answered or the round's
@@ -75,6 +94,18 @@ struct pht_analyst_run_spec {
  * result)
  * with every station that failed, refused, or did not answer by the
  * deadline ("status": "no answer"). *result gets combine's final "result".
+ *
+ * Stopping without a result. When a round's deadline passes (or at once
+ * with detach, or when http.cancel is set) while stations have not
+ * answered, too few released to go on, and the train has not expired,
+ * the run stops waiting: it returns PHT_OK with *result NULL and the
+ * report's "waiting" set to {"round", "train", "params", "stations",
+ * "expires"} (the round in flight, its train id, params and stations, and
+ * the trains' expiry as Unix seconds): everything a later call needs, with
+ * resume, to pick the results up from the node (which keeps them until
+ * then) and go on with the rounds. Pending stations are then not in
+ * "failed". A resumed run starts at resume->round, collects that round's
+ * results from the node's first one on, and never posts that round again.
  *
  * PHT_ERR_NETWORK if the node stays unreachable past a deadline,
  * PHT_ERR_DENIED/PHT_ERR_MALFORMED from the node, PHT_ERR_POLICY when too

@@ -46,7 +46,7 @@ pht_analyst_config_load(const char *path, struct pht_analyst_config *cfg,
 	    "seal_key", "station_keys"};
 	static const char *const known[] = {"node", "cert", "key", "ca", "sign_key",
 	    "seal_key", "station_keys", "stations", "datasets", "timeout",
-	    "min_stations"};
+	    "min_stations", "expires"};
 	const char **slots[] = {&cfg->cert, &cfg->key, &cfg->ca, &cfg->sign_key,
 	    &cfg->seal_key, &cfg->station_keys};
 	struct pht_buf *b = NULL, *sb = NULL;
@@ -95,6 +95,7 @@ pht_analyst_config_load(const char *path, struct pht_analyst_config *cfg,
 			goto out;
 	cfg->node = json_string_value(json_object_get(cfg->root, "node"));
 	cfg->timeout = json_string_value(json_object_get(cfg->root, "timeout"));
+	cfg->expires = json_string_value(json_object_get(cfg->root, "expires"));
 	cfg->datasets = json_string_value(json_object_get(cfg->root, "datasets"));
 	val = json_object_get(cfg->root, "stations");
 	if (json_is_string(val)) {

@@ -17,7 +17,7 @@ struct pht_err;
  */
 struct pht_analyst_config {
 	const char *node, *cert, *key, *ca, *sign_key, *seal_key, *station_keys;
-	const char *stations, *datasets, *timeout, *min_stations;
+	const char *stations, *datasets, *timeout, *min_stations, *expires;
 	/* private */
 	json_t *root;
 	char *owned[8];
@@ -28,7 +28,8 @@ struct pht_analyst_config {
  * Reads ANALYST.json at path (at most 1 MiB) into cfg, which the caller
  * clears with pht_analyst_config_clear even on failure. The file must be
  * a JSON object with only the fields node, cert, key, ca, sign_key,
- * seal_key, station_keys, stations, datasets, timeout and min_stations,
+ * seal_key, station_keys, stations, datasets, timeout, expires and
+ * min_stations,
  * each a string (stations may be an array, min_stations an integer).
  * Errors as pht_file_read and pht_json_parse; PHT_ERR_MALFORMED
  * "PATH: not a JSON object", "PATH: unknown field \"F\"",

@@ -107,7 +107,8 @@ pht_analyst_rounds_run(const struct pht_analyst_rounds *s, json_t **result,
 	memcpy(active, s->stations, s->nstations * sizeof(*active));
 	nactive = s->nstations;
 	need = s->min_stations > 0 ? s->min_stations : s->nstations;
-	for (round = 1; round <= max_rounds; round++) {
+	for (round = s->first_round > 1 ? s->first_round : 1; round <= max_rounds;
+	    round++) {
 		end->rounds = round;
 		for (i = 0; i < s->nstations; i++) {
 			json_decref(outputs[i]);

@@ -42,6 +42,8 @@ struct pht_analyst_rounds {
 	size_t nstations;
 	size_t min_stations;                 /* 0: every station must release */
 	int max_rounds;                      /* 0: 50 */
+	int first_round;                     /* 0 or 1: a new run; N: a run picked up
+	                                        at round N (params, stations: its) */
 	uint64_t seed;                       /* combine's math.random seed; 0: fresh */
 	const struct pht_limits *limits;     /* combine's sandbox; NULL: defaults */
 	const struct pht_analyst_transport *transport;

@@ -2,13 +2,26 @@
 #include "pht_time.h"
 #include "pht_err.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 int64_t
 pht_time_now(void)
 {
+	const char *off = getenv("PHT_CLOCK_OFFSET");
+	long long v;
+	char *end;
+
+	/* the one test hook for the wall clock (pht_time.h) */
+	if (off != NULL && *off != '\0') {
+		errno = 0;
+		v = strtoll(off, &end, 10);
+		if (errno == 0 && *end == '\0' && v > -(1LL << 40) && v < (1LL << 40))
+			return (int64_t)time(NULL) + (int64_t)v;
+	}
 	return (int64_t)time(NULL);
 }
 

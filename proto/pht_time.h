@@ -5,7 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Seconds since the epoch, UTC (wall clock). */
+/*
+ * Seconds since the epoch, UTC (wall clock). The environment variable
+ * PHT_CLOCK_OFFSET (a decimal number of seconds, may be negative) is added
+ * when set: the one place tests move the clock (a steward's decision a day
+ * later, an expired train) without sleeping. It moves only what PHT
+ * decides by its own clock; TLS certificates are checked by the system's.
+ */
 int64_t pht_time_now(void);
 
 /* Monotonic clock in milliseconds, for deadlines. */

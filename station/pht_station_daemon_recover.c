@@ -32,6 +32,7 @@ sd_queue_train(struct daemon *d, const char *node_train, int64_t round,
 	const char *const *names;
 	const uint8_t *payload;
 	json_t *item = NULL, *cols = NULL, *dsl = NULL;
+	char expires[21];
 	size_t plen, n, i;
 	int r;
 
@@ -62,8 +63,12 @@ sd_queue_train(struct daemon *d, const char *node_train, int64_t round,
 	    "signer", pht_envelope_signer_name(env),
 	    "code_sha256", pht_trainmsg_code_sha256(msg),
 	    "datasets", dsl, "params", pht_trainmsg_params(msg), "columns", cols);
+	pht_time_format(pht_trainmsg_expires(msg), expires);
 	if (item == NULL || (pht_trainmsg_name(msg) != NULL &&
-	    json_object_set_new(item, "name", json_string(pht_trainmsg_name(msg))) != 0)) {
+	    json_object_set_new(item, "name", json_string(pht_trainmsg_name(msg))) != 0) ||
+	    json_object_set_new(item, "expires", json_string(expires)) != 0 ||
+	    (pht_trainmsg_permit(msg) != NULL && json_object_set_new(item, "permit",
+	    json_string(pht_trainmsg_permit(msg))) != 0)) {
 		r = pht_errf(err, PHT_ERR_NOMEM, "out of memory");
 		goto out;
 	}

@@ -1,5 +1,6 @@
 /* pht_station_exec.c — a signed train through verification, policy, the sandbox, output checks and the audit log, as a table of stages. */
 #include "pht_station_exec.h"
+#include "pht_station_code.h"
 #include "pht_audit.h"
 #include "pht_dataset.h"
 #include "pht_enc.h"
@@ -421,6 +422,25 @@ stage_payload(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
 	return STAGE_NEXT;
 }
 
+/* The train's code into the station's code store, by its hash. */
+static int
+store_code(struct pht_station *st, const struct pht_trainmsg *msg, struct pht_err *err)
+{
+	const char *code;
+	size_t len;
+	char *dir;
+	int r;
+
+	if ((dir = pht_station_code_dir(pht_station_config_audit_log(st->cfg))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	code = pht_trainmsg_code(msg, &len);
+	r = pht_station_code_put(dir, code, len, pht_trainmsg_code_sha256(msg), err);
+	free(dir);
+	if (r != PHT_OK)
+		pht_err_prefix(err, "the code store");
+	return r;
+}
+
 /* The "received" entry, once the train is authentic (not again when approved). */
 static enum stage_next
 stage_received(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
@@ -434,6 +454,9 @@ stage_received(struct exec_ctx *x, struct pht_err *why, struct pht_err *err)
 	(void)why;
 	if (x->approved)
 		return STAGE_NEXT;
+	/* the code the entry names is stored first (pht_station_code.h) */
+	if ((x->error = store_code(x->st, msg, err)) != PHT_OK)
+		return STAGE_ERROR;
 	pht_time_format(pht_trainmsg_issued(msg), issued);
 	pht_time_format(pht_trainmsg_expires(msg), expires);
 	ds = pht_trainmsg_datasets(msg, &nds);

@@ -5,7 +5,9 @@
 #include "pht_id.h"
 #include "pht_file.h"
 #include "pht_json.h"
+#include "pht_envelope.h"
 #include "pht_station_config.h"
+#include "pht_trainmsg.h"
 #include "pht_time.h"
 #include "pht_limits.h"
 
@@ -217,7 +219,6 @@ pht_station_queue_decide(const char *dir, const char *id, int approve,
     const char *by, struct pht_err *err)
 {
 	json_t *item = NULL;
-	const char *state;
 	char now[21], *path = NULL;
 	size_t i, n = by != NULL ? strlen(by) : 0;
 	int r;
@@ -231,13 +232,9 @@ pht_station_queue_decide(const char *dir, const char *id, int approve,
 			    "printable ASCII");
 	if ((r = pht_station_queue_get(dir, id, &item, err)) != PHT_OK)
 		return r;
-	state = json_string_value(json_object_get(item, "state"));
-	if (strcmp(state, "pending") != 0) {
-		const char *who = json_string_value(json_object_get(item, "by"));
-		r = pht_errf(err, PHT_ERR_DENIED, "train %s was already %s by %s", id,
-		    state, who != NULL ? who : "someone");
+	if ((r = pht_station_queue_may_decide(item, approve, pht_time_now(), err)) !=
+	    PHT_OK)
 		goto out;
-	}
 	pht_time_format(pht_time_now(), now);
 	if (json_object_set_new(item, "state", json_string(approve ? "approved" :
 	    "refused")) != 0 || json_object_set_new(item, "by", json_string(by)) != 0 ||
@@ -253,6 +250,56 @@ pht_station_queue_decide(const char *dir, const char *id, int approve,
 out:
 	free(path);
 	json_decref(item);
+	return r;
+}
+
+int
+pht_station_queue_train(const json_t *item, struct pht_trainmsg **msg,
+    struct pht_err *err)
+{
+	const char *text = json_string_value(json_object_get(item, "envelope"));
+	struct pht_envelope *env = NULL;
+	const uint8_t *payload;
+	size_t plen;
+	int r;
+
+	*msg = NULL;
+	if (text == NULL)
+		return pht_errf(err, PHT_ERR_MALFORMED, "queue item without an envelope");
+	if ((r = pht_envelope_parse(text, strlen(text), &env, err)) == PHT_OK) {
+		payload = pht_envelope_payload(env, &plen);
+		r = pht_trainmsg_parse(payload, plen, PHT_TRAINMSG_AT_ISSUE, msg, err);
+	}
+	pht_envelope_free(env);
+	return r;
+}
+
+int
+pht_station_queue_may_decide(const json_t *item, int approve, int64_t now,
+    struct pht_err *err)
+{
+	const char *id = json_string_value(json_object_get(item, "train"));
+	const char *state = json_string_value(json_object_get(item, "state"));
+	const char *who = json_string_value(json_object_get(item, "by"));
+	struct pht_trainmsg *msg = NULL;
+	char t[21], n[21];
+	int r;
+
+	if (state == NULL || strcmp(state, "pending") != 0)
+		return pht_errf(err, PHT_ERR_DENIED, "train %s was already %s by %s", id,
+		    state != NULL ? state : "decided", who != NULL ? who : "someone");
+	if (!approve)
+		return PHT_OK;
+	if ((r = pht_station_queue_train(item, &msg, err)) != PHT_OK)
+		return r;
+	if (now >= pht_trainmsg_expires(msg)) {
+		pht_time_format(pht_trainmsg_expires(msg), t);
+		pht_time_format(now, n);
+		r = pht_errf(err, PHT_ERR_EXPIRED, "train %s expired at %s, before this "
+		    "approval (now %s): refuse it, or ask the analyst to send it again "
+		    "with a longer --expires", id, t, n);
+	}
+	pht_trainmsg_free(msg);
 	return r;
 }
 

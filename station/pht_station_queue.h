@@ -20,9 +20,12 @@ struct pht_station_config;
  *   queued       RFC 3339 UTC time it was queued
  *   signer       the signer's name in the station config
  *   name         the train's name (if known), code_sha256, datasets,
- *   params       the params as signed
+ *   params       the params as signed; permit: the permit id it names
+ *                (if any)
  *   columns      the dataset columns named in the params (the columns it
  *                may read, as far as can be known before it runs)
+ *   expires      RFC 3339 UTC time the train expires (from its payload;
+ *                a steward may approve it only before)
  *   state        "pending", "approved" or "refused"
  *   by, decided  who decided and when (once decided)
  *
@@ -62,11 +65,33 @@ int pht_station_queue_get(const char *dir, const char *id, json_t **out,
 /*
  * Records a steward's decision on a pending item: approve (1) or refuse
  * (0), by whom (1..128 printable characters). PHT_ERR_NOT_FOUND if absent,
- * PHT_ERR_DENIED ("train ID was already approved by NAME") if it is no
- * longer pending, PHT_ERR_INVALID for a bad id or name.
+ * the refusals of pht_station_queue_may_decide at pht_time_now() (no
+ * longer pending, or an approval after the train expired),
+ * PHT_ERR_INVALID for a bad id or name.
  */
 int pht_station_queue_decide(const char *dir, const char *id, int approve,
     const char *by, struct pht_err *err);
+
+/*
+ * The queued train's payload, parsed from the item's envelope (its
+ * signature was verified when it was queued) with every check but the
+ * clock (PHT_TRAINMSG_AT_ISSUE): *msg (caller frees with
+ * pht_trainmsg_free). Errors of pht_envelope_parse and pht_trainmsg_parse.
+ */
+struct pht_trainmsg;
+int pht_station_queue_train(const json_t *item, struct pht_trainmsg **msg,
+    struct pht_err *err);
+
+/*
+ * Whether a steward may decide item at time now: it must be pending
+ * (PHT_ERR_DENIED "train ID was already approved by NAME"), and to be
+ * approved not expired (PHT_ERR_EXPIRED "train ID expired at T, before
+ * this approval (now N): refuse it, or ask the analyst to send it again
+ * with a longer --expires"). Refusing an expired train is allowed (the
+ * analyst gets a signed refusal). Errors of pht_station_queue_train.
+ */
+int pht_station_queue_may_decide(const json_t *item, int approve, int64_t now,
+    struct pht_err *err);
 
 /* Removes an item once it is answered. PHT_ERR_NOT_FOUND if absent. */
 int pht_station_queue_remove(const char *dir, const char *id, struct pht_err *err);

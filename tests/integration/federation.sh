@@ -217,10 +217,11 @@ lua5.4 "$here/forge.lua" "$SRC/tests/trains" 1 a <"$dir/old-results.json" >"$dir
 code=$(c zz-tls -o "$dir/body" -w '%{http_code}' --data-binary @"$dir/forged.json" "$url/v1/trains/$t7/results")
 for _ in $(seq 1 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$run_pid"; rc=$?
-[ "$code" = 201 ] && [ $rc -eq 1 ] && grep -q "result from zz refused: the signed result is for train $ana_train round 1 at a, not train $t7" "$dir/run7.err"
+[ "$code" = 201 ] && [ $rc -eq 3 ] && grep -q "result from zz refused: the signed result is for train $ana_train round 1 at a, not train $t7" "$dir/run7.err"
 ok $? "a genuine result of another train and station, re-posted, is refused and reported" "$dir/run7.err"
-grep -q 'station zz, round 1: no answer by the deadline' "$dir/run7.err" && [ ! -s "$dir/run7.json" ]
-ok $? "the station that did not answer by the deadline is named" "$dir/run7.err"
+grep -q 'round 1: station zz has not answered yet' "$dir/run7.err" && [ ! -s "$dir/run7.json" ] &&
+  grep -q 'stopped waiting in round 1' "$dir/run7.err"
+ok $? "the station that did not answer by the deadline is named; pht run stopped waiting (exit 3)" "$dir/run7.err"
 
 "$PHT" run "$here/count.lua" --config "$dir/analyst.json" --station-keys "$dir/zz-keys" \
   --stations zz --timeout 5s >"$dir/run8.json" 2>"$dir/run8.err" &
@@ -233,7 +234,7 @@ lua5.4 "$here/forge.lua" "$SRC/tests/trains" 1 b <"$dir/old-results.json" >"$dir
 code=$(c zz-tls -o "$dir/body" -w '%{http_code}' --data-binary @"$dir/forged.json" "$url/v1/trains/$t8/results")
 for _ in $(seq 1 300); do kill -0 "$run_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$run_pid"; rc=$?
-[ "$code" = 201 ] && [ $rc -eq 1 ] && grep -q "result from zz refused: envelope: unknown signer" "$dir/run8.err"
+[ "$code" = 201 ] && [ $rc -eq 3 ] && grep -q "result from zz refused: envelope: unknown signer" "$dir/run8.err"
 ok $? "a result signed by a key that is not pinned is refused and reported" "$dir/run8.err"
 
 mkdir -p "$dir/mixed-keys"

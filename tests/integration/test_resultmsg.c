@@ -7,6 +7,10 @@
 #include "pht_resultmsg.h"
 #include "pht_station_queue.h"
 #include "pht_trainmsg.h"
+#include "pht_envelope.h"
+#include "pht_key.h"
+#include "pht_time.h"
+#include "train_envelope.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,19 +194,29 @@ test_not_confusable(void)
 static void
 test_queue(void)
 {
-	char tmpl[] = "/tmp/pht-queue-XXXXXX", dir[64], path[128], dict[128];
+	char tmpl[] = "/tmp/pht-queue-XXXXXX", dir[64], path[128], dict[128], key[128];
+	char *env, *old;
 	struct pht_err e;
 	json_t *item, *list = NULL, *got = NULL, *params, *cols = NULL;
+	size_t elen;
 	FILE *f;
 
 	tap_ok(mkdtemp(tmpl) != NULL, "temporary directory");
 	snprintf(dir, sizeof(dir), "%s/q", tmpl);
+	snprintf(key, sizeof(key), "%s/ana.sign.key", tmpl);
+	tap_ok(pht_key_generate_files(tmpl, "ana", NULL, NULL, &e) == PHT_OK, "a signer's key");
+	/* a train valid for an hour, and one that expired a minute ago */
+	env = test_train_envelope(key, "return {}", NULL, NULL, "a", 0, 3600, &elen);
+	old = test_train_envelope(key, "return {}", NULL, NULL, "a", -7200, -60, &elen);
 	tap_ok(pht_station_queue_list(dir, &list, &e) == PHT_OK &&
 	    json_array_size(list) == 0, "a missing queue is empty");
 	json_decref(list);
 	list = NULL;
 
-	item = json_pack("{s:s, s:s, s:s}", "train", "t1", "envelope", "{}", "signer", "eve");
+	item = json_pack("{s:s, s:s, s:s}", "train", "t3", "envelope", old, "signer", "eve");
+	tap_ok(pht_station_queue_add(dir, item, &e) == PHT_OK, "add t3, expired");
+	json_decref(item);
+	item = json_pack("{s:s, s:s, s:s}", "train", "t1", "envelope", env, "signer", "eve");
 	tap_ok(pht_station_queue_add(dir, item, &e) == PHT_OK, "add t1");
 	tap_ok(pht_station_queue_add(dir, item, &e) == PHT_ERR_REPLAY, "t1 twice: PHT_ERR_REPLAY");
 	tap_str(pht_err_msg(&e), "train t1 is queued already", "detail");
@@ -231,6 +245,19 @@ test_queue(void)
 	tap_ok(pht_station_queue_decide(dir, "t1", 0, "max", &e) == PHT_ERR_DENIED,
 	    "a second decision: PHT_ERR_DENIED");
 	tap_str(pht_err_msg(&e), "train t1 was already approved by dora", "detail");
+	tap_ok(pht_station_queue_decide(dir, "t3", 1, "dora", &e) == PHT_ERR_EXPIRED,
+	    "approving an expired train: PHT_ERR_EXPIRED");
+	tap_ok(strstr(pht_err_msg(&e), "train t3 expired at ") != NULL &&
+	    strstr(pht_err_msg(&e), "before this approval") != NULL, "detail: %s",
+	    pht_err_msg(&e));
+	tap_ok(pht_station_queue_get(dir, "t3", &got, &e) == PHT_OK &&
+	    strcmp(json_string_value(json_object_get(got, "state")), "pending") == 0,
+	    "  it stays pending");
+	json_decref(got);
+	got = NULL;
+	tap_ok(pht_station_queue_decide(dir, "t3", 0, "dora", &e) == PHT_OK,
+	    "refusing it is allowed");
+	tap_ok(pht_station_queue_remove(dir, "t3", &e) == PHT_OK, "remove t3");
 	tap_ok(pht_station_queue_list(dir, &list, &e) == PHT_OK && json_array_size(list) == 1 &&
 	    strcmp(json_string_value(json_object_get(json_array_get(list, 0), "by")),
 	    "dora") == 0, "the list shows the decision");
@@ -267,6 +294,16 @@ test_queue(void)
 	json_decref(params);
 	unlink(dict);
 	rmdir(dir);
+	free(env);
+	free(old);
+	snprintf(path, sizeof(path), "%s/ana.sign.key", tmpl);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ana.sign.pub", tmpl);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ana.seal.key", tmpl);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/ana.seal.pub", tmpl);
+	unlink(path);
 	rmdir(tmpl);
 }
 

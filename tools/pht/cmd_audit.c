@@ -10,6 +10,8 @@
 #include "pht_http.h"
 #include "pht_json.h"
 #include "pht_key.h"
+#include "pht_hash.h"
+#include "pht_station_code.h"
 #include "pht_station_config.h"
 #include "pht_station_exec.h"
 #include "pht_limits.h"
@@ -23,8 +25,8 @@
 static const char *audit_help =
     "usage: pht audit verify LOG --station-key PUB [--head SEQ:HASH]\n"
     "       pht audit list LOG\n"
-    "       pht audit show LOG TRAIN_ID\n"
-    "       pht audit replay LOG TRAIN_ID --config STATION.json --train FILE\n"
+    "       pht audit show LOG TRAIN_ID [--code]\n"
+    "       pht audit replay LOG TRAIN_ID --config STATION.json [--train FILE]\n"
     "       pht audit repair LOG --station-key KEY [--head SEQ:HASH | --config STATION.json]\n"
     "       pht audit verify LOG.000000000042 ... LOG --station-key PUB [--head SEQ:HASH]\n"
     "       pht audit verify BUNDLE [--station-key PUB]   (or --bundle BUNDLE)\n"
@@ -42,11 +44,14 @@ static const char *audit_help =
     "        Reports the first broken line and why.\n"
     "list    one line per run: time, train id, signer, train name, outcome.\n"
     "show    every entry about one train: code hash, params, data hashes,\n"
-    "        resource use, the released output.\n"
+    "        resource use, the released output; with --code also the code\n"
+    "        itself, from the station's code store (LOG.code/HASH.lua),\n"
+    "        checked against the logged code_sha256.\n"
     "replay  re-runs a logged train on the station's data with the recorded\n"
     "        seed, params and round (FILE: the train's Lua source, or its\n"
-    "        signed envelope) and says whether the output's SHA-256 matches\n"
-    "        the released one.\n"
+    "        signed envelope; without --train the code the station stored\n"
+    "        under the logged code_sha256) and says whether the output's\n"
+    "        SHA-256 matches the released one.\n"
     "repair  after a crash left a torn last line: moves the torn bytes to\n"
     "        LOG.torn-SEQ-TIME and logs a signed 'repaired' entry (KEY: the\n"
     "        station's private NAME.sign.key). Nothing else is ever repaired.\n"
@@ -79,19 +84,22 @@ struct args {
 	const char *pos[3];
 	size_t npos;
 	const char *station_key, *head, *config, *train;
+	int code;                        /* --code (show only) */
 };
 
 static int
 parse_args(const char *cmd, int argc, char **argv, size_t maxpos, struct args *a)
 {
 	struct pht_cli_opt o[] = {PHT_CLI_OPT("station-key"), PHT_CLI_OPT("head"),
-	    PHT_CLI_OPT("config"), PHT_CLI_OPT("train")};
+	    PHT_CLI_OPT("config"), PHT_CLI_OPT("train"), PHT_CLI_OPT_FLAG("code")};
 	int r;
 
 	memset(a, 0, sizeof(*a));
-	if ((r = pht_cli_opt_parse(cmd, argc, argv, 2, o, 4, a->pos, maxpos,
+	if ((r = pht_cli_opt_parse(cmd, argc, argv, 2, o, 5, a->pos, maxpos,
 	    &a->npos)) != 0)
 		return r;
+	if ((a->code = o[4].n > 0) && strcmp(cmd, "audit show") != 0)
+		return pht_cli_usage_error(cmd, "unknown option --code");
 	a->station_key = pht_cli_opt_val(&o[0]);
 	a->head = pht_cli_opt_val(&o[1]);
 	a->config = pht_cli_opt_val(&o[2]);
@@ -267,7 +275,8 @@ audit_list(int argc, char **argv)
 struct show {
 	const char *train;
 	size_t found;
-	int oom;
+	int oom, quiet;
+	char code_sha256[PHT_SHA256_HEX_LEN + 1];   /* the first one logged, or "" */
 };
 
 static int
@@ -282,6 +291,14 @@ show_fn(uint64_t line, const char *hash, const json_t *e, void *arg)
 
 	if (train == NULL || strcmp(train, sh->train) != 0)
 		return 0;
+	if (sh->code_sha256[0] == '\0' && json_string_length(json_object_get(e,
+	    "code_sha256")) == PHT_SHA256_HEX_LEN)
+		memcpy(sh->code_sha256, json_string_value(json_object_get(e, "code_sha256")),
+		    PHT_SHA256_HEX_LEN + 1);
+	if (sh->quiet) {
+		sh->found++;
+		return 0;
+	}
 	if (sh->found++ == 0)
 		printf("train %s\n", sh->train);
 	printf("\n%s  %s  (entry %" PRIu64 ", line %" PRIu64 ", hash %.16s...)\n",
@@ -309,6 +326,68 @@ show_fn(uint64_t line, const char *hash, const json_t *e, void *arg)
 	return 0;
 }
 
+/*
+ * The code store of LOG: LOG.code, or for a rotated file LOG.<12 digits>
+ * the store of LOG. *out (caller frees), NULL on OOM.
+ */
+static char *
+code_dir_of(const char *log)
+{
+	size_t n = strlen(log), i;
+	char *base, *dir;
+
+	if (n > 13 && log[n - 13] == '.') {
+		for (i = n - 12; i < n && log[i] >= '0' && log[i] <= '9'; i++)
+			;
+		if (i == n)
+			n -= 13;
+	}
+	if ((base = strndup(log, n)) == NULL)
+		return NULL;
+	dir = pht_station_code_dir(base);
+	free(base);
+	return dir;
+}
+
+/* The code of a logged train from the station's code store, checked against its hash. */
+static int
+stored_code(const char *dir, const char *train, const char *sha, struct pht_buf **out,
+    struct pht_err *err)
+{
+	if (sha[0] == '\0')
+		return pht_errf(err, PHT_ERR_NOT_FOUND, "no entry about train %s names its "
+		    "code_sha256", train);
+	return pht_station_code_get(dir, sha, out, err);
+}
+
+/* pht audit show --code: the code after the entries. */
+static int
+show_code(const char *log, const char *train, const char *sha)
+{
+	struct pht_buf *code = NULL;
+	struct pht_err err;
+	char *dir = code_dir_of(log);
+	int r;
+
+	pht_err_clear(&err);
+	if (dir == NULL)
+		r = pht_errf(&err, PHT_ERR_NOMEM, "out of memory");
+	else
+		r = stored_code(dir, train, sha, &code, &err);
+	if (r == PHT_OK) {
+		printf("\n== code (SHA-256 %s, %s/%s.lua) ==\n", sha, dir, sha);
+		fwrite(pht_buf_data(code), 1, pht_buf_len(code), stdout);
+		if (pht_buf_len(code) > 0 &&
+		    pht_buf_data(code)[pht_buf_len(code) - 1] != '\n')
+			printf("\n");
+	} else {
+		pht_cli_error("audit show: --code", &err);
+	}
+	pht_buf_free(code);
+	free(dir);
+	return r == PHT_OK ? PHT_EXIT_OK : PHT_EXIT_FAIL;
+}
+
 static int
 audit_show(int argc, char **argv)
 {
@@ -322,9 +401,8 @@ audit_show(int argc, char **argv)
 		return r;
 	if (a.npos != 2 || a.station_key || a.head || a.config || a.train)
 		return pht_cli_usage_error("audit show", "give LOG and TRAIN_ID");
+	memset(&sh, 0, sizeof(sh));
 	sh.train = a.pos[1];
-	sh.found = 0;
-	sh.oom = 0;
 	r = pht_audit_foreach(a.pos[0], show_fn, &sh, &err);
 	if (sh.oom) {
 		fprintf(stderr, "pht audit show: out of memory\n");
@@ -339,7 +417,7 @@ audit_show(int argc, char **argv)
 		    a.pos[1]);
 		return PHT_EXIT_FAIL;
 	}
-	return PHT_EXIT_OK;
+	return a.code ? show_code(a.pos[0], a.pos[1], sh.code_sha256) : PHT_EXIT_OK;
 }
 
 /* ---- replay ---- */
@@ -384,6 +462,27 @@ read_code(const char *file, struct pht_buf **keep, json_t **payload,
 	return PHT_OK;
 }
 
+/* Without --train: the code the station stored under the train's logged hash. */
+static int
+replay_stored_code(const struct pht_station_config *cfg, const char *log,
+    const char *train, struct pht_buf **out, struct pht_err *err)
+{
+	struct show sh;
+	char *dir;
+	int r;
+
+	memset(&sh, 0, sizeof(sh));
+	sh.train = train;
+	sh.quiet = 1;
+	if ((r = pht_audit_foreach(log, show_fn, &sh, err)) != PHT_OK)
+		return r;
+	if ((dir = pht_station_code_dir(pht_station_config_audit_log(cfg))) == NULL)
+		return pht_errf(err, PHT_ERR_NOMEM, "out of memory");
+	r = stored_code(dir, train, sh.code_sha256, out, err);
+	free(dir);
+	return r;
+}
+
 static int
 audit_replay(int argc, char **argv)
 {
@@ -401,14 +500,21 @@ audit_replay(int argc, char **argv)
 	memset(&rep, 0, sizeof(rep));
 	if ((r = parse_args("audit replay", argc, argv, 2, &a)) != 0)
 		return r;
-	if (a.npos != 2 || a.config == NULL || a.train == NULL || a.station_key || a.head)
+	if (a.npos != 2 || a.config == NULL || a.station_key || a.head)
 		return pht_cli_usage_error("audit replay",
-		    "give LOG TRAIN_ID --config STATION.json --train FILE");
+		    "give LOG TRAIN_ID --config STATION.json [--train FILE]");
 	if ((r = pht_station_config_load(a.config, &cfg, &err)) != PHT_OK ||
-	    (r = read_code(a.train, &file, &payload, &code, &len, &err)) != PHT_OK) {
+	    (a.train != NULL ? (r = read_code(a.train, &file, &payload, &code, &len,
+	    &err)) : (r = replay_stored_code(cfg, a.pos[0], a.pos[1], &file, &err))) !=
+	    PHT_OK) {
 		pht_cli_error("audit replay", &err);
-		rc = pht_cli_exit_for(r);
+		rc = r == PHT_ERR_NOT_FOUND || r == PHT_ERR_HASH_MISMATCH ? PHT_EXIT_FAIL :
+		    pht_cli_exit_for(r);
 		goto out;
+	}
+	if (a.train == NULL) {
+		code = pht_buf_str(file);
+		len = pht_buf_len(file);
 	}
 	r = pht_station_replay(cfg, a.pos[0], a.pos[1], code, len, &rep, &err);
 	if (r != PHT_OK) {

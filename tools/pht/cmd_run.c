@@ -13,6 +13,7 @@
 #include "pht_analyst_check.h"
 #include "pht_analyst_client.h"
 #include "pht_analyst_format.h"
+#include "pht_analyst_runs.h"
 #include "pht_permit.h"
 #include "pht_time.h"
 #include "pht_train.h"
@@ -39,6 +40,8 @@ static const char *run_help =
     "               [--max-rounds N] [--out FILE] [--config ANALYST.json]\n"
     "               [--format json|table|csv]\n"
     "               [--permit-file PERMIT [--approval APPROVAL]]\n"
+    "               [--expires 7d] [--detach] [--run-dir DIR]\n"
+    "       pht run --resume RUN [--timeout D] [--out FILE]   (or: pht results RUN)\n"
     "       pht stations --node URL --cert CERT --key KEY --ca CA [--json]\n"
     "               [--config ANALYST.json]\n"
     "\n"
@@ -57,7 +60,17 @@ static const char *run_help =
     "                     and the columns they name against the dictionaries the\n"
     "                     stations publish (pht stations)\n"
     "  --check            only these checks: nothing is signed or sent\n"
-    "  --timeout D        how long each round may take (90s, 10m, 1h; default 10m)\n"
+    "  --timeout D        how long pht run waits for each round (90s, 10m, 1h;\n"
+    "                     default 10m); when it passes with too few results and\n"
+    "                     the train still valid, pht run stops waiting: the run\n"
+    "                     is saved in its run folder (exit 3) and pht results RUN\n"
+    "                     picks the results up later and goes on with the rounds\n"
+    "  --expires D        how long each round's train stays valid at the stations\n"
+    "                     (default 7d): a data steward reviewing it has that long\n"
+    "  --detach           stop waiting as soon as the first round is at the node\n"
+    "  --run-dir DIR      the run folder (default: $PHT_RUNS/RUN, else\n"
+    "                     ~/.pht/runs/RUN; RUN is the first round's train id)\n"
+    "  --resume RUN       go on with a saved run (RUN: its id or its folder)\n"
     "  --min-stations N   go on when at least N stations released a result\n"
     "                     (default: all of them); the others are named on stderr\n"
     "                     and later rounds go to the stations that answered\n"
@@ -77,14 +90,15 @@ static const char *run_help =
     "                     approve), carried with the permit\n"
     "  --config FILE      ANALYST.json with any of: node, cert, key, ca,\n"
     "                     sign_key, seal_key, station_keys, stations, datasets,\n"
-    "                     timeout, min_stations (paths relative to the file;\n"
-    "                     options given on the command line win)\n"
+    "                     timeout, expires, min_stations (paths relative to\n"
+    "                     the file; options given on the command line win)\n"
     "\n"
     "pht stations lists the stations the node knows, their datasets (from the\n"
     "published dictionaries) and when they were last seen.\n"
     "\n"
     "Exit codes: 0 done, 1 the run failed (too few stations, a combine error,\n"
-    "the node unreachable), 2 bad usage or unreadable input.\n";
+    "the node unreachable), 2 bad usage or unreadable input, 3 stopped waiting\n"
+    "(the run folder holds the run: pht results RUN).\n";
 
 /* Set by SIGINT/SIGTERM: the client stops polling (a handler only sets a flag). */
 static volatile sig_atomic_t run_stop;
@@ -102,7 +116,8 @@ struct run_opts {
 	const char *station_keys, *stations, *params, *datasets, *timeout, *out;
 	const char *min_stations, *max_rounds, *config, *permit_file, *approval;
 	const char *format;
-	int json, check;
+	const char *expires, *run_dir, *resume;
+	int json, check, detach;
 	struct pht_analyst_config cfg;  /* holds the strings taken from the config */
 };
 
@@ -126,6 +141,7 @@ load_config(struct run_opts *o, const char *cmd)
 		{&o->station_keys, &c->station_keys}, {&o->node, &c->node},
 		{&o->timeout, &c->timeout}, {&o->datasets, &c->datasets},
 		{&o->stations, &c->stations}, {&o->min_stations, &c->min_stations},
+		{&o->expires, &c->expires},
 	};
 	struct pht_err err;
 	size_t i;
@@ -148,7 +164,8 @@ load_config(struct run_opts *o, const char *cmd)
  */
 enum { R_NODE, R_CERT, R_KEY, R_CA, R_CONFIG, R_JSON, R_STATIONS_END = R_JSON + 1,
     R_SIGN = R_STATIONS_END, R_SEAL, R_STKEYS, R_STATIONS, R_PARAMS, R_DATASETS,
-    R_TIMEOUT, R_OUT, R_MIN, R_MAXR, R_PERMIT, R_APPROVAL, R_FORMAT, R_CHECK, R_N };
+    R_TIMEOUT, R_OUT, R_MIN, R_MAXR, R_PERMIT, R_APPROVAL, R_FORMAT, R_CHECK, R_EXPIRES,
+    R_DETACH, R_RUN_DIR, R_RESUME, R_N };
 
 static const struct pht_cli_opt run_opts_tab[R_N] = {
 	PHT_CLI_OPT("node"), PHT_CLI_OPT("cert"), PHT_CLI_OPT("key"), PHT_CLI_OPT("ca"),
@@ -159,6 +176,8 @@ static const struct pht_cli_opt run_opts_tab[R_N] = {
 	PHT_CLI_OPT("max-rounds"), PHT_CLI_OPT("permit-file"), PHT_CLI_OPT("approval"),
 	PHT_CLI_OPT("format"),
 	PHT_CLI_OPT_FLAG("check"),
+	PHT_CLI_OPT("expires"), PHT_CLI_OPT_FLAG("detach"), PHT_CLI_OPT("run-dir"),
+	PHT_CLI_OPT("resume"),
 };
 
 static int
@@ -175,6 +194,7 @@ parse_opts(int argc, char **argv, size_t nopts, struct run_opts *o, const char *
 		{R_TIMEOUT, &o->timeout}, {R_OUT, &o->out}, {R_MIN, &o->min_stations},
 		{R_MAXR, &o->max_rounds}, {R_PERMIT, &o->permit_file},
 		{R_APPROVAL, &o->approval}, {R_FORMAT, &o->format},
+		{R_EXPIRES, &o->expires}, {R_RUN_DIR, &o->run_dir}, {R_RESUME, &o->resume},
 	};
 	struct pht_cli_opt *opt;
 	size_t npos, i;
@@ -191,6 +211,7 @@ parse_opts(int argc, char **argv, size_t nopts, struct run_opts *o, const char *
 			*tab[i].slot = pht_cli_opt_val(&opt[tab[i].row]);
 	o->json = opt[R_JSON].n > 0;
 	o->check = nopts > R_CHECK && opt[R_CHECK].n > 0;
+	o->detach = nopts > R_DETACH && opt[R_DETACH].n > 0;
 	free(opt);
 	if (ex == PHT_EXIT_OK && o->config != NULL)
 		return load_config(o, cmd);
@@ -305,13 +326,15 @@ struct run_job {
 	struct pht_trust *keys;          /* pinned station keys */
 	struct pht_buf *code, *pbuf, *abuf;
 	struct pht_permit *permit;
+	struct pht_analyst_saved_run saved;  /* --resume: the run folder read back */
+	char *run_dir;                       /* the run folder once known */
 	struct pht_limits lim;
 	struct pht_err err;
 	const char *stations[RUN_MAX_STATIONS], *datasets[RUN_MAX_DATASETS];
 	char *stlist, *dslist, *seal_path;
 	json_t *params, *meta;
 	struct pht_train_decl *decl;     /* the train's declared params, or NULL */
-	int64_t timeout;
+	int64_t timeout, expires;
 	enum pht_analyst_format format;
 };
 
@@ -331,6 +354,8 @@ run_job_clear(struct run_job *j)
 	pht_trust_free(j->keys);
 	pht_key_free(j->sign);
 	pht_key_free(j->seal);
+	pht_analyst_runs_clear(&j->saved);
+	free(j->run_dir);
 	opts_clear(&j->o);
 }
 
@@ -352,6 +377,17 @@ run_check_opts(struct run_job *j)
 	if (o->timeout != NULL && pht_duration_parse(o->timeout, &j->timeout) != PHT_OK)
 		return pht_cli_usage_error("run", "--timeout %s: give a duration like 90s, "
 		    "10m or 1h", o->timeout);
+	if (o->expires != NULL && (pht_duration_parse(o->expires, &j->expires) != PHT_OK ||
+	    j->expires > 366 * 86400))
+		return pht_cli_usage_error("run", "--expires %s: give a duration like 12h, "
+		    "7d or 30d (at most 366d)", o->expires);
+	if (j->expires < j->timeout)
+		return pht_cli_usage_error("run", "--expires %s is shorter than --timeout "
+		    "%s: the trains would expire while pht run waits",
+		    o->expires != NULL ? o->expires : "7d",
+		    o->timeout != NULL ? o->timeout : "10m");
+	j->spec.expires = j->expires;
+	j->spec.detach = o->detach;
 	if (o->min_stations != NULL) {
 		if (pht_cli_uint(o->min_stations, 1, RUN_MAX_STATIONS, &v) != 0)
 			return pht_cli_usage_error("run", "--min-stations %s: give 1 to %d",
@@ -554,6 +590,123 @@ out:
 	return rc;
 }
 
+/*
+ * --resume RUN: the run folder read back into the job (the files, the
+ * train as signed, the round in flight); only --timeout and --out may be
+ * given with it. j->saved.result set: the run was done already.
+ */
+static int
+run_resume(struct run_job *j)
+{
+	struct run_opts *o = &j->o;
+	struct pht_analyst_saved_run *sv = &j->saved;
+	const struct pht_analyst_runs_files *f = &sv->files;
+	size_t i;
+	int r;
+
+	if (o->train != NULL || o->node != NULL || o->cert != NULL || o->key != NULL ||
+	    o->ca != NULL || o->sign_key != NULL || o->seal_key != NULL ||
+	    o->station_keys != NULL || o->stations != NULL || o->params != NULL ||
+	    o->datasets != NULL || o->min_stations != NULL || o->max_rounds != NULL ||
+	    o->permit_file != NULL || o->approval != NULL || o->config != NULL ||
+	    o->expires != NULL || o->detach || o->run_dir != NULL)
+		return pht_cli_usage_error("run", "--resume RUN takes only --timeout and "
+		    "--out: the rest is in the run folder");
+	if ((r = pht_analyst_runs_path(o->resume, &j->run_dir, &j->err)) != PHT_OK ||
+	    (r = pht_analyst_runs_load(j->run_dir, sv, &j->err)) != PHT_OK) {
+		pht_cli_error("run: --resume", &j->err);
+		return pht_cli_exit_for(r);
+	}
+	if (sv->result != NULL)
+		return PHT_EXIT_OK;
+	if (o->timeout == NULL)
+		j->timeout = sv->timeout;
+	else if (strcmp(o->timeout, "0") == 0)
+		j->timeout = 0;
+	else if (pht_duration_parse(o->timeout, &j->timeout) != PHT_OK)
+		return pht_cli_usage_error("run", "--timeout %s: give 0 or a duration like "
+		    "90s, 10m or 1h", o->timeout);
+	o->node = f->node;
+	o->cert = f->cert;
+	o->key = f->key;
+	o->ca = f->ca;
+	o->sign_key = f->sign_key;
+	o->seal_key = f->seal_key;
+	o->station_keys = f->station_keys;
+	o->train = f->train != NULL ? f->train : "train.lua";
+	if ((r = run_load_keys(j)) != PHT_EXIT_OK)
+		return r;
+	j->code = sv->code;
+	sv->code = NULL; /* transferred */
+	pht_limits_default(&j->lim);
+	if (pht_train_describe(pht_buf_str(j->code), pht_buf_len(j->code), o->train,
+	    &j->lim, &j->meta, &j->err) != PHT_OK) {
+		pht_cli_error("run", &j->err);
+		return PHT_EXIT_FAIL;
+	}
+	if (sv->nstations > RUN_MAX_STATIONS || sv->ndatasets > RUN_MAX_DATASETS)
+		return pht_cli_usage_error("run", "%s: too many stations or datasets",
+		    j->run_dir);
+	for (i = 0; i < sv->nstations; i++)
+		j->stations[i] = sv->stations[i];
+	for (i = 0; i < sv->ndatasets; i++)
+		j->datasets[i] = sv->datasets[i];
+	j->spec.nstations = sv->nstations;
+	j->spec.ndatasets = sv->ndatasets;
+	j->params = json_incref((json_t *)sv->params);
+	j->spec.permit = sv->permit;
+	j->spec.permit_envelope = sv->permit_envelope;
+	j->spec.code_approval = sv->code_approval;
+	j->spec.min_stations = sv->min_stations;
+	j->spec.max_rounds = sv->max_rounds;
+	j->spec.expires = sv->expires;
+	j->spec.resume = &sv->resume;
+	return PHT_EXIT_OK;
+}
+
+/* The run stopped waiting: saved in its run folder, and how to go on. */
+static int
+run_stopped(struct run_job *j, const json_t *report)
+{
+	const json_t *w = json_object_get(report, "waiting");
+	const char *run = json_string_value(json_array_get(json_object_get(report,
+	    "train_ids"), 0));
+	struct pht_analyst_runs_files f;
+	char until[21];
+	int r;
+
+	if (j->run_dir == NULL && j->o.run_dir != NULL &&
+	    (j->run_dir = strdup(j->o.run_dir)) == NULL)
+		return PHT_EXIT_FAIL;
+	if (j->run_dir == NULL && (r = pht_analyst_runs_path(run, &j->run_dir,
+	    &j->err)) != PHT_OK) {
+		pht_cli_error("run: the run folder", &j->err);
+		return PHT_EXIT_FAIL;
+	}
+	memset(&f, 0, sizeof(f));
+	f.node = j->o.node;
+	f.cert = j->o.cert;
+	f.key = j->o.key;
+	f.ca = j->o.ca;
+	f.sign_key = j->o.sign_key;
+	f.seal_key = j->o.seal_key;
+	f.station_keys = j->o.station_keys;
+	f.train = j->o.train;
+	if ((r = pht_analyst_runs_save(j->run_dir, &j->spec, &f, report, &j->err)) !=
+	    PHT_OK) {
+		pht_cli_error("run: saving the run folder", &j->err);
+		return PHT_EXIT_FAIL;
+	}
+	pht_time_format(json_integer_value(json_object_get(w, "expires")), until);
+	fprintf(stderr, "pht run: stopped waiting in round %lld (train %s, valid at the "
+	    "stations until %s); the run is saved in %s\n"
+	    "pht run: pick up the results later with: pht results %s\n",
+	    (long long)json_integer_value(json_object_get(w, "round")),
+	    json_string_value(json_object_get(w, "train")), until, j->run_dir,
+	    j->o.run_dir != NULL || j->o.resume != NULL ? j->run_dir : run);
+	return PHT_EXIT_WAITING;
+}
+
 /* The rounds through the node (pht_analyst_run); what failed on stderr. */
 static int
 run_dispatch(struct run_job *j)
@@ -584,6 +737,8 @@ run_dispatch(struct run_job *j)
 	spec->params = j->params;
 	spec->datasets = j->datasets;
 	spec->round_timeout = j->timeout;
+	if (spec->expires == 0)
+		spec->expires = j->expires;
 	spec->limits = &j->lim;
 	spec->progress = progress;
 	spec->note = note;
@@ -598,8 +753,11 @@ run_dispatch(struct run_job *j)
 		    json_string_value(json_object_get(f, "reason")));
 	if (r != PHT_OK)
 		pht_cli_error("run", &j->err);
-	else
-		rc = run_print(j, result);
+	else if (result == NULL)
+		rc = run_stopped(j, report);
+	else if ((rc = run_print(j, result)) == PHT_EXIT_OK && j->run_dir != NULL &&
+	    pht_analyst_runs_done(j->run_dir, result, &j->err) != PHT_OK)
+		pht_cli_error("run: the run folder", &j->err);
 	json_decref(result);
 	json_decref(report);
 	return rc;
@@ -621,8 +779,14 @@ pht_cmd_run(int argc, char **argv)
 	}
 	pht_err_clear(&j->err);
 	j->timeout = 600;
-	if ((rc = parse_opts(argc, argv, R_N, &j->o, "run")) == PHT_EXIT_OK &&
-	    (rc = run_check_opts(j)) == PHT_EXIT_OK &&
+	j->expires = 7 * 86400;
+	if ((rc = parse_opts(argc, argv, R_N, &j->o, "run")) != PHT_EXIT_OK)
+		;
+	else if (j->o.resume != NULL) {
+		if ((rc = run_resume(j)) == PHT_EXIT_OK)
+			rc = j->saved.result != NULL ? run_print(j, j->saved.result) :
+			    run_dispatch(j);
+	} else if ((rc = run_check_opts(j)) == PHT_EXIT_OK &&
 	    (rc = run_load_keys(j)) == PHT_EXIT_OK &&
 	    (rc = run_load_train(j)) == PHT_EXIT_OK &&
 	    (rc = run_targets(j)) == PHT_EXIT_OK &&

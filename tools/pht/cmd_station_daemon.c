@@ -11,6 +11,7 @@
 #include "pht_station_daemon.h"
 #include "pht_station_queue.h"
 #include "pht_time.h"
+#include "pht_trainmsg.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -139,6 +140,23 @@ print_list(const char *label, const json_t *a)
 	printf("\n");
 }
 
+/* When the queued train expires; an expired one can only be refused. */
+static void
+print_expiry(const json_t *it)
+{
+	struct pht_trainmsg *msg = NULL;
+	char t[21];
+
+	if (pht_station_queue_train(it, &msg, NULL) != PHT_OK) {
+		printf("  %-10s %s\n", "expires", "? (the envelope does not parse)");
+		return;
+	}
+	pht_time_format(pht_trainmsg_expires(msg), t);
+	printf("  %-10s %s%s\n", "expires", t, pht_time_now() >= pht_trainmsg_expires(msg) ?
+	    "  EXPIRED: it can only be refused" : "");
+	pht_trainmsg_free(msg);
+}
+
 int
 pht_station_cmd_queue(int argc, char **argv)
 {
@@ -151,6 +169,8 @@ pht_station_cmd_queue(int argc, char **argv)
 	int json, rc;
 	size_t k, npos;
 
+	if (argc > 2 && strcmp(argv[2], "show") == 0)
+		return pht_station_cmd_queue_show(argc - 1, argv + 1);
 	if ((rc = pht_cli_opt_parse("station queue", argc, argv, 2, o, 2, pos, 0,
 	    &npos)) != 0)
 		return rc;
@@ -191,6 +211,7 @@ pht_station_cmd_queue(int argc, char **argv)
 		printf("  %-10s %s (round %lld)\n", "queued",
 		    json_string_value(json_object_get(it, "queued")),
 		    (long long)json_integer_value(json_object_get(it, "round")));
+		print_expiry(it);
 		free(params);
 	}
 out:
@@ -230,13 +251,10 @@ pht_station_cmd_decide(int argc, char **argv)
 	pht_err_clear(&err);
 	if ((r = pht_station_queue_get(dir, id, &item, &err)) != PHT_OK)
 		goto fail;
-	if (strcmp(json_string_value(json_object_get(item, "state")), "pending") != 0) {
-		r = pht_errf(&err, PHT_ERR_DENIED, "train %s was already %s by %s", id,
-		    json_string_value(json_object_get(item, "state")),
-		    json_string_value(json_object_get(item, "by")) ?
-		    json_string_value(json_object_get(item, "by")) : "someone");
+	/* pending, and not expired if approved: checked before anything is logged */
+	if ((r = pht_station_queue_may_decide(item, approve, pht_time_now(), &err)) !=
+	    PHT_OK)
 		goto fail;
-	}
 	/* the decision is logged first: no decision takes effect unlogged */
 	if ((r = pht_key_load_as(pht_station_config_key(cfg), PHT_KEY_SIGN, 1, &key,
 	    &err)) != PHT_OK ||

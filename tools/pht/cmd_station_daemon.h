@@ -8,6 +8,13 @@ int pht_station_cmd_run(int argc, char **argv);
 /* pht station queue --config STATION.json [--json]; argv[1] is "queue". */
 int pht_station_cmd_queue(int argc, char **argv);
 
+/*
+ * pht station queue show --config STATION.json ID [--std DIR]: the queued
+ * train's fields, permit, expiry, code and its diff against the standard
+ * train of its name (cmd_station_review.c); argv[1] is "show".
+ */
+int pht_station_cmd_queue_show(int argc, char **argv);
+
 /* pht station approve|refuse --config STATION.json ID [--by NAME]. */
 int pht_station_cmd_decide(int argc, char **argv);
 

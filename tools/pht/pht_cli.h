@@ -11,6 +11,7 @@ enum {
 	PHT_EXIT_OK = 0,      /* the job was done */
 	PHT_EXIT_FAIL = 1,    /* the job failed (bad signature, train error, ...) */
 	PHT_EXIT_USAGE = 2,   /* bad usage or unreadable input */
+	PHT_EXIT_WAITING = 3, /* not done yet: a run saved to be picked up later */
 };
 
 struct pht_err;
@@ -105,6 +106,7 @@ int pht_cli_wants_help(int argc, char **argv);
 	X("dataset", pht_cmd_dataset, "check a dataset source against its dictionary; draft a dictionary (infer)") \
 	X("permit", pht_cmd_permit, "issue, approve, show and verify permits and code approvals; revocations and halts") \
 	X("run", pht_cmd_run, "dispatch a train through the federation and combine the results") \
+	X("results", pht_cmd_results, "pick up the results of a run that stopped waiting, and go on") \
 	X("stations", pht_cmd_stations, "list the stations a node knows and their datasets") \
 	X("catalog", pht_cmd_catalog, "print the federation's catalogue of datasets (DCAT-AP)")
 
