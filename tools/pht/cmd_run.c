@@ -41,7 +41,8 @@ static const char *run_help =
     "               [--format json|table|csv]\n"
     "               [--permit-file PERMIT [--approval APPROVAL]]\n"
     "               [--expires 7d] [--detach] [--run-dir DIR]\n"
-    "       pht run --resume RUN [--timeout D] [--out FILE]   (or: pht results RUN)\n"
+    "       pht run --resume RUN [--timeout D] [--out FILE] [--format F]\n"
+    "               (or: pht results RUN)\n"
     "       pht stations --node URL --cert CERT --key KEY --ca CA [--json]\n"
     "               [--config ANALYST.json]\n"
     "\n"
@@ -592,8 +593,8 @@ out:
 
 /*
  * --resume RUN: the run folder read back into the job (the files, the
- * train as signed, the round in flight); only --timeout and --out may be
- * given with it. j->saved.result set: the run was done already.
+ * train as signed, the round in flight); only --timeout, --out and
+ * --format may be given with it. j->saved.result set: the run was done already.
  */
 static int
 run_resume(struct run_job *j)
@@ -609,9 +610,12 @@ run_resume(struct run_job *j)
 	    o->station_keys != NULL || o->stations != NULL || o->params != NULL ||
 	    o->datasets != NULL || o->min_stations != NULL || o->max_rounds != NULL ||
 	    o->permit_file != NULL || o->approval != NULL || o->config != NULL ||
-	    o->expires != NULL || o->detach || o->run_dir != NULL)
-		return pht_cli_usage_error("run", "--resume RUN takes only --timeout and "
-		    "--out: the rest is in the run folder");
+	    o->expires != NULL || o->detach || o->run_dir != NULL || o->check)
+		return pht_cli_usage_error("run", "--resume RUN takes only --timeout, --out "
+		    "and --format: the rest is in the run folder");
+	if (o->format != NULL && pht_analyst_format_parse(o->format, &j->format) != 0)
+		return pht_cli_usage_error("run", "--format %s: give json, table or csv",
+		    o->format);
 	if ((r = pht_analyst_runs_path(o->resume, &j->run_dir, &j->err)) != PHT_OK ||
 	    (r = pht_analyst_runs_load(j->run_dir, sv, &j->err)) != PHT_OK) {
 		pht_cli_error("run: --resume", &j->err);
