@@ -22,19 +22,9 @@ train_data_new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int al
 void *
 train_data_scratch(lua_State *L, size_t n, size_t size)
 {
-	void *p;
-	uintptr_t a, e;
-
 	if (size != 0 && n > SIZE_MAX / size)
 		luaL_error(L, "data: request too large");
-	p = lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
-	if (n * size >= HUGE_SCRATCH) {
-		a = ((uintptr_t)p + HUGE_ALIGN - 1) & ~(uintptr_t)(HUGE_ALIGN - 1);
-		e = ((uintptr_t)p + n * size) & ~(uintptr_t)(HUGE_ALIGN - 1);
-		if (e > a)
-			(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
-	}
-	return p;
+	return lua_newuserdatauv(L, n * size > 0 ? n * size : 1, 0);
 }
 
 void

@@ -47,11 +47,12 @@ struct slots {
 /*
  * Adds the cells of one column to the accumulators of their groups. A
  * missing cell counts as a row and adds -0.0 to the sums (which changes
- * none), through selects rather than branches.
- * ty is W_F64, W_I64 or W_U8; src one of SLOT_*, constant once inlined.
+ * none), through selects rather than branches. The sum of squares only
+ * with sq. ty is W_F64, W_I64 or W_U8; src one of SLOT_*; ty, sq and src
+ * constant once inlined.
  */
 static inline __attribute__((always_inline)) void
-gacc_row(const void *arr, const uint8_t *miss, int has_miss, int ty, int src,
+gacc_row(const void *arr, const uint8_t *miss, int has_miss, int ty, int sq, int src,
     const uint32_t *gid, uint8_t *gid8, const void *codes, const uint8_t *kmiss,
     uint32_t ngroups, struct gacc *acc, size_t i, size_t r)
 {
@@ -83,12 +84,13 @@ gacc_row(const void *arr, const uint8_t *miss, int has_miss, int ty, int src,
 		x = ((const double *)arr)[r];
 		x = b ? -0.0 : x;
 		two_sum(&a->s, &a->c, x);
-		two_sum(&a->ss, &a->sc, x * x);
+		if (sq)
+			two_sum(&a->ss, &a->sc, x * x);
 	} else {
 		xi = ty == W_I64 ? ((const int64_t *)arr)[r] : ((const uint8_t *)arr)[r];
 		xi = b ? 0 : xi;
 		a->isum += xi;
-		if (ty == W_I64) {
+		if (ty == W_I64 && sq) {
 			x = b ? -0.0 : (double)xi;
 			two_sum(&a->ss, &a->sc, x * x);
 		}
@@ -97,7 +99,7 @@ gacc_row(const void *arr, const uint8_t *miss, int has_miss, int ty, int src,
 
 static inline __attribute__((always_inline)) void
 gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
-    int has_sel, int has_miss, int ty, int src, const struct slots *sl,
+    int has_sel, int has_miss, int ty, int sq, int src, const struct slots *sl,
     struct gacc *acc)
 {
 	const uint32_t *gid = sl->gid;
@@ -108,14 +110,14 @@ gacc_kernel(const void *arr, const uint8_t *miss, const uint32_t *sel, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		gacc_row(arr, miss, has_miss, ty, src, gid, gid8, codes, kmiss, ngroups, acc, i,
-		    has_sel ? sel[i] : i);
+		gacc_row(arr, miss, has_miss, ty, sq, src, gid, gid8, codes, kmiss, ngroups, acc,
+		    i, has_sel ? sel[i] : i);
 }
 
 /* gacc_kernel over the rows of a bitmap selection (struct view), ascending. */
 static inline __attribute__((always_inline)) void
 gacc_bits_kernel(const void *arr, const uint8_t *miss, const uint64_t *bits, size_t nwords,
-    int has_miss, int ty, int src, const struct slots *sl, struct gacc *acc)
+    int has_miss, int ty, int sq, int src, const struct slots *sl, struct gacc *acc)
 {
 	const uint32_t *gid = sl->gid;
 	uint8_t *gid8 = sl->gid8;
@@ -127,8 +129,8 @@ gacc_bits_kernel(const void *arr, const uint8_t *miss, const uint64_t *bits, siz
 
 	for (w = 0; w < nwords; w++)
 		for (m = bits[w]; m != 0; m &= m - 1, i++)
-			gacc_row(arr, miss, has_miss, ty, src, gid, gid8, codes, kmiss, ngroups,
-			    acc, i, w * 64 + (size_t)__builtin_ctzll(m));
+			gacc_row(arr, miss, has_miss, ty, sq, src, gid, gid8, codes, kmiss,
+			    ngroups, acc, i, w * 64 + (size_t)__builtin_ctzll(m));
 }
 
 /* Calls a *_bits_kernel K with a constant has_miss for the bitmap view v. */
@@ -140,51 +142,60 @@ gacc_bits_kernel(const void *arr, const uint8_t *miss, const uint64_t *bits, siz
 		K(x, miss, (v)->bits, nw_, 1, __VA_ARGS__);		\
 } while (0)
 
-#define GACC_SRC_BITS(ARR, TY) do {					\
+#define GACC_SRC_BITS(ARR, TY, SQ) do {					\
 	switch (sl->src) {						\
-	case SLOT_GID32: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); break; \
-	case SLOT_GID8: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); break; \
-	case SLOT_I32: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_I32, sl, acc); break; \
-	default: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SLOT_U8, sl, acc); break; \
+	case SLOT_GID32: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SQ, SLOT_GID32, sl, acc); break; \
+	case SLOT_GID8: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SQ, SLOT_GID8, sl, acc); break; \
+	case SLOT_I32: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SQ, SLOT_I32, sl, acc); break; \
+	default: SPECIALISE_BITS(gacc_bits_kernel, ARR, c->missing, v, TY, SQ, SLOT_U8, sl, acc); break; \
 	}								\
 } while (0)
 
-#define GACC_SRC(ARR, TY) do {							\
+#define GACC_SRC(ARR, TY, SQ) do {						\
 	switch (sl->src) {							\
-	case SLOT_GID32: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_GID32, sl, acc); break; \
-	case SLOT_GID8: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_GID8, sl, acc); break; \
-	case SLOT_I32: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_I32, sl, acc); break; \
-	default: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SLOT_U8, sl, acc); break; \
+	case SLOT_GID32: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SQ, SLOT_GID32, sl, acc); break; \
+	case SLOT_GID8: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SQ, SLOT_GID8, sl, acc); break; \
+	case SLOT_I32: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SQ, SLOT_I32, sl, acc); break; \
+	default: SPECIALISE(gacc_kernel, ARR, c->missing, v, TY, SQ, SLOT_U8, sl, acc); break; \
 	}									\
 } while (0)
 
+/* GACC(ARR, TY, SQ) for the number and integer columns with sq, the rest without. */
+#define GACC_SQ(GACC, ARR, TY) do {						\
+	if (sq)									\
+		GACC(ARR, TY, 1);						\
+	else									\
+		GACC(ARR, TY, 0);						\
+} while (0)
+
+/* The first pass over one column: rows, n, sums, and with sq the sums of squares. */
 static void
 gacc_column(const struct pht_column *c, const struct view *v, const struct slots *sl,
-    struct gacc *acc)
+    struct gacc *acc, int sq)
 {
 	if (v->bits != NULL) {
 		switch (c->type) {
 		case PHT_COL_NUMBER:
-			GACC_SRC_BITS(c->v.f64, W_F64);
+			GACC_SQ(GACC_SRC_BITS, c->v.f64, W_F64);
 			break;
 		case PHT_COL_INTEGER:
-			GACC_SRC_BITS(c->v.i64, W_I64);
+			GACC_SQ(GACC_SRC_BITS, c->v.i64, W_I64);
 			break;
 		default:
-			GACC_SRC_BITS(c->v.u8, W_U8);
+			GACC_SRC_BITS(c->v.u8, W_U8, 0);
 			break;
 		}
 		return;
 	}
 	switch (c->type) {
 	case PHT_COL_NUMBER:
-		GACC_SRC(c->v.f64, W_F64);
+		GACC_SQ(GACC_SRC, c->v.f64, W_F64);
 		break;
 	case PHT_COL_INTEGER:
-		GACC_SRC(c->v.i64, W_I64);
+		GACC_SQ(GACC_SRC, c->v.i64, W_I64);
 		break;
 	default:
-		GACC_SRC(c->v.u8, W_U8);
+		GACC_SRC(c->v.u8, W_U8, 0);
 		break;
 	}
 }
@@ -343,10 +354,10 @@ gacc_poly(lua_State *L, const struct pht_column *c, const struct pht_train_linea
  * the compensated sums are summed again with compensation (each slot's
  * sum and its error term); the squared deviations combine exactly as
  * Chan, Golub and LeVeque's pairwise update: the slots' m2 plus
- * n_j (mean_j - mean)^2 each (after gacc_var).
+ * n_j (mean_j - mean)^2 each (after gacc_var; only with second).
  */
 static void
-gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots)
+gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots, int second)
 {
 	struct gacc *t = &acc[nslots];
 	double d;
@@ -361,7 +372,7 @@ gacc_total(const struct pht_column *c, struct gacc *acc, size_t nslots)
 		t->sc += acc[j].sc;
 		t->isum += acc[j].isum;
 	}
-	if (t->n == 0)
+	if (t->n == 0 || !second)
 		return;
 	t->mean = gacc_mean(c, t);
 	for (j = 0; j < nslots; j++) {
@@ -454,14 +465,15 @@ figure_withheld(const struct pht_column *c, const struct pht_train_lineage *lin,
 /*
  * Pushes {n, sum, sumsq, mean, var, sd} of column c over one group (mean
  * when n >= 1, var and sd when n >= 2), or {suppressed = true} when
- * suppressed is set. Without sumsq, var and sd when c has lineage lin of
+ * suppressed is set. Without sumsq, var and sd when want2 is 0 (the
+ * train asked for none: they were not computed) or c has lineage lin of
  * degree 2 (their degree would be 4).
  */
 static void
 push_gacc(lua_State *L, const struct pht_column *c, const struct pht_train_lineage *lin,
-    const struct gacc *a, int suppressed)
+    const struct gacc *a, int suppressed, int want2)
 {
-	int second = lin == NULL || lin->degree <= 1;
+	int second = want2 && (lin == NULL || lin->degree <= 1);
 
 	lua_createtable(L, 0, 8);
 	if (suppressed) {
@@ -489,14 +501,18 @@ push_gacc(lua_State *L, const struct pht_column *c, const struct pht_train_linea
 	case PHT_COL_INTEGER:
 		push_i128(L, a->isum);
 		lua_setfield(L, -2, "sum");
-		lua_pushnumber(L, a->ss + a->sc);
-		lua_setfield(L, -2, "sumsq");
+		if (want2) {
+			lua_pushnumber(L, a->ss + a->sc);
+			lua_setfield(L, -2, "sumsq");
+		}
 		break;
 	default:
 		push_i128(L, a->isum);
 		lua_setfield(L, -2, "sum");
-		lua_pushnumber(L, (double)a->isum);
-		lua_setfield(L, -2, "sumsq");
+		if (want2) {
+			lua_pushnumber(L, (double)a->isum);
+			lua_setfield(L, -2, "sumsq");
+		}
 		break;
 	}
 	if (a->n == 0)
@@ -575,7 +591,7 @@ gacc_init(struct gacc *acc, size_t n)
 static void
 push_agg_record(lua_State *L, const struct pht_column **cols,
     const struct pht_train_lineage **lins, size_t ncols, const struct gacc *acc,
-    size_t width, size_t slot, size_t rows, int64_t k)
+    size_t width, size_t slot, size_t rows, int64_t k, int second)
 {
 	size_t i;
 
@@ -585,7 +601,7 @@ push_agg_record(lua_State *L, const struct pht_column **cols,
 	lua_createtable(L, 0, (int)ncols);
 	for (i = 0; i < ncols; i++) {
 		push_gacc(L, cols[i], lins[i], &acc[i * width + slot],
-		    figure_withheld(cols[i], lins[i], &acc[i * width + slot], rows, k));
+		    figure_withheld(cols[i], lins[i], &acc[i * width + slot], rows, k), second);
 		lua_setfield(L, -2, cols[i]->name);
 	}
 	lua_setfield(L, -2, "stats");
@@ -627,6 +643,36 @@ complement_figures(lua_State *L, const struct pht_column *c, const struct pht_tr
 	lua_pop(L, 1);
 }
 
+/*
+ * The options table at idx (absent or nil: the defaults): `second`, a
+ * boolean, 1 by default; 0 asks for no second moments (sumsq, var, sd),
+ * so that the pass for the variance is not made. Any other key is an
+ * error (a misspelt option would otherwise be ignored).
+ */
+static int
+agg_options(lua_State *L, int idx, const char *what)
+{
+	int second = 1;
+
+	if (lua_isnoneornil(L, idx))
+		return 1;
+	if (lua_type(L, idx) != LUA_TTABLE)
+		return luaL_error(L, "%s: options is a %s, not a table", what, luaL_typename(L, idx));
+	lua_pushnil(L);
+	while (lua_next(L, idx) != 0) {
+		if (lua_type(L, -2) != LUA_TSTRING || strcmp(lua_tostring(L, -2), "second") != 0)
+			return luaL_error(L, "%s: unknown option %s%s", what,
+			    lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "of type ",
+			    lua_type(L, -2) == LUA_TSTRING ? "" : luaL_typename(L, -2));
+		if (lua_type(L, -1) != LUA_TBOOLEAN)
+			return luaL_error(L, "%s: option second is a %s, not a boolean", what,
+			    luaL_typename(L, -1));
+		second = lua_toboolean(L, -1);
+		lua_pop(L, 1);
+	}
+	return second;
+}
+
 int
 train_data_view_aggregate(lua_State *L)
 {
@@ -637,8 +683,10 @@ train_data_view_aggregate(lua_State *L)
 	struct gacc *acc;
 	struct slots sl;
 	size_t ncols, j;
+	int second;
 
 	luaL_checktype(L, 2, LUA_TTABLE);
+	second = agg_options(L, 3, "aggregate");
 	lua_settop(L, 2);
 	cols = agg_columns(L, v, 2, "aggregate", &ncols, &lins);        /* 3 */
 	train_data_guard_rows(L, v->n);
@@ -650,13 +698,14 @@ train_data_view_aggregate(lua_State *L)
 	memset(&sl, 0, sizeof(sl));
 	sl.src = SLOT_GID32;    /* gid NULL: every row in slot 0 */
 	for (j = 0; j < ncols; j++) {
-		gacc_column(cols[j], v, &sl, acc + j * 2);
-		gacc_var(cols[j], v, &sl, acc + j * 2, 1);
+		gacc_column(cols[j], v, &sl, acc + j * 2, second);
+		if (second)
+			gacc_var(cols[j], v, &sl, acc + j * 2, 1);
 		gacc_poly(L, cols[j], lins[j], v, NULL, NULL, acc + j * 2, 1);
-		gacc_total(cols[j], acc + j * 2, 1);
+		gacc_total(cols[j], acc + j * 2, 1, second);
 	}
 	note_total_values(L, v, cols, lins, ncols, acc, 2, 1);
-	push_agg_record(L, cols, lins, ncols, acc, 2, 1, v->n, ctx->k);
+	push_agg_record(L, cols, lins, ncols, acc, 2, 1, v->n, ctx->k, second);
 	return 1;
 }
 
@@ -672,10 +721,11 @@ train_data_view_aggregate_by(lua_State *L)
 	struct gacc *acc;
 	size_t ncols, nslots, width, i, j, *counts, *fn, nfolded = 0;
 	lua_Integer idx = 0;
-	int *released, *want;
+	int *released, *want, second;
 	uint8_t *sup, *figsup;
 
 	luaL_checktype(L, 3, LUA_TTABLE);
+	second = agg_options(L, 4, "aggregate_by");
 	lua_settop(L, 3);
 	cols = agg_columns(L, v, 3, "aggregate_by", &ncols, &lins);    /* 4 */
 	/*
@@ -727,13 +777,14 @@ train_data_view_aggregate_by(lua_State *L)
 	acc = train_data_scratch(L, width * ncols, sizeof(*acc));                 /* 9 */
 	gacc_init(acc, width * ncols);
 	for (j = 0; j < ncols; j++) {
-		gacc_column(cols[j], v, &sl, acc + j * width);
+		gacc_column(cols[j], v, &sl, acc + j * width, second);
 		if (sl.src == SLOT_I32 || sl.src == SLOT_U8)
 			sl.src = SLOT_GID8;     /* the slots are written: read them back */
-		gacc_var(cols[j], v, &sl, acc + j * width, nslots);
+		if (second)
+			gacc_var(cols[j], v, &sl, acc + j * width, nslots);
 		gacc_poly(L, cols[j], lins[j], v, sl.src == SLOT_GID8 ? NULL : g.gid,
 		    sl.src == SLOT_GID8 ? sl.gid8 : NULL, acc + j * width, nslots);
-		gacc_total(cols[j], acc + j * width, nslots);
+		gacc_total(cols[j], acc + j * width, nslots, second);
 	}
 	memset(counts, 0, nslots * sizeof(size_t));
 	if (ncols > 0)
@@ -798,7 +849,7 @@ train_data_view_aggregate_by(lua_State *L)
 			lua_createtable(L, 0, (int)ncols);
 			for (i = 0; i < ncols; i++) {
 				push_gacc(L, cols[i], lins[i], &acc[i * width + j],
-				    figsup[i * nslots + j]);
+				    figsup[i * nslots + j], second);
 				lua_setfield(L, -2, cols[i]->name);
 			}
 			lua_setfield(L, -2, "stats");
@@ -806,6 +857,6 @@ train_data_view_aggregate_by(lua_State *L)
 		lua_rawseti(L, -2, ++idx);
 	}
 	/* the total over the whole view: {n, stats} */
-	push_agg_record(L, cols, lins, ncols, acc, width, nslots, v->n, ctx->k);
+	push_agg_record(L, cols, lins, ncols, acc, width, nslots, v->n, ctx->k, second);
 	return 2;
 }

@@ -16,15 +16,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define VIEW_MT "pht.view"
 #define COLUMN_MT "pht.column"
 #define GROUPS_MAX 1000000
 #define IN_MAX 100000
 #define NO_GROUP UINT32_MAX      /* a row missing the grouping column */
-#define HUGE_SCRATCH ((size_t)4 << 20)  /* scratch blocks offered huge pages */
-#define HUGE_ALIGN ((size_t)2 << 20)
 
 /*
  * A view: the dataset plus the rows it selects, in order. When all is set
@@ -159,12 +156,10 @@ struct view *
 train_data_new_view(lua_State *L, const struct pht_dataset *ds, size_t n, int all);
 
 /*
- * Scratch memory inside the Lua heap (counted, freed by the collector). A
- * large block (selection vectors, group bytes: written once, streamed) is
- * offered transparent huge pages over its 2 MiB-aligned interior, which
- * cuts the page faults of its first writes about 500-fold where the kernel
- * has them (THP "madvise" mode); the advice is only a hint, its failure is
- * ignored.
+ * Scratch memory inside the Lua heap (counted, freed by the collector): a
+ * userdata, so a large block (selection vectors, bitmaps, group bytes:
+ * written once, streamed) is a huge-page mapping of its own
+ * (PHT_TRAIN_BIG_BLOCK in pht_train_lua.h).
  */
 void *
 train_data_scratch(lua_State *L, size_t n, size_t size);

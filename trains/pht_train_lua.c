@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifdef PHT_TRAIN_FIXTURE_OPENLIB
 void PHT_TRAIN_FIXTURE_OPENLIB(lua_State *L);
@@ -21,6 +22,8 @@ void PHT_TRAIN_FIXTURE_OPENLIB(lua_State *L);
 
 /* Deepest table nesting accepted in an output (pht_json_parse allows 64). */
 #define PHT_TRAIN_MAX_DEPTH 60
+
+#define HUGE_PAGE ((size_t)2 << 20)     /* a transparent huge page */
 
 /* CPU nanoseconds worth n instructions, saturating. */
 static int64_t
@@ -57,6 +60,58 @@ cpu_now_ns(void)
 /* The resolution policy of a run whose limits name none (pht_resolution_default). */
 static const struct pht_resolution default_resolution = {30, 1, 2, NULL, 0};
 
+/*
+ * A big block of n bytes (PHT_TRAIN_BIG_BLOCK): a fresh 2 MiB-aligned
+ * mapping, registered in c->big; NULL (the caller uses malloc) when the
+ * registry is full or there is no such mapping to be had.
+ */
+static void *
+big_map(struct pht_train_ctx *c, size_t n)
+{
+	size_t len = (n + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+	uintptr_t m, a;
+	void *p;
+
+	if (c->big == NULL || c->nbig == c->big_cap || len < n)
+		return NULL;
+	p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+	    -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	m = (uintptr_t)p;
+	a = (m + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+	if (a > m)
+		(void)munmap(p, a - m);
+	if (m + HUGE_PAGE > a)
+		(void)munmap((void *)(a + len), m + HUGE_PAGE - a);
+	(void)madvise((void *)a, len, MADV_HUGEPAGE);      /* a hint */
+	c->big[c->nbig].p = (void *)a;
+	c->big[c->nbig].len = len;
+	c->nbig++;
+	return (void *)a;
+}
+
+/* The index of ptr in c->big, or c->nbig: only 2 MiB-aligned blocks are looked up. */
+static size_t
+big_find(const struct pht_train_ctx *c, const void *ptr)
+{
+	size_t i;
+
+	if (((uintptr_t)ptr & (HUGE_PAGE - 1)) != 0)
+		return c->nbig;
+	for (i = 0; i < c->nbig && c->big[i].p != ptr; i++)
+		;
+	return i;
+}
+
+/* Unmaps big block i and drops it from the registry. */
+static void
+big_unmap(struct pht_train_ctx *c, size_t i)
+{
+	(void)munmap(c->big[i].p, c->big[i].len);
+	c->big[i] = c->big[--c->nbig];
+}
+
 int
 pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
     const struct pht_dataset *ds)
@@ -69,10 +124,17 @@ pht_train_ctx_init(struct pht_train_ctx *ctx, const struct pht_limits *lim,
 	ctx->row_access = lim->row_access != 0;
 	ctx->res = lim->resolution != NULL ? lim->resolution : &default_resolution;
 	ctx->ds = ds;
+	/* at most cap / PHT_TRAIN_BIG_BLOCK big blocks live at once, and rows_touched */
+	ctx->big_cap = ctx->cap / PHT_TRAIN_BIG_BLOCK + 2;
+	if ((ctx->big = calloc(ctx->big_cap, sizeof(*ctx->big))) == NULL)
+		return PHT_ERR_NOMEM;
 	if (ds != NULL) {
 		size_t nrows = pht_dataset_nrows(ds), ncols = pht_dataset_ncols(ds);
 
-		ctx->rows_touched = calloc(nrows / 8 + 1, 1);
+		/* zero either way; a big one written where a view is, a huge page at a time */
+		if (nrows / 8 + 1 < PHT_TRAIN_BIG_BLOCK ||
+		    (ctx->rows_touched = big_map(ctx, nrows / 8 + 1)) == NULL)
+			ctx->rows_touched = calloc(nrows / 8 + 1, 1);
 		ctx->cols_touched = calloc(ncols + 1, 1);
 		ctx->rowsets = pht_train_rowsets_new(nrows <= UINT32_MAX ? (uint32_t)nrows : 0);
 		if (ctx->rows_touched == NULL || ctx->cols_touched == NULL ||
@@ -89,8 +151,14 @@ pht_train_ctx_clear(struct pht_train_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	free(ctx->rows_touched);
+	if (ctx->rows_touched != NULL && big_find(ctx, ctx->rows_touched) < ctx->nbig)
+		big_unmap(ctx, big_find(ctx, ctx->rows_touched));
+	else
+		free(ctx->rows_touched);
 	free(ctx->cols_touched);
+	free(ctx->big);
+	ctx->big = NULL;
+	ctx->nbig = 0;
 	pht_train_rowsets_free(ctx->rowsets);
 	ctx->rows_touched = NULL;
 	ctx->cols_touched = NULL;
@@ -108,24 +176,40 @@ pht_train_ctx_of(lua_State *L)
 
 /*
  * The allocator: counts every byte of the Lua heap and refuses to grow it
- * past the cap. Shrinking never fails (Lua relies on that).
+ * past the cap. Shrinking never fails (Lua relies on that). A new
+ * userdata of PHT_TRAIN_BIG_BLOCK bytes or more is a mapping of its own
+ * (big_map); Lua only ever frees a userdata, but a big block is told
+ * from a malloc'd one by its address whatever the sizes, so any call is
+ * safe.
  */
 static void *
 sb_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
 	struct pht_train_ctx *c = ud;
-	size_t old = ptr != NULL ? osize : 0;
+	size_t old = ptr != NULL ? osize : 0, i;
 	void *p;
 
+	i = ptr != NULL ? big_find(c, ptr) : c->nbig;
 	if (nsize == 0) {
-		free(ptr);
+		if (i < c->nbig)
+			big_unmap(c, i);
+		else
+			free(ptr);
 		c->used -= old;
 		return NULL;
 	}
 	if (nsize > old && nsize - old > c->cap - c->used)
 		return NULL;
-	p = realloc(ptr, nsize);
-	if (p == NULL)
+	if (i < c->nbig) {
+		/* not done by Lua (a userdata is never resized): moved to malloc */
+		if ((p = malloc(nsize)) == NULL)
+			return nsize <= old ? ptr : NULL;
+		memcpy(p, ptr, old < nsize ? old : nsize);
+		big_unmap(c, i);
+	} else if (ptr == NULL && osize == LUA_TUSERDATA && nsize >= PHT_TRAIN_BIG_BLOCK &&
+	    (p = big_map(c, nsize)) != NULL)
+		;
+	else if ((p = realloc(ptr, nsize)) == NULL)
 		return nsize <= old ? ptr : NULL;
 	c->used = c->used - old + nsize;
 	if (c->used > c->peak)

@@ -278,13 +278,13 @@ child_main(const struct job *job, int wfd)
 	memset(&ctx, 0, sizeof(ctx));
 	msg[0] = 0;
 	/*
-	 * Blocks of 128 KiB and more from fresh mappings of their own: the
-	 * heap the child shares with the parent (copy on write) may hold
-	 * large free chunks, and glibc's adaptive threshold may have grown
-	 * in the parent, so a large block (a selection vector, group bytes,
-	 * the row sets) would otherwise be copied page by page on its first
-	 * write, and its huge-page hint (train_data_scratch() in pht_train_data.c)
-	 * would not take.
+	 * Blocks of 128 KiB and more from fresh mappings of their own when
+	 * the heap has no free chunk for them: glibc's adaptive threshold may
+	 * have grown in the parent, and a block carved from the heap the
+	 * child shares with the parent (copy on write) is copied page by page
+	 * on its first write. (glibc still reuses a large free chunk the
+	 * parent left, so the Lua allocator maps the big userdata itself:
+	 * PHT_TRAIN_BIG_BLOCK in pht_train_lua.h.)
 	 */
 #ifdef M_MMAP_THRESHOLD
 	(void)mallopt(M_MMAP_THRESHOLD, 128 * 1024);

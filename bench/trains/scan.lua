@@ -12,8 +12,9 @@ return {
     for _ = 1, params.reps do
       local v = data:where("age", ">=", 65)
       -- per treatment and in all: count and sum of cost in one pass
-      -- (groups under k come back suppressed)
-      local by, all = v:aggregate_by("treatment", { "cost" })
+      -- (groups under k come back suppressed); no var or sd asked for,
+      -- so no second pass over cost
+      local by, all = v:aggregate_by("treatment", { "cost" }, { second = false })
       local groups = {}
       for _, g in ipairs(by) do
         if g.key ~= nil and not g.suppressed then

@@ -465,6 +465,52 @@ test_aggregate_by(void)
 	o = run_body("return select('#', data:aggregate_by('smoker', {}))", 1);
 	tap_ok(o != NULL && json_integer_value(o) == 2, "an empty column list still gives groups and total");
 	json_decref(o);
+
+	/* {second = false}: the same first moments, bit for bit, and no second ones */
+	o = run_body("local function same(a, b)\n"
+	    "  if a.suppressed or b.suppressed then return a.suppressed == b.suppressed end\n"
+	    "  return a.n == b.n and a.sum == b.sum and a.mean == b.mean and\n"
+	    "    b.sumsq == nil and b.var == nil and b.sd == nil\n"
+	    "end\n"
+	    "local ok, cnt = true, 0\n"
+	    "local function cmp(s, s2)\n"
+	    "  for c, f in pairs(s) do cnt = cnt + 1; ok = ok and same(f, s2[c]) end\n"
+	    "end\n"
+	    "for _, key in ipairs({'sex', 'stage', 'smoker'}) do\n"
+	    "  for _, v in ipairs({data, data:where('id', '>', 100)}) do\n"
+	    "    for _, cols in ipairs({{'age', 'stage', 'smoker', 'id'}, {'id'}}) do\n"
+	    "      local by, all = v:aggregate_by(key, cols)\n"
+	    "      local by2, all2 = v:aggregate_by(key, cols, {second = false})\n"
+	    "      ok = ok and #by == #by2 and all.n == all2.n\n"
+	    "      for i, g in ipairs(by) do\n"
+	    "        local g2 = by2[i]\n"
+	    "        ok = ok and g.key == g2.key and g.n == g2.n and g.suppressed == g2.suppressed\n"
+	    "        if g.stats then cmp(g.stats, g2.stats) end\n"
+	    "      end\n"
+	    "      cmp(all.stats, all2.stats)\n"
+	    "    end\n"
+	    "  end\n"
+	    "end\n"
+	    "local v = data:where('id', '>', 100)\n"
+	    "cmp(v:aggregate({'age', 'id'}).stats, v:aggregate({'age', 'id'}, {second = false}).stats)\n"
+	    "return {ok = ok, cnt = cnt}", 1);
+	tap_ok(o != NULL && json_is_true(json_object_get(o, "ok")) && num(o, "cnt") > 100,
+	    "aggregate_by and aggregate with {second = false}: n, sum and mean equal the "
+	    "default's bit for bit, no sumsq, var or sd (%g figures; category, integer and "
+	    "boolean keys, bitmap and row selections)", o != NULL ? num(o, "cnt") : 0.0);
+	json_decref(o);
+	o = run_body("return data:aggregate_by('sex', {'age'}, 5)", 1);
+	tap_ok(o == NULL && run_err.code == PHT_ERR_TRAIN &&
+	    strstr(run_err.msg, "aggregate_by: options is a number, not a table") != NULL,
+	    "aggregate_by with options not a table: %s", run_err.msg);
+	o = run_body("return data:aggregate_by('sex', {'age'}, {secnd = false})", 1);
+	tap_ok(o == NULL && run_err.code == PHT_ERR_TRAIN &&
+	    strstr(run_err.msg, "aggregate_by: unknown option secnd") != NULL,
+	    "aggregate_by with a misspelt option: %s", run_err.msg);
+	o = run_body("return data:aggregate({'age'}, {second = 0})", 1);
+	tap_ok(o == NULL && run_err.code == PHT_ERR_TRAIN &&
+	    strstr(run_err.msg, "aggregate: option second is a number, not a boolean") != NULL,
+	    "aggregate with second not a boolean: %s", run_err.msg);
 }
 
 /*
