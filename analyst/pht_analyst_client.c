@@ -500,6 +500,7 @@ pht_analyst_run(const struct pht_analyst_run_spec *s, json_t **result,
 	rounds.min_stations = s->min_stations;
 	rounds.max_rounds = s->max_rounds;
 	rounds.first_round = s->resume != NULL ? s->resume->round : 1;
+	rounds.participation = json_object_get(rn.report, "participation");
 	rounds.limits = s->limits;
 	rounds.transport = &node;
 	r = pht_analyst_rounds_run(&rounds, result, &end, err);

@@ -88,6 +88,10 @@ pht_analyst_rounds_run(const struct pht_analyst_rounds *s, json_t **result,
 	*result = NULL;
 	memset(end, 0, sizeof(*end));
 	end->participation = json_array();
+	json_array_foreach(s->participation, i, entry)
+		if (end->participation != NULL && json_integer_value(json_object_get(entry,
+		    "round")) < s->first_round)
+			json_array_append_new(end->participation, json_deep_copy(entry));
 	if (s->nstations == 0)
 		return pht_errf(err, PHT_ERR_INVALID, "no stations");
 	if (s->limits != NULL)

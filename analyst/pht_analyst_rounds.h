@@ -44,6 +44,9 @@ struct pht_analyst_rounds {
 	int max_rounds;                      /* 0: 50 */
 	int first_round;                     /* 0 or 1: a new run; N: a run picked up
 	                                        at round N (params, stations: its) */
+	const json_t *participation;         /* a run picked up: its participation so
+	                                        far; entries of rounds before
+	                                        first_round are kept (NULL: none) */
 	uint64_t seed;                       /* combine's math.random seed; 0: fresh */
 	const struct pht_limits *limits;     /* combine's sandbox; NULL: defaults */
 	const struct pht_analyst_transport *transport;

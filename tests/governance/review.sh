@@ -55,7 +55,8 @@ cp "$SRC/tests/data/station/registry.dict.json" "$dir/b/data/"
 cp "$dir/a/keys/a.sign.pub" "$dir/b/keys/b.sign.pub" "$dir/station-keys/"
 
 # the analyst's count: the standard train with one line changed (the steward sees it in the diff)
-sed 's/^Params$/Params (a copy: counts by sex)/' "$SRC/trains/std/count.lua" >"$dir/trains/count.lua"
+sed 's/^Output (combine result)$/Output (combine result) (a copy: counts by sex)/' \
+  "$SRC/trains/std/count.lua" >"$dir/trains/count.lua"
 cmp -s "$SRC/trains/std/count.lua" "$dir/trains/count.lua"
 [ $? -eq 1 ]
 ok $? "the analyst's count.lua differs from the standard one in one line"
@@ -146,8 +147,14 @@ sys.exit(1)
 PY
 }
 # same_json A B: the two files hold equal JSON
-same_json() {
-  python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])) == json.load(open(sys.argv[2])) else 1)' "$1" "$2"
+same_json() { # on a difference, both sides as TAP comments
+  python3 -c '
+import json, sys
+a, b = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+if a != b:
+    print("# got:  " + json.dumps(a, sort_keys=True))
+    print("# want: " + json.dumps(b, sort_keys=True))
+sys.exit(0 if a == b else 1)' "$1" "$2"
 }
 
 # ---- 1. pht run stops waiting when --timeout passes, and saves the run
@@ -208,7 +215,8 @@ d = t.split("== the standard train count ==\n", 1)[1]
 lines = d.splitlines()
 ok = (lines[0].endswith("trains/std/count.lua") and lines[0].startswith("--- ")
       and lines[1] == "+++ queued train" and lines[2].startswith("@@ ")
-      and "-Params" in lines and "+Params (a copy: counts by sex)" in lines
+      and "-Output (combine result)" in lines
+      and "+Output (combine result) (a copy: counts by sex)" in lines
       and sum(1 for l in lines if l[:1] in "+-" and not l.startswith(("---", "+++"))) == 2)
 sys.exit(0 if ok else 1)
 PY
