@@ -85,6 +85,29 @@ keep_on_failure() {
 }
 
 # done_testing: prints the plan; the test's status is 1 if any test failed.
+# fed_pki DIR "STATION ..." ["NAME ..."]: the keys and certificates of a test
+# federation: a CA in DIR/ca; certificates for the node (DIR/node-tls), the
+# analyst ana (DIR/ana-tls) and each STATION (DIR/STATION/tls); signing and
+# sealing keys for ana (DIR/ana-keys), each STATION (DIR/STATION/keys) and
+# each other NAME (DIR/NAME-keys). Needs $PHT; output in DIR/setup.log;
+# non-zero when a step fails.
+fed_pki() {
+  local d=$1 s
+  {
+    "$PHT" pki init --out "$d/ca" &&
+      "$PHT" pki issue --ca "$d/ca" --role node --name node --out "$d/node-tls" &&
+      "$PHT" pki issue --ca "$d/ca" --role analyst --name ana --out "$d/ana-tls" &&
+      "$PHT" keygen --name ana --out "$d/ana-keys" || return 1
+    for s in $2; do
+      "$PHT" pki issue --ca "$d/ca" --role station --name "$s" --out "$d/$s/tls" &&
+        "$PHT" keygen --name "$s" --out "$d/$s/keys" || return 1
+    done
+    for s in ${3:-}; do
+      "$PHT" keygen --name "$s" --out "$d/$s-keys" || return 1
+    done
+  } >"$d/setup.log" 2>&1
+}
+
 done_testing() {
   echo "1..$n"
   [ "$failed" -eq 0 ]

@@ -77,17 +77,7 @@ PY
 }
 
 # setup_pki: CA, node/analyst/station certificates, signing keys (ana, a, other)
-setup_pki() {
-  {
-    "$PHT" pki init --out "$dir/ca" &&
-    "$PHT" pki issue --ca "$dir/ca" --role node --name node --out "$dir/node-tls" &&
-    "$PHT" pki issue --ca "$dir/ca" --role analyst --name ana --out "$dir/ana-tls" &&
-    "$PHT" pki issue --ca "$dir/ca" --role station --name a --out "$dir/a/tls" &&
-    "$PHT" keygen --name ana --out "$dir/ana-keys" &&
-    "$PHT" keygen --name a --out "$dir/a/keys" &&
-    "$PHT" keygen --name other --out "$dir/other-keys"
-  } >"$dir/setup.log" 2>&1
-}
+setup_pki() { fed_pki "$dir" a other; }
 # node_config DB [LIMITS-JSON]: writes $dir/node.json (limits default: max_wait 10, timeout 60)
 node_config() {
   local lim='"max_wait": 10, "timeout": 60'

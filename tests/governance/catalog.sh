@@ -24,16 +24,7 @@ keep_on_failure "$dir"
 at_exit cleanup
 
 # ---- PKI, keys, data
-{
-  "$PHT" pki init --out "$dir/ca" &&
-  "$PHT" pki issue --ca "$dir/ca" --role node --name node --out "$dir/node-tls" &&
-  "$PHT" pki issue --ca "$dir/ca" --role analyst --name ana --out "$dir/ana-tls" &&
-  "$PHT" pki issue --ca "$dir/ca" --role station --name a --out "$dir/a/tls" &&
-  "$PHT" pki issue --ca "$dir/ca" --role station --name b --out "$dir/b/tls" &&
-  "$PHT" keygen --name a --out "$dir/a/keys" &&
-  "$PHT" keygen --name b --out "$dir/b/keys" &&
-  "$PHT" keygen --name ana --out "$dir/ana-keys"
-} >"$dir/setup.log" 2>&1
+fed_pki "$dir" "a b"
 ok $? "PKI and keys for a node, two stations and an analyst" "$dir/setup.log"
 mkdir -p "$dir/a/data" "$dir/b/data"
 cp "$SRC/tests/data/station/registry.csv" "$SRC/tests/data/station/registry.dict.json" "$dir/a/data/"

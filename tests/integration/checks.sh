@@ -24,16 +24,7 @@ at_exit cleanup
 std="$SRC/trains/std"
 
 # ---- PKI, keys, data, a node and stations a and b (x is exec'd by hand) ----
-{
-  "$PHT" pki init --out "$dir/ca" &&
-  "$PHT" pki issue --ca "$dir/ca" --role node --name node --out "$dir/node-tls" &&
-  "$PHT" pki issue --ca "$dir/ca" --role analyst --name ana --out "$dir/ana-tls" &&
-  "$PHT" keygen --name ana --out "$dir/ana-keys" &&
-  for s in a b x; do
-    "$PHT" pki issue --ca "$dir/ca" --role station --name $s --out "$dir/$s/tls" &&
-    "$PHT" keygen --name $s --out "$dir/$s/keys" || exit 1
-  done
-} >"$dir/setup.log" 2>&1
+fed_pki "$dir" "a b x"
 ok $? "PKI and keys for a node, stations a, b and x, and an analyst" "$dir/setup.log"
 mkdir -p "$dir/station-keys"
 i=0

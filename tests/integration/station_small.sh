@@ -17,16 +17,7 @@ get() { lua5.4 "$SRC/tests/trains/check.lua" get "$1" "$2"; }
 command -v lua5.4 >/dev/null || { echo "1..0 # SKIP lua5.4 not installed"; exit 0; }
 
 echo "1..13"
-{
-  "$PHT" pki init --out "$dir/ca" &&
-  "$PHT" pki issue --ca "$dir/ca" --role node --name node --out "$dir/node-tls" &&
-  "$PHT" pki issue --ca "$dir/ca" --role analyst --name ana --out "$dir/ana-tls" &&
-  "$PHT" keygen --name ana --out "$dir/ana-keys" &&
-  for s in a b c; do
-    "$PHT" pki issue --ca "$dir/ca" --role station --name $s --out "$dir/$s/tls" &&
-    "$PHT" keygen --name $s --out "$dir/$s/keys" || exit 1
-  done
-} >"$dir/setup.log" 2>&1
+fed_pki "$dir" "a b c"
 ok $? "PKI and keys for a node, an analyst and stations a, b, c" "$dir/setup.log"
 node_config node.db
 start_node
