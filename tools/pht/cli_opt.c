@@ -94,3 +94,27 @@ pht_cli_opt_val(const struct pht_cli_opt *o)
 {
 	return o->n > 0 ? o->vals[0] : NULL;
 }
+
+volatile sig_atomic_t pht_cli_stop;
+
+static void
+on_stop(int sig)
+{
+	(void)sig;
+	pht_cli_stop = 1;
+}
+
+void
+pht_cli_catch_stop(int ignore_hup)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (ignore_hup)
+		signal(SIGHUP, SIG_IGN);
+}

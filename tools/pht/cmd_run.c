@@ -101,16 +101,6 @@ static const char *run_help =
     "the node unreachable), 2 bad usage or unreadable input, 3 stopped waiting\n"
     "(the run folder holds the run: pht results RUN).\n";
 
-/* Set by SIGINT/SIGTERM: the client stops polling (a handler only sets a flag). */
-static volatile sig_atomic_t run_stop;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	run_stop = 1;
-}
-
 /* The options of both commands, as given or from ANALYST.json. */
 struct run_opts {
 	const char *train, *node, *cert, *key, *ca, *sign_key, *seal_key;
@@ -244,7 +234,7 @@ http_opts(const struct run_opts *o, struct pht_http_opts *h)
 	h->cert = o->cert;
 	h->key = o->key;
 	h->ca = o->ca;
-	h->cancel = &run_stop;
+	h->cancel = &pht_cli_stop;   /* SIGINT/SIGTERM: the client stops polling */
 }
 
 /* Progress on stderr: rewritten in place on a terminal, one line per change otherwise. */
@@ -716,17 +706,11 @@ static int
 run_dispatch(struct run_job *j)
 {
 	struct pht_analyst_run_spec *spec = &j->spec;
-	struct sigaction sa;
 	json_t *result = NULL, *report = NULL, *f;
 	size_t i;
 	int r, rc = PHT_EXIT_FAIL;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	pht_cli_catch_stop(0);
 
 	spec->node_url = j->o.node;
 	http_opts(&j->o, &spec->http);

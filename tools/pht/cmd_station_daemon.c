@@ -20,16 +20,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Set by SIGTERM/SIGINT; the daemon polls it (a signal handler only sets a flag). */
-static volatile sig_atomic_t stop_flag;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
 static void
 log_stderr(void *arg, const char *line)
 {
@@ -56,7 +46,6 @@ int
 pht_station_cmd_run(int argc, char **argv)
 {
 	struct pht_station_daemon_opts o;
-	struct sigaction sa;
 	struct pht_err err;
 	struct pht_cli_opt opts[] = {PHT_CLI_OPT("config"), PHT_CLI_OPT("wait"),
 	    PHT_CLI_OPT("backoff-max")};
@@ -84,15 +73,10 @@ pht_station_cmd_run(int argc, char **argv)
 	if (o.config == NULL)
 		return pht_cli_usage_error("station run", "--config STATION.json is "
 		    "required");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	/* a closed terminal or a reload by habit: the daemon logs to stderr */
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	o.stop = &stop_flag;
+	/* SIGTERM/SIGINT stop it; a closed terminal or a reload by habit does
+	 * not (the daemon logs to stderr) */
+	pht_cli_catch_stop(1);
+	o.stop = &pht_cli_stop;
 	o.log = log_stderr;
 	pht_err_clear(&err);
 	if ((r = pht_station_daemon_run(&o, &err)) != PHT_OK) {

@@ -2,6 +2,7 @@
 #ifndef PHT_CLI_H
 #define PHT_CLI_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,6 +25,16 @@ typedef int (*pht_cmd_fn)(int argc, char **argv);
 
 /* Prints "pht: <prefix>: <detail>" on stderr. */
 void pht_cli_error(const char *prefix, const struct pht_err *err);
+
+/*
+ * Set to 1 by SIGINT or SIGTERM once pht_cli_catch_stop() ran: a command
+ * that waits (pht run, the station daemon) polls it and stops cleanly (a
+ * handler only sets a flag). pht_cli_catch_stop() also ignores SIGPIPE
+ * (a peer that closed is an error return, not a death) and, with
+ * ignore_hup, SIGHUP (a closed terminal).
+ */
+extern volatile sig_atomic_t pht_cli_stop;
+void pht_cli_catch_stop(int ignore_hup);
 
 /* Prints "pht COMMAND: message" on stderr and returns PHT_EXIT_USAGE. */
 int pht_cli_usage_error(const char *cmd, const char *fmt, ...)
