@@ -1000,6 +1000,7 @@ pht_train_lua_to_json(lua_State *L, int idx, const char *what,
     size_t max_numbers, struct pht_buf *out)
 {
 	struct conv cv;
+	int running;
 
 	memset(&cv, 0, sizeof(cv));
 	cv.L = L;
@@ -1008,10 +1009,19 @@ pht_train_lua_to_json(lua_State *L, int idx, const char *what,
 	snprintf(cv.path, sizeof(cv.path), "%s", what);
 	cv.plen = strlen(cv.path);
 	idx = lua_absindex(L, idx);
-	/* No finalizer may run train code while the output is walked. */
+	/*
+	 * No finalizer may run train code while the output is walked. The
+	 * collector runs again after, as it did before: the runtime also
+	 * converts a train's declared params before station() runs, and a
+	 * collector left stopped would keep every byte of garbage the train
+	 * makes until the memory cap. (A raise ends the run: no restart needed.)
+	 */
+	running = lua_gc(L, LUA_GCISRUNNING);
 	lua_gc(L, LUA_GCSTOP);
 	lua_newtable(L);
 	cv.visiting = lua_gettop(L);
 	conv_value(&cv, idx, 0);
 	lua_pop(L, 1);
+	if (running)
+		lua_gc(L, LUA_GCRESTART);
 }
