@@ -110,8 +110,8 @@ queue_dir_for(const char *config, char **dir, struct pht_station_config **cfgp,
 	return PHT_EXIT_OK;
 }
 
-static void
-print_list(const char *label, const json_t *a)
+void
+pht_station_print_list(const char *label, const json_t *a)
 {
 	const json_t *v;
 	size_t i;
@@ -189,8 +189,8 @@ pht_station_cmd_queue(int argc, char **argv)
 		printf("  %-10s %s\n", "signer", json_string_value(json_object_get(it, "signer")));
 		printf("  %-10s %s\n", "name", name != NULL ? name : "(none)");
 		printf("  %-10s %s\n", "code", json_string_value(json_object_get(it, "code_sha256")));
-		print_list("datasets", json_object_get(it, "datasets"));
-		print_list("columns", json_object_get(it, "columns"));
+		pht_station_print_list("datasets", json_object_get(it, "datasets"));
+		pht_station_print_list("columns", json_object_get(it, "columns"));
 		printf("  %-10s %s\n", "params", params != NULL ? params : "?");
 		printf("  %-10s %s (round %lld)\n", "queued",
 		    json_string_value(json_object_get(it, "queued")),

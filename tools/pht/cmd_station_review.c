@@ -25,26 +25,13 @@
 #define PHT_STD_TRAINS "trains/std"
 #endif
 
-/* One labelled line; a list of strings joined by ", ". */
+/* One labelled line (a list of strings: pht_station_print_list). */
 static void
 field(const char *label, const char *value)
 {
 	printf("  %-10s %s\n", label, value);
 }
 
-static void
-field_list(const char *label, const json_t *a)
-{
-	const json_t *v;
-	size_t i;
-
-	printf("  %-10s ", label);
-	if (json_array_size(a) == 0)
-		printf("(none known)");
-	json_array_foreach(a, i, v)
-		printf("%s%s", i ? ", " : "", json_string_value(v));
-	printf("\n");
-}
 
 /* The permit the train carries (or names): who, what for, until when, which columns. */
 static void
@@ -206,8 +193,8 @@ pht_station_cmd_queue_show(int argc, char **argv)
 	field("signer", json_string_value(json_object_get(item, "signer")));
 	field("name", pht_trainmsg_name(msg) != NULL ? pht_trainmsg_name(msg) : "(none)");
 	field("code", pht_trainmsg_code_sha256(msg));
-	field_list("datasets", json_object_get(item, "datasets"));
-	field_list("columns", json_object_get(item, "columns"));
+	pht_station_print_list("datasets", json_object_get(item, "datasets"));
+	pht_station_print_list("columns", json_object_get(item, "columns"));
 	params = pht_json_dump(pht_trainmsg_params(msg));
 	field("params", params != NULL ? params : "?");
 	show_permit(msg);
