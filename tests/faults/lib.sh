@@ -76,6 +76,13 @@ print(" ".join(out))
 PY
 }
 
+# spid[NAME]: the pid of station NAME's daemon, for tests that run several;
+# stop_stations stops them all (put it in the test's EXIT trap).
+declare -A spid=()
+stop_stations() { local s; for s in "${!spid[@]}"; do stop "${spid[$s]}"; done; }
+# get FILE PATH: one value of a JSON result, by path (tests/trains/check.lua)
+get() { lua5.4 "$SRC/tests/trains/check.lua" get "$1" "$2"; }
+
 # setup_pki: CA, node/analyst/station certificates, signing keys (ana, a, other)
 setup_pki() { fed_pki "$dir" a other; }
 # node_config DB [LIMITS-JSON]: writes $dir/node.json (limits default: max_wait 10, timeout 60)

@@ -8,12 +8,9 @@
 # same. Prints TAP.
 . "$(dirname "$0")/../faults/lib.sh"
 
-declare -A spid=()
-stop_stations() { local s; for s in "${!spid[@]}"; do stop "${spid[$s]}"; done; }
 trap 'stop_stations; cleanup' EXIT
 
 COX='{"time":"time","event":"status","covariates":["rx","sex","age"]}'
-get() { lua5.4 "$SRC/tests/trains/check.lua" get "$1" "$2"; }
 command -v lua5.4 >/dev/null || { echo "1..0 # SKIP lua5.4 not installed"; exit 0; }
 
 echo "1..13"
